@@ -1,0 +1,1 @@
+"""Balai: public services for Indonesian villages (the code Chalice deploys)."""

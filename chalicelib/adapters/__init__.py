@@ -1,0 +1,1 @@
+"""One small Protocol and its implementations per outside service."""

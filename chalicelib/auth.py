@@ -1,0 +1,87 @@
+"""Tokens, password hashes and one-time codes; who the caller is comes from here."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from typing import Any
+
+from chalicelib.config import get_secrets, get_settings
+from chalicelib.domain.requests import ROLES, Principal
+from chalicelib.errors import ForbiddenError, UnauthorizedError
+
+_ISSUER = "balai"
+# scrypt cost: ~50 ms per hash on a Lambda vCPU; stored with the hash so it can be raised later.
+_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P, dklen=32)
+    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${salt.hex()}${digest.hex()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        scheme, n, r, p, salt_hex, digest_hex = stored.split("$")
+    except ValueError:
+        return False
+    if scheme != "scrypt":
+        return False
+    digest = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt_hex), n=int(n), r=int(r), p=int(p),
+                            dklen=len(digest_hex) // 2)
+    return hmac.compare_digest(digest.hex(), digest_hex)
+
+
+# A hash to compare against when the username does not exist, so timing does not reveal accounts.
+DUMMY_PASSWORD_HASH = (
+    "scrypt$16384$8$1$00000000000000000000000000000000$"
+    "0000000000000000000000000000000000000000000000000000000000000000"
+)
+
+
+def new_otp_code() -> str:
+    return f"{secrets.randbelow(10**6):06d}"
+
+
+def hash_otp(code: str, nik_hash: str) -> str:
+    key = get_secrets().jwt_key.encode()
+    return hmac.new(key, f"{nik_hash}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def issue_token(principal: Principal) -> tuple[str, int]:
+    """A short-lived HS256 JWT carrying role and region scope."""
+    import jwt  # PyJWT is imported on first use to keep it off the cold-start path.
+
+    ttl = get_settings().token_ttl_seconds
+    now = int(time.time())
+    claims: dict[str, Any] = {"iss": _ISSUER, "sub": principal.subject, "role": principal.role,
+                              "region": principal.region, "name": principal.name, "iat": now, "exp": now + ttl}
+    return jwt.encode(claims, get_secrets().jwt_key, algorithm="HS256"), ttl
+
+
+def principal_from_header(authorization: str | None) -> Principal:
+    """Parse `Authorization: Bearer <jwt>`; raise UnauthorizedError if missing, expired or forged."""
+    import jwt
+
+    if not authorization or not authorization.startswith("Bearer "):
+        raise UnauthorizedError("Silakan masuk terlebih dahulu.", code="missing_token")
+    token = authorization[len("Bearer "):].strip()
+    try:
+        claims = jwt.decode(token, get_secrets().jwt_key, algorithms=["HS256"], issuer=_ISSUER,
+                            options={"require": ["exp", "iat", "sub", "role", "region"]})
+    except jwt.ExpiredSignatureError:
+        raise UnauthorizedError("Sesi Anda telah berakhir, silakan masuk kembali.", code="token_expired") from None
+    except jwt.PyJWTError:
+        raise UnauthorizedError("Token tidak valid.", code="invalid_token") from None
+    if claims["role"] not in ROLES:
+        raise UnauthorizedError("Token tidak valid.", code="invalid_token")
+    return Principal(role=claims["role"], region=claims["region"], subject=claims["sub"],
+                     name=claims.get("name", ""))
+
+
+def require_role(principal: Principal, *roles: str) -> None:
+    if principal.role not in roles:
+        raise ForbiddenError("Peran Anda tidak boleh melakukan aksi ini.", code="forbidden_role")

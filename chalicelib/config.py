@@ -1,0 +1,120 @@
+"""Settings parsed from the environment once; the only reader of os.environ."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable, read from BALAI_* environment variables.
+
+    stage: "local" (embedded moto server, file adapters), "test" (moto in-process) or "prod".
+    """
+
+    stage: str = "local"
+    table_name: str = "balai-local"
+    aws_region: str = "ap-southeast-3"
+    dynamodb_endpoint: str | None = None
+    data_dir: Path = field(default_factory=lambda: PROJECT_ROOT / ".balai")
+    secrets_arn: str | None = None
+    token_ttl_seconds: int = 1800
+    otp_ttl_seconds: int = 300
+    otp_max_attempts: int = 5
+    sms_channel: str = "local"
+    email_channel: str = "local"
+    public_base_url: str = "http://127.0.0.1:8000"
+    letters_bucket: str | None = None
+    s3_endpoint: str | None = None
+    email_sender: str = "noreply@balai.local"
+    log_level: str = "INFO"
+
+    @property
+    def is_cloud(self) -> bool:
+        return self.stage not in ("local", "test")
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.data_dir / "outbox"
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    stage = _env("BALAI_STAGE", "local") or "local"
+    data_dir = Path(_env("BALAI_DATA_DIR", str(PROJECT_ROOT / ".balai")) or ".balai")
+    return Settings(
+        stage=stage,
+        table_name=_env("BALAI_TABLE", f"balai-{stage}") or f"balai-{stage}",
+        aws_region=_env("AWS_REGION", _env("AWS_DEFAULT_REGION", "ap-southeast-3")) or "ap-southeast-3",
+        dynamodb_endpoint=_env("BALAI_DYNAMODB_ENDPOINT"),
+        data_dir=data_dir,
+        secrets_arn=_env("BALAI_SECRETS_ARN"),
+        token_ttl_seconds=int(_env("BALAI_TOKEN_TTL_SECONDS", "1800") or 1800),
+        otp_ttl_seconds=int(_env("BALAI_OTP_TTL_SECONDS", "300") or 300),
+        otp_max_attempts=int(_env("BALAI_OTP_MAX_ATTEMPTS", "5") or 5),
+        sms_channel=_env("BALAI_SMS_CHANNEL", "local") or "local",
+        email_channel=_env("BALAI_EMAIL_CHANNEL", "local") or "local",
+        public_base_url=(_env("BALAI_PUBLIC_BASE_URL", "http://127.0.0.1:8000") or "").rstrip("/"),
+        letters_bucket=_env("BALAI_LETTERS_BUCKET"),
+        s3_endpoint=_env("BALAI_S3_ENDPOINT"),
+        email_sender=_env("BALAI_EMAIL_SENDER", "noreply@balai.local") or "noreply@balai.local",
+        log_level=_env("POWERTOOLS_LOG_LEVEL", "INFO") or "INFO",
+    )
+
+
+@dataclass(frozen=True)
+class AppSecrets:
+    """Keys the API signs and hashes with: JWT signing and the NIK lookup hash."""
+
+    jwt_key: str
+    nik_hash_key: str
+    letter_signing_key: str | None = None
+
+
+def _local_secrets(path: Path) -> dict[str, Any]:
+    """Generate the local secrets file once; later runs reuse it so tokens and hashes stay valid."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        return dict(json.loads(path.read_text()))
+    data = {"jwt_key": secrets.token_urlsafe(48), "nik_hash_key": secrets.token_urlsafe(48)}
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data))
+    os.chmod(tmp, 0o600)
+    tmp.replace(path)
+    return data
+
+
+@lru_cache(maxsize=1)
+def get_secrets() -> AppSecrets:
+    """Secrets Manager in the cloud (cached by Powertools parameters), a generated file locally."""
+    settings = get_settings()
+    if settings.secrets_arn:
+        from aws_lambda_powertools.utilities import parameters
+
+        data = parameters.get_secret(settings.secrets_arn, transform="json", max_age=300)
+    else:
+        data = _local_secrets(settings.data_dir / "secrets.json")
+    return AppSecrets(
+        jwt_key=str(data["jwt_key"]),
+        nik_hash_key=str(data["nik_hash_key"]),
+        letter_signing_key=data.get("letter_signing_key"),
+    )
+
+
+def reset_caches() -> None:
+    """Tests change the environment between cases; this forgets what was parsed."""
+    get_settings.cache_clear()
+    get_secrets.cache_clear()

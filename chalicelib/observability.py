@@ -1,0 +1,47 @@
+"""The one Logger, Metrics and Tracer; logs never carry a full NIK or phone number."""
+
+from __future__ import annotations
+
+import logging
+import re
+from functools import lru_cache
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
+SERVICE = "balai"
+_NIK = re.compile(r"(?<!\d)\d{12}(\d{4})(?!\d)")
+_PHONE = re.compile(r"(?<![\d])(\+?62|0)(8\d{2,})(\d{4})(?!\d)")
+
+
+def redact(text: str) -> str:
+    """Mask anything that looks like a NIK (16 digits) or an Indonesian mobile number."""
+    text = _NIK.sub(lambda m: "************" + m.group(1), text)
+    return _PHONE.sub(lambda m: m.group(1) + "*" * len(m.group(2)) + m.group(3), text)
+
+
+class RedactingFormatter(LambdaPowertoolsFormatter):
+    """Redacts the final JSON line, so extra keys and exception text are covered too."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+logger = Logger(service=SERVICE, logger_formatter=RedactingFormatter())
+
+
+@lru_cache(maxsize=1)
+def metrics() -> Any:
+    """Powertools Metrics (EMF); built on first use to keep it off the cold-start path."""
+    from aws_lambda_powertools import Metrics
+
+    return Metrics(namespace="Balai", service=SERVICE)
+
+
+@lru_cache(maxsize=1)
+def tracer() -> Any:
+    """Powertools Tracer; it loads the X-Ray SDK, so only the functions that trace build it."""
+    from aws_lambda_powertools import Tracer
+
+    return Tracer(service=SERVICE)

@@ -1,0 +1,1 @@
+"""Use cases: (principal, input) -> result; they raise AppError, know nothing of HTTP."""

@@ -1,0 +1,91 @@
+"""Every key of the single table is built here, so the layout is visible in one place."""
+
+from __future__ import annotations
+
+META = "META"
+
+
+# Regions: one item per region; children listed through GSI1 by parent code.
+def region_pk(code: str) -> str:
+    return f"REGION#{code}"
+
+
+def region_children_pk(parent_code: str) -> str:
+    return f"CHILDREN#{parent_code}"
+
+
+# Letter-type settings of a village live in the village's region item (one GetItem on submit).
+
+# Service requests: the request, its audit events and its letter share one partition.
+def request_pk(request_id: str) -> str:
+    return f"REQ#{request_id}"
+
+
+def event_sk(at_iso: str, version: int) -> str:
+    return f"EVENT#{at_iso}#{version:06d}"
+
+
+def village_queue_pk(village: str) -> str:
+    return f"QUEUE#{village}"
+
+
+def village_status_pk(village: str, status: str) -> str:
+    return f"QUEUE#{village}#{status}"
+
+
+def queue_sk(created_iso: str, request_id: str) -> str:
+    return f"{created_iso}#{request_id}"
+
+
+def citizen_requests_pk(nik_hash: str) -> str:
+    return f"CITIZEN_REQ#{nik_hash}"
+
+
+def due_pk(kabupaten: str) -> str:
+    return f"DUE#{kabupaten}"
+
+
+def due_sk(due_iso: str, request_id: str) -> str:
+    return f"{due_iso}#{request_id}"
+
+
+def tracking_pk(code: str) -> str:
+    return f"TRACK#{code}"
+
+
+def idempotency_pk(subject: str, key: str) -> str:
+    return f"IDEMPOTENCY#{subject}#{key}"
+
+
+# Citizens: looked up by a keyed hash of the NIK, never by the NIK itself.
+def citizen_pk(nik_hash: str) -> str:
+    return f"CITIZEN#{nik_hash}"
+
+
+PROFILE = "PROFILE"
+
+
+def otp_pk(nik_hash: str) -> str:
+    return f"OTP#{nik_hash}"
+
+
+# Staff accounts.
+def staff_pk(username: str) -> str:
+    return f"STAFF#{username}"
+
+
+def staff_region_pk(region: str) -> str:
+    return f"STAFF_IN#{region}"
+
+
+def staff_region_sk(role: str, username: str) -> str:
+    return f"{role}#{username}"
+
+
+# Outbox: one item per notification to send; listed per village and status for staff.
+def outbox_pk(outbox_id: str) -> str:
+    return f"OUTBOX#{outbox_id}"
+
+
+def outbox_status_pk(village: str, status: str) -> str:
+    return f"OUTBOX_IN#{village}#{status}"

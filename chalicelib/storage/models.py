@@ -1,0 +1,146 @@
+"""PynamoDB models of the single table, with the access patterns each one serves.
+
+Access patterns (every one a GetItem, a Query on a known key, or a transaction of those):
+
+| pattern                                   | operation                                                   |
+|-------------------------------------------|-------------------------------------------------------------|
+| region by code (+ its village settings)   | GetItem  PK=REGION#{code}, SK=META                          |
+| children of a region                      | Query    GSI1 GSI1PK=CHILDREN#{parent}                      |
+| submit context: village + citizen profile | TransactGetItems REGION#{desa} + CITIZEN#{hash}/PROFILE     |
+| submit a request                          | TransactWriteItems request, event, tracking, idempotency,   |
+|                                           |          outbox rows (all conditional puts)                 |
+| request with its history (and letter)     | Query    PK=REQ#{id}                                        |
+| transition                                | Query PK=REQ#{id}, then TransactWriteItems: request update  |
+|                                           |          with version check, event put, outbox puts         |
+| village queue, newest first               | Query    GSI1 GSI1PK=QUEUE#{desa}, ScanIndexForward=false    |
+| village queue by status                   | Query    GSI2 GSI2PK=QUEUE#{desa}#{status}                  |
+| a citizen's requests                      | Query    GSI3 GSI3PK=CITIZEN_REQ#{nik hash}                 |
+| open requests by due time (SLA)           | Query    GSI4 GSI4PK=DUE#{kabupaten}, GSI4SK <= {time}      |
+| tracking code -> request                  | GetItem  PK=TRACK#{code}                                    |
+| idempotent submit replay                  | GetItem  PK=IDEMPOTENCY#{subject}#{key}                     |
+| citizen profile                           | GetItem  PK=CITIZEN#{hash}, SK=PROFILE                      |
+| OTP challenge                             | GetItem / conditional UpdateItem PK=OTP#{hash}              |
+| staff account (login)                     | GetItem  PK=STAFF#{username}                                |
+| staff of a region by role (notifications) | Query    GSI1 GSI1PK=STAFF_IN#{region}, GSI1SK begins {role} |
+| outbox row                                | GetItem / conditional UpdateItem PK=OUTBOX#{id}             |
+| a village's outbox by status              | Query    GSI2 GSI2PK=OUTBOX_IN#{desa}#{status}              |
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+)
+
+from chalicelib.storage.table import BaseItem
+
+
+class TTLItem(BaseItem):
+    """Declares the TTL attribute; used to create the table (PynamoDB allows one TTL per model)."""
+
+    expires_at = TTLAttribute(null=True)
+
+
+class RegionItem(BaseItem):
+    code = UnicodeAttribute()
+    name = UnicodeAttribute()
+    level = UnicodeAttribute()
+    parent = UnicodeAttribute(null=True)
+    active = BooleanAttribute(default=False)
+    timezone = UnicodeAttribute(null=True)
+    # Village-only settings, kept on the village item so submit needs one read.
+    letter_types: MapAttribute = MapAttribute(null=True)  # type: ignore[type-arg]
+    settings: MapAttribute = MapAttribute(null=True)  # type: ignore[type-arg]
+    version = NumberAttribute(default=1)
+
+
+class CitizenItem(BaseItem):
+    nik = UnicodeAttribute()
+    phone = UnicodeAttribute(null=True)
+    profile: MapAttribute = MapAttribute(null=True)  # type: ignore[type-arg]
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    version = NumberAttribute(default=1)
+
+
+class OtpItem(BaseItem):
+    code_hash = UnicodeAttribute()
+    phone = UnicodeAttribute()
+    attempts = NumberAttribute(default=0)
+    created_at = UnicodeAttribute()
+    expires_at = TTLAttribute()
+
+
+class StaffItem(BaseItem):
+    username = UnicodeAttribute()
+    password_hash = UnicodeAttribute()
+    role = UnicodeAttribute()
+    region = UnicodeAttribute()
+    name = UnicodeAttribute()
+    position = UnicodeAttribute(null=True)
+    phone = UnicodeAttribute(null=True)
+    email = UnicodeAttribute(null=True)
+    active = BooleanAttribute(default=True)
+    preferences: MapAttribute = MapAttribute(null=True)  # type: ignore[type-arg]
+    created_at = UnicodeAttribute()
+
+
+class RequestItem(BaseItem):
+    id = UnicodeAttribute()
+    village = UnicodeAttribute()
+    kecamatan = UnicodeAttribute()
+    kabupaten = UnicodeAttribute()
+    letter_type = UnicodeAttribute()
+    letter_name = UnicodeAttribute()
+    status = UnicodeAttribute()
+    version = NumberAttribute()
+    tracking_code = UnicodeAttribute()
+    nik_hash = UnicodeAttribute()
+    contact_phone = UnicodeAttribute(null=True)
+    fields: MapAttribute = MapAttribute(null=True)  # type: ignore[type-arg]
+    applicant: MapAttribute = MapAttribute(null=True)  # type: ignore[type-arg]
+    sla_hours = NumberAttribute()
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    due_at = UnicodeAttribute()
+    letter: MapAttribute = MapAttribute(null=True)  # type: ignore[type-arg]
+
+
+class EventItem(BaseItem):
+    at = UnicodeAttribute()
+    actor = UnicodeAttribute()
+    actor_role = UnicodeAttribute()
+    action = UnicodeAttribute()
+    from_status = UnicodeAttribute(null=True)
+    to_status = UnicodeAttribute()
+    note = UnicodeAttribute(null=True)
+    version = NumberAttribute()
+
+
+class TrackingItem(BaseItem):
+    request_id = UnicodeAttribute()
+
+
+class IdempotencyItem(BaseItem):
+    request_id = UnicodeAttribute()
+    payload_hash = UnicodeAttribute()
+    expires_at = TTLAttribute()
+
+
+class OutboxItem(BaseItem):
+    id = UnicodeAttribute()
+    event = UnicodeAttribute()
+    audience: MapAttribute = MapAttribute()  # type: ignore[type-arg]
+    village = UnicodeAttribute()
+    request_id = UnicodeAttribute(null=True)
+    payload: MapAttribute = MapAttribute(null=True)  # type: ignore[type-arg]
+    status = UnicodeAttribute(default="pending")
+    attempts = NumberAttribute(default=0)
+    next_try_at = UnicodeAttribute(null=True)
+    last_error = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute(null=True)

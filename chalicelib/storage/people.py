@@ -1,0 +1,158 @@
+"""Repository of citizens (profile, phone binding), one-time codes and staff accounts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+
+from chalicelib.errors import ConflictError, TooManyRequestsError
+from chalicelib.storage import keys
+from chalicelib.storage.connection import translate_errors
+from chalicelib.storage.models import CitizenItem, OtpItem, StaffItem
+from chalicelib.storage.requests import _plain
+
+
+@dataclass
+class Citizen:
+    nik_hash: str
+    nik: str
+    phone: str | None
+    profile: dict[str, Any]
+    version: int
+
+
+@dataclass
+class Staff:
+    username: str
+    password_hash: str
+    role: str
+    region: str
+    name: str
+    position: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    active: bool = True
+    preferences: dict[str, Any] | None = None
+
+
+def citizen_from_item(item: CitizenItem, nik_hash: str) -> Citizen:
+    return Citizen(nik_hash=nik_hash, nik=item.nik, phone=item.phone, profile=_plain(item.profile) or {},
+                   version=int(item.version or 1))
+
+
+def get_citizen(nik_hash: str) -> Citizen | None:
+    try:
+        return citizen_from_item(CitizenItem.get(keys.citizen_pk(nik_hash), keys.PROFILE,
+                                                 consistent_read=True), nik_hash)
+    except DoesNotExist:
+        return None
+
+
+def bind_citizen(nik_hash: str, nik: str, phone: str, now: str) -> Citizen:
+    """Create the citizen on first login, binding the phone; an existing binding is kept."""
+    item = CitizenItem(keys.citizen_pk(nik_hash), keys.PROFILE, entity="citizen", nik=nik, phone=phone,
+                       profile={}, created_at=now, updated_at=now, version=1)
+    try:
+        item.save(condition=CitizenItem.PK.does_not_exist())
+    except PutError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise translate_errors(exc) from exc
+    citizen = get_citizen(nik_hash)
+    assert citizen is not None
+    return citizen
+
+
+def save_profile(nik_hash: str, profile: dict[str, Any], expected_version: int, now: str) -> int:
+    try:
+        CitizenItem(keys.citizen_pk(nik_hash), keys.PROFILE).update(
+            actions=[CitizenItem.profile.set(profile), CitizenItem.updated_at.set(now),
+                     CitizenItem.version.add(1)],
+            condition=CitizenItem.version == expected_version)
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            raise ConflictError("Profil telah diubah; muat ulang dan coba lagi.", code="stale_version") from exc
+        raise translate_errors(exc) from exc
+    return expected_version + 1
+
+
+def put_otp(nik_hash: str, code_hash: str, phone: str, now: str, expires_at: int, min_interval_iso: str) -> None:
+    """Store a new code unless one was issued after `min_interval_iso` (resend throttle)."""
+    item = OtpItem(keys.otp_pk(nik_hash), keys.META, entity="otp", code_hash=code_hash, phone=phone,
+                   attempts=0, created_at=now, expires_at=expires_at)
+    try:
+        item.save(condition=OtpItem.PK.does_not_exist() | (OtpItem.created_at < min_interval_iso))
+    except PutError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            raise TooManyRequestsError("Kode baru saja dikirim; tunggu sebentar sebelum meminta lagi.",
+                                       code="otp_throttled") from exc
+        raise translate_errors(exc) from exc
+
+
+def get_otp(nik_hash: str) -> OtpItem | None:
+    try:
+        return OtpItem.get(keys.otp_pk(nik_hash), keys.META, consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def count_otp_attempt(nik_hash: str, max_attempts: int) -> int:
+    """Atomically count a verification try; refuse once the limit is reached."""
+    try:
+        item = OtpItem(keys.otp_pk(nik_hash), keys.META)
+        item.update(actions=[OtpItem.attempts.add(1)],
+                    condition=OtpItem.PK.exists() & (OtpItem.attempts < max_attempts))
+        return int(item.attempts)
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            raise TooManyRequestsError("Terlalu banyak percobaan; minta kode baru.", code="otp_attempts_exceeded") from exc
+        raise translate_errors(exc) from exc
+
+
+def delete_otp(nik_hash: str) -> None:
+    OtpItem(keys.otp_pk(nik_hash), keys.META).delete()
+
+
+def staff_from_item(item: StaffItem) -> Staff:
+    return Staff(username=item.username, password_hash=item.password_hash, role=item.role, region=item.region,
+                 name=item.name, position=item.position, phone=item.phone, email=item.email,
+                 active=bool(item.active), preferences=_plain(item.preferences))
+
+
+def get_staff(username: str) -> Staff | None:
+    try:
+        return staff_from_item(StaffItem.get(keys.staff_pk(username), keys.META))
+    except DoesNotExist:
+        return None
+
+
+def staff_item(staff: Staff, now: str) -> StaffItem:
+    return StaffItem(keys.staff_pk(staff.username), keys.META, entity="staff", username=staff.username,
+                     password_hash=staff.password_hash, role=staff.role, region=staff.region, name=staff.name,
+                     position=staff.position, phone=staff.phone, email=staff.email, active=staff.active,
+                     preferences=staff.preferences, created_at=now,
+                     GSI1PK=keys.staff_region_pk(staff.region),
+                     GSI1SK=keys.staff_region_sk(staff.role, staff.username))
+
+
+def create_staff(staff: Staff, now: str, overwrite: bool = False) -> bool:
+    """Create an account; returns False if the username exists (and overwrite is off)."""
+    try:
+        staff_item(staff, now).save(condition=None if overwrite else StaffItem.PK.does_not_exist())
+        return True
+    except PutError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise translate_errors(exc) from exc
+
+
+def create_staff_many(staff: list[Staff], now: str) -> None:
+    with StaffItem.batch_write() as batch:
+        for s in staff:
+            batch.save(staff_item(s, now))
+
+
+def staff_in_region(region: str, role: str | None = None) -> list[Staff]:
+    condition = StaffItem.GSI1SK.startswith(f"{role}#") if role else None
+    return [staff_from_item(i) for i in StaffItem.gsi1.query(keys.staff_region_pk(region), condition)]

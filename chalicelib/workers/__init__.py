@@ -1,0 +1,1 @@
+"""Logic of the stream, queue and schedule handlers."""

@@ -1,0 +1,1 @@
+"""Texts Balai sends and prints: notification messages (messages.py) in Bahasa Indonesia."""

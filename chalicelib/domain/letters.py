@@ -1,0 +1,340 @@
+"""Letters: number formats, Indonesian dates, body templates, the printable document and its signed facts."""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from chalicelib.errors import ValidationError
+
+DEFAULT_NUMBER_FORMAT = "{classification}/{seq:03}/{village_code}/{roman_month}/{year}"
+
+NUMBER_PLACEHOLDERS = frozenset(
+    {"classification", "seq", "village_code", "roman_month", "month", "year", "letter_type"}
+)
+
+SEQUENCE_MODES = ("village", "per_type")
+
+MONTHS_ID = (
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+)
+
+_ROMAN_MONTHS = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII")
+
+_FORMATTER = string.Formatter()
+
+
+# ---------------------------------------------------------------------------------------------- numbers
+
+
+def roman_month(month: int) -> str:
+    """1 -> "I" … 12 -> "XII" (archive numbering writes the month in Roman numerals)."""
+    if not 1 <= month <= 12:
+        raise ValueError(f"month out of range: {month}")
+    return _ROMAN_MONTHS[month - 1]
+
+
+def _parse_fields(text: str, *, code: str, what: str) -> list[tuple[str, str | None, str | None, str | None]]:
+    try:
+        return list(_FORMATTER.parse(text))
+    except ValueError as exc:  # unbalanced braces
+        raise ValidationError(f"{what} tidak valid: kurung kurawal tidak seimbang.", code=code) from exc
+
+
+def validate_number_format(fmt: str) -> None:
+    """Reject formats with unknown placeholders, attribute/index access, or no {seq} (numbers must differ).
+
+    Raises ValidationError(code="invalid_number_format").
+    """
+    code = "invalid_number_format"
+    if not fmt or len(fmt) > 120:
+        raise ValidationError("Format nomor surat kosong atau terlalu panjang.", code=code)
+    seen: set[str] = set()
+    for _literal, name, spec, conversion in _parse_fields(fmt, code=code, what="Format nomor surat"):
+        if name is None:
+            continue
+        if name not in NUMBER_PLACEHOLDERS:
+            raise ValidationError(
+                f"Format nomor surat memuat isian tidak dikenal: {{{name}}}.", code=code, placeholder=name
+            )
+        if conversion:
+            raise ValidationError("Format nomor surat tidak boleh memakai konversi (!r, !s).", code=code)
+        if spec and name not in ("seq", "month", "year"):
+            raise ValidationError(f"Isian {{{name}}} tidak boleh memakai format angka.", code=code)
+        if spec and ("{" in spec or "}" in spec):
+            raise ValidationError("Format nomor surat tidak boleh bersarang.", code=code)
+        seen.add(name)
+    if "seq" not in seen:
+        raise ValidationError("Format nomor surat harus memuat {seq}.", code=code)
+    # A bad format spec ({seq:zz}) only shows when applied: try it once with sample values.
+    try:
+        fmt.format(**_number_values("470", 1, "DS-2001", datetime(2026, 1, 1), "SKD"))
+    except (ValueError, TypeError) as exc:
+        raise ValidationError(f"Format nomor surat tidak valid: {exc}", code=code) from exc
+
+
+def _number_values(
+    classification: str, seq: int, village_code: str, issued_local: datetime, letter_type: str
+) -> dict[str, object]:
+    return {
+        "classification": classification,
+        "seq": seq,
+        "village_code": village_code,
+        "roman_month": roman_month(issued_local.month),
+        "month": issued_local.month,
+        "year": issued_local.year,
+        "letter_type": letter_type,
+    }
+
+
+def format_number(
+    fmt: str,
+    *,
+    classification: str,
+    seq: int,
+    village_code: str,
+    issued_local: datetime,
+    letter_type: str = "",
+) -> str:
+    """Render a letter number, e.g. "470/012/DS-2001/XI/2026"; issued_local is already in the kabupaten's zone."""
+    validate_number_format(fmt)
+    if seq < 1:
+        raise ValueError(f"sequence numbers start at 1, got {seq}")
+    return fmt.format(**_number_values(classification, seq, village_code, issued_local, letter_type))
+
+
+def village_number_code(region_code: str) -> str:
+    """Short code used in letter numbers: "73.07.09.2001" -> "DS-2001", "73.07.03.1001" -> "KL-1001"."""
+    last = region_code.rsplit(".", 1)[-1]
+    if len(last) != 4 or not last.isdigit():
+        raise ValueError(f"not a desa/kelurahan code: {region_code}")
+    return ("KL-" if last.startswith("1") else "DS-") + last
+
+
+def _zone(tz_name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError(f"Zona waktu tidak dikenal: {tz_name}.", code="invalid_timezone") from exc
+
+
+def to_local(moment_utc: datetime, tz_name: str) -> datetime:
+    """A stored UTC moment in the kabupaten's zone (naive datetimes are taken as UTC, as stored)."""
+    if moment_utc.tzinfo is None:
+        moment_utc = moment_utc.replace(tzinfo=UTC)
+    return moment_utc.astimezone(_zone(tz_name))
+
+
+def counter_year(issued_utc: datetime, tz_name: str) -> int:
+    """The numbering year: counters restart at local midnight on 1 January, not at UTC midnight."""
+    return to_local(issued_utc, tz_name).year
+
+
+def counter_scope(sequence_mode: str, letter_type: str) -> str:
+    """Which counter a letter draws from: one for the whole village ("ALL") or one per letter type."""
+    if sequence_mode == "village":
+        return "ALL"
+    if sequence_mode == "per_type":
+        if not letter_type:
+            raise ValidationError("Jenis surat wajib diisi untuk penomoran per jenis.", code="invalid_sequence_mode")
+        return letter_type.upper()
+    raise ValidationError(
+        f"Mode penomoran tidak dikenal: {sequence_mode}.", code="invalid_sequence_mode", allowed=list(SEQUENCE_MODES)
+    )
+
+
+# ---------------------------------------------------------------------------------------------- dates
+
+
+def format_date_id(d: date) -> str:
+    """23 November 2026 (Indonesian month names, no leading zero on the day)."""
+    return f"{d.day} {MONTHS_ID[d.month - 1]} {d.year}"
+
+
+def format_datetime_id(dt: datetime, tz_name: str | None = None) -> str:
+    """23 November 2026 pukul 14.05 WITA; converts to tz_name first when given."""
+    if tz_name:
+        dt = to_local(dt, tz_name)
+    text = f"{format_date_id(dt)} pukul {dt.hour:02}.{dt.minute:02}"
+    zone = dt.tzname() if dt.tzinfo else None
+    # Indonesian zones abbreviate as WIB/WITA/WIT; skip numeric abbreviations such as "+08".
+    if zone and zone.isalpha():
+        text += f" {zone}"
+    return text
+
+
+# ---------------------------------------------------------------------------------------------- templates
+
+
+def template_placeholders(template: str) -> set[str]:
+    """The placeholder names a body template uses (for checking a catalogue entry against its fields)."""
+    names: set[str] = set()
+    for _literal, name, _spec, _conv in _parse_fields(template, code="template_error", what="Templat surat"):
+        if name is not None:
+            names.add(name)
+    return names
+
+
+def _render_value(value: object, spec: str) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):  # before int: bool is an int
+        return "Ya" if value else "Tidak"
+    if isinstance(value, datetime):
+        return format_datetime_id(value)
+    if isinstance(value, date):
+        return format_date_id(value)
+    if spec:
+        return format(value, spec)
+    return str(value)
+
+
+def fill_template(template: str, values: Mapping[str, object]) -> str:
+    """Fill a letter body template; only plain {name} or {name:spec} placeholders are allowed.
+
+    Attribute and index access ({x.__class__}, {x[0]}) and conversions are refused so a template edited
+    by a village cannot reach into Python objects. Raises ValidationError(code="template_error").
+    """
+    code = "template_error"
+    out: list[str] = []
+    for literal, name, spec, conversion in _parse_fields(template, code=code, what="Templat surat"):
+        out.append(literal)
+        if name is None:
+            continue
+        if not name.isidentifier():
+            raise ValidationError(f"Isian templat tidak valid: {{{name}}}.", code=code, placeholder=name)
+        if conversion:
+            raise ValidationError("Templat surat tidak boleh memakai konversi (!r, !s).", code=code)
+        if spec and ("{" in spec or "}" in spec):
+            raise ValidationError("Templat surat tidak boleh bersarang.", code=code)
+        if name not in values:
+            raise ValidationError(
+                f"Templat surat memuat isian tidak dikenal: {{{name}}}.", code=code, placeholder=name
+            )
+        try:
+            out.append(_render_value(values[name], spec or ""))
+        except (ValueError, TypeError) as exc:
+            raise ValidationError(f"Format isian {{{name}}} tidak valid.", code=code, placeholder=name) from exc
+    return "".join(out)
+
+
+# ---------------------------------------------------------------------------------------------- document
+
+
+@dataclass(frozen=True, kw_only=True)
+class LetterDocument:
+    """Everything printed on one letter, already resolved to text: the PDF renderer makes no decisions."""
+
+    paper: str = "A4"  # "A4" | "F4"
+    kabupaten_name: str  # "Sinjai" (a leading "Kabupaten"/"Kota" is kept as written)
+    kecamatan_name: str
+    village_name: str
+    village_kind: str = "desa"  # "desa" | "kelurahan"
+    village_address: str
+    logo_png: bytes | None = None
+    title: str
+    number: str
+    opening: str
+    applicant_rows: Sequence[tuple[str, str]] = field(default_factory=list)
+    body: str  # paragraphs separated by blank lines
+    closing: str
+    place: str
+    issued_date: date
+    signer_position: str  # "Kepala Desa Pulau Harapan"
+    signer_name: str
+    signer_nip: str | None = None
+    verify_url: str
+
+    def __post_init__(self) -> None:
+        if self.paper not in ("A4", "F4"):
+            raise ValidationError(f"Ukuran kertas tidak dikenal: {self.paper}.", code="invalid_paper")
+        if self.village_kind not in ("desa", "kelurahan"):
+            raise ValidationError(f"Jenis wilayah tidak dikenal: {self.village_kind}.", code="invalid_village_kind")
+
+    def letterhead_lines(self) -> list[str]:
+        """The kop surat's three bold lines, upper case."""
+        return [
+            _with_prefix("PEMERINTAH KABUPATEN", self.kabupaten_name, ("KABUPATEN ", "KOTA ")),
+            _with_prefix("KECAMATAN", self.kecamatan_name, ("KECAMATAN ", "DISTRIK ")),
+            _with_prefix(self.village_kind.upper(), self.village_name, ("DESA ", "KELURAHAN ")),
+        ]
+
+    def body_paragraphs(self) -> list[str]:
+        """Paragraphs split on blank lines; single newlines inside a paragraph become spaces."""
+        paragraphs = []
+        for block in self.body.replace("\r\n", "\n").split("\n\n"):
+            text = " ".join(line.strip() for line in block.splitlines() if line.strip())
+            if text:
+                paragraphs.append(text)
+        return paragraphs
+
+    def date_line(self) -> str:
+        return f"{self.place}, {format_date_id(self.issued_date)}"
+
+
+def _with_prefix(prefix: str, name: str, already: tuple[str, ...]) -> str:
+    """Upper-case a region name, adding its level unless the name already carries one ("Kota Makassar")."""
+    upper = " ".join(name.split()).upper()
+    if upper.startswith(already):
+        # "PEMERINTAH" still leads the first line even when the name says "KOTA …" itself.
+        return f"PEMERINTAH {upper}" if prefix.startswith("PEMERINTAH") else upper
+    return f"{prefix} {upper}"
+
+# ---------------------------------------------------------------------------------------------- signed facts
+
+
+def mask_name(name: str) -> str:
+    """"Andi Baso Tenri" -> "A*** B*** T****": enough to recognise a letter, not enough to identify a person."""
+    return " ".join(word[0] + "*" * (len(word) - 1) for word in name.split())
+
+
+@dataclass(frozen=True)
+class LetterFacts:
+    """The essential, non-personal facts a letter's signature covers and the verification page shows."""
+
+    letter_id: str
+    number: str
+    letter_type: str
+    village_code: str
+    issued_date: str  # ISO date, in the kabupaten's zone
+    signer_name: str
+    applicant_masked: str
+
+    def to_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+def signed_facts(
+    *,
+    letter_id: str,
+    number: str,
+    letter_type: str,
+    village_code: str,
+    issued_date: date,
+    signer_name: str,
+    applicant_name: str,
+) -> dict[str, str]:
+    """The dict to sign and, later, to verify against: built only from data stored with the letter."""
+    return LetterFacts(
+        letter_id=letter_id,
+        number=number,
+        letter_type=letter_type,
+        village_code=village_code,
+        issued_date=issued_date.isoformat(),
+        signer_name=" ".join(signer_name.split()),
+        applicant_masked=mask_name(applicant_name),
+    ).to_dict()

@@ -1,0 +1,197 @@
+"""infra/balai.yaml declares the table, bucket and secrets exactly as the code expects them."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "infra" / "balai.yaml"
+
+sys.path.insert(0, str(ROOT / "infra"))
+outputs_to_config = importlib.import_module("outputs_to_config")
+init_secrets = importlib.import_module("init_secrets")
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    # cfn-lint's own decoder understands the short-form intrinsics (!Ref, !Sub, !GetAtt ...).
+    cfn_yaml = pytest.importorskip("cfnlint.decode.cfn_yaml")
+    return dict(cfn_yaml.load(str(TEMPLATE)))
+
+
+@pytest.fixture(scope="module")
+def table_props(template: dict[str, Any]) -> dict[str, Any]:
+    return dict(template["Resources"]["Table"]["Properties"])
+
+
+@pytest.fixture(scope="module")
+def code_layout() -> dict[str, Any]:
+    """The layout as the PynamoDB models declare it (chalicelib/storage/table.py)."""
+    os.environ.setdefault("BALAI_STAGE", "test")
+    table = importlib.import_module("chalicelib.storage.table")
+    models = importlib.import_module("chalicelib.storage.models")
+    base = table.BaseItem
+    indexes = {}
+    for index in base._indexes.values():
+        attrs = index.Meta.attributes.values()
+        indexes[index.Meta.index_name] = {
+            "hash": next(a.attr_name for a in attrs if a.is_hash_key),
+            "range": next(a.attr_name for a in attrs if a.is_range_key),
+            "projection": index.Meta.projection.projection_type,
+        }
+    return {
+        "hash": base._hash_keyname,
+        "range": base._range_keyname,
+        "indexes": indexes,
+        "ttl": models.TTLItem._ttl_attribute().attr_name,
+        "stream": base.Meta.stream_view_type,
+        "billing": base.Meta.billing_mode,
+    }
+
+
+def _keys(schema: list[dict[str, str]]) -> dict[str, str]:
+    return {k["KeyType"]: k["AttributeName"] for k in schema}
+
+
+def test_table_keys_match_the_models(table_props: dict[str, Any], code_layout: dict[str, Any]) -> None:
+    assert _keys(table_props["KeySchema"]) == {"HASH": code_layout["hash"], "RANGE": code_layout["range"]}
+    assert (code_layout["hash"], code_layout["range"]) == ("PK", "SK")
+
+
+def test_four_gsis_match_the_models(table_props: dict[str, Any], code_layout: dict[str, Any]) -> None:
+    declared = {
+        g["IndexName"]: {**{"hash": _keys(g["KeySchema"])["HASH"], "range": _keys(g["KeySchema"])["RANGE"]},
+                         "projection": g["Projection"]["ProjectionType"]}
+        for g in table_props["GlobalSecondaryIndexes"]
+    }
+    assert declared == code_layout["indexes"]
+    assert sorted(declared) == ["GSI1", "GSI2", "GSI3", "GSI4"]
+    for n in range(1, 5):
+        assert declared[f"GSI{n}"] == {"hash": f"GSI{n}PK", "range": f"GSI{n}SK", "projection": "ALL"}
+
+
+def test_every_key_attribute_is_a_string(table_props: dict[str, Any]) -> None:
+    types = {a["AttributeName"]: a["AttributeType"] for a in table_props["AttributeDefinitions"]}
+    expected = {"PK", "SK"} | {f"GSI{n}{part}" for n in range(1, 5) for part in ("PK", "SK")}
+    assert types == {name: "S" for name in expected}
+
+
+def test_ttl_stream_billing_and_safety(table_props: dict[str, Any], code_layout: dict[str, Any]) -> None:
+    assert table_props["TimeToLiveSpecification"] == {"AttributeName": code_layout["ttl"], "Enabled": True}
+    assert code_layout["ttl"] == "expires_at"
+    assert table_props["StreamSpecification"]["StreamViewType"] == code_layout["stream"] == "NEW_AND_OLD_IMAGES"
+    assert table_props["BillingMode"] == code_layout["billing"] == "PAY_PER_REQUEST"
+    assert table_props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert table_props["DeletionProtectionEnabled"] is True
+    assert table_props["SSESpecification"]["SSEEnabled"] is True
+
+
+def test_data_survives_stack_deletion(template: dict[str, Any]) -> None:
+    for name in ("Table", "LettersBucket", "AppSecret", "LetterKeysSecret"):
+        resource = template["Resources"][name]
+        assert resource["DeletionPolicy"] == "Retain", name
+        assert resource["UpdateReplacePolicy"] == "Retain", name
+
+
+def test_bucket_is_private_encrypted_versioned(template: dict[str, Any]) -> None:
+    props = template["Resources"]["LettersBucket"]["Properties"]
+    assert props["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True,
+    }
+    rule = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms")
+    assert props["VersioningConfiguration"]["Status"] == "Enabled"
+    rules = {r["Id"]: r for r in props["LifecycleConfiguration"]["Rules"]}
+    assert rules["expire-temporary-uploads"]["Prefix"] == "uploads/tmp/"
+    assert rules["expire-temporary-uploads"]["ExpirationInDays"] == 1
+    assert rules["expire-noncurrent-versions"]["NoncurrentVersionExpiration"]["NoncurrentDays"] == 90
+
+
+def test_bucket_policy_refuses_plain_http(template: dict[str, Any]) -> None:
+    statements = template["Resources"]["LettersBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    deny = [s for s in statements if s["Effect"] == "Deny"]
+    assert deny and deny[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_outputs_cover_what_the_config_needs(template: dict[str, Any]) -> None:
+    outputs = set(template["Outputs"])
+    required = {"TableName", "TableArn", "TableStreamArn", "BucketName", "BucketArn", "AppSecretArn",
+                "LetterKeysSecretArn", "AlarmTopicArn"}
+    assert required <= outputs
+    assert set(outputs_to_config.OUTPUT_TO_ENV) <= outputs
+
+
+def test_notification_alarm_watches_the_powertools_metric(template: dict[str, Any]) -> None:
+    props = template["Resources"]["NotificationFailedAlarm"]["Properties"]
+    assert (props["Namespace"], props["MetricName"]) == ("Balai", "NotificationFailed")
+
+
+# ------------------------------------------------------------------------- outputs_to_config.py
+
+def _describe(outputs: dict[str, str]) -> dict[str, Any]:
+    return {"Stacks": [{"StackName": "balai-prod",
+                        "Outputs": [{"OutputKey": k, "OutputValue": v} for k, v in outputs.items()]}]}
+
+
+STACK_OUTPUTS = {
+    "Stage": "prod", "TableName": "balai-prod", "AppSecretArn": "arn:aws:secretsmanager:x:1:secret:app",
+    "LetterKeysSecretArn": "arn:aws:secretsmanager:x:1:secret:keys", "BucketName": "balai-prod-letters-1-x",
+    "EmailSender": "noreply@sinjaikab.go.id", "PublicBaseUrl": "https://balai.sinjaikab.go.id",
+    "TableArn": "arn:aws:dynamodb:x:1:table/balai-prod", "AlarmTopicArn": "arn:aws:sns:x:1:balai-prod-alarms",
+}
+
+
+def test_outputs_to_config_touches_only_prod_environment(tmp_path: Path) -> None:
+    # Given a config with a local stage, prod settings and an unrelated prod variable
+    config = {
+        "version": "2.0", "app_name": "balai",
+        "stages": {
+            "local": {"environment_variables": {"BALAI_STAGE": "local"}},
+            "prod": {"lambda_memory_size": 512, "environment_variables": {"POWERTOOLS_SERVICE_NAME": "balai"}},
+        },
+    }
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    source = tmp_path / "stack.json"
+    source.write_text(json.dumps(_describe(STACK_OUTPUTS)))
+    # When the helper runs
+    assert outputs_to_config.main([str(source), "--config", str(path)]) == 0
+    # Then only stages.prod.environment_variables changed, and they hold the outputs
+    after = json.loads(path.read_text())
+    env = after["stages"]["prod"].pop("environment_variables")
+    config["stages"]["prod"].pop("environment_variables")
+    assert after == config
+    assert env["POWERTOOLS_SERVICE_NAME"] == "balai"
+    assert env["BALAI_TABLE"] == "balai-prod"
+    assert env["BALAI_SECRETS_ARN"].endswith(":app")
+    assert env["BALAI_LETTER_KEYS_ARN"].endswith(":keys")
+    assert env["BALAI_LETTERS_BUCKET"] == "balai-prod-letters-1-x"
+    assert (env["BALAI_SMS_CHANNEL"], env["BALAI_EMAIL_CHANNEL"]) == ("sns", "ses")
+
+
+def test_outputs_to_config_refuses_incomplete_or_wrong_stage(tmp_path: Path) -> None:
+    path = tmp_path / "config.json"
+    path.write_text("{}")
+    incomplete = tmp_path / "a.json"
+    incomplete.write_text(json.dumps(_describe({"TableName": "t"})))
+    assert outputs_to_config.main([str(incomplete), "--config", str(path)]) == 2
+    staging = tmp_path / "b.json"
+    staging.write_text(json.dumps(_describe({**STACK_OUTPUTS, "Stage": "staging"})))
+    assert outputs_to_config.main([str(staging), "--config", str(path)]) == 2
+    assert path.read_text() == "{}"
+
+
+def test_init_secrets_adds_nik_hash_key_once() -> None:
+    completed = init_secrets.completed_secret({"jwt_key": "j"})
+    assert completed is not None and completed["jwt_key"] == "j" and len(completed["nik_hash_key"]) >= 48
+    # An existing nik_hash_key is never replaced: every citizen lookup key depends on it.
+    assert init_secrets.completed_secret(completed) is None
+    with pytest.raises(ValueError):
+        init_secrets.completed_secret({})

@@ -1,0 +1,101 @@
+"""SMS sending behind one Protocol: Amazon SNS in the cloud, a JSONL file locally."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from chalicelib.adapters.messaging import (
+    PermanentSendError,
+    SendError,
+    TransientSendError,
+    append_jsonl,
+    translate_boto_error,
+)
+from chalicelib.domain.clock import iso, utcnow
+
+if TYPE_CHECKING:
+    from chalicelib.config import Settings
+
+__all__ = [
+    "LocalFileSmsSender",
+    "PermanentSendError",
+    "SendError",
+    "SmsSender",
+    "SnsSmsSender",
+    "TransientSendError",
+    "get_sms_sender",
+]
+
+
+class SmsSender(Protocol):
+    def send(self, phone_e164: str, text: str, *, message_id: str) -> str:
+        """Hand one SMS to the provider and return the provider's message id.
+
+        `message_id` is the outbox id, kept with the message for tracing. Raises TransientSendError when a
+        retry may succeed and PermanentSendError when it cannot.
+        """
+        ...
+
+
+class SnsSmsSender:
+    """Amazon SNS direct-to-phone publish, marked Transactional so it is routed for reliability, not price."""
+
+    def __init__(self, client: Any, *, sender_id: str | None = None, max_price_usd: str | None = None) -> None:
+        self._client = client
+        self._attributes: dict[str, dict[str, str]] = {
+            "AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"},
+        }
+        if sender_id:
+            self._attributes["AWS.SNS.SMS.SenderID"] = {"DataType": "String", "StringValue": sender_id}
+        if max_price_usd:
+            self._attributes["AWS.SNS.SMS.MaxPrice"] = {"DataType": "Number", "StringValue": max_price_usd}
+
+    def send(self, phone_e164: str, text: str, *, message_id: str) -> str:
+        try:
+            response = self._client.publish(PhoneNumber=phone_e164, Message=text, MessageAttributes=self._attributes)
+        except Exception as exc:  # botocore raises ClientError and BotoCoreError subclasses
+            raise translate_boto_error(exc, "SNS Publish") from exc
+        return str(response["MessageId"])
+
+
+class LocalFileSmsSender:
+    """Appends each SMS as one JSON line to a file (default .balai/outbox/sms.jsonl) for local runs."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    def send(self, phone_e164: str, text: str, *, message_id: str) -> str:
+        record = {"message_id": message_id, "to": phone_e164, "text": text, "sent_at": iso(utcnow())}
+        try:
+            append_jsonl(self.path, record)
+        except OSError as exc:
+            raise TransientSendError(f"writing {self.path.name} failed: {exc.strerror}") from exc
+        return f"local-{message_id}"
+
+
+def get_sms_sender(settings: Settings | None = None) -> SmsSender:
+    """The sender the stage's settings choose (`sms_channel`: "local" or "sns"), built once per settings."""
+    if settings is None:
+        from chalicelib.config import get_settings
+
+        settings = get_settings()
+    return _build_sms_sender(settings)
+
+
+@lru_cache(maxsize=4)
+def _build_sms_sender(settings: Settings) -> SmsSender:
+    if settings.sms_channel == "local":
+        return LocalFileSmsSender(settings.outbox_dir / "sms.jsonl")
+    if settings.sms_channel == "sns":
+        # Imported here: boto3 costs ~250 ms to import, and only the sending worker needs it.
+        import boto3
+
+        return SnsSmsSender(boto3.client("sns", region_name=settings.aws_region))
+    raise ValueError(f"unknown sms_channel {settings.sms_channel!r}")
+
+
+def reset_sms_sender() -> None:
+    """Forget built senders (tests switch settings and moto mocks between cases)."""
+    _build_sms_sender.cache_clear()

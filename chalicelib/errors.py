@@ -18,6 +18,10 @@ class AppError(Exception):
             self.code = code
         self.details = details
 
+    def with_status(self, status: int) -> "AppError":
+        self.status = status
+        return self
+
     def to_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.details:

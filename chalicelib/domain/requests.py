@@ -92,6 +92,7 @@ class ServiceRequest:
     updated_at: str
     due_at: str
     contact_phone: str | None = None
+    signer_role: str = "kades"
     letter: dict[str, Any] | None = None
     history: list[HistoryEntry] = field(default_factory=list)
 

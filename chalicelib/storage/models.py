@@ -101,6 +101,7 @@ class RequestItem(BaseItem):
     tracking_code = UnicodeAttribute()
     nik_hash = UnicodeAttribute()
     contact_phone = UnicodeAttribute(null=True)
+    signer_role = UnicodeAttribute(default="kades")
     fields: MapAttribute = MapAttribute(null=True)  # type: ignore[type-arg]
     applicant: MapAttribute = MapAttribute(null=True)  # type: ignore[type-arg]
     sla_hours = NumberAttribute()

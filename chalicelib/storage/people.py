@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
@@ -77,7 +78,7 @@ def save_profile(nik_hash: str, profile: dict[str, Any], expected_version: int, 
     return expected_version + 1
 
 
-def put_otp(nik_hash: str, code_hash: str, phone: str, now: str, expires_at: int, min_interval_iso: str) -> None:
+def put_otp(nik_hash: str, code_hash: str, phone: str, now: str, expires_at: datetime, min_interval_iso: str) -> None:
     """Store a new code unless one was issued after `min_interval_iso` (resend throttle)."""
     item = OtpItem(keys.otp_pk(nik_hash), keys.META, entity="otp", code_hash=code_hash, phone=phone,
                    attempts=0, created_at=now, expires_at=expires_at)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Callable
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
@@ -35,7 +36,7 @@ class IdempotencyGuard:
     subject: str
     key: str
     payload_hash: str
-    expires_at: int
+    expires_at: datetime
 
 
 class IdempotentReplay(Exception):
@@ -53,6 +54,7 @@ def _to_item(r: ServiceRequest) -> RequestItem:
         id=r.id, village=r.village, kecamatan=r.kecamatan, kabupaten=r.kabupaten,
         letter_type=r.letter_type, letter_name=r.letter_name, status=r.status, version=r.version,
         tracking_code=r.tracking_code, nik_hash=r.nik_hash, contact_phone=r.contact_phone,
+        signer_role=r.signer_role,
         fields=r.fields, applicant=r.applicant, sla_hours=r.sla_hours, created_at=r.created_at,
         updated_at=r.updated_at, due_at=r.due_at, letter=r.letter,
         GSI1PK=keys.village_queue_pk(r.village), GSI1SK=keys.queue_sk(r.created_at, r.id),
@@ -86,7 +88,7 @@ def _from_item(item: RequestItem) -> ServiceRequest:
         version=int(item.version), tracking_code=item.tracking_code, nik_hash=item.nik_hash,
         fields=_plain(item.fields) or {}, applicant=_plain(item.applicant) or {},
         sla_hours=int(item.sla_hours), created_at=item.created_at, updated_at=item.updated_at,
-        due_at=item.due_at, contact_phone=item.contact_phone,
+        due_at=item.due_at, contact_phone=item.contact_phone, signer_role=item.signer_role or "kades",
         letter=_plain(item.letter) if item.letter is not None else None,
     )
 

@@ -1,0 +1,37 @@
+"""Login routes: staff password login and the citizen's SMS one-time code."""
+
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+from chalicelib.api.http import endpoint, parse, respond
+from chalicelib.api.openapi import doc
+from chalicelib.services import auth
+
+bp = Blueprint(__name__)
+
+
+@doc("POST", "/v1/auth/login", "Staff login", body="StaffLogin", response="Token", errors=(401,))
+@bp.route("/v1/auth/login", methods=["POST"], cors=True)
+@endpoint
+def login() -> Response:
+    body = parse(bp.current_request, "StaffLogin")
+    return respond(auth.staff_login(body.username, body.password))
+
+
+@doc("POST", "/v1/auth/otp", "Send a one-time login code by SMS", body="OtpRequest", response="OtpSent",
+     status=202, errors=(403, 429, 502))
+@bp.route("/v1/auth/otp", methods=["POST"], cors=True)
+@endpoint
+def otp() -> Response:
+    body = parse(bp.current_request, "OtpRequest")
+    return respond(auth.request_otp(body.nik, body.phone), status=202)
+
+
+@doc("POST", "/v1/auth/otp/verify", "Trade the code for a citizen token", body="OtpVerify", response="Token",
+     errors=(401, 429))
+@bp.route("/v1/auth/otp/verify", methods=["POST"], cors=True)
+@endpoint
+def otp_verify() -> Response:
+    body = parse(bp.current_request, "OtpVerify")
+    return respond(auth.verify_otp(body.nik, body.phone, body.code))

@@ -1,0 +1,41 @@
+"""Public routes: regions, village letter catalogue, tracking, the OpenAPI description."""
+
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+from chalicelib.api.http import endpoint, respond
+from chalicelib.api.openapi import build_spec, doc
+from chalicelib.services import regions, requests
+
+bp = Blueprint(__name__)
+
+
+@doc("GET", "/v1/regions/{code}", "A region with its children", response="Region", errors=(404,))
+@bp.route("/v1/regions/{code}", methods=["GET"], cors=True)
+@endpoint
+def get_region(code: str) -> Response:
+    return respond(regions.get_region(code))
+
+
+@doc("GET", "/v1/villages/{desa}/letter-types", "Letter types a village offers", response="LetterTypeList",
+     errors=(404,))
+@bp.route("/v1/villages/{desa}/letter-types", methods=["GET"], cors=True)
+@endpoint
+def letter_types(desa: str) -> Response:
+    return respond(regions.letter_types(desa))
+
+
+@doc("GET", "/v1/track/{tracking_code}", "Status of a request by its tracking code (no personal data)",
+     response="Tracking", errors=(404,))
+@bp.route("/v1/track/{tracking_code}", methods=["GET"], cors=True)
+@endpoint
+def track(tracking_code: str) -> Response:
+    return respond(requests.to_tracking(requests.track(tracking_code)))
+
+
+@doc("GET", "/openapi.json", "This OpenAPI description")
+@bp.route("/openapi.json", methods=["GET"], cors=True)
+@endpoint
+def openapi() -> Response:
+    return respond(build_spec())

@@ -1,0 +1,221 @@
+"""Pydantic request and response models: they validate input and generate /openapi.json.
+
+Imported on first use only (see api.http.parse): building these models costs ~65 ms.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+# ---- input -------------------------------------------------------------------------------
+class StaffLogin(_In):
+    username: StrictStr = Field(min_length=1, max_length=64)
+    password: StrictStr = Field(min_length=1, max_length=200)
+
+
+class OtpRequest(_In):
+    nik: StrictStr = Field(description="16-digit NIK", examples=["7307034107900001"])
+    phone: StrictStr = Field(description="Mobile number, 08… or +628…", examples=["081234567890"])
+
+
+class OtpVerify(OtpRequest):
+    code: StrictStr = Field(description="Six-digit code from the SMS")
+
+
+class SubmitRequest(_In):
+    letter_type: StrictStr = Field(max_length=16, examples=["SKD"])
+    fields: dict[str, Any] = Field(description="Values of the letter type's fields")
+
+
+class TransitionRequest(_In):
+    action: Literal["review", "request_revision", "resubmit", "approve", "reject", "issue", "cancel"]
+    version: StrictInt = Field(ge=1, description="The version the client last saw")
+    note: StrictStr | None = Field(default=None, max_length=1000)
+    fields: dict[str, Any] | None = Field(default=None, description="Corrected values (resubmit only)")
+
+
+class ProfileUpdate(_In):
+    version: StrictInt = Field(ge=1)
+    name: StrictStr = Field(min_length=1, max_length=120)
+    birth_place: StrictStr = Field(min_length=1, max_length=80)
+    birth_date: date = Field(strict=False)
+    sex: Literal["L", "P"]
+    religion: Literal["Islam", "Kristen", "Katolik", "Hindu", "Buddha", "Khonghucu", "Kepercayaan"]
+    marital_status: Literal["Belum Kawin", "Kawin", "Cerai Hidup", "Cerai Mati"]
+    occupation: StrictStr = Field(min_length=1, max_length=80)
+    address: StrictStr = Field(min_length=1, max_length=200)
+    rt: StrictStr | None = Field(default=None, pattern=r"^\d{1,3}$")
+    rw: StrictStr | None = Field(default=None, pattern=r"^\d{1,3}$")
+    kk_number: StrictStr | None = Field(default=None, pattern=r"^\d{16}$")
+
+
+class LetterTypeAdjust(_In):
+    version: StrictInt = Field(ge=1, description="The village's settings version")
+    enabled: StrictBool | None = None
+    sla_hours: StrictInt | None = Field(default=None, ge=1, le=240)
+    classification: StrictStr | None = None
+    signer_role: Literal["kades", "operator"] | None = None
+    body_template: StrictStr | None = None
+
+
+class VillageActivation(_In):
+    active: StrictBool
+
+
+# ---- output ------------------------------------------------------------------------------
+class Error(_Out):
+    code: str = Field(examples=["invalid_nik"])
+    message: str
+    details: dict[str, Any] | None = None
+
+
+class RegionChild(_Out):
+    code: str
+    name: str
+    level: Literal["provinsi", "kabupaten", "kecamatan", "desa", "kelurahan"]
+    active: bool
+
+
+class Region(RegionChild):
+    parent: str | None
+    timezone: str
+    timezone_label: str
+    children: list[RegionChild]
+
+
+class FieldSchema(_Out):
+    name: str
+    label: str
+    type: Literal["string", "text", "integer", "date", "enum", "boolean"]
+    required: bool
+    options: list[str] | None = None
+    max_length: int | None = None
+
+
+class Attachment(_Out):
+    name: str
+    label: str
+    required: bool
+
+
+class LetterType(_Out):
+    code: str
+    name: str
+    title: str
+    classification: str
+    sla_hours: int
+    signer_role: str
+    enabled: bool
+    fields: list[FieldSchema]
+    attachments: list[Attachment]
+
+
+class LetterTypeList(_Out):
+    village: str
+    active: bool
+    items: list[LetterType]
+
+
+class LetterTypeAdjusted(LetterType):
+    body_template: str
+    village_version: int
+
+
+class Token(_Out):
+    token: str
+    expires_in: int
+    role: Literal["citizen", "operator", "kades", "camat", "opd", "admin"]
+    region: str
+
+
+class OtpSent(_Out):
+    sent: bool
+    expires_in: int
+    phone: str = Field(description="Masked phone number")
+
+
+class HistoryEntry(_Out):
+    at: str
+    actor: str
+    actor_role: str
+    action: str
+    from_: str | None = Field(default=None, alias="from")
+    to: str
+    note: str | None
+    version: int
+
+
+class LetterRef(_Out):
+    number: str | None = None
+    issued_at: str | None = None
+
+
+class ServiceRequest(_Out):
+    id: str
+    village: str
+    letter_type: str
+    letter_name: str
+    status: Literal["submitted", "in_review", "needs_revision", "approved", "issued", "rejected", "cancelled"]
+    version: int
+    tracking_code: str
+    fields: dict[str, Any]
+    applicant: dict[str, Any]
+    created_at: str
+    updated_at: str
+    due_at: str
+    sla_hours: int
+    history: list[HistoryEntry]
+    letter: LetterRef | None
+
+
+class ServiceRequestList(_Out):
+    items: list[ServiceRequest]
+    next: str | None
+
+
+class TrackingStep(_Out):
+    at: str
+    to: str
+
+
+class Tracking(_Out):
+    tracking_code: str
+    letter_type: str
+    letter_name: str
+    village: str
+    status: str
+    created_at: str
+    updated_at: str
+    due_at: str
+    history: list[TrackingStep]
+    letter: LetterRef | None
+
+
+class Profile(_Out):
+    nik: str
+    phone: str | None
+    version: int
+    complete: bool
+    name: str | None = None
+    birth_place: str | None = None
+    birth_date: str | None = None
+    sex: str | None = None
+    religion: str | None = None
+    marital_status: str | None = None
+    occupation: str | None = None
+    address: str | None = None
+    rt: str | None = None
+    rw: str | None = None
+    kk_number: str | None = None

@@ -1,0 +1,1 @@
+"""Operator commands (python -m chalicelib.ops ...): table, regions, accounts, demo data."""

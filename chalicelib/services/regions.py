@@ -1,0 +1,80 @@
+"""Region use cases: public region tree, staged activation of villages, village letter catalogue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.domain import catalog
+from chalicelib.domain.regions import Region, ZONE_LABELS, is_village, validate_code, within
+from chalicelib.domain.requests import Principal
+from chalicelib.errors import ForbiddenError, NotFoundError, ValidationError
+from chalicelib.observability import logger
+from chalicelib.storage import regions as repo
+
+
+def _public(region: Region) -> dict[str, Any]:
+    return {"code": region.code, "name": region.name, "level": region.level, "active": region.active}
+
+
+def get_region(code: str) -> dict[str, Any]:
+    validate_code(code)
+    region = repo.get(code)
+    if region is None:
+        raise NotFoundError("Wilayah tidak ditemukan.", code="region_not_found")
+    return {**_public(region), "parent": region.parent, "timezone": region.timezone,
+            "timezone_label": ZONE_LABELS.get(region.timezone, ""),
+            "children": [_public(c) for c in repo.children(code)]}
+
+
+def _village(code: str) -> Region:
+    validate_code(code)
+    region = repo.get(code) if is_village(code) else None
+    if region is None:
+        raise NotFoundError("Desa/kelurahan tidak ditemukan.", code="village_not_found")
+    return region
+
+
+def letter_types(code: str) -> dict[str, Any]:
+    """The letter types a village offers (enabled ones), with their field schemas."""
+    village = _village(code)
+    items = [lt.to_dict() for lt in catalog.village_catalog(village.letter_types) if lt.enabled]
+    return {"village": village.code, "active": village.active, "items": items}
+
+
+def _ensure_manager(principal: Principal, village: str) -> None:
+    """Village staff manage their own village; the kabupaten admin manages every village."""
+    if principal.role not in ("operator", "kades", "admin"):
+        raise ForbiddenError("Peran Anda tidak boleh mengubah pengaturan desa.", code="forbidden_role")
+    if not within(principal.region, village):
+        raise NotFoundError("Desa/kelurahan tidak ditemukan.", code="village_not_found")
+
+
+def adjust_letter_type(principal: Principal, village_code: str, type_code: str, changes: dict[str, Any],
+                       version: int) -> dict[str, Any]:
+    """Enable, disable or adjust one letter type for one village (optimistic version check)."""
+    _ensure_manager(principal, village_code)
+    village = _village(village_code)
+    cleaned = catalog.validate_adjustment(type_code, changes)
+    if not cleaned:
+        raise ValidationError("Tidak ada perubahan.", code="no_changes")
+    letter_types_ = dict(village.letter_types)
+    letter_types_[type_code] = {**dict(letter_types_.get(type_code) or {}), **cleaned}
+    village.letter_types = letter_types_
+    repo.save(village, expected_version=version)
+    logger.info("letter type adjusted", extra={"village": village_code, "letter_type": type_code,
+                                                "changes": sorted(cleaned)})
+    lt = catalog.effective_type(type_code, village.letter_types)
+    assert lt is not None
+    return {**lt.to_dict(with_template=True), "village_version": village.version}
+
+
+def set_village_active(principal: Principal, code: str, active: bool) -> dict[str, Any]:
+    """Staged roll-out: the kabupaten admin switches villages on and off."""
+    if principal.role != "admin":
+        raise ForbiddenError("Hanya admin kabupaten yang dapat mengaktifkan desa.", code="forbidden_role")
+    if not within(principal.region, code):
+        raise NotFoundError("Desa/kelurahan tidak ditemukan.", code="village_not_found")
+    _village(code)
+    repo.set_active(code, active)
+    logger.info("village activation", extra={"village": code, "active": active})
+    return get_region(code)

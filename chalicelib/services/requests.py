@@ -1,0 +1,237 @@
+"""Service-request use cases: submit, read, list, track and move through the state machine."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+from chalicelib.domain import catalog
+from chalicelib.domain.clock import iso, utcnow
+from chalicelib.domain.ids import new_id, new_tracking_code, normalize_tracking_code
+from chalicelib.domain.nik import mask_nik
+from chalicelib.domain.regions import is_village, kabupaten_of, kecamatan_of
+from chalicelib.domain.requests import (
+    STATUSES,
+    HistoryEntry,
+    Principal,
+    ServiceRequest,
+    announcements,
+    authorize_transition,
+    can_read,
+    check_note,
+    ensure_readable,
+    next_version,
+)
+from chalicelib.errors import (
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    UnprocessableError,
+    ValidationError,
+)
+from chalicelib.observability import logger
+from chalicelib.services.calendar import calendar_for
+from chalicelib.services.profile import PROFILE_REQUIRED, applicant_snapshot
+from chalicelib.storage import requests as repo
+from chalicelib.storage.context import load_submit_context
+
+IDEMPOTENCY_TTL = timedelta(hours=24)
+MAX_PAGE = 100
+
+
+def _outbox(request: ServiceRequest, action: str, note: str | None, created_at: str,
+            signer_role: str = "kades") -> list[Any]:
+    return [repo.outbox_item(row, new_id(), request.village, created_at)
+            for row in announcements(action, request, note, signer_role)]
+
+
+def _payload_hash(village: str, body: dict[str, Any]) -> str:
+    canonical = json.dumps({"village": village, **body}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def submit(principal: Principal, village_code: str, letter_type_code: str, fields: Any,
+           idempotency_key: str | None = None) -> tuple[ServiceRequest, bool]:
+    """Submit a request for the citizen; returns (request, created). A repeated Idempotency-Key
+    returns the first request with created=False. Raises ValidationError, UnprocessableError,
+    NotFoundError, ForbiddenError, ConflictError."""
+    if not principal.is_citizen:
+        raise ForbiddenError("Hanya warga yang dapat mengajukan permohonan.", code="forbidden_role")
+    if not is_village(village_code):
+        raise NotFoundError("Desa/kelurahan tidak ditemukan.", code="village_not_found")
+    if idempotency_key is not None and not (1 <= len(idempotency_key) <= 64 and idempotency_key.isprintable()):
+        raise ValidationError("Idempotency-Key harus 1 sampai 64 karakter.", code="invalid_idempotency_key")
+    payload_hash = _payload_hash(village_code, {"letter_type": letter_type_code, "fields": fields})
+
+    village, citizen = load_submit_context(village_code, principal.subject)
+    if village is None:
+        raise NotFoundError("Desa/kelurahan tidak ditemukan.", code="village_not_found")
+    if not village.active:
+        raise UnprocessableError(f"Layanan daring belum aktif di {village.name}.", code="village_inactive")
+    letter_type = catalog.effective_type(letter_type_code, village.letter_types)
+    if letter_type is None:
+        raise UnprocessableError("Jenis surat tidak dikenal.", code="unknown_letter_type")
+    if not letter_type.enabled:
+        raise UnprocessableError(f"{letter_type.name} tidak dilayani di {village.name}.",
+                                 code="letter_type_disabled")
+    cleaned = catalog.validate_fields(letter_type, fields)
+    if citizen is None or any(not citizen.profile.get(k) for k in PROFILE_REQUIRED):
+        raise UnprocessableError("Lengkapi profil Anda (GET/PUT /v1/me/profile) sebelum mengajukan.",
+                                 code="profile_incomplete")
+
+    now = utcnow()
+    at = iso(now)
+    due = calendar_for(village.code).add_hours(now, letter_type.sla_hours)
+    guard = None
+    if idempotency_key:
+        guard = repo.IdempotencyGuard(principal.subject, idempotency_key, payload_hash,
+                                      now + IDEMPOTENCY_TTL)
+    for _ in range(3):
+        request = ServiceRequest(
+            id=new_id(), village=village.code, kecamatan=kecamatan_of(village.code),
+            kabupaten=kabupaten_of(village.code), letter_type=letter_type.code, letter_name=letter_type.name,
+            status="submitted", version=1, tracking_code=new_tracking_code(), nik_hash=principal.subject,
+            fields=cleaned, applicant=applicant_snapshot(citizen, village), sla_hours=letter_type.sla_hours,
+            created_at=at, updated_at=at, due_at=iso(due), contact_phone=citizen.phone,
+            signer_role=letter_type.signer_role,
+        )
+        request.history = [HistoryEntry(at, principal.name or "warga", "citizen", "submit", None, "submitted",
+                                        None, 1)]
+        try:
+            repo.create(request, _outbox(request, "submit", None, at), guard)
+        except repo.TrackingCodeTaken:
+            continue
+        except repo.IdempotentReplay as replay:
+            return _replay(principal, (replay.request_id, replay.payload_hash), payload_hash), False
+        logger.info("request submitted", extra={"request_id": request.id, "village": village.code,
+                                                 "letter_type": letter_type.code})
+        return request, True
+    raise ConflictError("Gagal membuat kode pelacakan; silakan coba lagi.", code="tracking_code_conflict")
+
+
+def _replay(principal: Principal, found: tuple[str, str], payload_hash: str) -> ServiceRequest:
+    request_id, first_hash = found
+    if first_hash != payload_hash:
+        raise UnprocessableError("Idempotency-Key ini sudah dipakai untuk permohonan lain.",
+                                 code="idempotency_key_reused")
+    request = repo.get(request_id)
+    if request is None or not can_read(principal, request):
+        raise NotFoundError("Permohonan tidak ditemukan.", code="request_not_found")
+    return request
+
+
+def get(principal: Principal, request_id: str) -> ServiceRequest:
+    request = repo.get(request_id)
+    if request is None:
+        raise NotFoundError("Permohonan tidak ditemukan.", code="request_not_found")
+    ensure_readable(principal, request)
+    return request
+
+
+def _check_page(limit: int | None) -> int:
+    if limit is None:
+        return 20
+    if not 1 <= limit <= MAX_PAGE:
+        raise ValidationError(f"limit harus 1 sampai {MAX_PAGE}.", code="invalid_limit")
+    return limit
+
+
+def list_village(principal: Principal, village: str, status: str | None, limit: int | None,
+                 cursor: str | None) -> tuple[list[ServiceRequest], str | None]:
+    """The village's queue, newest first. Staff of the village or of a region above it only."""
+    from chalicelib.domain.regions import within
+    from chalicelib.domain.requests import READERS
+
+    if principal.role not in READERS:
+        raise ForbiddenError("Peran Anda tidak boleh melihat antrean ini.", code="forbidden_role")
+    if not within(principal.region, village):
+        raise NotFoundError("Desa/kelurahan tidak ditemukan.", code="village_not_found")
+    if status is not None and status not in STATUSES:
+        raise ValidationError(f"Status tidak dikenal: {status}.", code="invalid_status")
+    return repo.list_village(village, status, _check_page(limit), cursor)
+
+
+def list_mine(principal: Principal, limit: int | None, cursor: str | None) -> tuple[list[ServiceRequest], str | None]:
+    if not principal.is_citizen:
+        raise ForbiddenError("Hanya untuk warga.", code="forbidden_role")
+    return repo.list_citizen(principal.subject, _check_page(limit), cursor)
+
+
+def track(code: str) -> ServiceRequest:
+    request_id = repo.id_for_tracking_code(normalize_tracking_code(code))
+    request = repo.get(request_id, consistent=False) if request_id else None
+    if request is None:
+        raise NotFoundError("Kode pelacakan tidak ditemukan.", code="tracking_code_not_found")
+    return request
+
+
+def transition(principal: Principal, request_id: str, action: str, version: Any, note: str | None,
+               fields: Any = None) -> ServiceRequest:
+    """Apply one state-machine action if `version` is current; one atomic write of the new state,
+    its audit event and its outbox rows. Raises ValidationError, ForbiddenError, NotFoundError,
+    ConflictError (invalid_transition, stale_version)."""
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ValidationError("version harus bilangan bulat ≥ 1.", code="invalid_version")
+    before = repo.get(request_id)
+    if before is None:
+        raise NotFoundError("Permohonan tidak ditemukan.", code="request_not_found")
+    signer_role = before.signer_role
+    t = authorize_transition(principal, before, action, signer_role)
+    if version != before.version:
+        raise ConflictError("Permohonan telah diubah oleh orang lain; muat ulang dan coba lagi.",
+                            code="stale_version")
+    note = check_note(t, note)
+    now = utcnow()
+    at = iso(now)
+    after = replace(before, status=t.target, version=next_version(before.version), updated_at=at,
+                    history=list(before.history))
+    if fields is not None:
+        if action != "resubmit":
+            raise ValidationError("Isian hanya dapat diubah saat mengajukan ulang.", code="invalid_fields")
+        # Villages adjust SLA, template and signer, never the fields, so the default schema applies.
+        after.fields = catalog.validate_fields(catalog.DEFAULT_CATALOG[before.letter_type], fields)
+    if action == "resubmit":
+        # The SLA clock restarts: the village waited on the citizen.
+        after.due_at = iso(calendar_for(before.village).add_hours(now, before.sla_hours))
+    event = HistoryEntry(at, principal.name or principal.subject if not principal.is_citizen else "warga",
+                         principal.role, action, before.status, t.target, note, after.version)
+    repo.transition(before, after, event, _outbox(after, action, note, at, signer_role))
+    after.history.append(event)
+    logger.info("request transition", extra={"request_id": request_id, "action": action,
+                                              "from": before.status, "to": t.target, "version": after.version})
+    return after
+
+
+def to_public(request: ServiceRequest, viewer: Principal | None) -> dict[str, Any]:
+    """The request as the API shows it; the NIK is masked unless the viewer is its owner or village staff."""
+    applicant = dict(request.applicant)
+    full = viewer is not None and (
+        (viewer.is_citizen and viewer.subject == request.nik_hash)
+        or (viewer.role in ("operator", "kades") and viewer.region == request.village))
+    if not full and "nik" in applicant:
+        applicant["nik"] = mask_nik(str(applicant["nik"]))
+    letter = None
+    if request.letter:
+        letter = {k: request.letter.get(k) for k in ("number", "issued_at", "id", "verify_url") if k in request.letter}
+    return {
+        "id": request.id, "village": request.village, "letter_type": request.letter_type,
+        "letter_name": request.letter_name, "status": request.status, "version": request.version,
+        "tracking_code": request.tracking_code, "fields": request.fields, "applicant": applicant,
+        "created_at": request.created_at, "updated_at": request.updated_at, "due_at": request.due_at,
+        "sla_hours": request.sla_hours, "history": [h.to_dict() for h in request.history], "letter": letter,
+    }
+
+
+def to_tracking(request: ServiceRequest) -> dict[str, Any]:
+    """Status and dates only: anyone with the code may see it, so no personal data."""
+    return {
+        "tracking_code": request.tracking_code, "letter_type": request.letter_type,
+        "letter_name": request.letter_name, "village": request.village, "status": request.status,
+        "created_at": request.created_at, "updated_at": request.updated_at, "due_at": request.due_at,
+        "history": [{"at": h.at, "to": h.to_status} for h in request.history],
+        "letter": {"number": request.letter.get("number"), "issued_at": request.letter.get("issued_at")}
+        if request.letter else None,
+    }

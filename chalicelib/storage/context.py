@@ -1,0 +1,32 @@
+"""Reads that serve one use case in a single round trip."""
+
+from __future__ import annotations
+
+from pynamodb.exceptions import DoesNotExist, TransactGetError
+from pynamodb.transactions import TransactGet
+
+from chalicelib.domain.regions import Region
+from chalicelib.storage import keys
+from chalicelib.storage.connection import transaction_connection, translate_errors
+from chalicelib.storage.models import CitizenItem, RegionItem
+from chalicelib.storage.people import Citizen, citizen_from_item
+from chalicelib.storage.regions import _from_item as region_from_item
+
+
+def load_submit_context(village_code: str, nik_hash: str) -> tuple[Region | None, Citizen | None]:
+    """The village (with its letter settings) and the citizen's profile in one TransactGetItems."""
+    try:
+        with TransactGet(connection=transaction_connection()) as tg:
+            village_f = tg.get(RegionItem, keys.region_pk(village_code), keys.META)
+            citizen_f = tg.get(CitizenItem, keys.citizen_pk(nik_hash), keys.PROFILE)
+    except TransactGetError as exc:
+        raise translate_errors(exc) from exc
+    try:
+        village = region_from_item(village_f.get())
+    except DoesNotExist:
+        village = None
+    try:
+        citizen = citizen_from_item(citizen_f.get(), nik_hash)
+    except DoesNotExist:
+        citizen = None
+    return village, citizen

@@ -11,10 +11,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pypdf import PdfReader  # noqa: E402
+from pypdf import PdfReader
 
-from chalicelib.adapters.pdf import render_letter  # noqa: E402
-from chalicelib.domain.letters import (  # noqa: E402
+from chalicelib.adapters.pdf import render_letter
+from chalicelib.domain.letters import (
     DEFAULT_NUMBER_FORMAT,
     LetterDocument,
     fill_template,
@@ -82,8 +82,13 @@ def sample_document(long_body: bool = False, paper: str = "A4") -> LetterDocumen
             ("Agama", "Islam"),
             ("Status Perkawinan", "Belum Kawin"),
             ("Pekerjaan", "Nelayan"),
-            ("Alamat", "Dusun Kambuno, Jalan Poros Pulau Harapan No. 17, RT 002/RW 001, Desa Pulau Harapan, "
-             "Kecamatan Pulau Sembilan, Kabupaten Sinjai"),
+            (
+                "Alamat",
+                (
+                    "Dusun Kambuno, Jalan Poros Pulau Harapan No. 17, RT 002/RW 001, Desa Pulau Harapan, "
+                    "Kecamatan Pulau Sembilan, Kabupaten Sinjai"
+                ),
+            ),
         ],
         body=body,
         closing="Demikian surat keterangan ini dibuat dengan sebenarnya untuk dipergunakan sebagaimana mestinya.",
@@ -108,9 +113,23 @@ def write(doc: LetterDocument, name: str) -> None:
         for old in OUT.glob(f"{name}*.png"):
             old.unlink()
         # Page one as NAME.png, and every page as NAME-N.png when the letter runs longer.
-        subprocess.run(["pdftoppm", "-png", "-r", "100", "-singlefile", str(pdf_path), str(OUT / name)], check=True)
+        subprocess.run(
+            [
+                "pdftoppm",
+                "-png",
+                "-r",
+                "100",
+                "-singlefile",
+                str(pdf_path),
+                str(OUT / name),
+            ],
+            check=True,
+        )
         if len(PdfReader(pdf_path).pages) > 1:
-            subprocess.run(["pdftoppm", "-png", "-r", "100", str(pdf_path), str(OUT / name)], check=True)
+            subprocess.run(
+                ["pdftoppm", "-png", "-r", "100", str(pdf_path), str(OUT / name)],
+                check=True,
+            )
         for png in sorted(OUT.glob(f"{name}*.png")):
             print(f"wrote {png}")
     else:
@@ -120,4 +139,7 @@ def write(doc: LetterDocument, name: str) -> None:
 if __name__ == "__main__":
     write(sample_document(), "sample-letter")
     write(sample_document(long_body=True), "sample-letter-long")
-    write(replace(sample_document(), paper="F4", signer_nip="19780412 200501 1 003"), "sample-letter-f4")
+    write(
+        replace(sample_document(), paper="F4", signer_nip="19780412 200501 1 003"),
+        "sample-letter-f4",
+    )

@@ -11,7 +11,10 @@ if TYPE_CHECKING:
     from chalicelib.domain.letters import LetterDocument
 
 # Paper sizes in mm: F4 ("folio") is what many Indonesian village offices print on.
-PAPER_SIZES: dict[str, tuple[float, float]] = {"A4": (210.0, 297.0), "F4": (215.0, 330.0)}
+PAPER_SIZES: dict[str, tuple[float, float]] = {
+    "A4": (210.0, 297.0),
+    "F4": (215.0, 330.0),
+}
 
 MARGIN_LEFT = 25.0
 MARGIN_RIGHT = 20.0
@@ -26,7 +29,12 @@ QR_SIZE = 28.0
 SIGNATURE_W = 78.0
 SIGNATURE_GAP = 22.0  # blank space for the wet signature and stamp
 QR_CAPTION = "Pindai untuk verifikasi\nkeaslian surat"
-CORE_ENCODING = "cp1252"  # WinAnsi: covers Indonesian plus typographic quotes and dashes
+# A fixed mask skips segno's evaluation of all eight masks, which costs about 15 ms for a ~250-character URL
+# (most of a render). The token is base64 noise, so every mask scores alike; zbar decodes it (see tests).
+QR_MASK = 2
+CORE_ENCODING = (
+    "cp1252"  # WinAnsi: covers Indonesian plus typographic quotes and dashes
+)
 
 
 def pdf_text(text: str) -> str:
@@ -41,8 +49,16 @@ def pdf_text(text: str) -> str:
         if char == "\n" or (char.isprintable() and _encodable(char)):
             out.append(char)
             continue
-        base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
-        out.append(base if base and all(_encodable(c) and c.isprintable() for c in base) else "?")
+        base = "".join(
+            c
+            for c in unicodedata.normalize("NFKD", char)
+            if not unicodedata.combining(c)
+        )
+        out.append(
+            base
+            if base and all(_encodable(c) and c.isprintable() for c in base)
+            else "?"
+        )
     return "".join(out)
 
 
@@ -58,7 +74,7 @@ def _qr_png(url: str) -> bytes:
     import segno
 
     # Error level M survives a stamp or fold over part of the code; scale 4 keeps viewers from blurring it.
-    qr = segno.make(url, error="m", micro=False, boost_error=False)
+    qr = segno.make(url, error="m", micro=False, boost_error=False, mask=QR_MASK)
     buffer = io.BytesIO()
     qr.save(buffer, kind="png", scale=4, border=0)
     return buffer.getvalue()
@@ -92,7 +108,9 @@ def _set_metadata(pdf: Any, doc: LetterDocument) -> None:
     pdf.set_creation_date(datetime.combine(doc.issued_date, time(0, 0), tzinfo=UTC))
     pdf.set_title(pdf_text(f"{doc.title} - {doc.number}"))
     pdf.set_subject(pdf_text(doc.title))
-    pdf.set_author(pdf_text(f"Pemerintah {doc.village_kind.capitalize()} {doc.village_name}"))
+    pdf.set_author(
+        pdf_text(f"Pemerintah {doc.village_kind.capitalize()} {doc.village_name}")
+    )
     pdf.set_creator("Balai")
     pdf.set_producer("Balai")
     pdf.set_lang("id-ID")
@@ -111,10 +129,24 @@ def _letterhead(pdf: Any, doc: LetterDocument, page_w: float) -> None:
     for line, size in zip(doc.letterhead_lines(), sizes, strict=True):
         pdf.set_font(FONT, "B", size)
         pdf.set_x(text_x)
-        pdf.multi_cell(text_w, size * 0.45, pdf_text(line), align="C", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(
+            text_w,
+            size * 0.45,
+            pdf_text(line),
+            align="C",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
     pdf.set_font(FONT, "I", 10)
     pdf.set_x(text_x)
-    pdf.multi_cell(text_w, 4.6, pdf_text(doc.village_address), align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(
+        text_w,
+        4.6,
+        pdf_text(doc.village_address),
+        align="C",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     bottom = max(pdf.get_y(), top + LOGO_H if doc.logo_png else 0.0) + 2
     # The double rule of an official kop surat: a thick line with a thin one under it.
     pdf.set_line_width(0.8)
@@ -127,9 +159,37 @@ def _letterhead(pdf: Any, doc: LetterDocument, page_w: float) -> None:
 def _title(pdf: Any, doc: LetterDocument) -> None:
     pdf.set_y(pdf.get_y() + 7)
     pdf.set_font(FONT, "BU", 13)
-    pdf.multi_cell(0, 6, pdf_text(doc.title.upper()), align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(
+        0, 6, pdf_text(doc.title.upper()), align="C", new_x="LMARGIN", new_y="NEXT"
+    )
     pdf.set_font(FONT, "", BODY_SIZE)
-    pdf.multi_cell(0, LINE_H, pdf_text(f"Nomor: {doc.number}"), align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(
+        0,
+        LINE_H,
+        pdf_text(f"Nomor: {doc.number}"),
+        align="C",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+
+
+def _fits(pdf: Any, width: float, text: str) -> bool:
+    return bool(pdf.get_string_width(text) <= width - 2 * pdf.c_margin)
+
+
+def _line_count(pdf: Any, width: float, text: str) -> int:
+    # Most labels and names fit on one line: a width check is far cheaper than fpdf2's line-breaking dry run.
+    if _fits(pdf, width, text):
+        return 1
+    return len(pdf.multi_cell(width, LINE_H, text, dry_run=True, output="LINES"))
+
+
+def _text_block(pdf: Any, width: float, text: str, align: str) -> None:
+    """Text at the current position in `width`, wrapping when needed; ends at the next line, same x."""
+    if _fits(pdf, width, text):
+        pdf.cell(width, LINE_H, text, align=align, new_x="LEFT", new_y="NEXT")
+    else:
+        pdf.multi_cell(width, LINE_H, text, align=align, new_x="LEFT", new_y="NEXT")
 
 
 def _paragraph(pdf: Any, text: str, *, space_before: float) -> None:
@@ -148,25 +208,28 @@ def _applicant_table(pdf: Any, doc: LetterDocument) -> None:
     indent = 10.0
     colon_w = 4.0
     content_w = pdf.w - MARGIN_LEFT - MARGIN_RIGHT
-    rows = [(pdf_text(label), pdf_text(" ".join(str(value).split()) or "-")) for label, value in doc.applicant_rows]
+    rows = [
+        (pdf_text(label), pdf_text(" ".join(str(value).split()) or "-"))
+        for label, value in doc.applicant_rows
+    ]
     # The label column fits the longest label, capped so the values keep most of the width.
     label_w = min(max(pdf.get_string_width(label) for label, _ in rows) + 4, 60.0)
     value_w = content_w - indent - label_w - colon_w
     x_label = MARGIN_LEFT + indent
     pdf.set_y(pdf.get_y() + 3)
     for label, value in rows:
-        label_lines = pdf.multi_cell(label_w, LINE_H, label, dry_run=True, output="LINES")
-        value_lines = pdf.multi_cell(value_w, LINE_H, value, dry_run=True, output="LINES")
-        row_h = LINE_H * max(len(label_lines), len(value_lines), 1)
+        row_h = LINE_H * max(
+            _line_count(pdf, label_w, label), _line_count(pdf, value_w, value)
+        )
         if pdf.get_y() + row_h > pdf.page_break_trigger:
             pdf.add_page()
         y = pdf.get_y()
         pdf.set_xy(x_label, y)
-        pdf.multi_cell(label_w, LINE_H, label, align="L")
+        _text_block(pdf, label_w, label, "L")
         pdf.set_xy(x_label + label_w, y)
         pdf.cell(colon_w, LINE_H, ":")
         pdf.set_xy(x_label + label_w + colon_w, y)
-        pdf.multi_cell(value_w, LINE_H, value, align="L")
+        _text_block(pdf, value_w, value, "L")
         pdf.set_xy(MARGIN_LEFT, y + row_h)
 
 
@@ -177,11 +240,16 @@ def _signature_block(pdf: Any, doc: LetterDocument, page_w: float) -> None:
     """
     pdf.set_font(FONT, "", BODY_SIZE)
     closing = pdf_text(" ".join(doc.closing.split()))
-    closing_h = 3 + LINE_H * len(pdf.multi_cell(0, LINE_H, closing, dry_run=True, output="LINES")) if closing else 0
-    position_lines = pdf.multi_cell(SIGNATURE_W, LINE_H, pdf_text(doc.signer_position), dry_run=True, output="LINES")
+    closing_h = (
+        3
+        + LINE_H * len(pdf.multi_cell(0, LINE_H, closing, dry_run=True, output="LINES"))
+        if closing
+        else 0
+    )
+    position_lines = _line_count(pdf, SIGNATURE_W, pdf_text(doc.signer_position))
     pdf.set_font(FONT, "BU", BODY_SIZE)
-    name_lines = pdf.multi_cell(SIGNATURE_W, LINE_H, pdf_text(doc.signer_name), dry_run=True, output="LINES")
-    signature_h = LINE_H * (1 + len(position_lines)) + SIGNATURE_GAP + LINE_H * len(name_lines)
+    name_lines = _line_count(pdf, SIGNATURE_W, pdf_text(doc.signer_name))
+    signature_h = LINE_H * (1 + position_lines) + SIGNATURE_GAP + LINE_H * name_lines
     if doc.signer_nip:
         signature_h += LINE_H
     caption_h = 7.0
@@ -189,7 +257,10 @@ def _signature_block(pdf: Any, doc: LetterDocument, page_w: float) -> None:
     gap_before = 8.0
     block_h = gap_before + max(signature_h, qr_h)
     page_room = pdf.page_break_trigger - MARGIN_TOP
-    if closing_h + block_h <= page_room and pdf.get_y() + closing_h + block_h > pdf.page_break_trigger:
+    if (
+        closing_h + block_h <= page_room
+        and pdf.get_y() + closing_h + block_h > pdf.page_break_trigger
+    ):
         pdf.add_page()
     _paragraph(pdf, doc.closing, space_before=3)
     if pdf.get_y() + block_h > pdf.page_break_trigger:
@@ -201,19 +272,25 @@ def _signature_block(pdf: Any, doc: LetterDocument, page_w: float) -> None:
     x_sig = page_w - MARGIN_RIGHT - SIGNATURE_W
     pdf.set_font(FONT, "", BODY_SIZE)
     pdf.set_xy(x_sig, top)
-    pdf.multi_cell(SIGNATURE_W, LINE_H, pdf_text(doc.date_line()), align="C", new_x="LEFT", new_y="NEXT")
-    pdf.multi_cell(SIGNATURE_W, LINE_H, pdf_text(doc.signer_position), align="C", new_x="LEFT", new_y="NEXT")
+    _text_block(pdf, SIGNATURE_W, pdf_text(doc.date_line()), "C")
+    _text_block(pdf, SIGNATURE_W, pdf_text(doc.signer_position), "C")
     pdf.set_y(pdf.get_y() + SIGNATURE_GAP)
     pdf.set_x(x_sig)
     pdf.set_font(FONT, "BU", BODY_SIZE)
-    pdf.multi_cell(SIGNATURE_W, LINE_H, pdf_text(doc.signer_name), align="C", new_x="LEFT", new_y="NEXT")
+    _text_block(pdf, SIGNATURE_W, pdf_text(doc.signer_name), "C")
     if doc.signer_nip:
         pdf.set_font(FONT, "", BODY_SIZE)
-        pdf.multi_cell(SIGNATURE_W, LINE_H, pdf_text(f"NIP. {doc.signer_nip}"), align="C", new_x="LEFT", new_y="NEXT")
+        _text_block(pdf, SIGNATURE_W, pdf_text(f"NIP. {doc.signer_nip}"), "C")
 
     # The QR's bottom lines up with the bottom of the signature block when the block is the taller one.
     qr_top = top + max(0.0, signature_h - qr_h)
-    pdf.image(io.BytesIO(_qr_png(doc.verify_url)), x=MARGIN_LEFT, y=qr_top, w=QR_SIZE, h=QR_SIZE)
+    pdf.image(
+        io.BytesIO(_qr_png(doc.verify_url)),
+        x=MARGIN_LEFT,
+        y=qr_top,
+        w=QR_SIZE,
+        h=QR_SIZE,
+    )
     caption_w = QR_SIZE + 10
     pdf.set_font("Helvetica", "", 7)
     pdf.set_xy(MARGIN_LEFT - 5, qr_top + QR_SIZE + 2)

@@ -17,8 +17,13 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from chalicelib.errors import ExternalServiceError, ValidationError
 
-if TYPE_CHECKING:  # the cryptography package is imported lazily: it is heavy for the API's cold start
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+if (
+    TYPE_CHECKING
+):  # the cryptography package is imported lazily: it is heavy for the API's cold start
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
 
     from chalicelib.config import Settings
 
@@ -53,7 +58,9 @@ def _b64_decode_any(text: str) -> bytes:
 
 def canonical_facts_json(facts: Mapping[str, Any]) -> bytes:
     """One byte form per facts dict: sorted keys, no spaces, UTF-8 (so the hash is stable across runs)."""
-    return json.dumps(dict(facts), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return json.dumps(
+        dict(facts), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    ).encode("utf-8")
 
 
 def facts_hash(facts: Mapping[str, Any]) -> bytes:
@@ -74,7 +81,9 @@ class LetterKeyring:
     active_private: bytes | None
     public: dict[str, bytes]
     _private_obj: Any = field(default=None, init=False, repr=False, compare=False)
-    _public_objs: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _public_objs: dict[str, Any] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         if self.active_private is not None and len(self.active_private) != 32:
@@ -88,12 +97,18 @@ class LetterKeyring:
     def private_key(self) -> Ed25519PrivateKey:
         if self.active_private is None:
             raise ExternalServiceError(
-                "Kunci penandatangan surat tidak tersedia.", code="letter_key_unavailable", kid=self.active_kid
+                "Kunci penandatangan surat tidak tersedia.",
+                code="letter_key_unavailable",
+                kid=self.active_kid,
             )
         if self._private_obj is None:
-            from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+            from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+                Ed25519PrivateKey,
+            )
 
-            self._private_obj = Ed25519PrivateKey.from_private_bytes(self.active_private)
+            self._private_obj = Ed25519PrivateKey.from_private_bytes(
+                self.active_private
+            )
         return self._private_obj  # type: ignore[no-any-return]
 
     def public_key(self, kid: str) -> Ed25519PublicKey | None:
@@ -101,7 +116,9 @@ class LetterKeyring:
         if raw is None:
             return None
         if kid not in self._public_objs:
-            from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+            from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+                Ed25519PublicKey,
+            )
 
             self._public_objs[kid] = Ed25519PublicKey.from_public_bytes(raw)
         return self._public_objs[kid]  # type: ignore[no-any-return]
@@ -113,10 +130,14 @@ class LetterKeyring:
         for kid, pub in self.public.items():
             private = self.active_private if kid == self.active_kid else None
             keys[kid] = {
-                "private": base64.b64encode(private).decode("ascii") if private is not None else None,
+                "private": base64.b64encode(private).decode("ascii")
+                if private is not None
+                else None,
                 "public": base64.b64encode(pub).decode("ascii"),
             }
-        return json.dumps({"active": self.active_kid, "keys": keys}, indent=2, sort_keys=True)
+        return json.dumps(
+            {"active": self.active_kid, "keys": keys}, indent=2, sort_keys=True
+        )
 
     @classmethod
     def from_json(cls, data: str | Mapping[str, Any]) -> LetterKeyring:
@@ -130,7 +151,13 @@ class LetterKeyring:
                 public[str(kid)] = _b64_decode_any(entry["public"])
                 if kid == active and entry.get("private"):
                     private = _b64_decode_any(entry["private"])
-        except (KeyError, TypeError, AttributeError, json.JSONDecodeError, binascii.Error) as exc:
+        except (
+            KeyError,
+            TypeError,
+            AttributeError,
+            json.JSONDecodeError,
+            binascii.Error,
+        ) as exc:
             raise ValueError(f"malformed letter keyring: {exc}") from exc
         keyring = cls(active_kid=active, active_private=private, public=public)
         if private is not None:
@@ -144,7 +171,9 @@ class LetterKeyring:
 def _raw_public(private_key: Ed25519PrivateKey) -> bytes:
     from cryptography.hazmat.primitives import serialization
 
-    return private_key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return private_key.public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
 
 
 def _new_key() -> tuple[str, bytes, bytes]:
@@ -153,7 +182,9 @@ def _new_key() -> tuple[str, bytes, bytes]:
 
     key = Ed25519PrivateKey.generate()
     raw_private = key.private_bytes(
-        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+        serialization.Encoding.Raw,
+        serialization.PrivateFormat.Raw,
+        serialization.NoEncryption(),
     )
     # Short random kids: the kid travels in every QR code.
     return secrets.token_hex(4), raw_private, _raw_public(key)
@@ -173,7 +204,9 @@ def rotate_keyring(keyring_json: str) -> str:
     """A new active key; every older kid keeps its public key (old letters still verify), no private part."""
     old = LetterKeyring.from_json(keyring_json)
     kid, private, public = _new_key()
-    while kid in old.public:  # 32 random bits: a clash is unlikely but would silently drop a key
+    while (
+        kid in old.public
+    ):  # 32 random bits: a clash is unlikely but would silently drop a key
         kid, private, public = _new_key()
     keys = dict(old.public)
     keys[kid] = public
@@ -199,7 +232,9 @@ def _load_local_keyring(path: Path) -> LetterKeyring:
     return LetterKeyring.from_json(path.read_text())
 
 
-def load_keyring(settings: Settings, secret_json: str | Mapping[str, Any] | None = None) -> LetterKeyring:
+def load_keyring(
+    settings: Settings, secret_json: str | Mapping[str, Any] | None = None
+) -> LetterKeyring:
     """The kabupaten's letter keyring.
 
     In the cloud the caller passes the keyring JSON it read from Secrets Manager as `secret_json` (this
@@ -214,7 +249,10 @@ def load_keyring(settings: Settings, secret_json: str | Mapping[str, Any] | None
                 "Kunci penandatangan surat tidak valid.", code="letter_key_unavailable"
             ) from exc
     if settings.is_cloud:
-        raise ExternalServiceError("Kunci penandatangan surat belum dikonfigurasi.", code="letter_key_unavailable")
+        raise ExternalServiceError(
+            "Kunci penandatangan surat belum dikonfigurasi.",
+            code="letter_key_unavailable",
+        )
     return _load_local_keyring(Path(settings.data_dir) / KEYRING_FILE)
 
 
@@ -234,7 +272,12 @@ def sign_letter(keyring: LetterKeyring, facts: Mapping[str, Any]) -> str:
     facts must contain "letter_id" (see chalicelib.domain.letters.signed_facts).
     """
     letter_id = str(facts["letter_id"])
-    payload = {"v": TOKEN_VERSION, "kid": keyring.active_kid, "lid": letter_id, "h": b64url_encode(facts_hash(facts))}
+    payload = {
+        "v": TOKEN_VERSION,
+        "kid": keyring.active_kid,
+        "lid": letter_id,
+        "h": b64url_encode(facts_hash(facts)),
+    }
     encoded = b64url_encode(json.dumps(payload, separators=(",", ":")).encode("utf-8"))
     signature = keyring.private_key().sign(encoded.encode("ascii"))
     return f"{encoded}.{b64url_encode(signature)}"
@@ -246,7 +289,11 @@ def _malformed() -> ValidationError:
 
 def parse_token(token: str) -> ParsedToken:
     """Split a token without checking its signature. Raises ValidationError(code="malformed_token")."""
-    if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH or not _TOKEN_RE.match(token):
+    if (
+        not isinstance(token, str)
+        or len(token) > MAX_TOKEN_LENGTH
+        or not _TOKEN_RE.match(token)
+    ):
         raise _malformed()
     encoded, sig_text = token.split(".")
     try:
@@ -266,7 +313,9 @@ def parse_token(token: str) -> ParsedToken:
         or len(digest) != FACTS_HASH_BYTES
     ):
         raise _malformed()
-    return ParsedToken(kid=kid, letter_id=letter_id, facts_hash=digest, signature=signature)
+    return ParsedToken(
+        kid=kid, letter_id=letter_id, facts_hash=digest, signature=signature
+    )
 
 
 def verify_signature(keyring: LetterKeyring, token: str) -> bool:
@@ -301,12 +350,16 @@ def public_keys(keyring: LetterKeyring) -> list[dict[str, Any]]:
     """The published keys (GET /v1/letters/public-key), active first, so anyone can verify offline."""
     from cryptography.hazmat.primitives import serialization
 
-    kids = [keyring.active_kid] + sorted(kid for kid in keyring.public if kid != keyring.active_kid)
+    kids = [keyring.active_kid] + sorted(
+        kid for kid in keyring.public if kid != keyring.active_kid
+    )
     result = []
     for kid in kids:
         key = keyring.public_key(kid)
         assert key is not None
-        pem = key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        pem = key.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
         result.append(
             {
                 "kid": kid,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import string
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -13,7 +14,15 @@ from chalicelib.errors import ValidationError
 DEFAULT_NUMBER_FORMAT = "{classification}/{seq:03}/{village_code}/{roman_month}/{year}"
 
 NUMBER_PLACEHOLDERS = frozenset(
-    {"classification", "seq", "village_code", "roman_month", "month", "year", "letter_type"}
+    {
+        "classification",
+        "seq",
+        "village_code",
+        "roman_month",
+        "month",
+        "year",
+        "letter_type",
+    }
 )
 
 SEQUENCE_MODES = ("village", "per_type")
@@ -33,7 +42,20 @@ MONTHS_ID = (
     "Desember",
 )
 
-_ROMAN_MONTHS = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII")
+_ROMAN_MONTHS = (
+    "I",
+    "II",
+    "III",
+    "IV",
+    "V",
+    "VI",
+    "VII",
+    "VIII",
+    "IX",
+    "X",
+    "XI",
+    "XII",
+)
 
 _FORMATTER = string.Formatter()
 
@@ -48,11 +70,15 @@ def roman_month(month: int) -> str:
     return _ROMAN_MONTHS[month - 1]
 
 
-def _parse_fields(text: str, *, code: str, what: str) -> list[tuple[str, str | None, str | None, str | None]]:
+def _parse_fields(
+    text: str, *, code: str, what: str
+) -> list[tuple[str, str | None, str | None, str | None]]:
     try:
         return list(_FORMATTER.parse(text))
     except ValueError as exc:  # unbalanced braces
-        raise ValidationError(f"{what} tidak valid: kurung kurawal tidak seimbang.", code=code) from exc
+        raise ValidationError(
+            f"{what} tidak valid: kurung kurawal tidak seimbang.", code=code
+        ) from exc
 
 
 def validate_number_format(fmt: str) -> None:
@@ -62,21 +88,33 @@ def validate_number_format(fmt: str) -> None:
     """
     code = "invalid_number_format"
     if not fmt or len(fmt) > 120:
-        raise ValidationError("Format nomor surat kosong atau terlalu panjang.", code=code)
+        raise ValidationError(
+            "Format nomor surat kosong atau terlalu panjang.", code=code
+        )
     seen: set[str] = set()
-    for _literal, name, spec, conversion in _parse_fields(fmt, code=code, what="Format nomor surat"):
+    for _literal, name, spec, conversion in _parse_fields(
+        fmt, code=code, what="Format nomor surat"
+    ):
         if name is None:
             continue
         if name not in NUMBER_PLACEHOLDERS:
             raise ValidationError(
-                f"Format nomor surat memuat isian tidak dikenal: {{{name}}}.", code=code, placeholder=name
+                f"Format nomor surat memuat isian tidak dikenal: {{{name}}}.",
+                code=code,
+                placeholder=name,
             )
         if conversion:
-            raise ValidationError("Format nomor surat tidak boleh memakai konversi (!r, !s).", code=code)
+            raise ValidationError(
+                "Format nomor surat tidak boleh memakai konversi (!r, !s).", code=code
+            )
         if spec and name not in ("seq", "month", "year"):
-            raise ValidationError(f"Isian {{{name}}} tidak boleh memakai format angka.", code=code)
+            raise ValidationError(
+                f"Isian {{{name}}} tidak boleh memakai format angka.", code=code
+            )
         if spec and ("{" in spec or "}" in spec):
-            raise ValidationError("Format nomor surat tidak boleh bersarang.", code=code)
+            raise ValidationError(
+                "Format nomor surat tidak boleh bersarang.", code=code
+            )
         seen.add(name)
     if "seq" not in seen:
         raise ValidationError("Format nomor surat harus memuat {seq}.", code=code)
@@ -84,11 +122,17 @@ def validate_number_format(fmt: str) -> None:
     try:
         fmt.format(**_number_values("470", 1, "DS-2001", datetime(2026, 1, 1), "SKD"))
     except (ValueError, TypeError) as exc:
-        raise ValidationError(f"Format nomor surat tidak valid: {exc}", code=code) from exc
+        raise ValidationError(
+            f"Format nomor surat tidak valid: {exc}", code=code
+        ) from exc
 
 
 def _number_values(
-    classification: str, seq: int, village_code: str, issued_local: datetime, letter_type: str
+    classification: str,
+    seq: int,
+    village_code: str,
+    issued_local: datetime,
+    letter_type: str,
 ) -> dict[str, object]:
     return {
         "classification": classification,
@@ -114,7 +158,9 @@ def format_number(
     validate_number_format(fmt)
     if seq < 1:
         raise ValueError(f"sequence numbers start at 1, got {seq}")
-    return fmt.format(**_number_values(classification, seq, village_code, issued_local, letter_type))
+    return fmt.format(
+        **_number_values(classification, seq, village_code, issued_local, letter_type)
+    )
 
 
 def village_number_code(region_code: str) -> str:
@@ -129,7 +175,9 @@ def _zone(tz_name: str) -> ZoneInfo:
     try:
         return ZoneInfo(tz_name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValidationError(f"Zona waktu tidak dikenal: {tz_name}.", code="invalid_timezone") from exc
+        raise ValidationError(
+            f"Zona waktu tidak dikenal: {tz_name}.", code="invalid_timezone"
+        ) from exc
 
 
 def to_local(moment_utc: datetime, tz_name: str) -> datetime:
@@ -150,10 +198,15 @@ def counter_scope(sequence_mode: str, letter_type: str) -> str:
         return "ALL"
     if sequence_mode == "per_type":
         if not letter_type:
-            raise ValidationError("Jenis surat wajib diisi untuk penomoran per jenis.", code="invalid_sequence_mode")
+            raise ValidationError(
+                "Jenis surat wajib diisi untuk penomoran per jenis.",
+                code="invalid_sequence_mode",
+            )
         return letter_type.upper()
     raise ValidationError(
-        f"Mode penomoran tidak dikenal: {sequence_mode}.", code="invalid_sequence_mode", allowed=list(SEQUENCE_MODES)
+        f"Mode penomoran tidak dikenal: {sequence_mode}.",
+        code="invalid_sequence_mode",
+        allowed=list(SEQUENCE_MODES),
     )
 
 
@@ -183,7 +236,9 @@ def format_datetime_id(dt: datetime, tz_name: str | None = None) -> str:
 def template_placeholders(template: str) -> set[str]:
     """The placeholder names a body template uses (for checking a catalogue entry against its fields)."""
     names: set[str] = set()
-    for _literal, name, _spec, _conv in _parse_fields(template, code="template_error", what="Templat surat"):
+    for _literal, name, _spec, _conv in _parse_fields(
+        template, code="template_error", what="Templat surat"
+    ):
         if name is not None:
             names.add(name)
     return names
@@ -211,24 +266,34 @@ def fill_template(template: str, values: Mapping[str, object]) -> str:
     """
     code = "template_error"
     out: list[str] = []
-    for literal, name, spec, conversion in _parse_fields(template, code=code, what="Templat surat"):
+    for literal, name, spec, conversion in _parse_fields(
+        template, code=code, what="Templat surat"
+    ):
         out.append(literal)
         if name is None:
             continue
         if not name.isidentifier():
-            raise ValidationError(f"Isian templat tidak valid: {{{name}}}.", code=code, placeholder=name)
+            raise ValidationError(
+                f"Isian templat tidak valid: {{{name}}}.", code=code, placeholder=name
+            )
         if conversion:
-            raise ValidationError("Templat surat tidak boleh memakai konversi (!r, !s).", code=code)
+            raise ValidationError(
+                "Templat surat tidak boleh memakai konversi (!r, !s).", code=code
+            )
         if spec and ("{" in spec or "}" in spec):
             raise ValidationError("Templat surat tidak boleh bersarang.", code=code)
         if name not in values:
             raise ValidationError(
-                f"Templat surat memuat isian tidak dikenal: {{{name}}}.", code=code, placeholder=name
+                f"Templat surat memuat isian tidak dikenal: {{{name}}}.",
+                code=code,
+                placeholder=name,
             )
         try:
             out.append(_render_value(values[name], spec or ""))
         except (ValueError, TypeError) as exc:
-            raise ValidationError(f"Format isian {{{name}}} tidak valid.", code=code, placeholder=name) from exc
+            raise ValidationError(
+                f"Format isian {{{name}}} tidak valid.", code=code, placeholder=name
+            ) from exc
     return "".join(out)
 
 
@@ -261,16 +326,25 @@ class LetterDocument:
 
     def __post_init__(self) -> None:
         if self.paper not in ("A4", "F4"):
-            raise ValidationError(f"Ukuran kertas tidak dikenal: {self.paper}.", code="invalid_paper")
+            raise ValidationError(
+                f"Ukuran kertas tidak dikenal: {self.paper}.", code="invalid_paper"
+            )
         if self.village_kind not in ("desa", "kelurahan"):
-            raise ValidationError(f"Jenis wilayah tidak dikenal: {self.village_kind}.", code="invalid_village_kind")
+            raise ValidationError(
+                f"Jenis wilayah tidak dikenal: {self.village_kind}.",
+                code="invalid_village_kind",
+            )
 
     def letterhead_lines(self) -> list[str]:
         """The kop surat's three bold lines, upper case."""
         return [
-            _with_prefix("PEMERINTAH KABUPATEN", self.kabupaten_name, ("KABUPATEN ", "KOTA ")),
+            _with_prefix(
+                "PEMERINTAH KABUPATEN", self.kabupaten_name, ("KABUPATEN ", "KOTA ")
+            ),
             _with_prefix("KECAMATAN", self.kecamatan_name, ("KECAMATAN ", "DISTRIK ")),
-            _with_prefix(self.village_kind.upper(), self.village_name, ("DESA ", "KELURAHAN ")),
+            _with_prefix(
+                self.village_kind.upper(), self.village_name, ("DESA ", "KELURAHAN ")
+            ),
         ]
 
     def body_paragraphs(self) -> list[str]:
@@ -294,11 +368,12 @@ def _with_prefix(prefix: str, name: str, already: tuple[str, ...]) -> str:
         return f"PEMERINTAH {upper}" if prefix.startswith("PEMERINTAH") else upper
     return f"{prefix} {upper}"
 
+
 # ---------------------------------------------------------------------------------------------- signed facts
 
 
 def mask_name(name: str) -> str:
-    """"Andi Baso Tenri" -> "A*** B*** T****": enough to recognise a letter, not enough to identify a person."""
+    """ "Andi Baso Tenri" -> "A*** B*** T****": enough to recognise a letter, not enough to identify a person."""
     return " ".join(word[0] + "*" * (len(word) - 1) for word in name.split())
 
 
@@ -312,7 +387,10 @@ class LetterFacts:
     village_code: str
     issued_date: str  # ISO date, in the kabupaten's zone
     signer_name: str
-    applicant_masked: str
+    applicant_masked: str  # shown by the verification page
+    applicant_hash: (
+        str  # binds the full name: masks alone cannot tell "Tenri" from "Tenro"
+    )
 
     def to_dict(self) -> dict[str, str]:
         return asdict(self)
@@ -337,4 +415,15 @@ def signed_facts(
         issued_date=issued_date.isoformat(),
         signer_name=" ".join(signer_name.split()),
         applicant_masked=mask_name(applicant_name),
+        applicant_hash=applicant_name_hash(letter_id, applicant_name),
     ).to_dict()
+
+
+def applicant_name_hash(letter_id: str, name: str) -> str:
+    """SHA-256 of the case- and space-normalised name, salted with the letter id (no cross-letter lookups).
+
+    The printed letter carries the full name anyway; this only lets the signature cover it without the
+    verification page showing it.
+    """
+    normalised = " ".join(name.split()).casefold()
+    return hashlib.sha256(f"{letter_id}\n{normalised}".encode()).hexdigest()[:32]

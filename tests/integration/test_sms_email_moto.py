@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from moto import mock_aws
@@ -31,7 +32,11 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         monkeypatch.setenv(name, value)
     reset_sms_sender()
     reset_email_sender()
+    # The suite's conftest may already run a session-wide mock, and a nested mock_aws keeps its data:
+    # tests therefore look only at what was recorded after this point.
     with mock_aws():
+        _BASELINE["sns"] = set(_sns_backend().sms_messages)
+        _BASELINE["ses"] = len(_ses_backend().sent_messages)
         yield
     reset_sms_sender()
     reset_email_sender()
@@ -44,16 +49,29 @@ def cloud_settings(tmp_path: Path) -> Settings:
     )
 
 
-def sns_sms_messages() -> dict[str, tuple[str, str]]:
+_BASELINE: dict[str, Any] = {}
+
+
+def _sns_backend() -> Any:
     from moto.sns.models import sns_backends
 
-    return dict(sns_backends[DEFAULT_ACCOUNT_ID][REGION].sms_messages)
+    return sns_backends[DEFAULT_ACCOUNT_ID][REGION]
 
 
-def ses_sent_messages() -> list[object]:
+def _ses_backend() -> Any:
     from moto.ses.models import ses_backends
 
-    return list(ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages)
+    return ses_backends[DEFAULT_ACCOUNT_ID][REGION]
+
+
+def sns_sms_messages() -> dict[str, tuple[str, str]]:
+    """SMS that moto's SNS recorded during this test: {message id: (phone number, text)}."""
+    return {k: v for k, v in _sns_backend().sms_messages.items() if k not in _BASELINE["sns"]}
+
+
+def ses_sent_messages() -> list[Any]:
+    """Emails that moto's SES recorded during this test."""
+    return list(_ses_backend().sent_messages[_BASELINE["ses"] :])
 
 
 def test_sms_through_sns_is_recorded_by_the_provider(aws: None, cloud_settings: Settings) -> None:
@@ -98,11 +116,11 @@ def test_email_through_ses_is_recorded_by_the_provider(aws: None, cloud_settings
     provider_id = sender.send("warga@example.id", message.subject, message.text, message.html, message_id="ob-7")
     # Then SES recorded it from the sender to the citizen (moto keeps the HTML body when there is one)
     (sent,) = ses_sent_messages()
-    assert sent.id == provider_id  # type: ignore[attr-defined]
-    assert sent.source == SENDER  # type: ignore[attr-defined]
-    assert sent.destinations == {"ToAddresses": ["warga@example.id"]}  # type: ignore[attr-defined]
-    assert sent.subject == "Surat terbit: Surat Keterangan Domisili (SJ7-K2P9)"  # type: ignore[attr-defined]
-    assert '<a href="https://x.id/d/1">' in sent.body  # type: ignore[attr-defined]
+    assert sent.id == provider_id
+    assert sent.source == SENDER
+    assert sent.destinations == {"ToAddresses": ["warga@example.id"]}
+    assert sent.subject == "Surat terbit: Surat Keterangan Domisili (SJ7-K2P9)"
+    assert '<a href="https://x.id/d/1">' in sent.body
 
 
 def test_text_only_email_is_sent_as_text(aws: None) -> None:
@@ -112,7 +130,7 @@ def test_text_only_email_is_sent_as_text(aws: None) -> None:
     client.verify_email_identity(EmailAddress=SENDER)
     SesEmailSender(client, SENDER).send("kades@desa.id", "Tes", "Halo, Pak Kades.", None, message_id="ob-8")
     (sent,) = ses_sent_messages()
-    assert sent.body == "Halo, Pak Kades."  # type: ignore[attr-defined]
+    assert sent.body == "Halo, Pak Kades."
 
 
 def test_unverified_sender_is_a_permanent_error(aws: None) -> None:

@@ -1,0 +1,32 @@
+# Balai: `make run` (local platform with demo data) and `make test` set up everything they need.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test bench lint package clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade 'pip<26.3'
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m localmode.run
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+bench: $(STAMP)
+	$(PY) bench/cold_start.py
+	$(PY) bench/api_latency.py
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check app.py chalicelib localmode tests bench
+
+package: $(STAMP)
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH bash infra/check.sh
+
+clean:
+	rm -rf $(VENV) build .pytest_cache

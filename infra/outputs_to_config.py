@@ -14,6 +14,9 @@ ROOT = Path(__file__).resolve().parent.parent
 OUTPUT_TO_ENV: dict[str, str] = {
     "Stage": "BALAI_STAGE",
     "TableName": "BALAI_TABLE",
+    # Chalice sets the stage's variables before it imports app.py for deploy/package, so
+    # @app.on_dynamodb_record(stream_arn=...) can read the stream ARN from here.
+    "TableStreamArn": "BALAI_TABLE_STREAM_ARN",
     "AppSecretArn": "BALAI_SECRETS_ARN",
     "LetterKeysSecretArn": "BALAI_LETTER_KEYS_ARN",
     "BucketName": "BALAI_LETTERS_BUCKET",

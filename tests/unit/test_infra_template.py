@@ -144,7 +144,8 @@ STACK_OUTPUTS = {
     "Stage": "prod", "TableName": "balai-prod", "AppSecretArn": "arn:aws:secretsmanager:x:1:secret:app",
     "LetterKeysSecretArn": "arn:aws:secretsmanager:x:1:secret:keys", "BucketName": "balai-prod-letters-1-x",
     "EmailSender": "noreply@sinjaikab.go.id", "PublicBaseUrl": "https://balai.sinjaikab.go.id",
-    "TableArn": "arn:aws:dynamodb:x:1:table/balai-prod", "AlarmTopicArn": "arn:aws:sns:x:1:balai-prod-alarms",
+    "TableArn": "arn:aws:dynamodb:x:1:table/balai-prod",
+    "TableStreamArn": "arn:aws:dynamodb:x:1:table/balai-prod/stream/2026-11-01T00:00:00.000", "AlarmTopicArn": "arn:aws:sns:x:1:balai-prod-alarms",
 }
 
 
@@ -173,6 +174,7 @@ def test_outputs_to_config_touches_only_prod_environment(tmp_path: Path) -> None
     assert env["BALAI_SECRETS_ARN"].endswith(":app")
     assert env["BALAI_LETTER_KEYS_ARN"].endswith(":keys")
     assert env["BALAI_LETTERS_BUCKET"] == "balai-prod-letters-1-x"
+    assert env["BALAI_TABLE_STREAM_ARN"].startswith("arn:aws:dynamodb:")
     assert (env["BALAI_SMS_CHANNEL"], env["BALAI_EMAIL_CHANNEL"]) == ("sns", "ses")
 
 

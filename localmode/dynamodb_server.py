@@ -85,14 +85,18 @@ class LocalDynamoDB:
 
     def start(self) -> "LocalDynamoDB":
         from moto.server import DomainDispatcherApplication, create_backend_app
-        from werkzeug.serving import make_server
+        from werkzeug.serving import WSGIRequestHandler, make_server
+
+        class QuietHandler(WSGIRequestHandler):
+            def log_request(self, *args: Any, **kwargs: Any) -> None:
+                """One line per DynamoDB call would drown the API's own log."""
 
         app: Any = DomainDispatcherApplication(create_backend_app)
         if self.journal is not None:
             self.journal.parent.mkdir(parents=True, exist_ok=True)
             self.replayed = replay(app, self.journal)
             app = JournalMiddleware(app, self.journal)
-        self._server = make_server(self.host, self.port, app, threaded=True)
+        self._server = make_server(self.host, self.port, app, threaded=True, request_handler=QuietHandler)
         self.port = self._server.server_port
         self._thread = threading.Thread(target=self._server.serve_forever, name="local-dynamodb", daemon=True)
         self._thread.start()

@@ -47,7 +47,7 @@ seed_demo()
 SAMATARING = "73.07.03.1001"  # kelurahan in Sinjai Timur (active)
 KECAMATAN_SINJAI_TIMUR = "73.07.03"
 PULAU_HARAPAN = "73.07.09.2001"  # desa in Pulau Sembilan (active)
-SINJAI_BARAT_VILLAGE = "73.07.01.2001"  # inactive (not in the first roll-out stage)
+SINJAI_BARAT_VILLAGE = "73.07.01.1001"  # Tassililu, inactive (not in the first roll-out stage)
 PASSWORD = "balai-demo"
 
 

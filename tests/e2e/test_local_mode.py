@@ -1,0 +1,123 @@
+"""Local mode as `make run` starts it (journaled moto server + `chalice local`), driven over real
+HTTP from submission to approval; then a restart keeps what was entered."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+NIK = "7307035708900002"  # a woman born 17-08-1990, registered in Sinjai Timur
+PHONE = "081298765432"
+VILLAGE = "73.07.03.1001"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class LocalBalai:
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> LocalBalai:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("BALAI_", "AWS_"))}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "localmode.run", "--port", str(self.port), "--db-port", str(free_port()),
+             "--data-dir", str(self.data_dir)],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            try:
+                self.call("GET", "/v1/regions/73.07")
+                return self
+            except (urllib.error.URLError, ConnectionError):
+                if self.proc.poll() is not None:
+                    raise RuntimeError(self.proc.stdout.read().decode() if self.proc.stdout else "exited")
+                time.sleep(0.5)
+        raise TimeoutError("local mode did not start")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+
+    def call(self, method: str, path: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=data, method=method)
+        request.add_header("Content-Type", "application/json")
+        if token:
+            request.add_header("Authorization", f"Bearer {token}")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as err:
+            return err.code, json.loads(err.read() or b"null")
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("balai-local")
+
+
+def test_submission_to_approval_over_http_then_restart(data_dir: Path) -> None:
+    balai = LocalBalai(data_dir).start()
+    try:
+        status, _ = balai.call("POST", "/v1/auth/otp", {"nik": NIK, "phone": PHONE})
+        assert status == 202
+        sms = [json.loads(line) for line in (data_dir / "outbox" / "sms.jsonl").read_text().splitlines()]
+        code = re.search(r"\b(\d{6})\b", sms[-1]["text"]).group(1)  # type: ignore[union-attr]
+        status, login = balai.call("POST", "/v1/auth/otp/verify", {"nik": NIK, "phone": PHONE, "code": code})
+        assert status == 200
+        citizen = login["token"]
+        status, _ = balai.call("PUT", "/v1/me/profile", {
+            "version": 1, "name": "Nurhaedah", "birth_place": "Sinjai", "birth_date": "1990-08-17", "sex": "P",
+            "religion": "Islam", "marital_status": "Kawin", "occupation": "Wiraswasta",
+            "address": "Jl. Persatuan Raya"}, citizen)
+        assert status == 200
+        status, request = balai.call("POST", f"/v1/villages/{VILLAGE}/requests", {
+            "letter_type": "SKU", "fields": {"nama_usaha": "Toko Berkah", "jenis_usaha": "Kelontong",
+                                             "alamat_usaha": "Pasar Sentral Sinjai", "mulai_usaha": "2018-05-01",
+                                             "keperluan": "Pengajuan KUR"}}, citizen)
+        assert status == 201, request
+        status, login = balai.call("POST", "/v1/auth/login", {"username": f"operator.{VILLAGE}",
+                                                             "password": "balai-demo"})
+        operator = login["token"]
+        for action in ("review", "approve"):
+            status, request = balai.call("POST", f"/v1/requests/{request['id']}/transitions",
+                                         {"action": action, "version": request["version"]}, operator)
+            assert status == 200, request
+        assert request["status"] == "approved"
+        status, tracked = balai.call("GET", f"/v1/track/{request['tracking_code']}")
+        assert status == 200 and tracked["status"] == "approved"
+    finally:
+        balai.stop()
+
+    # What was entered survives a restart of local mode.
+    balai = LocalBalai(data_dir).start()
+    try:
+        status, tracked = balai.call("GET", f"/v1/track/{request['tracking_code']}")
+        assert status == 200 and tracked["status"] == "approved"
+        status, _ = balai.call("POST", "/v1/auth/otp", {"nik": NIK, "phone": "081211112222"})
+        assert status == 403  # the phone bound at the first login is remembered too
+    finally:
+        balai.stop()

@@ -33,6 +33,8 @@ class Settings:
     email_channel: str = "local"
     public_base_url: str = "http://127.0.0.1:8000"
     letters_bucket: str | None = None
+    # Secrets Manager secret holding the kabupaten's Ed25519 letter keyring (local: data_dir file).
+    letter_keys_arn: str | None = None
     s3_endpoint: str | None = None
     email_sender: str = "noreply@balai.local"
     log_level: str = "INFO"
@@ -69,6 +71,7 @@ def get_settings() -> Settings:
         email_channel=_env("BALAI_EMAIL_CHANNEL", "local") or "local",
         public_base_url=(_env("BALAI_PUBLIC_BASE_URL", "http://127.0.0.1:8000") or "").rstrip("/"),
         letters_bucket=_env("BALAI_LETTERS_BUCKET"),
+        letter_keys_arn=_env("BALAI_LETTER_KEYS_ARN"),
         s3_endpoint=_env("BALAI_S3_ENDPOINT"),
         email_sender=_env("BALAI_EMAIL_SENDER", "noreply@balai.local") or "noreply@balai.local",
         log_level=_env("POWERTOOLS_LOG_LEVEL", "INFO") or "INFO",

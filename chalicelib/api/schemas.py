@@ -219,3 +219,87 @@ class Profile(_Out):
     rt: str | None = None
     rw: str | None = None
     kk_number: str | None = None
+
+
+# ---- letters -----------------------------------------------------------------------------
+class LetterSettingsUpdate(_In):
+    version: StrictInt = Field(ge=1, description="The village's settings version")
+    number_format: StrictStr | None = Field(
+        default=None, max_length=120, examples=["{classification}/{seq:03}/{village_code}/{roman_month}/{year}"],
+        description="Placeholders: classification, seq, village_code, roman_month, month, year, letter_type")
+    sequence_mode: Literal["village", "per_type"] | None = Field(
+        default=None, description="One sequence for all letters, or one per letter type (needs {letter_type})")
+    paper: Literal["A4", "F4"] | None = None
+    address: StrictStr | None = Field(default=None, max_length=300, description="Letterhead address line")
+    signer_name: StrictStr | None = Field(default=None, max_length=120, description="Empty: the issuing staff")
+    signer_position: StrictStr | None = Field(default=None, max_length=120,
+                                              description="Empty: 'Kepala Desa X' / 'Lurah X'")
+    signer_nip: StrictStr | None = Field(default=None, max_length=40)
+
+
+class LetterSettings(_Out):
+    village: str
+    version: int
+    number_format: str
+    sequence_mode: Literal["village", "per_type"]
+    paper: Literal["A4", "F4"]
+    address: str
+    signer_name: str | None
+    signer_position: str | None
+    signer_nip: str | None
+    default_signer_position: str
+
+
+class LetterRevocation(_In):
+    reason: StrictStr = Field(min_length=5, max_length=500)
+
+
+class LetterRevoked(_Out):
+    letter_id: str
+    number: str
+    status: Literal["revoked"]
+    revoked_at: str
+    revoked_reason: str
+    request_version: int
+
+
+class LetterLink(_Out):
+    url: str = Field(description="Short-lived download link (S3 presigned, or a signed local link)")
+    expires_in: int
+    number: str
+    letter_id: str
+    issued_at: str
+    status: Literal["valid", "revoked"]
+    verify_url: str
+
+
+class LetterVerification(_Out):
+    status: Literal["valid", "revoked", "forged", "unknown"]
+    message: str
+    letter_id: str | None = None
+    number: str | None = None
+    letter_type: str | None = None
+    letter_name: str | None = None
+    village: str | None = None
+    village_name: str | None = None
+    issued_date: str | None = None
+    signer_name: str | None = None
+    signer_position: str | None = None
+    applicant: str | None = Field(default=None, description="Masked applicant name")
+    verification_count: int | None = None
+    revoked_at: str | None = None
+    revoked_reason: str | None = None
+
+
+class PublicKey(_Out):
+    kid: str
+    alg: str
+    public_key: str = Field(description="Raw 32-byte Ed25519 key, base64url")
+    pem: str
+    active: bool
+
+
+class PublicKeys(_Out):
+    alg: str
+    keys: list[PublicKey]
+    token_format: str

@@ -33,6 +33,7 @@ from chalicelib.errors import (
     ValidationError,
 )
 from chalicelib.observability import logger
+from chalicelib.services import issuing
 from chalicelib.services.calendar import calendar_for
 from chalicelib.services.profile import PROFILE_REQUIRED, applicant_snapshot
 from chalicelib.storage import requests as repo
@@ -198,7 +199,12 @@ def transition(principal: Principal, request_id: str, action: str, version: Any,
         after.due_at = iso(calendar_for(before.village).add_hours(now, before.sla_hours))
     event = HistoryEntry(at, principal.name or principal.subject if not principal.is_citizen else "warga",
                          principal.role, action, before.status, t.target, note, after.version)
-    repo.transition(before, after, event, _outbox(after, action, note, at, signer_role))
+    outbox = _outbox(after, action, note, at, signer_role)
+    if action == "issue":
+        # Numbering joins this transition's transaction (retried on a counter race); the PDF follows the commit.
+        issuing.issue(principal, after, now, lambda extra: repo.transition(before, after, event, outbox, extra))
+    else:
+        repo.transition(before, after, event, outbox)
     after.history.append(event)
     logger.info("request transition", extra={"request_id": request_id, "action": action,
                                               "from": before.status, "to": t.target, "version": after.version})

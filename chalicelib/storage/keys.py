@@ -89,3 +89,13 @@ def outbox_pk(outbox_id: str) -> str:
 
 def outbox_status_pk(village: str, status: str) -> str:
     return f"OUTBOX_IN#{village}#{status}"
+
+
+# Letters: one item per issued letter, found by the id its QR token carries (public verification).
+def letter_pk(letter_id: str) -> str:
+    return f"LETTER#{letter_id}"
+
+
+# Letter numbering: one counter per village, scope ("ALL" or a letter type) and local year.
+def letter_counter_pk(village: str, scope: str, year: int) -> str:
+    return f"COUNTER#{village}#{scope}#{year}"

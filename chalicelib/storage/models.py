@@ -24,6 +24,13 @@ Access patterns (every one a GetItem, a Query on a known key, or a transaction o
 | staff of a region by role (notifications) | Query    GSI1 GSI1PK=STAFF_IN#{region}, GSI1SK begins {role} |
 | outbox row                                | GetItem / conditional UpdateItem PK=OUTBOX#{id}             |
 | a village's outbox by status              | Query    GSI2 GSI2PK=OUTBOX_IN#{desa}#{status}              |
+| issue: letter number counter (read)       | GetItem  PK=COUNTER#{desa}#{ALL or type}#{year} (consistent) |
+| issue: number + letter (in the transition)| TransactWriteItems += UpdateItem counter ADD seq 1 if seq=n  |
+|                                           |          (or attribute_not_exists), Put LETTER#{id} if new   |
+| letter by id (verification, download)     | GetItem  PK=LETTER#{id}, SK=META                            |
+| count a verification                      | UpdateItem PK=LETTER#{id} ADD verification_count 1          |
+| revoke a letter                           | TransactWriteItems letter update if status=valid, request   |
+|                                           |          version check + event put                          |
 """
 
 from __future__ import annotations
@@ -145,3 +152,44 @@ class OutboxItem(BaseItem):
     last_error = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute(null=True)
+
+
+class LetterCounterItem(BaseItem):
+    """The last number given in one numbering sequence (village, scope, local year)."""
+
+    village = UnicodeAttribute()
+    scope = UnicodeAttribute()
+    year = NumberAttribute()
+    seq = NumberAttribute(default=0)
+    last_letter_id = UnicodeAttribute(null=True)
+    updated_at = UnicodeAttribute(null=True)
+
+
+class LetterItem(BaseItem):
+    """An issued letter: its number, signed facts, QR token and the snapshot it is (re)rendered from.
+
+    `document` holds the letterhead, texts and signer as they were at issuing, so a regenerated PDF is
+    byte-identical even after the village changes its settings; personal data stays in the request.
+    """
+
+    id = UnicodeAttribute()
+    request_id = UnicodeAttribute()
+    village = UnicodeAttribute()
+    kabupaten = UnicodeAttribute()
+    letter_type = UnicodeAttribute()
+    letter_name = UnicodeAttribute()
+    number = UnicodeAttribute()
+    seq = NumberAttribute()
+    counter_scope = UnicodeAttribute()
+    year = NumberAttribute()
+    issued_at = UnicodeAttribute()
+    facts: MapAttribute = MapAttribute()  # type: ignore[type-arg]
+    token = UnicodeAttribute()
+    verify_url = UnicodeAttribute()
+    file_key = UnicodeAttribute()
+    document: MapAttribute = MapAttribute()  # type: ignore[type-arg]
+    status = UnicodeAttribute(default="valid")
+    revoked_at = UnicodeAttribute(null=True)
+    revoked_reason = UnicodeAttribute(null=True)
+    revoked_by = UnicodeAttribute(null=True)
+    verification_count = NumberAttribute(default=0)

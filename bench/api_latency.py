@@ -1,0 +1,134 @@
+"""In-process latency of submit, queue listing and a transition through Chalice's test client on
+moto, with the number of DynamoDB calls each makes (counted with a botocore event hook).
+
+Run by hand: `.venv/bin/python bench/api_latency.py [--runs 30]`.
+Targets: submit <= 2 DynamoDB calls, a transition <= 2, the queue 1 Query.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any, Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.update({
+    "BALAI_STAGE": "test", "BALAI_TABLE": "balai-bench", "BALAI_DATA_DIR": tempfile.mkdtemp(prefix="balai-bench-"),
+    "AWS_DEFAULT_REGION": "ap-southeast-3", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x",
+    "POWERTOOLS_SERVICE_NAME": "balai", "POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_TRACE_DISABLED": "true",
+})
+os.environ.pop("BALAI_DYNAMODB_ENDPOINT", None)
+
+from moto import mock_aws  # noqa: E402
+
+mock_aws().start()
+
+import botocore.session  # noqa: E402
+from chalice.test import Client  # noqa: E402
+
+from app import app  # noqa: E402
+from chalicelib.ops.demo import seed_demo  # noqa: E402
+from chalicelib.storage.table import create_table  # noqa: E402
+from tests import helpers as fx  # noqa: E402
+
+CALLS: Counter[str] = Counter()
+IN_DB = {"ms": 0.0, "start": 0.0}
+
+
+def _before(model: Any, **_: Any) -> None:
+    CALLS.update([model.name])
+    IN_DB["start"] = time.perf_counter()
+
+
+def _after(**_: Any) -> None:
+    IN_DB["ms"] += (time.perf_counter() - IN_DB["start"]) * 1000
+
+
+def count_dynamodb_calls() -> None:
+    """Every botocore client PynamoDB makes emits `before-call.dynamodb.<Operation>` on its session."""
+    original = botocore.session.Session.create_client
+
+    def create_client(self: Any, service_name: str, *args: Any, **kwargs: Any) -> Any:
+        client = original(self, service_name, *args, **kwargs)
+        if service_name == "dynamodb":
+            client.meta.events.register("before-call.dynamodb.*", _before)
+            client.meta.events.register("after-call.dynamodb.*", _after)
+        return client
+
+    botocore.session.Session.create_client = create_client  # type: ignore[method-assign]
+
+
+def measure(name: str, fn: Callable[[], Any], runs: int) -> dict[str, Any]:
+    times, own, per_call = [], [], []
+    for _ in range(runs):
+        CALLS.clear()
+        IN_DB["ms"] = 0.0
+        start = time.perf_counter()
+        fn()
+        total = (time.perf_counter() - start) * 1000
+        times.append(total)
+        own.append(total - IN_DB["ms"])
+        per_call.append(dict(CALLS))
+    ops = per_call[-1]
+    return {"endpoint": name, "median_ms": round(statistics.median(times), 2),
+            "p90_ms": round(sorted(times)[int(len(times) * 0.9) - 1], 2),
+            "median_ms_outside_dynamodb": round(statistics.median(own), 2), "dynamodb_calls": sum(ops.values()),
+            "operations": ops}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=30)
+    args = parser.parse_args()
+    count_dynamodb_calls()
+    create_table()
+    seed_demo()
+    client = Client(app)
+    citizen = fx.citizen_login(client)
+    fx.complete_profile(client, citizen)
+    operator = fx.staff_token(client, f"operator.{fx.SAMATARING}")
+    created: list[dict[str, Any]] = []
+
+    def submit() -> None:
+        response = fx.submit(client, citizen)
+        assert response.status_code == 201, response.body
+        created.append(response.json_body)
+
+    def submit_with_key() -> None:
+        response = fx.submit(client, citizen, headers={"Idempotency-Key": f"k-{len(created)}"})
+        assert response.status_code == 201, response.body
+        created.append(response.json_body)
+
+    def queue() -> None:
+        response = fx.get(client, f"/v1/villages/{fx.SAMATARING}/requests?status=submitted&limit=20", operator)
+        assert response.status_code == 200
+
+    def transition() -> None:
+        request = created.pop(0)
+        response = fx.act(client, operator, request, "review")
+        assert response.status_code == 200, response.body
+
+    results = [measure("POST submit", submit, args.runs),
+               measure("POST submit (Idempotency-Key)", submit_with_key, args.runs),
+               measure("GET queue (status filter)", queue, args.runs),
+               measure("POST transition (review)", transition, args.runs)]
+    print("moto answers in-process; 'app ms' is the time outside DynamoDB calls (our code + Chalice).")
+    print(f"{'endpoint':32} {'median ms':>9} {'p90 ms':>8} {'app ms':>7} {'DynamoDB calls':>15}  operations")
+    for r in results:
+        print(f"{r['endpoint']:32} {r['median_ms']:9.2f} {r['p90_ms']:8.2f} {r['median_ms_outside_dynamodb']:7.2f} "
+              f"{r['dynamodb_calls']:15d}  {json.dumps(r['operations'])}")
+    out = ROOT / "bench" / "results" / "api_latency.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""Helpers to drive the API in tests and benchmarks (no side effects at import)."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from datetime import date
+from typing import Any
+
+from chalice.test import Client
+
+SAMATARING = "73.07.03.1001"  # kelurahan in Sinjai Timur (active)
+KECAMATAN_SINJAI_TIMUR = "73.07.03"
+PULAU_HARAPAN = "73.07.09.2001"  # desa in Pulau Sembilan (active)
+SINJAI_BARAT_VILLAGE = "73.07.01.1001"  # Tassililu, inactive (not in the first roll-out stage)
+PASSWORD = "balai-demo"
+
+
+def other_village_same_kecamatan() -> str:
+    from chalicelib.storage import regions
+
+    return next(c.code for c in regions.children(KECAMATAN_SINJAI_TIMUR) if c.code != SAMATARING)
+
+
+def auth_header(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+
+def post(client: Client, path: str, body: Any, token: str | None = None, headers: dict[str, str] | None = None) -> Any:
+    h = auth_header(token) if token else {"Content-Type": "application/json"}
+    return client.http.post(path, headers={**h, **(headers or {})}, body=json.dumps(body))
+
+
+def put(client: Client, path: str, body: Any, token: str | None = None) -> Any:
+    h = auth_header(token) if token else {"Content-Type": "application/json"}
+    return client.http.put(path, headers=h, body=json.dumps(body))
+
+
+def get(client: Client, path: str, token: str | None = None) -> Any:
+    return client.http.get(path, headers=auth_header(token) if token else {})
+
+
+def staff_token(client: Client, username: str) -> str:
+    response = post(client, "/v1/auth/login", {"username": username, "password": PASSWORD})
+    assert response.status_code == 200, response.body
+    return str(response.json_body["token"])
+
+
+def random_nik(kecamatan: str = "730703", female: bool = False) -> str:
+    day = random.randint(1, 28) + (40 if female else 0)
+    month = random.randint(1, 12)
+    year = random.randint(60, 99)
+    return f"{kecamatan}{day:02d}{month:02d}{year:02d}{random.randint(1, 9999):04d}"
+
+
+def random_phone() -> str:
+    return f"0812{random.randint(10_000_000, 99_999_999)}"
+
+
+def last_sms(to: str) -> dict[str, Any]:
+    from chalicelib.config import get_settings
+
+    path = get_settings().outbox_dir / "sms.jsonl"
+    lines = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [m for m in lines if m.get("to") == to][-1]
+
+
+def otp_code(phone: str) -> str:
+    match = re.search(r"\b(\d{6})\b", last_sms(e164(phone))["text"])
+    assert match, "no code in the SMS"
+    return match.group(1)
+
+
+def e164(phone: str) -> str:
+    return "+62" + phone[1:]
+
+
+def citizen_login(client: Client, nik: str | None = None, phone: str | None = None) -> dict[str, Any]:
+    nik = nik or random_nik()
+    phone = phone or random_phone()
+    response = post(client, "/v1/auth/otp", {"nik": nik, "phone": phone})
+    assert response.status_code == 202, response.body
+    code = otp_code(phone)
+    response = post(client, "/v1/auth/otp/verify", {"nik": nik, "phone": phone, "code": code})
+    assert response.status_code == 200, response.body
+    return {"nik": nik, "phone": phone, "token": response.json_body["token"]}
+
+
+def complete_profile(client: Client, citizen: dict[str, Any]) -> None:
+    nik = citizen["nik"]
+    day = int(nik[6:8])
+    sex = "P" if day > 40 else "L"
+    born = date(1900 + int(nik[10:12]), int(nik[8:10]), day - 40 if day > 40 else day)
+    body = {"version": 1, "name": "Andi Baso Tenri", "birth_place": "Sinjai", "birth_date": born.isoformat(),
+            "sex": sex, "religion": "Islam", "marital_status": "Kawin", "occupation": "Petani",
+            "address": "Jl. Persatuan Raya No. 5", "rt": "001", "rw": "002", "kk_number": "7307030101200001"}
+    response = put(client, "/v1/me/profile", body, citizen["token"])
+    assert response.status_code == 200, response.body
+
+
+SKD_FIELDS = {"lama_tinggal_tahun": 5, "keperluan": "Melamar pekerjaan"}
+
+
+def submit(client: Client, citizen: dict[str, Any], village: str = SAMATARING, letter_type: str = "SKD",
+           fields: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> Any:
+    return post(client, f"/v1/villages/{village}/requests",
+                {"letter_type": letter_type, "fields": fields if fields is not None else SKD_FIELDS},
+                citizen["token"], headers)
+
+
+def submitted(client: Client, citizen: dict[str, Any], village: str = SAMATARING) -> dict[str, Any]:
+    response = submit(client, citizen, village)
+    assert response.status_code == 201, response.body
+    return dict(response.json_body)
+
+
+def act(client: Client, token: str, request: dict[str, Any], action: str, note: str | None = None) -> Any:
+    body: dict[str, Any] = {"action": action, "version": request["version"]}
+    if note is not None:
+        body["note"] = note
+    return post(client, f"/v1/requests/{request['id']}/transitions", body, token)

@@ -18,7 +18,7 @@ class AppError(Exception):
             self.code = code
         self.details = details
 
-    def with_status(self, status: int) -> "AppError":
+    def with_status(self, status: int) -> AppError:
         self.status = status
         return self
 

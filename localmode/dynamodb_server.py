@@ -83,7 +83,7 @@ class LocalDynamoDB:
     def endpoint(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def start(self) -> "LocalDynamoDB":
+    def start(self) -> LocalDynamoDB:
         from moto.server import DomainDispatcherApplication, create_backend_app
         from werkzeug.serving import WSGIRequestHandler, make_server
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.domain import catalog
-from chalicelib.domain.regions import Region, ZONE_LABELS, is_village, validate_code, within
+from chalicelib.domain.regions import ZONE_LABELS, Region, is_village, validate_code, within
 from chalicelib.domain.requests import Principal
 from chalicelib.errors import ForbiddenError, NotFoundError, ValidationError
 from chalicelib.observability import logger

@@ -96,7 +96,8 @@ def issue_ops(letter: Letter, expected_last: int, at: str) -> ExtraOps:
                LetterCounterItem.entity.set("letter_counter")]
 
     def add(tw: TransactWrite) -> None:
-        # Order matters to counter_conflict(): the counter is the second-to-last item, the letter the last.
+        # PynamoDB sends checks, deletes, puts, then updates: the counter is the transition's only update,
+        # so it is the last item of the transaction (counter_conflict() relies on that).
         tw.update(counter, actions=actions, condition=guard)
         tw.save(_to_item(letter), condition=LetterItem.PK.does_not_exist())
 
@@ -109,7 +110,7 @@ def counter_conflict(error: ConflictError) -> bool:
     if error.code == "stale_version" or not isinstance(cause, TransactWriteError):
         return False
     reasons = [getattr(r, "code", None) for r in cause.cancellation_reasons]
-    return len(reasons) >= 3 and reasons[0] not in _RACE_REASONS and reasons[-2] in _RACE_REASONS
+    return len(reasons) >= 3 and reasons[0] not in _RACE_REASONS and reasons[-1] in _RACE_REASONS
 
 
 def get(letter_id: str, consistent: bool = False) -> Letter | None:
@@ -153,9 +154,10 @@ def revoke(letter: Letter, request_version: int, event: HistoryEntry, reason: st
                       condition=RequestItem.version == request_version)
             tw.save(_event_item(letter.request_id, event), condition=EventItem.SK.does_not_exist())
     except TransactWriteError as exc:
-        reasons = [getattr(r, "code", None) for r in exc.cancellation_reasons]
-        if reasons and reasons[0] == "ConditionalCheckFailed":
+        # PynamoDB sends puts before updates: [event put, letter update, request update].
+        reasons = [getattr(r, "code", None) for r in exc.cancellation_reasons] + [None, None, None]
+        if reasons[1] == "ConditionalCheckFailed":
             raise ConflictError("Surat ini sudah dicabut.", code="letter_revoked") from exc
-        if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+        if reasons[2] == "ConditionalCheckFailed":
             raise ConflictError("Permohonan telah diubah oleh orang lain; coba lagi.", code="stale_version") from exc
         raise translate_errors(exc) from exc

@@ -1,0 +1,271 @@
+"""Issuing letters through the service layer on moto: numbers, yearly reset, sequences, races, PDFs."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from datetime import UTC, datetime
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+
+from chalicelib.errors import ConflictError
+from chalicelib.services import issuing, wiring
+from chalicelib.services import letters as letters_service
+from chalicelib.storage import keys
+from chalicelib.storage import letters as letters_repo
+from chalicelib.storage.models import LetterCounterItem
+from tests.letters_support import (
+    BIRORO,
+    BONGKI,
+    KALOLING,
+    PASIMARANNU,
+    PERSATUAN,
+    SALOHE,
+    TONGKE,
+    approved,
+    everyone_reads_the_counter_first,
+    fix_clock,
+    issue,
+    kades,
+    operator,
+    run_all,
+    seq_of,
+    serialized_transactions,  # noqa: F401 - fixture
+)
+
+SKCK_FIELDS = {"keperluan": "Melamar pekerjaan"}
+
+
+def _settings(village: str, **changes: object) -> dict:
+    current = letters_service.get_letter_settings(operator(village), village)
+    return letters_service.update_letter_settings(operator(village), village, dict(changes), current["version"])
+
+
+def test_number_has_the_default_format_in_the_kabupatens_zone(citizen, monkeypatch):
+    # Given Sinjai (WITA, UTC+8) at 17:30 UTC on 30 November 2032: already 1 December locally
+    fix_clock(monkeypatch, datetime(2032, 11, 30, 17, 30, tzinfo=UTC))
+    request = approved(citizen, BIRORO)
+    # When the kepala desa issues it
+    issued = issue(request)
+    # Then the first number of the year carries the local month (XII), the desa code and the year
+    assert issued.status == "issued"
+    assert issued.letter["number"] == "470/001/DS-2008/XII/2032"
+    letter = letters_repo.get(issued.letter["id"])
+    assert letter.document["issued_date"] == "2032-12-01" and letter.facts["issued_date"] == "2032-12-01"
+
+
+def test_counter_restarts_at_local_midnight_on_new_year(citizen, monkeypatch):
+    # Given two letters issued in 2033, the last at 23:59 WITA on 31 December
+    fix_clock(monkeypatch, datetime(2033, 6, 1, 3, 0, tzinfo=UTC))
+    assert issue(approved(citizen, BIRORO)).letter["number"] == "470/001/DS-2008/VI/2033"
+    fix_clock(monkeypatch, datetime(2033, 12, 31, 15, 59, tzinfo=UTC))
+    assert issue(approved(citizen, BIRORO)).letter["number"] == "470/002/DS-2008/XII/2033"
+    # When the next is issued one minute later: 00:00 WITA on 1 January, still 31 December in UTC
+    fix_clock(monkeypatch, datetime(2033, 12, 31, 16, 0, tzinfo=UTC))
+    first_of_year = issue(approved(citizen, BIRORO))
+    # Then numbering starts again at 001 for 2034
+    assert first_of_year.letter["number"] == "470/001/DS-2008/I/2034"
+    assert letters_repo.last_number(BIRORO, "ALL", 2033) == 2
+    assert letters_repo.last_number(BIRORO, "ALL", 2034) == 1
+
+
+def test_one_sequence_for_all_letter_types_by_default(citizen, monkeypatch):
+    # Given a village with the default single sequence
+    fix_clock(monkeypatch, datetime(2034, 3, 2, 2, 0, tzinfo=UTC))
+    # When it issues a domicile letter, then an SKCK cover letter
+    first = issue(approved(citizen, KALOLING))
+    second = issue(approved(citizen, KALOLING, "SPSKCK", SKCK_FIELDS))
+    # Then they share one counter, each with its own classification code
+    assert first.letter["number"] == "470/001/DS-2009/III/2034"
+    assert second.letter["number"] == "331/002/DS-2009/III/2034"
+
+
+def test_per_type_sequences_count_each_letter_type_apart(citizen, monkeypatch):
+    # Given a village that numbers each letter type on its own, with the type in the format
+    fix_clock(monkeypatch, datetime(2034, 3, 2, 2, 0, tzinfo=UTC))
+    _settings(PASIMARANNU, sequence_mode="per_type",
+              number_format="{classification}/{letter_type}-{seq:03}/{village_code}/{roman_month}/{year}")
+    # When it issues two SKD and one SPSKCK
+    numbers = [issue(approved(citizen, PASIMARANNU, *args)).letter["number"]
+               for args in (("SKD",), ("SPSKCK", SKCK_FIELDS), ("SKD",))]
+    # Then each type counts from 1
+    assert numbers == ["470/SKD-001/DS-2010/III/2034", "331/SPSKCK-001/DS-2010/III/2034",
+                       "470/SKD-002/DS-2010/III/2034"]
+    assert letters_repo.last_number(PASIMARANNU, "SKD", 2034) == 2
+    assert letters_repo.last_number(PASIMARANNU, "SPSKCK", 2034) == 1
+
+
+def test_per_type_sequence_without_the_type_in_the_format_is_refused(citizen):
+    # Letter types share classification codes (SKD and SPKTP are both 470): their numbers would collide
+    with pytest.raises(Exception) as info:
+        _settings(PASIMARANNU, sequence_mode="per_type", number_format="{classification}/{seq:03}/{year}")
+    assert info.value.code == "invalid_number_format"
+
+
+def test_a_failed_issue_uses_no_number(citizen, monkeypatch):
+    # Given an approved request and a stale version
+    fix_clock(monkeypatch, datetime(2035, 1, 5, 2, 0, tzinfo=UTC))
+    request = approved(citizen, TONGKE)
+    from chalicelib.services import requests as svc
+
+    # When issuing with an old version is refused
+    with pytest.raises(ConflictError) as info:
+        svc.transition(kades(TONGKE), request.id, "issue", request.version - 1, None)
+    assert info.value.code == "stale_version"
+    # Then the counter did not move and the next letter still gets 001 (no gap)
+    assert letters_repo.last_number(TONGKE, "ALL", 2035) == 0
+    assert issue(request).letter["number"].startswith("470/001/")
+
+
+def test_concurrent_issues_get_distinct_consecutive_numbers(citizen, monkeypatch, serialized_transactions):
+    # Given 12 approved requests of one village, and 12 issuers who all read the counter before any commits
+    fix_clock(monkeypatch, datetime(2036, 8, 17, 1, 0, tzinfo=UTC))
+    requests = [approved(citizen, SALOHE) for _ in range(12)]
+    retries_before = issuing.stats.retries
+    # When they all issue at once
+    with everyone_reads_the_counter_first(monkeypatch, len(requests)):
+        results = run_all([lambda r=r: issue(r) for r in requests])
+    # Then every issue succeeded, with the numbers 1..12 exactly once each
+    assert all(not isinstance(r, Exception) for r in results), results
+    seqs = sorted(seq_of(r) for r in results)
+    assert seqs == list(range(1, 13))
+    assert len({r.letter["number"] for r in results}) == 12
+    assert letters_repo.last_number(SALOHE, "ALL", 2036) == 12
+    # and the losers of each round retried with a fresh read (11 lost the first round alone)
+    assert issuing.stats.retries - retries_before >= 11
+
+
+def test_without_the_counter_condition_the_same_race_duplicates_numbers(citizen, monkeypatch,
+                                                                        serialized_transactions):
+    # Negative control: the conditional counter update is what keeps the numbers apart
+    fix_clock(monkeypatch, datetime(2036, 8, 17, 1, 0, tzinfo=UTC))
+    requests = [approved(citizen, BONGKI) for _ in range(4)]
+    original = letters_repo.issue_ops
+
+    class Unconditional:
+        def __init__(self, tw):
+            self.tw = tw
+
+        def update(self, model, actions, condition=None, **kwargs):
+            return self.tw.update(model, actions, **kwargs)
+
+        def save(self, *args, **kwargs):
+            return self.tw.save(*args, **kwargs)
+
+    monkeypatch.setattr(letters_repo, "issue_ops",
+                        lambda *a: (lambda tw, add=original(*a): add(Unconditional(tw))))
+    with everyone_reads_the_counter_first(monkeypatch, len(requests)):
+        results = run_all([lambda r=r: issue(r) for r in requests])
+    assert [seq_of(r) for r in results] == [1, 1, 1, 1]
+
+
+def test_the_same_request_issued_twice_at_once_is_a_stale_version_not_a_retry(citizen, monkeypatch,
+                                                                             serialized_transactions):
+    # Given one approved request and two kepala desa sessions clicking "issue" together
+    fix_clock(monkeypatch, datetime(2037, 2, 1, 1, 0, tzinfo=UTC))
+    request = approved(citizen, PERSATUAN)
+    with everyone_reads_the_counter_first(monkeypatch, 2):
+        results = run_all([lambda: issue(request), lambda: issue(request)])
+    # Then exactly one wins; the other is told the request changed, and only one number was used
+    errors = [r for r in results if isinstance(r, Exception)]
+    assert len(errors) == 1 and isinstance(errors[0], ConflictError) and errors[0].code == "stale_version"
+    assert letters_repo.last_number(PERSATUAN, "ALL", 2037) == 1
+
+
+def _pdf_text(data: bytes) -> str:
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(BytesIO(data)).pages)
+
+
+def _stored_pdf(letter_id: str) -> bytes:
+    letter = letters_repo.get(letter_id)
+    return (Path(wiring.file_store().root) / letter.file_key).read_bytes()
+
+
+def test_pdf_shows_letterhead_title_number_applicant_body_and_signer(citizen, monkeypatch):
+    fix_clock(monkeypatch, datetime(2038, 11, 23, 3, 0, tzinfo=UTC))
+    issued = issue(approved(citizen, BIRORO), kades(BIRORO, "Andi Muhammad Yusuf"))
+    text = _pdf_text(_stored_pdf(issued.letter["id"]))
+    for expected in ("PEMERINTAH KABUPATEN SINJAI", "KECAMATAN SINJAI TIMUR", "DESA BIRORO",
+                     "SURAT KETERANGAN DOMISILI", issued.letter["number"], "Andi Baso Tenri", citizen["nik"],
+                     "Jl. Persatuan Raya No. 5", "Melamar pekerjaan", "23 November 2038",
+                     "Andi Muhammad Yusuf", "Kepala Desa Biroro"):
+        assert expected in text, expected
+
+
+def test_signer_and_paper_follow_the_village_settings(citizen, monkeypatch):
+    from pypdf import PdfReader
+
+    fix_clock(monkeypatch, datetime(2038, 11, 23, 3, 0, tzinfo=UTC))
+    _settings(KALOLING, paper="F4", signer_name="H. Baharuddin", signer_nip="19780412 200501 1 003",
+              address="Jl. Poros Kaloling No. 1, Sinjai Timur")
+    issued = issue(approved(citizen, KALOLING))
+    pdf = _stored_pdf(issued.letter["id"])
+    text = _pdf_text(pdf)
+    assert "H. Baharuddin" in text and "19780412 200501 1 003" in text and "Jl. Poros Kaloling No. 1" in text
+    box = PdfReader(BytesIO(pdf)).pages[0].mediabox
+    assert (round(float(box.width) / 72 * 25.4), round(float(box.height) / 72 * 25.4)) == (215, 330)
+
+
+@pytest.mark.skipif(not (shutil.which("pdftoppm") and shutil.which("zbarimg")),
+                    reason="needs pdftoppm and zbarimg (apt-get install poppler-utils zbar-tools)")
+def test_qr_code_decodes_to_the_verification_url(citizen, monkeypatch, tmp_path):
+    fix_clock(monkeypatch, datetime(2038, 11, 23, 3, 0, tzinfo=UTC))
+    issued = issue(approved(citizen, TONGKE))
+    (tmp_path / "letter.pdf").write_bytes(_stored_pdf(issued.letter["id"]))
+    subprocess.run(["pdftoppm", "-png", "-r", "200", "-singlefile", str(tmp_path / "letter.pdf"),
+                    str(tmp_path / "page")], check=True)
+    out = subprocess.run(["zbarimg", "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", str(tmp_path / "page.png")],
+                         capture_output=True, text=True, check=False)
+    assert issued.letter["verify_url"] in out.stdout.splitlines()
+    assert re.fullmatch(r"http://127\.0\.0\.1:8000/v1/letters/verify/[\w-]+\.[\w-]+", issued.letter["verify_url"])
+
+
+def test_a_render_failure_after_commit_loses_nothing(citizen, monkeypatch):
+    # Given rendering breaks just after the issue transaction commits
+    fix_clock(monkeypatch, datetime(2038, 11, 23, 3, 0, tzinfo=UTC))
+    request = approved(citizen, SALOHE)
+    real_render = issuing.render
+
+    def broken(*args):
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(issuing, "render", broken)
+    issued = issue(request)
+    # Then the letter is issued and numbered, only the file is missing
+    assert issued.status == "issued" and issued.letter["number"]
+    letter = letters_repo.get(issued.letter["id"])
+    assert not wiring.file_store().exists(letter.file_key)
+    # When the download link is asked for with rendering working again
+    monkeypatch.setattr(issuing, "render", real_render)
+    from tests.letters_support import citizen_principal
+
+    link = letters_service.letter_link(citizen_principal(citizen), issued.id)
+    # Then the PDF was regenerated from the stored data
+    assert link["number"] == issued.letter["number"] and wiring.file_store().exists(letter.file_key)
+
+
+def test_regenerating_gives_the_same_bytes_even_after_settings_change(citizen, monkeypatch):
+    fix_clock(monkeypatch, datetime(2039, 4, 2, 3, 0, tzinfo=UTC))
+    issued = issue(approved(citizen, BONGKI))
+    letter = letters_repo.get(issued.letter["id"])
+    original = _stored_pdf(letter.id)
+    # When the village changes its letterhead and the stored PDF is lost
+    _settings(BONGKI, address="Alamat baru kantor desa", paper="F4")
+    (Path(wiring.file_store().root) / letter.file_key).unlink()
+    from chalicelib.storage import requests as requests_repo
+
+    assert issuing.ensure_pdf(letter, requests_repo.get(issued.id)) is True
+    # Then the regenerated letter is byte-for-byte the one first issued
+    assert _stored_pdf(letter.id) == original
+
+
+def test_counter_item_records_the_last_letter(citizen, monkeypatch):
+    fix_clock(monkeypatch, datetime(2039, 5, 2, 3, 0, tzinfo=UTC))
+    issued = issue(approved(citizen, PERSATUAN))
+    item = LetterCounterItem.get(keys.letter_counter_pk(PERSATUAN, "ALL", 2039), keys.META, consistent_read=True)
+    assert int(item.seq) == 1 and item.last_letter_id == issued.letter["id"]

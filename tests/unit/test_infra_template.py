@@ -123,8 +123,9 @@ def test_bucket_policy_refuses_plain_http(template: dict[str, Any]) -> None:
 def test_outputs_cover_what_the_config_needs(template: dict[str, Any]) -> None:
     outputs = set(template["Outputs"])
     required = {"TableName", "TableArn", "TableStreamArn", "BucketName", "BucketArn", "AppSecretArn",
-                "LetterKeysSecretArn", "AlarmTopicArn"}
+                "LetterKeysSecretArn", "AlarmTopicArn", "EmailIdentityArn"}
     assert required <= outputs
+    assert set(outputs_to_config.POLICY_OUTPUTS) <= outputs
     assert set(outputs_to_config.OUTPUT_TO_ENV) <= outputs
 
 
@@ -197,3 +198,33 @@ def test_init_secrets_adds_nik_hash_key_once() -> None:
     assert init_secrets.completed_secret(completed) is None
     with pytest.raises(ValueError):
         init_secrets.completed_secret({})
+
+
+def test_outputs_to_config_renders_the_policy_beside_the_config(tmp_path: Path) -> None:
+    # Given a config with a policy template beside it and a stack with every output
+    (tmp_path / "config.json").write_text(json.dumps({"version": "2.0", "app_name": "balai"}))
+    template = {"Statement": [{"Effect": "Allow", "Action": ["dynamodb:GetItem"], "Resource": ["${TableArn}"]},
+                              {"Effect": "Allow", "Action": ["logs:CreateLogGroup"], "Resource": [
+                                  "arn:${Partition}:logs:${Region}:${AccountId}:log-group:/aws/lambda/${AppName}-${Stage}*"]}]}
+    (tmp_path / "policy-prod.template.json").write_text(json.dumps(template))
+    outputs = {**STACK_OUTPUTS, "TableArn": "arn:aws:dynamodb:ap-southeast-3:111122223333:table/balai-prod",
+               "BucketArn": "arn:aws:s3:::b", "EmailIdentityArn": "arn:aws:ses:ap-southeast-3:111122223333:identity/x.id"}
+    source = tmp_path / "stack.json"
+    source.write_text(json.dumps(_describe(outputs)))
+    # When the helper runs
+    assert outputs_to_config.main([str(source), "--config", str(tmp_path / "config.json")]) == 0
+    # Then policy-prod.json holds the real ARNs
+    policy = json.loads((tmp_path / "policy-prod.json").read_text())
+    assert policy["Statement"][0]["Resource"] == [outputs["TableArn"]]
+    assert policy["Statement"][1]["Resource"] == [
+        "arn:aws:logs:ap-southeast-3:111122223333:log-group:/aws/lambda/balai-prod*"]
+
+
+def test_outputs_to_config_refuses_a_policy_it_cannot_fill(tmp_path: Path) -> None:
+    (tmp_path / "config.json").write_text("{}")
+    (tmp_path / "policy-prod.template.json").write_text('{"Resource": "${EmailIdentityArn}"}')
+    source = tmp_path / "stack.json"
+    source.write_text(json.dumps(_describe(STACK_OUTPUTS)))  # no BucketArn / EmailIdentityArn
+    assert outputs_to_config.main([str(source), "--config", str(tmp_path / "config.json")]) == 2
+    assert not (tmp_path / "policy-prod.json").exists()
+    assert (tmp_path / "config.json").read_text() == "{}"

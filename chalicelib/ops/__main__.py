@@ -70,6 +70,64 @@ def _seed_demo(_: argparse.Namespace) -> int:
     return 0
 
 
+def _init_letter_keys(_: argparse.Namespace) -> int:
+    from chalicelib.ops.letter_keys import init_keys, store_for
+
+    store = store_for()
+    created, kid = init_keys(store)
+    print(f"{'created' if created else 'kept the existing'} letter keyring in {store.where} (active key {kid})")
+    return 0
+
+
+def _rotate_letter_keys(_: argparse.Namespace) -> int:
+    from chalicelib.ops.letter_keys import rotate_keys, store_for
+
+    store = store_for()
+    try:
+        old, new, kids = rotate_keys(store)
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    print(f"active key {old} -> {new} in {store.where}; letters signed by {', '.join(kids)} keep verifying "
+          "(the functions see the new key within 5 minutes)")
+    return 0
+
+
+def _export_village(args: argparse.Namespace) -> int:
+    from chalicelib.config import get_settings
+    from chalicelib.ops.backup import backup_target, export_village, write_backup
+
+    validate_code(args.village)
+    settings = get_settings()
+    destination = args.destination or (f"s3://{settings.letters_bucket}/backups" if settings.letters_bucket
+                                       else str(settings.data_dir / "backups"))
+    target = backup_target(destination, args.village)
+    try:
+        lines = export_village(args.village, table=args.table)
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    write_backup(target, lines)
+    print(f"{len(lines) - 1} items of {args.village} written to {target}")
+    return 0
+
+
+def _restore_village(args: argparse.Namespace) -> int:
+    from chalicelib.ops.backup import parse_backup, read_backup, restore_items
+
+    try:
+        header, items = parse_backup(read_backup(args.source))
+    except ValueError as exc:
+        print(f"{args.source}: {exc}", file=sys.stderr)
+        return 2
+    if args.village and args.village != header["village"]:
+        print(f"{args.source} holds {header['village']}, not {args.village}", file=sys.stderr)
+        return 2
+    written = restore_items(items, table=args.table)
+    print(f"{written} items of {header['village']} (exported {header['exported_at']}) restored")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m chalicelib.ops", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -97,6 +155,21 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--password", help="prompted for when omitted")
         p.set_defaults(fn=_create_staff)
     sub.add_parser("seed-demo", help="local mode: Sinjai demo data and accounts").set_defaults(fn=_seed_demo)
+    sub.add_parser("init-letter-keys", help="write the first letter-signing key (never replaces one)").set_defaults(
+        fn=_init_letter_keys)
+    sub.add_parser("rotate-letter-keys", help="new active signing key; old public keys stay").set_defaults(
+        fn=_rotate_letter_keys)
+    p = sub.add_parser("export-village", help="one village's items as JSON Lines (Queries on known keys, no Scan)")
+    p.add_argument("village", help="desa/kelurahan code, e.g. 73.07.03.1001")
+    p.add_argument("destination", nargs="?",
+                   help="s3://bucket/prefix, a folder, or a .jsonl file/key (default: the letters bucket's backups/)")
+    p.add_argument("--table", help="read this table instead of BALAI_TABLE (e.g. a point-in-time restore)")
+    p.set_defaults(fn=_export_village)
+    p = sub.add_parser("restore-village", help="write a village backup back (batch writes, idempotent)")
+    p.add_argument("source", help="s3://bucket/key.jsonl or a local .jsonl file")
+    p.add_argument("--village", help="refuse the file unless it holds this village")
+    p.add_argument("--table", help="write into this table instead of BALAI_TABLE")
+    p.set_defaults(fn=_restore_village)
     args = parser.parse_args(argv)
     return int(args.fn(args))
 

@@ -20,11 +20,22 @@ if [[ ! -f app.py || ! -f .chalice/config.json ]]; then
   exit 0
 fi
 
-echo "== chalice package --pkg-format cloudformation --stage $STAGE $OUT"
+# Stage settings Chalice's config cannot express (API Gateway throttling) are merged into the SAM output.
+MERGE="infra/chalice-$STAGE-merge.json"
+merge_args=()
+if [[ -f "$MERGE" ]]; then merge_args=(--merge-template "$MERGE"); fi
+# The prod stage names a written IAM policy (autogen_policy false); packaging fails without it.
+POLICY=".chalice/$(python3 -c "import json,sys; print(json.load(open('.chalice/config.json'))['stages'].get(sys.argv[1], {}).get('iam_policy_file', ''))" "$STAGE")"
+if [[ "$POLICY" != ".chalice/" && ! -f "$POLICY" ]]; then
+  echo "$POLICY missing: render it with python infra/outputs_to_config.py (see docs/operations.md)" >&2
+  exit 1
+fi
+
+echo "== chalice package --pkg-format cloudformation --stage $STAGE ${merge_args[*]} $OUT"
 rm -rf "$OUT"
 # Dummy credentials keep botocore from looking for real ones; packaging makes no AWS calls.
 AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-packaging}" AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-packaging}" \
-  chalice package --pkg-format cloudformation --stage "$STAGE" "$OUT"
+  chalice package --pkg-format cloudformation --stage "$STAGE" "${merge_args[@]}" "$OUT"
 
 echo "== cfn-lint $OUT/sam.json"
 # No check is ignored: Chalice's SAM output lints clean with cfn-lint 1.58 (STACK-NOTES). If a future
@@ -41,5 +52,7 @@ if (( ${#zips[@]} == 0 )); then
 fi
 for zip in "${zips[@]}"; do
   bytes=$(stat -c %s "$zip")
-  awk -v f="$zip" -v b="$bytes" 'BEGIN { printf "%-40s %8.2f MB (%d bytes)\n", f, b / 1048576, b }'
+  unzipped=$(python3 -c "import sys, zipfile; print(sum(i.file_size for i in zipfile.ZipFile(sys.argv[1]).infolist()))" "$zip")
+  awk -v f="$zip" -v b="$bytes" -v u="$unzipped" \
+    'BEGIN { printf "%-40s %8.2f MB zipped, %6.1f MB unzipped (Lambda limit 250 MB for function + layers)\n", f, b / 1048576, u / 1048576 }'
 done

@@ -1,0 +1,103 @@
+"""Peak memory and durations per Lambda function role, written to bench/measurements.json for bench/cost.py.
+
+Run by hand: `.venv/bin/python bench/lambda_sizing.py [--runs 10]`. Each figure comes from a fresh process:
+- api: bench/api_latency.py (submit, queue, transition through Chalice's test client, moto in-process, so its
+  peak RSS is an upper bound) and bench/letter_render.py (PDF rendering, the heaviest thing a request does);
+  init_ms is `import app` plus the first letter's imports (fpdf2, segno, cryptography) from those scripts.
+- stream / schedule: what each handler imports at cold start (app, its worker module, boto3 SNS/SES clients,
+  the Powertools Tracer with the X-Ray SDK), as peak RSS and wall time.
+Memory sizes are read from .chalice/config.json (stages.prod.lambda_functions), so the cost model prices
+what is deployed. Durations measured here run on a full core: Lambda gives a function memory/1769 of a vCPU,
+so CPU-bound figures stretch by 1769/memory_mb on Lambda (bench/cost.py applies the figures as given).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "measurements.json"
+ENV = {**os.environ, "AWS_DEFAULT_REGION": "ap-southeast-3", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x",
+       "POWERTOOLS_SERVICE_NAME": "balai", "BALAI_STAGE": "prod", "BALAI_TABLE": "balai-bench",
+       "BALAI_SMS_CHANNEL": "sns", "BALAI_EMAIL_CHANNEL": "ses", "POWERTOOLS_TRACE_DISABLED": "false"}
+HANDLER_IMPORTS = {
+    "stream": "import app; from chalicelib.workers import outbox; import boto3; "
+              "boto3.client('sns'); boto3.client('ses'); from chalicelib.observability import tracer, metrics; "
+              "tracer(); metrics()",
+    "schedule": "import app; from chalicelib.workers import sla, digest, outbox; import boto3; "
+                "boto3.client('sns'); boto3.client('ses'); from chalicelib.observability import tracer, metrics; "
+                "tracer(); metrics()",
+}
+
+
+def run(args: list[str], env: dict[str, str] | None = None) -> tuple[str, float, float]:
+    """(stdout, wall ms, peak RSS MB) of one fresh process, measured by /usr/bin/time."""
+    start = time.perf_counter()
+    done = subprocess.run(["/usr/bin/time", "-f", "PEAK_RSS_KB=%M", *args], cwd=ROOT, env=env or ENV,
+                          capture_output=True, text=True)
+    wall = (time.perf_counter() - start) * 1000
+    match = re.search(r"PEAK_RSS_KB=(\d+)", done.stderr)
+    if done.returncode not in (0, 1) or not match:  # letter_render exits 1 when over its own target
+        raise RuntimeError(f"{args}: {done.stderr[-2000:]}")
+    return done.stdout, wall, int(match.group(1)) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--write", type=Path, default=OUT)
+    args = parser.parse_args()
+    functions_cfg = json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"]["prod"]["lambda_functions"]
+    py = sys.executable
+
+    _, _, api_rss = run([py, "bench/api_latency.py", "--runs", str(args.runs)])
+    latency = json.loads((ROOT / "bench" / "results" / "api_latency.json").read_text())
+    render_out, _, render_rss = run([py, "bench/letter_render.py", "-n", "50"])
+    first_letter_ms = float(re.search(r"first letter incl. imports: (\d+)", render_out).group(1))  # type: ignore[union-attr]
+    letter_ms = float(re.search(r"median ms/letter\s+: ([\d.]+)", render_out).group(1))  # type: ignore[union-attr]
+    import_app = statistics.median(run([py, "-c", "import app"])[1] for _ in range(5))
+
+    endpoints = {r["endpoint"]: r["median_ms"] for r in latency}
+    mean_api = statistics.mean(endpoints.values())
+    result: dict[str, Any] = {
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}; in-process moto, one full core",
+        "functions": {
+            "api": {"memory_mb": functions_cfg["api_handler"]["lambda_memory_size"], "mean_ms": round(mean_api, 1),
+                    "init_ms": round(import_app + first_letter_ms, 0), "peak_rss_mb": round(max(api_rss, render_rss), 1),
+                    "import_app_ms": round(import_app, 0), "first_letter_with_imports_ms": first_letter_ms,
+                    "letter_render_median_ms": letter_ms, "letter_render_peak_rss_mb": round(render_rss, 1),
+                    "api_latency_peak_rss_mb_with_moto": round(api_rss, 1)},
+        },
+        "endpoints": {
+            "submit": {"mean_ms": endpoints.get("POST submit")},
+            "transition": {"mean_ms": endpoints.get("POST transition (review)")},
+            "queue": {"mean_ms": endpoints.get("GET queue (status filter)")},
+            # Issuing = a transition plus rendering the PDF and storing it.
+            "issue": {"mean_ms": round((endpoints.get("POST transition (review)") or 0) + letter_ms, 1)},
+        },
+    }
+    for role, code in HANDLER_IMPORTS.items():
+        samples = [run([py, "-c", code]) for _ in range(3)]
+        name = "on_table_stream" if role == "stream" else "sla_escalation"
+        result["functions"][role] = {
+            "memory_mb": functions_cfg[name]["lambda_memory_size"],
+            "init_ms": round(statistics.median(s[1] for s in samples), 0),
+            "peak_rss_mb": round(max(s[2] for s in samples), 1),
+        }
+    args.write.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+"""The prod stage sizes every Lambda function app.py defines, caps its concurrency and throttles the API."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = json.loads((ROOT / ".chalice" / "config.json").read_text())
+PROD: dict[str, Any] = CONFIG["stages"]["prod"]
+MERGE = json.loads((ROOT / "infra" / "chalice-prod-merge.json").read_text())
+MEASUREMENTS = json.loads((ROOT / "bench" / "measurements.json").read_text())
+EVENT_DECORATORS = {"on_dynamodb_record", "schedule", "on_sqs_message", "on_s3_event", "on_sns_message",
+                    "on_cw_event", "lambda_function"}
+
+
+def app_functions() -> dict[str, str]:
+    """Chalice function name -> decorator: `api_handler` for the routes, each event handler by its name."""
+    tree = ast.parse((ROOT / "app.py").read_text())
+    found = {"api_handler": "route"}
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            for dec in node.decorator_list:
+                target = dec.func if isinstance(dec, ast.Call) else dec
+                if isinstance(target, ast.Attribute) and target.attr in EVENT_DECORATORS:
+                    found[node.name] = target.attr
+    return found
+
+
+def test_every_function_has_its_own_memory_timeout_and_concurrency_cap() -> None:
+    functions = PROD["lambda_functions"]
+    assert set(functions) == set(app_functions()), "add/remove entries in stages.prod.lambda_functions"
+    for name, settings in functions.items():
+        assert 128 <= settings["lambda_memory_size"] <= 3008, name
+        assert 1 <= settings["lambda_timeout"] <= 900, name
+        # A stuck loop or a flood cannot scale a function past its cap (and the bill with it).
+        assert settings["reserved_concurrency"] >= 1, name
+
+
+def test_api_fits_api_gateway_and_is_throttled_before_lambda() -> None:
+    api = PROD["lambda_functions"]["api_handler"]
+    assert api["lambda_timeout"] < 29  # API Gateway gives up after 29 s
+    (setting,) = MERGE["Resources"]["RestAPI"]["Properties"]["MethodSettings"]
+    assert setting["ResourcePath"] == "/*" and setting["HttpMethod"] == "*"
+    # API Gateway answers 429 for bursts above its limit, so Lambda's own throttle (a 5xx) is never reached.
+    assert setting["ThrottlingBurstLimit"] <= api["reserved_concurrency"]
+    assert 0 < setting["ThrottlingRateLimit"] <= setting["ThrottlingBurstLimit"]
+
+
+def test_schedules_do_not_overlap_themselves() -> None:
+    for name, kind in app_functions().items():
+        if kind == "schedule":
+            assert PROD["lambda_functions"][name]["reserved_concurrency"] == 1, name
+    # The every-minute retry finishes before the next minute's run starts.
+    assert PROD["lambda_functions"]["outbox_retry"]["lambda_timeout"] < 60
+
+
+def test_memory_leaves_room_over_the_measured_peak() -> None:
+    functions = MEASUREMENTS["functions"]
+    for role, name in (("api", "api_handler"), ("stream", "on_table_stream"), ("schedule", "sla_escalation")):
+        configured = PROD["lambda_functions"][name]["lambda_memory_size"]
+        assert functions[role]["memory_mb"] == configured, role
+        assert functions[role]["peak_rss_mb"] * 1.5 <= configured, role
+
+
+def test_tracing_on_and_dependencies_in_a_layer() -> None:
+    assert PROD["xray"] is True
+    assert CONFIG["automatic_layer"] is True
+    assert MERGE["Resources"]["RestAPI"]["Properties"]["TracingEnabled"] is True

@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint package clean
+.PHONY: run test bench lint package check-infra clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,7 +25,9 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check app.py chalicelib localmode tests bench
 
-package: $(STAMP)
+# cfn-lint of infra/balai.yaml, `chalice package` of the prod stage (with the IAM policy and the API
+# throttling merge), cfn-lint of the SAM output, package sizes. No AWS account or credentials needed.
+package check-infra: $(STAMP)
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH bash infra/check.sh
 
 clean:

@@ -74,7 +74,8 @@ def main() -> None:
         "machine": f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}; in-process moto, one full core",
         "functions": {
             "api": {"memory_mb": functions_cfg["api_handler"]["lambda_memory_size"], "mean_ms": round(mean_api, 1),
-                    "init_ms": round(import_app + first_letter_ms, 0), "peak_rss_mb": round(max(api_rss, render_rss), 1),
+                    "init_ms": round(import_app + first_letter_ms, 0),
+                    "peak_rss_mb": round(max(api_rss, render_rss), 1),
                     "import_app_ms": round(import_app, 0), "first_letter_with_imports_ms": first_letter_ms,
                     "letter_render_median_ms": letter_ms, "letter_render_peak_rss_mb": round(render_rss, 1),
                     "api_latency_peak_rss_mb_with_moto": round(api_rss, 1)},

@@ -74,7 +74,8 @@ def _write_atomically(path: Path, text: str) -> None:
     tmp.replace(path)
 
 
-def example_outputs(stage: str = "prod", region: str = "ap-southeast-3", account: str = "123456789012") -> dict[str, str]:
+def example_outputs(stage: str = "prod", region: str = "ap-southeast-3",
+                    account: str = "123456789012") -> dict[str, str]:
     """Outputs shaped like the real stack's, for the committed example policy (`chalice package` offline)."""
     arn = f"arn:aws:{{}}:{region}:{account}:{{}}"
     return {

@@ -134,6 +134,11 @@ def test_restore_refuses_a_truncated_or_foreign_file(tmp_path: Path, village_wit
     assert main(["restore-village", str(whole), "--village", "73.07.03.1001"]) == 2
 
 
+def test_export_knows_every_outbox_status() -> None:
+    notifications = pytest.importorskip("chalicelib.domain.notifications")
+    assert set(backup.OUTBOX_STATUSES) == set(notifications.LISTED_STATUSES)
+
+
 def test_export_of_an_unknown_village_fails() -> None:
     assert main(["export-village", "73.07.09.2999", "/tmp/never"]) == 2
 

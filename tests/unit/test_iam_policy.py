@@ -8,7 +8,7 @@ import re
 import sys
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ EXCLUDED_DIRS = ("chalicelib/ops/",)
 OPERATOR_ONLY: dict[str, str] = {
     "chalicelib/storage/regions.py:put_many": "import-regions (BatchWriteItem)",
     "chalicelib/storage/people.py:create_staff_many": "seed-demo (BatchWriteItem)",
-    "chalicelib/storage/table.py:create_table": "create-table and local mode (DescribeTable, CreateTable, UpdateTimeToLive)",
+    "chalicelib/storage/table.py:create_table": "create-table, local mode (CreateTable, UpdateTimeToLive)",
 }
 
 # ------------------------------------------------------------------------------- call -> IAM action map
@@ -254,7 +254,7 @@ class _Scanner(ast.NodeVisitor):
                 return "connection"
             if name == "batch_write" and isinstance(node.func, ast.Attribute):
                 return "batch"
-            if name in ("get",) and isinstance(node.func, ast.Attribute) and self.kind(node.func.value) == "model_class":
+            if name == "get" and isinstance(node.func, ast.Attribute) and self.kind(node.func.value) == "model_class":
                 return "model_item"
             if name == "client" and node.args and isinstance(node.args[0], ast.Constant):
                 return f"client:{node.args[0].value}"
@@ -347,7 +347,7 @@ class _Scanner(ast.NodeVisitor):
         arg = ast.unparse(node.args[0]) if node.args else ""
         setting = arg.rsplit(".", 1)[-1]
         if setting not in SECRET_SETTINGS:
-            self.unresolved.append(f"{self.path}:{node.lineno}: get_secret({arg}): which secret? add it to SECRET_SETTINGS")
+            self.unresolved.append(f"{self.path}:{node.lineno}: get_secret({arg}): which secret? see SECRET_SETTINGS")
         self.uses.append(Use("secret:" + setting, f"{self.path}:{node.lineno}", arg))
 
     def attribute_call(self, node: ast.Call, func: ast.Attribute) -> None:
@@ -405,7 +405,7 @@ class _Scanner(ast.NodeVisitor):
         self.add(node, BOTO3_OVERRIDES.get(action, [action]), f"boto3 {svc}.{method}")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _operations(service: str) -> dict[str, str]:
     """snake_case method -> OperationName for one service, from botocore's bundled model."""
     import botocore.session
@@ -472,7 +472,8 @@ def _imported_modules(tree: ast.Module) -> set[str]:
             names |= {(a.asname or a.name).split(".")[0] for a in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module:
             base = ROOT / node.module.replace(".", "/")
-            names |= {a.asname or a.name for a in node.names if (base / f"{a.name}.py").exists() or (base / a.name).is_dir()}
+            names |= {a.asname or a.name for a in node.names
+                      if (base / f"{a.name}.py").exists() or (base / a.name).is_dir()}
     return names
 
 
@@ -563,7 +564,7 @@ def test_star_resources_only_where_aws_requires_them() -> None:
     for action, resources in allowed().items():
         if "*" in resources or any(r.endswith(":*") and "log-stream" not in r for r in resources):
             assert action in STAR_REQUIRED and resources == {"*"}, action
-    for action, resources in allowed().items():
+    for resources in allowed().values():
         for resource in resources:
             # Wildcards elsewhere only inside this deployment's own resources (indexes, streams, objects).
             if resource != "*" and "*" in resource:

@@ -85,6 +85,10 @@ class LocalDynamoDB:
 
     def start(self) -> LocalDynamoDB:
         from moto.server import DomainDispatcherApplication, create_backend_app
+
+        from localmode import moto_patches
+
+        moto_patches.apply()
         from werkzeug.serving import WSGIRequestHandler, make_server
 
         class QuietHandler(WSGIRequestHandler):

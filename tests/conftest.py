@@ -31,17 +31,47 @@ from moto import mock_aws  # noqa: E402
 _MOCK = mock_aws()
 _MOCK.start()
 
+from localmode import moto_patches  # noqa: E402
+
+moto_patches.apply()
+
 import pytest  # noqa: E402
 from chalice.test import Client  # noqa: E402
 
 from chalicelib.ops.demo import seed_demo  # noqa: E402
 from chalicelib.storage.table import create_table  # noqa: E402
 
-create_table()
-seed_demo()
+
+
+def fresh_table() -> None:
+    """An empty table with the demo data. moto copies the whole table on every transaction, so
+    each test module starts from the seed instead of carrying every earlier module's items."""
+    from chalicelib.storage.models import TTLItem
+
+    if TTLItem.exists():
+        TTLItem.delete_table()
+    create_table()
+    seed_demo()
+
+
+fresh_table()
 
 from tests.helpers import *  # noqa: E402,F403  (tests import helpers from here too)
 from tests.helpers import citizen_login, complete_profile  # noqa: E402
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _fresh_table_per_module(request: pytest.FixtureRequest) -> None:
+    if request.module.__name__ != _FIRST_MODULE[0]:
+        fresh_table()
+
+
+_FIRST_MODULE: list[str] = [""]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if items:
+        _FIRST_MODULE[0] = items[0].module.__name__  # already fresh from the import above
 
 
 @pytest.fixture(scope="session")

@@ -74,22 +74,23 @@ def seq_of(request: ServiceRequest) -> int:
 
 @pytest.fixture()
 def serialized_transactions(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make moto's TransactWriteItems atomic across threads, as DynamoDB's are.
+    """Make moto's calls atomic across threads, as DynamoDB's transactions are.
 
     moto checks conditions, applies writes and, on a failure, restores a deep copy of the whole table
-    without any lock: two threads interleave and a rollback can erase a concurrent commit. That would
-    test moto, not Balai, so the lock stands in for DynamoDB's serializable transactions.
+    without any lock, and its reads iterate dicts a concurrent write may resize: threads interleave and a
+    rollback can erase a concurrent commit. That would test moto, not Balai, so one lock around every moto
+    call stands in for DynamoDB's isolation (conditions are still moto's, so races still cancel).
     """
-    from moto.dynamodb.models import DynamoDBBackend
+    from moto.core.responses import BaseResponse
 
-    original = DynamoDBBackend.transact_write_items
-    lock = threading.Lock()
+    original = BaseResponse.call_action
+    lock = threading.RLock()
 
-    def locked(self: Any, transact_items: Any) -> Any:
+    def locked(self: Any) -> Any:
         with lock:
-            return original(self, transact_items)
+            return original(self)
 
-    monkeypatch.setattr(DynamoDBBackend, "transact_write_items", locked)
+    monkeypatch.setattr(BaseResponse, "call_action", locked)
 
 
 @contextmanager

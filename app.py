@@ -1,8 +1,9 @@
 """Balai's Chalice app: blueprints and event handlers only; the logic lives in chalicelib/."""
 
-from chalice import Chalice
+from chalice import Chalice, Cron, Rate
 
-from chalicelib.api import auth, letters, public, requests, villages
+from chalicelib.api import auth, letters, notifications, public, requests, villages
+from chalicelib.config import get_settings
 from chalicelib.observability import SERVICE
 
 app = Chalice(app_name=SERVICE)
@@ -14,3 +15,37 @@ app.register_blueprint(auth.bp)
 app.register_blueprint(requests.bp)
 app.register_blueprint(villages.bp)
 app.register_blueprint(letters.bp)
+app.register_blueprint(notifications.bp)
+
+
+# ---- notifications (issue 4): each handler is one call into chalicelib/workers/ --------------------
+@app.on_dynamodb_record(stream_arn=get_settings().stream_arn, batch_size=100, starting_position="LATEST")
+def on_table_stream(event):  # type: ignore[no-untyped-def]
+    """Send the outbox rows a batch of table changes announces."""
+    from chalicelib.workers import outbox
+
+    outbox.handle_stream(event)
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def outbox_retry(event):  # type: ignore[no-untyped-def]
+    """Retry notifications whose backoff, quiet hours or lease has ended."""
+    from chalicelib.workers import outbox
+
+    outbox.retry_due()
+
+
+@app.schedule(Rate(15, unit=Rate.MINUTES))
+def sla_escalation(event):  # type: ignore[no-untyped-def]
+    """Remind near the SLA, escalate past it (camat) and past twice (admin kabupaten)."""
+    from chalicelib.workers import sla
+
+    sla.run()
+
+
+@app.schedule(Cron(0, "*", "*", "*", "?", "*"))
+def daily_digest(event):  # type: ignore[no-untyped-def]
+    """Hourly; queues each village's digest once its kabupaten's clock reads 07:00 (WIB/WITA/WIT alike)."""
+    from chalicelib.workers import digest
+
+    digest.run()

@@ -38,6 +38,18 @@ class Settings:
     s3_endpoint: str | None = None
     email_sender: str = "noreply@balai.local"
     log_level: str = "INFO"
+    # Notifications: the table's stream (set per cloud stage from the stack outputs), the kabupaten
+    # this deployment serves (the SLA, retry and digest schedules walk them), retry policy.
+    table_stream_arn: str | None = None
+    kabupaten: tuple[str, ...] = ("73.07",)
+    outbox_max_attempts: int = 5
+    outbox_backoff_seconds: int = 60
+
+    @property
+    def stream_arn(self) -> str:
+        """The stream the outbox handler reads; a placeholder locally, where the poller feeds it instead."""
+        return self.table_stream_arn or (
+            f"arn:aws:dynamodb:{self.aws_region}:000000000000:table/{self.table_name}/stream/local")
 
     @property
     def is_cloud(self) -> bool:
@@ -75,6 +87,10 @@ def get_settings() -> Settings:
         s3_endpoint=_env("BALAI_S3_ENDPOINT"),
         email_sender=_env("BALAI_EMAIL_SENDER", "noreply@balai.local") or "noreply@balai.local",
         log_level=_env("POWERTOOLS_LOG_LEVEL", "INFO") or "INFO",
+        table_stream_arn=_env("BALAI_TABLE_STREAM_ARN"),
+        kabupaten=tuple(k.strip() for k in (_env("BALAI_KABUPATEN", "73.07") or "73.07").split(",") if k.strip()),
+        outbox_max_attempts=int(_env("BALAI_OUTBOX_MAX_ATTEMPTS", "5") or 5),
+        outbox_backoff_seconds=int(_env("BALAI_OUTBOX_BACKOFF_SECONDS", "60") or 60),
     )
 
 

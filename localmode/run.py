@@ -67,6 +67,12 @@ def main(argv: list[str] | None = None) -> int:
     data_dir = args.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     db, env = prepare(data_dir, args.db_port)
+    # Before the API starts, so the poller's LATEST iterators see every write the API makes.
+    from localmode.streams import start_local_workers
+
+    workers = start_local_workers(env["BALAI_DYNAMODB_ENDPOINT"], env["BALAI_TABLE"], env["AWS_REGION"])
+    print(f"[balai] notifications: stream poller and schedules on; messages go to {data_dir / 'outbox'}",
+          flush=True)
     chalice = Path(sys.executable).with_name("chalice")
     api = subprocess.Popen([str(chalice), "local", "--stage", "local", "--host", "127.0.0.1",
                             "--port", str(args.port)], cwd=ROOT, env={**os.environ, **env})
@@ -89,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
                 api.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 api.kill()
+        workers.stop()
         db.stop()  # type: ignore[attr-defined]
     return 0 if stopping else (api.returncode or 0)
 

@@ -303,3 +303,50 @@ class PublicKeys(_Out):
     alg: str
     keys: list[PublicKey]
     token_format: str
+
+
+# ---- notifications ------------------------------------------------------------------------
+class QuietHours(_In):
+    start: StrictStr = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["21:00"],
+                             description="Local time of the kabupaten (WIB/WITA/WIT)")
+    end: StrictStr = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["06:00"])
+
+
+class NotificationPreferencesUpdate(_In):
+    channels: list[Literal["sms", "email"]] = Field(min_length=1, max_length=2, examples=[["sms", "email"]])
+    quiet_hours: QuietHours | None = Field(default=None, description="No messages in this period (OTPs are "
+                                           "not notifications); they are sent when it ends")
+    phone: StrictStr | None = Field(default=None, max_length=32, description="Mobile number, 08… or +628…")
+    email: StrictStr | None = Field(default=None, max_length=254)
+
+
+class NotificationPreferences(_Out):
+    channels: list[Literal["sms", "email"]]
+    quiet_hours: dict[str, str] | None
+    phone: str | None
+    email: str | None
+    timezone: str
+    timezone_label: str
+
+
+class Notification(_Out):
+    id: str
+    event: str
+    status: Literal["pending", "sending", "sent", "failed"]
+    list_status: Literal["pending", "sent", "failed"]
+    attempts: int
+    next_try_at: str | None
+    last_error: str | None
+    created_at: str
+    updated_at: str | None
+    sent_at: str | None
+    village: str
+    request_id: str | None
+    tracking_code: str | None
+    audience: dict[str, Any] = Field(description="citizen (phone masked) or staff {region, role}")
+    delivered: list[str] = Field(description="Deliveries made, as channel:recipient")
+
+
+class NotificationList(_Out):
+    items: list[Notification]
+    next: str | None

@@ -95,6 +95,8 @@ class ServiceRequest:
     signer_role: str = "kades"
     letter: dict[str, Any] | None = None
     history: list[HistoryEntry] = field(default_factory=list)
+    # SLA escalation state {"for": due_at, "level": n}; carried through transitions (see domain/escalation.py).
+    sla: dict[str, Any] | None = None
 
 
 def can_read(principal: Principal, request: ServiceRequest) -> bool:

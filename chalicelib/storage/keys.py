@@ -99,3 +99,19 @@ def letter_pk(letter_id: str) -> str:
 # Letter numbering: one counter per village, scope ("ALL" or a letter type) and local year.
 def letter_counter_pk(village: str, scope: str, year: int) -> str:
     return f"COUNTER#{village}#{scope}#{year}"
+
+
+# Outbox retries: every unfinished outbox row of a kabupaten, by the time the scheduler should look at
+# it (next retry, end of a quiet-hours deferral, expiry of a sender's lease, or a grace period after
+# creation in case the stream handler never saw it). Sparse: sent and failed rows leave it.
+def outbox_retry_pk(kabupaten: str) -> str:
+    return f"OUTBOX_RETRY#{kabupaten}"
+
+
+def outbox_retry_sk(at_iso: str, outbox_id: str) -> str:
+    return f"{at_iso}#{outbox_id}"
+
+
+def time_upper_bound(at_iso: str) -> str:
+    """A sort-key bound that includes every `{iso}#{id}` key at or before `at_iso` ("~" sorts last)."""
+    return f"{at_iso}#~"

@@ -15,7 +15,7 @@ Access patterns (every one a GetItem, a Query on a known key, or a transaction o
 | village queue, newest first               | Query    GSI1 GSI1PK=QUEUE#{desa}, ScanIndexForward=false    |
 | village queue by status                   | Query    GSI2 GSI2PK=QUEUE#{desa}#{status}                  |
 | a citizen's requests                      | Query    GSI3 GSI3PK=CITIZEN_REQ#{nik hash}                 |
-| open requests by due time (SLA)           | Query    GSI4 GSI4PK=DUE#{kabupaten}, GSI4SK <= {time}      |
+| open requests by next SLA checkpoint      | Query    GSI4 GSI4PK=DUE#{kabupaten}, GSI4SK <= {now}       |
 | tracking code -> request                  | GetItem  PK=TRACK#{code}                                    |
 | idempotent submit replay                  | GetItem  PK=IDEMPOTENCY#{subject}#{key}                     |
 | citizen profile                           | GetItem  PK=CITIZEN#{hash}, SK=PROFILE                      |
@@ -24,6 +24,12 @@ Access patterns (every one a GetItem, a Query on a known key, or a transaction o
 | staff of a region by role (notifications) | Query    GSI1 GSI1PK=STAFF_IN#{region}, GSI1SK begins {role} |
 | outbox row                                | GetItem / conditional UpdateItem PK=OUTBOX#{id}             |
 | a village's outbox by status              | Query    GSI2 GSI2PK=OUTBOX_IN#{desa}#{status}              |
+| unfinished outbox rows due for a retry    | Query    GSI3 GSI3PK=OUTBOX_RETRY#{kabupaten}, GSI3SK <= now |
+| claim / finish an outbox row              | conditional UpdateItem PK=OUTBOX#{id} (status, claim token)  |
+| SLA checkpoint reached (reminder, escal.) | TransactWriteItems: request update if version, event put,  |
+|                                           |          outbox put (deterministic id, if not exists)       |
+| daily digest counts of a village          | Query    GSI2 GSI2PK=QUEUE#{desa}#{status} (open statuses)  |
+| staff notification preferences           | GetItem / conditional UpdateItem PK=STAFF#{username}        |
 | issue: letter number counter (read)       | GetItem  PK=COUNTER#{desa}#{ALL or type}#{year} (consistent) |
 | issue: number + letter (in the transition)| TransactWriteItems += UpdateItem counter ADD seq 1 if seq=n  |
 |                                           |          (or attribute_not_exists), Put LETTER#{id} if new   |
@@ -41,6 +47,7 @@ from pynamodb.attributes import (
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
 )
 
 from chalicelib.storage.table import BaseItem
@@ -116,6 +123,8 @@ class RequestItem(BaseItem):
     updated_at = UnicodeAttribute()
     due_at = UnicodeAttribute()
     letter: MapAttribute = MapAttribute(null=True)  # type: ignore[type-arg]
+    # SLA escalation state: {"for": due_at, "level": 0..3} (workers/sla.py); reset when due_at changes.
+    sla: MapAttribute = MapAttribute(null=True)  # type: ignore[type-arg]
 
 
 class EventItem(BaseItem):
@@ -152,6 +161,13 @@ class OutboxItem(BaseItem):
     last_error = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute(null=True)
+    # Delivery state (workers/outbox.py): the sender holding the row and until when, the deliveries
+    # ("{channel}:{recipient}") already handed to a provider, so no retry or replay repeats them.
+    kabupaten = UnicodeAttribute(null=True)
+    claim = UnicodeAttribute(null=True)
+    lease_until = UnicodeAttribute(null=True)
+    delivered = UnicodeSetAttribute(null=True)
+    sent_at = UnicodeAttribute(null=True)
 
 
 class LetterCounterItem(BaseItem):

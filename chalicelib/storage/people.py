@@ -157,3 +157,21 @@ def create_staff_many(staff: list[Staff], now: str) -> None:
 def staff_in_region(region: str, role: str | None = None) -> list[Staff]:
     condition = StaffItem.GSI1SK.startswith(f"{role}#") if role else None
     return [staff_from_item(i) for i in StaffItem.gsi1.query(keys.staff_region_pk(region), condition)]
+
+
+def save_contact_preferences(username: str, phone: str | None, email: str | None,
+                             preferences: dict[str, Any]) -> Staff:
+    """Replace a staff member's phone, email and notification preferences (the account must exist)."""
+    item = StaffItem(keys.staff_pk(username), keys.META)
+    actions = [StaffItem.preferences.set(preferences),
+               StaffItem.phone.set(phone) if phone else StaffItem.phone.remove(),
+               StaffItem.email.set(email) if email else StaffItem.email.remove()]
+    try:
+        item.update(actions=actions, condition=StaffItem.PK.exists())
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            from chalicelib.errors import NotFoundError
+
+            raise NotFoundError("Akun petugas tidak ditemukan.", code="staff_not_found") from exc
+        raise translate_errors(exc) from exc
+    return staff_from_item(item)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.domain.clock import iso
+from chalicelib.domain.escalation import checkpoints, current_level, next_checkpoint, parse_iso
+from chalicelib.domain.regions import kabupaten_of
 from chalicelib.domain.requests import OPEN_STATUSES, HistoryEntry, ServiceRequest
 from chalicelib.errors import ConflictError, ValidationError
 from chalicelib.storage import keys
@@ -22,6 +25,9 @@ from chalicelib.storage.models import (
     RequestItem,
     TrackingItem,
 )
+
+# How long a new outbox row waits for the stream handler before the retry schedule sends it instead.
+OUTBOX_GRACE = timedelta(minutes=2)
 
 # Extra writes another feature adds to a transition's transaction (letter numbering, the letter).
 ExtraOps = Callable[[TransactWrite], None]
@@ -61,10 +67,16 @@ def _to_item(r: ServiceRequest) -> RequestItem:
         GSI2PK=keys.village_status_pk(r.village, r.status), GSI2SK=keys.queue_sk(r.created_at, r.id),
         GSI3PK=keys.citizen_requests_pk(r.nik_hash), GSI3SK=keys.queue_sk(r.created_at, r.id),
     )
+    level = current_level(r.sla, r.due_at)
+    item.sla = {"for": r.due_at, "level": level}
     if r.status in OPEN_STATUSES:
-        # Sparse index: only requests the village still has to act on are found by the SLA sweep.
-        item.GSI4PK = keys.due_pk(r.kabupaten)
-        item.GSI4SK = keys.due_sk(r.due_at, r.id)
+        # Sparse index keyed by the *next* SLA checkpoint (reminder, due, twice due): the 15-minute sweep
+        # Queries GSI4SK <= now and so reads only requests with something to do; once the admin has
+        # been told there is nothing left to do and the request leaves the index.
+        at = next_checkpoint(level, checkpoints(r.due_at, r.sla_hours, r.village))
+        if at is not None:
+            item.GSI4PK = keys.due_pk(r.kabupaten)
+            item.GSI4SK = keys.due_sk(iso(at), r.id)
     return item
 
 
@@ -90,6 +102,7 @@ def _from_item(item: RequestItem) -> ServiceRequest:
         sla_hours=int(item.sla_hours), created_at=item.created_at, updated_at=item.updated_at,
         due_at=item.due_at, contact_phone=item.contact_phone, signer_role=item.signer_role or "kades",
         letter=_plain(item.letter) if item.letter is not None else None,
+        sla=_plain(item.sla) if item.sla is not None else None,
     )
 
 
@@ -104,8 +117,12 @@ def outbox_item(row: dict[str, Any], outbox_id: str, village: str, created_at: s
         keys.outbox_pk(outbox_id), keys.META, entity="outbox", id=outbox_id, event=row["event"],
         audience=row["audience"], village=village, request_id=row["payload"].get("request_id"),
         payload=row["payload"], status="pending", attempts=0, created_at=created_at,
-        next_try_at=created_at,
+        next_try_at=created_at, kabupaten=kabupaten_of(village),
         GSI2PK=keys.outbox_status_pk(village, "pending"), GSI2SK=f"{created_at}#{outbox_id}",
+        # Safety net: if the stream handler has not sent the row after a grace period, the retry
+        # schedule finds it here (workers/outbox.py); the stream normally sends within seconds.
+        GSI3PK=keys.outbox_retry_pk(kabupaten_of(village)),
+        GSI3SK=keys.outbox_retry_sk(iso(parse_iso(created_at) + OUTBOX_GRACE), outbox_id),
     )
 
 

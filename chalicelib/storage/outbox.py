@@ -1,0 +1,174 @@
+"""Repository of outbox rows: claim and finish (conditional updates), retry index, staff list, resend."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+
+from chalicelib.domain.clock import iso
+from chalicelib.domain.notifications import FAILED, PENDING, SENDING, SENT
+from chalicelib.domain.regions import kabupaten_of
+from chalicelib.errors import ConflictError
+from chalicelib.storage import keys
+from chalicelib.storage.connection import translate_errors
+from chalicelib.storage.models import OutboxItem
+from chalicelib.storage.requests import OUTBOX_GRACE, _decode_cursor, _encode_cursor, _plain
+
+
+@dataclass
+class OutboxRow:
+    id: str
+    event: str
+    audience: dict[str, Any]
+    village: str
+    payload: dict[str, Any]
+    status: str
+    attempts: int
+    created_at: str
+    next_try_at: str | None = None
+    last_error: str | None = None
+    updated_at: str | None = None
+    sent_at: str | None = None
+    request_id: str | None = None
+    claim: str | None = None
+    delivered: set[str] = field(default_factory=set)
+
+    @property
+    def kabupaten(self) -> str:
+        return kabupaten_of(self.village)
+
+
+def from_item(item: OutboxItem) -> OutboxRow:
+    return OutboxRow(
+        id=item.id, event=item.event, audience=_plain(item.audience) or {}, village=item.village,
+        payload=_plain(item.payload) or {}, status=item.status, attempts=int(item.attempts or 0),
+        created_at=item.created_at, next_try_at=item.next_try_at, last_error=item.last_error,
+        updated_at=item.updated_at, sent_at=item.sent_at, request_id=item.request_id, claim=item.claim,
+        delivered=set(item.delivered or ()),
+    )
+
+
+def from_image(image: dict[str, Any]) -> OutboxRow:
+    """A row from a stream record's NewImage (DynamoDB JSON)."""
+    return from_item(OutboxItem.from_raw_data(image))
+
+
+def get(outbox_id: str) -> OutboxRow | None:
+    try:
+        return from_item(OutboxItem.get(keys.outbox_pk(outbox_id), keys.META, consistent_read=True))
+    except DoesNotExist:
+        return None
+
+
+def put_new(item: OutboxItem) -> bool:
+    """Write a row unless its (deterministic) id exists: False when it was written before."""
+    try:
+        item.save(condition=OutboxItem.PK.does_not_exist())
+        return True
+    except PutError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise translate_errors(exc) from exc
+
+
+def claim(outbox_id: str, now: datetime, lease_until: datetime) -> OutboxRow | None:
+    """Take the row for sending: a compare-and-set that exactly one sender wins.
+
+    Wins when the row is pending and due, or when a previous sender's lease ran out (it crashed
+    mid-send). A sent or failed row, a row another sender holds, or one waiting for its retry time is
+    not claimed: that is what makes a replayed stream batch send nothing twice. Returns the row as it
+    is now (the stream image may be stale) or None.
+    """
+    now_iso, lease_iso = iso(now), iso(lease_until)
+    item = OutboxItem(keys.outbox_pk(outbox_id), keys.META)
+    token = secrets.token_hex(8)
+    condition = (((OutboxItem.status == PENDING) & (OutboxItem.next_try_at <= now_iso))
+                 | ((OutboxItem.status == SENDING) & (OutboxItem.lease_until < now_iso)))
+    try:
+        item.update(
+            actions=[OutboxItem.status.set(SENDING), OutboxItem.claim.set(token),
+                     OutboxItem.lease_until.set(lease_iso), OutboxItem.updated_at.set(now_iso),
+                     # Still in the retry index, due when the lease ends: a crashed sender's row is picked up.
+                     OutboxItem.GSI3SK.set(keys.outbox_retry_sk(lease_iso, outbox_id))],
+            condition=OutboxItem.PK.exists() & condition)
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return None
+        raise translate_errors(exc) from exc
+    return from_item(item)
+
+
+def finish(row: OutboxRow, now: datetime, *, status: str, attempts: int, delivered: set[str],
+           next_try_at: datetime | None = None, last_error: str | None = None) -> bool:
+    """Record the outcome of a claim; only the claim's holder may (False if it lost the lease)."""
+    now_iso = iso(now)
+    actions: list[Any] = [
+        OutboxItem.status.set(status), OutboxItem.attempts.set(attempts), OutboxItem.updated_at.set(now_iso),
+        OutboxItem.claim.remove(), OutboxItem.lease_until.remove(),
+        OutboxItem.GSI2PK.set(keys.outbox_status_pk(row.village, status if status != SENDING else PENDING)),
+    ]
+    if delivered:
+        actions.append(OutboxItem.delivered.add(delivered))
+    if last_error is not None:
+        actions.append(OutboxItem.last_error.set(last_error[:500]))
+    if status == PENDING and next_try_at is not None:
+        at = iso(next_try_at)
+        actions += [OutboxItem.next_try_at.set(at), OutboxItem.GSI3SK.set(keys.outbox_retry_sk(at, row.id))]
+    else:
+        # Final (sent/failed): out of the retry index, so the retry schedule never reads it again.
+        actions += [OutboxItem.GSI3PK.remove(), OutboxItem.GSI3SK.remove(), OutboxItem.next_try_at.remove()]
+    if status == SENT:
+        actions.append(OutboxItem.sent_at.set(now_iso))
+    try:
+        OutboxItem(keys.outbox_pk(row.id), keys.META).update(
+            actions=actions, condition=(OutboxItem.status == SENDING) & (OutboxItem.claim == row.claim))
+        return True
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise translate_errors(exc) from exc
+
+
+def due_for_retry(kabupaten: str, now: datetime, limit: int = 500) -> Iterator[OutboxRow]:
+    """Unfinished rows whose retry time, deferral or lease has come (Query on the sparse retry index)."""
+    results = OutboxItem.gsi3.query(keys.outbox_retry_pk(kabupaten),
+                                    OutboxItem.GSI3SK <= keys.time_upper_bound(iso(now)), limit=limit)
+    for item in results:
+        yield from_item(item)
+
+
+def list_village(village: str, status: str, limit: int, cursor: str | None) -> tuple[list[OutboxRow], str | None]:
+    pk = keys.outbox_status_pk(village, status)
+    results = OutboxItem.gsi2.query(pk, scan_index_forward=False, limit=limit,
+                                    last_evaluated_key=_decode_cursor(cursor, pk, "GSI2PK"))
+    items = [from_item(i) for i in results]
+    return items, _encode_cursor(results.last_evaluated_key)
+
+
+def resend(outbox_id: str, now: datetime) -> OutboxRow:
+    """Put a failed row back to pending with a fresh retry budget; deliveries already made are kept,
+    so only the recipients who did not get it are sent to. ConflictError unless the row is failed."""
+    row = get(outbox_id)
+    if row is None:
+        raise DoesNotExist()
+    now_iso = iso(now)
+    item = OutboxItem(keys.outbox_pk(outbox_id), keys.META)
+    try:
+        item.update(actions=[
+            OutboxItem.status.set(PENDING), OutboxItem.attempts.set(0), OutboxItem.next_try_at.set(now_iso),
+            OutboxItem.updated_at.set(now_iso), OutboxItem.last_error.remove(),
+            OutboxItem.GSI2PK.set(keys.outbox_status_pk(row.village, PENDING)),
+            OutboxItem.GSI3PK.set(keys.outbox_retry_pk(row.kabupaten)),
+            OutboxItem.GSI3SK.set(keys.outbox_retry_sk(iso(now + OUTBOX_GRACE), outbox_id)),
+        ], condition=OutboxItem.status == FAILED)
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            raise ConflictError("Hanya notifikasi yang gagal yang dapat dikirim ulang.",
+                                code="notification_not_failed") from exc
+        raise translate_errors(exc) from exc
+    return from_item(item)

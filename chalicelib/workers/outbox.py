@@ -1,0 +1,290 @@
+"""Outbox sender: the logic of the stream handler and the retry schedule (claim, fan out, render, send, record).
+
+Idempotency: every send happens under a claim of the outbox row, a conditional update that only one
+sender can win (pending and due -> sending, with a random token and a lease). The deliveries made
+("{channel}:{recipient}") are written to the row together with its outcome, under the same token. A
+replayed stream batch therefore finds the row `sent` (or held, or waiting for its retry time) and sends
+nothing; a retry after a partial failure skips the recipients already served. The only window left is a
+process dying between the provider's acceptance and the outcome write, which no exactly-once scheme
+over SMS/email providers can close; the lease then expires and the row is retried once.
+The row itself is the idempotency record, so the guard lives as long as the row (Powertools' separate
+idempotency items would expire, while stream records can be replayed for 24 hours).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from chalicelib.domain.clock import utcnow
+from chalicelib.domain.notifications import (
+    FAILED,
+    PENDING,
+    SENT,
+    Delivery,
+    Recipient,
+    citizen_recipient,
+    deliveries,
+    retry_delay,
+    staff_recipient,
+)
+from chalicelib.domain.phones import mask_phone
+from chalicelib.domain.regions import timezone_for
+from chalicelib.observability import logger, metrics
+from chalicelib.storage import outbox as repo
+
+LEASE = timedelta(minutes=5)  # longer than a Lambda run: a live sender never loses its claim
+MAX_WORKERS = 8  # provider calls take 50-150 ms; a 100-record batch must fit the function's timeout
+NO_RECIPIENTS = "Tidak ada penerima: belum ada petugas dengan nomor HP/email, atau nomor warga kosong."
+
+
+@dataclass
+class Senders:
+    """The channel adapters a run sends through (injected in tests; the stage's settings otherwise)."""
+
+    sms: Any
+    email: Any
+
+
+def default_senders() -> Senders:
+    from chalicelib.adapters.email import get_email_sender
+    from chalicelib.adapters.sms import get_sms_sender
+
+    return Senders(sms=get_sms_sender(), email=get_email_sender())
+
+
+@dataclass
+class RunResult:
+    """What one run did, per outcome: sent, retrying (transient error), deferred (quiet hours),
+    failed, skipped (not claimable: already sent, held by another sender, not yet due)."""
+
+    rows: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+    failed_ids: list[str] = field(default_factory=list)
+
+    def count(self, outcome: str) -> int:
+        return self.outcomes.get(outcome, 0)
+
+    def add(self, outcome: str, outbox_id: str) -> None:
+        self.rows += 1
+        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+        if outcome == FAILED:
+            self.failed_ids.append(outbox_id)
+
+
+class StaffDirectory:
+    """Staff of a (region, role), looked up once per run (one Query each on GSI1 STAFF_IN#{region})."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[str, str], list[Recipient]] = {}
+        self._lock = threading.Lock()
+
+    def recipients(self, region: str, role: str) -> list[Recipient]:
+        key = (region, role)
+        with self._lock:
+            if key in self._cache:
+                return self._cache[key]
+        from chalicelib.storage.people import staff_in_region
+
+        found = [staff_recipient(s.username, s.phone, s.email, s.preferences)
+                 for s in staff_in_region(region, role) if s.active]
+        with self._lock:
+            self._cache[key] = found
+        return found
+
+
+def _recipients(row: repo.OutboxRow, directory: StaffDirectory) -> list[Recipient]:
+    audience = row.audience
+    if audience.get("kind") == "citizen":
+        return [citizen_recipient(audience.get("phone"))]
+    if audience.get("kind") == "staff":
+        return directory.recipients(str(audience["region"]), str(audience["role"]))
+    raise ValueError(f"unknown audience kind {audience.get('kind')!r}")
+
+
+def _send(delivery: Delivery, row: repo.OutboxRow, senders: Senders) -> None:
+    from chalicelib.templates.messages import render_message
+
+    message = render_message(row.event, delivery.channel, row.payload)
+    message_id = f"{row.id}:{delivery.key}"
+    if delivery.channel == "sms":
+        senders.sms.send(delivery.address, message.text, message_id=message_id)
+    else:
+        senders.email.send(delivery.address, message.subject or "Balai", message.text, message.html,
+                           message_id=message_id)
+
+
+def send_row(row_id: str, now: datetime, senders: Senders, directory: StaffDirectory,
+             max_attempts: int, backoff_seconds: int) -> str:
+    """Claim one row, send what it still owes, record the outcome. Returns the outcome name."""
+    from chalicelib.adapters.messaging import SendError
+
+    row = repo.claim(row_id, now, now + LEASE)
+    if row is None:
+        return "skipped"
+    try:
+        planned = deliveries(_recipients(row, directory), now, timezone_for(row.village))
+    except (ValueError, KeyError) as exc:  # a malformed row: retrying cannot help
+        return _finish_failed(row, now, row.attempts, set(), f"Data notifikasi tidak valid: {exc}")
+    if not planned and not row.delivered:
+        return _finish_failed(row, now, row.attempts, set(), NO_RECIPIENTS)
+    delivered: set[str] = set()
+    deferred: list[datetime] = []
+    transient: str | None = None
+    permanent: str | None = None
+    attempted = False
+    for delivery in planned:
+        if delivery.key in row.delivered:
+            continue
+        if delivery.not_before is not None:
+            deferred.append(delivery.not_before)
+            continue
+        attempted = True
+        try:
+            _send(delivery, row, senders)
+            delivered.add(delivery.key)
+        except ValueError as exc:  # the template lacks data: a programming or data error, not the provider
+            permanent = f"{delivery.key}: {exc}"
+        except SendError as exc:
+            text = f"{delivery.key}: {exc} ({getattr(exc, 'provider_code', None) or type(exc).__name__})"
+            if exc.retryable:
+                transient = transient or text
+            else:
+                permanent = permanent or text
+        # Anything else propagates: the claim's lease expires and the retry schedule takes the row again.
+    attempts = row.attempts + (1 if attempted else 0)
+    _log_deliveries(row, delivered)
+    if permanent is not None:
+        return _finish_failed(row, now, attempts, delivered, permanent)
+    if transient is not None:
+        if attempts >= max_attempts:
+            return _finish_failed(row, now, attempts, delivered, transient)
+        retry_at = now + retry_delay(attempts, backoff_seconds)
+        if deferred:
+            retry_at = min([retry_at, *deferred])
+        repo.finish(row, now, status=PENDING, attempts=attempts, delivered=delivered, next_try_at=retry_at,
+                    last_error=transient)
+        return "retrying"
+    if deferred:
+        repo.finish(row, now, status=PENDING, attempts=attempts, delivered=delivered, next_try_at=min(deferred))
+        return "deferred"
+    repo.finish(row, now, status=SENT, attempts=attempts, delivered=delivered)
+    return SENT
+
+
+def _finish_failed(row: repo.OutboxRow, now: datetime, attempts: int, delivered: set[str], error: str) -> str:
+    repo.finish(row, now, status=FAILED, attempts=attempts, delivered=delivered, last_error=error)
+    logger.warning("notification failed", extra={"outbox_id": row.id, "event": row.event,
+                                                  "village": row.village, "attempts": attempts,
+                                                  "error": error})
+    return FAILED
+
+
+def _log_deliveries(row: repo.OutboxRow, delivered: set[str]) -> None:
+    if not delivered:
+        return
+    phone = row.audience.get("phone")
+    logger.info("notification sent", extra={
+        "outbox_id": row.id, "event": row.event, "deliveries": sorted(delivered),
+        **({"phone": mask_phone(str(phone))} if phone else {})})
+
+
+def send_rows(row_ids: Iterable[str], *, senders: Senders | None = None, now: datetime | None = None,
+              max_workers: int = MAX_WORKERS) -> RunResult:
+    """Send each row (in parallel: the providers, not DynamoDB, are the slow part); emit the
+    NotificationFailed metric for rows that ended failed."""
+    from chalicelib.config import get_settings
+
+    settings = get_settings()
+    senders = senders or default_senders()
+    now = now or utcnow()
+    directory = StaffDirectory()
+    ids = list(dict.fromkeys(row_ids))  # a batch may carry the same row twice (insert + resend)
+    result = RunResult()
+
+    def one(row_id: str) -> tuple[str, str]:
+        try:
+            return row_id, send_row(row_id, now, senders, directory, settings.outbox_max_attempts,
+                                    settings.outbox_backoff_seconds)
+        except Exception:
+            # Never fail the batch for one row: a failed stream batch blocks its shard. The row keeps its
+            # lease in the retry index and the retry schedule sends it once the lease has expired.
+            logger.exception("outbox row error", extra={"outbox_id": row_id})
+            return row_id, "error"
+
+    if len(ids) <= 1 or max_workers <= 1:
+        outcomes = [one(i) for i in ids]
+    else:
+        with ThreadPoolExecutor(max_workers=min(max_workers, len(ids))) as pool:
+            outcomes = list(pool.map(one, ids))
+    for row_id, outcome in outcomes:
+        result.add(outcome, row_id)
+    if result.failed_ids:
+        _emit_failed_metric(len(result.failed_ids))
+    return result
+
+
+def _emit_failed_metric(count: int) -> None:
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    m = metrics()
+    m.add_metric(name="NotificationFailed", unit=MetricUnit.Count, value=count)
+    m.flush_metrics()
+
+
+def _records(event: Any) -> list[Mapping[str, Any]]:
+    """Raw stream records from a Chalice DynamoDBEvent, a Lambda event dict, or a list of records."""
+    if hasattr(event, "to_dict"):
+        event = event.to_dict()
+    if isinstance(event, Mapping):
+        return list(event.get("Records") or [])
+    return list(event)
+
+
+def _attr(image: Mapping[str, Any], name: str) -> str | None:
+    value = image.get(name) or {}
+    return value.get("S") if isinstance(value, Mapping) else None
+
+
+def wanted(record: Mapping[str, Any]) -> str | None:
+    """The outbox id when a stream record asks for sending: a new pending row (INSERT), or a row a
+    staff member put back from failed to pending (resend). Every other change is ignored: retries are
+    driven by the retry schedule at their time, not by the update that scheduled them."""
+    ddb = record.get("dynamodb") or {}
+    new = ddb.get("NewImage") or {}
+    if _attr(new, "entity") != "outbox" or _attr(new, "status") != PENDING:
+        return None
+    name = record.get("eventName")
+    if name == "INSERT" or (name == "MODIFY" and _attr(ddb.get("OldImage") or {}, "status") == FAILED):
+        return _attr(new, "id")
+    return None
+
+
+def handle_stream(event: Any, *, senders: Senders | None = None, now: datetime | None = None) -> RunResult:
+    """The stream handler: send the outbox rows a batch of table changes announces."""
+    ids = [i for i in (wanted(r) for r in _records(event)) if i]
+    if not ids:
+        return RunResult()
+    result = send_rows(ids, senders=senders, now=now)
+    logger.info("outbox batch", extra={"rows": result.rows, **result.outcomes})
+    return result
+
+
+def retry_due(*, senders: Senders | None = None, now: datetime | None = None,
+              kabupaten: Iterable[str] | None = None) -> RunResult:
+    """The retry schedule: rows whose retry time, quiet-hours deferral, lease or grace period has come."""
+    from chalicelib.config import get_settings
+
+    now = now or utcnow()
+    ids: list[str] = []
+    for kab in kabupaten or get_settings().kabupaten:
+        ids += [row.id for row in repo.due_for_retry(kab, now)]
+    if not ids:
+        return RunResult()
+    result = send_rows(ids, senders=senders, now=now)
+    logger.info("outbox retries", extra={"rows": result.rows, **result.outcomes})
+    return result

@@ -1,0 +1,192 @@
+"""Local mode's event sources: a DynamoDB stream poller and a scheduler that run the cloud's handlers' logic."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+Handler = Callable[[dict[str, Any]], Any]
+
+
+def _client(service: str, endpoint: str, region: str) -> Any:
+    import boto3
+
+    return boto3.client(service, endpoint_url=endpoint, region_name=region,
+                        aws_access_key_id="local", aws_secret_access_key="local")
+
+
+class StreamPoller:
+    """Reads the table's stream from the local server (moto answers the DynamoDB Streams API) and hands
+    each batch to `handler` as a Lambda event {"Records": [...]}, the way the event source mapping would.
+
+    Iterators start at LATEST when `start()` returns: what a journal replay wrote before is history and
+    is not sent again; what the API writes afterwards is. A failing batch is retried (as Lambda does),
+    up to `max_retries`, then skipped with a log line: the outbox's retry schedule still finds its rows.
+    """
+
+    def __init__(self, endpoint: str, table: str, region: str, handler: Handler, *, interval: float = 0.5,
+                 batch_size: int = 100, max_retries: int = 3) -> None:
+        self.endpoint, self.table, self.region = endpoint, table, region
+        self.handler = handler
+        self.interval = interval
+        self.batch_size = batch_size
+        self.max_retries = max_retries
+        self.batches = 0
+        self.records = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._iterators: dict[str, str | None] = {}
+        self._stream_arn = ""
+        self._streams: Any = None
+
+    def start(self) -> StreamPoller:
+        self._streams = _client("dynamodbstreams", self.endpoint, self.region)
+        table = _client("dynamodb", self.endpoint, self.region).describe_table(TableName=self.table)["Table"]
+        self._stream_arn = table["LatestStreamArn"]
+        self._refresh_shards()
+        self._thread = threading.Thread(target=self._run, name="balai-stream-poller", daemon=True)
+        self._thread.start()
+        return self
+
+    def _refresh_shards(self) -> None:
+        shards = self._streams.describe_stream(StreamArn=self._stream_arn)["StreamDescription"]["Shards"]
+        for shard in shards:
+            shard_id = shard["ShardId"]
+            if shard_id not in self._iterators:
+                self._iterators[shard_id] = self._streams.get_shard_iterator(
+                    StreamArn=self._stream_arn, ShardId=shard_id, ShardIteratorType="LATEST")["ShardIterator"]
+
+    def poll_once(self) -> int:
+        """One GetRecords per shard; returns the records handed to the handler."""
+        handled = 0
+        for shard_id, iterator in list(self._iterators.items()):
+            if iterator is None:
+                continue
+            response = self._streams.get_records(ShardIterator=iterator, Limit=self.batch_size)
+            records = response.get("Records") or []
+            if records:
+                self._deliver({"Records": [_lambda_shape(r, self._stream_arn) for r in records]})
+                handled += len(records)
+            self._iterators[shard_id] = response.get("NextShardIterator")
+        return handled
+
+    def _deliver(self, event: dict[str, Any]) -> None:
+        from chalicelib.observability import logger
+
+        for attempt in range(self.max_retries + 1):
+            try:
+                self.handler(event)
+                self.batches += 1
+                self.records += len(event["Records"])
+                return
+            except Exception:
+                logger.exception("local stream batch failed", extra={"attempt": attempt + 1})
+                time.sleep(min(self.interval * 2 ** attempt, 5))
+
+    def _run(self) -> None:
+        from chalicelib.observability import logger
+
+        while not self._stop.is_set():
+            try:
+                if not self.poll_once():
+                    self._stop.wait(self.interval)
+            except Exception:  # the server restarting or the table being recreated: look again
+                logger.exception("local stream poll failed")
+                self._stop.wait(2)
+                try:
+                    self._refresh_shards()
+                except Exception:  # noqa: BLE001 - logged on the next failure
+                    pass
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+
+def _lambda_shape(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
+    """A GetRecords record as Lambda delivers it: with eventSourceARN, times as epoch seconds."""
+    shaped = dict(record)
+    ddb = dict(shaped.get("dynamodb") or {})
+    when = ddb.get("ApproximateCreationDateTime")
+    if hasattr(when, "timestamp"):
+        ddb["ApproximateCreationDateTime"] = when.timestamp()
+    shaped["dynamodb"] = ddb
+    shaped.setdefault("eventSourceARN", stream_arn)
+    return shaped
+
+
+@dataclass
+class Job:
+    name: str
+    every_seconds: float
+    run: Callable[[], Any]
+    next_at: float = 0.0
+
+
+class Scheduler:
+    """Runs the scheduled handlers' logic on their cloud rates (first run right after start)."""
+
+    def __init__(self, jobs: list[Job], tick: float = 1.0) -> None:
+        self.jobs = jobs
+        self.tick = tick
+        self.runs: dict[str, int] = {j.name: 0 for j in jobs}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> Scheduler:
+        now = time.monotonic()
+        for job in self.jobs:
+            job.next_at = now
+        self._thread = threading.Thread(target=self._run, name="balai-scheduler", daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        from chalicelib.observability import logger
+
+        while not self._stop.is_set():
+            for job in self.jobs:
+                if time.monotonic() >= job.next_at and not self._stop.is_set():
+                    try:
+                        job.run()
+                    except Exception:
+                        logger.exception("local scheduled job failed", extra={"job": job.name})
+                    self.runs[job.name] += 1
+                    job.next_at = time.monotonic() + job.every_seconds
+            self._stop.wait(self.tick)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+
+def cloud_jobs() -> list[Job]:
+    """The same functions and rates as app.py's @app.schedule handlers."""
+    from chalicelib.workers import digest, outbox, sla
+
+    return [Job("outbox_retry", 60, lambda: outbox.retry_due()),
+            Job("sla_escalation", 15 * 60, lambda: sla.run()),
+            Job("daily_digest", 60 * 60, lambda: digest.run())]
+
+
+@dataclass
+class LocalWorkers:
+    poller: StreamPoller
+    scheduler: Scheduler
+
+    def stop(self) -> None:
+        self.poller.stop()
+        self.scheduler.stop()
+
+
+def start_local_workers(endpoint: str, table: str, region: str) -> LocalWorkers:
+    """Start the stream poller (feeding app.py's on_table_stream logic) and the scheduler."""
+    from chalicelib.workers import outbox
+
+    poller = StreamPoller(endpoint, table, region, lambda event: outbox.handle_stream(event)).start()
+    return LocalWorkers(poller=poller, scheduler=Scheduler(cloud_jobs()).start())

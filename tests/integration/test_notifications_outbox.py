@@ -1,0 +1,268 @@
+"""Outbox sender: stream handler through the Chalice test client, retries, failures, resend, quiet hours."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from chalicelib.domain.clock import iso, utcnow
+from chalicelib.domain.ids import new_id
+from chalicelib.storage import outbox as repo
+from chalicelib.storage.people import get_staff, save_contact_preferences
+from chalicelib.storage.requests import outbox_item
+from chalicelib.workers import outbox
+from tests.conftest import PULAU_HARAPAN, SAMATARING, get, post, staff_token
+from tests.fakes import PermanentSendError, RecordingEmailSender, RecordingSmsSender, TransientSendError
+from tests.integration.streams import image, inserts, record
+
+PAYLOAD = {"tracking_code": "ABCD-EF12", "letter_name": "Surat Keterangan Domisili", "request_id": "R1",
+           "village": SAMATARING, "village_name": "Samataring"}
+OPERATOR = f"operator.{SAMATARING}"
+OPERATOR_PHONE = "+6281311112222"
+OPERATOR_EMAIL = "operator.samataring@balai.example.id"
+
+
+@pytest.fixture()
+def senders(monkeypatch: pytest.MonkeyPatch) -> Iterator[outbox.Senders]:
+    """Recording fakes in place of the stage's SMS/email adapters, for the handlers Chalice invokes too."""
+    fakes = outbox.Senders(sms=RecordingSmsSender(), email=RecordingEmailSender())
+    monkeypatch.setattr(outbox, "default_senders", lambda: fakes)
+    yield fakes
+
+
+@pytest.fixture()
+def operator_contacts() -> Iterator[None]:
+    before = get_staff(OPERATOR)
+    assert before is not None
+    save_contact_preferences(OPERATOR, OPERATOR_PHONE, OPERATOR_EMAIL, {"channels": ["sms", "email"]})
+    yield
+    save_contact_preferences(OPERATOR, before.phone, before.email, before.preferences or {})
+
+
+class FlakyFor(RecordingSmsSender):
+    """Fails only the messages of one outbox row (other tests' pending rows share the retry index)."""
+
+    def __init__(self, outbox_id: str, times: int = 0, always: bool = False,
+                 error: type[Exception] = TransientSendError) -> None:
+        super().__init__()
+        self.target, self.times, self.always, self.err, self.failures = outbox_id, times, always, error, 0
+
+    def send(self, phone_e164: str, text: str, *, message_id: str) -> str:
+        if message_id.startswith(self.target + ":") and (self.always or self.failures < self.times):
+            self.failures += 1
+            raise self.err(f"fake failure {self.failures}", provider_code="FakeFailure")
+        return super().send(phone_e164, text, message_id=message_id)
+
+
+def new_row(event: str = "request_received", audience: dict[str, Any] | None = None,
+            payload: dict[str, Any] | None = None, village: str = SAMATARING, at: datetime | None = None) -> str:
+    outbox_id = new_id()
+    row = {"event": event, "audience": audience or {"kind": "citizen", "nik_hash": "h", "phone": "+6281234500001"},
+           "payload": payload or PAYLOAD}
+    assert repo.put_new(outbox_item(row, outbox_id, village, iso(at or utcnow())))
+    return outbox_id
+
+
+def for_row(sent: list[Any], outbox_id: str) -> list[Any]:
+    return [m for m in sent if m.message_id.startswith(outbox_id + ":")]
+
+
+def test_stream_insert_sends_citizen_sms_and_staff_sms_and_email(client: Any, senders: outbox.Senders,
+                                                                 operator_contacts: None) -> None:
+    # Given a citizen row and a staff row, as a submission writes them
+    citizen_row = new_row("request_received")
+    staff_row = new_row("new_request", {"kind": "staff", "region": SAMATARING, "role": "operator"})
+    event = inserts([citizen_row, staff_row])
+    # When the stream handler runs on their INSERT records
+    client.lambda_.invoke("on_table_stream", event)
+    # Then the citizen got the SMS with the tracking code, the operator an SMS and an email
+    (sms,) = for_row(senders.sms.sent, citizen_row)
+    assert sms.to == "+6281234500001" and "ABCD-EF12" in sms.text
+    assert [m.to for m in for_row(senders.sms.sent, staff_row)] == [OPERATOR_PHONE]
+    (mail,) = for_row(senders.email.sent, staff_row)
+    assert mail.to == OPERATOR_EMAIL and mail.subject.startswith("Permohonan baru")
+    # And both rows are sent after one attempt, out of the retry index
+    for outbox_id in (citizen_row, staff_row):
+        row = repo.get(outbox_id)
+        assert row is not None and (row.status, row.attempts) == ("sent", 1)
+    assert repo.get(staff_row).delivered == {f"sms:{OPERATOR}", f"email:{OPERATOR}"}  # type: ignore[union-attr]
+
+
+def test_replayed_stream_batch_sends_nothing_twice(client: Any, senders: outbox.Senders) -> None:
+    # Given a batch that was delivered once
+    ids = [new_row() for _ in range(3)]
+    event = inserts(ids)
+    client.lambda_.invoke("on_table_stream", event)
+    assert len([m for i in ids for m in for_row(senders.sms.sent, i)]) == 3
+    # When Lambda replays the same batch (twice, e.g. after a later record of it failed)
+    client.lambda_.invoke("on_table_stream", event)
+    result = outbox.handle_stream(event, senders=senders)
+    # Then nothing more was sent: the rows are no longer claimable
+    assert len([m for i in ids for m in for_row(senders.sms.sent, i)]) == 3
+    assert result.count("skipped") == 3
+
+
+def test_transient_failures_twice_then_sent_with_three_attempts(senders: outbox.Senders) -> None:
+    # Given a provider that fails twice, then works
+    start = utcnow().replace(microsecond=0)
+    outbox_id = new_row(at=start)
+    senders.sms = FlakyFor(outbox_id, times=2)
+    event = inserts([outbox_id])
+    # When the stream handler tries, and the retry schedule runs whenever the backoff has passed
+    assert outbox.handle_stream(event, senders=senders, now=start).count("retrying") == 1
+    row = repo.get(outbox_id)
+    assert row is not None and (row.status, row.attempts) == ("pending", 1) and row.last_error
+    first_retry = datetime.fromisoformat(row.next_try_at or "")
+    assert first_retry - start == timedelta(seconds=60)
+    # (too early: nothing is due yet)
+    early = outbox.retry_due(senders=senders, now=start + timedelta(seconds=30))
+    assert outbox_id not in [m.message_id.split(":")[0] for m in senders.sms.sent]
+    assert early.count("retrying") == 0 or repo.get(outbox_id).attempts == 1  # type: ignore[union-attr]
+    outbox.retry_due(senders=senders, now=first_retry + timedelta(seconds=1))
+    second = repo.get(outbox_id)
+    assert second is not None and second.attempts == 2
+    assert datetime.fromisoformat(second.next_try_at or "") - first_retry > timedelta(seconds=110)  # doubled
+    outbox.retry_due(senders=senders, now=datetime.fromisoformat(second.next_try_at or "") + timedelta(seconds=1))
+    # Then the third try went out and the row is sent with 3 attempts
+    final = repo.get(outbox_id)
+    assert final is not None and (final.status, final.attempts) == ("sent", 3)
+    assert len(for_row(senders.sms.sent, outbox_id)) == 1
+
+
+def test_always_failing_ends_failed_visible_to_staff_and_resend_works(
+        client: Any, senders: outbox.Senders, capsys: pytest.CaptureFixture[str]) -> None:
+    # Given a provider that always fails transiently
+    now = utcnow().replace(microsecond=0)
+    outbox_id = new_row(at=now)
+    senders.sms = FlakyFor(outbox_id, always=True)
+    outbox.handle_stream(inserts([outbox_id]), senders=senders, now=now)
+    # When the retry schedule keeps trying until the last of 5 attempts
+    for _ in range(10):
+        row = repo.get(outbox_id)
+        assert row is not None
+        if row.status == "failed":
+            break
+        now = datetime.fromisoformat(row.next_try_at or "") + timedelta(seconds=1)
+        outbox.retry_due(senders=senders, now=now, kabupaten=["73.07"])
+    # Then it is failed after 5 attempts, and the NotificationFailed metric was emitted
+    row = repo.get(outbox_id)
+    assert row is not None and (row.status, row.attempts) == ("failed", 5)
+    assert '"NotificationFailed"' in capsys.readouterr().out
+    # And the village's staff see it in the failed list
+    token = staff_token(client, OPERATOR)
+    listed = get(client, f"/v1/villages/{SAMATARING}/notifications?status=failed&limit=100", token)
+    assert listed.status_code == 200, listed.body
+    (item,) = [i for i in listed.json_body["items"] if i["id"] == outbox_id]
+    assert item["attempts"] == 5 and item["audience"]["phone"] == "+62******0001"
+    # When the operator resends it and the provider works again
+    senders.sms = RecordingSmsSender()
+    old = image(outbox_id)
+    response = post(client, f"/v1/notifications/{outbox_id}/resend", {}, token)
+    assert response.status_code == 200, response.body
+    assert response.json_body["status"] == "pending" and response.json_body["attempts"] == 0
+    client.lambda_.invoke("on_table_stream", {"Records": [record("MODIFY", image(outbox_id), old)]})
+    # Then it is sent, and no longer in the failed list
+    final = repo.get(outbox_id)
+    assert final is not None and final.status == "sent" and len(for_row(senders.sms.sent, outbox_id)) == 1
+    listed = get(client, f"/v1/villages/{SAMATARING}/notifications?status=sent&limit=100", token)
+    assert outbox_id in [i["id"] for i in listed.json_body["items"]]
+    # And resending a row that is not failed is a conflict
+    again = post(client, f"/v1/notifications/{outbox_id}/resend", {}, token)
+    assert again.status_code == 409 and again.json_body["code"] == "notification_not_failed"
+
+
+def test_permanent_error_fails_at_once(senders: outbox.Senders) -> None:
+    outbox_id = new_row()
+    senders.sms = FlakyFor(outbox_id, always=True, error=PermanentSendError)
+    result = outbox.handle_stream(inserts([outbox_id]), senders=senders)
+    row = repo.get(outbox_id)
+    assert result.count("failed") == 1
+    assert row is not None and (row.status, row.attempts) == ("failed", 1) and "FakeFailure" in (row.last_error or "")
+
+
+def test_no_recipient_is_failed_not_dropped(senders: outbox.Senders) -> None:
+    # Given staff of a village without any phone or email (the demo accounts)
+    outbox_id = new_row("new_request", {"kind": "staff", "region": PULAU_HARAPAN, "role": "operator"},
+                        village=PULAU_HARAPAN)
+    outbox.handle_stream(inserts([outbox_id]), senders=senders)
+    row = repo.get(outbox_id)
+    assert row is not None and row.status == "failed" and "Tidak ada penerima" in (row.last_error or "")
+
+
+def test_quiet_hours_defer_staff_messages_until_they_end(senders: outbox.Senders, operator_contacts: None) -> None:
+    # Given an operator with quiet hours 21:00-06:00 WITA who takes SMS only
+    save_contact_preferences(OPERATOR, OPERATOR_PHONE, None,
+                             {"channels": ["sms"], "quiet_hours": {"start": "21:00", "end": "06:00"}})
+    night = datetime(2026, 11, 24, 15, 30, tzinfo=UTC)  # 23:30 WITA
+    outbox_id = new_row("new_request", {"kind": "staff", "region": SAMATARING, "role": "operator"}, at=night)
+    # When the row arrives at night
+    assert outbox.handle_stream(inserts([outbox_id]), senders=senders, now=night).count("deferred") == 1
+    # Then nothing is sent and the row waits for 06:00 WITA (22:00 UTC), without spending an attempt
+    assert for_row(senders.sms.sent, outbox_id) == []
+    row = repo.get(outbox_id)
+    assert row is not None and (row.status, row.attempts) == ("pending", 0)
+    assert row.next_try_at == "2026-11-24T22:00:00.000+00:00"
+    # When the retry schedule runs after 06:00
+    outbox.retry_due(senders=senders, now=datetime(2026, 11, 24, 22, 1, tzinfo=UTC), kabupaten=["73.07"])
+    # Then the SMS went out
+    assert [m.to for m in for_row(senders.sms.sent, outbox_id)] == [OPERATOR_PHONE]
+    assert repo.get(outbox_id).status == "sent"  # type: ignore[union-attr]
+
+
+def test_stream_ignores_other_items_and_updates(senders: outbox.Senders) -> None:
+    outbox_id = new_row()
+    pending = image(outbox_id)
+    request_like = {**pending, "entity": {"S": "request"}}
+    records = [record("INSERT", request_like), record("MODIFY", pending, pending), record("REMOVE", pending)]
+    assert outbox.handle_stream({"Records": records}, senders=senders).rows == 0
+    assert for_row(senders.sms.sent, outbox_id) == []
+
+
+def test_unsent_row_is_picked_up_by_the_retry_schedule_after_the_grace_period(senders: outbox.Senders) -> None:
+    # Given a row whose stream record was never handled (e.g. local mode restarted)
+    created = utcnow()
+    outbox_id = new_row(at=created)
+    # When the retry schedule runs before and after the 2-minute grace period
+    outbox.retry_due(senders=senders, now=created + timedelta(seconds=60), kabupaten=["73.07"])
+    assert for_row(senders.sms.sent, outbox_id) == []
+    outbox.retry_due(senders=senders, now=created + timedelta(minutes=3), kabupaten=["73.07"])
+    # Then it is sent once
+    assert len(for_row(senders.sms.sent, outbox_id)) == 1
+
+
+def test_crashed_sender_lease_expires_and_the_row_is_sent_once(senders: outbox.Senders) -> None:
+    now = utcnow().replace(microsecond=0)
+    outbox_id = new_row(at=now)
+    event = inserts([outbox_id])
+    # Given a sender that claimed the row and died before recording anything
+    assert repo.claim(outbox_id, now, now + outbox.LEASE) is not None
+    # When the stream batch is retried while the lease holds, nothing is sent
+    assert outbox.handle_stream(event, senders=senders, now=now).count("skipped") == 1
+    # Then after the lease the retry schedule sends it
+    outbox.retry_due(senders=senders, now=now + outbox.LEASE + timedelta(seconds=1), kabupaten=["73.07"])
+    assert len(for_row(senders.sms.sent, outbox_id)) == 1
+    assert repo.get(outbox_id).status == "sent"  # type: ignore[union-attr]
+
+
+def test_notifications_of_another_region_are_not_visible(client: Any) -> None:
+    token = staff_token(client, f"operator.{PULAU_HARAPAN}")
+    response = get(client, f"/v1/villages/{SAMATARING}/notifications?status=failed", token)
+    assert response.status_code == 404
+    bad = get(client, f"/v1/villages/{PULAU_HARAPAN}/notifications?status=lost", token)
+    assert bad.status_code == 400 and bad.json_body["code"] == "invalid_status"
+
+
+def test_resend_of_another_village_is_not_found(client: Any, senders: outbox.Senders) -> None:
+    outbox_id = new_row()
+    senders.sms = FlakyFor(outbox_id, always=True, error=PermanentSendError)
+    outbox.handle_stream(inserts([outbox_id]), senders=senders)
+    token = staff_token(client, f"operator.{PULAU_HARAPAN}")
+    response = post(client, f"/v1/notifications/{outbox_id}/resend", {}, token)
+    assert response.status_code == 404
+    camat = staff_token(client, "camat.73.07.03")
+    assert post(client, f"/v1/notifications/{outbox_id}/resend", {}, camat).status_code == 403
+    admin = staff_token(client, "admin")
+    assert post(client, f"/v1/notifications/{outbox_id}/resend", {}, admin).status_code == 200

@@ -125,8 +125,10 @@ def finish(row: OutboxRow, now: datetime, *, status: str, attempts: int, deliver
     if status == SENT:
         actions.append(OutboxItem.sent_at.set(now_iso))
     try:
-        OutboxItem(keys.outbox_pk(row.id), keys.META).update(
-            actions=actions, condition=(OutboxItem.status == SENDING) & (OutboxItem.claim == row.claim))
+        # Low-level call without ReturnValues: Model.update always asks for the whole item back.
+        OutboxItem._get_connection().update_item(
+            keys.outbox_pk(row.id), keys.META, actions=actions,
+            condition=(OutboxItem.status == SENDING) & (OutboxItem.claim == row.claim))
         return True
     except UpdateError as exc:
         if exc.cause_response_code == "ConditionalCheckFailedException":

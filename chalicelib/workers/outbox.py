@@ -264,12 +264,13 @@ def wanted(record: Mapping[str, Any]) -> str | None:
     return None
 
 
-def handle_stream(event: Any, *, senders: Senders | None = None, now: datetime | None = None) -> RunResult:
+def handle_stream(event: Any, *, senders: Senders | None = None, now: datetime | None = None,
+                  max_workers: int = MAX_WORKERS) -> RunResult:
     """The stream handler: send the outbox rows a batch of table changes announces."""
     ids = [i for i in (wanted(r) for r in _records(event)) if i]
     if not ids:
         return RunResult()
-    result = send_rows(ids, senders=senders, now=now)
+    result = send_rows(ids, senders=senders, now=now, max_workers=max_workers)
     logger.info("outbox batch", extra={"rows": result.rows, **result.outcomes})
     return result
 

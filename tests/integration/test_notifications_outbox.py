@@ -266,3 +266,32 @@ def test_resend_of_another_village_is_not_found(client: Any, senders: outbox.Sen
     assert post(client, f"/v1/notifications/{outbox_id}/resend", {}, camat).status_code == 403
     admin = staff_token(client, "admin")
     assert post(client, f"/v1/notifications/{outbox_id}/resend", {}, admin).status_code == 200
+
+
+def test_cloud_channels_send_through_sns_and_ses(operator_contacts: None) -> None:
+    import boto3
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+    from moto.sns.models import sns_backends
+
+    from chalicelib.adapters.email import SesEmailSender
+    from chalicelib.adapters.sms import SnsSmsSender
+
+    # Given the prod channels (SNS SMS, SES email from a verified sender), on moto
+    region = "ap-southeast-3"
+    ses = boto3.client("ses", region_name=region)
+    ses.verify_email_identity(EmailAddress="noreply@balai.example.id")
+    sns_seen = set(sns_backends[DEFAULT_ACCOUNT_ID][region].sms_messages)
+    ses_seen = len(ses_backends[DEFAULT_ACCOUNT_ID][region].sent_messages)
+    cloud = outbox.Senders(sms=SnsSmsSender(boto3.client("sns", region_name=region)),
+                           email=SesEmailSender(ses, "noreply@balai.example.id"))
+    outbox_id = new_row("new_request", {"kind": "staff", "region": SAMATARING, "role": "operator"})
+    # When the stream handler sends the row
+    assert outbox.handle_stream(inserts([outbox_id]), senders=cloud).count("sent") == 1
+    # Then SNS recorded the SMS and SES the email, as the providers would have sent them
+    sms = {k: v for k, v in sns_backends[DEFAULT_ACCOUNT_ID][region].sms_messages.items() if k not in sns_seen}
+    assert [to for to, _ in sms.values()] == [OPERATOR_PHONE]
+    assert "ABCD-EF12" in next(iter(sms.values()))[1]
+    (mail,) = ses_backends[DEFAULT_ACCOUNT_ID][region].sent_messages[ses_seen:]
+    assert mail.destinations == {"ToAddresses": [OPERATOR_EMAIL]}
+    assert mail.subject == "Permohonan baru: Surat Keterangan Domisili (ABCD-EF12)"

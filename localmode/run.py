@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"[balai] notifications: stream poller and schedules on; messages go to {data_dir / 'outbox'}",
           flush=True)
     chalice = Path(sys.executable).with_name("chalice")
-    api = subprocess.Popen([str(chalice), "local", "--stage", "local", "--host", "127.0.0.1",
+    api = subprocess.Popen([str(chalice), "local", "--no-autoreload", "--stage", "local", "--host", "127.0.0.1",
                             "--port", str(args.port)], cwd=ROOT, env={**os.environ, **env})
     print(f"[balai] API on http://127.0.0.1:{args.port}  (DynamoDB on {db.endpoint})", flush=True)  # type: ignore[attr-defined]
     stopping = False

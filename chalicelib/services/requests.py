@@ -221,7 +221,8 @@ def to_public(request: ServiceRequest, viewer: Principal | None) -> dict[str, An
         applicant["nik"] = mask_nik(str(applicant["nik"]))
     letter = None
     if request.letter:
-        letter = {k: request.letter.get(k) for k in ("number", "issued_at", "id", "verify_url") if k in request.letter}
+        letter = {k: request.letter.get(k) for k in ("number", "issued_at", "id", "verify_url", "status",
+                                                     "revoked_at", "revoked_reason") if k in request.letter}
     return {
         "id": request.id, "village": request.village, "letter_type": request.letter_type,
         "letter_name": request.letter_name, "status": request.status, "version": request.version,
@@ -237,7 +238,8 @@ def to_tracking(request: ServiceRequest) -> dict[str, Any]:
         "tracking_code": request.tracking_code, "letter_type": request.letter_type,
         "letter_name": request.letter_name, "village": request.village, "status": request.status,
         "created_at": request.created_at, "updated_at": request.updated_at, "due_at": request.due_at,
-        "history": [{"at": h.at, "to": h.to_status} for h in request.history],
+        # Status changes only: SLA reminders and escalations are internal to the office.
+        "history": [{"at": h.at, "to": h.to_status} for h in request.history if h.from_status != h.to_status],
         "letter": {"number": request.letter.get("number"), "issued_at": request.letter.get("issued_at")}
         if request.letter else None,
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable
@@ -52,6 +53,12 @@ class IdempotentReplay(Exception):
         super().__init__(request_id)
         self.request_id = request_id
         self.payload_hash = payload_hash
+
+
+def _token() -> str:
+    """One token per logical write: botocore's retry after a timeout resends it, and DynamoDB then
+    answers success instead of applying the write twice (or failing it as a stale version)."""
+    return uuid.uuid4().hex
 
 
 def _to_item(r: ServiceRequest) -> RequestItem:
@@ -130,7 +137,7 @@ def create(request: ServiceRequest, outbox: list[OutboxItem], guard: Idempotency
     """Write the request, its first event, tracking code, outbox rows and idempotency guard atomically."""
     connection = transaction_connection()
     try:
-        with TransactWrite(connection=connection) as tw:
+        with TransactWrite(connection=connection, client_request_token=_token()) as tw:
             tw.save(_to_item(request), condition=RequestItem.PK.does_not_exist())
             for entry in request.history:
                 tw.save(_event_item(request.id, entry))
@@ -188,7 +195,7 @@ def transition(before: ServiceRequest, after: ServiceRequest, event: HistoryEntr
     connection = transaction_connection()
     item = _to_item(after)
     try:
-        with TransactWrite(connection=connection) as tw:
+        with TransactWrite(connection=connection, client_request_token=_token()) as tw:
             tw.save(item, condition=(RequestItem.version == before.version) & (RequestItem.status == before.status))
             tw.save(_event_item(after.id, event), condition=EventItem.SK.does_not_exist())
             for row in outbox:

@@ -99,6 +99,18 @@ def test_submission_to_approval_over_http_then_restart(data_dir: Path) -> None:
                                              "alamat_usaha": "Pasar Sentral Sinjai", "mulai_usaha": "2018-05-01",
                                              "keperluan": "Pengajuan KUR"}}, citizen)
         assert status == 201, request
+        # The local stream poller hands the outbox rows to the same sender Lambda runs: the citizen's
+        # SMS and the operators' e-mail arrive in the local outbox files.
+        deadline = time.time() + 30
+        email_file = data_dir / "outbox" / "email.jsonl"
+        while time.time() < deadline:
+            sent = email_file.read_text() if email_file.exists() else ""
+            if "operator-73-07-03-1001@" in sent and request["tracking_code"] in sent:
+                break
+            time.sleep(0.5)
+        else:
+            raise AssertionError("the operator's new-request e-mail was not sent")
+        assert request["tracking_code"] in (data_dir / "outbox" / "sms.jsonl").read_text()
         status, login = balai.call("POST", "/v1/auth/login", {"username": f"operator.{VILLAGE}",
                                                              "password": "balai-demo"})
         operator = login["token"]

@@ -184,8 +184,8 @@ def test_permanent_error_fails_at_once(senders: outbox.Senders) -> None:
 
 
 def test_no_recipient_is_failed_not_dropped(senders: outbox.Senders) -> None:
-    # Given staff of a village without any phone or email (the demo accounts)
-    outbox_id = new_row("new_request", {"kind": "staff", "region": PULAU_HARAPAN, "role": "operator"},
+    # Given an audience nobody belongs to (no OPD account is scoped to this village)
+    outbox_id = new_row("new_request", {"kind": "staff", "region": PULAU_HARAPAN, "role": "opd"},
                         village=PULAU_HARAPAN)
     outbox.handle_stream(inserts([outbox_id]), senders=senders)
     row = repo.get(outbox_id)

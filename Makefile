@@ -23,7 +23,7 @@ bench: $(STAMP)
 	$(PY) bench/api_latency.py
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check app.py chalicelib localmode tests bench
+	$(VENV)/bin/ruff check app.py chalicelib localmode
 
 # cfn-lint of infra/balai.yaml, `chalice package` of the prod stage (with the IAM policy and the API
 # throttling merge), cfn-lint of the SAM output, package sizes. No AWS account or credentials needed.

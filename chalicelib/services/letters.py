@@ -93,7 +93,8 @@ def verify(token: str) -> dict[str, Any]:
 
 
 def public_keys() -> dict[str, Any]:
-    from chalicelib.adapters.signing import ALG, public_keys as keys_of
+    from chalicelib.adapters.signing import ALG
+    from chalicelib.adapters.signing import public_keys as keys_of
 
     return {"alg": ALG, "keys": keys_of(wiring.letter_keyring()),
             "token_format": "base64url(JSON {v, kid, lid, h}) '.' base64url(Ed25519 signature over the first part); "

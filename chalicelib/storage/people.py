@@ -107,7 +107,8 @@ def count_otp_attempt(nik_hash: str, max_attempts: int) -> int:
         return int(item.attempts)
     except UpdateError as exc:
         if exc.cause_response_code == "ConditionalCheckFailedException":
-            raise TooManyRequestsError("Terlalu banyak percobaan; minta kode baru.", code="otp_attempts_exceeded") from exc
+            raise TooManyRequestsError("Terlalu banyak percobaan; minta kode baru.",
+                                       code="otp_attempts_exceeded") from exc
         raise translate_errors(exc) from exc
 
 

@@ -18,7 +18,7 @@ from chalicelib.domain.regions import kabupaten_of
 from chalicelib.domain.requests import OPEN_STATUSES, HistoryEntry, ServiceRequest
 from chalicelib.errors import ConflictError, ValidationError
 from chalicelib.storage import keys
-from chalicelib.storage.connection import query_partition, translate_errors, transaction_connection
+from chalicelib.storage.connection import query_partition, transaction_connection, translate_errors
 from chalicelib.storage.models import (
     EventItem,
     IdempotencyItem,
@@ -235,13 +235,16 @@ def _page(index: Any, pk_name: str, pk: str, limit: int, cursor: str | None) -> 
     return items, _encode_cursor(results.last_evaluated_key)
 
 
-def list_village(village: str, status: str | None, limit: int, cursor: str | None) -> tuple[list[ServiceRequest], str | None]:
+Page = tuple[list[ServiceRequest], str | None]
+
+
+def list_village(village: str, status: str | None, limit: int, cursor: str | None) -> Page:
     if status:
         return _page(RequestItem.gsi2, "GSI2PK", keys.village_status_pk(village, status), limit, cursor)
     return _page(RequestItem.gsi1, "GSI1PK", keys.village_queue_pk(village), limit, cursor)
 
 
-def list_citizen(nik_hash: str, limit: int, cursor: str | None) -> tuple[list[ServiceRequest], str | None]:
+def list_citizen(nik_hash: str, limit: int, cursor: str | None) -> Page:
     return _page(RequestItem.gsi3, "GSI3PK", keys.citizen_requests_pk(nik_hash), limit, cursor)
 
 

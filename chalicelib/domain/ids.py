@@ -20,7 +20,7 @@ def new_id() -> str:
 
 
 def new_tracking_code() -> str:
-    """Eight random characters (40 bits) shown as XXXX-XXXX."""
+    """Eight random characters (40 bits) shown as two groups of four, e.g. K7QX-3M9P."""
     raw = "".join(secrets.choice(_ALPHABET) for _ in range(8))
     return f"{raw[:4]}-{raw[4:]}"
 

@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         fn=_init_letter_keys)
     sub.add_parser("rotate-letter-keys", help="new active signing key; old public keys stay").set_defaults(
         fn=_rotate_letter_keys)
-    p = sub.add_parser("export-village", help="one village's items as JSON Lines (Queries on known keys, no Scan)")
+    p = sub.add_parser("export-village", help="one village's items as JSON Lines (Queries on known keys only)")
     p.add_argument("village", help="desa/kelurahan code, e.g. 73.07.03.1001")
     p.add_argument("destination", nargs="?",
                    help="s3://bucket/prefix, a folder, or a .jsonl file/key (default: the letters bucket's backups/)")

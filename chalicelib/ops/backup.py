@@ -27,7 +27,7 @@ def _raw_client() -> Any:
 
 
 class VillageExporter:
-    """Reads every item of one village with GetItem and Query on the keys storage/keys.py builds (no Scan).
+    """Reads every item of one village with GetItem and Query on the keys storage/keys.py builds (never a table scan).
 
     What belongs to a village: its region item; its requests (GSI1 QUEUE#{desa}) with their whole
     partition (request, audit events); each request's tracking item, citizen profile and letter; the

@@ -11,8 +11,8 @@ from chalicelib.adapters.messaging import (
     PermanentSendError,
     SendError,
     TransientSendError,
-    append_jsonl,
     translate_boto_error,
+    write_local,
 )
 from chalicelib.domain.clock import iso, utcnow
 
@@ -85,11 +85,7 @@ class LocalFileEmailSender:
             "html": html,
             "sent_at": iso(utcnow()),
         }
-        try:
-            append_jsonl(self.path, record)
-        except OSError as exc:
-            raise TransientSendError(f"writing {self.path.name} failed: {exc.strerror}") from exc
-        return f"local-{message_id}"
+        return write_local(self.path, record, message_id)
 
 
 def get_email_sender(settings: Settings | None = None) -> EmailSender:

@@ -102,3 +102,13 @@ def append_jsonl(path: Path, record: dict[str, Any]) -> None:
             os.write(fd, line)
         finally:
             os.close(fd)  # closing releases the flock
+
+
+def write_local(path: Path, record: dict[str, Any], message_id: str) -> str:
+    """Append one message to a local outbox file, as the SMS and e-mail file senders both do; a
+    failed write is transient (a full disk clears), so the outbox retries it."""
+    try:
+        append_jsonl(path, record)
+    except OSError as exc:
+        raise TransientSendError(f"writing {path.name} failed: {exc.strerror}") from exc
+    return f"local-{message_id}"

@@ -10,8 +10,8 @@ from chalicelib.adapters.messaging import (
     PermanentSendError,
     SendError,
     TransientSendError,
-    append_jsonl,
     translate_boto_error,
+    write_local,
 )
 from chalicelib.domain.clock import iso, utcnow
 
@@ -68,11 +68,7 @@ class LocalFileSmsSender:
 
     def send(self, phone_e164: str, text: str, *, message_id: str) -> str:
         record = {"message_id": message_id, "to": phone_e164, "text": text, "sent_at": iso(utcnow())}
-        try:
-            append_jsonl(self.path, record)
-        except OSError as exc:
-            raise TransientSendError(f"writing {self.path.name} failed: {exc.strerror}") from exc
-        return f"local-{message_id}"
+        return write_local(self.path, record, message_id)
 
 
 def get_sms_sender(settings: Settings | None = None) -> SmsSender:

@@ -76,7 +76,9 @@ def principal_from_header(authorization: str | None) -> Principal:
         raise UnauthorizedError("Sesi Anda telah berakhir, silakan masuk kembali.", code="token_expired") from None
     except jwt.PyJWTError:
         raise UnauthorizedError("Token tidak valid.", code="invalid_token") from None
-    if claims["role"] not in ROLES:
+    # A signed token with a claim of the wrong type (a list as role) is still not a valid token.
+    if (not all(isinstance(claims.get(name), str) for name in ("sub", "role", "region"))
+            or not isinstance(claims.get("name", ""), str) or claims["role"] not in ROLES):
         raise UnauthorizedError("Token tidak valid.", code="invalid_token")
     return Principal(role=claims["role"], region=claims["region"], subject=claims["sub"],
                      name=claims.get("name", ""))

@@ -11,8 +11,10 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
 SERVICE = "balai"
-_NIK = re.compile(r"(?<!\d)\d{12}(\d{4})(?!\d)")
-_PHONE = re.compile(r"(?<![\d])(\+?62|0)(8\d{2,})(\d{4})(?!\d)")
+# A NIK or phone is a run of ASCII digits standing alone: not the fraction or integer part of a
+# number ("store_ms": 4.0000000000005535 is a float, not a NIK), not part of a longer digit run.
+_NIK = re.compile(r"(?<![0-9.])[0-9]{12}([0-9]{4})(?![0-9]|\.[0-9])")
+_PHONE = re.compile(r"(?<![0-9.])(\+?62|0)(8[0-9]{2,})([0-9]{4})(?![0-9]|\.[0-9])")
 
 
 def redact(text: str) -> str:

@@ -10,6 +10,7 @@ from chalice import Response
 from chalice.app import Request
 
 from chalicelib.auth import principal_from_header
+from chalicelib.domain.inputs import JsonLimits, check_json_shape, check_path_parameter
 from chalicelib.domain.requests import Principal
 from chalicelib.errors import AppError, ValidationError
 from chalicelib.observability import logger
@@ -20,7 +21,7 @@ JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
 
 def error_response(error: AppError) -> Response:
     return Response(body=json.dumps(error.to_dict(), ensure_ascii=False), status_code=error.status,
-                    headers=JSON_HEADERS)
+                    headers={**JSON_HEADERS, **error.headers})
 
 
 def respond(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -35,6 +36,8 @@ def endpoint(view: F) -> F:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
+            # Every path parameter is checked here, once, before any service builds a key from it.
+            kwargs = {name: check_path_parameter(name, value) for name, value in kwargs.items()}
             return view(*args, **kwargs)
         except AppError as exc:
             if exc.status >= 500:
@@ -48,18 +51,29 @@ def endpoint(view: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def json_body(request: Request) -> dict[str, Any]:
-    """The request's JSON object; anything else is a 400 with its own code."""
+def json_body(request: Request, limits: type[JsonLimits] = JsonLimits) -> dict[str, Any]:
+    """The request's JSON object; anything else is a 400 with its own code. Bodies are bounded in size
+    (413), nesting depth and node count, and no string in them may carry control or bidi characters."""
     raw = request.raw_body
     if not raw:
         raise ValidationError("Isi permintaan (JSON) wajib ada.", code="missing_body")
+    if len(raw) > limits.max_bytes:
+        raise ValidationError(f"Isi permintaan terlalu besar (paling banyak {limits.max_bytes // 1024} KB).",
+                              code="body_too_large").with_status(413)
     try:
         body = json.loads(raw)
+    except RecursionError:
+        raise ValidationError("Isi permintaan terlalu dalam bersarang.", code="body_too_deep") from None
     except (ValueError, UnicodeDecodeError):
         raise ValidationError("Isi permintaan bukan JSON yang valid.", code="malformed_json") from None
     if not isinstance(body, dict):
         raise ValidationError("Isi permintaan harus berupa objek JSON.", code="malformed_json")
+    check_json_shape(body, limits)
     return body
+
+
+# Error types raised by the schemas' own validators (api.schemas): their code and message go to the client.
+CUSTOM_ERROR_CODES = frozenset({"invalid_name", "invalid_text", "invalid_character"})
 
 
 def parse(request: Request, model_name: str) -> Any:
@@ -75,9 +89,12 @@ def parse(request: Request, model_name: str) -> Any:
         return model.model_validate(body)
     except PydanticError as exc:
         errors = exc.errors(include_url=False, include_input=False)
-        details = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"], "type": e["type"]}
+        details = [{"field": ".".join(str(p) for p in e["loc"])[:100], "message": e["msg"], "type": e["type"]}
                    for e in errors]
-        if any(e["type"] == "missing" for e in errors):
+        custom = next((e for e in errors if e["type"] in CUSTOM_ERROR_CODES), None)
+        if custom is not None:
+            code, message = custom["type"], str(custom["msg"])
+        elif any(e["type"] == "missing" for e in errors):
             code, message = "missing_field", "Ada isian wajib yang belum diisi."
         elif any(e["type"] == "extra_forbidden" for e in errors):
             code, message = "unknown_field", "Ada isian yang tidak dikenal."
@@ -106,7 +123,7 @@ def int_param(request: Request, name: str) -> int | None:
     value = query_param(request, name)
     if value is None:
         return None
-    try:
-        return int(value)
-    except ValueError:
-        raise ValidationError(f"Parameter {name} harus berupa angka.", code="invalid_parameter") from None
+    # int() would accept " ５\n" (Unicode digits, whitespace): only ASCII digits are a number here.
+    if not (value.isascii() and value.isdigit() and len(value) <= 6):
+        raise ValidationError(f"Parameter {name} harus berupa angka.", code="invalid_parameter")
+    return int(value)

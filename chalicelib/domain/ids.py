@@ -23,9 +23,3 @@ def new_tracking_code() -> str:
     """Eight random characters (40 bits) shown as two groups of four, e.g. K7QX-3M9P."""
     raw = "".join(secrets.choice(_ALPHABET) for _ in range(8))
     return f"{raw[:4]}-{raw[4:]}"
-
-
-def normalize_tracking_code(code: str) -> str:
-    cleaned = code.strip().upper().replace("-", "").replace(" ", "")
-    cleaned = cleaned.replace("O", "0").replace("I", "1").replace("L", "1")
-    return f"{cleaned[:4]}-{cleaned[4:]}" if len(cleaned) == 8 else cleaned

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import string
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -58,6 +59,10 @@ _ROMAN_MONTHS = (
 )
 
 _FORMATTER = string.Formatter()
+# The number-format grammar: printable ASCII letters, digits and . / - _ space around {placeholders};
+# a placeholder's spec is at most an optional zero and one width digit.
+_SAFE_LITERAL = re.compile(r"[A-Za-z0-9 ./_{}:-]+")
+_SAFE_SPEC = re.compile(r"0?[1-9]")
 
 
 # ---------------------------------------------------------------------------------------------- numbers
@@ -91,6 +96,11 @@ def validate_number_format(fmt: str) -> None:
         raise ValidationError(
             "Format nomor surat kosong atau terlalu panjang.", code=code
         )
+    if not _SAFE_LITERAL.fullmatch(fmt):
+        raise ValidationError(
+            "Format nomor surat hanya boleh memuat huruf, angka, spasi dan . / - _ di luar isian.",
+            code=code,
+        )
     seen: set[str] = set()
     for _literal, name, spec, conversion in _parse_fields(
         fmt, code=code, what="Format nomor surat"
@@ -111,9 +121,12 @@ def validate_number_format(fmt: str) -> None:
             raise ValidationError(
                 f"Isian {{{name}}} tidak boleh memakai format angka.", code=code
             )
-        if spec and ("{" in spec or "}" in spec):
+        if spec and not _SAFE_SPEC.fullmatch(spec):
+            # Only zero padding to a small width ({seq:03}): `{seq:0>50000000}` would make a 50 MB
+            # number and `{seq:c}` a control character in a signed letter.
             raise ValidationError(
-                "Format nomor surat tidak boleh bersarang.", code=code
+                "Format angka hanya boleh berupa lebar 1–9 dengan nol di depan, contoh {seq:03}.",
+                code=code,
             )
         seen.add(name)
     if "seq" not in seen:
@@ -123,7 +136,7 @@ def validate_number_format(fmt: str) -> None:
         fmt.format(**_number_values("470", 1, "DS-2001", datetime(2026, 1, 1), "SKD"))
     except (ValueError, TypeError) as exc:
         raise ValidationError(
-            f"Format nomor surat tidak valid: {exc}", code=code
+            "Format nomor surat tidak valid.", code=code
         ) from exc
 
 

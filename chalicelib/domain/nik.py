@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 from dataclasses import dataclass
 from datetime import date
 
+from chalicelib.domain.inputs import ascii_digits
 from chalicelib.errors import ValidationError
-
-_NIK_RE = re.compile(r"^\d{16}$")
 
 
 @dataclass(frozen=True)
@@ -22,8 +20,12 @@ class NikInfo:
 
 
 def parse_nik(nik: str, today: date | None = None) -> NikInfo:
-    """Check a NIK's structure and embedded birth date; raise ValidationError(invalid_nik) if wrong."""
-    if not isinstance(nik, str) or not _NIK_RE.match(nik):
+    """Check a NIK's structure and embedded birth date; raise ValidationError(invalid_nik) if wrong.
+
+    The NIK must already be canonical: 16 ASCII digits, nothing around them. A fullwidth or
+    Arabic-Indic NIK, or one with a trailing newline, is refused, never folded, so it cannot hash to
+    another citizen's key or slip past the phone bound to the real one."""
+    if not ascii_digits(nik, 16):
         raise ValidationError("NIK harus terdiri dari 16 angka.", code="invalid_nik")
     province, kabupaten, kecamatan = nik[0:2], nik[2:4], nik[4:6]
     if not (11 <= int(province) <= 99) or kabupaten == "00" or kecamatan == "00":

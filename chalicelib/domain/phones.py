@@ -7,8 +7,10 @@ import re
 from chalicelib.errors import ValidationError
 
 DEFAULT_REGION = "ID"
-_SEPARATORS = re.compile(r"[\s\-.()/]")
-_DIALABLE = re.compile(r"\+?\d{6,17}")
+# ASCII only: `\s` and `\d` would let newlines, no-break spaces and Unicode digits through, and
+# phonenumbers folds fullwidth digits into ASCII, so a look-alike would reach the same key.
+_SEPARATORS = re.compile(r"[ \-.()/]")
+_DIALABLE = re.compile(r"\+?[0-9]{6,17}")
 _INVALID_MESSAGE = (
     "Nomor HP tidak valid. Gunakan nomor seluler Indonesia, contoh 0812 3456 7890 atau +62 812 3456 7890."
 )
@@ -24,9 +26,9 @@ def normalize_phone(raw: str) -> str:
     import phonenumbers
     from phonenumbers import PhoneNumberType
 
-    if not isinstance(raw, str):
+    if not isinstance(raw, str) or not raw.isascii() or len(raw) > 32:
         raise ValidationError(_INVALID_MESSAGE, code="invalid_phone")
-    compact = _SEPARATORS.sub("", raw.strip())
+    compact = _SEPARATORS.sub("", raw)
     if compact.startswith("00"):
         compact = "+" + compact[2:]
     elif compact.startswith("62"):

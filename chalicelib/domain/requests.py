@@ -18,6 +18,26 @@ STATUSES = ("submitted", "in_review", "needs_revision", "approved", "issued", "r
 OPEN_STATUSES = ("submitted", "in_review", "approved")  # the village is the one who must act
 FINAL_STATUSES = ("issued", "rejected", "cancelled")
 
+# What people read: states and actions in Bahasa Indonesia (the identifiers above stay English).
+STATUS_LABELS = {
+    "submitted": "diajukan",
+    "in_review": "sedang diperiksa",
+    "needs_revision": "perlu perbaikan",
+    "approved": "disetujui",
+    "issued": "surat terbit",
+    "rejected": "ditolak",
+    "cancelled": "dibatalkan",
+}
+ACTION_LABELS = {
+    "review": "periksa",
+    "request_revision": "minta perbaikan",
+    "resubmit": "ajukan ulang",
+    "approve": "setujui",
+    "reject": "tolak",
+    "issue": "terbitkan surat",
+    "cancel": "batalkan",
+}
+
 
 @dataclass(frozen=True)
 class Transition:
@@ -118,7 +138,7 @@ def authorize_transition(principal: Principal, request: ServiceRequest, action: 
     """Check the action exists, the actor may take it, and the state allows it. Raises AppError."""
     transition = TRANSITIONS.get(action)
     if transition is None:
-        raise ValidationError(f"Aksi tidak dikenal: {action}.", code="unknown_action")
+        raise ValidationError("Aksi tidak dikenal.", code="unknown_action", allowed=sorted(TRANSITIONS))
     ensure_readable(principal, request)
     roles = (signer_role,) if action == "issue" else transition.roles
     if principal.role not in roles:
@@ -128,8 +148,9 @@ def authorize_transition(principal: Principal, request: ServiceRequest, action: 
         raise ForbiddenError("Hanya petugas desa/kelurahan ini yang boleh memproses.", code="forbidden_role")
     if request.status not in transition.sources:
         raise ConflictError(
-            f"Permohonan berstatus {request.status}; aksi {action} tidak dapat dilakukan.",
-            code="invalid_transition",
+            f"Permohonan berstatus \u201c{STATUS_LABELS[request.status]}\u201d; aksi "
+            f"\u201c{ACTION_LABELS[action]}\u201d tidak dapat dilakukan.",
+            code="invalid_transition", status=request.status, action=action,
         )
     return transition
 

@@ -10,7 +10,8 @@ from typing import Any
 
 from chalicelib.domain import catalog
 from chalicelib.domain.clock import iso, utcnow
-from chalicelib.domain.ids import new_id, new_tracking_code, normalize_tracking_code
+from chalicelib.domain.ids import new_id, new_tracking_code
+from chalicelib.domain.inputs import canonical_tracking_code
 from chalicelib.domain.nik import mask_nik
 from chalicelib.domain.regions import is_village, kabupaten_of, kecamatan_of
 from chalicelib.domain.requests import (
@@ -151,7 +152,7 @@ def list_village(principal: Principal, village: str, status: str | None, limit: 
     if not within(principal.region, village):
         raise NotFoundError("Desa/kelurahan tidak ditemukan.", code="village_not_found")
     if status is not None and status not in STATUSES:
-        raise ValidationError(f"Status tidak dikenal: {status}.", code="invalid_status")
+        raise ValidationError("Status tidak dikenal.", code="invalid_status", allowed=list(STATUSES))
     return repo.list_village(village, status, _check_page(limit), cursor)
 
 
@@ -162,7 +163,8 @@ def list_mine(principal: Principal, limit: int | None, cursor: str | None) -> tu
 
 
 def track(code: str) -> ServiceRequest:
-    request_id = repo.id_for_tracking_code(normalize_tracking_code(code))
+    canonical = canonical_tracking_code(code)
+    request_id = repo.id_for_tracking_code(canonical) if canonical else None
     request = repo.get(request_id, consistent=False) if request_id else None
     if request is None:
         raise NotFoundError("Kode pelacakan tidak ditemukan.", code="tracking_code_not_found")

@@ -216,15 +216,30 @@ def _encode_cursor(last_key: dict[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(json.dumps(last_key, separators=(",", ":")).encode()).decode()
 
 
+# The keys a page cursor of each index may hold: the index's keys and the table's (a LastEvaluatedKey).
+_CURSOR_KEYS = {"GSI1PK": {"PK", "SK", "GSI1PK", "GSI1SK"}, "GSI2PK": {"PK", "SK", "GSI2PK", "GSI2SK"},
+                "GSI3PK": {"PK", "SK", "GSI3PK", "GSI3SK"}}
+
+
 def _decode_cursor(cursor: str | None, expected_pk: str, pk_name: str) -> dict[str, Any] | None:
+    """A cursor is handed back by the client, so it is checked like any input: the exact key names
+    of its index, each a short string, and the partition of the list being read; else 400."""
     if not cursor:
         return None
     try:
+        if len(cursor) > 1024 or not cursor.isascii():
+            raise ValueError("cursor too long")
         data = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if not isinstance(data, dict) or set(data) != _CURSOR_KEYS[pk_name]:
+            raise ValueError("cursor of another index")
+        for value in data.values():
+            if (not isinstance(value, dict) or list(value) != ["S"] or not isinstance(value["S"], str)
+                    or not 0 < len(value["S"]) <= 256):
+                raise ValueError("cursor key is not a string")
         if data[pk_name]["S"] != expected_pk:
             raise ValueError("cursor of another list")
         return dict(data)
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         raise ValidationError("Kursor halaman tidak valid.", code="invalid_cursor") from None
 
 

@@ -83,6 +83,14 @@ def test_roman_month_out_of_range(month: int) -> None:
         "{classification:>5}/{seq}",  # padding text fields would hide typos
         "{seq}/{year",  # unbalanced
         "",
+        "{seq:0>50000000}/{year}",  # a 50 MB number: every later issue would fail
+        "{seq:0>9}/{year}",  # alignment is not part of the grammar either
+        "{seq:c}/{year}",  # the number as a character: control characters in a signed number
+        "{seq:x}/{year}",  # hexadecimal
+        "{seq:10}/{year}",  # wider than 9
+        "{seq:03}/{year}\n",  # control character in the literal text
+        "{seq:03}/\u202e{year}",  # bidi override in the literal text
+        "{seq:\uff10\uff13}/{year}",  # fullwidth digits as the width
     ],
 )
 def test_invalid_formats_are_rejected(fmt: str) -> None:
@@ -96,6 +104,11 @@ def test_invalid_formats_are_rejected(fmt: str) -> None:
 
 def test_valid_format_passes() -> None:
     validate_number_format(DEFAULT_NUMBER_FORMAT)
+
+
+@pytest.mark.parametrize("fmt", ["{seq}/{year}", "{seq:4}-{month:02}-{year}", "470/{seq:09}/DS_2001/{year}"])
+def test_the_safe_grammar_still_allows_widths_and_zero_padding(fmt: str) -> None:
+    validate_number_format(fmt)
 
 
 def test_counter_year_follows_the_kabupaten_zone_not_utc() -> None:

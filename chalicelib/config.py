@@ -29,6 +29,17 @@ class Settings:
     token_ttl_seconds: int = 1800
     otp_ttl_seconds: int = 300
     otp_max_attempts: int = 5
+    # Abuse limits (issue 8): wrong OTP guesses per NIK across codes, then a lock for the rest of the
+    # window; codes sent per phone and per client address per hour and per day; staff password tries.
+    otp_fail_limit: int = 10
+    otp_fail_window_seconds: int = 24 * 3600
+    otp_per_phone_hour: int = 3
+    otp_per_phone_day: int = 10
+    otp_per_client_hour: int = 30
+    otp_per_client_day: int = 200
+    login_free_attempts_user: int = 5
+    login_free_attempts_client: int = 20
+    login_max_delay_seconds: int = 900
     sms_channel: str = "local"
     email_channel: str = "local"
     public_base_url: str = "http://127.0.0.1:8000"
@@ -79,6 +90,15 @@ def get_settings() -> Settings:
         token_ttl_seconds=int(_env("BALAI_TOKEN_TTL_SECONDS", "1800") or 1800),
         otp_ttl_seconds=int(_env("BALAI_OTP_TTL_SECONDS", "300") or 300),
         otp_max_attempts=int(_env("BALAI_OTP_MAX_ATTEMPTS", "5") or 5),
+        otp_fail_limit=int(_env("BALAI_OTP_FAIL_LIMIT", "10") or 10),
+        otp_fail_window_seconds=int(_env("BALAI_OTP_FAIL_WINDOW_SECONDS", "86400") or 86400),
+        otp_per_phone_hour=int(_env("BALAI_OTP_PER_PHONE_HOUR", "3") or 3),
+        otp_per_phone_day=int(_env("BALAI_OTP_PER_PHONE_DAY", "10") or 10),
+        otp_per_client_hour=int(_env("BALAI_OTP_PER_CLIENT_HOUR", "30") or 30),
+        otp_per_client_day=int(_env("BALAI_OTP_PER_CLIENT_DAY", "200") or 200),
+        login_free_attempts_user=int(_env("BALAI_LOGIN_FREE_ATTEMPTS_USER", "5") or 5),
+        login_free_attempts_client=int(_env("BALAI_LOGIN_FREE_ATTEMPTS_CLIENT", "20") or 20),
+        login_max_delay_seconds=int(_env("BALAI_LOGIN_MAX_DELAY_SECONDS", "900") or 900),
         sms_channel=_env("BALAI_SMS_CHANNEL", "local") or "local",
         email_channel=_env("BALAI_EMAIL_CHANNEL", "local") or "local",
         public_base_url=(_env("BALAI_PUBLIC_BASE_URL", "http://127.0.0.1:8000") or "").rstrip("/"),

@@ -41,6 +41,15 @@ def metrics() -> Any:
     return Metrics(namespace="Balai", service=SERVICE)
 
 
+def count_metric(name: str, value: int = 1) -> None:
+    """Emit one count (EMF, namespace Balai, dimension service) right away; alarms watch these."""
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    m = metrics()
+    m.add_metric(name=name, unit=MetricUnit.Count, value=value)
+    m.flush_metrics()
+
+
 @lru_cache(maxsize=1)
 def tracer() -> Any:
     """Powertools Tracer; it loads the X-Ray SDK, so only the functions that trace build it."""

@@ -22,6 +22,10 @@ os.environ.update({
     "POWERTOOLS_SERVICE_NAME": "balai",
     "POWERTOOLS_METRICS_NAMESPACE": "Balai",
     "POWERTOOLS_TRACE_DISABLED": "true",
+    # Every test client calls from 127.0.0.1: per-client OTP limits are raised for the suite and
+    # tested at their real values in tests/api/test_abuse_limits.py.
+    "BALAI_OTP_PER_CLIENT_HOUR": "100000",
+    "BALAI_OTP_PER_CLIENT_DAY": "100000",
 })
 for _var in ("BALAI_DYNAMODB_ENDPOINT", "BALAI_SECRETS_ARN"):
     os.environ.pop(_var, None)

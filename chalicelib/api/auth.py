@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from chalicelib.api.http import endpoint, parse, respond
+from chalicelib.api.http import client_ip, endpoint, parse, respond
 from chalicelib.api.openapi import doc
 from chalicelib.services import auth
 
 bp = Blueprint(__name__)
 
 
-@doc("POST", "/v1/auth/login", "Staff login", body="StaffLogin", response="Token", errors=(401,))
+@doc("POST", "/v1/auth/login", "Staff login", body="StaffLogin", response="Token", errors=(401, 429))
 @bp.route("/v1/auth/login", methods=["POST"], cors=True)
 @endpoint
 def login() -> Response:
-    body = parse(bp.current_request, "StaffLogin")
-    return respond(auth.staff_login(body.username, body.password))
+    request = bp.current_request
+    body = parse(request, "StaffLogin")
+    return respond(auth.staff_login(body.username, body.password, client_ip(request)))
 
 
 @doc("POST", "/v1/auth/otp", "Send a one-time login code by SMS", body="OtpRequest", response="OtpSent",
@@ -24,8 +25,9 @@ def login() -> Response:
 @bp.route("/v1/auth/otp", methods=["POST"], cors=True)
 @endpoint
 def otp() -> Response:
-    body = parse(bp.current_request, "OtpRequest")
-    return respond(auth.request_otp(body.nik, body.phone), status=202)
+    request = bp.current_request
+    body = parse(request, "OtpRequest")
+    return respond(auth.request_otp(body.nik, body.phone, client_ip(request)), status=202)
 
 
 @doc("POST", "/v1/auth/otp/verify", "Trade the code for a citizen token", body="OtpVerify", response="Token",

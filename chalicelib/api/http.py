@@ -114,6 +114,18 @@ def optional_principal(request: Request) -> Principal | None:
     return principal_from_header(header) if header else None
 
 
+def client_ip(request: Request) -> str | None:
+    """The caller's address as API Gateway (or chalice local) saw it; None when absent or not an IP."""
+    import ipaddress
+
+    identity = (request.context or {}).get("identity") or {}
+    raw = identity.get("sourceIp")
+    try:
+        return str(ipaddress.ip_address(raw)) if isinstance(raw, str) else None
+    except ValueError:
+        return None
+
+
 def query_param(request: Request, name: str) -> str | None:
     params = request.query_params or {}
     return params.get(name)

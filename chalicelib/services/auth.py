@@ -10,14 +10,37 @@ from chalicelib import auth
 from chalicelib.config import get_secrets, get_settings
 from chalicelib.domain.clock import iso, utcnow
 from chalicelib.domain.ids import new_id
+from chalicelib.domain.inputs import ascii_digits, canonical_username
 from chalicelib.domain.nik import mask_nik, nik_hash, parse_nik
 from chalicelib.domain.phones import mask_phone, normalize_phone
 from chalicelib.domain.requests import Principal
-from chalicelib.errors import ExternalServiceError, ForbiddenError, UnauthorizedError, ValidationError
-from chalicelib.observability import logger
-from chalicelib.storage import people
+from chalicelib.errors import (
+    ExternalServiceError,
+    ForbiddenError,
+    TooManyRequestsError,
+    UnauthorizedError,
+    ValidationError,
+)
+from chalicelib.observability import count_metric, logger
+from chalicelib.storage import people, throttle
 
 OTP_RESEND_INTERVAL = timedelta(seconds=60)
+# A login counter restarts after an hour without attempts; a lock can outlast it (see reserve()).
+LOGIN_WINDOW_SECONDS = 3600
+LOGIN_USER, LOGIN_CLIENT = "login-user", "login-ip"
+OTP_FAIL = "otp-fail"
+UNKNOWN_CLIENT = "unknown"
+
+
+def login_delay(attempt: int, free_attempts: int, max_delay: int) -> int:
+    """Seconds to wait after attempt number `attempt`: none for the first `free_attempts`, then 2, 4,
+    8, 16 s, and from the fifth attempt past the free ones a lockout of `max_delay`."""
+    extra = attempt - free_attempts
+    if extra <= 0:
+        return 0
+    if extra >= 5:
+        return max_delay
+    return min(2**extra, max_delay)
 
 
 def _token_response(principal: Principal) -> dict[str, Any]:
@@ -25,34 +48,117 @@ def _token_response(principal: Principal) -> dict[str, Any]:
     return {"token": token, "expires_in": ttl, "role": principal.role, "region": principal.region}
 
 
-def staff_login(username: str, password: str) -> dict[str, Any]:
-    """Check a staff password; the same error for unknown user and wrong password."""
-    staff = people.get_staff(username.strip().lower())
+def _login_throttled(username: str, client: str, now: Any, retry_after: int, which: str) -> TooManyRequestsError:
+    throttle.record_login(username, "throttled", client, now)
+    count_metric("StaffLoginThrottled")
+    logger.warning("staff login throttled", extra={"username": username, "client_ip": client, "by": which,
+                                                    "retry_after": retry_after})
+    return TooManyRequestsError(
+        f"Terlalu banyak percobaan masuk. Coba lagi dalam {retry_after} detik.", code="login_throttled",
+        retry_after=retry_after)
+
+
+def staff_login(username: str, password: str, client_ip: str | None = None) -> dict[str, Any]:
+    """Check a staff password; the same error for unknown user and wrong password.
+
+    Throttled per username and per client address: a few free attempts, then a growing delay and a
+    temporary lockout (429 login_throttled with Retry-After), enforced before the password is
+    checked. Every attempt is audited (LOGIN_AUDIT#{username}) and failures are counted in the
+    StaffLoginFailed metric that the failed-logins alarm watches. Raises ValidationError,
+    UnauthorizedError, TooManyRequestsError."""
+    name = canonical_username(username)
+    client = client_ip or UNKNOWN_CLIENT
+    settings = get_settings()
+    now = utcnow()
+    try:
+        throttle.reserve(LOGIN_USER, name, LOGIN_WINDOW_SECONDS, now, lambda n: login_delay(
+            n, settings.login_free_attempts_user, settings.login_max_delay_seconds))
+    except throttle.LockedError as exc:
+        raise _login_throttled(name, client, now, exc.retry_after, "username") from None
+    try:
+        throttle.reserve(LOGIN_CLIENT, client, LOGIN_WINDOW_SECONDS, now, lambda n: login_delay(
+            n, settings.login_free_attempts_client, settings.login_max_delay_seconds))
+    except throttle.LockedError as exc:
+        throttle.give_back(LOGIN_USER, name)  # this attempt was never checked
+        raise _login_throttled(name, client, now, exc.retry_after, "client") from None
+    staff = people.get_staff(name)
     ok = auth.verify_password(password, staff.password_hash if staff else auth.DUMMY_PASSWORD_HASH)
     if staff is None or not ok or not staff.active:
-        logger.info("staff login refused", extra={"username": username[:64]})
+        throttle.record_login(name, "failure", client, now)
+        count_metric("StaffLoginFailed")
+        logger.info("staff login refused", extra={"username": name, "client_ip": client})
         raise UnauthorizedError("Nama pengguna atau kata sandi salah.", code="invalid_credentials")
+    throttle.forget(LOGIN_USER, name)
+    throttle.give_back(LOGIN_CLIENT, client)
+    throttle.record_login(name, "success", client, now)
     logger.info("staff login", extra={"username": staff.username, "role": staff.role, "region": staff.region})
     return _token_response(Principal(role=staff.role, region=staff.region, subject=staff.username,
                                      name=staff.name))
 
 
-def request_otp(nik: str, phone: str) -> dict[str, Any]:
+def _otp_locked(retry_after: int) -> TooManyRequestsError:
+    return TooManyRequestsError(
+        f"Terlalu banyak kode salah untuk NIK ini. Coba lagi dalam {_duration(retry_after)}.",
+        code="otp_locked", retry_after=retry_after)
+
+
+def _duration(seconds: int) -> str:
+    if seconds >= 3600:
+        return f"{-(-seconds // 3600)} jam"
+    if seconds >= 60:
+        return f"{-(-seconds // 60)} menit"
+    return f"{max(seconds, 1)} detik"
+
+
+def _check_nik_lock(h: str, now: Any) -> None:
+    """Refuse codes and guesses for a NIK that reached the wrong-guess limit in its window."""
+    counter = throttle.peek(OTP_FAIL, h, now)
+    if counter is not None and counter.count >= get_settings().otp_fail_limit:
+        raise _otp_locked(counter.window_ends - int(now.timestamp()))
+
+
+def _count_sends(kind: str, subject: str, limits: tuple[tuple[str, int, int], ...], now: Any) -> None:
+    """Count one code for `subject` in each (window name, seconds, limit); 429 once any is exceeded."""
+    for window, seconds, limit in limits:
+        counter = throttle.hit(f"{kind}-{window}", subject, seconds, now)
+        if counter.count > limit:
+            retry_after = counter.window_ends - int(now.timestamp())
+            logger.warning("otp rate limited", extra={"by": f"{kind}-{window}", "retry_after": retry_after})
+            count_metric("OtpRateLimited")
+            raise TooManyRequestsError(
+                f"Terlalu banyak permintaan kode. Coba lagi dalam {_duration(retry_after)}.",
+                code="otp_rate_limited", retry_after=retry_after)
+
+
+def request_otp(nik: str, phone: str, client_ip: str | None = None) -> dict[str, Any]:
     """Send a six-digit code to the phone. The first verified phone is bound to the NIK; another
-    phone is refused, so knowing someone's NIK is not enough to act as them."""
+    phone is refused, so knowing someone's NIK is not enough to act as them.
+
+    Limits (429, with Retry-After): a NIK locked by too many wrong codes gets no new code; codes are
+    counted per client address and per phone, per hour and per day; one code a minute per NIK."""
     info = parse_nik(nik)
     phone_e164 = normalize_phone(phone)
     settings = get_settings()
     h = nik_hash(info.nik, get_secrets().nik_hash_key)
+    now = utcnow()
+    _check_nik_lock(h, now)
+    _count_sends("otp-client", client_ip or UNKNOWN_CLIENT,
+                 (("hour", 3600, settings.otp_per_client_hour), ("day", 86400, settings.otp_per_client_day)), now)
     citizen = people.get_citizen(h)
     if citizen is not None and citizen.phone and citizen.phone != phone_e164:
         raise ForbiddenError("Nomor HP tidak sesuai dengan yang terdaftar untuk NIK ini. Hubungi kantor desa.",
                              code="phone_mismatch")
-    now = utcnow()
     code = auth.new_otp_code()
     people.put_otp(h, auth.hash_otp(code, h), phone_e164, iso(now),
                    now + timedelta(seconds=settings.otp_ttl_seconds),
                    iso(now - OTP_RESEND_INTERVAL))
+    try:
+        # Counted once the code is stored, so a request refused by the one-a-minute rule costs nothing.
+        _count_sends("otp-phone", phone_e164,
+                     (("hour", 3600, settings.otp_per_phone_hour), ("day", 86400, settings.otp_per_phone_day)), now)
+    except TooManyRequestsError:
+        people.delete_otp(h)
+        raise
     _send_otp_sms(phone_e164, code, settings.otp_ttl_seconds // 60)
     logger.info("otp sent", extra={"nik": mask_nik(info.nik), "phone": mask_phone(phone_e164)})
     return {"sent": True, "expires_in": settings.otp_ttl_seconds, "phone": mask_phone(phone_e164)}
@@ -77,20 +183,28 @@ def verify_otp(nik: str, phone: str, code: str) -> dict[str, Any]:
     """Trade a valid code for a citizen token; wrong, expired and over-tried codes are 401/429."""
     info = parse_nik(nik)
     phone_e164 = normalize_phone(phone)
-    if not isinstance(code, str) or not code.isdigit() or len(code) != 6:
+    if not ascii_digits(code, 6):
         raise ValidationError("Kode harus 6 angka.", code="invalid_otp_format")
     settings = get_settings()
     h = nik_hash(info.nik, get_secrets().nik_hash_key)
-    challenge = people.get_otp(h)
     now = utcnow()
+    _check_nik_lock(h, now)
+    challenge = people.get_otp(h)
     # Expired items stay readable until DynamoDB's TTL sweep, so expiry is checked here.
     if challenge is None or challenge.phone != phone_e164 or challenge.expires_at <= now:
         raise UnauthorizedError("Kode sudah kedaluwarsa atau belum diminta; minta kode baru.", code="otp_expired")
     people.count_otp_attempt(h, settings.otp_max_attempts)
     if not hmac.compare_digest(challenge.code_hash, auth.hash_otp(code, h)):
         logger.info("otp wrong", extra={"nik": mask_nik(info.nik)})
+        # Wrong guesses are counted per NIK across codes: a new code does not reset them.
+        failures = throttle.hit(OTP_FAIL, h, settings.otp_fail_window_seconds, now)
+        if failures.count >= settings.otp_fail_limit:
+            people.delete_otp(h)
+            count_metric("OtpLocked")
+            raise _otp_locked(failures.window_ends - int(now.timestamp()))
         raise UnauthorizedError("Kode salah.", code="otp_invalid")
     people.delete_otp(h)
+    throttle.forget(OTP_FAIL, h)
     people.bind_citizen(h, info.nik, phone_e164, iso(now))
     logger.info("citizen login", extra={"nik": mask_nik(info.nik)})
     return _token_response(Principal(role="citizen", region=info.kecamatan_code, subject=h, name=""))

@@ -69,6 +69,19 @@ def otp_pk(nik_hash: str) -> str:
     return f"OTP#{nik_hash}"
 
 
+# Rate counters and locks (login throttle, OTP limits): one item per kind and subject, swept by TTL.
+def throttle_pk(kind: str, subject: str) -> str:
+    return f"THROTTLE#{kind}#{subject}"
+
+
+def login_audit_pk(username: str) -> str:
+    return f"LOGIN_AUDIT#{username}"
+
+
+def login_audit_sk(at_iso: str, audit_id: str) -> str:
+    return f"{at_iso}#{audit_id}"
+
+
 # Staff accounts.
 def staff_pk(username: str) -> str:
     return f"STAFF#{username}"

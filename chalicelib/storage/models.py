@@ -21,6 +21,11 @@ Access patterns (every one a GetItem, a Query on a known key, or a transaction o
 | citizen profile                           | GetItem  PK=CITIZEN#{hash}, SK=PROFILE                      |
 | OTP challenge                             | GetItem / conditional UpdateItem PK=OTP#{hash}              |
 | staff account (login)                     | GetItem  PK=STAFF#{username}                                |
+| login throttle (per username, per client) | GetItem + UpdateItem if attempts unchanged                  |
+|                                           |          PK=THROTTLE#login-user#{username} / login-ip#{ip}  |
+| OTP counters (wrong guesses per NIK hash, | UpdateItem ADD count 1 if window open, else conditional put |
+|   codes per phone/client per hour/day)    |          PK=THROTTLE#{kind}#{subject}                       |
+| staff login audit                         | PutItem / Query PK=LOGIN_AUDIT#{username}, SK={iso}#{id}    |
 | staff of a region by role (notifications) | Query    GSI1 GSI1PK=STAFF_IN#{region}, GSI1SK begins {role} |
 | outbox row                                | GetItem / conditional UpdateItem PK=OUTBOX#{id}             |
 | a village's outbox by status              | Query    GSI2 GSI2PK=OUTBOX_IN#{desa}#{status}              |
@@ -86,6 +91,25 @@ class OtpItem(BaseItem):
     phone = UnicodeAttribute()
     attempts = NumberAttribute(default=0)
     created_at = UnicodeAttribute()
+    expires_at = TTLAttribute()
+
+
+class ThrottleItem(BaseItem):
+    """A rate counter: attempts in the current window, a lock, and the TTL that sweeps it."""
+
+    count = NumberAttribute(default=0)
+    window_ends = NumberAttribute(null=True)  # epoch seconds; the counter restarts after it
+    locked_until = NumberAttribute(null=True)  # epoch seconds
+    expires_at = TTLAttribute()
+
+
+class LoginAuditItem(BaseItem):
+    """One staff login attempt: outcome and client, kept for 90 days."""
+
+    username = UnicodeAttribute()
+    outcome = UnicodeAttribute()  # success, failure, throttled
+    client_ip = UnicodeAttribute(null=True)
+    at = UnicodeAttribute()
     expires_at = TTLAttribute()
 
 

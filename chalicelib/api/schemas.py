@@ -6,9 +6,34 @@ Imported on first use only (see api.http.parse): building these models costs ~65
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic_core import PydanticCustomError
+
+from chalicelib.domain.inputs import find_forbidden_char, is_person_name
+
+
+def _person_name(value: str) -> str:
+    if not is_person_name(value):
+        raise PydanticCustomError(
+            "invalid_name", "Nama hanya boleh berisi huruf Latin (boleh beraksen), spasi, titik, koma, "
+            "apostrof dan tanda hubung, seperti pada KTP.")
+    return value
+
+
+def _single_line(value: str) -> str:
+    if find_forbidden_char(value, multiline=False) is not None:
+        raise PydanticCustomError(
+            "invalid_text", "Isian ini satu baris: tanpa baris baru, tab atau karakter kontrol.")
+    return value
+
+
+# A KTP name (Latin letters incl. accents, space . , ' -): no digits, emoji, control or bidi characters.
+PersonName = Annotated[StrictStr, AfterValidator(_person_name)]
+# One line of free text: every free text already refuses control and bidi characters (api.http's JSON
+# check); single-line fields refuse line breaks and tabs too.
+SingleLine = Annotated[StrictStr, AfterValidator(_single_line)]
 
 
 class _In(BaseModel):
@@ -35,7 +60,7 @@ class OtpVerify(OtpRequest):
 
 
 class SubmitRequest(_In):
-    letter_type: StrictStr = Field(max_length=16, examples=["SKD"])
+    letter_type: StrictStr = Field(max_length=16, pattern=r"^[A-Za-z0-9_-]{1,16}$", examples=["SKD"])
     fields: dict[str, Any] = Field(description="Values of the letter type's fields")
 
 
@@ -48,24 +73,25 @@ class TransitionRequest(_In):
 
 class ProfileUpdate(_In):
     version: StrictInt = Field(ge=1)
-    name: StrictStr = Field(min_length=1, max_length=120)
-    birth_place: StrictStr = Field(min_length=1, max_length=80)
+    name: PersonName = Field(min_length=1, max_length=120)
+    birth_place: SingleLine = Field(min_length=1, max_length=80)
     birth_date: date = Field(strict=False)
     sex: Literal["L", "P"]
     religion: Literal["Islam", "Kristen", "Katolik", "Hindu", "Buddha", "Khonghucu", "Kepercayaan"]
     marital_status: Literal["Belum Kawin", "Kawin", "Cerai Hidup", "Cerai Mati"]
-    occupation: StrictStr = Field(min_length=1, max_length=80)
-    address: StrictStr = Field(min_length=1, max_length=200)
-    rt: StrictStr | None = Field(default=None, pattern=r"^\d{1,3}$")
-    rw: StrictStr | None = Field(default=None, pattern=r"^\d{1,3}$")
-    kk_number: StrictStr | None = Field(default=None, pattern=r"^\d{16}$")
+    occupation: SingleLine = Field(min_length=1, max_length=80)
+    address: SingleLine = Field(min_length=1, max_length=200)
+    # ASCII classes: pydantic's regex engine reads \d as any Unicode digit.
+    rt: StrictStr | None = Field(default=None, pattern=r"^[0-9]{1,3}$")
+    rw: StrictStr | None = Field(default=None, pattern=r"^[0-9]{1,3}$")
+    kk_number: StrictStr | None = Field(default=None, pattern=r"^[0-9]{16}$")
 
 
 class LetterTypeAdjust(_In):
     version: StrictInt = Field(ge=1, description="The village's settings version")
     enabled: StrictBool | None = None
     sla_hours: StrictInt | None = Field(default=None, ge=1, le=240)
-    classification: StrictStr | None = None
+    classification: SingleLine | None = Field(default=None, max_length=40)
     signer_role: Literal["kades", "operator"] | None = None
     body_template: StrictStr | None = None
 
@@ -230,11 +256,11 @@ class LetterSettingsUpdate(_In):
     sequence_mode: Literal["village", "per_type"] | None = Field(
         default=None, description="One sequence for all letters, or one per letter type (needs {letter_type})")
     paper: Literal["A4", "F4"] | None = None
-    address: StrictStr | None = Field(default=None, max_length=300, description="Letterhead address line")
-    signer_name: StrictStr | None = Field(default=None, max_length=120, description="Empty: the issuing staff")
-    signer_position: StrictStr | None = Field(default=None, max_length=120,
-                                              description="Empty: 'Kepala Desa X' / 'Lurah X'")
-    signer_nip: StrictStr | None = Field(default=None, max_length=40)
+    address: SingleLine | None = Field(default=None, max_length=300, description="Letterhead address line")
+    signer_name: PersonName | None = Field(default=None, max_length=120, description="Empty: the issuing staff")
+    signer_position: SingleLine | None = Field(default=None, max_length=120,
+                                               description="Empty: 'Kepala Desa X' / 'Lurah X'")
+    signer_nip: StrictStr | None = Field(default=None, pattern=r"^[0-9 ]{1,40}$")
 
 
 class LetterSettings(_Out):
@@ -317,7 +343,7 @@ class NotificationPreferencesUpdate(_In):
     quiet_hours: QuietHours | None = Field(default=None, description="No messages in this period (OTPs are "
                                            "not notifications); they are sent when it ends")
     phone: StrictStr | None = Field(default=None, max_length=32, description="Mobile number, 08… or +628…")
-    email: StrictStr | None = Field(default=None, max_length=254)
+    email: SingleLine | None = Field(default=None, max_length=254)
 
 
 class NotificationPreferences(_Out):

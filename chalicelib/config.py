@@ -33,7 +33,7 @@ class Settings:
     # window; codes sent per phone and per client address per hour and per day; staff password tries.
     otp_fail_limit: int = 10
     otp_fail_window_seconds: int = 24 * 3600
-    otp_per_phone_hour: int = 3
+    otp_per_phone_hour: int = 5
     otp_per_phone_day: int = 10
     otp_per_client_hour: int = 30
     otp_per_client_day: int = 200
@@ -92,7 +92,7 @@ def get_settings() -> Settings:
         otp_max_attempts=int(_env("BALAI_OTP_MAX_ATTEMPTS", "5") or 5),
         otp_fail_limit=int(_env("BALAI_OTP_FAIL_LIMIT", "10") or 10),
         otp_fail_window_seconds=int(_env("BALAI_OTP_FAIL_WINDOW_SECONDS", "86400") or 86400),
-        otp_per_phone_hour=int(_env("BALAI_OTP_PER_PHONE_HOUR", "3") or 3),
+        otp_per_phone_hour=int(_env("BALAI_OTP_PER_PHONE_HOUR", "5") or 5),
         otp_per_phone_day=int(_env("BALAI_OTP_PER_PHONE_DAY", "10") or 10),
         otp_per_client_hour=int(_env("BALAI_OTP_PER_CLIENT_HOUR", "30") or 30),
         otp_per_client_day=int(_env("BALAI_OTP_PER_CLIENT_DAY", "200") or 200),

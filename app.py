@@ -18,6 +18,14 @@ app.register_blueprint(letters.bp)
 app.register_blueprint(notifications.bp)
 
 
+@app.middleware("http")
+def error_shape(event, get_response):  # type: ignore[no-untyped-def]
+    """Chalice's own error answers (415, 405) get Balai's {"code","message"} shape."""
+    from chalicelib.api.http import normalize_error_body
+
+    return normalize_error_body(get_response(event))
+
+
 # ---- notifications (issue 4): each handler is one call into chalicelib/workers/ --------------------
 @app.on_dynamodb_record(stream_arn=get_settings().stream_arn, batch_size=100, starting_position="LATEST")
 def on_table_stream(event):  # type: ignore[no-untyped-def]

@@ -73,8 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     workers = start_local_workers(env["BALAI_DYNAMODB_ENDPOINT"], env["BALAI_TABLE"], env["AWS_REGION"])
     print(f"[balai] notifications: stream poller and schedules on; messages go to {data_dir / 'outbox'}",
           flush=True)
-    chalice = Path(sys.executable).with_name("chalice")
-    api = subprocess.Popen([str(chalice), "local", "--no-autoreload", "--stage", "local", "--host", "127.0.0.1",
+    # `chalice local`, through localmode.gateway so unknown routes answer a JSON 404.
+    api = subprocess.Popen([sys.executable, "-m", "localmode.gateway", "local", "--no-autoreload", "--stage", "local",
+                            "--host", "127.0.0.1",
                             "--port", str(args.port)], cwd=ROOT, env={**os.environ, **env})
     print(f"[balai] API on http://127.0.0.1:{args.port}  (DynamoDB on {db.endpoint})", flush=True)  # type: ignore[attr-defined]
     stopping = False

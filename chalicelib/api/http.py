@@ -51,6 +51,28 @@ def endpoint(view: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+# Chalice answers some requests itself, before any view runs, with {"Code", "Message"} in English:
+# map them to Balai's {"code", "message"} so every error a client can get has one shape.
+_CHALICE_ERRORS = {
+    "UnsupportedMediaType": ("unsupported_media_type",
+                             "Jenis isi (Content-Type) tidak didukung; kirim application/json."),
+    "MethodNotAllowedError": ("method_not_allowed", "Metode HTTP ini tidak tersedia untuk alamat ini."),
+    "BadRequest": ("not_acceptable", "Permintaan tidak dapat dilayani dengan header Accept ini."),
+    "InternalServerError": ("internal_error", "Terjadi kesalahan pada server."),
+}
+
+
+def normalize_error_body(response: Response) -> Response:
+    """Rewrite Chalice's own error answers ({"Code","Message"}) into {"code","message"} (app middleware)."""
+    if response.status_code < 400 or not isinstance(response.body, dict) or "Code" not in response.body:
+        return response
+    code, message = _CHALICE_ERRORS.get(str(response.body.get("Code")),
+                                        ("bad_request", "Permintaan tidak dapat diproses."))
+    headers = {k: v for k, v in (response.headers or {}).items() if k.lower() != "content-type"}
+    return Response(body=json.dumps({"code": code, "message": message}, ensure_ascii=False),
+                    status_code=response.status_code, headers={**headers, **JSON_HEADERS})
+
+
 def json_body(request: Request, limits: type[JsonLimits] = JsonLimits) -> dict[str, Any]:
     """The request's JSON object; anything else is a 400 with its own code. Bodies are bounded in size
     (413), nesting depth and node count, and no string in them may carry control or bidi characters."""

@@ -134,6 +134,19 @@ def test_notification_alarm_watches_the_powertools_metric(template: dict[str, An
     assert (props["Namespace"], props["MetricName"]) == ("Balai", "NotificationFailed")
 
 
+def test_failed_staff_logins_alarm_watches_the_metric_the_login_emits(template: dict[str, Any]) -> None:
+    # Given the metric name the login service emits on every refused password
+    import inspect
+
+    from chalicelib.services import auth
+
+    assert 'count_metric("StaffLoginFailed")' in inspect.getsource(auth.staff_login)
+    # Then an alarm watches that metric, with the service dimension Powertools adds
+    props = template["Resources"]["StaffLoginFailedAlarm"]["Properties"]
+    assert (props["Namespace"], props["MetricName"]) == ("Balai", "StaffLoginFailed")
+    assert props["Dimensions"][0]["Name"] == "service" and props["AlarmActions"]
+
+
 # ------------------------------------------------------------------------- outputs_to_config.py
 
 def _describe(outputs: dict[str, str]) -> dict[str, Any]:

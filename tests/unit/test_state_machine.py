@@ -143,3 +143,24 @@ def test_announcements_per_action():
     assert announcements("submit", r, None)[1]["audience"] == {"kind": "staff", "region": VILLAGE,
                                                                "role": "operator"}
     assert announcements("reject", r, "alasan")[0]["payload"]["reason"] == "alasan"
+
+
+def test_a_refused_transition_names_state_and_action_in_indonesian():
+    # Given every action tried from every state that does not allow it
+    from chalicelib.domain.requests import ACTION_LABELS, STATUS_LABELS, STATUSES
+
+    identifiers = set(STATUSES) | set(TRANSITIONS)
+    for status in STATUSES:
+        for action, transition in TRANSITIONS.items():
+            if status in transition.sources:
+                continue
+            actor = OWNER if "citizen" in transition.roles else KADES
+            with pytest.raises(ConflictError) as info:
+                authorize_transition(actor, make_request(status), action)
+            # Then the message a person reads has no English state or action identifier in it
+            words = set(info.value.message.replace("\u201c", " ").replace("\u201d", " ").replace(";", " ")
+                        .replace(".", " ").split())
+            assert not words & identifiers and "_" not in info.value.message, info.value.message
+            assert STATUS_LABELS[status] in info.value.message and ACTION_LABELS[action] in info.value.message
+            # And the identifiers stay available to programs
+            assert info.value.details == {"status": status, "action": action}

@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint package check-infra clean
+.PHONY: run test bench lint package check-infra fuzz clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ lint: $(STAMP)
 # throttling merge), cfn-lint of the SAM output, package sizes. No AWS account or credentials needed.
 package check-infra: $(STAMP)
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH bash infra/check.sh
+
+# schemathesis against local mode's /openapi.json (own ports and data folder), bounded; prints its figures.
+fuzz: $(STAMP)
+	bash tests/fuzz/run_local.sh
 
 clean:
 	rm -rf $(VENV) build .pytest_cache

@@ -1,5 +1,8 @@
 """`chalice local` with API Gateway's answers in Balai's shape: an unknown route is a JSON 404.
 
+The HTTP server's own errors (a method it has no handler for, such as TRACE; a malformed request
+line) are {code, message} JSON too, where http.server would send an HTML page.
+
 Chalice's local gateway answers an unknown path with 403 {"message": "Missing Authentication Token"}
 (as API Gateway does before its gateway responses are configured; the deployed stage maps them in
 infra/chalice-prod-merge.json). Local mode is run through this module so it answers
@@ -37,6 +40,24 @@ def apply() -> None:
 
     handle_request._balai_patched = True  # type: ignore[attr-defined]
     local.LocalGateway.handle_request = handle_request  # type: ignore[method-assign]
+    local.ChaliceRequestHandler.send_error = send_json_error  # type: ignore[method-assign]
+
+
+def send_json_error(self: Any, code: int, message: str | None = None, explain: str | None = None) -> None:
+    """http.server's error page as {code, message} JSON; an unsupported method (501) is a 405."""
+    if code == 501:
+        code, body = 405, {"code": "method_not_allowed", "message": "Metode HTTP ini tidak tersedia."}
+    else:
+        body = {"code": "bad_request", "message": "Permintaan HTTP tidak valid."}
+    data = json.dumps(body).encode()
+    self.send_response(code)
+    self.send_header("Content-Type", "application/json; charset=utf-8")
+    self.send_header("Content-Length", str(len(data)))
+    self.send_header("Connection", "close")
+    self.end_headers()
+    self.close_connection = True
+    if getattr(self, "command", None) != "HEAD":
+        self.wfile.write(data)
 
 
 def main() -> None:

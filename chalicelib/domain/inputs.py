@@ -14,7 +14,6 @@ from typing import Any
 
 from chalicelib.errors import NotFoundError, ValidationError
 
-REGION_CODE = re.compile(r"[0-9]{2}(?:\.[0-9]{2}(?:\.[0-9]{2}(?:\.[0-9]{4})?)?)?")
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 VILLAGE_CODE = re.compile(r"[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{4}")
 # Path parameters without a stricter rule (letter-type codes, tokens): URL-safe ASCII only.
@@ -32,13 +31,6 @@ _LINE_BREAKS = frozenset("\n\r\t")
 def ascii_digits(value: object, length: int) -> bool:
     """True when `value` is a str of exactly `length` ASCII digits (no Unicode digits, no whitespace)."""
     return isinstance(value, str) and len(value) == length and value.isascii() and value.isdigit()
-
-
-def canonical_region_code(value: object, what: str = "Kode wilayah") -> str:
-    """A Kemendagri code (`73`, `73.07`, `73.07.03`, `73.07.03.2001`) in ASCII; else 400 invalid_region_code."""
-    if not isinstance(value, str) or not value.isascii() or not REGION_CODE.fullmatch(value):
-        raise ValidationError(f"{what} tidak valid (contoh: 73.07.03.2001).", code="invalid_region_code")
-    return value
 
 
 def canonical_username(value: object) -> str:

@@ -64,8 +64,9 @@ def submit(principal: Principal, village_code: str, letter_type_code: str, field
         raise ForbiddenError("Hanya warga yang dapat mengajukan permohonan.", code="forbidden_role")
     if not is_village(village_code):
         raise NotFoundError("Desa/kelurahan tidak ditemukan.", code="village_not_found")
-    if idempotency_key is not None and not (1 <= len(idempotency_key) <= 64 and idempotency_key.isprintable()):
-        raise ValidationError("Idempotency-Key harus 1 sampai 64 karakter.", code="invalid_idempotency_key")
+    if idempotency_key is not None and not (1 <= len(idempotency_key) <= 64 and idempotency_key.isascii()
+                                            and idempotency_key.isprintable()):
+        raise ValidationError("Idempotency-Key harus 1 sampai 64 karakter ASCII.", code="invalid_idempotency_key")
     payload_hash = _payload_hash(village_code, {"letter_type": letter_type_code, "fields": fields})
 
     village, citizen = load_submit_context(village_code, principal.subject)

@@ -338,3 +338,13 @@ def test_the_deployed_stage_maps_api_gateway_errors_to_code_and_message():
     for response in responses.values():
         body = json.loads(response["responseTemplates"]["application/json"])
         assert set(body) == {"code", "message"} and body["code"] and body["message"]
+
+
+@pytest.mark.parametrize("key", ["form-\uff11", "form-1\u00a0", "k" * 65])
+def test_an_idempotency_key_is_printable_ascii(client, key):
+    citizen = citizen_login(client)
+    complete_profile(client, citizen)
+    response = post(client, f"/v1/villages/{SAMATARING}/requests",
+                    {"letter_type": "SKD", "fields": {"lama_tinggal_tahun": 5, "keperluan": "Melamar kerja"}},
+                    citizen["token"], headers={"Idempotency-Key": key})
+    assert response.status_code == 400 and response.json_body["code"] == "invalid_idempotency_key"

@@ -1,5 +1,6 @@
-"""In-process latency of submit, queue listing and a transition through Chalice's test client on
-moto, with the number of DynamoDB calls each makes (counted with a botocore event hook).
+"""In-process latency of submit, queue listing, a transition and the two logins (with their abuse
+counters) through Chalice's test client on moto, with the number of DynamoDB calls each makes
+(counted with a botocore event hook).
 
 Run by hand: `.venv/bin/python bench/api_latency.py [--runs 30]`.
 Targets: submit <= 2 DynamoDB calls, a transition <= 2, the queue 1 Query.
@@ -24,6 +25,9 @@ os.environ.update({
     "BALAI_STAGE": "test", "BALAI_TABLE": "balai-bench", "BALAI_DATA_DIR": tempfile.mkdtemp(prefix="balai-bench-"),
     "AWS_DEFAULT_REGION": "ap-southeast-3", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x",
     "POWERTOOLS_SERVICE_NAME": "balai", "POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_TRACE_DISABLED": "true",
+    # Every run calls from one address: lift the per-client OTP limit so the runs measure the work.
+    "BALAI_OTP_PER_CLIENT_HOUR": "100000", "BALAI_OTP_PER_CLIENT_DAY": "100000",
+    "POWERTOOLS_METRICS_DISABLED": "true",
 })
 os.environ.pop("BALAI_DYNAMODB_ENDPOINT", None)
 
@@ -116,10 +120,20 @@ def main() -> None:
         response = fx.act(client, operator, request, "review")
         assert response.status_code == 200, response.body
 
+    def staff_login() -> None:
+        response = fx.post(client, "/v1/auth/login", {"username": f"kades.{fx.SAMATARING}", "password": fx.PASSWORD})
+        assert response.status_code == 200, response.body
+
+    def otp_request() -> None:
+        response = fx.post(client, "/v1/auth/otp", {"nik": fx.random_nik(), "phone": fx.random_phone()})
+        assert response.status_code == 202, response.body
+
     results = [measure("POST submit", submit, args.runs),
                measure("POST submit (Idempotency-Key)", submit_with_key, args.runs),
                measure("GET queue (status filter)", queue, args.runs),
-               measure("POST transition (review)", transition, args.runs)]
+               measure("POST transition (review)", transition, args.runs),
+               measure("POST auth/login (throttle, audit)", staff_login, args.runs),
+               measure("POST auth/otp (limits)", otp_request, args.runs)]
     print("moto answers in-process; 'app ms' is the time outside DynamoDB calls (our code + Chalice).")
     print(f"{'endpoint':32} {'median ms':>9} {'p90 ms':>8} {'app ms':>7} {'DynamoDB calls':>15}  operations")
     for r in results:

@@ -97,7 +97,7 @@ class OtpItem(BaseItem):
 class ThrottleItem(BaseItem):
     """A rate counter: attempts in the current window, a lock, and the TTL that sweeps it."""
 
-    count = NumberAttribute(default=0)
+    hits = NumberAttribute(default=0)  # not "count": Model.count() is a PynamoDB classmethod
     window_ends = NumberAttribute(null=True)  # epoch seconds; the counter restarts after it
     locked_until = NumberAttribute(null=True)  # epoch seconds
     expires_at = TTLAttribute()

@@ -1,6 +1,6 @@
 """Rate counters and locks in the table (login throttle, OTP limits), and the staff login audit.
 
-Counters are single items changed atomically: a fixed-window `ADD count 1` for limits per hour or
+Counters are single items changed atomically: a fixed-window `ADD hits 1` for limits per hour or
 day, and a read-then-conditional-put for the login throttle, so concurrent attempts are serialised
 and none slips past a lock. Every item carries a TTL; a window that has ended but is not yet swept
 counts as empty.
@@ -64,7 +64,7 @@ def peek(kind: str, subject: str, now: datetime) -> Counter | None:
     if item is None or int(item.window_ends or 0) <= _epoch(now):
         return None
     locked = int(item.locked_until) if item.locked_until is not None else None
-    return Counter(int(item.count or 0), int(item.window_ends), locked)
+    return Counter(int(item.hits or 0), int(item.window_ends), locked)
 
 
 def hit(kind: str, subject: str, window_seconds: int, now: datetime) -> Counter:
@@ -73,15 +73,15 @@ def hit(kind: str, subject: str, window_seconds: int, now: datetime) -> Counter:
     for _ in range(3):
         item = ThrottleItem(keys.throttle_pk(kind, subject), keys.META)
         try:
-            item.update(actions=[ThrottleItem.count.add(1)],
+            item.update(actions=[ThrottleItem.hits.add(1)],
                         condition=ThrottleItem.window_ends > t)
-            return Counter(int(item.count), int(item.window_ends))
+            return Counter(int(item.hits), int(item.window_ends))
         except UpdateError as exc:
             if not _conditional_failed(exc):
                 raise translate_errors(exc) from exc
         # No open window: start one, unless another request just did (then count in it).
         ends = t + window_seconds
-        fresh = ThrottleItem(keys.throttle_pk(kind, subject), keys.META, entity="throttle", count=1,
+        fresh = ThrottleItem(keys.throttle_pk(kind, subject), keys.META, entity="throttle", hits=1,
                              window_ends=ends, expires_at=_expiry(ends))
         try:
             fresh.save(condition=ThrottleItem.PK.does_not_exist() | (ThrottleItem.window_ends <= t))
@@ -104,7 +104,7 @@ def reserve(kind: str, subject: str, window_seconds: int, now: datetime,
     for _ in range(_RESERVE_TRIES):
         item = _get(kind, subject)
         open_window = item is not None and int(item.window_ends or 0) > t
-        seen = int(item.count or 0) if item is not None and open_window else 0
+        seen = int(item.hits or 0) if item is not None and open_window else 0
         locked = int(item.locked_until) if item is not None and open_window and item.locked_until else 0
         if locked > t:
             raise LockedError(locked - t)
@@ -112,12 +112,12 @@ def reserve(kind: str, subject: str, window_seconds: int, now: datetime,
         delay = delay_for(count)
         lock = t + delay if delay > 0 else None
         ends = max(t + window_seconds, lock or 0)
-        new = ThrottleItem(keys.throttle_pk(kind, subject), keys.META, entity="throttle", count=count,
+        new = ThrottleItem(keys.throttle_pk(kind, subject), keys.META, entity="throttle", hits=count,
                            window_ends=ends, locked_until=lock, expires_at=_expiry(ends))
         if item is None:
             condition = ThrottleItem.PK.does_not_exist()
         else:
-            condition = ((ThrottleItem.count == int(item.count or 0))
+            condition = ((ThrottleItem.hits == int(item.hits or 0))
                          & (ThrottleItem.window_ends == int(item.window_ends or 0)))
         try:
             new.save(condition=condition)
@@ -137,7 +137,7 @@ def give_back(kind: str, subject: str) -> None:
     """Uncount one attempt (a successful login from a client does not count against it)."""
     try:
         ThrottleItem(keys.throttle_pk(kind, subject), keys.META).update(
-            actions=[ThrottleItem.count.add(-1)], condition=ThrottleItem.count > 0)
+            actions=[ThrottleItem.hits.add(-1)], condition=ThrottleItem.hits > 0)
     except UpdateError as exc:
         if not _conditional_failed(exc):
             raise translate_errors(exc) from exc

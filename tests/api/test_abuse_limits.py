@@ -212,4 +212,4 @@ def test_the_otp_counters_live_in_dynamodb_with_a_ttl(client, clock):
     phone = random_phone()
     assert _request_code(client, random_nik(), phone).status_code == 202
     item = throttle.ThrottleItem.get(f"THROTTLE#otp-phone-hour#{e164(phone)}", "META")
-    assert item.count == 1 and item.expires_at is not None
+    assert item.hits == 1 and item.expires_at is not None

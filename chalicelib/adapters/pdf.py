@@ -137,16 +137,17 @@ def _letterhead(pdf: Any, doc: LetterDocument, page_w: float) -> None:
             new_x="LMARGIN",
             new_y="NEXT",
         )
-    pdf.set_font(FONT, "I", 10)
-    pdf.set_x(text_x)
-    pdf.multi_cell(
-        text_w,
-        4.6,
-        pdf_text(doc.village_address),
-        align="C",
-        new_x="LMARGIN",
-        new_y="NEXT",
-    )
+    if doc.village_address:
+        pdf.set_font(FONT, "I", 10)
+        pdf.set_x(text_x)
+        pdf.multi_cell(
+            text_w,
+            4.6,
+            pdf_text(doc.village_address),
+            align="C",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
     bottom = max(pdf.get_y(), top + LOGO_H if doc.logo_png else 0.0) + 2
     # The double rule of an official kop surat: a thick line with a thin one under it.
     pdf.set_line_width(0.8)
@@ -298,8 +299,37 @@ def _signature_block(pdf: Any, doc: LetterDocument, page_w: float) -> None:
     pdf.set_auto_page_break(True, margin=MARGIN_BOTTOM)
 
 
+ENOTE_SIZE = 7
+ENOTE_LINE_H = 2.9
+
+
+def _electronic_notes(pdf: Any, doc: LetterDocument, page_w: float, page_h: float) -> None:
+    """The footer of an electronically issued letter, on every page, in the bottom margin under a thin rule;
+    the verification address in it is a link."""
+    if not doc.electronic:
+        return
+    pdf.set_auto_page_break(False)
+    last = pdf.page
+    content_w = page_w - MARGIN_LEFT - MARGIN_RIGHT
+    pdf.set_font("Helvetica", "", ENOTE_SIZE)
+    text = pdf_text(doc.electronic_note())
+    top = page_h - MARGIN_BOTTOM + 1.5
+    for page in range(1, pdf.pages_count + 1):
+        pdf.page = page
+        pdf.current_font_is_set_on_page = False
+        pdf.set_line_width(0.2)
+        pdf.line(MARGIN_LEFT, top - 0.8, page_w - MARGIN_RIGHT, top - 0.8)
+        pdf.set_xy(MARGIN_LEFT, top)
+        pdf.multi_cell(content_w, ENOTE_LINE_H, text, align="L")
+        # The whole note is a link to the verification page (viewers show the address when hovered).
+        pdf.link(MARGIN_LEFT, top, content_w, pdf.get_y() - top, doc.verify_url)
+    pdf.page = last
+    pdf.set_auto_page_break(True, margin=MARGIN_BOTTOM)
+
+
 def _page_footers(pdf: Any, doc: LetterDocument, page_w: float, page_h: float) -> None:
     """On letters of more than one page, say which page of how many, with the number, on each page."""
+    _electronic_notes(pdf, doc, page_w, page_h)
     total = pdf.pages_count
     if total < 2:
         return
@@ -310,7 +340,7 @@ def _page_footers(pdf: Any, doc: LetterDocument, page_w: float, page_h: float) -
         pdf.page = page
         # Font state is global but each page's stream needs its own font operator.
         pdf.current_font_is_set_on_page = False
-        pdf.set_xy(MARGIN_LEFT, page_h - 13)
+        pdf.set_xy(MARGIN_LEFT, page_h - (7 if doc.electronic else 13))
         text = pdf_text(f"Nomor {doc.number} \u00b7 Halaman {page} dari {total}")
         pdf.cell(page_w - MARGIN_LEFT - MARGIN_RIGHT, 4, text, align="R")
     pdf.page = last

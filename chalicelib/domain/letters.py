@@ -366,8 +366,8 @@ class LetterDocument:
     def electronic_note(self) -> str:
         """The footer of an electronically issued letter: what it is and where to check it."""
         return (f"Dokumen ini ditandatangani secara elektronik oleh {self.signer_name} ({self.signer_position}) "
-                "melalui Balai, sehingga tidak memerlukan tanda tangan basah dan cap. Keaslian dapat diperiksa "
-                f"dengan memindai kode QR atau membuka halaman verifikasi: {self.verify_url}")
+                "melalui Balai. Keaslian dan isinya dapat diperiksa dengan memindai kode QR atau membuka halaman "
+                f"verifikasi: {self.verify_url}")
 
 
 _POSTCODE_RE = re.compile(r"[1-9][0-9]{4}")

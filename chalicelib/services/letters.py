@@ -180,7 +180,7 @@ def update_letter_settings(principal: Principal, village_code: str, changes: dic
 
 LOGO_MAX_BYTES = 200 * 1024
 LOGO_MAX_PIXELS = 4_000_000  # refuses decompression bombs before decoding
-LOGO_HEIGHT_PX = 300  # about 24 mm on the kop at 300 dpi: plenty, and every letter embeds it
+LOGO_HEIGHT_PX = 300  # 24 mm on the kop at about 300 dpi: plenty, and every letter embeds it
 LOGO_TYPES = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
 
 
@@ -205,17 +205,17 @@ def upload_logo(principal: Principal, village_code: str, data: bytes | None, con
                               ).with_status(413)
     if not data.startswith(LOGO_TYPES[media]):
         raise ValidationError("Isi berkas bukan gambar PNG/JPEG yang sesuai dengan jenisnya.", code="invalid_logo")
-    png, width, height = _normalised_logo(data, "PNG" if media == "image/png" else "JPEG")
+    jpeg, width, height = _normalised_logo(data, "PNG" if media == "image/png" else "JPEG")
     import hashlib
 
-    key = f"logos/{village.code}/{hashlib.sha256(png).hexdigest()[:32]}.png"
-    wiring.file_store().put(key, png, "image/png")
+    key = f"logos/{village.code}/{hashlib.sha256(jpeg).hexdigest()[:32]}.jpg"
+    wiring.file_store().put(key, jpeg, "image/jpeg")
     letters = {**dict(village.settings.get("letters") or {}), "logo_key": key}
     village.settings = {**village.settings, "letters": letters}
     regions_repo.save(village, expected_version=village.version)
     logger.info("letter logo uploaded", extra={"village": village.code, "key": key, "bytes": len(data)})
     return {"village": village.code, "version": village.version, "logo_key": key, "content_type": media,
-            "width": width, "height": height, "bytes": len(png)}
+            "width": width, "height": height, "bytes": len(jpeg)}
 
 
 def _normalised_logo(data: bytes, expected_format: str) -> tuple[bytes, int, int]:
@@ -229,14 +229,17 @@ def _normalised_logo(data: bytes, expected_format: str) -> tuple[bytes, int, int
             if image.width * image.height > LOGO_MAX_PIXELS or min(image.size) < 16:
                 raise ValidationError("Ukuran gambar logo tidak wajar.", code="invalid_logo")
             image.load()
-            converted = image.convert("RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB")
+            rgba = image.convert("RGBA")
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError, ValueError) as exc:
         raise ValidationError("Berkas logo rusak atau bukan gambar.", code="invalid_logo") from exc
-    if converted.height > LOGO_HEIGHT_PX:
-        converted.thumbnail((LOGO_HEIGHT_PX * 4, LOGO_HEIGHT_PX), Image.Resampling.LANCZOS)
+    if rgba.height > LOGO_HEIGHT_PX:
+        rgba.thumbnail((LOGO_HEIGHT_PX * 4, LOGO_HEIGHT_PX), Image.Resampling.LANCZOS)
+    paper = Image.new("RGB", rgba.size, (255, 255, 255))
+    paper.paste(rgba, mask=rgba.getchannel("A"))
     out = io.BytesIO()
-    converted.save(out, format="PNG", optimize=True)
-    return out.getvalue(), converted.width, converted.height
+    # No chroma subsampling: a lambang's thin coloured lines stay sharp.
+    paper.save(out, format="JPEG", quality=90, subsampling=0, optimize=True)
+    return out.getvalue(), paper.width, paper.height
 
 
 def remove_logo(principal: Principal, village_code: str) -> dict[str, Any]:

@@ -259,7 +259,8 @@ class LogoUploaded(_Out):
     village: str
     version: int
     logo_key: str
-    content_type: Literal["image/png", "image/jpeg"]
+    content_type: Literal["image/png", "image/jpeg"] = Field(description="What was uploaded")
+    stored_type: Literal["image/jpeg"] = Field(description="Stored shrunk, on white, as JPEG (cheap to embed)")
     width: int
     height: int
     bytes: int

@@ -237,7 +237,7 @@ def _template_values(request: ServiceRequest) -> dict[str, object]:
         "nama": a.get("name"), "nik": a.get("nik"), "tempat_lahir": a.get("birth_place"),
         "tanggal_lahir": _date(a.get("birth_date")), "jenis_kelamin": SEX.get(str(a.get("sex")), a.get("sex")),
         "agama": a.get("religion"), "status_perkawinan": a.get("marital_status"), "pekerjaan": a.get("occupation"),
-        "alamat": a.get("address"), "rt": a.get("rt"), "rw": a.get("rw"), "desa": a.get("desa"),
+        "alamat": a.get("address"), "rt": a.get("rt"), "rw": a.get("rw"), "desa": _village_label(a),
         "kecamatan": a.get("kecamatan"), "kabupaten": a.get("kabupaten"),
     }
     base = catalog.DEFAULT_CATALOG.get(request.letter_type)
@@ -245,6 +245,14 @@ def _template_values(request: ServiceRequest) -> dict[str, object]:
         value = request.fields.get(spec.name)
         values[spec.name] = _date(value) if spec.type == "date" else value
     return values
+
+
+def _village_label(applicant: dict[str, Any]) -> str | None:
+    """ "Desa Pulau Harapan" / "Kelurahan Samataring": how a letter names the applicant's village."""
+    if not applicant.get("desa"):
+        return None
+    kind = "Kelurahan" if applicant.get("desa_kind") == "kelurahan" else "Desa"
+    return f"{kind} {applicant['desa']}"
 
 
 def _date(value: Any) -> Any:
@@ -262,7 +270,7 @@ def _applicant_rows(request: ServiceRequest) -> list[tuple[str, str]]:
     if a.get("rt") or a.get("rw"):
         address += f", RT {a.get('rt') or '-'}/RW {a.get('rw') or '-'}"
     if a.get("desa"):
-        address += f", {'Kelurahan' if a.get('desa_kind') == 'kelurahan' else 'Desa'} {a['desa']}"
+        address += f", {_village_label(a)}"
     if a.get("kecamatan"):
         address += f", Kecamatan {a['kecamatan']}"
     return [

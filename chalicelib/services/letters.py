@@ -215,6 +215,7 @@ def upload_logo(principal: Principal, village_code: str, data: bytes | None, con
     regions_repo.save(village, expected_version=village.version)
     logger.info("letter logo uploaded", extra={"village": village.code, "key": key, "bytes": len(data)})
     return {"village": village.code, "version": village.version, "logo_key": key, "content_type": media,
+            "stored_type": "image/jpeg",
             "width": width, "height": height, "bytes": len(jpeg)}
 
 

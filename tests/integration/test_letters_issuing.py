@@ -210,7 +210,7 @@ def test_pdf_shows_letterhead_title_number_applicant_body_and_signer(citizen, mo
     for expected in ("PEMERINTAH KABUPATEN SINJAI", "KECAMATAN SINJAI TIMUR", "DESA BIRORO",
                      "SURAT KETERANGAN DOMISILI", issued.letter["number"], "Andi Baso Tenri", citizen["nik"],
                      "Jl. Persatuan Raya No. 5", "Melamar pekerjaan", "23 November 2038",
-                     "Andi Muhammad Yusuf", "Kepala Desa Biroro", "Desa Biroro, Kecamatan Sinjai Timur",
+                     "Andi Muhammad Yusuf", "Kepala Desa Biroro", "Desa Biroro, Kecamatan Sinjai Timur", "RW 002, Desa Biroro",
                      "ditandatangani secara elektronik"):
         assert expected in text, expected
     assert "Nama Di Token" not in text

@@ -89,7 +89,9 @@ def put_settings(desa: str) -> Response:
 def put_logo(desa: str) -> Response:
     request = bp.current_request
     who = principal(request)
-    return respond(letters.upload_logo(who, desa, request.raw_body, request.headers.get("content-type")))
+    raw = request.raw_body
+    data = raw.encode() if isinstance(raw, str) else raw
+    return respond(letters.upload_logo(who, desa, data, request.headers.get("content-type")))
 
 
 @doc("DELETE", "/v1/villages/{desa}/letter-settings/logo", "Remove the lambang from the kop surat",

@@ -21,15 +21,15 @@ from chalicelib.domain.letters import (
     counter_year,
     fill_template,
     format_date_id,
-    kop_address,
     format_number,
+    kop_address,
     signed_facts,
     to_local,
     village_number_code,
 )
 from chalicelib.domain.regions import Region
-from chalicelib.domain.staff import format_nip
 from chalicelib.domain.requests import Principal, ServiceRequest
+from chalicelib.domain.staff import format_nip
 from chalicelib.errors import ConflictError, ForbiddenError, NotFoundError
 from chalicelib.observability import logger
 from chalicelib.services import wiring
@@ -146,8 +146,8 @@ def _context(principal: Principal, request: ServiceRequest, now: datetime) -> _I
         "village_address": kop_address(settings), "logo_key": settings["logo_key"], "electronic": True,
         "title": letter_type.title,
         "body_template": letter_type.body_template,
-        "opening": f"Yang bertanda tangan di bawah ini, {signer['signer_position']}, Kecamatan {kecamatan}, {kabupaten}, "
-                   "menerangkan dengan sebenarnya bahwa:",
+        "opening": f"Yang bertanda tangan di bawah ini, {signer['signer_position']}, Kecamatan {kecamatan}, "
+                   f"{kabupaten}, menerangkan dengan sebenarnya bahwa:",
         "closing": CLOSING, "place": village.name, "issued_date": issued_local.date().isoformat(),
         **signer,
     }

@@ -210,7 +210,7 @@ def upload_logo(principal: Principal, village_code: str, data: bytes | None, con
 
     key = f"logos/{village.code}/{hashlib.sha256(jpeg).hexdigest()[:32]}.jpg"
     wiring.file_store().put(key, jpeg, "image/jpeg")
-    letters = {**dict(village.settings.get("letters") or {}), "logo_key": key}
+    letters: dict[str, Any] = {**_stored_letters(village), "logo_key": key}
     village.settings = {**village.settings, "letters": letters}
     regions_repo.save(village, expected_version=village.version)
     logger.info("letter logo uploaded", extra={"village": village.code, "key": key, "bytes": len(data)})
@@ -243,11 +243,16 @@ def _normalised_logo(data: bytes, expected_format: str) -> tuple[bytes, int, int
     return out.getvalue(), paper.width, paper.height
 
 
+def _stored_letters(village: Any) -> dict[str, Any]:
+    stored = village.settings.get("letters")
+    return dict(stored) if isinstance(stored, dict) else {}
+
+
 def remove_logo(principal: Principal, village_code: str) -> dict[str, Any]:
     """The kop without a lambang again (letters already issued keep theirs)."""
     _ensure_manager(principal, village_code)
     village = _village(village_code)
-    letters = {k: v for k, v in dict(village.settings.get("letters") or {}).items() if k != "logo_key"}
+    letters = {k: v for k, v in _stored_letters(village).items() if k != "logo_key"}
     village.settings = {**village.settings, "letters": letters}
     regions_repo.save(village, expected_version=village.version)
     logger.info("letter logo removed", extra={"village": village.code})

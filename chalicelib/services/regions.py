@@ -11,7 +11,6 @@ from chalicelib.errors import ForbiddenError, NotFoundError, ValidationError
 from chalicelib.observability import logger
 from chalicelib.storage import regions as repo
 
-
 # Who may decide who signs a village's letters (a letter type's signer_role).
 SIGNER_DECIDERS = ("kades", "admin")
 

@@ -17,7 +17,6 @@ from chalicelib.storage import regions as regions_repo
 from chalicelib.storage import staff as repo
 from chalicelib.storage.staff import StaffEvent
 
-
 # ---------------------------------------------------------------------------------------------- sessions
 
 

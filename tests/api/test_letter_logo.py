@@ -126,5 +126,6 @@ def test_office_address_settings_are_validated(client):
              {"version": version, "address": "Jl. Poros Lasiai No. 3", "postcode": "92671", "phone": "(0482) 21234",
               "email": "desa@sinjaikab.go.id", "website": "lasiai.desa.id"}, operator)
     assert ok.status_code == 200, ok.body
-    assert ok.json_body["kop_address"] == ("Jl. Poros Lasiai No. 3, Kode Pos 92671\n"
-                                           "Telp. (0482) 21234 \u00b7 Pos-el desa@sinjaikab.go.id \u00b7 Laman lasiai.desa.id")
+    assert ok.json_body["kop_address"] == (
+        "Jl. Poros Lasiai No. 3, Kode Pos 92671\n"
+        "Telp. (0482) 21234 \u00b7 Pos-el desa@sinjaikab.go.id \u00b7 Laman lasiai.desa.id")

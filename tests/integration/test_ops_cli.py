@@ -74,7 +74,9 @@ def test_each_role_is_created_only_at_its_region_level(capsys):
                  "Drs. Muh. Idris", "--position", "Camat Sinjai Timur", "--nip", "197004121995031002",
                  "--password", "rahasia-sekali-123"]) == 0
     created = people.get_staff("camat.baru")
-    assert created is not None and created.nip == "197004121995031002" and created.position == "Camat Sinjai Timur"
+    assert created is not None and created.nip == "197004121995031002"
+    assert created.position == "Camat Sinjai Timur"
+    fullwidth_nip = "１９７００４１２１９９５０３１００２"
     assert main(["create-staff", "kades.nipsalah", "--role", "kades", "--region", "73.07.03.1001", "--name",
-                 "Andi Salah", "--nip", "１９７００４１２１９９５０３１００２", "--password", "rahasia-sekali-123"]) == 2
+                 "Andi Salah", "--nip", fullwidth_nip, "--password", "rahasia-sekali-123"]) == 2
     assert "invalid_nip" in capsys.readouterr().err

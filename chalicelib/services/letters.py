@@ -179,8 +179,6 @@ def update_letter_settings(principal: Principal, village_code: str, changes: dic
 # ---------------------------------------------------------------------------------------------- logo
 
 LOGO_MAX_BYTES = 200 * 1024
-LOGO_MAX_PIXELS = 4_000_000  # refuses decompression bombs before decoding
-LOGO_HEIGHT_PX = 300  # 24 mm on the kop at about 300 dpi: plenty, and every letter embeds it
 LOGO_TYPES = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
 
 
@@ -205,7 +203,9 @@ def upload_logo(principal: Principal, village_code: str, data: bytes | None, con
                               ).with_status(413)
     if not data.startswith(LOGO_TYPES[media]):
         raise ValidationError("Isi berkas bukan gambar PNG/JPEG yang sesuai dengan jenisnya.", code="invalid_logo")
-    jpeg, width, height = _normalised_logo(data, "PNG" if media == "image/png" else "JPEG")
+    from chalicelib.adapters.images import LOGO_HEIGHT_PX, normalised_logo
+
+    jpeg, width, height = normalised_logo(data, "PNG" if media == "image/png" else "JPEG", LOGO_HEIGHT_PX)
     import hashlib
 
     key = f"logos/{village.code}/{hashlib.sha256(jpeg).hexdigest()[:32]}.jpg"
@@ -217,30 +217,6 @@ def upload_logo(principal: Principal, village_code: str, data: bytes | None, con
     return {"village": village.code, "version": village.version, "logo_key": key, "content_type": media,
             "stored_type": "image/jpeg",
             "width": width, "height": height, "bytes": len(jpeg)}
-
-
-def _normalised_logo(data: bytes, expected_format: str) -> tuple[bytes, int, int]:
-    import io
-
-    from PIL import Image, UnidentifiedImageError
-
-    Image.MAX_IMAGE_PIXELS = LOGO_MAX_PIXELS
-    try:
-        with Image.open(io.BytesIO(data), formats=[expected_format]) as image:
-            if image.width * image.height > LOGO_MAX_PIXELS or min(image.size) < 16:
-                raise ValidationError("Ukuran gambar logo tidak wajar.", code="invalid_logo")
-            image.load()
-            rgba = image.convert("RGBA")
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError, ValueError) as exc:
-        raise ValidationError("Berkas logo rusak atau bukan gambar.", code="invalid_logo") from exc
-    if rgba.height > LOGO_HEIGHT_PX:
-        rgba.thumbnail((LOGO_HEIGHT_PX * 4, LOGO_HEIGHT_PX), Image.Resampling.LANCZOS)
-    paper = Image.new("RGB", rgba.size, (255, 255, 255))
-    paper.paste(rgba, mask=rgba.getchannel("A"))
-    out = io.BytesIO()
-    # No chroma subsampling: a lambang's thin coloured lines stay sharp.
-    paper.save(out, format="JPEG", quality=90, subsampling=0, optimize=True)
-    return out.getvalue(), paper.width, paper.height
 
 
 def _stored_letters(village: Any) -> dict[str, Any]:

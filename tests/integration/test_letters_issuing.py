@@ -239,6 +239,28 @@ def test_office_address_paper_and_signer_nip_on_the_letter(citizen, monkeypatch)
     assert (round(float(box.width) / 72 * 25.4), round(float(box.height) / 72 * 25.4)) == (215, 330)
 
 
+def test_a_signer_name_stored_in_old_settings_is_never_printed(citizen, monkeypatch):
+    from chalicelib.storage import regions
+
+    # Given settings written before the change, with a free-text signer naming someone else
+    fix_clock(monkeypatch, datetime(2038, 11, 23, 3, 0, tzinfo=UTC))
+    village = regions.get(BONGKI, consistent=True)
+    village.settings = {**village.settings, "letters": {"signer_name": "Kepala Desa Palsu",
+                                                         "signer_position": "Bupati Sinjai", "signer_nip": "1" * 18}}
+    regions.save(village, expected_version=village.version)
+    # When the kades issues
+    issued = issue(approved(citizen, BONGKI))
+    # Then the letter, its signed facts and its verification name the kades from the staff profile
+    from chalicelib.storage import people
+
+    kades_profile = people.get_staff(f"kades.{BONGKI}")
+    text = _pdf_text(_stored_pdf(issued.letter["id"]))
+    assert "Kepala Desa Palsu" not in text and "Bupati Sinjai" not in text and "1" * 18 not in text
+    assert kades_profile.name in text
+    letter = letters_repo.get(issued.letter["id"])
+    assert letter.facts["signer_name"] == kades_profile.name
+
+
 def test_free_text_signer_settings_are_gone(citizen):
     # An operator can no longer write a signer's name into the settings for the letter to print
     with pytest.raises(Exception) as caught:

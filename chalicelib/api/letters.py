@@ -84,7 +84,8 @@ def put_settings(desa: str) -> Response:
      "(PNG or JPEG, at most 200 KB, sent as the raw body)", response="LogoUploaded",
      body_types=("image/png", "image/jpeg"), auth="operator, kades, admin", errors=(404, 409, 413, 415))
 @bp.route("/v1/villages/{desa}/letter-settings/logo", methods=["PUT"], cors=True,
-          content_types=["image/png", "image/jpeg", "application/octet-stream", "application/json"])
+          content_types=["image/png", "image/jpeg", "application/octet-stream", "application/json", "text/plain",
+                         "multipart/form-data", "application/x-www-form-urlencoded"])
 @endpoint
 def put_logo(desa: str) -> Response:
     request = bp.current_request

@@ -70,6 +70,8 @@ def test_a_jpeg_is_accepted(client):
     (None, "image/jpeg", 400, "invalid_logo"),                                   # a PNG sent as JPEG
     (b"\x89PNG\r\n\x1a\n" + b"\x00" * (200 * 1024), "image/png", 413, "logo_too_large"),
     (b"{}", "application/json", 415, "unsupported_media_type"),
+    (b"abc", "text/plain", 415, "unsupported_media_type"),
+    (b"--x\r\n", "multipart/form-data", 415, "unsupported_media_type"),
     (b"", "image/png", 400, "invalid_logo"),
 ])
 def test_bad_uploads_are_refused_and_write_nothing(client, data, content_type, status, code):

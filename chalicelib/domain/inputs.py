@@ -14,7 +14,6 @@ from typing import Any
 
 from chalicelib.errors import NotFoundError, ValidationError
 
-USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 VILLAGE_CODE = re.compile(r"[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{4}")
 # Path parameters without a stricter rule (letter-type codes, tokens): URL-safe ASCII only.
 PATH_TOKEN = re.compile(r"[A-Za-z0-9._~-]{1,1024}")
@@ -31,18 +30,6 @@ _LINE_BREAKS = frozenset("\n\r\t")
 def ascii_digits(value: object, length: int) -> bool:
     """True when `value` is a str of exactly `length` ASCII digits (no Unicode digits, no whitespace)."""
     return isinstance(value, str) and len(value) == length and value.isascii() and value.isdigit()
-
-
-def canonical_username(value: object) -> str:
-    """Usernames are lower-case ASCII letters, digits and . _ -; case folded, nothing stripped."""
-    if not isinstance(value, str) or not value.isascii():
-        raise ValidationError("Nama pengguna hanya boleh huruf, angka, titik, garis bawah dan tanda hubung.",
-                              code="invalid_username")
-    lowered = value.lower()
-    if not USERNAME.fullmatch(lowered):
-        raise ValidationError("Nama pengguna hanya boleh huruf, angka, titik, garis bawah dan tanda hubung.",
-                              code="invalid_username")
-    return lowered
 
 
 def canonical_tracking_code(value: object) -> str | None:

@@ -10,10 +10,11 @@ from chalicelib import auth
 from chalicelib.config import get_secrets, get_settings
 from chalicelib.domain.clock import iso, utcnow
 from chalicelib.domain.ids import new_id
-from chalicelib.domain.inputs import ascii_digits, canonical_username
+from chalicelib.domain.inputs import ascii_digits
 from chalicelib.domain.nik import mask_nik, nik_hash, parse_nik
 from chalicelib.domain.phones import mask_phone, normalize_phone
 from chalicelib.domain.requests import Principal
+from chalicelib.domain.staff import normalize_username
 from chalicelib.errors import (
     ExternalServiceError,
     ForbiddenError,
@@ -66,7 +67,7 @@ def staff_login(username: str, password: str, client_ip: str | None = None) -> d
     checked. Every attempt is audited (LOGIN_AUDIT#{username}) and failures are counted in the
     StaffLoginFailed metric that the failed-logins alarm watches. Raises ValidationError,
     UnauthorizedError, TooManyRequestsError."""
-    name = canonical_username(username)
+    name = normalize_username(username)
     client = client_ip or UNKNOWN_CLIENT
     settings = get_settings()
     now = utcnow()
@@ -93,7 +94,7 @@ def staff_login(username: str, password: str, client_ip: str | None = None) -> d
     throttle.record_login(name, "success", client, now)
     logger.info("staff login", extra={"username": staff.username, "role": staff.role, "region": staff.region})
     return _token_response(Principal(role=staff.role, region=staff.region, subject=staff.username,
-                                     name=staff.name))
+                                     name=staff.name, session_version=staff.session_version))
 
 
 def _otp_locked(retry_after: int) -> TooManyRequestsError:

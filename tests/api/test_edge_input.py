@@ -229,13 +229,20 @@ def test_a_signed_token_with_a_claim_of_the_wrong_type_is_401(client, claims):
 
     import jwt
 
+    from chalicelib.auth import audience
     from chalicelib.config import get_secrets
 
     now = int(time.time())
     payload = {"iss": "balai", "sub": "admin", "role": "admin", "region": "73.07", "name": "A", "iat": now,
-               "exp": now + 600, **claims}
+               "exp": now + 600, "aud": audience(), "sv": 1}
+    # Given a well-formed token for the admin (it works)
     token = jwt.encode(payload, get_secrets().jwt_key, algorithm="HS256")
-    response = get(client, "/v1/me/requests", token)
+    assert get(client, "/v1/regions/73.07", token).status_code == 200
+    assert get(client, f"/v1/villages/{SAMATARING}/requests", token).status_code == 200
+    # When one claim has the wrong type
+    token = jwt.encode({**payload, **claims}, get_secrets().jwt_key, algorithm="HS256")
+    response = get(client, f"/v1/villages/{SAMATARING}/requests", token)
+    # Then it is a 401, not a 500
     assert response.status_code == 401 and response.json_body["code"] == "invalid_token"
 
 

@@ -23,6 +23,7 @@ class RouteDoc:
     headers: tuple[tuple[str, str], ...] = ()
     errors: tuple[int, ...] = field(default_factory=tuple)
     content_type: str = "application/json"
+    body_types: tuple[str, ...] = ()  # a raw upload (file) instead of a JSON body
 
 
 ROUTES: list[RouteDoc] = []
@@ -64,6 +65,9 @@ def build_spec(server_url: str = "/") -> dict[str, Any]:
                     "description": d} for n, d in r.headers]
         if params:
             op["parameters"] = params
+        if r.body_types:
+            op["requestBody"] = {"required": True, "content": {
+                t: {"schema": {"type": "string", "format": "binary"}} for t in r.body_types}}
         if r.body:
             op["requestBody"] = {"required": True,
                                  "content": {"application/json": {"schema": _schema_ref(r.body)}}}

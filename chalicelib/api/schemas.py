@@ -265,7 +265,7 @@ class Profile(_Out):
     version: int
     complete: bool
     in_register: bool = Field(description="The NIK is in a village's resident register (data penduduk)")
-    register: ProfileRegister | None = None
+    register_entry: ProfileRegister | None = None
     name: str | None = None
     birth_place: str | None = None
     birth_date: str | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalicelib.auth import hash_password
 from chalicelib.domain.clock import iso, utcnow
-from chalicelib.domain.regions import is_village
+from chalicelib.domain.regions import Region, is_village
 from chalicelib.ops.region_data import kabupaten_regions
 from chalicelib.storage import people, regions
 
@@ -20,9 +20,10 @@ def _demo_email(username: str) -> str:
     return f"{username.replace('.', '-')}@demo.balai.invalid"
 
 
-def seed_demo() -> dict[str, int]:
+def seed_demo(with_residents: bool = True) -> dict[str, int]:
     """Import Sinjai, activate the first stage, and create `admin`, `operator.<desa>`, `kades.<desa>`
-    and `camat.<kecamatan>` accounts, all with the password `balai-demo` (local mode only)."""
+    and `camat.<kecamatan>` accounts, all with the password `balai-demo` (local mode only), and the active
+    villages' resident registers."""
     items = kabupaten_regions(DEMO_KABUPATEN)
     for region in items:
         if region.code.startswith(DEMO_ACTIVE_KECAMATAN):
@@ -46,4 +47,18 @@ def seed_demo() -> dict[str, int]:
                                       f"Camat {region.name}", position=f"Camat {region.name}",
                                       email=_demo_email(f"camat.{region.code}")))
     people.create_staff_many(staff, iso(utcnow()))
-    return {"regions": imported, "staff": len(staff)}
+    result = {"regions": imported, "staff": len(staff)}
+    if with_residents:
+        result["residents"] = seed_demo_residents(items)
+    return result
+
+
+def seed_demo_residents(items: list[Region]) -> int:
+    """Resident registers (data penduduk) for the active villages, the README walk-through's citizen included."""
+    from chalicelib.config import get_secrets
+    from chalicelib.ops.demo_residents import demo_residents
+    from chalicelib.storage import residents
+
+    found = demo_residents(items, get_secrets().nik_hash_key)
+    residents.put_many(found)
+    return len(found)

@@ -56,7 +56,7 @@ def get_profile(principal: Principal) -> dict[str, Any]:
     return {"nik": citizen.nik, "phone": citizen.phone, "version": citizen.version,
             **{k: profile.get(k) for k in PROFILE_FIELDS},
             "complete": all(profile.get(k) for k in PROFILE_REQUIRED), "in_register": resident is not None,
-            "register": register}
+            "register_entry": register}
 
 
 def _same(field: str, a: Any, b: Any) -> bool:

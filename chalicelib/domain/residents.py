@@ -179,6 +179,14 @@ def _digits16(raw: Any, what: str) -> str:
     return text
 
 
+def register_nik(value: Any) -> str:
+    """A NIK as the register keys it: exactly 16 ASCII digits with a valid structure and birth date. Look-alikes
+    (fullwidth or Arabic-Indic digits, a trailing newline) are refused, never folded into another person's NIK."""
+    if not isinstance(value, str) or not _DIGITS16.fullmatch(value):
+        raise ValidationError("NIK harus terdiri dari 16 angka.", code="invalid_nik")
+    return parse_nik(value).nik
+
+
 def clean_text(value: Any, name: str, limit: int) -> str:
     if _has_bad_chars(str(value)):
         raise ValueError("berisi karakter kendali atau tak terlihat (termasuk baris baru)")

@@ -25,6 +25,7 @@ from chalicelib.domain.residents import (
     nik_conflicts,
     normalize_field,
     parse_row,
+    register_nik,
 )
 from chalicelib.errors import ConflictError, ForbiddenError, NotFoundError, UnprocessableError, ValidationError
 from chalicelib.observability import logger
@@ -42,12 +43,13 @@ _RESIDENT_ID = re.compile(r"[0-9a-f]{40}")
 def _scope(principal: Principal, village: str, write: bool) -> None:
     """The village's operator and kades, and the admin of its kabupaten, keep the register; the camat reads it.
     Another region's register looks missing (404)."""
-    if principal.role not in (WRITERS if write else READERS):
-        raise ForbiddenError("Peran Anda tidak boleh " + ("mengubah" if write else "melihat") + " data penduduk.",
-                             code="forbidden_role")
+    if principal.role not in READERS:
+        raise ForbiddenError("Peran Anda tidak boleh melihat data penduduk.", code="forbidden_role")
     validate_code(village)
     if not is_village(village) or not within(principal.region, village) or regions_repo.get(village) is None:
         raise NotFoundError("Desa/kelurahan tidak ditemukan.", code="village_not_found")
+    if write and principal.role not in WRITERS:
+        raise ForbiddenError("Peran Anda tidak boleh mengubah data penduduk.", code="forbidden_role")
 
 
 def sees_in_full(principal: Principal, village: str) -> bool:
@@ -114,7 +116,7 @@ def add_resident(principal: Principal, village: str, data: dict[str, Any]) -> di
     """Add one resident. Raises ValidationError(invalid_nik, invalid_resident, profile_mismatch_nik),
     ConflictError(resident_exists), ForbiddenError, NotFoundError."""
     _scope(principal, village, write=True)
-    info = parse_nik(data.get("nik"))  # type: ignore[arg-type]
+    info = parse_nik(register_nik(data.get("nik")))
     cleaned = _normalize(data)
     _check_against_nik(info.nik, cleaned)
     missing = missing_for_new(cleaned)
@@ -264,8 +266,9 @@ def import_file(principal: Principal, village: str, content: bytes, content_type
                          "reason": "diubah petugas lain saat impor berjalan; impor ulang berkas"} for w in lost]
     report["created"] -= sum(1 for w in lost if w.expected_version is None)
     report["updated"] -= sum(1 for w in lost if w.expected_version is not None)
-    logger.info("residents imported", extra={"village": village, **{k: report[k] for k in
-                                                                     ("rows", "created", "updated", "unchanged")}})
+    logger.info("residents imported", extra={"village": village, **{f"residents_{k}": report[k] for k in
+                                                                     ("rows", "created", "updated", "unchanged")},
+                                             "residents_failed": len(report["failed"])})
     return report
 
 

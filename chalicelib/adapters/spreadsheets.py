@@ -57,7 +57,10 @@ def detect_format(content_type: str | None, data: bytes) -> str:
 
 
 def read_table(data: bytes, fmt: str) -> Table:
-    """Raises ValidationError (file_too_large 413, file_unreadable, empty_file) or UnprocessableError (too_many_rows)."""
+    """The header (lower-cased) and the non-blank rows up to OpenSID's end mark.
+
+    Raises ValidationError (file_too_large 413, file_unreadable, empty_file) or UnprocessableError (too_many_rows).
+    """
     if len(data) > MAX_UPLOAD_BYTES:
         raise _too_large()
     if not data.strip():
@@ -73,7 +76,8 @@ def read_table(data: bytes, fmt: str) -> Table:
             while header and header[-1] == "":
                 header.pop()
             if len(header) > MAX_COLUMNS:
-                raise UnprocessableError(f"Terlalu banyak kolom (paling banyak {MAX_COLUMNS}).", code="too_many_columns")
+                raise UnprocessableError(f"Terlalu banyak kolom (paling banyak {MAX_COLUMNS}).",
+                                         code="too_many_columns")
             continue
         if len(cells) > 1 and isinstance(cells[1], str) and cells[1].strip() == END_MARK:
             break

@@ -71,5 +71,6 @@ def import_residents(desa: str) -> Response:
     dry_run = query_param(request, "dry_run")
     if dry_run not in (None, "true", "false"):
         raise ValidationError("dry_run harus true atau false.", code="invalid_parameter")
-    return respond(residents.import_file(who, desa, request.raw_body or b"", request.headers.get("content-type"),
-                                         dry_run == "true"))
+    raw = request.raw_body or b""
+    content = raw.encode() if isinstance(raw, str) else raw
+    return respond(residents.import_file(who, desa, content, request.headers.get("content-type"), dry_run == "true"))

@@ -76,7 +76,7 @@ class HistoryEntry:
     details: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        entry = {"at": self.at, "actor": self.actor, "actor_role": self.actor_role, "action": self.action,
+        entry: dict[str, Any] = {"at": self.at, "actor": self.actor, "actor_role": self.actor_role, "action": self.action,
                  "from": self.from_status, "to": self.to_status, "note": self.note, "version": self.version}
         if self.details:
             entry["details"] = self.details

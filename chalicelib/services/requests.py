@@ -12,7 +12,6 @@ from chalicelib.domain import catalog
 from chalicelib.domain.clock import iso, utcnow
 from chalicelib.domain.ids import new_id, new_tracking_code, normalize_tracking_code
 from chalicelib.domain.nik import mask_nik
-from chalicelib.domain.residents import IDENTITY_DOCUMENTS
 from chalicelib.domain.regions import is_village, kabupaten_of, kecamatan_of
 from chalicelib.domain.requests import (
     STATUSES,
@@ -26,6 +25,7 @@ from chalicelib.domain.requests import (
     ensure_readable,
     next_version,
 )
+from chalicelib.domain.residents import IDENTITY_DOCUMENTS
 from chalicelib.errors import (
     ConflictError,
     ForbiddenError,

@@ -76,8 +76,9 @@ class HistoryEntry:
     details: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        entry: dict[str, Any] = {"at": self.at, "actor": self.actor, "actor_role": self.actor_role, "action": self.action,
-                 "from": self.from_status, "to": self.to_status, "note": self.note, "version": self.version}
+        entry: dict[str, Any] = {
+            "at": self.at, "actor": self.actor, "actor_role": self.actor_role, "action": self.action,
+            "from": self.from_status, "to": self.to_status, "note": self.note, "version": self.version}
         if self.details:
             entry["details"] = self.details
         return entry

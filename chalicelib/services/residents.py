@@ -199,11 +199,11 @@ def import_file(principal: Principal, village: str, content: bytes, content_type
         raise UnprocessableError("Kolom nik wajib ada.", code="missing_column", columns=["nik"])
     today = utcnow().date()
     key = get_secrets().nik_hash_key
-    existing = repo.village_register(village)
     errors: list[RowError] = []
     skipped: list[dict[str, Any]] = []
     planned: list[tuple[ParsedRow, str, Resident | None, dict[str, Any]]] = []
     first_row_of: dict[str, int] = {}
+    parsed_rows: list[ParsedRow] = []
     for number, cells in table.rows:
         if str(cells.get("nik") or "").strip().lstrip("'") == "0":
             skipped.append({"row": number, "column": "nik",
@@ -217,13 +217,18 @@ def import_file(principal: Principal, village: str, content: bytes, content_type
             errors.append(RowError(number, "nik", f"NIK sama dengan baris {first_row_of[parsed.nik]}"))
             continue
         first_row_of[parsed.nik] = number
-        h = nik_hash(parsed.nik, key)
+        parsed_rows.append(parsed)
+    hashes = {p.nik: nik_hash(p.nik, key) for p in parsed_rows}
+    existing = repo.get_many(village, list(hashes.values())) if hashes else {}
+    for parsed in parsed_rows:
+        h = hashes[parsed.nik]
         before = existing.get(h)
         merged = {**(before.data if before else {}), **parsed.data}
         for f in missing_for_new(merged):
-            errors.append(RowError(number, FIELD_COLUMNS[f], "wajib diisi untuk penduduk baru"))
+            errors.append(RowError(parsed.row, FIELD_COLUMNS[f], "wajib diisi untuk penduduk baru"))
         planned.append((parsed, h, before, merged))
     if errors:
+        errors.sort(key=lambda e: e.row)
         raise UnprocessableError(
             f"Impor dibatalkan: {len(errors)} kesalahan pada berkas; tidak ada data yang disimpan.",
             code="import_invalid", errors=[e.to_dict() for e in errors[:MAX_REPORTED_ERRORS]],

@@ -118,8 +118,9 @@ def time_upper_bound(at_iso: str) -> str:
 
 
 # Resident register (data penduduk): one partition per village, each resident under a keyed hash of its NIK
-# (never the NIK itself), with its audit entries beside it. GSI1 lists residents by name and the village's
-# register audit newest first; GSI2 finds the villages whose register holds a NIK hash (login, profile).
+# (never the NIK itself); each resident's audit entries in a partition of their own. GSI1 lists residents by
+# name and the village's register audit newest first; GSI2 finds the villages whose register holds a NIK hash
+# (login, profile).
 def resident_pk(village: str) -> str:
     return f"RESIDENT#{village}"
 
@@ -128,12 +129,12 @@ def resident_sk(nik_hash: str) -> str:
     return f"NIK#{nik_hash}"
 
 
-def resident_audit_sk(nik_hash: str, at_iso: str, entry_id: str) -> str:
-    return f"AUDIT#{nik_hash}#{at_iso}#{entry_id}"
+def resident_history_pk(village: str, nik_hash: str) -> str:
+    return f"RESIDENT_HISTORY#{village}#{nik_hash}"
 
 
-def resident_audit_prefix(nik_hash: str) -> str:
-    return f"AUDIT#{nik_hash}#"
+def resident_audit_sk(at_iso: str, entry_id: str) -> str:
+    return f"{at_iso}#{entry_id}"
 
 
 def residents_by_name_pk(village: str) -> str:

@@ -42,8 +42,8 @@ Access patterns (every one a GetItem, a Query on a known key, or a transaction o
 | resident of a village (submit, staff)     | GetItem  PK=RESIDENT#{desa}, SK=NIK#{hash} (in the submit   |
 |                                           |          TransactGetItems with village and profile)         |
 | a village's residents by name, paginated  | Query    GSI1 GSI1PK=RESIDENTS_BY_NAME#{desa}               |
-| a village's whole register (import diff)  | Query    PK=RESIDENT#{desa}, SK begins_with NIK#            |
-| one resident's audit entries              | Query    PK=RESIDENT#{desa}, SK begins_with AUDIT#{hash}#   |
+| the residents an import file names        | BatchGetItem PK=RESIDENT#{desa}, SK=NIK#{hash} (100 a call) |
+| one resident's audit entries              | Query    PK=RESIDENT_HISTORY#{desa}#{hash}                  |
 | a village's register audit, newest first  | Query    GSI1 GSI1PK=RESIDENT_AUDIT#{desa}                  |
 | registers holding a NIK (login, profile)  | Query    GSI2 GSI2PK=RESIDENT_NIK#{hash}                    |
 | add / edit residents (one, or an import)  | TransactWriteItems: resident put if absent / if version=n,  |

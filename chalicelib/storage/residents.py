@@ -64,7 +64,8 @@ def _from_item(item: ResidentItem) -> Resident:
 
 def _audit_item(r: Resident, a: AuditEntry) -> ResidentAuditItem:
     return ResidentAuditItem(
-        keys.resident_pk(r.village), keys.resident_audit_sk(r.nik_hash, a.at, a.entry_id), entity="resident_audit",
+        keys.resident_history_pk(r.village, r.nik_hash), keys.resident_audit_sk(a.at, a.entry_id),
+        entity="resident_audit",
         village=r.village, nik_hash=r.nik_hash, nik_masked=a.nik_masked, at=a.at, actor=a.actor,
         actor_role=a.actor_role, action=a.action, source=a.source, changes=a.changes or None, version=a.version,
         GSI1PK=keys.resident_audit_log_pk(r.village), GSI1SK=f"{a.at}#{a.entry_id}",
@@ -96,11 +97,12 @@ def registered_in(nik_hash: str) -> list[Resident]:
     return sorted(found, key=lambda r: r.updated_at, reverse=True)
 
 
-def village_register(village: str) -> dict[str, Resident]:
-    """The whole register of one village by NIK hash (an import compares against it)."""
+def get_many(village: str, nik_hashes: list[str]) -> dict[str, Resident]:
+    """The residents of one village among these NIK hashes (BatchGetItem, 100 keys a call): an import reads
+    only the rows its file names, not the whole register."""
     try:
-        items = ResidentItem.query(keys.resident_pk(village), ResidentItem.SK.startswith("NIK#"),
-                                   consistent_read=True)
+        items = ResidentItem.batch_get([(keys.resident_pk(village), keys.resident_sk(h)) for h in nik_hashes],
+                                       consistent_read=True)
         return {r.nik_hash: r for r in (_from_item(i) for i in items)}
     except PynamoDBException as exc:
         raise translate_errors(exc) from exc
@@ -118,9 +120,7 @@ def list_by_name(village: str, limit: int, cursor: str | None) -> tuple[list[Res
 
 def audit_of(village: str, nik_hash: str) -> list[AuditEntry]:
     try:
-        items = ResidentAuditItem.query(keys.resident_pk(village),
-                                        ResidentAuditItem.SK.startswith(keys.resident_audit_prefix(nik_hash)),
-                                        consistent_read=True)
+        items = ResidentAuditItem.query(keys.resident_history_pk(village, nik_hash), consistent_read=True)
         return [_audit_from_item(i) for i in items]
     except PynamoDBException as exc:
         raise translate_errors(exc) from exc

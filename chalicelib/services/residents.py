@@ -205,7 +205,8 @@ def import_file(principal: Principal, village: str, content: bytes, content_type
     first_row_of: dict[str, int] = {}
     parsed_rows: list[ParsedRow] = []
     for number, cells in table.rows:
-        if str(cells.get("nik") or "").strip().lstrip("'") == "0":
+        raw_nik = cells.get("nik")
+        if raw_nik is not None and str(raw_nik).strip().lstrip("'") == "0":
             skipped.append({"row": number, "column": "nik",
                             "reason": "penduduk tanpa NIK (0) dilewati: Balai mengenali warga dari NIK"})
             continue

@@ -90,6 +90,13 @@ def occupation_label(opensid_name: str) -> str:
 OCCUPATION_CODES = {str(i): occupation_label(name) for i, name in enumerate(OCCUPATIONS_OPENSID, start=1)}
 OCCUPATION_LABELS = {re.sub(r"\s+", "", v.lower()): v for v in OCCUPATION_CODES.values()}
 
+# Coded fields: (OpenSID code -> label, written label -> label, the reason when neither matches).
+CODED = {
+    "sex": (SEX_CODES, SEX_LABELS, "kode jenis kelamin tidak dikenal (1 laki-laki, 2 perempuan)"),
+    "religion": (RELIGION_CODES, RELIGION_LABELS, "kode agama tidak dikenal (1 sampai 7)"),
+    "marital_status": (MARITAL_CODES, MARITAL_LABELS, "kode status perkawinan tidak dikenal (1 sampai 4)"),
+    "occupation": (OCCUPATION_CODES, OCCUPATION_LABELS, "kode pekerjaan tidak dikenal (1 sampai 89)"),
+}
 RELIGIONS = tuple(dict.fromkeys(RELIGION_CODES.values()))
 MARITAL = tuple(MARITAL_CODES.values())
 # Documents an operator may see for an in-person identity check.
@@ -212,26 +219,12 @@ def normalize_field(name: str, value: Any) -> Any:
         value = int(value)
     text = value.strip(" ") if isinstance(value, str) else str(value)
     text = text[1:] if text.startswith("'") else text
-    if name == "sex":
-        sex = _code(text, SEX_CODES, SEX_LABELS)
-        if sex is None:
-            raise ValueError("kode jenis kelamin tidak dikenal (1 laki-laki, 2 perempuan)")
-        return sex
-    if name == "religion":
-        religion = _code(text, RELIGION_CODES, RELIGION_LABELS)
-        if religion is None:
-            raise ValueError("kode agama tidak dikenal (1 sampai 7)")
-        return religion
-    if name == "marital_status":
-        status = _code(text, MARITAL_CODES, MARITAL_LABELS)
-        if status is None:
-            raise ValueError("kode status perkawinan tidak dikenal (1 sampai 4)")
-        return status
-    if name == "occupation":
-        occupation = _code(text, OCCUPATION_CODES, OCCUPATION_LABELS)
-        if occupation is None:
-            raise ValueError("kode pekerjaan tidak dikenal (1 sampai 89)")
-        return occupation
+    if name in CODED:
+        codes, labels, unknown = CODED[name]
+        found = _code(text, codes, labels)
+        if found is None:
+            raise ValueError(unknown)
+        return found
     if name in ("rt", "rw"):
         if not _RT_RW.fullmatch(text):
             raise ValueError("harus 1 sampai 3 angka, atau '-' bila tidak ada")

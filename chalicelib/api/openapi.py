@@ -23,7 +23,7 @@ class RouteDoc:
     headers: tuple[tuple[str, str], ...] = ()
     errors: tuple[int, ...] = field(default_factory=tuple)
     content_type: str = "application/json"
-    body_types: tuple[str, ...] = ()  # a raw upload (file) instead of a JSON body
+    body_types: tuple[str, ...] = ()  # a raw (binary) request body of these media types
 
 
 ROUTES: list[RouteDoc] = []
@@ -65,12 +65,12 @@ def build_spec(server_url: str = "/") -> dict[str, Any]:
                     "description": d} for n, d in r.headers]
         if params:
             op["parameters"] = params
-        if r.body_types:
-            op["requestBody"] = {"required": True, "content": {
-                t: {"schema": {"type": "string", "format": "binary"}} for t in r.body_types}}
         if r.body:
             op["requestBody"] = {"required": True,
                                  "content": {"application/json": {"schema": _schema_ref(r.body)}}}
+        elif r.body_types:
+            op["requestBody"] = {"required": True, "content": {t: {"schema": {"type": "string", "format": "binary"}}
+                                                                for t in r.body_types}}
         if r.auth:
             op["security"] = [{"bearer": []}]
             op["description"] = f"Roles: {r.auth}."

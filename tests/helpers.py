@@ -137,3 +137,13 @@ def act(client: Client, token: str, request: dict[str, Any], action: str, note: 
     if note is not None:
         body["note"] = note
     return post(client, f"/v1/requests/{request['id']}/transitions", body, token)
+
+
+def checked(client: Client, token: str, request: dict[str, Any]) -> dict[str, Any]:
+    """The request after the operator's in-person identity check, when its NIK is in no register (issue 8.2)."""
+    if request.get("identity_verified", True):
+        return request
+    response = post(client, f"/v1/requests/{request['id']}/transitions",
+                    {"action": "verify_identity", "version": request["version"], "document": "KTP-el"}, token)
+    assert response.status_code == 200, response.body
+    return dict(response.json_body)

@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+from chalicelib.ops.local import ENDPOINT_FILE
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -41,9 +43,6 @@ def local_env(data_dir: Path, endpoint: str, port: int = 8000) -> dict[str, str]
         "POWERTOOLS_METRICS_NAMESPACE": "Balai",
         "BALAI_PUBLIC_BASE_URL": os.environ.get("BALAI_PUBLIC_BASE_URL") or f"http://127.0.0.1:{port}",
     }
-
-
-ENDPOINT_FILE = "local-mode.json"
 
 
 def write_endpoint_file(data_dir: Path, env: dict[str, str], api_port: int) -> Path:

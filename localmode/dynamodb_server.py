@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -231,7 +232,7 @@ def load_snapshot(path: Path) -> tuple[str | None, int]:
             values = LimitedSizeDict.__new__(LimitedSizeDict)
             dict.__init__(values)
             for name, value in attrs.items():
-                dict.__setitem__(values, name, DynamoType(value))
+                dict.__setitem__(values, sys.intern(name), DynamoType(value))
             item.attrs = values
             if table.range_key_attr:
                 table.items[item.hash_key][item.range_key] = item

@@ -148,3 +148,26 @@ def test_transaction_cost_does_not_grow_with_the_table(ddb: Any) -> None:
     # where whole-table copies made them about 30 times slower, and memory holds no table copies
     assert last < first * 3, (first, last)
     assert peak < 60_000_000, peak
+
+
+def in_index(client: Any, value: str) -> list[str]:
+    items = client.query(TableName=TABLE, IndexName="GSI1", KeyConditionExpression="G1 = :g",
+                         ExpressionAttributeValues={":g": s(value)})["Items"]
+    return sorted(i["PK"]["S"] for i in items)
+
+
+def test_index_queries_follow_every_kind_of_write(ddb: Any) -> None:
+    # Given items in two index partitions, and an index that has answered once (its map is built)
+    ddb.transact_write_items(TransactItems=[put("A", G1="g"), put("B", G1="g"), put("C", G1="h")])
+    assert in_index(ddb, "g") == ["A", "B"]
+    # When items are moved by an update, deleted, put anew, and a cancelled transaction tries to move one
+    ddb.update_item(TableName=TABLE, Key={"PK": s("A"), "SK": s("META")}, UpdateExpression="SET G1 = :h",
+                    ExpressionAttributeValues={":h": s("h")})
+    ddb.delete_item(TableName=TABLE, Key={"PK": s("C"), "SK": s("META")})
+    ddb.put_item(TableName=TABLE, Item={"PK": s("D"), "SK": s("META"), "G1": s("g")})
+    ddb.update_item(TableName=TABLE, Key={"PK": s("B"), "SK": s("META")}, UpdateExpression="REMOVE G1")
+    cancelled_transaction(ddb)  # would move A to "moved" and add NEW#1 under "g"
+    # Then each partition lists exactly what a full look at the table finds
+    assert in_index(ddb, "g") == ["D"]
+    assert in_index(ddb, "h") == ["A"]
+    assert in_index(ddb, "moved") == []

@@ -163,6 +163,8 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=8400)
     parser.add_argument("--db-port", type=int, default=8401)
     parser.add_argument("--data-dir", type=Path, help="default: a new temporary folder")
+    parser.add_argument("--block", type=int, default=1000, help="print figures every this many requests")
+    parser.add_argument("--minutes", type=float, help="stop submitting after this long (then restart as usual)")
     parser.add_argument("--keep", action="store_true", help="leave local mode running at the end")
     args = parser.parse_args()
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="balai-volume-")) / "balai"
@@ -171,14 +173,17 @@ def main() -> int:
     print(f"local mode up in {first_start:.1f} s (first run: table and demo data); data in {data_dir}", flush=True)
     actors = Actors(local, args.citizens)
     actors.refresh(first=True)
-    print("requests | submit p50 ms | p99 ms | max ms | cycle s/1000 | RSS MB | issued", flush=True)
+    print(f"requests | submit p50 ms | p99 ms | max ms | cycle s/{args.block} | RSS MB | issued", flush=True)
     submits: list[float] = []
     per_thousand: list[tuple[float, float]] = []
     issued = 0
-    block_began = time.monotonic()
+    block_began = run_began = time.monotonic()
     peak_rss = 0.0
     try:
         for n in range(1, args.requests + 1):
+            if args.minutes and time.monotonic() - run_began > args.minutes * 60:
+                print(f"time budget of {args.minutes} minutes used after {n - 1} requests", flush=True)
+                break
             if time.monotonic() - actors.fresh_at > TOKEN_REFRESH_S:
                 actors.refresh()
             nik = actors.niks[n % len(actors.niks)]
@@ -191,8 +196,8 @@ def main() -> int:
             if n % args.issue_every == 0:
                 transition(local, request, "issue", actors.tokens["kades"])
                 issued += 1
-            if n % 1000 == 0 or n == args.requests:
-                block = submits[-((n - 1) % 1000 + 1):]
+            if n % args.block == 0 or n == args.requests:
+                block = submits[-((n - 1) % args.block + 1):]
                 rss = local.rss_mb()
                 peak_rss = max(peak_rss, rss)
                 p50, p99 = statistics.median(block), percentile(block, 0.99)
@@ -205,7 +210,7 @@ def main() -> int:
               f"p99 {percentile(submits, 0.99):.1f} ms; peak RSS seen {peak_rss:.0f} MB", flush=True)
         if per_thousand:
             (f50, f99), (l50, l99) = per_thousand[0], per_thousand[-1]
-            print(f"first vs last thousand: p50 {f50:.1f} -> {l50:.1f} ms, p99 {f99:.1f} -> {l99:.1f} ms", flush=True)
+            print(f"first vs last block of {args.block}: p50 {f50:.1f} -> {l50:.1f} ms, p99 {f99:.1f} -> {l99:.1f} ms", flush=True)
         stopped = local.stop()
         print(f"stopped in {stopped:.1f} s (writes the snapshot)", flush=True)
     sizes = {p.name: p.stat().st_size for p in data_dir.glob("dynamodb-*.jsonl")}

@@ -210,7 +210,8 @@ def main() -> int:
               f"p99 {percentile(submits, 0.99):.1f} ms; peak RSS seen {peak_rss:.0f} MB", flush=True)
         if per_thousand:
             (f50, f99), (l50, l99) = per_thousand[0], per_thousand[-1]
-            print(f"first vs last block of {args.block}: p50 {f50:.1f} -> {l50:.1f} ms, p99 {f99:.1f} -> {l99:.1f} ms", flush=True)
+            print(f"first vs last block of {args.block}: p50 {f50:.1f} -> {l50:.1f} ms, "
+                  f"p99 {f99:.1f} -> {l99:.1f} ms", flush=True)
         stopped = local.stop()
         print(f"stopped in {stopped:.1f} s (writes the snapshot)", flush=True)
     sizes = {p.name: p.stat().st_size for p in data_dir.glob("dynamodb-*.jsonl")}

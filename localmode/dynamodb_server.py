@@ -44,7 +44,7 @@ def open_private(path: Path, mode: str = "a") -> io.TextIOWrapper:
     flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if mode == "a" else os.O_TRUNC)
     fd = os.open(path, flags, 0o600)
     os.fchmod(fd, 0o600)
-    return io.open(fd, mode, encoding="utf-8")
+    return open(fd, mode, encoding="utf-8")
 
 
 class Journal:

@@ -25,7 +25,8 @@ PHASE = textwrap.dedent('''
     c = boto3.client("dynamodb", endpoint_url=db.endpoint, region_name="ap-southeast-3",
                      aws_access_key_id="x", aws_secret_access_key="x")
     def add(n):
-        c.transact_write_items(TransactItems=[{"Update": {"TableName": "t", "Key": {"PK": {"S": "COUNTER"}, "SK": {"S": "META"}},
+        key = {"PK": {"S": "COUNTER"}, "SK": {"S": "META"}}
+        c.transact_write_items(TransactItems=[{"Update": {"TableName": "t", "Key": key,
             "UpdateExpression": "ADD seq :one", "ExpressionAttributeValues": {":one": {"N": "1"}}}},
             {"Put": {"TableName": "t", "Item": {"PK": {"S": f"REQ#{n}"}, "SK": {"S": "META"}, "G1": {"S": "Q"},
                                                   "expires_at": {"N": "1"}}}}])

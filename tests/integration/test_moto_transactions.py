@@ -45,7 +45,8 @@ def moto_table() -> Any:
 
 
 def everything(client: Any) -> list[dict[str, Any]]:
-    return sorted(client.scan(TableName=TABLE, ConsistentRead=True)["Items"], key=lambda i: (i["PK"]["S"], i["SK"]["S"]))
+    items = client.scan(TableName=TABLE, ConsistentRead=True)["Items"]
+    return sorted(items, key=lambda i: (i["PK"]["S"], i["SK"]["S"]))
 
 
 def put(pk: str, sk: str = "META", **attrs: str) -> dict[str, Any]:

@@ -29,7 +29,7 @@ def use_running_local_mode(data_dir: Path) -> str:
         described = json.loads(path.read_text())
         env = {str(k): str(v) for k, v in described["env"].items()}
         endpoint = urlsplit(env["BALAI_DYNAMODB_ENDPOINT"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise LocalModeNotRunningError(
             f"local mode is not running for {data_dir} (no readable {path}): start it with `make run`") from exc
     try:

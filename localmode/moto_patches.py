@@ -18,6 +18,12 @@ that partition, and a Query on a global secondary index reads the index partitio
 current on every write (built on the first Query of the table's indexes): Balai's queues, outbox
 retries and SLA sweeps stay as fast at 100 000 items as at 100.
 
+moto also keeps every model object it ever creates in a class-level list, for its web dashboard: every
+item, every copy of an item made for a Query answer or an update's old image, every stream record and
+every stream iterator stayed alive for good (issue 15's "1.1 M Item objects for 1 500 real items").
+Tables (a deleted one stayed alive with all its items), items, stream records and iterators are not
+tracked any more.
+
 Smaller ones: item attribute names are interned (moto kept a copy of each name in every item), and
 the stream iterators that each GetRecords creates are capped instead of kept forever.
 """
@@ -320,6 +326,22 @@ def _get_records(self: Any, iterator_arn: str, limit: int) -> Any:
     return self.shard_iterators[iterator_arn].get(limit)
 
 
+class _Untracked(list):  # type: ignore[type-arg]
+    """A class's `instances_tracked` that keeps nothing (moto appends every instance it creates)."""
+
+    def append(self, _instance: Any) -> None:
+        return None
+
+
+def _stop_tracking(*classes: Any) -> None:
+    from moto.core.model_instances import model_data
+
+    for cls in classes:
+        cls.instances_tracked = _Untracked()
+        # moto's reset puts a fresh list on every class it knows: it need not know these.
+        model_data[cls.__module__.split(".")[1]].pop(cls.__name__, None)
+
+
 def apply() -> None:
     """Patch moto in this process (idempotent). Refuses another moto version: the copy above is of 5.2.5."""
     global _original_shard_add, _original_query, _original_get_shard_iterator, _original_table_put_item
@@ -327,14 +349,15 @@ def apply() -> None:
     import moto
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.dynamo_type import Item
-    from moto.dynamodb.models.table import StreamShard, Table
-    from moto.dynamodbstreams.models import DynamoDBStreamsBackend
+    from moto.dynamodb.models.table import StreamRecord, StreamShard, Table
+    from moto.dynamodbstreams.models import DynamoDBStreamsBackend, ShardIterator
 
     if getattr(DynamoDBBackend, "_balai_patched", False):
         return
     if moto.__version__ != MOTO_VERSION:
         raise RuntimeError(f"localmode.moto_patches mirrors moto {MOTO_VERSION}, found {moto.__version__}: "
                            "re-check DynamoDBBackend.transact_write_items before changing the pin")
+    _stop_tracking(Item, StreamRecord, ShardIterator, Table, StreamShard)
     _original_shard_add = StreamShard.add
     _original_query = Table.query
     _original_get_shard_iterator = DynamoDBStreamsBackend.get_shard_iterator

@@ -172,3 +172,21 @@ def test_index_queries_follow_every_kind_of_write(ddb: Any) -> None:
     assert in_index(ddb, "g") == ["D"]
     assert in_index(ddb, "h") == ["A"]
     assert in_index(ddb, "moved") == []
+
+
+def test_moto_keeps_no_item_it_no_longer_needs(ddb: Any) -> None:
+    import gc
+
+    from moto.dynamodb.models.dynamo_type import Item
+
+    # Given 200 items written, each updated and read back (moto copies items for both)
+    for i in range(200):
+        ddb.transact_write_items(TransactItems=[put(f"K#{i}", v="a")])
+        ddb.update_item(TableName=TABLE, Key={"PK": s(f"K#{i}"), "SK": s("META")}, UpdateExpression="SET v = :b",
+                        ExpressionAttributeValues={":b": s("b")})
+        ddb.query(TableName=TABLE, KeyConditionExpression="PK = :p", ExpressionAttributeValues={":p": s(f"K#{i}")})
+    gc.collect()
+    # Then the live Item objects are the stored ones (of every table in this process), not one per copy made
+    stored = sum(len(t.all_items()) for t in dynamodb_backends["123456789012"][REGION].tables.values())
+    live = sum(isinstance(o, Item) for o in gc.get_objects())
+    assert live <= stored + 20, (live, stored)

@@ -200,10 +200,31 @@ def write_snapshot(path: Path, continued_by: str) -> int:
     return count
 
 
+def _dynamo(value: dict[str, Any]) -> Any:
+    """DynamoType(value), built directly (what its __init__ does, without its per-value checks)."""
+    for kind, raw in value.items():
+        if kind == "M":
+            raw = {k: _dynamo(v) for k, v in raw.items()}
+        elif kind == "L":
+            raw = [_dynamo(v) for v in raw]
+        made = _new_dynamo(_DynamoType)
+        made.type = kind
+        made.value = raw
+        return made
+    raise ValueError("empty attribute value")
+
+
+_DynamoType: Any = None
+_new_dynamo: Any = None
+
+
 def load_snapshot(path: Path) -> tuple[str | None, int]:
     """Create the snapshot's tables in this process's moto and put its items back; (journal id, items)."""
     from moto.dynamodb.models import dynamodb_backends
     from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+
+    global _DynamoType, _new_dynamo
+    _DynamoType, _new_dynamo = DynamoType, DynamoType.__new__
 
     if not path.exists():
         return None, 0
@@ -227,12 +248,12 @@ def load_snapshot(path: Path) -> tuple[str | None, int]:
             table = tables[position]
             # Items were validated when first written: build them without moto's per-attribute size checks.
             item = Item.__new__(Item)
-            item.hash_key = DynamoType(attrs[table.hash_key_attr])
-            item.range_key = DynamoType(attrs[table.range_key_attr]) if table.range_key_attr else None
+            item.hash_key = _dynamo(attrs[table.hash_key_attr])
+            item.range_key = _dynamo(attrs[table.range_key_attr]) if table.range_key_attr else None
             values = LimitedSizeDict.__new__(LimitedSizeDict)
             dict.__init__(values)
             for name, value in attrs.items():
-                dict.__setitem__(values, sys.intern(name), DynamoType(value))
+                dict.__setitem__(values, sys.intern(name), _dynamo(value))
             item.attrs = values
             if table.range_key_attr:
                 table.items[item.hash_key][item.range_key] = item

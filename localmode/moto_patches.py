@@ -24,6 +24,10 @@ every stream iterator stayed alive for good (issue 15's "1.1 M Item objects for 
 Tables (a deleted one stayed alive with all its items), items, stream records and iterators are not
 tracked any more.
 
+moto keeps every stream record for good (DynamoDB keeps them 24 hours): each holds both images of the
+item, so a long run grew by the size of everything ever written twice over. Only the newest
+STREAM_RECORDS_KEPT records of a shard are kept; older ones read as trimmed (as after 24 hours).
+
 Smaller ones: item attribute names are interned (moto kept a copy of each name in every item), and
 the stream iterators that each GetRecords creates are capped instead of kept forever.
 """
@@ -36,6 +40,7 @@ import threading
 from typing import Any
 
 MOTO_VERSION = "5.2.5"  # the version whose transact_write_items this mirrors (requirements-dev.txt)
+STREAM_RECORDS_KEPT = 20_000  # per shard; the local poller reads within a second, Lambda within minutes
 MAX_SHARD_ITERATORS = 1000  # DynamoDB expires iterators after 15 minutes; moto keeps every one
 
 _pending = threading.local()  # the stream records of the transaction running on this thread
@@ -168,7 +173,26 @@ def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> Non
     finally:
         _pending.records = None
     for shard, old, new in stream_records:
-        _original_shard_add(shard, old, new)
+        _add_record(shard, old, new)
+
+
+def _add_record(shard: Any, old: Any, new: Any) -> None:
+    """StreamShard.add, then forget the oldest records beyond STREAM_RECORDS_KEPT.
+
+    Forgotten records become None in place: sequence numbers and iterator positions are list indexes."""
+    _original_shard_add(shard, old, new)
+    kept_from = shard.__dict__.get("_balai_kept_from", 0)
+    if len(shard.items) - kept_from > 2 * STREAM_RECORDS_KEPT:
+        new_start = len(shard.items) - STREAM_RECORDS_KEPT
+        for position in range(kept_from, new_start):
+            shard.items[position] = None
+        shard._balai_kept_from = new_start
+
+
+def _shard_get(self: Any, start: int, quantity: int) -> list[dict[str, Any]]:
+    """StreamShard.get without the forgotten records (a reader that fell behind skips to the oldest kept)."""
+    first = max(start - self.starting_sequence_number, self.__dict__.get("_balai_kept_from", 0))
+    return [record.to_json() for record in self.items[first:first + quantity] if record is not None]
 
 
 def _shard_add(self: Any, old: Any, new: Any) -> None:
@@ -177,7 +201,7 @@ def _shard_add(self: Any, old: Any, new: Any) -> None:
     if records is not None:
         records.append((self, old, new))
     else:
-        _original_shard_add(self, old, new)
+        _add_record(self, old, new)
 
 
 _original_shard_add: Any = None
@@ -368,6 +392,7 @@ def apply() -> None:
     DynamoDBBackend.update_item = _backend_update_item  # type: ignore[method-assign]
     Item.__init__ = _item_init  # type: ignore[method-assign]
     StreamShard.add = _shard_add  # type: ignore[method-assign]
+    StreamShard.get = _shard_get  # type: ignore[method-assign]
     Table.query = _query  # type: ignore[method-assign]
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     DynamoDBStreamsBackend.get_shard_iterator = _get_shard_iterator  # type: ignore[method-assign]

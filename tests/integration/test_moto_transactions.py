@@ -190,3 +190,24 @@ def test_moto_keeps_no_item_it_no_longer_needs(ddb: Any) -> None:
     stored = sum(len(t.all_items()) for t in dynamodb_backends["123456789012"][REGION].tables.values())
     live = sum(isinstance(o, Item) for o in gc.get_objects())
     assert live <= stored + 20, (live, stored)
+
+
+def test_old_stream_records_are_trimmed_and_readers_keep_their_place(
+        ddb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from localmode import moto_patches
+
+    monkeypatch.setattr(moto_patches, "STREAM_RECORDS_KEPT", 5)
+    # Given a reader positioned early, and then 30 writes (DynamoDB would have trimmed old records by age)
+    early = stream_iterator("LATEST")
+    ddb.put_item(TableName=TABLE, Item={"PK": s("FIRST"), "SK": s("META")})
+    for i in range(30):
+        ddb.put_item(TableName=TABLE, Item={"PK": s(f"T#{i:02d}"), "SK": s("META")})
+    # Then moto keeps at most twice the limit of records
+    assert sum(r is not None for r in moto_table().stream_shard.items) <= 10
+    # And a reader that fell behind gets the oldest kept records, in order
+    behind = [r["dynamodb"]["Keys"]["PK"]["S"] for r in early.get(100)["Records"]]
+    assert behind and behind == sorted(behind) and behind[-1] == "T#29" and "FIRST" not in behind
+    # And a reader at LATEST sees exactly the next write
+    latest = stream_iterator("LATEST")
+    ddb.put_item(TableName=TABLE, Item={"PK": s("NEXT"), "SK": s("META")})
+    assert [r["dynamodb"]["Keys"]["PK"]["S"] for r in latest.get(100)["Records"]] == ["NEXT"]

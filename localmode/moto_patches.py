@@ -40,7 +40,7 @@ import threading
 from typing import Any
 
 MOTO_VERSION = "5.2.5"  # the version whose transact_write_items this mirrors (requirements-dev.txt)
-STREAM_RECORDS_KEPT = 20_000  # per shard; the local poller reads within a second, Lambda within minutes
+STREAM_RECORDS_KEPT = 5_000  # per shard (~2 minutes of a busy local run); the local poller reads within a second
 MAX_SHARD_ITERATORS = 1000  # DynamoDB expires iterators after 15 minutes; moto keeps every one
 
 _pending = threading.local()  # the stream records of the transaction running on this thread

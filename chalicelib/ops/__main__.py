@@ -24,8 +24,12 @@ def _import_regions(args: argparse.Namespace) -> int:
     from chalicelib.ops.region_data import ATTRIBUTION, kabupaten_regions
     from chalicelib.storage import regions
 
+    from chalicelib.domain.clock import iso, utcnow
+
     items = kabupaten_regions(args.kabupaten)
     written = regions.put_many(items, overwrite=args.overwrite)
+    # The scheduled work (SLA sweep, outbox retries, digests) walks the kabupaten registered here.
+    regions.register_kabupaten(args.kabupaten, iso(utcnow()))
     print(f"{len(items)} regions read, {written} written ({ATTRIBUTION})")
     return 0
 

@@ -28,6 +28,7 @@ def seed_demo() -> dict[str, int]:
         if region.code.startswith(DEMO_ACTIVE_KECAMATAN):
             region.active = True
     imported = regions.put_many(items, overwrite=True)
+    regions.register_kabupaten(DEMO_KABUPATEN, iso(utcnow()))
     # One hash for every demo account: scrypt is deliberately slow and they share a password.
     password_hash = hash_password(DEMO_PASSWORD)
     staff = [people.Staff("admin", password_hash, "admin", DEMO_KABUPATEN, "Admin Diskominfo Sinjai",

@@ -172,8 +172,10 @@ def track(code: str) -> ServiceRequest:
 def transition(principal: Principal, request_id: str, action: str, version: Any, note: str | None,
                fields: Any = None) -> ServiceRequest:
     """Apply one state-machine action if `version` is current; one atomic write of the new state,
-    its audit event and its outbox rows. Raises ValidationError, ForbiddenError, NotFoundError,
-    ConflictError (invalid_transition, stale_version)."""
+    its audit event and its outbox rows. `issue` records the signer's decision (approved -> issuing) and
+    queues the letter for its village's issuing queue; on a request already `issuing` it only queues it
+    again. Raises ValidationError, ForbiddenError, NotFoundError, ConflictError (invalid_transition,
+    stale_version), ExternalServiceError (the issuing queue is unreachable)."""
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise ValidationError("version harus bilangan bulat ≥ 1.", code="invalid_version")
     before = repo.get(request_id)
@@ -185,6 +187,10 @@ def transition(principal: Principal, request_id: str, action: str, version: Any,
         raise ConflictError("Permohonan telah diubah oleh orang lain; muat ulang dan coba lagi.",
                             code="stale_version")
     note = check_note(t, note)
+    if action == "issue" and before.status == "issuing":
+        # The decision is already recorded; a lost queue message (queue outage) is sent again.
+        issuing.enqueue(before)
+        return before
     now = utcnow()
     at = iso(now)
     after = replace(before, status=t.target, version=next_version(before.version), updated_at=at,
@@ -197,17 +203,16 @@ def transition(principal: Principal, request_id: str, action: str, version: Any,
     if action == "resubmit":
         # The SLA clock restarts: the village waited on the citizen.
         after.due_at = iso(calendar_for(before.village).add_hours(now, before.sla_hours))
+    if action == "issue":
+        issuing.decide(principal, after, now)
     event = HistoryEntry(at, principal.name or principal.subject if not principal.is_citizen else "warga",
                          principal.role, action, before.status, t.target, note, after.version)
-    outbox = _outbox(after, action, note, at, signer_role)
-    if action == "issue":
-        # Numbering joins this transition's transaction (retried on a counter race); the PDF follows the commit.
-        issuing.issue(principal, after, now, lambda extra: repo.transition(before, after, event, outbox, extra))
-    else:
-        repo.transition(before, after, event, outbox)
+    repo.transition(before, after, event, _outbox(after, action, note, at, signer_role))
     after.history.append(event)
     logger.info("request transition", extra={"request_id": request_id, "action": action,
                                               "from": before.status, "to": t.target, "version": after.version})
+    if action == "issue":
+        issuing.enqueue(after)
     return after
 
 

@@ -58,6 +58,21 @@ def prepare(data_dir: Path, db_port: int) -> tuple[object, dict[str, str]]:
     return db, env
 
 
+def _start_issuing(env: dict[str, str]) -> object:
+    """The issuing queue on the local server and its poller; the API process gets the queue's URL."""
+    from chalicelib.config import reset_caches
+    from localmode.issuing_queue import requeue_issuing, start_issuing_queue
+
+    poller, queue_env = start_issuing_queue(env["BALAI_DYNAMODB_ENDPOINT"], env["AWS_REGION"], env["BALAI_TABLE"])
+    env.update(queue_env)
+    os.environ.update(queue_env)
+    reset_caches()
+    requeued = requeue_issuing()
+    print(f"[balai] letters: issuing queue on{f', {requeued} waiting letters queued again' if requeued else ''}",
+          flush=True)
+    return poller
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("BALAI_PORT", "8000")))
@@ -73,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     workers = start_local_workers(env["BALAI_DYNAMODB_ENDPOINT"], env["BALAI_TABLE"], env["AWS_REGION"])
     print(f"[balai] notifications: stream poller and schedules on; messages go to {data_dir / 'outbox'}",
           flush=True)
+    issuing_poller = _start_issuing(env)
     chalice = Path(sys.executable).with_name("chalice")
     api = subprocess.Popen([str(chalice), "local", "--no-autoreload", "--stage", "local", "--host", "127.0.0.1",
                             "--port", str(args.port)], cwd=ROOT, env={**os.environ, **env})
@@ -96,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
             except subprocess.TimeoutExpired:
                 api.kill()
         workers.stop()
+        issuing_poller.stop()
         db.stop()  # type: ignore[attr-defined]
     return 0 if stopping else (api.returncode or 0)
 

@@ -46,7 +46,7 @@ from chalicelib.domain.requests import (
     announcements,
     next_version,
 )
-from chalicelib.errors import NotFoundError
+from chalicelib.errors import ConflictError, NotFoundError
 from chalicelib.observability import logger
 from chalicelib.services import wiring
 from chalicelib.storage import letters as letters_repo
@@ -215,7 +215,13 @@ def complete(request_id: str, now: datetime | None = None) -> Letter | None:
                          after.version)
     outbox = [requests_repo.outbox_item(row, new_id(), after.village, at)
               for row in _announcements(after)]
-    requests_repo.transition(before, after, event, outbox, letters_repo.issue_ops(letter, last, at))
+    try:
+        requests_repo.transition(before, after, event, outbox, letters_repo.issue_ops(letter, last, at))
+    except ConflictError:
+        current = requests_repo.get(request_id)
+        if not (current and current.letter and current.letter.get("id") == letter.id):
+            raise
+        # Ours after all: a retried call whose first attempt committed (DynamoDB dedups it by token; moto not).
     logger.info("letter issued", extra={"letter_id": letter.id, "request_id": request_id, "number": letter.number})
     return letter
 

@@ -207,13 +207,25 @@ def transition(principal: Principal, request_id: str, action: str, version: Any,
         issuing.decide(principal, after, now)
     event = HistoryEntry(at, principal.name or principal.subject if not principal.is_citizen else "warga",
                          principal.role, action, before.status, t.target, note, after.version)
-    repo.transition(before, after, event, _outbox(after, action, note, at, signer_role))
+    try:
+        repo.transition(before, after, event, _outbox(after, action, note, at, signer_role))
+    except ConflictError:
+        if not (action == "issue" and _committed(after)):
+            raise
     after.history.append(event)
     logger.info("request transition", extra={"request_id": request_id, "action": action,
                                               "from": before.status, "to": t.target, "version": after.version})
     if action == "issue":
         issuing.enqueue(after)
     return after
+
+
+def _committed(after: ServiceRequest) -> bool:
+    """True when the write reported as a conflict is in fact ours: the client's retry of a transaction that
+    had committed before its answer was lost (DynamoDB answers such a retry by its token; moto does not).
+    The `issue` decision must then still be queued, or the request would wait in `issuing` for nothing."""
+    current = repo.get(after.id)
+    return current is not None and current.version == after.version and current.issue_order == after.issue_order
 
 
 def to_public(request: ServiceRequest, viewer: Principal | None) -> dict[str, Any]:

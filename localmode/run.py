@@ -12,6 +12,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from localmode.issuing_queue import IssuingQueuePoller
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,7 +62,7 @@ def prepare(data_dir: Path, db_port: int) -> tuple[object, dict[str, str]]:
     return db, env
 
 
-def _start_issuing(env: dict[str, str]) -> object:
+def _start_issuing(env: dict[str, str]) -> IssuingQueuePoller:
     """The issuing queue on the local server and its poller; the API process gets the queue's URL."""
     from chalicelib.config import reset_caches
     from localmode.issuing_queue import requeue_issuing, start_issuing_queue

@@ -21,10 +21,9 @@ def _create_table(_: argparse.Namespace) -> int:
 
 
 def _import_regions(args: argparse.Namespace) -> int:
+    from chalicelib.domain.clock import iso, utcnow
     from chalicelib.ops.region_data import ATTRIBUTION, kabupaten_regions
     from chalicelib.storage import regions
-
-    from chalicelib.domain.clock import iso, utcnow
 
     items = kabupaten_regions(args.kabupaten)
     written = regions.put_many(items, overwrite=args.overwrite)

@@ -68,7 +68,8 @@ LETTER_DEFAULTS: dict[str, Any] = {
 
 def letter_settings(village: Region) -> dict[str, Any]:
     """The village's letter settings with defaults filled in."""
-    stored = dict(village.settings.get("letters") or {})
+    raw: Any = village.settings.get("letters") or {}
+    stored = dict(raw)
     return {**LETTER_DEFAULTS, **{k: v for k, v in stored.items() if k in LETTER_DEFAULTS}}
 
 

@@ -230,7 +230,7 @@ def latency(n: int) -> None:
 
     store = wiring.file_store()
     timers = {"render_ms": _Timer(issuing, "render"), "store_ms": _Timer(store, "put"),
-              "commit_ms": _Timer(repo, "transition"), "counter_read_ms": _Timer(letters, "last_number")}
+              "commit_ms": _Timer(repo, "transition_many"), "counter_read_ms": _Timer(letters, "last_number")}
     requests = _approved(n)
     rows = []
     cold = None

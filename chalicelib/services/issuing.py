@@ -105,8 +105,9 @@ def resolve_signer(principal: Principal, village: Region) -> Signer:
 
 def decide(principal: Principal, after: ServiceRequest, now: datetime) -> None:
     """Record the signer's decision on the request about to move to `issuing` (written by its transition)."""
+    # decision_id tells this decision from a concurrent one by the same signer in the same instant.
     after.issue_order = {"signer": resolve_signer(principal, _village(after.village)).to_dict(),
-                         "decided_at": iso(now)}
+                         "decided_at": iso(now), "decision_id": new_id()}
 
 
 def enqueue(request: ServiceRequest) -> None:
@@ -185,46 +186,78 @@ def request_letter_ref(letter: Letter) -> dict[str, Any]:
             "verify_url": letter.verify_url, "status": letter.status}
 
 
-def complete(request_id: str, now: datetime | None = None) -> Letter | None:
-    """The queue's step for one request: number -> render -> store -> commit. None when there is nothing to do
-    (already issued: a redelivered message). Only one call per village runs at a time (the FIFO group).
+# One transaction holds per letter: request, event, outbox row, letter (4 items) + the counters: 10 letters
+# stay far below DynamoDB's 100 items per transaction. An SQS batch holds at most 10 messages anyway.
+MAX_LETTERS_PER_COMMIT = 10
 
-    Raises ConflictError when the commit loses to another writer and any storage or AWS error: the message
-    then goes back to the queue and is retried (then dead-lettered), never dropped.
+
+def complete(request_id: str, now: datetime | None = None) -> Letter | None:
+    """The queue's step for one request; None when there is nothing to do (see complete_village)."""
+    letters = complete_village([request_id], now)
+    return letters[0] if letters else None
+
+
+def complete_village(request_ids: list[str], now: datetime | None = None) -> list[Letter]:
+    """The queue's step for requests of one village, in queue order: number -> render -> store -> commit, the
+    commit being one transaction for all of them (up to MAX_LETTERS_PER_COMMIT). Requests that are not
+    `issuing` (a redelivered message of an issued letter) are skipped. Only one call per village runs at a
+    time (the FIFO message group), so the counter read stays current until the commit.
+
+    Raises ConflictError when the commit loses to another writer and any storage or AWS error: the messages
+    then go back to the queue and are retried (then dead-lettered), never dropped.
     """
+    if len(request_ids) > MAX_LETTERS_PER_COMMIT:
+        raise ValueError(f"at most {MAX_LETTERS_PER_COMMIT} letters per commit")
     now = now or utcnow()
-    before = requests_repo.get(request_id)
-    if before is None or before.status != "issuing" or not before.issue_order:
-        logger.info("issuing: nothing to do", extra={"request_id": request_id,
-                                                     "status": before.status if before else None})
-        return None
-    signer = Signer.from_dict(before.issue_order["signer"])
-    n = _numbering(before, now)
-    last = letters_repo.last_number(n.village.code, n.scope, n.year)
-    letter = _letter(n, before, signer, last + 1, now)
     at = iso(now)
-    after = replace(before, status=ISSUED.target, version=next_version(before.version), updated_at=at,
-                    history=list(before.history), letter=request_letter_ref(letter))
-    # Render and store before the commit, so the letter is downloadable the moment it shows as issued. A render
-    # or storage failure must not hold up the village's numbering: the PDF is then regenerated, byte for byte,
-    # when it is first downloaded (ensure_pdf).
+    pending: list[ServiceRequest] = []
+    for request_id in dict.fromkeys(request_ids):  # a duplicate message in one batch counts once
+        before = requests_repo.get(request_id)
+        if before is None or before.status != "issuing" or not before.issue_order:
+            logger.info("issuing: nothing to do", extra={"request_id": request_id,
+                                                         "status": before.status if before else None})
+            continue
+        pending.append(before)
+    if not pending:
+        return []
+    if len({r.village for r in pending}) != 1:
+        raise ValueError("complete_village takes one village's requests")
+    last: dict[tuple[str, int], int] = {}
+    changes: list[requests_repo.Change] = []
+    letters: list[Letter] = []
+    for before in pending:
+        n = _numbering(before, now)
+        counter = (n.scope, n.year)
+        if counter not in last:
+            last[counter] = letters_repo.last_number(n.village.code, n.scope, n.year)
+        seq = last[counter] + 1 + sum(1 for x in letters if (x.counter_scope, x.year) == counter)
+        letter = _letter(n, before, Signer.from_dict(before.issue_order["signer"]), seq, now)
+        after = replace(before, status=ISSUED.target, version=next_version(before.version), updated_at=at,
+                        history=list(before.history), letter=request_letter_ref(letter))
+        # Render and store before the commit, so the letter is downloadable the moment it shows as issued. A
+        # render or storage failure must not hold up the village's numbering: the PDF is then regenerated,
+        # byte for byte, when it is first downloaded (ensure_pdf).
+        try:
+            wiring.file_store().put(letter.file_key, render(letter, before), "application/pdf")
+        except Exception:
+            logger.exception("letter pdf not stored; it will be regenerated on download",
+                             extra={"letter_id": letter.id})
+        event = HistoryEntry(at, SYSTEM_ACTOR, "system", ISSUED.action, before.status, ISSUED.target, None,
+                             after.version)
+        outbox = [requests_repo.outbox_item(row, new_id(), after.village, at) for row in _announcements(after)]
+        changes.append(requests_repo.Change(before, after, event, outbox))
+        letters.append(letter)
     try:
-        wiring.file_store().put(letter.file_key, render(letter, before), "application/pdf")
-    except Exception:
-        logger.exception("letter pdf not stored; it will be regenerated on download", extra={"letter_id": letter.id})
-    event = HistoryEntry(at, SYSTEM_ACTOR, "system", ISSUED.action, before.status, ISSUED.target, None,
-                         after.version)
-    outbox = [requests_repo.outbox_item(row, new_id(), after.village, at)
-              for row in _announcements(after)]
-    try:
-        requests_repo.transition(before, after, event, outbox, letters_repo.issue_ops(letter, last, at))
+        requests_repo.transition_many(changes, letters_repo.issue_many_ops(letters, last, at))
     except ConflictError:
-        current = requests_repo.get(request_id)
-        if not (current and current.letter and current.letter.get("id") == letter.id):
+        current = requests_repo.get(letters[0].request_id)
+        if not (current and current.letter and current.letter.get("id") == letters[0].id):
             raise
         # Ours after all: a retried call whose first attempt committed (DynamoDB dedups it by token; moto not).
-    logger.info("letter issued", extra={"letter_id": letter.id, "request_id": request_id, "number": letter.number})
-    return letter
+    for letter in letters:
+        logger.info("letter issued", extra={"letter_id": letter.id, "request_id": letter.request_id,
+                                            "number": letter.number})
+    return letters
 
 
 def _announcements(request: ServiceRequest) -> list[dict[str, Any]]:

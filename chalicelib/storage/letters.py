@@ -104,6 +104,36 @@ def issue_ops(letter: Letter, expected_last: int, at: str) -> ExtraOps:
     return add
 
 
+def issue_many_ops(letters: list[Letter], expected_last: dict[tuple[str, int], int], at: str) -> ExtraOps:
+    """issue_ops for consecutive letters of one village: per counter (scope, year) one conditional update from
+    its expected last number to the last letter's, and every letter put (new ids only)."""
+    if not letters or len({x.village for x in letters}) != 1:
+        raise ValueError("one village's letters, at least one")
+    by_counter: dict[tuple[str, int], list[Letter]] = {}
+    for letter in letters:
+        by_counter.setdefault((letter.counter_scope, letter.year), []).append(letter)
+    updates = []
+    for (scope, year), group in by_counter.items():
+        last = expected_last[(scope, year)]
+        if [x.seq for x in group] != list(range(last + 1, last + 1 + len(group))):
+            raise ValueError("letters take the numbers after their counter's last one, in order")
+        counter = LetterCounterItem(keys.letter_counter_pk(group[0].village, scope, year), keys.META)
+        guard = LetterCounterItem.PK.does_not_exist() if last == 0 else LetterCounterItem.seq == last
+        actions = [LetterCounterItem.seq.add(len(group)), LetterCounterItem.last_letter_id.set(group[-1].id),
+                   LetterCounterItem.updated_at.set(at), LetterCounterItem.village.set(group[0].village),
+                   LetterCounterItem.scope.set(scope), LetterCounterItem.year.set(year),
+                   LetterCounterItem.entity.set("letter_counter")]
+        updates.append((counter, actions, guard))
+
+    def add(tw: TransactWrite) -> None:
+        for counter, actions, guard in updates:
+            tw.update(counter, actions=actions, condition=guard)
+        for letter in letters:
+            tw.save(_to_item(letter), condition=LetterItem.PK.does_not_exist())
+
+    return add
+
+
 def counter_conflict(error: ConflictError) -> bool:
     """True when a transition carrying issue_ops() failed only because the counter moved meanwhile."""
     cause = error.__cause__

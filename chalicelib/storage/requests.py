@@ -211,6 +211,38 @@ def transition(before: ServiceRequest, after: ServiceRequest, event: HistoryEntr
         raise translate_errors(exc) from exc
 
 
+@dataclass(frozen=True)
+class Change:
+    """One request's transition inside a multi-request transaction (transition_many)."""
+
+    before: ServiceRequest
+    after: ServiceRequest
+    event: HistoryEntry
+    outbox: list[OutboxItem]
+
+
+def transition_many(changes: list[Change], extra: ExtraOps | None = None) -> None:
+    """Several requests' transitions (each version-checked, with its event and outbox rows) and `extra` in one
+    transaction: all or nothing. Raises ConflictError(stale_version) if any request or condition moved."""
+    connection = transaction_connection()
+    try:
+        with TransactWrite(connection=connection, client_request_token=_token()) as tw:
+            for c in changes:
+                tw.save(_to_item(c.after), condition=(RequestItem.version == c.before.version)
+                        & (RequestItem.status == c.before.status))
+                tw.save(_event_item(c.after.id, c.event), condition=EventItem.SK.does_not_exist())
+                for row in c.outbox:
+                    tw.save(row, condition=OutboxItem.PK.does_not_exist())
+            if extra is not None:
+                extra(tw)
+    except TransactWriteError as exc:
+        reasons = [getattr(r, "code", None) for r in exc.cancellation_reasons]
+        if "ConditionalCheckFailed" in reasons:
+            raise ConflictError("Permohonan telah diubah oleh orang lain; muat ulang dan coba lagi.",
+                                code="stale_version") from exc
+        raise translate_errors(exc) from exc
+
+
 def _encode_cursor(last_key: dict[str, Any] | None) -> str | None:
     if not last_key:
         return None

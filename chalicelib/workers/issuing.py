@@ -9,21 +9,22 @@ from typing import Any
 from chalicelib.observability import logger
 
 
-def request_ids(bodies: Iterable[str]) -> list[str]:
-    """The request ids a batch carries, in queue order; a malformed body is logged and skipped (it would
-    fail the same way on every retry and hold up its village's queue)."""
+def messages(bodies: Iterable[str]) -> list[tuple[str, str]]:
+    """(request id, village) of each message, in queue order; a malformed body is logged and skipped (it
+    would fail the same way on every retry and hold up its village's queue)."""
     ids = []
     for body in bodies:
         try:
             data = json.loads(body)
-            ids.append(str(data["request_id"]))
+            ids.append((str(data["request_id"]), str(data["village"])))
         except (ValueError, KeyError, TypeError):
             logger.error("issuing queue: malformed message skipped", extra={"body": str(body)[:200]})
     return ids
 
 
 def handle(bodies: Iterable[str]) -> int:
-    """Complete each queued request in order; returns how many letters were issued.
+    """Complete the queued requests, one commit per run of consecutive messages of one village (FIFO order
+    is per village); returns how many letters were issued.
 
     An exception leaves the batch on the queue: SQS delivers it again (already issued requests are skipped)
     and, after the queue's maxReceiveCount, moves it to the dead-letter queue, whose alarm tells ops.
@@ -31,10 +32,21 @@ def handle(bodies: Iterable[str]) -> int:
     from chalicelib.services import issuing
 
     issued = 0
-    for request_id in request_ids(bodies):
-        if issuing.complete(request_id) is not None:
-            issued += 1
+    for chunk in village_runs(messages(bodies), issuing.MAX_LETTERS_PER_COMMIT):
+        issued += len(issuing.complete_village(chunk))
     return issued
+
+
+def village_runs(items: list[tuple[str, str]], size: int) -> list[list[str]]:
+    """(request id, village) in queue order -> runs of request ids of one village, at most `size` long."""
+    runs: list[list[str]] = []
+    current_village = None
+    for request_id, village in items:
+        if village != current_village or len(runs[-1]) >= size:
+            runs.append([])
+            current_village = village
+        runs[-1].append(request_id)
+    return runs
 
 
 def handle_sqs_event(event: Any) -> int:

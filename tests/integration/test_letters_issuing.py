@@ -165,19 +165,19 @@ def test_a_failed_commit_leaves_the_request_issuing_and_the_message_for_a_retry(
 
     request = approved(citizen, BONGKI)
     svc.transition(kades(BONGKI), request.id, "issue", request.version, None)
-    real = requests_repo.transition
+    real = requests_repo.transition_many
 
     def failing(*args, **kwargs):
         raise RuntimeError("throttled")
 
-    monkeypatch.setattr(requests_repo, "transition", failing)
+    monkeypatch.setattr(requests_repo, "transition_many", failing)
     # When the queue's handler runs, then it fails loudly (the message goes back to the queue)
     with pytest.raises(RuntimeError):
         drain_issuing_queue()
     assert requests_repo.get(request.id).status == "issuing"
     assert letters_repo.last_number(BONGKI, "ALL", 2039) == 0
     # When it is delivered again with DynamoDB back, then the letter is issued with the next number, no gap
-    monkeypatch.setattr(requests_repo, "transition", real)
+    monkeypatch.setattr(requests_repo, "transition_many", real)
     assert issuing.complete(request.id) is not None
     assert requests_repo.get(request.id).letter["number"].startswith("470/001/")
 

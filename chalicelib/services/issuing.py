@@ -110,12 +110,14 @@ def decide(principal: Principal, after: ServiceRequest, now: datetime) -> None:
                          "decided_at": iso(now), "decision_id": new_id()}
 
 
-def enqueue(request: ServiceRequest) -> None:
-    """Put the request on its village's issuing queue (deduplicated per request version for 5 minutes).
+def enqueue(request: ServiceRequest, again: bool = False) -> None:
+    """Put the request on its village's issuing queue (deduplicated per request version for 5 minutes; a
+    signer's explicit `again` is never dropped as a duplicate: the handler skips what is already issued).
 
     Raises ExternalServiceError when the queue cannot be reached; the request stays `issuing` and the signer
     may take `issue` again to queue it once more."""
-    wiring.issue_queue().send(group=request.village, dedup_id=f"{request.id}-{request.version}",
+    dedup_id = f"{request.id}-{request.version}" + (f"-{new_id()}" if again else "")
+    wiring.issue_queue().send(group=request.village, dedup_id=dedup_id,
                               body={"request_id": request.id, "village": request.village})
     logger.info("letter queued for issuing", extra={"request_id": request.id, "village": request.village})
 

@@ -189,7 +189,7 @@ def transition(principal: Principal, request_id: str, action: str, version: Any,
     note = check_note(t, note)
     if action == "issue" and before.status == "issuing":
         # The decision is already recorded; a lost queue message (queue outage) is sent again.
-        issuing.enqueue(before)
+        issuing.enqueue(before, again=True)
         return before
     now = utcnow()
     at = iso(now)

@@ -129,7 +129,8 @@ def test_submission_to_approval_over_http_then_restart(data_dir: Path) -> None:
         assert status == 202 and decided["status"] == "issuing", decided
         started = time.time()
         while time.time() - started < 30:
-            status, seen = balai.call("GET", f"/v1/requests/{request['id']}", citizen)
+            status, seen = balai.call("GET", f"/v1/requests/{request['id']}", None, citizen)
+            assert status == 200, seen
             if seen["status"] == "issued":
                 break
             time.sleep(0.2)

@@ -46,7 +46,7 @@ from chalicelib.domain.requests import (
     announcements,
     next_version,
 )
-from chalicelib.errors import ConflictError, NotFoundError
+from chalicelib.errors import ConflictError, ExternalServiceError, NotFoundError
 from chalicelib.observability import logger
 from chalicelib.services import wiring
 from chalicelib.storage import letters as letters_repo
@@ -251,11 +251,11 @@ def complete_village(request_ids: list[str], now: datetime | None = None) -> lis
         letters.append(letter)
     try:
         requests_repo.transition_many(changes, letters_repo.issue_many_ops(letters, last, at))
-    except ConflictError:
+    except (ConflictError, ExternalServiceError):
         current = requests_repo.get(letters[0].request_id)
         if not (current and current.letter and current.letter.get("id") == letters[0].id):
             raise
-        # Ours after all: a retried call whose first attempt committed (DynamoDB dedups it by token; moto not).
+        # Ours after all: it committed before a timeout, or its retry was refused (DynamoDB dedups by token).
     for letter in letters:
         logger.info("letter issued", extra={"letter_id": letter.id, "request_id": letter.request_id,
                                             "number": letter.number})

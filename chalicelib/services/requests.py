@@ -27,6 +27,7 @@ from chalicelib.domain.requests import (
 )
 from chalicelib.errors import (
     ConflictError,
+    ExternalServiceError,
     ForbiddenError,
     NotFoundError,
     UnprocessableError,
@@ -209,7 +210,8 @@ def transition(principal: Principal, request_id: str, action: str, version: Any,
                          principal.role, action, before.status, t.target, note, after.version)
     try:
         repo.transition(before, after, event, _outbox(after, action, note, at, signer_role))
-    except ConflictError:
+    except (ConflictError, ExternalServiceError):
+        # A timeout or a retried commit may hide a decision that was written: it must still be queued.
         if not (action == "issue" and _committed(after)):
             raise
     after.history.append(event)
@@ -221,8 +223,8 @@ def transition(principal: Principal, request_id: str, action: str, version: Any,
 
 
 def _committed(after: ServiceRequest) -> bool:
-    """True when the write reported as a conflict is in fact ours: the client's retry of a transaction that
-    had committed before its answer was lost (DynamoDB answers such a retry by its token; moto does not).
+    """True when the write reported as failed is in fact ours: it committed before its answer was lost (a
+    timeout), or the client's retry of it was refused (DynamoDB answers such a retry by its token; moto not).
     The `issue` decision must then still be queued, or the request would wait in `issuing` for nothing."""
     current = repo.get(after.id)
     return current is not None and current.version == after.version and current.issue_order == after.issue_order

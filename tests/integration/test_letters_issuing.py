@@ -196,6 +196,29 @@ def test_the_same_request_issued_twice_at_once_is_a_stale_version(citizen, monke
     assert letters_repo.last_number(PERSATUAN, "ALL", 2037) == 1
 
 
+def test_a_decision_written_before_a_timeout_is_still_queued(citizen, monkeypatch):
+    # Given the decision's transaction commits but its answer is lost (a timeout under load)
+    fix_clock(monkeypatch, datetime(2037, 4, 1, 1, 0, tzinfo=UTC))
+    from chalicelib.errors import ExternalServiceError
+    from chalicelib.services import requests as svc
+    from chalicelib.storage import requests as requests_repo
+
+    request = approved(citizen, PERSATUAN)
+    real = requests_repo.transition
+
+    def commits_then_times_out(*args, **kwargs):
+        real(*args, **kwargs)
+        raise ExternalServiceError("Basis data sedang tidak dapat diakses; silakan coba lagi.", code="storage_error")
+
+    monkeypatch.setattr(requests_repo, "transition", commits_then_times_out)
+    # When the kades issues, then the answer is the decision (not a 502), and the letter is queued and issued
+    decided = svc.transition(kades(PERSATUAN), request.id, "issue", request.version, None)
+    monkeypatch.setattr(requests_repo, "transition", real)
+    assert decided.status == "issuing"
+    assert drain_issuing_queue() == 1
+    assert requests_repo.get(request.id).status == "issued"
+
+
 def test_issue_on_an_issuing_request_queues_it_again_without_a_write(citizen, monkeypatch):
     # Given a decision whose queue message was lost (queue outage, local mode restarted)
     fix_clock(monkeypatch, datetime(2037, 3, 1, 1, 0, tzinfo=UTC))

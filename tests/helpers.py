@@ -140,11 +140,19 @@ def drain_issuing_queue(client: Client | None = None) -> int:
         if not messages:
             return handled
         bodies = [m["Body"] for m in messages]
-        if client is not None:
-            event = client.events.generate_sqs_event(message_bodies=bodies, queue_name="balai-test-issuing.fifo")
-            client.lambda_.invoke("issue_letters", event)
-        else:
-            issuing.handle(bodies)
+        try:
+            if client is not None:
+                event = client.events.generate_sqs_event(message_bodies=bodies,
+                                                         queue_name="balai-test-issuing.fifo")
+                client.lambda_.invoke("issue_letters", event)
+            else:
+                issuing.handle(bodies)
+        except Exception:
+            # As SQS after a failed batch: the messages come back (here at once) for the next delivery.
+            for m in messages:
+                sqs.change_message_visibility(QueueUrl=settings.issue_queue_url, ReceiptHandle=m["ReceiptHandle"],
+                                              VisibilityTimeout=0)
+            raise
         for m in messages:
             sqs.delete_message(QueueUrl=settings.issue_queue_url, ReceiptHandle=m["ReceiptHandle"])
         handled += len(messages)

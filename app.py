@@ -2,7 +2,7 @@
 
 from chalice import Chalice, Cron, Rate
 
-from chalicelib.api import auth, letters, notifications, public, requests, villages
+from chalicelib.api import auth, letters, notifications, public, requests, staff, villages
 from chalicelib.config import get_settings
 from chalicelib.observability import SERVICE
 
@@ -16,6 +16,7 @@ app.register_blueprint(requests.bp)
 app.register_blueprint(villages.bp)
 app.register_blueprint(letters.bp)
 app.register_blueprint(notifications.bp)
+app.register_blueprint(staff.bp)
 
 
 # ---- notifications (issue 4): each handler is one call into chalicelib/workers/ --------------------

@@ -10,6 +10,7 @@ HTTP request; a failed commit is retried by SQS and ends in its dead-letter queu
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
@@ -28,13 +29,13 @@ from chalicelib.domain.letters import (
     fill_template,
     format_date_id,
     format_number,
+    kop_address,
     opening_sentence,
     signed_facts,
     to_local,
     village_kind,
     village_number_code,
 )
-from chalicelib.domain.letters import default_address as _default_address
 from chalicelib.domain.letters import head_title as _head_title
 from chalicelib.domain.regions import Region
 from chalicelib.domain.requests import (
@@ -46,7 +47,8 @@ from chalicelib.domain.requests import (
     announcements,
     next_version,
 )
-from chalicelib.errors import ConflictError, ExternalServiceError, NotFoundError
+from chalicelib.domain.staff import format_nip
+from chalicelib.errors import ConflictError, ExternalServiceError, ForbiddenError, NotFoundError
 from chalicelib.observability import logger
 from chalicelib.services import wiring
 from chalicelib.storage import letters as letters_repo
@@ -59,10 +61,14 @@ LETTER_DEFAULTS: dict[str, Any] = {
     "number_format": DEFAULT_NUMBER_FORMAT,
     "sequence_mode": "village",
     "paper": "A4",
+    # The office on the kop surat: street address, postcode, phone, e-mail, website and the lambang (logo,
+    # set by the upload route only). Who signs is not a setting: it is the issuing staff's own profile.
     "address": None,
-    "signer_name": None,
-    "signer_position": None,
-    "signer_nip": None,
+    "postcode": None,
+    "phone": None,
+    "email": None,
+    "website": None,
+    "logo_key": None,
 }
 
 
@@ -71,11 +77,6 @@ def letter_settings(village: Region) -> dict[str, Any]:
     raw: Any = village.settings.get("letters") or {}
     stored = dict(raw)
     return {**LETTER_DEFAULTS, **{k: v for k, v in stored.items() if k in LETTER_DEFAULTS}}
-
-
-def default_address(village: Region) -> str:
-    return _default_address(village.level, village.name, str(village.settings.get("kecamatan_name", "")),
-                            str(village.settings.get("kabupaten_name", "")))
 
 
 def head_title(village: Region) -> str:
@@ -93,14 +94,13 @@ def _village(code: str) -> Region:
 
 
 def resolve_signer(principal: Principal, village: Region) -> Signer:
-    """Who the letter names as its signer: the village settings' signer, else the issuing staff member."""
-    settings = letter_settings(village)
-    position = settings["signer_position"]
-    if not position:
-        staff = people.get_staff(principal.subject)
-        position = (staff.position if staff else None) or head_title(village)
-    return Signer(name=settings["signer_name"] or principal.name or principal.subject, position=position,
-                  nip=settings["signer_nip"], username=principal.subject)
+    """The person who actually issues the letter, from their staff profile at the moment of the decision
+    (issue 8.3): never free text from the village settings. Raises ForbiddenError if the account is gone."""
+    staff = people.get_staff(principal.subject)
+    if staff is None or not staff.active:
+        raise ForbiddenError("Akun penanda tangan tidak aktif.", code="signer_inactive")
+    position = staff.position or (head_title(village) if staff.role == "kades" else staff.role.capitalize())
+    return Signer(name=staff.name, position=position, nip=staff.nip, username=staff.username)
 
 
 def decide(principal: Principal, after: ServiceRequest, now: datetime) -> None:
@@ -123,6 +123,17 @@ def enqueue(request: ServiceRequest, again: bool = False) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- complete
+
+
+def _signer(principal: Principal, village: Region) -> dict[str, Any]:
+    """The person who actually issues the letter, from their staff profile at this moment (issue 8.3):
+    never free text from the village settings. Raises ForbiddenError if the account is gone."""
+    staff = people.get_staff(principal.subject)
+    if staff is None or not staff.active:
+        raise ForbiddenError("Akun penanda tangan tidak aktif.", code="signer_inactive")
+    position = staff.position or (head_title(village) if staff.role == "kades" else staff.role.capitalize())
+    return {"signer_name": staff.name, "signer_position": position, "signer_nip": staff.nip,
+            "signer_username": staff.username}
 
 
 @dataclass(frozen=True)
@@ -153,11 +164,12 @@ def _document(n: _Numbering, signer: Signer) -> dict[str, Any]:
     return {
         "paper": n.settings["paper"], "kabupaten_name": kabupaten, "kecamatan_name": kecamatan,
         "village_name": n.village.name, "village_kind": village_kind(n.village.level),
-        "village_address": n.settings["address"] or default_address(n.village), "title": n.letter_type.title,
-        "body_template": n.letter_type.body_template,
+        "village_address": kop_address(n.settings), "logo_key": n.settings["logo_key"], "electronic": True,
+        "title": n.letter_type.title, "body_template": n.letter_type.body_template,
         "opening": opening_sentence(signer.position, kecamatan, kabupaten),
         "closing": CLOSING, "place": n.village.name, "issued_date": n.issued_local.date().isoformat(),
         "signer_position": signer.position, "signer_name": signer.name, "signer_nip": signer.nip,
+        "signer_username": signer.username,
     }
 
 
@@ -275,7 +287,7 @@ def _template_values(request: ServiceRequest) -> dict[str, object]:
         "nama": a.get("name"), "nik": a.get("nik"), "tempat_lahir": a.get("birth_place"),
         "tanggal_lahir": _date(a.get("birth_date")), "jenis_kelamin": SEX_LABELS.get(str(a.get("sex")), a.get("sex")),
         "agama": a.get("religion"), "status_perkawinan": a.get("marital_status"), "pekerjaan": a.get("occupation"),
-        "alamat": a.get("address"), "rt": a.get("rt"), "rw": a.get("rw"), "desa": a.get("desa"),
+        "alamat": a.get("address"), "rt": a.get("rt"), "rw": a.get("rw"), "desa": _village_label(a),
         "kecamatan": a.get("kecamatan"), "kabupaten": a.get("kabupaten"),
     }
     base = catalog.DEFAULT_CATALOG.get(request.letter_type)
@@ -283,6 +295,14 @@ def _template_values(request: ServiceRequest) -> dict[str, object]:
         value = request.fields.get(spec.name)
         values[spec.name] = _date(value) if spec.type == "date" else value
     return values
+
+
+def _village_label(applicant: dict[str, Any]) -> str | None:
+    """ "Desa Pulau Harapan" / "Kelurahan Samataring": how a letter names the applicant's village."""
+    if not applicant.get("desa"):
+        return None
+    kind = "Kelurahan" if applicant.get("desa_kind") == "kelurahan" else "Desa"
+    return f"{kind} {applicant['desa']}"
 
 
 def _date(value: Any) -> Any:
@@ -300,7 +320,9 @@ def _applicant_rows(request: ServiceRequest) -> list[tuple[str, str]]:
     if a.get("rt") or a.get("rw"):
         address += f", RT {a.get('rt') or '-'}/RW {a.get('rw') or '-'}"
     if a.get("desa"):
-        address += f", {a['desa']}"
+        address += f", {_village_label(a)}"
+    if a.get("kecamatan"):
+        address += f", Kecamatan {a['kecamatan']}"
     return [
         ("Nama", str(a.get("name") or "-")), ("NIK", str(a.get("nik") or "-")),
         ("Tempat/Tanggal Lahir", f"{a.get('birth_place') or '-'}, {born_text}"),
@@ -319,8 +341,26 @@ def build_document(letter: Letter, request: ServiceRequest) -> LetterDocument:
         title=d["title"], number=letter.number, opening=d["opening"], applicant_rows=_applicant_rows(request),
         body=fill_template(d["body_template"], _template_values(request)), closing=d["closing"], place=d["place"],
         issued_date=date.fromisoformat(d["issued_date"]), signer_position=d["signer_position"],
-        signer_name=d["signer_name"], signer_nip=d.get("signer_nip"), verify_url=letter.verify_url,
+        signer_name=d["signer_name"], signer_nip=format_nip(d.get("signer_nip")), verify_url=letter.verify_url,
+        logo_png=_logo(d.get("logo_key")), electronic=bool(d.get("electronic")),
     )
+
+
+def _logo(key: str | None) -> bytes | None:
+    """The village's lambang as stored at upload. Its key is content-addressed (never rewritten), so a
+    regenerated PDF is the same and a warm function may keep it in memory."""
+    if not key:
+        return None
+    try:
+        return _read_logo(key)
+    except Exception:
+        logger.warning("letter logo missing", extra={"key": key})
+        return None
+
+
+@functools.lru_cache(maxsize=16)
+def _read_logo(key: str) -> bytes:
+    return wiring.file_store().read(key)
 
 
 def render(letter: Letter, request: ServiceRequest) -> bytes:

@@ -245,6 +245,7 @@ def complete_village(request_ids: list[str], now: datetime | None = None) -> lis
         if counter not in last:
             last[counter] = letters_repo.last_number(n.village.code, n.scope, n.year)
         seq = last[counter] + 1 + sum(1 for x in letters if (x.counter_scope, x.year) == counter)
+        assert before.issue_order is not None  # only requests with a decision are pending
         letter = _letter(n, before, Signer.from_dict(before.issue_order["signer"]), seq, now)
         after = replace(before, status=ISSUED.target, version=next_version(before.version), updated_at=at,
                         history=list(before.history), letter=request_letter_ref(letter))

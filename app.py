@@ -2,7 +2,7 @@
 
 from chalice import Chalice, Cron, Rate
 
-from chalicelib.api import auth, letters, notifications, public, requests, staff, villages
+from chalicelib.api import auth, letters, notifications, public, requests, residents, staff, villages
 from chalicelib.config import get_settings
 from chalicelib.observability import SERVICE
 
@@ -10,6 +10,8 @@ app = Chalice(app_name=SERVICE)
 app.experimental_feature_flags.update(["BLUEPRINTS"])
 # Letter PDFs served by the local file route are binary.
 app.api.binary_types.append("application/pdf")
+# Resident register imports arrive as .xlsx files.
+app.api.binary_types.append(residents.XLSX)
 app.register_blueprint(public.bp)
 app.register_blueprint(auth.bp)
 app.register_blueprint(requests.bp)
@@ -17,6 +19,7 @@ app.register_blueprint(villages.bp)
 app.register_blueprint(letters.bp)
 app.register_blueprint(notifications.bp)
 app.register_blueprint(staff.bp)
+app.register_blueprint(residents.bp)
 
 
 # ---- notifications (issue 4): each handler is one call into chalicelib/workers/ --------------------

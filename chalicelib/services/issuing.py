@@ -247,8 +247,8 @@ def complete_village(request_ids: list[str], now: datetime | None = None) -> lis
         seq = last[counter] + 1 + sum(1 for x in letters if (x.counter_scope, x.year) == counter)
         assert before.issue_order is not None  # only requests with a decision are pending
         letter = _letter(n, before, Signer.from_dict(before.issue_order["signer"]), seq, now)
-        after = replace(before, status=ISSUED.target, version=next_version(before.version), updated_at=at,
-                        history=list(before.history), letter=request_letter_ref(letter))
+        after = replace(before, status=ISSUED.target_from(before.status), version=next_version(before.version),
+                        updated_at=at, history=list(before.history), letter=request_letter_ref(letter))
         # Render and store before the commit, so the letter is downloadable the moment it shows as issued. A
         # render or storage failure must not hold up the village's numbering: the PDF is then regenerated,
         # byte for byte, when it is first downloaded (ensure_pdf).
@@ -257,7 +257,7 @@ def complete_village(request_ids: list[str], now: datetime | None = None) -> lis
         except Exception:
             logger.exception("letter pdf not stored; it will be regenerated on download",
                              extra={"letter_id": letter.id})
-        event = HistoryEntry(at, SYSTEM_ACTOR, "system", ISSUED.action, before.status, ISSUED.target, None,
+        event = HistoryEntry(at, SYSTEM_ACTOR, "system", ISSUED.action, before.status, after.status, None,
                              after.version)
         outbox = [requests_repo.outbox_item(row, new_id(), after.village, at) for row in _announcements(after)]
         changes.append(requests_repo.Change(before, after, event, outbox))

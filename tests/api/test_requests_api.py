@@ -122,7 +122,8 @@ def test_get_request_with_history(client, citizen):
     assert get(client, "/v1/requests/01NOTEXISTING000000000000", citizen["token"]).status_code == 404
 
 
-def test_full_lifecycle_and_history(client, citizen):
+def test_full_lifecycle_and_history(client, registered_citizen):
+    citizen = registered_citizen
     r = submitted(client, citizen)
     op = staff_token(client, f"operator.{SAMATARING}")
     kades = staff_token(client, f"kades.{SAMATARING}")
@@ -156,8 +157,9 @@ def issue_over_api_after_decision(client, token, request_id):
     return get(client, f"/v1/requests/{request_id}", token).json_body
 
 
-def test_issue_by_a_non_signer_is_refused_and_queues_nothing(client, citizen):
+def test_issue_by_a_non_signer_is_refused_and_queues_nothing(client, registered_citizen):
     # Given an approved request
+    citizen = registered_citizen
     r = submitted(client, citizen)
     op = staff_token(client, f"operator.{SAMATARING}")
     r = act(client, op, r, "review").json_body

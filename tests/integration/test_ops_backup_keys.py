@@ -68,6 +68,9 @@ def village_with_history() -> list[str]:
         first, second = citizen_login(c), citizen_login(c)
         complete_profile(c, first)
         complete_profile(c, second)
+    from tests.helpers import register_resident
+
+    register_resident(first, VILLAGE)  # the register and its audit entry belong to the backup too
     issued = issue(approved(first, VILLAGE))
     pending, _ = svc.submit(citizen_principal(second), VILLAGE, "SKD", SKD_FIELDS)
     return [issued.id, pending.id]
@@ -86,7 +89,8 @@ def test_export_reads_every_item_of_the_village_and_nothing_else(village_with_hi
         partition = {k for k in everything if k[0] == f"REQ#{request_id}"}
         assert partition and partition <= keys
     prefixes = {k[0].split("#")[0] for k in keys}
-    assert {"REGION", "REQ", "TRACK", "CITIZEN", "LETTER", "COUNTER", "OUTBOX", "STAFF"} <= prefixes
+    assert {"REGION", "REQ", "TRACK", "CITIZEN", "LETTER", "COUNTER", "OUTBOX", "STAFF", "RESIDENT",
+            "RESIDENT_HISTORY"} <= prefixes
     assert ("STAFF#operator.extra", "META") in keys
     # and each item exactly as the table holds it, none from another village
     for key in keys:

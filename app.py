@@ -39,6 +39,15 @@ def on_table_stream(event):  # type: ignore[no-untyped-def]
     outbox.handle_stream(event)
 
 
+# ---- letters: the issuing queue (SQS FIFO, one message group per village) -------------------------
+@app.on_sqs_message(queue_arn=get_settings().issue_queue_arn, batch_size=10)
+def issue_letters(event):  # type: ignore[no-untyped-def]
+    """Number, render, store and commit the letters the signers decided to issue, one village at a time."""
+    from chalicelib.workers import issuing
+
+    issuing.handle_sqs_event(event)
+
+
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def outbox_retry(event):  # type: ignore[no-untyped-def]
     """Retry notifications whose backoff, quiet hours or lease has ended."""

@@ -49,12 +49,24 @@ class Settings:
     s3_endpoint: str | None = None
     email_sender: str = "noreply@balai.local"
     log_level: str = "INFO"
-    # Notifications: the table's stream (set per cloud stage from the stack outputs), the kabupaten
-    # this deployment serves (the SLA, retry and digest schedules walk them), retry policy.
+    # Notifications: the table's stream (set per cloud stage from the stack outputs), retry policy.
+    # `kabupaten` (BALAI_KABUPATEN) only restricts the schedules; unset, they walk every kabupaten
+    # imported into the table (services.regions.served_kabupaten).
     table_stream_arn: str | None = None
-    kabupaten: tuple[str, ...] = ("73.07",)
+    kabupaten: tuple[str, ...] = ()
     outbox_max_attempts: int = 5
     outbox_backoff_seconds: int = 60
+    # The issuing queue (SQS FIFO, one message group per village): its URL for sending, its ARN for the
+    # handler's event source (set per cloud stage from the stack outputs), and an endpoint in local mode.
+    issue_queue_url: str | None = None
+    issue_queue_arn_value: str | None = None
+    sqs_endpoint: str | None = None
+
+    @property
+    def issue_queue_arn(self) -> str:
+        """The queue app.py's issuing handler reads; a placeholder locally, where a poller feeds it instead."""
+        return self.issue_queue_arn_value or (
+            f"arn:aws:sqs:{self.aws_region}:000000000000:{self.table_name}-issuing.fifo")
 
     @property
     def stream_arn(self) -> str:
@@ -108,9 +120,12 @@ def get_settings() -> Settings:
         email_sender=_env("BALAI_EMAIL_SENDER", "noreply@balai.local") or "noreply@balai.local",
         log_level=_env("POWERTOOLS_LOG_LEVEL", "INFO") or "INFO",
         table_stream_arn=_env("BALAI_TABLE_STREAM_ARN"),
-        kabupaten=tuple(k.strip() for k in (_env("BALAI_KABUPATEN", "73.07") or "73.07").split(",") if k.strip()),
+        kabupaten=tuple(k.strip() for k in (_env("BALAI_KABUPATEN", "") or "").split(",") if k.strip()),
         outbox_max_attempts=int(_env("BALAI_OUTBOX_MAX_ATTEMPTS", "5") or 5),
         outbox_backoff_seconds=int(_env("BALAI_OUTBOX_BACKOFF_SECONDS", "60") or 60),
+        issue_queue_url=_env("BALAI_ISSUE_QUEUE_URL"),
+        issue_queue_arn_value=_env("BALAI_ISSUE_QUEUE_ARN"),
+        sqs_endpoint=_env("BALAI_SQS_ENDPOINT"),
     )
 
 

@@ -24,6 +24,9 @@ OUTPUT_TO_ENV: dict[str, str] = {
     "BucketName": "BALAI_LETTERS_BUCKET",
     "EmailSender": "BALAI_EMAIL_SENDER",
     "PublicBaseUrl": "BALAI_PUBLIC_BASE_URL",
+    "IssueQueueUrl": "BALAI_ISSUE_QUEUE_URL",
+    # Read by @app.on_sqs_message(queue_arn=...) at deploy/package time, like the stream ARN above.
+    "IssueQueueArn": "BALAI_ISSUE_QUEUE_ARN",
 }
 # Fixed for a cloud stage: the real channels, not the local file adapters.
 CLOUD_CONSTANTS: dict[str, str] = {"BALAI_SMS_CHANNEL": "sns", "BALAI_EMAIL_CHANNEL": "ses"}
@@ -32,7 +35,8 @@ CLOUD_CONSTANTS: dict[str, str] = {"BALAI_SMS_CHANNEL": "sns", "BALAI_EMAIL_CHAN
 # Stack outputs the IAM policy template names (besides Stage); Partition, Region and AccountId come from
 # TableArn, AppName from the Chalice config. Chalice reads the policy file as plain JSON at deploy time,
 # so the ARNs are written into it here rather than resolved by CloudFormation.
-POLICY_OUTPUTS: tuple[str, ...] = ("TableArn", "BucketArn", "AppSecretArn", "LetterKeysSecretArn", "EmailIdentityArn")
+POLICY_OUTPUTS: tuple[str, ...] = ("TableArn", "BucketArn", "AppSecretArn", "LetterKeysSecretArn", "EmailIdentityArn",
+                                   "IssueQueueArn")
 _ARN = re.compile(r"^arn:(?P<partition>[^:]+):dynamodb:(?P<region>[^:]+):(?P<account>\d{12}):table/.+$")
 
 
@@ -86,6 +90,7 @@ def example_outputs(stage: str = "prod", region: str = "ap-southeast-3",
         "AppSecretArn": arn.format("secretsmanager", f"secret:balai/{stage}/app-EXAMPL"),
         "LetterKeysSecretArn": arn.format("secretsmanager", f"secret:balai/{stage}/letter-keys-EXAMPL"),
         "EmailIdentityArn": arn.format("ses", "identity/example.go.id"),
+        "IssueQueueArn": arn.format("sqs", f"balai-{stage}-issuing.fifo"),
     }
 
 

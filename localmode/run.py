@@ -15,6 +15,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from localmode.issuing_queue import IssuingQueuePoller
 
 from chalicelib.ops.local import ENDPOINT_FILE
 
@@ -92,6 +96,21 @@ def private_tree(data_dir: Path) -> None:
             os.chmod(os.path.join(root, name), 0o600)
 
 
+def _start_issuing(env: dict[str, str]) -> IssuingQueuePoller:
+    """The issuing queue on the local server and its poller; the API process gets the queue's URL."""
+    from chalicelib.config import reset_caches
+    from localmode.issuing_queue import requeue_issuing, start_issuing_queue
+
+    poller, queue_env = start_issuing_queue(env["BALAI_DYNAMODB_ENDPOINT"], env["AWS_REGION"], env["BALAI_TABLE"])
+    env.update(queue_env)
+    os.environ.update(queue_env)
+    reset_caches()
+    requeued = requeue_issuing()
+    print(f"[balai] letters: issuing queue on{f', {requeued} waiting letters queued again' if requeued else ''}",
+          flush=True)
+    return poller
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("BALAI_PORT", "8000")))
@@ -110,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     workers = start_local_workers(env["BALAI_DYNAMODB_ENDPOINT"], env["BALAI_TABLE"], env["AWS_REGION"])
     print(f"[balai] notifications: stream poller and schedules on; messages go to {data_dir / 'outbox'}",
           flush=True)
+    issuing_poller = _start_issuing(env)
     # `chalice local`, through localmode.gateway so unknown routes answer a JSON 404.
     api = subprocess.Popen([sys.executable, "-m", "localmode.gateway", "local", "--no-autoreload", "--stage", "local",
                             "--host", "127.0.0.1",
@@ -136,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
                 api.kill()
         workers.stop()
         endpoint_file.unlink(missing_ok=True)
+        issuing_poller.stop()
         db.stop()  # type: ignore[attr-defined]
     return 0 if stopping else (api.returncode or 0)
 

@@ -35,6 +35,12 @@ from moto import mock_aws  # noqa: E402
 _MOCK = mock_aws()
 _MOCK.start()
 
+import boto3  # noqa: E402
+
+# The issuing queue (SQS FIFO) in moto; tests hand its messages to the handler with drain_issuing_queue().
+os.environ["BALAI_ISSUE_QUEUE_URL"] = boto3.client("sqs", region_name="ap-southeast-3").create_queue(
+    QueueName="balai-test-issuing.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+
 from localmode import moto_patches  # noqa: E402
 
 moto_patches.apply()

@@ -139,6 +139,53 @@ def act(client: Client, token: str, request: dict[str, Any], action: str, note: 
     return post(client, f"/v1/requests/{request['id']}/transitions", body, token)
 
 
+def drain_issuing_queue(client: Client | None = None) -> int:
+    """Deliver every message waiting on the issuing queue (moto) to the issuing handler, as Lambda's SQS
+    event source would, and delete them; returns how many messages were handled. With a `client`, through
+    the Chalice app's `issue_letters` function; otherwise straight to the worker."""
+    import boto3
+
+    from chalicelib.config import get_settings
+    from chalicelib.workers import issuing
+
+    settings = get_settings()
+    sqs = boto3.client("sqs", region_name=settings.aws_region)
+    handled = 0
+    while True:
+        messages = sqs.receive_message(QueueUrl=settings.issue_queue_url, MaxNumberOfMessages=10,
+                                       VisibilityTimeout=30).get("Messages", [])
+        if not messages:
+            return handled
+        bodies = [m["Body"] for m in messages]
+        try:
+            if client is not None:
+                event = client.events.generate_sqs_event(message_bodies=bodies,
+                                                         queue_name="balai-test-issuing.fifo")
+                client.lambda_.invoke("issue_letters", event)
+            else:
+                issuing.handle(bodies)
+        except Exception:
+            # As SQS after a failed batch: the messages come back (here at once) for the next delivery.
+            for m in messages:
+                sqs.change_message_visibility(QueueUrl=settings.issue_queue_url, ReceiptHandle=m["ReceiptHandle"],
+                                              VisibilityTimeout=0)
+            raise
+        for m in messages:
+            sqs.delete_message(QueueUrl=settings.issue_queue_url, ReceiptHandle=m["ReceiptHandle"])
+        handled += len(messages)
+
+
+def issue_over_api(client: Client, token: str, request: dict[str, Any]) -> dict[str, Any]:
+    """The signer's `issue` (202, `issuing`), then the queue's work; the request as it reads afterwards."""
+    response = act(client, token, request, "issue")
+    assert response.status_code == 202, response.body
+    assert response.json_body["status"] == "issuing"
+    drain_issuing_queue(client)
+    issued = get(client, f"/v1/requests/{request['id']}", token)
+    assert issued.status_code == 200 and issued.json_body["status"] == "issued", issued.body
+    return dict(issued.json_body)
+
+
 def checked(client: Client, token: str, request: dict[str, Any]) -> dict[str, Any]:
     """The request after the operator's in-person identity check, when its NIK is in no register (issue 8.2)."""
     if request.get("identity_verified", True):

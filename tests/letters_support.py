@@ -27,10 +27,11 @@ PERSATUAN = "73.07.09.2004"  # desa in Pulau Sembilan
 def fix_clock(monkeypatch: pytest.MonkeyPatch, moment: datetime) -> None:
     """Every service that reads the time sees `moment` (UTC)."""
     import chalicelib.domain.clock as clock
+    import chalicelib.services.issuing as issuing
     import chalicelib.services.letters as letters
     import chalicelib.services.requests as requests
 
-    for module in (clock, requests, letters):
+    for module in (clock, requests, letters, issuing):
         monkeypatch.setattr(module, "utcnow", lambda: moment)
 
 
@@ -61,9 +62,17 @@ def approved(citizen: dict[str, Any], village: str, letter_type: str = "SKD",
 
 
 def issue(request: ServiceRequest, who: Principal | None = None) -> ServiceRequest:
+    """The signer's decision (-> issuing), then the issuing queue's work (-> issued); the request afterwards."""
     from chalicelib.services import requests as svc
+    from chalicelib.storage import requests as repo
+    from tests.helpers import drain_issuing_queue
 
-    return svc.transition(who or kades(request.village), request.id, "issue", request.version, None)
+    decided = svc.transition(who or kades(request.village), request.id, "issue", request.version, None)
+    assert decided.status == "issuing"
+    drain_issuing_queue()
+    issued = repo.get(request.id)
+    assert issued is not None
+    return issued
 
 
 def seq_of(request: ServiceRequest) -> int:

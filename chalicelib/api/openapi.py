@@ -24,6 +24,8 @@ class RouteDoc:
     errors: tuple[int, ...] = field(default_factory=tuple)
     content_type: str = "application/json"
     body_types: tuple[str, ...] = ()  # a raw (binary) request body of these media types
+    # Further success statuses answering the same body, with what they mean (e.g. 202 for `issue`).
+    also: tuple[tuple[int, str], ...] = ()
 
 
 ROUTES: list[RouteDoc] = []
@@ -80,6 +82,8 @@ def build_spec(server_url: str = "/") -> dict[str, Any]:
         elif r.content_type != "application/json":
             ok["content"] = {r.content_type: {"schema": {"type": "string"}}}
         op["responses"][str(r.status)] = ok
+        for status, description in r.also:
+            op["responses"][str(status)] = {**ok, "description": description}
         error_codes = set(r.errors) | {400} | ({401, 403} if r.auth else set())
         for code in sorted(error_codes):
             op["responses"][str(code)] = {"description": "Error",

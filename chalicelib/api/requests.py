@@ -49,7 +49,9 @@ def get_request(request_id: str) -> Response:
 
 
 @doc("POST", "/v1/requests/{request_id}/transitions", "Move a request through its states",
-     body="TransitionRequest", response="ServiceRequest", auth="by action", errors=(404, 409))
+     body="TransitionRequest", response="ServiceRequest", auth="by action", errors=(404, 409, 502),
+     also=((202, "Accepted: `issue` recorded the decision; the request is `issuing` until its letter is "
+                 "numbered and stored (a second or two), then `issued`"),))
 @bp.route("/v1/requests/{request_id}/transitions", methods=["POST"], cors=True)
 @endpoint
 def transition(request_id: str) -> Response:
@@ -57,7 +59,7 @@ def transition(request_id: str) -> Response:
     who = principal(request)
     body = parse(request, "TransitionRequest")
     result = requests.transition(who, request_id, body.action, body.version, body.note, body.fields, body.document)
-    return respond(requests.to_public(result, who))
+    return respond(requests.to_public(result, who), status=202 if result.status == "issuing" else 200)
 
 
 @doc("GET", "/v1/me/requests", "The citizen's own requests", response="ServiceRequestList", auth="citizen",

@@ -243,7 +243,8 @@ class ServiceRequest(_Out):
     village: str
     letter_type: str
     letter_name: str
-    status: Literal["submitted", "in_review", "needs_revision", "approved", "issued", "rejected", "cancelled"]
+    status: Literal["submitted", "in_review", "needs_revision", "approved", "issuing", "issued", "rejected",
+                    "cancelled"]
     version: int
     tracking_code: str
     fields: dict[str, Any]

@@ -436,6 +436,50 @@ def _with_prefix(prefix: str, name: str, already: tuple[str, ...]) -> str:
     return f"{prefix} {upper}"
 
 
+# ---------------------------------------------------------------------------------------------- wording
+
+# The fixed sentences of a surat keterangan (Bahasa Indonesia); the body comes from the letter type's template.
+CLOSING = "Demikian surat keterangan ini dibuat dengan sebenarnya untuk dipergunakan sebagaimana mestinya."
+SEX_LABELS = {"L": "Laki-laki", "P": "Perempuan"}
+
+
+def village_kind(level: str) -> str:
+    return "kelurahan" if level == "kelurahan" else "desa"
+
+
+def head_title(level: str, village_name: str) -> str:
+    """The head of the village as a letter names them: "Kepala Desa Biroro" / "Lurah Samataring"."""
+    return f"{'Lurah' if level == 'kelurahan' else 'Kepala Desa'} {village_name}"
+
+
+def opening_sentence(position: str, kecamatan_name: str, kabupaten_name: str) -> str:
+    return (f"Yang bertanda tangan di bawah ini, {position}, Kecamatan {kecamatan_name}, {kabupaten_name}, "
+            "menerangkan dengan sebenarnya bahwa:")
+
+
+@dataclass(frozen=True)
+class Signer:
+    """Who signs a letter, as printed under the signature and signed into its QR token.
+
+    Resolved once, when the signer decides to issue, and carried as a value to the numbering and rendering
+    step (the issuing queue), so the printed signer is the person who decided.
+    """
+
+    name: str
+    position: str
+    nip: str | None = None
+    username: str | None = None
+
+    def to_dict(self) -> dict[str, str | None]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> Signer:
+        nip, username = data.get("nip"), data.get("username")
+        return cls(name=str(data["name"]), position=str(data["position"]),
+                   nip=str(nip) if nip else None, username=str(username) if username else None)
+
+
 # ---------------------------------------------------------------------------------------------- signed facts
 
 

@@ -14,7 +14,9 @@ VILLAGE_STAFF = ("operator", "kades")
 # Roles that may read a village's requests, each within its own region.
 READERS = ("operator", "kades", "camat", "admin")
 
-STATUSES = ("submitted", "in_review", "needs_revision", "approved", "issued", "rejected", "cancelled")
+# `issuing`: the signer has decided to issue; the village's issuing queue numbers, renders and stores the
+# letter and moves the request to `issued` (services/issuing.py). Nobody else moves it out of `issuing`.
+STATUSES = ("submitted", "in_review", "needs_revision", "approved", "issuing", "issued", "rejected", "cancelled")
 OPEN_STATUSES = ("submitted", "in_review", "approved")  # the village is the one who must act
 FINAL_STATUSES = ("issued", "rejected", "cancelled")
 
@@ -61,13 +63,20 @@ TRANSITIONS: dict[str, Transition] = {
         Transition("approve", ("in_review",), "approved", VILLAGE_STAFF),
         Transition("reject", ("submitted", "in_review"), "rejected", VILLAGE_STAFF, note_required=True),
         # The signer is the letter type's signer_role (kades by default); checked in authorize_transition.
-        Transition("issue", ("approved",), "issued", VILLAGE_STAFF),
+        # The decision is recorded here; the letter is numbered and written by the issuing queue, which
+        # moves the request on to `issued` (ISSUED below). `issue` on an `issuing` request queues it again.
+        Transition("issue", ("approved", "issuing"), "issuing", VILLAGE_STAFF),
         Transition("cancel", ("submitted", "needs_revision"), "cancelled", ("citizen",)),
         # An operator saw the applicant's KTP-el/KK in person: needed before approval when the NIK was not in
         # the village's register at submission.
         Transition("verify_identity", ("submitted", "in_review", "needs_revision"), None, VILLAGE_STAFF),
     )
 }
+
+
+# What the issuing queue records when it commits a letter: not an action anyone can request.
+ISSUED = Transition("issued", ("issuing",), "issued", ("system",))
+SYSTEM_ACTOR = "Sistem Balai"
 
 
 @dataclass(frozen=True)
@@ -129,6 +138,8 @@ class ServiceRequest:
     signer_role: str = "kades"
     letter: dict[str, Any] | None = None
     history: list[HistoryEntry] = field(default_factory=list)
+    # Set by the `issue` decision: who signs (name, position, NIP as printed) and when it was decided.
+    issue_order: dict[str, Any] | None = None
     # SLA escalation state {"for": due_at, "level": n}; carried through transitions (see domain/escalation.py).
     sla: dict[str, Any] | None = None
     # Whether the applicant's NIK was in the village's register at submission, or an operator has since
@@ -211,7 +222,8 @@ def announcements(action: str, request: ServiceRequest, note: str | None,
         "request_revision": [("needs_revision", citizen, {"note": note or ""})],
         "approve": [("approved", citizen, {}), ("awaiting_signature", signer, {})],
         "reject": [("rejected", citizen, {"reason": note or ""})],
-        "issue": [("issued", citizen, {})],
+        # The decision announces nothing: the citizen is told when the letter exists (the queue's commit).
+        "issued": [("issued", citizen, {})],
     }.get(action, [])
     return [{"event": event, "audience": audience, "payload": {**base, **extra}}
             for event, audience, extra in rows]

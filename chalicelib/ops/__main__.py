@@ -21,11 +21,14 @@ def _create_table(_: argparse.Namespace) -> int:
 
 
 def _import_regions(args: argparse.Namespace) -> int:
+    from chalicelib.domain.clock import iso, utcnow
     from chalicelib.ops.region_data import ATTRIBUTION, kabupaten_regions
     from chalicelib.storage import regions
 
     items = kabupaten_regions(args.kabupaten)
     written = regions.put_many(items, overwrite=args.overwrite)
+    # The scheduled work (SLA sweep, outbox retries, digests) walks the kabupaten registered here.
+    regions.register_kabupaten(args.kabupaten, iso(utcnow()))
     print(f"{len(items)} regions read, {written} written ({ATTRIBUTION})")
     return 0
 

@@ -61,6 +61,7 @@ def seed_demo(with_residents: bool = True) -> dict[str, int]:
         if is_village(region.code):
             region.settings = {**region.settings, "letters": _office(region, index)}
     imported = regions.put_many(items, overwrite=True)
+    regions.register_kabupaten(DEMO_KABUPATEN, iso(utcnow()))
     # One hash for every demo account: scrypt is deliberately slow and they share a password.
     password_hash = hash_password(DEMO_PASSWORD)
     staff = [people.Staff("admin", password_hash, "admin", DEMO_KABUPATEN, "Muhammad Ridwan, S.Kom.",

@@ -1,51 +1,61 @@
-"""Issuing a letter: the village's next number inside the issue transaction, then the signed PDF."""
+"""Issuing a letter, one straight path: decide (HTTP) -> queue -> number -> render -> store -> commit (worker).
+
+The signer's `issue` decision moves the request approved -> issuing (version-checked, audited) and puts a
+message on the issuing queue, an SQS FIFO queue whose message group is the village: one village's letters
+are numbered one after another, villages in parallel. The queue's handler (workers/issuing.py) calls
+`complete()`, which reads the counter, renders and stores the PDF, and commits the number, the letter and
+issuing -> issued in one transaction. Nothing races on the counter, so nothing waits or retries inside an
+HTTP request; a failed commit is retried by SQS and ends in its dead-letter queue (alarmed).
+"""
 
 from __future__ import annotations
 
 import functools
-import random
-import threading
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
 from chalicelib.domain import catalog
-from chalicelib.domain.clock import iso
+from chalicelib.domain.clock import iso, utcnow
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.letters import (
+    CLOSING,
     DEFAULT_NUMBER_FORMAT,
+    SEX_LABELS,
     LetterDocument,
+    Signer,
     counter_scope,
     counter_year,
     fill_template,
     format_date_id,
     format_number,
     kop_address,
+    opening_sentence,
     signed_facts,
     to_local,
+    village_kind,
     village_number_code,
 )
+from chalicelib.domain.letters import head_title as _head_title
 from chalicelib.domain.regions import Region
-from chalicelib.domain.requests import Principal, ServiceRequest
+from chalicelib.domain.requests import (
+    ISSUED,
+    SYSTEM_ACTOR,
+    HistoryEntry,
+    Principal,
+    ServiceRequest,
+    announcements,
+    next_version,
+)
 from chalicelib.domain.staff import format_nip
-from chalicelib.errors import ConflictError, ForbiddenError, NotFoundError
+from chalicelib.errors import ConflictError, ExternalServiceError, ForbiddenError, NotFoundError
 from chalicelib.observability import logger
 from chalicelib.services import wiring
 from chalicelib.storage import letters as letters_repo
 from chalicelib.storage import people
 from chalicelib.storage import regions as regions_repo
+from chalicelib.storage import requests as requests_repo
 from chalicelib.storage.letters import Letter
-from chalicelib.storage.requests import ExtraOps
-
-# Each round of a race has one winner, so a burst of N issuers needs up to N rounds; real villages issue
-# a few letters an hour, the bench's 50 at once is the stress case. Backoff is exponential with "full
-# jitter", which spreads a burst out; the time budget keeps the answer well inside API Gateway's 29 s.
-MAX_ATTEMPTS = 40
-BACKOFF_BASE_S = 0.05
-BACKOFF_CAP_S = 2.0
-RETRY_BUDGET_S = 20.0
 
 LETTER_DEFAULTS: dict[str, Any] = {
     "number_format": DEFAULT_NUMBER_FORMAT,
@@ -60,46 +70,59 @@ LETTER_DEFAULTS: dict[str, Any] = {
     "website": None,
     "logo_key": None,
 }
-CLOSING = "Demikian surat keterangan ini dibuat dengan sebenarnya untuk dipergunakan sebagaimana mestinya."
-SEX = {"L": "Laki-laki", "P": "Perempuan"}
-
-
-class _Stats:
-    """Counter-conflict retries since start (the bench prints it); thread-safe."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.retries = 0
-
-    def retried(self) -> None:
-        with self._lock:
-            self.retries += 1
-
-
-stats = _Stats()
-_timings = threading.local()
-
-
-def last_timings() -> dict[str, float]:
-    """Milliseconds of this thread's last issue: transaction (incl. retries), render, store."""
-    return dict(getattr(_timings, "value", {}))
 
 
 def letter_settings(village: Region) -> dict[str, Any]:
     """The village's letter settings with defaults filled in."""
-    stored = dict(village.settings.get("letters") or {})
+    raw: Any = village.settings.get("letters") or {}
+    stored = dict(raw)
     return {**LETTER_DEFAULTS, **{k: v for k, v in stored.items() if k in LETTER_DEFAULTS}}
 
 
-def default_address(village: Region) -> str:
-    kind = "Kelurahan" if village.level == "kelurahan" else "Desa"
-    parts = [f"{kind} {village.name}", f"Kecamatan {village.settings.get('kecamatan_name', '')}".strip(),
-             str(village.settings.get("kabupaten_name", ""))]
-    return ", ".join(p for p in parts if p and p != "Kecamatan")
-
-
 def head_title(village: Region) -> str:
-    return f"{'Lurah' if village.level == 'kelurahan' else 'Kepala Desa'} {village.name}"
+    return _head_title(village.level, village.name)
+
+
+def _village(code: str) -> Region:
+    village = regions_repo.get(code, consistent=True)
+    if village is None:
+        raise NotFoundError("Desa/kelurahan tidak ditemukan.", code="village_not_found")
+    return village
+
+
+# ---------------------------------------------------------------------------------------------- decide
+
+
+def resolve_signer(principal: Principal, village: Region) -> Signer:
+    """The person who actually issues the letter, from their staff profile at the moment of the decision
+    (issue 8.3): never free text from the village settings. Raises ForbiddenError if the account is gone."""
+    staff = people.get_staff(principal.subject)
+    if staff is None or not staff.active:
+        raise ForbiddenError("Akun penanda tangan tidak aktif.", code="signer_inactive")
+    position = staff.position or (head_title(village) if staff.role == "kades" else staff.role.capitalize())
+    return Signer(name=staff.name, position=position, nip=staff.nip, username=staff.username)
+
+
+def decide(principal: Principal, after: ServiceRequest, now: datetime) -> None:
+    """Record the signer's decision on the request about to move to `issuing` (written by its transition)."""
+    # decision_id tells this decision from a concurrent one by the same signer in the same instant.
+    after.issue_order = {"signer": resolve_signer(principal, _village(after.village)).to_dict(),
+                         "decided_at": iso(now), "decision_id": new_id()}
+
+
+def enqueue(request: ServiceRequest, again: bool = False) -> None:
+    """Put the request on its village's issuing queue (deduplicated per request version for 5 minutes; a
+    signer's explicit `again` is never dropped as a duplicate: the handler skips what is already issued).
+
+    Raises ExternalServiceError when the queue cannot be reached; the request stays `issuing` and the signer
+    may take `issue` again to queue it once more."""
+    dedup_id = f"{request.id}-{request.version}" + (f"-{new_id()}" if again else "")
+    wiring.issue_queue().send(group=request.village, dedup_id=dedup_id,
+                              body={"request_id": request.id, "village": request.village})
+    logger.info("letter queued for issuing", extra={"request_id": request.id, "village": request.village})
+
+
+# ---------------------------------------------------------------------------------------------- complete
 
 
 def _signer(principal: Principal, village: Region) -> dict[str, Any]:
@@ -114,67 +137,60 @@ def _signer(principal: Principal, village: Region) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class _IssueContext:
-    """What stays the same across retries: only the counter is read again."""
-
+class _Numbering:
     village: Region
     settings: dict[str, Any]
     letter_type: catalog.LetterType
     scope: str
     year: int
     issued_local: datetime
-    document: dict[str, Any]
 
 
-def _context(principal: Principal, request: ServiceRequest, now: datetime) -> _IssueContext:
-    village = regions_repo.get(request.village, consistent=True)
-    if village is None:
-        raise NotFoundError("Desa/kelurahan tidak ditemukan.", code="village_not_found")
+def _numbering(request: ServiceRequest, now: datetime) -> _Numbering:
+    village = _village(request.village)
     settings = letter_settings(village)
     letter_type = catalog.effective_type(request.letter_type, village.letter_types)
     if letter_type is None:
         raise NotFoundError("Jenis surat tidak dikenal.", code="unknown_letter_type")
-    signer = _signer(principal, village)
-    kecamatan = str(village.settings.get("kecamatan_name", ""))
-    kabupaten = str(village.settings.get("kabupaten_name", ""))
-    issued_local = to_local(now, village.timezone)
-    # Everything printed apart from the applicant's data: kept with the letter so a regenerated PDF is the
-    # same even after the village changes its letterhead, template or signer.
-    document = {
-        "paper": settings["paper"], "kabupaten_name": kabupaten, "kecamatan_name": kecamatan,
-        "village_name": village.name, "village_kind": "kelurahan" if village.level == "kelurahan" else "desa",
-        "village_address": kop_address(settings), "logo_key": settings["logo_key"], "electronic": True,
-        "title": letter_type.title,
-        "body_template": letter_type.body_template,
-        "opening": f"Yang bertanda tangan di bawah ini, {signer['signer_position']}, Kecamatan {kecamatan}, "
-                   f"{kabupaten}, menerangkan dengan sebenarnya bahwa:",
-        "closing": CLOSING, "place": village.name, "issued_date": issued_local.date().isoformat(),
-        **signer,
+    return _Numbering(village, settings, letter_type, counter_scope(settings["sequence_mode"], letter_type.code),
+                      counter_year(now, village.timezone), to_local(now, village.timezone))
+
+
+def _document(n: _Numbering, signer: Signer) -> dict[str, Any]:
+    """Everything printed apart from the applicant's data: kept with the letter so a regenerated PDF is the
+    same even after the village changes its letterhead, template or signer."""
+    kecamatan = str(n.village.settings.get("kecamatan_name", ""))
+    kabupaten = str(n.village.settings.get("kabupaten_name", ""))
+    return {
+        "paper": n.settings["paper"], "kabupaten_name": kabupaten, "kecamatan_name": kecamatan,
+        "village_name": n.village.name, "village_kind": village_kind(n.village.level),
+        "village_address": kop_address(n.settings), "logo_key": n.settings["logo_key"], "electronic": True,
+        "title": n.letter_type.title, "body_template": n.letter_type.body_template,
+        "opening": opening_sentence(signer.position, kecamatan, kabupaten),
+        "closing": CLOSING, "place": n.village.name, "issued_date": n.issued_local.date().isoformat(),
+        "signer_position": signer.position, "signer_name": signer.name, "signer_nip": signer.nip,
+        "signer_username": signer.username,
     }
-    return _IssueContext(village, settings, letter_type, counter_scope(settings["sequence_mode"], letter_type.code),
-                         counter_year(now, village.timezone), issued_local, document)
 
 
-def _letter(ctx: _IssueContext, request: ServiceRequest, seq: int, now: datetime) -> Letter:
+def _letter(n: _Numbering, request: ServiceRequest, signer: Signer, seq: int, now: datetime) -> Letter:
     from chalicelib.adapters.signing import sign_letter
-
-    letter_id = new_id()
-    number = format_number(ctx.settings["number_format"], classification=ctx.letter_type.classification, seq=seq,
-                           village_code=village_number_code(ctx.village.code), issued_local=ctx.issued_local,
-                           letter_type=ctx.letter_type.code)
-    facts = signed_facts(letter_id=letter_id, number=number, letter_type=ctx.letter_type.code,
-                         village_code=ctx.village.code, issued_date=ctx.issued_local.date(),
-                         signer_name=ctx.document["signer_name"],
-                         applicant_name=str(request.applicant.get("name") or ""))
-    token = sign_letter(wiring.letter_keyring(), facts)
     from chalicelib.config import get_settings
 
+    letter_id = new_id()
+    number = format_number(n.settings["number_format"], classification=n.letter_type.classification, seq=seq,
+                           village_code=village_number_code(n.village.code), issued_local=n.issued_local,
+                           letter_type=n.letter_type.code)
+    facts = signed_facts(letter_id=letter_id, number=number, letter_type=n.letter_type.code,
+                         village_code=n.village.code, issued_date=n.issued_local.date(), signer_name=signer.name,
+                         applicant_name=str(request.applicant.get("name") or ""))
+    token = sign_letter(wiring.letter_keyring(), facts)
     return Letter(
         id=letter_id, request_id=request.id, village=request.village, kabupaten=request.kabupaten,
-        letter_type=ctx.letter_type.code, letter_name=ctx.letter_type.name, number=number, seq=seq,
-        counter_scope=ctx.scope, year=ctx.year, issued_at=iso(now), facts=facts, token=token,
+        letter_type=n.letter_type.code, letter_name=n.letter_type.name, number=number, seq=seq,
+        counter_scope=n.scope, year=n.year, issued_at=iso(now), facts=facts, token=token,
         verify_url=f"{get_settings().public_base_url}/v1/letters/verify/{token}",
-        file_key=f"letters/{request.village}/{ctx.year}/{letter_id}.pdf", document=dict(ctx.document),
+        file_key=f"letters/{request.village}/{n.year}/{letter_id}.pdf", document=_document(n, signer),
     )
 
 
@@ -184,48 +200,83 @@ def request_letter_ref(letter: Letter) -> dict[str, Any]:
             "verify_url": letter.verify_url, "status": letter.status}
 
 
-def issue(principal: Principal, after: ServiceRequest, now: datetime, commit: Callable[[ExtraOps], None]) -> Letter:
-    """Number the letter inside the issue transition (`commit` writes it with the extra ops), retrying with a
-    fresh counter read when another issuer took the number first; then render and store the PDF.
+# One transaction holds per letter: request, event, outbox row, letter (4 items) + the counters: 10 letters
+# stay far below DynamoDB's 100 items per transaction. An SQS batch holds at most 10 messages anyway.
+MAX_LETTERS_PER_COMMIT = 10
 
-    Raises ConflictError(stale_version) from commit, ConflictError(number_conflict) if every attempt lost.
+
+def complete(request_id: str, now: datetime | None = None) -> Letter | None:
+    """The queue's step for one request; None when there is nothing to do (see complete_village)."""
+    letters = complete_village([request_id], now)
+    return letters[0] if letters else None
+
+
+def complete_village(request_ids: list[str], now: datetime | None = None) -> list[Letter]:
+    """The queue's step for requests of one village, in queue order: number -> render -> store -> commit, the
+    commit being one transaction for all of them (up to MAX_LETTERS_PER_COMMIT). Requests that are not
+    `issuing` (a redelivered message of an issued letter) are skipped. Only one call per village runs at a
+    time (the FIFO message group), so the counter read stays current until the commit.
+
+    Raises ConflictError when the commit loses to another writer and any storage or AWS error: the messages
+    then go back to the queue and are retried (then dead-lettered), never dropped.
     """
-    started = time.perf_counter()
-    ctx = _context(principal, after, now)
-    committed_ok = False
-    for attempt in range(MAX_ATTEMPTS):
-        last = letters_repo.last_number(ctx.village.code, ctx.scope, ctx.year)
-        letter = _letter(ctx, after, last + 1, now)
-        after.letter = request_letter_ref(letter)
+    if len(request_ids) > MAX_LETTERS_PER_COMMIT:
+        raise ValueError(f"at most {MAX_LETTERS_PER_COMMIT} letters per commit")
+    now = now or utcnow()
+    at = iso(now)
+    pending: list[ServiceRequest] = []
+    for request_id in dict.fromkeys(request_ids):  # a duplicate message in one batch counts once
+        before = requests_repo.get(request_id)
+        if before is None or before.status != "issuing" or not before.issue_order:
+            logger.info("issuing: nothing to do", extra={"request_id": request_id,
+                                                         "status": before.status if before else None})
+            continue
+        pending.append(before)
+    if not pending:
+        return []
+    if len({r.village for r in pending}) != 1:
+        raise ValueError("complete_village takes one village's requests")
+    last: dict[tuple[str, int], int] = {}
+    changes: list[requests_repo.Change] = []
+    letters: list[Letter] = []
+    for before in pending:
+        n = _numbering(before, now)
+        counter = (n.scope, n.year)
+        if counter not in last:
+            last[counter] = letters_repo.last_number(n.village.code, n.scope, n.year)
+        seq = last[counter] + 1 + sum(1 for x in letters if (x.counter_scope, x.year) == counter)
+        assert before.issue_order is not None  # only requests with a decision are pending
+        letter = _letter(n, before, Signer.from_dict(before.issue_order["signer"]), seq, now)
+        after = replace(before, status=ISSUED.target_from(before.status), version=next_version(before.version),
+                        updated_at=at, history=list(before.history), letter=request_letter_ref(letter))
+        # Render and store before the commit, so the letter is downloadable the moment it shows as issued. A
+        # render or storage failure must not hold up the village's numbering: the PDF is then regenerated,
+        # byte for byte, when it is first downloaded (ensure_pdf).
         try:
-            commit(letters_repo.issue_ops(letter, last, iso(now)))
-            committed_ok = True
-            break
-        except ConflictError as exc:
-            if not letters_repo.counter_conflict(exc):
-                raise
-            if time.perf_counter() - started > RETRY_BUDGET_S:
-                break
-            stats.retried()
-            time.sleep(random.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** attempt)))
-    if not committed_ok:
-        raise ConflictError("Nomor surat sedang dipakai bersamaan; silakan coba lagi.", code="number_conflict")
-    committed = time.perf_counter()
-    timings = {"transaction_ms": (committed - started) * 1000, "attempts": attempt + 1}
-    # The letter is already issued and numbered: a render or storage failure must not undo that. The PDF
-    # is regenerated, byte for byte, when it is first downloaded (ensure_pdf).
+            wiring.file_store().put(letter.file_key, render(letter, before), "application/pdf")
+        except Exception:
+            logger.exception("letter pdf not stored; it will be regenerated on download",
+                             extra={"letter_id": letter.id})
+        event = HistoryEntry(at, SYSTEM_ACTOR, "system", ISSUED.action, before.status, after.status, None,
+                             after.version)
+        outbox = [requests_repo.outbox_item(row, new_id(), after.village, at) for row in _announcements(after)]
+        changes.append(requests_repo.Change(before, after, event, outbox))
+        letters.append(letter)
     try:
-        pdf = render(letter, after)
-        rendered = time.perf_counter()
-        wiring.file_store().put(letter.file_key, pdf, "application/pdf")
-        timings.update(render_ms=(rendered - committed) * 1000, store_ms=(time.perf_counter() - rendered) * 1000)
-    except Exception:
-        logger.exception("letter pdf not stored; it will be regenerated on download",
-                         extra={"letter_id": letter.id})
-    _timings.value = timings
-    logger.info("letter issued", extra={"letter_id": letter.id, "request_id": after.id, "number": letter.number,
-                                        **timings})
-    return letter
+        requests_repo.transition_many(changes, letters_repo.issue_many_ops(letters, last, at))
+    except (ConflictError, ExternalServiceError):
+        current = requests_repo.get(letters[0].request_id)
+        if not (current and current.letter and current.letter.get("id") == letters[0].id):
+            raise
+        # Ours after all: it committed before a timeout, or its retry was refused (DynamoDB dedups by token).
+    for letter in letters:
+        logger.info("letter issued", extra={"letter_id": letter.id, "request_id": letter.request_id,
+                                            "number": letter.number})
+    return letters
+
+
+def _announcements(request: ServiceRequest) -> list[dict[str, Any]]:
+    return announcements("issued", request, None, request.signer_role)
 
 
 # ---------------------------------------------------------------------------------------------- document
@@ -235,7 +286,7 @@ def _template_values(request: ServiceRequest) -> dict[str, object]:
     a = request.applicant
     values: dict[str, object] = {
         "nama": a.get("name"), "nik": a.get("nik"), "tempat_lahir": a.get("birth_place"),
-        "tanggal_lahir": _date(a.get("birth_date")), "jenis_kelamin": SEX.get(str(a.get("sex")), a.get("sex")),
+        "tanggal_lahir": _date(a.get("birth_date")), "jenis_kelamin": SEX_LABELS.get(str(a.get("sex")), a.get("sex")),
         "agama": a.get("religion"), "status_perkawinan": a.get("marital_status"), "pekerjaan": a.get("occupation"),
         "alamat": a.get("address"), "rt": a.get("rt"), "rw": a.get("rw"), "desa": _village_label(a),
         "kecamatan": a.get("kecamatan"), "kabupaten": a.get("kabupaten"),
@@ -276,7 +327,7 @@ def _applicant_rows(request: ServiceRequest) -> list[tuple[str, str]]:
     return [
         ("Nama", str(a.get("name") or "-")), ("NIK", str(a.get("nik") or "-")),
         ("Tempat/Tanggal Lahir", f"{a.get('birth_place') or '-'}, {born_text}"),
-        ("Jenis Kelamin", SEX.get(str(a.get("sex")), str(a.get("sex") or "-"))),
+        ("Jenis Kelamin", SEX_LABELS.get(str(a.get("sex")), str(a.get("sex") or "-"))),
         ("Agama", str(a.get("religion") or "-")), ("Status Perkawinan", str(a.get("marital_status") or "-")),
         ("Pekerjaan", str(a.get("occupation") or "-")), ("Alamat", address),
     ]

@@ -85,3 +85,19 @@ def set_village_active(principal: Principal, code: str, active: bool) -> dict[st
     repo.set_active(code, active)
     logger.info("village activation", extra={"village": code, "active": active})
     return get_region(code)
+
+
+def served_kabupaten() -> tuple[str, ...]:
+    """The kabupaten the scheduled work (SLA sweep, outbox retries, digests) walks.
+
+    BALAI_KABUPATEN, when a deployment sets it, restricts the work to those codes; otherwise every kabupaten
+    imported into the table (the registry `import-regions` keeps: one GetItem), so a Jember stage needs no
+    extra setting. An empty table logs a warning instead of silently doing nothing.
+    """
+    from chalicelib.config import get_settings
+
+    configured = get_settings().kabupaten
+    served = configured or repo.registered_kabupaten()
+    if not served:
+        logger.warning("no kabupaten imported: scheduled work has nothing to walk (run import-regions)")
+    return served

@@ -29,6 +29,7 @@ from chalicelib.domain.requests import (
 from chalicelib.domain.residents import IDENTITY_DOCUMENTS
 from chalicelib.errors import (
     ConflictError,
+    ExternalServiceError,
     ForbiddenError,
     NotFoundError,
     UnprocessableError,
@@ -180,8 +181,10 @@ def transition(principal: Principal, request_id: str, action: str, version: Any,
                fields: Any = None, document: str | None = None) -> ServiceRequest:
     """Apply one state-machine action if `version` is current; one atomic write of the new state,
     its audit event and its outbox rows. `verify_identity` records an operator's in-person check of
-    `document` (KTP-el, KK …). Raises ValidationError, ForbiddenError, NotFoundError,
-    ConflictError (invalid_transition, stale_version, identity_not_verified, identity_already_verified)."""
+    `document` (KTP-el, KK …). `issue` records the signer's decision (approved -> issuing) and queues the
+    letter for its village's issuing queue; on a request already `issuing` it only queues it again.
+    Raises ValidationError, ForbiddenError, NotFoundError, ConflictError (invalid_transition, stale_version,
+    identity_not_verified, identity_already_verified), ExternalServiceError (the issuing queue is unreachable)."""
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise ValidationError("version harus bilangan bulat ≥ 1.", code="invalid_version")
     before = repo.get(request_id)
@@ -197,6 +200,10 @@ def transition(principal: Principal, request_id: str, action: str, version: Any,
             document is not None and document not in IDENTITY_DOCUMENTS):
         raise ValidationError("Sebutkan dokumen yang diperiksa (hanya untuk verify_identity): "
                               + ", ".join(IDENTITY_DOCUMENTS) + ".", code="invalid_document")
+    if action == "issue" and before.status == "issuing":
+        # The decision is already recorded; a lost queue message (queue outage) is sent again.
+        issuing.enqueue(before, again=True)
+        return before
     target = t.target_from(before.status)
     now = utcnow()
     at = iso(now)
@@ -216,18 +223,30 @@ def transition(principal: Principal, request_id: str, action: str, version: Any,
     if action == "resubmit":
         # The SLA clock restarts: the village waited on the citizen.
         after.due_at = iso(calendar_for(before.village).add_hours(now, before.sla_hours))
+    if action == "issue":
+        issuing.decide(principal, after, now)
     event = HistoryEntry(at, principal.name or principal.subject if not principal.is_citizen else "warga",
                          principal.role, action, before.status, target, note, after.version, details)
-    outbox = _outbox(after, action, note, at, signer_role)
-    if action == "issue":
-        # Numbering joins this transition's transaction (retried on a counter race); the PDF follows the commit.
-        issuing.issue(principal, after, now, lambda extra: repo.transition(before, after, event, outbox, extra))
-    else:
-        repo.transition(before, after, event, outbox)
+    try:
+        repo.transition(before, after, event, _outbox(after, action, note, at, signer_role))
+    except (ConflictError, ExternalServiceError):
+        # A timeout or a retried commit may hide a decision that was written: it must still be queued.
+        if not (action == "issue" and _committed(after)):
+            raise
     after.history.append(event)
     logger.info("request transition", extra={"request_id": request_id, "action": action,
                                               "from": before.status, "to": target, "version": after.version})
+    if action == "issue":
+        issuing.enqueue(after)
     return after
+
+
+def _committed(after: ServiceRequest) -> bool:
+    """True when the write reported as failed is in fact ours: it committed before its answer was lost (a
+    timeout), or the client's retry of it was refused (DynamoDB answers such a retry by its token; moto not).
+    The `issue` decision must then still be queued, or the request would wait in `issuing` for nothing."""
+    current = repo.get(after.id)
+    return current is not None and current.version == after.version and current.issue_order == after.issue_order
 
 
 def to_public(request: ServiceRequest, viewer: Principal | None) -> dict[str, Any]:

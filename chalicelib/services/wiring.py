@@ -1,9 +1,10 @@
-"""Builds the adapters the services use (letter keyring, file store) once per container, from settings."""
+"""Builds the adapters the services use (letter keyring, file store, issuing queue) once per container."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import threading
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -11,22 +12,53 @@ from chalicelib.config import get_secrets, get_settings
 
 if TYPE_CHECKING:
     from chalicelib.adapters.files import FileStore
+    from chalicelib.adapters.queue import IssueQueue
     from chalicelib.adapters.signing import LetterKeyring
 
 
-@lru_cache(maxsize=1)
-def letter_keyring() -> LetterKeyring:
-    """The kabupaten's Ed25519 keyring: a Secrets Manager secret in the cloud (cached by Powertools
-    parameters), a generated file in local/test stages. Raises ExternalServiceError when unavailable."""
-    from chalicelib.adapters.signing import load_keyring
+# How long a warm function may keep signing with a rotated-out key: Powertools caches the secret this long.
+# Rotation (python -m chalicelib.ops rotate-letter-keys) reaches every warm function within it.
+LETTER_KEYS_MAX_AGE_S = 300
+_keyring_lock = threading.Lock()
+_keyring_cache: dict[str, LetterKeyring] = {}
 
+
+def _keyring_text() -> str | None:
+    """The keyring JSON as stored now: the Secrets Manager secret (at most LETTER_KEYS_MAX_AGE_S old) in the
+    cloud, the local file otherwise (None before it is generated)."""
     settings = get_settings()
-    secret = None
     if settings.letter_keys_arn:
         from aws_lambda_powertools.utilities import parameters
 
-        secret = parameters.get_secret(settings.letter_keys_arn, max_age=300)
-    return load_keyring(settings, secret)
+        return str(parameters.get_secret(settings.letter_keys_arn, max_age=LETTER_KEYS_MAX_AGE_S))
+    from chalicelib.adapters.signing import KEYRING_FILE
+
+    try:
+        return (settings.data_dir / KEYRING_FILE).read_text()
+    except FileNotFoundError:
+        return None
+
+
+def letter_keyring() -> LetterKeyring:
+    """The kabupaten's Ed25519 keyring as stored now (a rotation is seen within LETTER_KEYS_MAX_AGE_S in the
+    cloud, at once locally); parsed again only when the stored JSON changes. The rotated keyring keeps every
+    earlier public key, so letters signed before and after a rotation both verify in the same process.
+    Raises ExternalServiceError when unavailable."""
+    from chalicelib.adapters.signing import load_keyring
+
+    text = _keyring_text()
+    with _keyring_lock:
+        if text is not None and text in _keyring_cache:
+            return _keyring_cache[text]
+    settings = get_settings()
+    keyring = load_keyring(settings, text if settings.letter_keys_arn else None)
+    if text is None:  # the local file was generated just now
+        text = _keyring_text()
+    if text is not None:
+        with _keyring_lock:
+            _keyring_cache.clear()  # one keyring at a time: the latest
+            _keyring_cache[text] = keyring
+    return keyring
 
 
 @lru_cache(maxsize=1)
@@ -45,7 +77,24 @@ def file_store() -> FileStore:
     return LocalFileStore(settings.data_dir / "files", settings.public_base_url, link_key)
 
 
+@lru_cache(maxsize=1)
+def issue_queue() -> IssueQueue:
+    """The issuing queue (SQS FIFO; moto's server in local mode). Raises ExternalServiceError when none is set."""
+    from chalicelib.adapters.queue import SqsIssueQueue
+    from chalicelib.errors import ExternalServiceError
+
+    settings = get_settings()
+    if not settings.issue_queue_url:
+        raise ExternalServiceError("Antrean penerbitan surat belum dikonfigurasi.", code="issue_queue_unavailable")
+    import boto3
+
+    client = boto3.client("sqs", region_name=settings.aws_region, endpoint_url=settings.sqs_endpoint)
+    return SqsIssueQueue(client, settings.issue_queue_url)
+
+
 def reset() -> None:
     """Tests change settings between cases; this forgets the adapters built from them."""
-    letter_keyring.cache_clear()
+    with _keyring_lock:
+        _keyring_cache.clear()
     file_store.cache_clear()
+    issue_queue.cache_clear()

@@ -14,6 +14,10 @@ def region_children_pk(parent_code: str) -> str:
     return f"CHILDREN#{parent_code}"
 
 
+# The kabupaten imported into the table: one item, written by import-regions, read by the schedules.
+KABUPATEN_REGISTRY_PK = "REGISTRY#KABUPATEN"
+
+
 # Letter-type settings of a village live in the village's region item (one GetItem on submit).
 
 # Service requests: the request, its audit events and its letter share one partition.

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.requests import HistoryEntry
@@ -14,9 +15,6 @@ from chalicelib.storage import keys
 from chalicelib.storage.connection import transaction_connection, translate_errors
 from chalicelib.storage.models import EventItem, LetterCounterItem, LetterItem, RequestItem
 from chalicelib.storage.requests import ExtraOps, _event_item, _plain
-
-# Reasons DynamoDB gives for a cancelled transaction item that another writer got to first.
-_RACE_REASONS = ("ConditionalCheckFailed", "TransactionConflict")
 
 
 @dataclass
@@ -79,38 +77,37 @@ def last_number(village: str, scope: str, year: int) -> int:
     return int(item.seq or 0)
 
 
-def issue_ops(letter: Letter, expected_last: int, at: str) -> ExtraOps:
-    """The writes numbering adds to the issue transition: counter from expected_last to letter.seq, and the letter.
-
-    The counter moves only if it still holds `expected_last` (absent for the first letter of the year), so
-    two issuers that read the same value cannot both commit: the loser's whole transition is cancelled.
-    """
-    if letter.seq != expected_last + 1:
-        raise ValueError("a letter takes the number after the counter's last one")
-    counter = LetterCounterItem(keys.letter_counter_pk(letter.village, letter.counter_scope, letter.year), keys.META)
-    guard = (LetterCounterItem.PK.does_not_exist() if expected_last == 0
-             else LetterCounterItem.seq == expected_last)
-    actions = [LetterCounterItem.seq.add(1), LetterCounterItem.last_letter_id.set(letter.id),
-               LetterCounterItem.updated_at.set(at), LetterCounterItem.village.set(letter.village),
-               LetterCounterItem.scope.set(letter.counter_scope), LetterCounterItem.year.set(letter.year),
-               LetterCounterItem.entity.set("letter_counter")]
+def issue_many_ops(letters: list[Letter], expected_last: dict[tuple[str, int], int], at: str) -> ExtraOps:
+    """The writes numbering adds to the issuing commit, for consecutive letters of one village: per counter
+    (scope, year) one update from its expected last number to the last letter's, only if it still holds that
+    number (absent for the first letter of the year), so no number is ever given twice; and every letter put
+    (new ids only)."""
+    if not letters or len({x.village for x in letters}) != 1:
+        raise ValueError("one village's letters, at least one")
+    by_counter: dict[tuple[str, int], list[Letter]] = {}
+    for letter in letters:
+        by_counter.setdefault((letter.counter_scope, letter.year), []).append(letter)
+    updates = []
+    for (scope, year), group in by_counter.items():
+        last = expected_last[(scope, year)]
+        if [x.seq for x in group] != list(range(last + 1, last + 1 + len(group))):
+            raise ValueError("letters take the numbers after their counter's last one, in order")
+        counter = LetterCounterItem(keys.letter_counter_pk(group[0].village, scope, year), keys.META)
+        guard = LetterCounterItem.PK.does_not_exist() if last == 0 else LetterCounterItem.seq == last
+        actions: list[Action] = [
+            LetterCounterItem.seq.add(len(group)), LetterCounterItem.last_letter_id.set(group[-1].id),
+            LetterCounterItem.updated_at.set(at), LetterCounterItem.village.set(group[0].village),
+            LetterCounterItem.scope.set(scope), LetterCounterItem.year.set(year),
+            LetterCounterItem.entity.set("letter_counter")]
+        updates.append((counter, actions, guard))
 
     def add(tw: TransactWrite) -> None:
-        # PynamoDB sends checks, deletes, puts, then updates: the counter is the transition's only update,
-        # so it is the last item of the transaction (counter_conflict() relies on that).
-        tw.update(counter, actions=actions, condition=guard)
-        tw.save(_to_item(letter), condition=LetterItem.PK.does_not_exist())
+        for counter, actions, guard in updates:
+            tw.update(counter, actions=actions, condition=guard)
+        for letter in letters:
+            tw.save(_to_item(letter), condition=LetterItem.PK.does_not_exist())
 
     return add
-
-
-def counter_conflict(error: ConflictError) -> bool:
-    """True when a transition carrying issue_ops() failed only because the counter moved meanwhile."""
-    cause = error.__cause__
-    if error.code == "stale_version" or not isinstance(cause, TransactWriteError):
-        return False
-    reasons = [getattr(r, "code", None) for r in cause.cancellation_reasons]
-    return len(reasons) >= 3 and reasons[0] not in _RACE_REASONS and reasons[-1] in _RACE_REASONS
 
 
 def get(letter_id: str, consistent: bool = False) -> Letter | None:

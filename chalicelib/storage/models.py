@@ -6,6 +6,7 @@ Access patterns (every one a GetItem, a Query on a known key, or a transaction o
 |-------------------------------------------|-------------------------------------------------------------|
 | region by code (+ its village settings)   | GetItem  PK=REGION#{code}, SK=META                          |
 | children of a region                      | Query    GSI1 GSI1PK=CHILDREN#{parent}                      |
+| kabupaten imported (the sweeps walk them) | GetItem  PK=REGISTRY#KABUPATEN; UpdateItem ADD on import    |
 | submit context: village + citizen profile | TransactGetItems REGION#{desa} + CITIZEN#{hash}/PROFILE     |
 | submit a request                          | TransactWriteItems request, event, tracking, idempotency,   |
 |                                           |          outbox rows (all conditional puts)                 |
@@ -39,9 +40,11 @@ Access patterns (every one a GetItem, a Query on a known key, or a transaction o
 |                                           |          outbox put (deterministic id, if not exists)       |
 | daily digest counts of a village          | Query    GSI2 GSI2PK=QUEUE#{desa}#{status} (open statuses)  |
 | staff notification preferences           | GetItem / conditional UpdateItem PK=STAFF#{username}        |
+| issue decision (approved -> issuing)      | the transition above; then SQS FIFO SendMessage, group=desa  |
 | issue: letter number counter (read)       | GetItem  PK=COUNTER#{desa}#{ALL or type}#{year} (consistent) |
-| issue: number + letter (in the transition)| TransactWriteItems += UpdateItem counter ADD seq 1 if seq=n  |
-|                                           |          (or attribute_not_exists), Put LETTER#{id} if new   |
+| issue commit (queue worker, one per desa) | TransactWriteItems: request issuing->issued if version,      |
+|                                           |          event put, outbox puts, UpdateItem counter ADD seq 1 |
+|                                           |          if seq=n (or absent), Put LETTER#{id} if new         |
 | letter by id (verification, download)     | GetItem  PK=LETTER#{id}, SK=META                            |
 | count a verification                      | UpdateItem PK=LETTER#{id} ADD verification_count 1          |
 | revoke a letter                           | TransactWriteItems letter update if status=valid, request   |
@@ -90,6 +93,13 @@ class RegionItem(BaseItem):
     letter_types: MapAttribute = MapAttribute(null=True)  # type: ignore[type-arg]
     settings: MapAttribute = MapAttribute(null=True)  # type: ignore[type-arg]
     version = NumberAttribute(default=1)
+
+
+class KabupatenRegistryItem(BaseItem):
+    """The kabupaten imported into this table (one item): what the scheduled sweeps walk."""
+
+    codes = UnicodeSetAttribute(null=True)
+    updated_at = UnicodeAttribute(null=True)
 
 
 class CitizenItem(BaseItem):
@@ -181,6 +191,8 @@ class RequestItem(BaseItem):
     letter: MapAttribute = MapAttribute(null=True)  # type: ignore[type-arg]
     # SLA escalation state: {"for": due_at, "level": 0..3} (workers/sla.py); reset when due_at changes.
     sla: MapAttribute = MapAttribute(null=True)  # type: ignore[type-arg]
+    # The `issue` decision: signer as printed, decided_at (services/issuing.py); kept after issuing.
+    issue_order: MapAttribute = MapAttribute(null=True)  # type: ignore[type-arg]
     # False when the NIK was not in the village's register at submission: approval waits for an operator's
     # in-person check, kept in identity_check {by, role, at, document, note}. Absent on older requests = False.
     identity_verified = BooleanAttribute(null=True)

@@ -10,7 +10,7 @@ from chalicelib.domain.regions import Region
 from chalicelib.errors import ConflictError
 from chalicelib.storage import keys
 from chalicelib.storage.connection import translate_errors
-from chalicelib.storage.models import RegionItem
+from chalicelib.storage.models import KabupatenRegistryItem, RegionItem
 from chalicelib.storage.requests import _plain
 
 
@@ -77,3 +77,22 @@ def set_active(code: str, active: bool) -> None:
             condition=RegionItem.PK.exists())
     except UpdateError as exc:
         raise translate_errors(exc) from exc
+
+
+def register_kabupaten(code: str, at: str) -> None:
+    """Add a kabupaten to the registry of imported kabupaten (idempotent: a string-set ADD)."""
+    item = KabupatenRegistryItem(keys.KABUPATEN_REGISTRY_PK, keys.META)
+    try:
+        item.update(actions=[KabupatenRegistryItem.codes.add({code}), KabupatenRegistryItem.updated_at.set(at),
+                             KabupatenRegistryItem.entity.set("kabupaten_registry")])
+    except UpdateError as exc:
+        raise translate_errors(exc) from exc
+
+
+def registered_kabupaten() -> tuple[str, ...]:
+    """Every kabupaten imported into this table, sorted (one GetItem; empty before the first import)."""
+    try:
+        item = KabupatenRegistryItem.get(keys.KABUPATEN_REGISTRY_PK, keys.META, consistent_read=True)
+    except DoesNotExist:
+        return ()
+    return tuple(sorted(item.codes or ()))

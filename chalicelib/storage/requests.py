@@ -69,7 +69,7 @@ def _to_item(r: ServiceRequest) -> RequestItem:
         tracking_code=r.tracking_code, nik_hash=r.nik_hash, contact_phone=r.contact_phone,
         signer_role=r.signer_role,
         fields=r.fields, applicant=r.applicant, sla_hours=r.sla_hours, created_at=r.created_at,
-        updated_at=r.updated_at, due_at=r.due_at, letter=r.letter,
+        updated_at=r.updated_at, due_at=r.due_at, letter=r.letter, issue_order=r.issue_order,
         identity_verified=r.identity_verified, identity_check=r.identity_check,
         GSI1PK=keys.village_queue_pk(r.village), GSI1SK=keys.queue_sk(r.created_at, r.id),
         GSI2PK=keys.village_status_pk(r.village, r.status), GSI2SK=keys.queue_sk(r.created_at, r.id),
@@ -111,6 +111,7 @@ def _from_item(item: RequestItem) -> ServiceRequest:
         due_at=item.due_at, contact_phone=item.contact_phone, signer_role=item.signer_role or "kades",
         letter=_plain(item.letter) if item.letter is not None else None,
         sla=_plain(item.sla) if item.sla is not None else None,
+        issue_order=_plain(item.issue_order) if item.issue_order is not None else None,
         identity_verified=bool(item.identity_verified),
         identity_check=_plain(item.identity_check) if item.identity_check is not None else None,
     )
@@ -219,6 +220,38 @@ def transition(before: ServiceRequest, after: ServiceRequest, event: HistoryEntr
     except TransactWriteError as exc:
         reasons = [getattr(r, "code", None) for r in exc.cancellation_reasons]
         if reasons and reasons[0] == "ConditionalCheckFailed":
+            raise ConflictError("Permohonan telah diubah oleh orang lain; muat ulang dan coba lagi.",
+                                code="stale_version") from exc
+        raise translate_errors(exc) from exc
+
+
+@dataclass(frozen=True)
+class Change:
+    """One request's transition inside a multi-request transaction (transition_many)."""
+
+    before: ServiceRequest
+    after: ServiceRequest
+    event: HistoryEntry
+    outbox: list[OutboxItem]
+
+
+def transition_many(changes: list[Change], extra: ExtraOps | None = None) -> None:
+    """Several requests' transitions (each version-checked, with its event and outbox rows) and `extra` in one
+    transaction: all or nothing. Raises ConflictError(stale_version) if any request or condition moved."""
+    connection = transaction_connection()
+    try:
+        with TransactWrite(connection=connection, client_request_token=_token()) as tw:
+            for c in changes:
+                tw.save(_to_item(c.after), condition=(RequestItem.version == c.before.version)
+                        & (RequestItem.status == c.before.status))
+                tw.save(_event_item(c.after.id, c.event), condition=EventItem.SK.does_not_exist())
+                for row in c.outbox:
+                    tw.save(row, condition=OutboxItem.PK.does_not_exist())
+            if extra is not None:
+                extra(tw)
+    except TransactWriteError as exc:
+        reasons = [getattr(r, "code", None) for r in exc.cancellation_reasons]
+        if "ConditionalCheckFailed" in reasons:
             raise ConflictError("Permohonan telah diubah oleh orang lain; muat ulang dan coba lagi.",
                                 code="stale_version") from exc
         raise translate_errors(exc) from exc

@@ -65,13 +65,13 @@ def digest_id(village: str, local_day: str) -> str:
 def run(*, now: datetime | None = None, kabupaten: Iterable[str] | None = None, force: bool = False) -> DigestResult:
     """Queue today's digest for every active village with work waiting (a digest of zeros is noise and
     costs an SMS per operator). `force` ignores the local-time window (ops and tests)."""
-    from chalicelib.config import get_settings
+    from chalicelib.services.regions import served_kabupaten
     from chalicelib.storage.outbox import put_new
     from chalicelib.storage.requests import outbox_item
 
     now = now or utcnow()
     result = DigestResult()
-    for kab in kabupaten or get_settings().kabupaten:
+    for kab in kabupaten or served_kabupaten():
         cal = calendar_of(kab)
         local = now.astimezone(cal.tz)
         if not force and not (DIGEST_FROM <= local.time() < DIGEST_UNTIL and cal.is_working_day(local.date())):

@@ -278,11 +278,11 @@ def handle_stream(event: Any, *, senders: Senders | None = None, now: datetime |
 def retry_due(*, senders: Senders | None = None, now: datetime | None = None,
               kabupaten: Iterable[str] | None = None) -> RunResult:
     """The retry schedule: rows whose retry time, quiet-hours deferral, lease or grace period has come."""
-    from chalicelib.config import get_settings
+    from chalicelib.services.regions import served_kabupaten
 
     now = now or utcnow()
     ids: list[str] = []
-    for kab in kabupaten or get_settings().kabupaten:
+    for kab in kabupaten or served_kabupaten():
         ids += [row.id for row in repo.due_for_retry(kab, now)]
     if not ids:
         return RunResult()

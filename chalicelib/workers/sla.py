@@ -85,11 +85,11 @@ def sweep_request(request: ServiceRequest, now: datetime) -> tuple[str, int]:
 
 def run(*, now: datetime | None = None, kabupaten: Iterable[str] | None = None) -> SweepResult:
     """The scheduled handler's logic: per kabupaten one Query of what is due, then one transaction each."""
-    from chalicelib.config import get_settings
+    from chalicelib.services.regions import served_kabupaten
 
     now = now or utcnow()
     result = SweepResult()
-    for kab in kabupaten or get_settings().kabupaten:
+    for kab in kabupaten or served_kabupaten():
         for request in list(repo.due(kab, now)):
             result.read += 1
             try:

@@ -138,12 +138,41 @@ def test_full_lifecycle_and_history(client, registered_citizen):
     assert r["fields"]["lama_tinggal_tahun"] == 6
     r = act(client, op, r, "review").json_body
     r = act(client, op, r, "approve").json_body
-    r = act(client, kades, r, "issue").json_body
-    assert r["status"] == "issued" and r["version"] == 7
+    decided = act(client, kades, r, "issue")
+    # The kades' decision is accepted at once (202) and the request is `issuing` until the queue has issued it
+    assert decided.status_code == 202 and decided.json_body["status"] == "issuing"
+    assert decided.json_body["version"] == 7 and decided.json_body["letter"] is None
+    r = issue_over_api_after_decision(client, citizen["token"], r["id"])
+    assert r["status"] == "issued" and r["version"] == 8 and r["letter"]["number"]
     assert [h["action"] for h in r["history"]] == ["submit", "review", "request_revision", "resubmit", "review",
-                                                   "approve", "issue"]
-    stored = get(client, f"/v1/requests/{r['id']}", citizen["token"]).json_body
-    assert stored["history"] == r["history"]
+                                                   "approve", "issue", "issued"]
+    assert [(h["actor"], h["to"]) for h in r["history"][-2:]] == [
+        (decided.json_body["history"][-1]["actor"], "issuing"), ("Sistem Balai", "issued")]
+
+
+def issue_over_api_after_decision(client, token, request_id):
+    from tests.helpers import drain_issuing_queue
+
+    assert drain_issuing_queue(client) == 1
+    return get(client, f"/v1/requests/{request_id}", token).json_body
+
+
+def test_issue_by_a_non_signer_is_refused_and_queues_nothing(client, registered_citizen):
+    # Given an approved request
+    citizen = registered_citizen
+    r = submitted(client, citizen)
+    op = staff_token(client, f"operator.{SAMATARING}")
+    r = act(client, op, r, "review").json_body
+    r = act(client, op, r, "approve").json_body
+    # When the operator (not the village's signer) or the kades of another village tries to issue it
+    other = staff_token(client, "kades.73.07.09.2001")
+    assert act(client, op, r, "issue").status_code == 403
+    assert act(client, other, r, "issue").status_code in (403, 404)
+    # Then nothing was written and nothing queued
+    from tests.helpers import drain_issuing_queue
+
+    assert drain_issuing_queue(client) == 0
+    assert get(client, f"/v1/requests/{r['id']}", citizen["token"]).json_body["version"] == r["version"]
 
 
 def test_reject_needs_a_reason(client, citizen):

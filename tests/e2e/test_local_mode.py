@@ -129,6 +129,23 @@ def test_submission_to_approval_over_http_then_restart(data_dir: Path) -> None:
         assert request["status"] == "approved"
         status, tracked = balai.call("GET", f"/v1/track/{request['tracking_code']}")
         assert status == 200 and tracked["status"] == "approved"
+        # The kades issues: the decision answers 202 at once, local mode's issuing queue issues the letter
+        status, login = balai.call("POST", "/v1/auth/login", {"username": f"kades.{VILLAGE}",
+                                                             "password": "balai-demo"})
+        status, decided = balai.call("POST", f"/v1/requests/{request['id']}/transitions",
+                                     {"action": "issue", "version": request["version"]}, login["token"])
+        assert status == 202 and decided["status"] == "issuing", decided
+        started = time.time()
+        while time.time() - started < 30:
+            status, seen = balai.call("GET", f"/v1/requests/{request['id']}", None, citizen)
+            assert status == 200, seen
+            if seen["status"] == "issued":
+                break
+            time.sleep(0.2)
+        # and the citizen sees it promptly (a second or two; generous here for a loaded test machine)
+        assert seen["status"] == "issued" and seen["letter"]["number"], seen
+        assert time.time() - started < 10
+        request = seen
     finally:
         balai.stop()
 
@@ -136,7 +153,7 @@ def test_submission_to_approval_over_http_then_restart(data_dir: Path) -> None:
     balai = LocalBalai(data_dir).start()
     try:
         status, tracked = balai.call("GET", f"/v1/track/{request['tracking_code']}")
-        assert status == 200 and tracked["status"] == "approved"
+        assert status == 200 and tracked["status"] == "issued"
         status, _ = balai.call("POST", "/v1/auth/otp", {"nik": NIK, "phone": "081211112222"})
         assert status == 403  # the phone bound at the first login is remembered too
     finally:

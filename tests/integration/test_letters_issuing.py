@@ -17,6 +17,7 @@ from chalicelib.services import letters as letters_service
 from chalicelib.storage import keys
 from chalicelib.storage import letters as letters_repo
 from chalicelib.storage.models import LetterCounterItem
+from tests.helpers import drain_issuing_queue
 from tests.letters_support import (
     BIRORO,
     BONGKI,
@@ -26,7 +27,6 @@ from tests.letters_support import (
     SALOHE,
     TONGKE,
     approved,
-    everyone_reads_the_counter_first,
     fix_clock,
     issue,
     kades,
@@ -120,61 +120,131 @@ def test_a_failed_issue_uses_no_number(citizen, monkeypatch):
     assert issue(request).letter["number"].startswith("470/001/")
 
 
-def test_concurrent_issues_get_distinct_consecutive_numbers(citizen, monkeypatch, serialized_transactions):
-    # Given 12 approved requests of one village, and 12 issuers who all read the counter before any commits
+def test_fifteen_simultaneous_issues_in_one_village_all_become_letters_numbered_1_to_15(
+        citizen, monkeypatch, serialized_transactions):
+    # Given 15 approved requests of one village (issue 8, item 11: this gave 6 x 409 number_conflict)
     fix_clock(monkeypatch, datetime(2036, 8, 17, 1, 0, tzinfo=UTC))
-    requests = [approved(citizen, SALOHE) for _ in range(12)]
-    retries_before = issuing.stats.retries
-    # moto copies the whole session table on every transaction (seconds here, milliseconds in DynamoDB)
-    monkeypatch.setattr(issuing, "RETRY_BUDGET_S", 600.0)
-    # When they all issue at once
-    with everyone_reads_the_counter_first(monkeypatch, len(requests)):
-        results = run_all([lambda r=r: issue(r) for r in requests])
-    # Then every issue succeeded, with the numbers 1..12 exactly once each
-    assert all(not isinstance(r, Exception) for r in results), results
-    seqs = sorted(seq_of(r) for r in results)
-    assert seqs == list(range(1, 13))
-    assert len({r.letter["number"] for r in results}) == 12
-    assert letters_repo.last_number(SALOHE, "ALL", 2036) == 12
-    # and the losers of each round retried with a fresh read (11 lost the first round alone)
-    assert issuing.stats.retries - retries_before >= 11
+    from chalicelib.services import requests as svc
+
+    requests = [approved(citizen, SALOHE) for _ in range(15)]
+    # When the kades issues all 15 at once
+    decided = run_all([lambda r=r: svc.transition(kades(SALOHE), r.id, "issue", r.version, None)
+                       for r in requests])
+    # Then every decision is accepted at once (no 409, no waiting on the counter): all are `issuing`
+    assert all(not isinstance(r, Exception) and r.status == "issuing" for r in decided), decided
+    assert letters_repo.last_number(SALOHE, "ALL", 2036) == 0
+    # When the village's issuing queue runs
+    assert drain_issuing_queue() == 15
+    # Then all 15 are issued, with the numbers 1..15 exactly once each, in the order they were decided
+    from chalicelib.storage import requests as requests_repo
+
+    after = [requests_repo.get(r.id) for r in requests]
+    assert [r.status for r in after] == ["issued"] * 15
+    assert sorted(seq_of(r) for r in after) == list(range(1, 16))
+    assert len({r.letter["number"] for r in after}) == 15
+    assert letters_repo.last_number(SALOHE, "ALL", 2036) == 15
+    # and each history reads: the kades decided, the system issued
+    assert [(h.action, h.to_status) for h in after[0].history][-2:] == [("issue", "issuing"), ("issued", "issued")]
 
 
-def test_without_the_counter_condition_the_same_race_duplicates_numbers(citizen, monkeypatch,
-                                                                        serialized_transactions):
-    # Negative control: the conditional counter update is what keeps the numbers apart
-    fix_clock(monkeypatch, datetime(2036, 8, 17, 1, 0, tzinfo=UTC))
-    requests = [approved(citizen, BONGKI) for _ in range(4)]
-    original = letters_repo.issue_ops
-
-    class Unconditional:
-        def __init__(self, tw):
-            self.tw = tw
-
-        def update(self, model, actions, condition=None, **kwargs):
-            return self.tw.update(model, actions, **kwargs)
-
-        def save(self, *args, **kwargs):
-            return self.tw.save(*args, **kwargs)
-
-    monkeypatch.setattr(letters_repo, "issue_ops",
-                        lambda *a: (lambda tw, add=original(*a): add(Unconditional(tw))))
-    with everyone_reads_the_counter_first(monkeypatch, len(requests)):
-        results = run_all([lambda r=r: issue(r) for r in requests])
-    assert [seq_of(r) for r in results] == [1, 1, 1, 1]
+def test_a_redelivered_message_issues_nothing_twice(citizen, monkeypatch):
+    # Given a letter already issued through the queue
+    fix_clock(monkeypatch, datetime(2036, 9, 1, 1, 0, tzinfo=UTC))
+    request = issue(approved(citizen, BONGKI))
+    # When SQS delivers its message again (at-least-once delivery)
+    assert issuing.complete(request.id) is None
+    # Then no second letter, no second number
+    assert letters_repo.last_number(BONGKI, "ALL", 2036) == 1
 
 
-def test_the_same_request_issued_twice_at_once_is_a_stale_version_not_a_retry(citizen, monkeypatch,
-                                                                             serialized_transactions):
+def test_a_failed_commit_leaves_the_request_issuing_and_the_message_for_a_retry(citizen, monkeypatch):
+    # Given the commit fails once (DynamoDB throttling, a crash)
+    fix_clock(monkeypatch, datetime(2039, 10, 1, 1, 0, tzinfo=UTC))
+    from chalicelib.services import requests as svc
+    from chalicelib.storage import requests as requests_repo
+
+    request = approved(citizen, BONGKI)
+    svc.transition(kades(BONGKI), request.id, "issue", request.version, None)
+    real = requests_repo.transition_many
+
+    def failing(*args, **kwargs):
+        raise RuntimeError("throttled")
+
+    monkeypatch.setattr(requests_repo, "transition_many", failing)
+    # When the queue's handler runs, then it fails loudly (the message goes back to the queue)
+    with pytest.raises(RuntimeError):
+        drain_issuing_queue()
+    assert requests_repo.get(request.id).status == "issuing"
+    assert letters_repo.last_number(BONGKI, "ALL", 2039) == 0
+    # When SQS delivers it again with DynamoDB back, then the letter is issued with the next number, no gap
+    monkeypatch.setattr(requests_repo, "transition_many", real)
+    assert drain_issuing_queue() == 1
+    assert requests_repo.get(request.id).letter["number"].startswith("470/001/")
+
+
+def test_the_same_request_issued_twice_at_once_is_a_stale_version(citizen, monkeypatch, serialized_transactions):
     # Given one approved request and two kepala desa sessions clicking "issue" together
     fix_clock(monkeypatch, datetime(2037, 2, 1, 1, 0, tzinfo=UTC))
+    from chalicelib.services import requests as svc
+
     request = approved(citizen, PERSATUAN)
-    with everyone_reads_the_counter_first(monkeypatch, 2):
-        results = run_all([lambda: issue(request), lambda: issue(request)])
-    # Then exactly one wins; the other is told the request changed, and only one number was used
+    results = run_all([lambda: svc.transition(kades(PERSATUAN), request.id, "issue", request.version, None)] * 2)
+    # Then exactly one wins; the other is told the request changed, and only one number is used
     errors = [r for r in results if isinstance(r, Exception)]
     assert len(errors) == 1 and isinstance(errors[0], ConflictError) and errors[0].code == "stale_version"
+    drain_issuing_queue()
     assert letters_repo.last_number(PERSATUAN, "ALL", 2037) == 1
+
+
+def test_a_decision_written_before_a_timeout_is_still_queued(citizen, monkeypatch):
+    # Given the decision's transaction commits but its answer is lost (a timeout under load)
+    fix_clock(monkeypatch, datetime(2037, 4, 1, 1, 0, tzinfo=UTC))
+    from chalicelib.errors import ExternalServiceError
+    from chalicelib.services import requests as svc
+    from chalicelib.storage import requests as requests_repo
+
+    request = approved(citizen, PERSATUAN)
+    real = requests_repo.transition
+
+    def commits_then_times_out(*args, **kwargs):
+        real(*args, **kwargs)
+        raise ExternalServiceError("Basis data sedang tidak dapat diakses; silakan coba lagi.", code="storage_error")
+
+    monkeypatch.setattr(requests_repo, "transition", commits_then_times_out)
+    # When the kades issues, then the answer is the decision (not a 502), and the letter is queued and issued
+    decided = svc.transition(kades(PERSATUAN), request.id, "issue", request.version, None)
+    monkeypatch.setattr(requests_repo, "transition", real)
+    assert decided.status == "issuing"
+    assert drain_issuing_queue() == 1
+    assert requests_repo.get(request.id).status == "issued"
+
+
+def test_issue_on_an_issuing_request_queues_it_again_without_a_write(citizen, monkeypatch):
+    # Given a decision whose queue message was lost (queue outage, local mode restarted)
+    fix_clock(monkeypatch, datetime(2037, 3, 1, 1, 0, tzinfo=UTC))
+    from chalicelib.services import requests as svc
+
+    request = approved(citizen, PERSATUAN)
+    decided = svc.transition(kades(PERSATUAN), request.id, "issue", request.version, None)
+    drain_issuing_queue_without_handling()
+    # When the kades issues it again with the version they see
+    again = svc.transition(kades(PERSATUAN), request.id, "issue", decided.version, None)
+    # Then nothing is written, and the queue issues it
+    assert again.version == decided.version and again.status == "issuing"
+    assert drain_issuing_queue() == 1
+    from chalicelib.storage import requests as requests_repo
+
+    assert requests_repo.get(request.id).status == "issued"
+
+
+def drain_issuing_queue_without_handling() -> None:
+    import boto3
+
+    from chalicelib.config import get_settings
+
+    sqs = boto3.client("sqs", region_name="ap-southeast-3")
+    for m in sqs.receive_message(QueueUrl=get_settings().issue_queue_url, MaxNumberOfMessages=10).get("Messages", []):
+        sqs.delete_message(QueueUrl=get_settings().issue_queue_url, ReceiptHandle=m["ReceiptHandle"])
 
 
 def _pdf_text(data: bytes) -> str:
@@ -283,7 +353,7 @@ def test_qr_code_decodes_to_the_verification_url(citizen, monkeypatch, tmp_path)
 
 
 def test_a_render_failure_after_commit_loses_nothing(citizen, monkeypatch):
-    # Given rendering breaks just after the issue transaction commits
+    # Given rendering breaks while the queue issues the letter
     fix_clock(monkeypatch, datetime(2038, 11, 23, 3, 0, tzinfo=UTC))
     request = approved(citizen, SALOHE)
     real_render = issuing.render

@@ -104,6 +104,8 @@ BOTO3_CUSTOM = {
 LOGS = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
 XRAY = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]  # the X-Ray daemon, when "xray": true
 STREAM = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"]
+# What Lambda's SQS event source mapping does with the function's role (on_sqs_message handlers).
+SQS_EVENT_SOURCE = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
 # Powertools Metrics writes EMF lines to stdout (CloudWatch Logs turns them into metrics), so
 # cloudwatch:PutMetricData is not needed; the Tracer sends segments through the X-Ray daemon (XRAY above).
 
@@ -144,6 +146,8 @@ def expected_resources(action: str, secrets: set[str]) -> set[str]:
         return secrets
     if action.startswith("ses:"):
         return {"${EmailIdentityArn}"}
+    if action.startswith("sqs:"):
+        return {"${IssueQueueArn}"}  # the issuing queue is the only queue
     raise AssertionError(f"no resource rule for {action}: add one to expected_resources()")
 
 
@@ -443,6 +447,8 @@ def app_platform_uses() -> list[Use]:
     for node in ast.walk(_trees()["app.py"]):
         if isinstance(node, ast.Attribute) and node.attr == "on_dynamodb_record":
             uses += [Use(a, f"app.py:{node.lineno}", "stream event source") for a in STREAM]
+        if isinstance(node, ast.Attribute) and node.attr == "on_sqs_message":
+            uses += [Use(a, f"app.py:{node.lineno}", "SQS event source") for a in SQS_EVENT_SOURCE]
     return uses
 
 

@@ -160,6 +160,8 @@ STACK_OUTPUTS = {
     "EmailSender": "noreply@sinjaikab.go.id", "PublicBaseUrl": "https://balai.sinjaikab.go.id",
     "TableArn": "arn:aws:dynamodb:x:1:table/balai-prod",
     "TableStreamArn": "arn:aws:dynamodb:x:1:table/balai-prod/stream/2026-11-01T00:00:00.000", "AlarmTopicArn": "arn:aws:sns:x:1:balai-prod-alarms",
+    "IssueQueueUrl": "https://sqs.x.amazonaws.com/1/balai-prod-issuing.fifo",
+    "IssueQueueArn": "arn:aws:sqs:x:1:balai-prod-issuing.fifo",
 }
 
 

@@ -3,6 +3,7 @@
 import pytest
 
 from chalicelib.domain.requests import (
+    ISSUED,
     TRANSITIONS,
     Principal,
     ServiceRequest,
@@ -35,9 +36,18 @@ OWNER = Principal("citizen", "73.07.03", "owner")
 def test_happy_path_submitted_to_issued():
     r = make_request()
     for action, actor, target in [("review", OPERATOR, "in_review"), ("approve", OPERATOR, "approved"),
-                                  ("issue", KADES, "issued")]:
+                                  ("issue", KADES, "issuing")]:
         assert authorize_transition(actor, r, action).target == target
         r.status = target
+    # The issuing queue, not a person, takes the last step
+    assert ISSUED.sources == ("issuing",) and ISSUED.target == "issued" and ISSUED.roles == ("system",)
+    assert "issued" not in TRANSITIONS
+
+
+def test_issue_on_an_issuing_request_is_allowed_to_queue_it_again():
+    assert authorize_transition(KADES, make_request("issuing"), "issue").target == "issuing"
+    with pytest.raises(ConflictError):
+        authorize_transition(OPERATOR, make_request("issuing"), "approve")
 
 
 def test_revision_loop():
@@ -139,7 +149,10 @@ def test_announcements_per_action():
     assert events["review"] == []
     assert events["approve"] == [("approved", "citizen"), ("awaiting_signature", "staff")]
     assert events["reject"] == [("rejected", "citizen")]
-    assert events["issue"] == [("issued", "citizen")]
+    # The decision tells nobody yet; the citizen hears when the letter exists
+    assert events["issue"] == []
+    assert [(row["event"], row["audience"]["kind"]) for row in announcements("issued", r, None)] == [
+        ("issued", "citizen")]
     assert announcements("submit", r, None)[1]["audience"] == {"kind": "staff", "region": VILLAGE,
                                                                "role": "operator"}
     assert announcements("reject", r, "alasan")[0]["payload"]["reason"] == "alasan"

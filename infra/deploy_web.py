@@ -125,7 +125,7 @@ def load_outputs(args: argparse.Namespace) -> dict[str, str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--stack-name", default="balai-prod", help="the infra stack (default balai-prod)")
+    parser.add_argument("--stack-name", default="balai-prod-infra", help="the infra stack (default balai-prod-infra)")
     parser.add_argument("--outputs", help="describe-stacks JSON file (or - for stdin) instead of asking AWS")
     parser.add_argument("--web-dir", type=Path, default=ROOT / "web")
     parser.add_argument("--dry-run", action="store_true", help="print the plan and config.json, change nothing")

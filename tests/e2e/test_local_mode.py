@@ -38,6 +38,8 @@ class LocalBalai:
 
     def start(self) -> LocalBalai:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("BALAI_", "AWS_"))}
+        # Links (letters, attachments, the upload form's URL) name this API's port: the documented override.
+        env["BALAI_PUBLIC_BASE_URL"] = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "localmode.run", "--port", str(self.port), "--db-port", str(free_port()),
              "--data-dir", str(self.data_dir)],

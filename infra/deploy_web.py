@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from outputs_to_config import stack_outputs  # noqa: E402
 
+DEFAULT_STACK = "balai-prod-infra"  # as in docs/operations.md
 REQUIRED_OUTPUTS = ("WebBucketName", "WebDistributionId", "PublicBaseUrl", "WebBaseUrl")
 # A file name with a content hash in it (app.3f9a2c1b.js, chunk-DZ4X8Q2M.js) never changes content:
 # browsers and CloudFront keep it a year. Everything else must show a new deploy quickly.
@@ -115,8 +116,8 @@ def load_outputs(args: argparse.Namespace) -> dict[str, str]:
     else:
         import boto3
 
-        answer = boto3.client("cloudformation").describe_stacks(StackName=args.stack_name)
-        outputs = stack_outputs(answer, args.stack_name)
+        name = args.stack_name or DEFAULT_STACK
+        outputs = stack_outputs(boto3.client("cloudformation").describe_stacks(StackName=name), name)
     missing = [o for o in REQUIRED_OUTPUTS if o not in outputs]
     if missing:
         raise ValueError(f"stack outputs missing: {', '.join(missing)} (update the infra stack first)")
@@ -125,7 +126,7 @@ def load_outputs(args: argparse.Namespace) -> dict[str, str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--stack-name", default="balai-prod-infra", help="the infra stack (default balai-prod-infra)")
+    parser.add_argument("--stack-name", help="the infra stack (default balai-prod-infra; with --outputs: the only one)")
     parser.add_argument("--outputs", help="describe-stacks JSON file (or - for stdin) instead of asking AWS")
     parser.add_argument("--web-dir", type=Path, default=ROOT / "web")
     parser.add_argument("--dry-run", action="store_true", help="print the plan and config.json, change nothing")

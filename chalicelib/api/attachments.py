@@ -29,7 +29,9 @@ def create_upload(desa: str) -> Response:
 @endpoint
 def local_upload() -> Response:
     request = bp.current_request
-    attachments.accept_local_post(request.headers.get("content-type", ""), request.raw_body or b"")
+    body = request.raw_body or b""
+    attachments.accept_local_post(request.headers.get("content-type", ""),
+                                  body.encode() if isinstance(body, str) else body)
     return Response(body="", status_code=204)
 
 

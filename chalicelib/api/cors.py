@@ -28,8 +28,8 @@ def allowed_origin(origin: str | None) -> str | None:
     return origin if origin in get_settings().cors_origins else None
 
 
-def _vary(headers: dict[str, str]) -> None:
-    existing = [v.strip() for v in headers.get("Vary", "").split(",") if v.strip()]
+def _vary(headers: dict[str, Any]) -> None:
+    existing = [v.strip() for v in str(headers.get("Vary", "")).split(",") if v.strip()]
     if "Origin" not in existing:
         headers["Vary"] = ", ".join([*existing, "Origin"])
 

@@ -29,6 +29,9 @@ class FileStore(Protocol):
     def exists(self, key: str) -> bool:
         """True when an object is stored under `key`."""
 
+    def read(self, key: str) -> bytes:
+        """The object's bytes; NotFoundError(file_not_found) when there is none."""
+
     def link(self, key: str, filename: str, expires_in: int = PRESIGN_SECONDS,
              content_type: str = "application/pdf") -> str:
         """A URL that downloads the object for `expires_in` seconds, with no other credentials."""
@@ -89,6 +92,12 @@ class S3FileStore:
     def exists(self, key: str) -> bool:
         return self._call(lambda: self.client.head_object(Bucket=self.bucket, Key=check_key(key)),
                           missing_ok=True) is not None
+
+    def read(self, key: str) -> bytes:
+        answer = self._call(lambda: self.client.get_object(Bucket=self.bucket, Key=check_key(key)), missing_ok=True)
+        if answer is None:
+            raise NotFoundError("Berkas tidak ditemukan.", code="file_not_found")
+        return bytes(answer["Body"].read())
 
     def link(self, key: str, filename: str, expires_in: int = PRESIGN_SECONDS,
              content_type: str = "application/pdf") -> str:

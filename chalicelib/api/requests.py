@@ -56,7 +56,7 @@ def transition(request_id: str) -> Response:
     request = bp.current_request
     who = principal(request)
     body = parse(request, "TransitionRequest")
-    result = requests.transition(who, request_id, body.action, body.version, body.note, body.fields,
+    result = requests.transition(who, request_id, body.action, body.version, body.note, body.fields, body.document,
                                  body.attachments)
     return respond(requests.to_public(result, who))
 

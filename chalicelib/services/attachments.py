@@ -169,6 +169,16 @@ def link(principal: Principal, request_id: str, name: str) -> dict[str, Any]:
     if data is None:
         raise NotFoundError("Lampiran tidak ditemukan.", code="attachment_not_found")
     attachment = Attachment.from_dict(data)
+    if not (principal.is_citizen and principal.subject == request.nik_hash):
+        # A KTP or KK photo shows the full NIK: like a letter download, staff viewing it leave an audit entry
+        # (written before the link is handed out).
+        from chalicelib.domain.requests import HistoryEntry
+        from chalicelib.storage import requests as requests_repo
+
+        entry = HistoryEntry(iso(utcnow()), principal.name or principal.subject, principal.role, "view_attachment",
+                             request.status, request.status, None, request.version,
+                             {"attachment": name, "username": principal.subject})
+        requests_repo.append_event(request.id, entry, new_id())
     url = wiring.file_store().link(attachment.file_key, attachment.filename, LINK_SECONDS, attachment.content_type)
     return {"url": url, "expires_in": LINK_SECONDS, "name": attachment.name, "filename": attachment.filename,
             "content_type": attachment.content_type}

@@ -310,3 +310,19 @@ def test_an_expired_upload_is_refused_even_before_ttl_removes_it(client):
     response = submit(client, c, attachments=refs)
     assert response.status_code == 422 and response.json_body["code"] == "invalid_attachment"
     assert "Foto Kartu Keluarga" in response.json_body["message"]
+
+
+def test_staff_viewing_an_attachment_is_in_the_requests_history_the_owner_is_not(client):
+    # A KTP photo shows the full NIK, like the letter PDF: every staff view is audited
+    c = citizen_login(client)
+    complete_profile(client, c)
+    request = submit(client, c).json_body
+    op = staff_token(client, f"operator.{SAMATARING}")
+    assert get(client, f"/v1/requests/{request['id']}/attachments/ktp", c["token"]).status_code == 200
+    assert get(client, f"/v1/requests/{request['id']}/attachments/kk", op).status_code == 200
+    history = get(client, f"/v1/requests/{request['id']}", op).json_body["history"]
+    views = [h for h in history if h["action"] == "view_attachment"]
+    assert len(views) == 1 and views[0]["actor_role"] == "operator"
+    assert views[0]["to"] == "submitted"
+    # the version did not move: the citizen can still cancel with what they saw
+    assert get(client, f"/v1/requests/{request['id']}", c["token"]).json_body["version"] == request["version"]

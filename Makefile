@@ -4,7 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint package check-infra fuzz clean
+.PHONY: run test bench lint package check-infra fuzz deploy-web clean
+
+STACK ?= balai-prod-infra
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +35,10 @@ package check-infra: $(STAMP)
 # schemathesis against local mode's /openapi.json (own ports and data folder), bounded; prints its figures.
 fuzz: $(STAMP)
 	bash tests/fuzz/run_local.sh
+# Upload web/ to the infra stack's web bucket, write config.json (the API base URL), invalidate
+# CloudFront. Needs AWS credentials; `make deploy-web ARGS=--dry-run` only prints the plan.
+deploy-web: $(STAMP)
+	$(PY) infra/deploy_web.py --stack-name $(STACK) $(ARGS)
 
 clean:
 	rm -rf $(VENV) build .pytest_cache

@@ -2,7 +2,18 @@
 
 from chalice import Chalice, Cron, Rate
 
-from chalicelib.api import auth, letters, notifications, public, requests, residents, staff, villages
+from chalicelib.api import (
+    attachments,
+    auth,
+    cors,
+    letters,
+    notifications,
+    public,
+    requests,
+    residents,
+    staff,
+    villages,
+)
 from chalicelib.config import get_settings
 from chalicelib.observability import SERVICE
 
@@ -10,6 +21,8 @@ app = Chalice(app_name=SERVICE)
 app.experimental_feature_flags.update(["BLUEPRINTS"])
 # Letter PDFs served by the local file route are binary.
 app.api.binary_types.append("application/pdf")
+# Attachments: photos shown through local links, and the local upload form (binary file parts).
+app.api.binary_types.extend(["image/jpeg", "image/png", "multipart/form-data"])
 # Resident register imports arrive as .xlsx files.
 app.api.binary_types.append(residents.XLSX)
 app.register_blueprint(public.bp)
@@ -20,6 +33,9 @@ app.register_blueprint(letters.bp)
 app.register_blueprint(notifications.bp)
 app.register_blueprint(staff.bp)
 app.register_blueprint(residents.bp)
+app.register_blueprint(attachments.bp)
+# After every route: CORS for the configured origins only, and a preflight answer for each path.
+cors.install(app)
 
 
 @app.middleware("http")

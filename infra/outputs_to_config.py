@@ -27,6 +27,8 @@ OUTPUT_TO_ENV: dict[str, str] = {
     "IssueQueueUrl": "BALAI_ISSUE_QUEUE_URL",
     # Read by @app.on_sqs_message(queue_arn=...) at deploy/package time, like the stream ARN above.
     "IssueQueueArn": "BALAI_ISSUE_QUEUE_ARN",
+    # The web front end's address: the API's only CORS origin, and where QR codes and messages send people.
+    "WebBaseUrl": "BALAI_WEB_BASE_URL",
 }
 # Fixed for a cloud stage: the real channels, not the local file adapters.
 CLOUD_CONSTANTS: dict[str, str] = {"BALAI_SMS_CHANNEL": "sns", "BALAI_EMAIL_CHANNEL": "ses"}

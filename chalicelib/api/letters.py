@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from chalicelib.api.http import endpoint, parse, principal, respond
+from chalicelib.api.http import endpoint, parse, prefers_html, principal, respond
 from chalicelib.api.openapi import doc
 from chalicelib.services import letters
 
@@ -14,34 +14,40 @@ bp = Blueprint(__name__)
 @doc("GET", "/v1/requests/{request_id}/letter", "Short-lived download link of the issued letter (PDF)",
      response="LetterLink", auth="owner, the village's operator/kades, camat and admin of its region",
      errors=(404,))
-@bp.route("/v1/requests/{request_id}/letter", methods=["GET"], cors=True)
+@bp.route("/v1/requests/{request_id}/letter", methods=["GET"])
 @endpoint
 def letter_link(request_id: str) -> Response:
     return respond(letters.letter_link(principal(bp.current_request), request_id))
 
 
-@doc("GET", "/v1/files/{token}", "A stored PDF behind a signed, expiring local link (local mode)",
+@doc("GET", "/v1/files/{token}", "A stored file (letter, attachment) behind a signed, expiring local link",
      content_type="application/pdf", errors=(404,))
-@bp.route("/v1/files/{token}", methods=["GET"], cors=True)
+@bp.route("/v1/files/{token}", methods=["GET"])
 @endpoint
 def file(token: str) -> Response:
-    data, filename = letters.open_file(token)
+    data, filename, content_type = letters.open_file(token)
     return Response(body=data, status_code=200,
-                    headers={"Content-Type": "application/pdf", "Cache-Control": "private, no-store",
+                    headers={"Content-Type": content_type, "Cache-Control": "private, no-store",
+                             "X-Content-Type-Options": "nosniff",
                              "Content-Disposition": f'inline; filename="{filename}"'})
 
 
-@doc("GET", "/v1/letters/verify/{token}", "Verify a letter from its QR code: valid, revoked, forged or unknown",
+@doc("GET", "/v1/letters/verify/{token}", "Verify a letter from its QR code: valid, revoked, forged or unknown "
+     "(a browser asking for text/html is redirected (302) to the web portal's verification page)",
      response="LetterVerification")
-@bp.route("/v1/letters/verify/{token}", methods=["GET"], cors=True)
+@bp.route("/v1/letters/verify/{token}", methods=["GET"])
 @endpoint
 def verify(token: str) -> Response:
-    return respond(letters.verify(token), headers={"Cache-Control": "no-store"})
+    # The QR code holds this URL: a person's phone gets the page, which asks for the JSON below.
+    headers = {"Cache-Control": "no-store", "Vary": "Accept"}
+    if prefers_html(bp.current_request):
+        return Response(body="", status_code=302, headers={**headers, "Location": letters.verification_page(token)})
+    return respond(letters.verify(token), headers=headers)
 
 
 @doc("GET", "/v1/letters/public-key", "The kabupaten's Ed25519 public keys, to verify letters offline",
      response="PublicKeys")
-@bp.route("/v1/letters/public-key", methods=["GET"], cors=True)
+@bp.route("/v1/letters/public-key", methods=["GET"])
 @endpoint
 def public_key() -> Response:
     return respond(letters.public_keys(), headers={"Cache-Control": "public, max-age=3600"})
@@ -50,7 +56,7 @@ def public_key() -> Response:
 @doc("POST", "/v1/letters/{letter_id}/revocation", "Revoke an issued letter, with a reason",
      body="LetterRevocation", response="LetterRevoked", auth="operator, kades of the letter's village",
      errors=(404, 409))
-@bp.route("/v1/letters/{letter_id}/revocation", methods=["POST"], cors=True)
+@bp.route("/v1/letters/{letter_id}/revocation", methods=["POST"])
 @endpoint
 def revoke(letter_id: str) -> Response:
     request = bp.current_request
@@ -61,7 +67,7 @@ def revoke(letter_id: str) -> Response:
 
 @doc("GET", "/v1/villages/{desa}/letter-settings", "The village's letter numbering, paper and signer settings",
      response="LetterSettings", auth="operator, kades, admin", errors=(404,))
-@bp.route("/v1/villages/{desa}/letter-settings", methods=["GET"], cors=True)
+@bp.route("/v1/villages/{desa}/letter-settings", methods=["GET"])
 @endpoint
 def get_settings(desa: str) -> Response:
     return respond(letters.get_letter_settings(principal(bp.current_request), desa))
@@ -70,7 +76,7 @@ def get_settings(desa: str) -> Response:
 @doc("PUT", "/v1/villages/{desa}/letter-settings", "Change the village's letter settings",
      body="LetterSettingsUpdate", response="LetterSettings", auth="operator, kades, admin",
      errors=(404, 409))
-@bp.route("/v1/villages/{desa}/letter-settings", methods=["PUT"], cors=True)
+@bp.route("/v1/villages/{desa}/letter-settings", methods=["PUT"])
 @endpoint
 def put_settings(desa: str) -> Response:
     request = bp.current_request
@@ -83,7 +89,7 @@ def put_settings(desa: str) -> Response:
 @doc("PUT", "/v1/villages/{desa}/letter-settings/logo", "Upload the village's lambang for the kop surat "
      "(PNG or JPEG, at most 200 KB, sent as the raw body)", response="LogoUploaded",
      body_types=("image/png", "image/jpeg"), auth="operator, kades, admin", errors=(404, 409, 413, 415))
-@bp.route("/v1/villages/{desa}/letter-settings/logo", methods=["PUT"], cors=True,
+@bp.route("/v1/villages/{desa}/letter-settings/logo", methods=["PUT"],
           content_types=["image/png", "image/jpeg", "application/octet-stream", "application/json", "text/plain",
                          "multipart/form-data", "application/x-www-form-urlencoded"])
 @endpoint
@@ -97,7 +103,7 @@ def put_logo(desa: str) -> Response:
 
 @doc("DELETE", "/v1/villages/{desa}/letter-settings/logo", "Remove the lambang from the kop surat",
      response="LetterSettings", auth="operator, kades, admin", errors=(404, 409))
-@bp.route("/v1/villages/{desa}/letter-settings/logo", methods=["DELETE"], cors=True)
+@bp.route("/v1/villages/{desa}/letter-settings/logo", methods=["DELETE"])
 @endpoint
 def delete_logo(desa: str) -> Response:
     return respond(letters.remove_logo(principal(bp.current_request), desa))

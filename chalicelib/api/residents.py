@@ -17,7 +17,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @doc("GET", "/v1/villages/{desa}/residents", "The village's residents by name, paginated", response="ResidentList",
      auth=_STAFF, errors=(404,), query=(("limit", "Page size, 1–100 (default 20)"),
                                         ("cursor", "The `next` value of the previous page")))
-@bp.route("/v1/villages/{desa}/residents", methods=["GET"], cors=True)
+@bp.route("/v1/villages/{desa}/residents", methods=["GET"])
 @endpoint
 def list_residents(desa: str) -> Response:
     request = bp.current_request
@@ -27,7 +27,7 @@ def list_residents(desa: str) -> Response:
 
 @doc("POST", "/v1/villages/{desa}/residents", "Add one resident (audited)", body="ResidentCreate",
      response="ResidentDetail", status=201, auth="operator, kades of the village; admin", errors=(404, 409))
-@bp.route("/v1/villages/{desa}/residents", methods=["POST"], cors=True)
+@bp.route("/v1/villages/{desa}/residents", methods=["POST"])
 @endpoint
 def add_resident(desa: str) -> Response:
     request = bp.current_request
@@ -38,7 +38,7 @@ def add_resident(desa: str) -> Response:
 
 @doc("GET", "/v1/villages/{desa}/residents/{resident_id}", "One resident with its audit history",
      response="ResidentDetail", auth=_STAFF, errors=(404,))
-@bp.route("/v1/villages/{desa}/residents/{resident_id}", methods=["GET"], cors=True)
+@bp.route("/v1/villages/{desa}/residents/{resident_id}", methods=["GET"])
 @endpoint
 def get_resident(desa: str, resident_id: str) -> Response:
     return respond(residents.get_resident(principal(bp.current_request), desa, resident_id))
@@ -47,7 +47,7 @@ def get_resident(desa: str, resident_id: str) -> Response:
 @doc("PUT", "/v1/villages/{desa}/residents/{resident_id}", "Change a resident (version-checked, audited)",
      body="ResidentUpdate", response="ResidentDetail", auth="operator, kades of the village; admin",
      errors=(404, 409))
-@bp.route("/v1/villages/{desa}/residents/{resident_id}", methods=["PUT"], cors=True)
+@bp.route("/v1/villages/{desa}/residents/{resident_id}", methods=["PUT"])
 @endpoint
 def update_resident(desa: str, resident_id: str) -> Response:
     request = bp.current_request
@@ -62,7 +62,7 @@ def update_resident(desa: str, resident_id: str) -> Response:
      auth="operator, kades of the village; admin", errors=(404, 413, 415, 422),
      body_types=(XLSX, "text/csv", "application/octet-stream"),
      query=(("dry_run", "true: check and count, write nothing"),))
-@bp.route("/v1/villages/{desa}/residents/import", methods=["POST"], cors=True,
+@bp.route("/v1/villages/{desa}/residents/import", methods=["POST"],
           content_types=[XLSX, "text/csv", "application/octet-stream"])
 @endpoint
 def import_residents(desa: str) -> Response:

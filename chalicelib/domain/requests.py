@@ -140,6 +140,8 @@ class ServiceRequest:
     history: list[HistoryEntry] = field(default_factory=list)
     # Set by the `issue` decision: who signs (name, position, NIP as printed) and when it was decided.
     issue_order: dict[str, Any] | None = None
+    # Attachments by name (see domain/attachments.py: Attachment.to_dict()).
+    attachments: dict[str, dict[str, Any]] = field(default_factory=dict)
     # SLA escalation state {"for": due_at, "level": n}; carried through transitions (see domain/escalation.py).
     sla: dict[str, Any] | None = None
     # Whether the applicant's NIK was in the village's register at submission, or an operator has since

@@ -58,15 +58,25 @@ def _record_download(principal: Principal, request: Any, letter_id: str, number:
                                                    "role": principal.role})
 
 
-def open_file(token: str) -> tuple[bytes, str]:
-    """The bytes and filename behind a local signed link (local and test stages; S3 serves its own links)."""
+def open_file(token: str) -> tuple[bytes, str, str]:
+    """The bytes, filename and content type behind a local signed link (local and test stages; S3 serves
+    its own links)."""
     from chalicelib.adapters.files import LocalFileStore
 
     store = wiring.file_store()
     if not isinstance(store, LocalFileStore):
         raise NotFoundError("Berkas tidak ditemukan.", code="file_not_found")
-    key, filename = store.open_token(token)
-    return store.read(key), filename
+    key, filename, content_type = store.open_link(token)
+    return store.read(key), filename, content_type
+
+
+def verification_page(token: str) -> str:
+    """The web portal's verification page for a token (the page itself calls the JSON API)."""
+    from urllib.parse import quote
+
+    from chalicelib.config import get_settings
+
+    return f"{get_settings().web_base_url}/verifikasi/?token={quote(token, safe='')}"
 
 
 def verify(token: str) -> dict[str, Any]:

@@ -70,6 +70,7 @@ def _to_item(r: ServiceRequest) -> RequestItem:
         signer_role=r.signer_role,
         fields=r.fields, applicant=r.applicant, sla_hours=r.sla_hours, created_at=r.created_at,
         updated_at=r.updated_at, due_at=r.due_at, letter=r.letter, issue_order=r.issue_order,
+        attachments=r.attachments or None,
         identity_verified=r.identity_verified, identity_check=r.identity_check,
         GSI1PK=keys.village_queue_pk(r.village), GSI1SK=keys.queue_sk(r.created_at, r.id),
         GSI2PK=keys.village_status_pk(r.village, r.status), GSI2SK=keys.queue_sk(r.created_at, r.id),
@@ -112,6 +113,7 @@ def _from_item(item: RequestItem) -> ServiceRequest:
         letter=_plain(item.letter) if item.letter is not None else None,
         sla=_plain(item.sla) if item.sla is not None else None,
         issue_order=_plain(item.issue_order) if item.issue_order is not None else None,
+        attachments=_plain(item.attachments) or {} if item.attachments is not None else {},
         identity_verified=bool(item.identity_verified),
         identity_check=_plain(item.identity_check) if item.identity_check is not None else None,
     )

@@ -69,3 +69,15 @@ def test_tracing_on_and_dependencies_in_a_layer() -> None:
     assert PROD["xray"] is True
     assert CONFIG["automatic_layer"] is True
     assert MERGE["Resources"]["RestAPI"]["Properties"]["TracingEnabled"] is True
+
+
+def test_api_gateways_own_errors_carry_the_web_origin() -> None:
+    # A throttled (429) or refused request never reaches the Lambda, so the CORS middleware cannot label it;
+    # API Gateway's gateway responses carry the one web origin instead (never "*").
+    responses = {r["Properties"]["ResponseType"]: r["Properties"] for r in MERGE["Resources"].values()
+                 if r.get("Type") == "AWS::ApiGateway::GatewayResponse"}
+    assert set(responses) == {"DEFAULT_4XX", "DEFAULT_5XX"}
+    for props in responses.values():
+        origin = props["ResponseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"]
+        assert origin == {"Fn::Sub": "'${WebOrigin}'"}
+    assert MERGE["Parameters"]["WebOrigin"]["AllowedPattern"].startswith("^https://")

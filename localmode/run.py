@@ -16,9 +16,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def local_env(data_dir: Path, endpoint: str) -> dict[str, str]:
+def local_env(data_dir: Path, endpoint: str, api_port: int = 8000, web_port: int = 8080) -> dict[str, str]:
     """The environment the API process needs in local mode (no AWS account: dummy credentials)."""
     return {
+        # The QR codes and links point at this API and this front end, whatever ports they run on.
+        "BALAI_PUBLIC_BASE_URL": f"http://127.0.0.1:{api_port}",
+        "BALAI_WEB_BASE_URL": f"http://127.0.0.1:{web_port}",
         "BALAI_STAGE": "local",
         "BALAI_TABLE": "balai-local",
         "BALAI_DATA_DIR": str(data_dir),
@@ -35,12 +38,12 @@ def local_env(data_dir: Path, endpoint: str) -> dict[str, str]:
     }
 
 
-def prepare(data_dir: Path, db_port: int) -> tuple[object, dict[str, str]]:
+def prepare(data_dir: Path, db_port: int, api_port: int = 8000, web_port: int = 8080) -> tuple[object, dict[str, str]]:
     """Start the journaled server, then create and seed the table on the first run."""
     from localmode.dynamodb_server import LocalDynamoDB
 
     db = LocalDynamoDB(port=db_port, journal=data_dir / "dynamodb-journal.jsonl").start()
-    env = local_env(data_dir, db.endpoint)
+    env = local_env(data_dir, db.endpoint, api_port, web_port)
     os.environ.update(env)
     from chalicelib.config import reset_caches
 
@@ -62,11 +65,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("BALAI_PORT", "8000")))
     parser.add_argument("--db-port", type=int, default=int(os.environ.get("BALAI_DB_PORT", "8001")))
+    parser.add_argument("--web-port", type=int, default=int(os.environ.get("BALAI_WEB_PORT", "8080")))
     parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("BALAI_DATA_DIR", ROOT / ".balai")))
     args = parser.parse_args(argv)
     data_dir = args.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    db, env = prepare(data_dir, args.db_port)
+    db, env = prepare(data_dir, args.db_port, args.port, args.web_port)
     # Before the API starts, so the poller's LATEST iterators see every write the API makes.
     from localmode.streams import start_local_workers
 
@@ -77,6 +81,11 @@ def main(argv: list[str] | None = None) -> int:
     api = subprocess.Popen([str(chalice), "local", "--no-autoreload", "--stage", "local", "--host", "127.0.0.1",
                             "--port", str(args.port)], cwd=ROOT, env={**os.environ, **env})
     print(f"[balai] API on http://127.0.0.1:{args.port}  (DynamoDB on {db.endpoint})", flush=True)  # type: ignore[attr-defined]
+    from chalicelib.config import get_settings
+    from localmode.web import LocalWeb
+
+    web = LocalWeb(args.web_port, f"http://127.0.0.1:{args.port}", region=get_settings().kabupaten[0]).start()
+    print(f"[balai] web front end on {web.url}/  (staff console {web.url}/staf/)", flush=True)
     stopping = False
 
     def stop(*_: object) -> None:
@@ -95,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
                 api.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 api.kill()
+        web.stop()
         workers.stop()
         db.stop()  # type: ignore[attr-defined]
     return 0 if stopping else (api.returncode or 0)

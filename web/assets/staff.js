@@ -1,0 +1,406 @@
+// Staff console: log in; the village queue by status with SLA badges, paginated; a request's detail with
+// its history and attachments; exactly the transitions the role may take; revoke a letter; failed
+// notifications with resend; letter settings. Camat and admin switch between the villages of their region.
+import {
+  ACTIONS, ApiError, NetworkError, STATUS, api, fmtDate, h, mount, notice, registerServiceWorker, setTimeZone,
+  showFieldErrors, statusBadge,
+} from "./lib.js";
+
+const SESSION_KEY = "balai.staff";
+const VILLAGE_KEY = "balai.staff.village";
+const main = document.getElementById("main");
+const menu = document.getElementById("menu");
+const ROLE = { operator: "Operator", kades: "Kepala desa/lurah", camat: "Camat", admin: "Admin kabupaten", opd: "OPD" };
+const VILLAGE_STAFF = ["operator", "kades"];
+// The state machine as the API enforces it (chalicelib/domain/requests.py): from which states, who, note needed.
+const TRANSITIONS = {
+  review: { from: ["submitted"], note: false },
+  request_revision: { from: ["in_review"], note: true },
+  approve: { from: ["in_review"], note: false },
+  reject: { from: ["submitted", "in_review"], note: true },
+  issue: { from: ["approved"], note: false, signer: true },
+};
+const TERMINAL = ["issued", "rejected", "cancelled"];
+let flash = null;
+
+function session() {
+  const s = JSON.parse(localStorage.getItem(SESSION_KEY) || "null");
+  return s && s.expiresAt > Date.now() ? s : null;
+}
+
+async function call(method, path, opts = {}) {
+  const s = session();
+  try {
+    return await api(method, path, { ...opts, token: s && s.token });
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401 && s) {
+      localStorage.removeItem(SESSION_KEY);
+      flash = notice("info", "Sesi berakhir. Silakan masuk lagi.");
+      go("masuk");
+    }
+    throw err;
+  }
+}
+
+function go(route) {
+  if (location.hash === `#${route}`) render();
+  else location.hash = route;
+}
+
+function show(title, ...nodes) {
+  document.title = `${title} — Balai Petugas`;
+  mount(main, h("h1", {}, title), flash, ...nodes);
+  flash = null;
+}
+
+function errorNotice(err) {
+  if (err instanceof NetworkError) return notice("error", "Tidak dapat terhubung ke server. Periksa koneksi lalu coba lagi.");
+  return notice("error", err.message);
+}
+
+function field(id, label, input) {
+  input.id = id;
+  return h("div", { class: "field" }, h("label", { for: id }, label), input);
+}
+
+function setMenu(active) {
+  const s = session();
+  const items = s ? [["#antrean", "Antrean"], ["#notifikasi", "Notifikasi gagal"], ["#pengaturan", "Pengaturan surat"]] : [];
+  mount(menu, ...items.map(([href, text]) => h("a", { href, "aria-current": href === `#${active}` ? "page" : null }, text)),
+    h("a", { href: "/" }, "Portal warga"),
+    s ? h("a", { href: "#keluar", onclick: (e) => { e.preventDefault(); localStorage.removeItem(SESSION_KEY); go("masuk"); } },
+      `Keluar (${s.username})`) : null);
+}
+
+function village() {
+  const s = session();
+  if (VILLAGE_STAFF.includes(s.role)) return s.region;
+  return localStorage.getItem(VILLAGE_KEY) || "";
+}
+
+// ---- login -------------------------------------------------------------------------------------
+function viewLogin() {
+  const username = h("input", { name: "username", autocomplete: "username", autocapitalize: "none" });
+  const password = h("input", { name: "password", type: "password", autocomplete: "current-password" });
+  const status = h("div", { "aria-live": "polite" });
+  const form = h("form", { class: "card", novalidate: true }, field("username", "Nama pengguna", username),
+    field("password", "Kata sandi", password), h("div", { class: "actions" }, h("button", { type: "submit" }, "Masuk")), status);
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    try {
+      const login = await api("POST", "/v1/auth/login", { body: { username: username.value.trim(), password: password.value } });
+      localStorage.setItem(SESSION_KEY, JSON.stringify({ token: login.token, role: login.role, region: login.region,
+        username: username.value.trim(), expiresAt: Date.now() + login.expires_in * 1000 }));
+      go("antrean");
+    } catch (err) {
+      mount(status, errorNotice(err));
+      showFieldErrors(form, err);
+    }
+  });
+  show("Masuk petugas", form);
+}
+
+// ---- village chooser (camat, admin) ---------------------------------------------------------------
+async function villageChooser(onPick) {
+  const s = session();
+  const box = h("div", { class: "card grid2" });
+  if (VILLAGE_STAFF.includes(s.role)) {
+    const r = await api("GET", `/v1/regions/${s.region}`);
+    setTimeZone(r.timezone);
+    mount(box, h("p", {}, `${ROLE[s.role]} · ${r.level === "kelurahan" ? "Kelurahan" : "Desa"} ${r.name} (${r.code})`));
+    return box;
+  }
+  const top = await api("GET", `/v1/regions/${s.region}`);
+  setTimeZone(top.timezone);
+  const current = village();
+  const desaSel = h("select", { name: "village" });
+  async function fillDesa(kecCode) {
+    const kec = kecCode === top.code ? top : await api("GET", `/v1/regions/${kecCode}`);
+    mount(desaSel, h("option", { value: "" }, "— pilih desa/kelurahan —"), ...kec.children.map((d) =>
+      h("option", { value: d.code, selected: d.code === current }, `${d.name}${d.active ? "" : " (belum aktif)"}`)));
+  }
+  desaSel.addEventListener("change", () => {
+    localStorage.setItem(VILLAGE_KEY, desaSel.value);
+    onPick(desaSel.value);
+  });
+  if (top.level === "kecamatan") {
+    await fillDesa(top.code);
+    mount(box, h("p", {}, `${ROLE[s.role]} · Kecamatan ${top.name}`), field("pick-village", "Desa/kelurahan", desaSel));
+  } else {
+    const kecSel = h("select", { name: "kecamatan" }, h("option", { value: "" }, "— pilih kecamatan —"),
+      ...top.children.map((k) => h("option", { value: k.code, selected: current.startsWith(`${k.code}.`) }, k.name)));
+    kecSel.addEventListener("change", () => kecSel.value && fillDesa(kecSel.value));
+    if (kecSel.value) await fillDesa(kecSel.value);
+    mount(box, field("pick-kecamatan", `${ROLE[s.role]} · Kecamatan`, kecSel), field("pick-village", "Desa/kelurahan", desaSel));
+  }
+  return box;
+}
+
+// ---- queue -----------------------------------------------------------------------------------------
+/** SLA badge from due_at: "overdue" past it; "near" when less than a fifth of the SLA remains (wall clock). */
+export function slaState(r, now = Date.now()) {
+  if (TERMINAL.includes(r.status)) return null;
+  const due = Date.parse(r.due_at);
+  if (Number.isNaN(due)) return null;
+  if (now > due) return "overdue";
+  if ((due - now) / 3.6e6 <= 0.2 * (r.sla_hours || 8)) return "near";
+  return null;
+}
+
+function slaBadge(r) {
+  const state = slaState(r);
+  if (state === "overdue") return h("span", { class: "badge overdue" }, "Lewat tenggat");
+  if (state === "near") return h("span", { class: "badge near" }, "Hampir tenggat");
+  return null;
+}
+
+async function viewQueue() {
+  let chooser;
+  try {
+    chooser = await villageChooser(() => render());
+  } catch (err) {
+    return show("Antrean permohonan", errorNotice(err));
+  }
+  const desa = village();
+  if (!desa) return show("Antrean permohonan", chooser, h("p", {}, "Pilih desa/kelurahan untuk melihat antreannya."));
+  const params = new URLSearchParams(location.hash.split("?")[1] || "");
+  const status = params.get("status") || "";
+  const tabs = h("div", { class: "tabs", role: "group", "aria-label": "Saring menurut status" },
+    ...[["", "Semua"], ...Object.entries(STATUS)].map(([value, label]) => h("button", {
+      type: "button", "aria-pressed": String(value === status),
+      onclick: () => go(value ? `antrean?status=${value}` : "antrean") }, label)));
+  const body = h("tbody");
+  const more = h("div", { class: "actions" });
+  const msg = h("div", { "aria-live": "polite" });
+  async function load(cursor) {
+    const q = new URLSearchParams({ limit: "20" });
+    if (status) q.set("status", status);
+    if (cursor) q.set("cursor", cursor);
+    try {
+      const page = await call("GET", `/v1/villages/${desa}/requests?${q}`);
+      if (!cursor && page.items.length === 0) mount(msg, h("p", {}, "Tidak ada permohonan di sini."));
+      for (const r of page.items) {
+        body.append(h("tr", {},
+          h("td", {}, h("a", { href: `#permohonan/${r.id}` }, r.letter_name), h("div", { class: "muted code" }, r.tracking_code)),
+          h("td", {}, r.applicant.name || "-"),
+          h("td", {}, statusBadge(r.status), " ", slaBadge(r)),
+          h("td", {}, fmtDate(r.created_at)), h("td", {}, fmtDate(r.due_at))));
+      }
+      mount(more, page.next ? h("button", { type: "button", class: "secondary", onclick: () => load(page.next) }, "Muat lebih banyak") : null);
+    } catch (err) {
+      mount(msg, errorNotice(err));
+    }
+  }
+  show("Antrean permohonan", chooser, tabs, msg, h("table", { class: "queue" },
+    h("thead", {}, h("tr", {}, ...["Permohonan", "Pemohon", "Status", "Diajukan", "Tenggat"].map((t) => h("th", { scope: "col" }, t)))),
+    body), more);
+  await load(null);
+}
+
+// ---- a request ---------------------------------------------------------------------------------
+async function viewRequest(id) {
+  const s = session();
+  let r;
+  let signer = "kades";
+  try {
+    r = await call("GET", `/v1/requests/${encodeURIComponent(id)}`);
+    const types = await api("GET", `/v1/villages/${r.village}/letter-types`);
+    const t = types.items.find((x) => x.code === r.letter_type);
+    if (t) signer = t.signer_role;
+  } catch (err) {
+    return show("Permohonan", errorNotice(err));
+  }
+  const status = h("div", { "aria-live": "polite" });
+  const mine = VILLAGE_STAFF.includes(s.role) && s.region === r.village;
+  const allowed = Object.entries(TRANSITIONS).filter(([action, t]) =>
+    mine && t.from.includes(r.status) && (t.signer ? s.role === signer : true));
+  const note = h("textarea", { name: "note", maxlength: "1000" });
+  const actions = h("form", { class: "card", novalidate: true },
+    h("h2", {}, "Tindakan"),
+    allowed.length ? field("note", "Catatan (wajib untuk minta perbaikan dan menolak)", note) : h("p", {}, "Tidak ada tindakan untuk Anda pada status ini."),
+    h("div", { class: "actions" }, ...allowed.map(([action, t]) => h("button", {
+      type: "button", class: action === "reject" ? "danger" : (action === "request_revision" ? "secondary" : null),
+      "data-action": action,
+      onclick: async (e) => {
+        if (t.note && !note.value.trim()) {
+          mount(status, notice("error", "Tulis catatan atau alasan terlebih dahulu."));
+          note.focus();
+          return;
+        }
+        e.target.disabled = true;
+        try {
+          const body = { action, version: r.version };
+          if (note.value.trim()) body.note = note.value.trim();
+          await call("POST", `/v1/requests/${r.id}/transitions`, { body });
+          flash = notice("ok", `${ACTIONS[action]}: berhasil.`);
+          render();
+        } catch (err) {
+          e.target.disabled = false;
+          mount(status, errorNotice(err), err.code === "stale_version" ? notice("info", "Muat ulang halaman untuk melihat perubahan terbaru.") : null);
+        }
+      } }, ACTIONS[action]))), status);
+  const a = r.applicant || {};
+  const facts = h("div", { class: "card" }, h("dl", { class: "facts" },
+    h("dt", {}, "Status"), h("dd", {}, statusBadge(r.status), " ", slaBadge(r)),
+    h("dt", {}, "Kode lacak"), h("dd", { class: "code" }, r.tracking_code),
+    h("dt", {}, "Diajukan"), h("dd", {}, fmtDate(r.created_at)),
+    h("dt", {}, "Tenggat"), h("dd", {}, fmtDate(r.due_at)),
+    h("dt", {}, "Pemohon"), h("dd", {}, `${a.name || "-"} · NIK ${a.nik || "-"}`),
+    h("dt", {}, "Tempat/tgl lahir"), h("dd", {}, `${a.birth_place || "-"}, ${a.birth_date || "-"}`),
+    h("dt", {}, "Alamat"), h("dd", {}, `${a.address || "-"}${a.rt ? ` RT ${a.rt}` : ""}${a.rw ? `/RW ${a.rw}` : ""}`),
+    a.identity_verified === false ? [h("dt", {}, "Identitas"), h("dd", {}, h("span", { class: "badge near" }, "Belum terverifikasi"))] : null,
+    ...Object.entries(r.fields).map(([k, v]) => [h("dt", {}, k.replace(/_/g, " ")), h("dd", {}, String(v))]),
+    r.letter && r.letter.number ? [h("dt", {}, "Nomor surat"), h("dd", {}, r.letter.number,
+      r.letter.status === "revoked" ? h("span", { class: "badge revoked" }, " dicabut") : null)] : null));
+  const att = attachmentsBox(r);
+  const parts = [facts, att, actions];
+  if (r.status === "issued" && r.letter && r.letter.id && r.letter.status !== "revoked" && mine) parts.push(revokeBox(r));
+  if (r.status === "issued") {
+    parts.push(h("p", {}, h("button", { type: "button", class: "secondary", onclick: async () => {
+      try {
+        const link = await call("GET", `/v1/requests/${r.id}/letter`);
+        window.open(link.url, "_blank", "noopener");
+      } catch (err) {
+        mount(status, errorNotice(err));
+      }
+    } }, "Buka PDF surat")));
+  }
+  parts.push(h("h2", {}, "Riwayat"), h("ol", { class: "history card" }, ...r.history.map((e) => h("li", {},
+    h("strong", {}, ACTIONS[e.action] || e.action), ` — ${e.actor} (${ROLE[e.actor_role] || e.actor_role}), ${fmtDate(e.at)}`,
+    e.from && e.from !== e.to ? ` · ${STATUS[e.from] || e.from} → ${STATUS[e.to] || e.to}` : "",
+    e.note ? h("div", {}, `Catatan: ${e.note}`) : null))));
+  show(`${r.letter_name}`, h("p", {}, h("a", { href: "#antrean" }, "← Kembali ke antrean")), ...parts);
+}
+
+function attachmentsBox(r) {
+  const list = r.attachments || [];
+  if (!list.length) return null;
+  const msg = h("div", { "aria-live": "polite" });
+  return h("div", { class: "card" }, h("h2", {}, "Lampiran"), h("ul", { class: "list" }, ...list.map((x) => h("li", {},
+    h("div", { class: "row" }, h("span", {}, `${x.label}: ${x.filename}`),
+      h("button", { type: "button", class: "secondary", onclick: async () => {
+        try {
+          const link = await call("GET", `/v1/requests/${r.id}/attachments/${encodeURIComponent(x.name)}`);
+          window.open(link.url, "_blank", "noopener");
+        } catch (err) {
+          mount(msg, errorNotice(err));
+        }
+      } }, `Lihat ${x.label}`))))), msg);
+}
+
+function revokeBox(r) {
+  const reason = h("textarea", { name: "reason", maxlength: "500" });
+  const msg = h("div", { "aria-live": "polite" });
+  const form = h("form", { class: "card", novalidate: true }, h("h2", {}, "Cabut surat"),
+    h("p", {}, "Surat yang dicabut tampil \"DICABUT\" di halaman verifikasi. Tindakan ini tidak dapat dibatalkan."),
+    field("reason", "Alasan pencabutan", reason),
+    h("div", { class: "actions" }, h("button", { type: "submit", class: "danger" }, "Cabut surat")), msg);
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    try {
+      await call("POST", `/v1/letters/${r.letter.id}/revocation`, { body: { reason: reason.value.trim() } });
+      flash = notice("ok", "Surat dicabut.");
+      render();
+    } catch (err) {
+      const rest = showFieldErrors(form, err);
+      mount(msg, errorNotice(err), ...rest.map((m) => notice("error", m)));
+    }
+  });
+  return form;
+}
+
+// ---- failed notifications -----------------------------------------------------------------------
+async function viewNotifications() {
+  let chooser;
+  try {
+    chooser = await villageChooser(() => render());
+  } catch (err) {
+    return show("Notifikasi gagal", errorNotice(err));
+  }
+  const desa = village();
+  if (!desa) return show("Notifikasi gagal", chooser);
+  let page;
+  try {
+    page = await call("GET", `/v1/villages/${desa}/notifications?status=failed`);
+  } catch (err) {
+    return show("Notifikasi gagal", chooser, errorNotice(err));
+  }
+  const msg = h("div", { "aria-live": "polite" });
+  show("Notifikasi gagal", chooser, msg, page.items.length === 0 ? h("p", {}, "Tidak ada notifikasi yang gagal terkirim.")
+    : h("ul", { class: "list card" }, ...page.items.map((n) => h("li", {},
+      h("div", { class: "row" }, h("strong", {}, n.event), h("span", { class: "muted" }, fmtDate(n.created_at))),
+      h("div", {}, `${n.attempts} kali dicoba · ${n.last_error || ""}`, n.tracking_code ? ` · ${n.tracking_code}` : ""),
+      h("button", { type: "button", class: "secondary", onclick: async () => {
+        try {
+          await call("POST", `/v1/notifications/${n.id}/resend`);
+          flash = notice("ok", "Notifikasi dikirim ulang.");
+          render();
+        } catch (err) {
+          mount(msg, errorNotice(err));
+        }
+      } }, "Kirim ulang")))));
+}
+
+// ---- letter settings ----------------------------------------------------------------------------
+async function viewSettings() {
+  let chooser;
+  try {
+    chooser = await villageChooser(() => render());
+  } catch (err) {
+    return show("Pengaturan surat", errorNotice(err));
+  }
+  const desa = village();
+  if (!desa) return show("Pengaturan surat", chooser);
+  let st;
+  try {
+    st = await call("GET", `/v1/villages/${desa}/letter-settings`);
+  } catch (err) {
+    return show("Pengaturan surat", chooser, errorNotice(err));
+  }
+  const input = (name, attrs = {}) => h("input", { name, value: st[name] || "", ...attrs });
+  const msg = h("div", { "aria-live": "polite" });
+  const form = h("form", { class: "card", novalidate: true },
+    field("s-address", "Alamat kantor (kop surat)", input("address", { maxlength: "300" })),
+    field("s-number_format", "Format nomor surat", input("number_format", { maxlength: "120" })),
+    h("div", { class: "grid2" },
+      field("s-sequence_mode", "Urutan nomor", h("select", { name: "sequence_mode" },
+        h("option", { value: "village", selected: st.sequence_mode === "village" }, "Satu urutan untuk semua surat"),
+        h("option", { value: "per_type", selected: st.sequence_mode === "per_type" }, "Satu urutan per jenis surat"))),
+      field("s-paper", "Ukuran kertas", h("select", { name: "paper" },
+        ...["A4", "F4"].map((p) => h("option", { value: p, selected: st.paper === p }, p))))),
+    field("s-signer_name", "Nama penanda tangan (kosong: petugas yang menerbitkan)", input("signer_name", { maxlength: "120" })),
+    field("s-signer_position", `Jabatan penanda tangan (kosong: ${st.default_signer_position})`, input("signer_position", { maxlength: "120" })),
+    field("s-signer_nip", "NIP penanda tangan", input("signer_nip", { maxlength: "40" })),
+    h("div", { class: "actions" }, h("button", { type: "submit" }, "Simpan pengaturan")), msg);
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const body = { version: st.version };
+    for (const el of form.elements) if (el.name) body[el.name] = el.value.trim();
+    try {
+      st = await call("PUT", `/v1/villages/${desa}/letter-settings`, { body });
+      flash = notice("ok", "Pengaturan tersimpan.");
+      render();
+    } catch (err) {
+      const rest = showFieldErrors(form, err);
+      mount(msg, errorNotice(err), ...rest.map((m) => notice("error", m)));
+    }
+  });
+  show("Pengaturan surat", chooser, form);
+}
+
+// ---- router -------------------------------------------------------------------------------------
+async function render() {
+  const route = location.hash.replace(/^#/, "").split("?")[0] || (session() ? "antrean" : "masuk");
+  const [name, arg] = route.split("/");
+  setMenu(name);
+  if (!session()) return name === "masuk" ? viewLogin() : go("masuk");
+  if (name === "masuk") return go("antrean");
+  if (name === "permohonan" && arg) return viewRequest(arg);
+  if (name === "notifikasi") return viewNotifications();
+  if (name === "pengaturan") return viewSettings();
+  return viewQueue();
+}
+
+window.addEventListener("hashchange", render);
+render();
+registerServiceWorker();

@@ -63,7 +63,10 @@ function setMenu(active) {
     session() ? h("a", { href: "#keluar", onclick: (e) => { e.preventDefault(); logout(); } }, "Keluar") : null);
 }
 
-function show(title, ...nodes) {
+let renderSeq = 0; // each render has its number: a slow answer of an earlier view must not overwrite a newer one
+
+function show(seq, title, ...nodes) {
+  if (seq !== renderSeq) return;
   document.title = `${title} — Balai`;
   mount(main, h("h1", {}, title), flash, ...nodes);
   flash = null;
@@ -85,6 +88,7 @@ function busy(form, on) {
 
 // ---- login -------------------------------------------------------------------------------------
 function viewLogin() {
+  const seq = renderSeq;
   const status = h("div", { "aria-live": "polite" });
   const nik = h("input", { name: "nik", inputmode: "numeric", autocomplete: "off", maxlength: "16" });
   const phone = h("input", { name: "phone", type: "tel", inputmode: "tel", autocomplete: "tel" });
@@ -122,7 +126,7 @@ function viewLogin() {
       busy(form, false);
     }
   });
-  show("Masuk", h("p", {}, "Masuk dengan NIK dan nomor HP Anda. Kami mengirim kode 6 angka lewat SMS."), form,
+  show(seq, "Masuk", h("p", {}, "Masuk dengan NIK dan nomor HP Anda. Kami mengirim kode 6 angka lewat SMS."), form,
     h("p", {}, "Sudah punya kode lacak? ", h("a", { href: "/lacak/" }, "Lacak permohonan tanpa masuk"), "."));
 }
 
@@ -139,11 +143,12 @@ function select(name, options, value, placeholder = "— pilih —") {
 }
 
 async function viewProfile(next) {
+  const seq = renderSeq;
   let profile;
   try {
     profile = await call("GET", "/v1/me/profile");
   } catch (err) {
-    return show("Profil pemohon", errorNotice(err));
+    return show(seq, "Profil pemohon", errorNotice(err));
   }
   const v = (k) => profile[k] || "";
   const input = (name, attrs = {}) => h("input", { name, value: v(name), ...attrs });
@@ -184,13 +189,14 @@ async function viewProfile(next) {
       busy(form, false);
     }
   });
-  show("Profil pemohon",
+  show(seq, "Profil pemohon",
     profile.complete ? null : notice("info", "Lengkapi data pemohon dahulu: data ini dicetak pada setiap surat."),
     h("p", {}, "Tanggal lahir dan jenis kelamin harus sesuai dengan NIK."), form);
 }
 
 // ---- choose a village and a letter type, then the form ------------------------------------------
 async function viewChoose() {
+  const seq = renderSeq;
   const draft = loadDraft();
   if (draft && draft.village && draft.letterType) return viewForm(draft);
   let profile;
@@ -204,7 +210,7 @@ async function viewChoose() {
     const cfg = await loadConfig();
     kab = await api("GET", `/v1/regions/${cfg.region || `${profile.nik.slice(0, 2)}.${profile.nik.slice(2, 4)}`}`);
   } catch (err) {
-    return show("Ajukan surat", errorNotice(err));
+    return show(seq, "Ajukan surat", errorNotice(err));
   }
   setTimeZone(kab.timezone);
   const ownKec = `${profile.nik.slice(0, 2)}.${profile.nik.slice(2, 4)}.${profile.nik.slice(4, 6)}`;
@@ -234,8 +240,9 @@ async function viewChoose() {
       mount(types, h("h2", {}, "Pilih jenis surat"), h("ul", { class: "list" }, ...list.items.filter((t) => t.enabled).map((t) =>
         h("li", {}, h("div", { class: "row" },
           h("button", { type: "button", class: "secondary", onclick: () => {
-            saveDraft({ village: desaSel.value, villageName, letterType: t.code, letterName: t.name, fields: {},
-              attachments: {}, key: newKey(), pending: false });
+            // The type's schema goes with the draft, so the form can be drawn again without a connection.
+            saveDraft({ village: desaSel.value, villageName, letterType: t.code, letterName: t.name, type: t,
+              fields: {}, attachments: {}, key: newKey(), pending: false });
             render();
           } }, t.name),
           h("span", { class: "muted" }, `Selesai ± ${t.sla_hours} jam kerja`))))));
@@ -245,7 +252,7 @@ async function viewChoose() {
   }
   kecSel.addEventListener("change", loadDesa);
   desaSel.addEventListener("change", loadTypes);
-  show("Ajukan surat", h("div", { class: "card" },
+  show(seq, "Ajukan surat", h("div", { class: "card" },
     field("kecamatan", "Kecamatan", kecSel), field("village", "Desa/kelurahan", desaSel), status), types);
   if (kecSel.value) loadDesa();
 }
@@ -367,18 +374,22 @@ async function flushPending(form) {
 }
 
 async function viewForm(draft) {
-  let list;
+  const seq = renderSeq;
+  let type = draft.type;
   try {
-    list = await api("GET", `/v1/villages/${draft.village}/letter-types`);
+    const list = await api("GET", `/v1/villages/${draft.village}/letter-types`);
+    type = list.items.find((t) => t.code === draft.letterType);
+    draft.type = type;
   } catch (err) {
-    // Offline: the letter type is needed to draw the form; keep the draft and say so.
-    return show(draft.letterName || "Formulir", errorNotice(err),
-      notice("info", "Isian Anda tetap tersimpan di perangkat ini."));
+    // Offline: draw the form from the schema kept with the draft.
+    if (!(err instanceof NetworkError) || !type) {
+      return show(seq, draft.letterName || "Formulir", errorNotice(err),
+        notice("info", "Isian Anda tetap tersimpan di perangkat ini."));
+    }
   }
-  const type = list.items.find((t) => t.code === draft.letterType);
   if (!type) {
     clearDraft();
-    return show("Ajukan surat", notice("error", "Jenis surat ini tidak lagi tersedia di desa tersebut."));
+    return show(seq, "Ajukan surat", notice("error", "Jenis surat ini tidak lagi tersedia di desa tersebut."));
   }
   draft.attachments = draft.attachments || {};
   const status = h("div", { id: "form-status", "aria-live": "polite" });
@@ -401,7 +412,7 @@ async function viewForm(draft) {
     mount(status, notice("info", "Mengirim…"));
     flushPending(form);
   });
-  show(type.name,
+  show(seq, type.name,
     h("p", {}, `Untuk ${draft.villageName || draft.village}. Isian tersimpan otomatis di perangkat ini, juga saat koneksi putus.`),
     draft.pending ? notice("info", "Permohonan ini menunggu koneksi untuk dikirim.") : null,
     form, status,
@@ -412,14 +423,15 @@ async function viewForm(draft) {
 
 // ---- my requests --------------------------------------------------------------------------------
 async function viewList() {
+  const seq = renderSeq;
   let data;
   try {
     data = await call("GET", "/v1/me/requests?limit=50");
   } catch (err) {
-    return show("Permohonan saya", errorNotice(err));
+    return show(seq, "Permohonan saya", errorNotice(err));
   }
   const draft = loadDraft();
-  show("Permohonan saya",
+  show(seq, "Permohonan saya",
     draft ? notice("info", draft.pending ? `${draft.letterName} menunggu koneksi untuk dikirim.` : `Ada isian ${draft.letterName} yang belum dikirim.`) : null,
     draft ? h("p", {}, h("a", { href: "#ajukan" }, "Lanjutkan isian")) : null,
     data.items.length === 0
@@ -430,11 +442,12 @@ async function viewList() {
 }
 
 async function viewRequest(id) {
+  const seq = renderSeq;
   let r;
   try {
     r = await call("GET", `/v1/requests/${encodeURIComponent(id)}`);
   } catch (err) {
-    return show("Permohonan", errorNotice(err));
+    return show(seq, "Permohonan", errorNotice(err));
   }
   const status = h("div", { "aria-live": "polite" });
   const parts = [
@@ -475,7 +488,7 @@ async function viewRequest(id) {
   if (r.status === "needs_revision") parts.push(await revisionForm(r));
   parts.push(h("h2", {}, "Riwayat"), h("ol", { class: "history card" }, ...r.history.map((e) => h("li", {},
     h("strong", {}, ACTIONS[e.action] || e.action), ` — ${fmtDate(e.at)}`, e.note ? h("div", {}, `Catatan: ${e.note}`) : null))));
-  show(r.letter_name, ...parts);
+  show(seq, r.letter_name, ...parts);
 }
 
 async function revisionForm(r) {
@@ -514,6 +527,7 @@ async function revisionForm(r) {
 
 // ---- router -------------------------------------------------------------------------------------
 async function render() {
+  renderSeq += 1;
   const route = location.hash.replace(/^#/, "") || (session() ? "permohonan" : "masuk");
   const [name, arg] = route.split("/");
   setMenu(name);

@@ -47,7 +47,10 @@ function go(route) {
   else location.hash = route;
 }
 
-function show(title, ...nodes) {
+let renderSeq = 0; // each render has its number: a slow answer of an earlier view must not overwrite a newer one
+
+function show(seq, title, ...nodes) {
+  if (seq !== renderSeq) return;
   document.title = `${title} — Balai Petugas`;
   mount(main, h("h1", {}, title), flash, ...nodes);
   flash = null;
@@ -80,6 +83,7 @@ function village() {
 
 // ---- login -------------------------------------------------------------------------------------
 function viewLogin() {
+  const seq = renderSeq;
   const username = h("input", { name: "username", autocomplete: "username", autocapitalize: "none" });
   const password = h("input", { name: "password", type: "password", autocomplete: "current-password" });
   const status = h("div", { "aria-live": "polite" });
@@ -97,7 +101,7 @@ function viewLogin() {
       showFieldErrors(form, err);
     }
   });
-  show("Masuk petugas", form);
+  show(seq, "Masuk petugas", form);
 }
 
 // ---- village chooser (camat, admin) ---------------------------------------------------------------
@@ -155,14 +159,15 @@ function slaBadge(r) {
 }
 
 async function viewQueue() {
+  const seq = renderSeq;
   let chooser;
   try {
     chooser = await villageChooser(() => render());
   } catch (err) {
-    return show("Antrean permohonan", errorNotice(err));
+    return show(seq, "Antrean permohonan", errorNotice(err));
   }
   const desa = village();
-  if (!desa) return show("Antrean permohonan", chooser, h("p", {}, "Pilih desa/kelurahan untuk melihat antreannya."));
+  if (!desa) return show(seq, "Antrean permohonan", chooser, h("p", {}, "Pilih desa/kelurahan untuk melihat antreannya."));
   const params = new URLSearchParams(location.hash.split("?")[1] || "");
   const status = params.get("status") || "";
   const tabs = h("div", { class: "tabs", role: "group", "aria-label": "Saring menurut status" },
@@ -191,7 +196,7 @@ async function viewQueue() {
       mount(msg, errorNotice(err));
     }
   }
-  show("Antrean permohonan", chooser, tabs, msg, h("table", { class: "queue" },
+  show(seq, "Antrean permohonan", chooser, tabs, msg, h("table", { class: "queue" },
     h("thead", {}, h("tr", {}, ...["Permohonan", "Pemohon", "Status", "Diajukan", "Tenggat"].map((t) => h("th", { scope: "col" }, t)))),
     body), more);
   await load(null);
@@ -199,6 +204,7 @@ async function viewQueue() {
 
 // ---- a request ---------------------------------------------------------------------------------
 async function viewRequest(id) {
+  const seq = renderSeq;
   const s = session();
   let r;
   let signer = "kades";
@@ -208,7 +214,7 @@ async function viewRequest(id) {
     const t = types.items.find((x) => x.code === r.letter_type);
     if (t) signer = t.signer_role;
   } catch (err) {
-    return show("Permohonan", errorNotice(err));
+    return show(seq, "Permohonan", errorNotice(err));
   }
   const status = h("div", { "aria-live": "polite" });
   const mine = VILLAGE_STAFF.includes(s.role) && s.region === r.village;
@@ -269,7 +275,7 @@ async function viewRequest(id) {
     h("strong", {}, ACTIONS[e.action] || e.action), ` — ${e.actor} (${ROLE[e.actor_role] || e.actor_role}), ${fmtDate(e.at)}`,
     e.from && e.from !== e.to ? ` · ${STATUS[e.from] || e.from} → ${STATUS[e.to] || e.to}` : "",
     e.note ? h("div", {}, `Catatan: ${e.note}`) : null))));
-  show(`${r.letter_name}`, h("p", {}, h("a", { href: "#antrean" }, "← Kembali ke antrean")), ...parts);
+  show(seq, `${r.letter_name}`, h("p", {}, h("a", { href: "#antrean" }, "← Kembali ke antrean")), ...parts);
 }
 
 function attachmentsBox(r) {
@@ -311,22 +317,23 @@ function revokeBox(r) {
 
 // ---- failed notifications -----------------------------------------------------------------------
 async function viewNotifications() {
+  const seq = renderSeq;
   let chooser;
   try {
     chooser = await villageChooser(() => render());
   } catch (err) {
-    return show("Notifikasi gagal", errorNotice(err));
+    return show(seq, "Notifikasi gagal", errorNotice(err));
   }
   const desa = village();
-  if (!desa) return show("Notifikasi gagal", chooser);
+  if (!desa) return show(seq, "Notifikasi gagal", chooser);
   let page;
   try {
     page = await call("GET", `/v1/villages/${desa}/notifications?status=failed`);
   } catch (err) {
-    return show("Notifikasi gagal", chooser, errorNotice(err));
+    return show(seq, "Notifikasi gagal", chooser, errorNotice(err));
   }
   const msg = h("div", { "aria-live": "polite" });
-  show("Notifikasi gagal", chooser, msg, page.items.length === 0 ? h("p", {}, "Tidak ada notifikasi yang gagal terkirim.")
+  show(seq, "Notifikasi gagal", chooser, msg, page.items.length === 0 ? h("p", {}, "Tidak ada notifikasi yang gagal terkirim.")
     : h("ul", { class: "list card" }, ...page.items.map((n) => h("li", {},
       h("div", { class: "row" }, h("strong", {}, n.event), h("span", { class: "muted" }, fmtDate(n.created_at))),
       h("div", {}, `${n.attempts} kali dicoba · ${n.last_error || ""}`, n.tracking_code ? ` · ${n.tracking_code}` : ""),
@@ -343,19 +350,20 @@ async function viewNotifications() {
 
 // ---- letter settings ----------------------------------------------------------------------------
 async function viewSettings() {
+  const seq = renderSeq;
   let chooser;
   try {
     chooser = await villageChooser(() => render());
   } catch (err) {
-    return show("Pengaturan surat", errorNotice(err));
+    return show(seq, "Pengaturan surat", errorNotice(err));
   }
   const desa = village();
-  if (!desa) return show("Pengaturan surat", chooser);
+  if (!desa) return show(seq, "Pengaturan surat", chooser);
   let st;
   try {
     st = await call("GET", `/v1/villages/${desa}/letter-settings`);
   } catch (err) {
-    return show("Pengaturan surat", chooser, errorNotice(err));
+    return show(seq, "Pengaturan surat", chooser, errorNotice(err));
   }
   const input = (name, attrs = {}) => h("input", { name, value: st[name] || "", ...attrs });
   const msg = h("div", { "aria-live": "polite" });
@@ -385,11 +393,12 @@ async function viewSettings() {
       mount(msg, errorNotice(err), ...rest.map((m) => notice("error", m)));
     }
   });
-  show("Pengaturan surat", chooser, form);
+  show(seq, "Pengaturan surat", chooser, form);
 }
 
 // ---- router -------------------------------------------------------------------------------------
 async function render() {
+  renderSeq += 1;
   const route = location.hash.replace(/^#/, "").split("?")[0] || (session() ? "antrean" : "masuk");
   const [name, arg] = route.split("/");
   setMenu(name);

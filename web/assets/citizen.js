@@ -2,7 +2,7 @@
 // generated form (kept on the device across a dropped connection and a reload, sent once with its
 // Idempotency-Key), my requests with history, revise/resubmit, cancel, download the issued letter.
 import {
-  ACTIONS, ApiError, NetworkError, api, fmtDate, h, loadConfig, mount, newKey, notice, registerServiceWorker,
+  ACTIONS, ApiError, NetworkError, api, fieldLabels, fmtDate, h, loadConfig, mount, newKey, notice, registerServiceWorker,
   setTimeZone, showFieldErrors, statusBadge,
 } from "./lib.js";
 
@@ -449,6 +449,13 @@ async function viewRequest(id) {
   } catch (err) {
     return show(seq, "Permohonan", errorNotice(err));
   }
+  let labels = {};
+  try {
+    const list = await api("GET", `/v1/villages/${r.village}/letter-types`);
+    labels = fieldLabels(list.items.find((t) => t.code === r.letter_type));
+  } catch (err) {
+    labels = {};
+  }
   const status = h("div", { "aria-live": "polite" });
   const parts = [
     h("div", { class: "card" }, h("dl", { class: "facts" },
@@ -457,7 +464,7 @@ async function viewRequest(id) {
       h("dt", {}, "Diajukan"), h("dd", {}, fmtDate(r.created_at)),
       h("dt", {}, "Target selesai"), h("dd", {}, fmtDate(r.due_at)),
       r.letter && r.letter.number ? [h("dt", {}, "Nomor surat"), h("dd", {}, r.letter.number)] : null,
-      ...Object.entries(r.fields).map(([k, v]) => [h("dt", {}, k.replace(/_/g, " ")), h("dd", {}, String(v))]))),
+      ...Object.entries(r.fields).map(([k, v]) => [h("dt", {}, labels[k] || k), h("dd", {}, String(v))]))),
   ];
   const actions = h("div", { class: "actions" });
   if (r.status === "issued") {

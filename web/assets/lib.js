@@ -95,7 +95,12 @@ export const ACTIONS = {
   reject: "Tolak",
   issue: "Terbitkan surat",
   cancel: "Batalkan",
+  submit: "Diajukan",
   create: "Diajukan",
+  revoke_letter: "Surat dicabut",
+  sla_reminder: "Pengingat tenggat",
+  sla_escalation_kecamatan: "Dieskalasi ke kecamatan",
+  sla_escalation_kabupaten: "Dieskalasi ke kabupaten",
 };
 
 const TZ_LABEL = { "Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT" };
@@ -129,6 +134,11 @@ export function newKey() {
   if (crypto.randomUUID) return crypto.randomUUID();
   const b = crypto.getRandomValues(new Uint8Array(16));
   return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+/** The label of each field of a letter type, to show stored values under their names. */
+export function fieldLabels(type) {
+  return Object.fromEntries(((type && type.fields) || []).map((f) => [f.name, f.label]));
 }
 
 /** Put the API's own validation messages next to the fields they name; return the rest. */

@@ -2,7 +2,7 @@
 // its history and attachments; exactly the transitions the role may take; revoke a letter; failed
 // notifications with resend; letter settings. Camat and admin switch between the villages of their region.
 import {
-  ACTIONS, ApiError, NetworkError, STATUS, api, fmtDate, h, mount, notice, registerServiceWorker, setTimeZone,
+  ACTIONS, ApiError, NetworkError, STATUS, api, fieldLabels, fmtDate, h, mount, notice, registerServiceWorker, setTimeZone,
   showFieldErrors, statusBadge,
 } from "./lib.js";
 
@@ -10,7 +10,7 @@ const SESSION_KEY = "balai.staff";
 const VILLAGE_KEY = "balai.staff.village";
 const main = document.getElementById("main");
 const menu = document.getElementById("menu");
-const ROLE = { operator: "Operator", kades: "Kepala desa/lurah", camat: "Camat", admin: "Admin kabupaten", opd: "OPD" };
+const ROLE = { citizen: "Warga", system: "Sistem", operator: "Operator", kades: "Kepala desa/lurah", camat: "Camat", admin: "Admin kabupaten", opd: "OPD" };
 const VILLAGE_STAFF = ["operator", "kades"];
 // The state machine as the API enforces it (chalicelib/domain/requests.py): from which states, who, note needed.
 const TRANSITIONS = {
@@ -111,7 +111,7 @@ async function villageChooser(onPick) {
   if (VILLAGE_STAFF.includes(s.role)) {
     const r = await api("GET", `/v1/regions/${s.region}`);
     setTimeZone(r.timezone);
-    mount(box, h("p", {}, `${ROLE[s.role]} · ${r.level === "kelurahan" ? "Kelurahan" : "Desa"} ${r.name} (${r.code})`));
+    mount(box, h("p", { class: "flat" }, `${ROLE[s.role]} · ${r.level === "kelurahan" ? "Kelurahan" : "Desa"} ${r.name} (${r.code})`));
     return box;
   }
   const top = await api("GET", `/v1/regions/${s.region}`);
@@ -129,7 +129,7 @@ async function villageChooser(onPick) {
   });
   if (top.level === "kecamatan") {
     await fillDesa(top.code);
-    mount(box, h("p", {}, `${ROLE[s.role]} · Kecamatan ${top.name}`), field("pick-village", "Desa/kelurahan", desaSel));
+    mount(box, h("p", { class: "flat" }, `${ROLE[s.role]} · Kecamatan ${top.name}`), field("pick-village", "Desa/kelurahan", desaSel));
   } else {
     const kecSel = h("select", { name: "kecamatan" }, h("option", { value: "" }, "— pilih kecamatan —"),
       ...top.children.map((k) => h("option", { value: k.code, selected: current.startsWith(`${k.code}.`) }, k.name)));
@@ -187,9 +187,9 @@ async function viewQueue() {
       for (const r of page.items) {
         body.append(h("tr", {},
           h("td", {}, h("a", { href: `#permohonan/${r.id}` }, r.letter_name), h("div", { class: "muted code" }, r.tracking_code)),
-          h("td", {}, r.applicant.name || "-"),
+          h("td", { "data-label": "Pemohon" }, r.applicant.name || "-"),
           h("td", {}, statusBadge(r.status), " ", slaBadge(r)),
-          h("td", {}, fmtDate(r.created_at)), h("td", {}, fmtDate(r.due_at))));
+          h("td", { "data-label": "Diajukan" }, fmtDate(r.created_at)), h("td", { "data-label": "Tenggat" }, fmtDate(r.due_at))));
       }
       mount(more, page.next ? h("button", { type: "button", class: "secondary", onclick: () => load(page.next) }, "Muat lebih banyak") : null);
     } catch (err) {
@@ -208,11 +208,13 @@ async function viewRequest(id) {
   const s = session();
   let r;
   let signer = "kades";
+  let labels = {};
   try {
     r = await call("GET", `/v1/requests/${encodeURIComponent(id)}`);
     const types = await api("GET", `/v1/villages/${r.village}/letter-types`);
     const t = types.items.find((x) => x.code === r.letter_type);
     if (t) signer = t.signer_role;
+    labels = fieldLabels(t);
   } catch (err) {
     return show(seq, "Permohonan", errorNotice(err));
   }
@@ -255,7 +257,7 @@ async function viewRequest(id) {
     h("dt", {}, "Tempat/tgl lahir"), h("dd", {}, `${a.birth_place || "-"}, ${a.birth_date || "-"}`),
     h("dt", {}, "Alamat"), h("dd", {}, `${a.address || "-"}${a.rt ? ` RT ${a.rt}` : ""}${a.rw ? `/RW ${a.rw}` : ""}`),
     a.identity_verified === false ? [h("dt", {}, "Identitas"), h("dd", {}, h("span", { class: "badge near" }, "Belum terverifikasi"))] : null,
-    ...Object.entries(r.fields).map(([k, v]) => [h("dt", {}, k.replace(/_/g, " ")), h("dd", {}, String(v))]),
+    ...Object.entries(r.fields).map(([k, v]) => [h("dt", {}, labels[k] || k), h("dd", {}, String(v))]),
     r.letter && r.letter.number ? [h("dt", {}, "Nomor surat"), h("dd", {}, r.letter.number,
       r.letter.status === "revoked" ? h("span", { class: "badge revoked" }, " dicabut") : null)] : null));
   const att = attachmentsBox(r);

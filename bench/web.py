@@ -149,6 +149,9 @@ def lighthouse(binary: Path, url: str, port: int) -> dict[str, float]:
     return {"performance": round(cats["performance"]["score"] * 100), "accessibility":
             round(cats["accessibility"]["score"] * 100), "fcp_ms": round(report["audits"]["first-contentful-paint"]
             ["numericValue"]), "lcp_ms": round(report["audits"]["largest-contentful-paint"]["numericValue"]),
+            "tbt_ms": round(report["audits"]["total-blocking-time"]["numericValue"]),
+            "cls": round(report["audits"]["cumulative-layout-shift"]["numericValue"], 3),
+            "si_ms": round(report["audits"]["speed-index"]["numericValue"]),
             "failed_a11y": failed}  # type: ignore[dict-item]
 
 
@@ -195,9 +198,11 @@ def run_lighthouse() -> None:
         results["citizen form"] = lighthouse(binary, f"{web}/#ajukan", cdp_port)
         results["verification"] = lighthouse(binary, f"{web}/verifikasi/?token={token}", cdp_port)
         print("\nLighthouse 12.2.3, mobile emulation, simulated slow 4G, Debian Chromium:")
-        print(f"{'page':<16} {'perf':>5} {'a11y':>5} {'FCP ms':>7} {'LCP ms':>7}  failed a11y audits")
+        print(f"{'page':<16} {'perf':>5} {'a11y':>5} {'FCP ms':>7} {'LCP ms':>7} {'TBT ms':>7} {'CLS':>6} {'SI ms':>6}"
+              "  failed a11y audits")
         for name, r in results.items():
-            print(f"{name:<16} {r['performance']:>5} {r['accessibility']:>5} {r['fcp_ms']:>7} {r['lcp_ms']:>7}  "
+            print(f"{name:<16} {r['performance']:>5} {r['accessibility']:>5} {r['fcp_ms']:>7} {r['lcp_ms']:>7} "
+                  f"{r['tbt_ms']:>7} {r['cls']:>6} {r['si_ms']:>6}  "
                   f"{', '.join(r['failed_a11y']) or '-'}")  # type: ignore[arg-type]
         ok = all(r["performance"] >= 90 and r["accessibility"] >= 90 for r in results.values())
         print(f"bar (performance and accessibility >= 90 on all three): {'met' if ok else 'NOT met'}")

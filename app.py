@@ -2,7 +2,7 @@
 
 from chalice import Chalice, Cron, Rate
 
-from chalicelib.api import auth, letters, notifications, public, requests, villages
+from chalicelib.api import attachments, auth, cors, letters, notifications, public, requests, villages
 from chalicelib.config import get_settings
 from chalicelib.observability import SERVICE
 
@@ -10,12 +10,17 @@ app = Chalice(app_name=SERVICE)
 app.experimental_feature_flags.update(["BLUEPRINTS"])
 # Letter PDFs served by the local file route are binary.
 app.api.binary_types.append("application/pdf")
+# Attachments: photos shown through local links, and the local upload form (binary file parts).
+app.api.binary_types.extend(["image/jpeg", "image/png", "multipart/form-data"])
 app.register_blueprint(public.bp)
 app.register_blueprint(auth.bp)
 app.register_blueprint(requests.bp)
 app.register_blueprint(villages.bp)
 app.register_blueprint(letters.bp)
 app.register_blueprint(notifications.bp)
+app.register_blueprint(attachments.bp)
+# After every route: CORS for the configured origins only, and a preflight answer for each path.
+cors.install(app)
 
 
 # ---- notifications (issue 4): each handler is one call into chalicelib/workers/ --------------------

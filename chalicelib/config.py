@@ -44,6 +44,13 @@ class Settings:
     kabupaten: tuple[str, ...] = ("73.07",)
     outbox_max_attempts: int = 5
     outbox_backoff_seconds: int = 60
+    # The web front end's public origin (QR codes of browsers land there; SMS texts point to it) and the
+    # origins the API's CORS allows (default: the web base URL's origin only).
+    web_base_url: str = "http://127.0.0.1:8080"
+    cors_origins: tuple[str, ...] = ("http://127.0.0.1:8080",)
+    # Attachments: the largest file a citizen may upload, and how long an unused upload is kept.
+    max_upload_bytes: int = 5 * 1024 * 1024
+    upload_ttl_seconds: int = 86400
 
     @property
     def stream_arn(self) -> str:
@@ -69,6 +76,8 @@ def _env(name: str, default: str | None = None) -> str | None:
 def get_settings() -> Settings:
     stage = _env("BALAI_STAGE", "local") or "local"
     data_dir = Path(_env("BALAI_DATA_DIR", str(PROJECT_ROOT / ".balai")) or ".balai")
+    web_base_url = (_env("BALAI_WEB_BASE_URL")
+                    or f"http://127.0.0.1:{_env('BALAI_WEB_PORT', '8080')}").rstrip("/")
     return Settings(
         stage=stage,
         table_name=_env("BALAI_TABLE", f"balai-{stage}") or f"balai-{stage}",
@@ -91,7 +100,26 @@ def get_settings() -> Settings:
         kabupaten=tuple(k.strip() for k in (_env("BALAI_KABUPATEN", "73.07") or "73.07").split(",") if k.strip()),
         outbox_max_attempts=int(_env("BALAI_OUTBOX_MAX_ATTEMPTS", "5") or 5),
         outbox_backoff_seconds=int(_env("BALAI_OUTBOX_BACKOFF_SECONDS", "60") or 60),
+        web_base_url=web_base_url,
+        cors_origins=tuple(origin_of(o) for o in (_env("BALAI_CORS_ORIGINS", "") or "").split(",") if o.strip())
+        or (origin_of(web_base_url),),
+        max_upload_bytes=int(_env("BALAI_MAX_UPLOAD_BYTES", str(5 * 1024 * 1024)) or 5 * 1024 * 1024),
+        upload_ttl_seconds=int(_env("BALAI_UPLOAD_TTL_SECONDS", "86400") or 86400),
     )
+
+
+def origin_of(url: str) -> str:
+    """The origin (scheme://host[:port], lower case, default ports dropped) of a URL, as browsers send it
+    in the Origin header. Raises ValueError for anything that is not an http(s) URL."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"not an http(s) URL: {url!r}")
+    port = parts.port
+    default = {"http": 80, "https": 443}[parts.scheme]
+    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+    return f"{parts.scheme}://{host}" + (f":{port}" if port and port != default else "")
 
 
 @dataclass(frozen=True)

@@ -102,11 +102,79 @@ def complete_profile(client: Client, citizen: dict[str, Any]) -> None:
 SKD_FIELDS = {"lama_tinggal_tahun": 5, "keperluan": "Melamar pekerjaan"}
 
 
+# Smallest files whose first bytes are those of their type (the API checks magic bytes, not contents).
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(200)
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(200)
+PDF = b"%PDF-1.4\n" + b"%%EOF\n"
+
+
+def send_form(client: Client, form: dict[str, Any], data: bytes, filename: str = "berkas.jpg",
+              content_type: str = "image/jpeg") -> Any:
+    """POST a presigned upload form as a browser does: every field, then the file (local upload endpoint)."""
+    from urllib.parse import urlsplit
+
+    from urllib3 import encode_multipart_formdata
+
+    body, ctype = encode_multipart_formdata([*form["fields"].items(), ("file", (filename, data, content_type))])
+    return client.http.post(urlsplit(form["url"]).path, headers={"Content-Type": ctype}, body=body)
+
+
+def upload(client: Client, citizen: dict[str, Any], attachment: str = "ktp", village: str = SAMATARING,
+           letter_type: str = "SKD", data: bytes = JPEG, content_type: str = "image/jpeg",
+           filename: str = "berkas.jpg") -> str:
+    """Presign and upload one attachment; returns its upload_id."""
+    response = post(client, f"/v1/villages/{village}/uploads",
+                    {"letter_type": letter_type, "attachment": attachment, "filename": filename,
+                     "content_type": content_type, "size": len(data)}, citizen["token"])
+    assert response.status_code == 201, response.body
+    form = response.json_body
+    sent = send_form(client, form, data, filename, content_type)
+    assert sent.status_code == 204, sent.body
+    return str(form["upload_id"])
+
+
+def required_attachments(client: Client, citizen: dict[str, Any], village: str = SAMATARING,
+                         letter_type: str = "SKD") -> dict[str, str]:
+    """Uploads for every attachment the letter type requires (made once per citizen, village and type:
+    a citizen may attach the same upload to several requests)."""
+    from chalicelib.domain import catalog
+
+    cache = citizen.setdefault("_uploads", {})
+    if (village, letter_type) not in cache:
+        spec = catalog.DEFAULT_CATALOG[letter_type]
+        cache[(village, letter_type)] = {a.name: upload(client, citizen, a.name, village, letter_type)
+                                         for a in spec.attachments if a.required}
+    return dict(cache[(village, letter_type)])
+
+
+_AUTO: Any = object()
+
+
 def submit(client: Client, citizen: dict[str, Any], village: str = SAMATARING, letter_type: str = "SKD",
-           fields: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> Any:
-    return post(client, f"/v1/villages/{village}/requests",
-                {"letter_type": letter_type, "fields": fields if fields is not None else SKD_FIELDS},
-                citizen["token"], headers)
+           fields: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
+           attachments: Any = _AUTO) -> Any:
+    body: dict[str, Any] = {"letter_type": letter_type, "fields": fields if fields is not None else SKD_FIELDS}
+    if attachments is _AUTO:
+        from chalicelib.domain import catalog
+
+        if letter_type in catalog.DEFAULT_CATALOG and _village_accepts(client, village):
+            attachments = required_attachments(client, citizen, village, letter_type)
+        else:
+            attachments = None
+    if attachments is not None:
+        body["attachments"] = attachments
+    return post(client, f"/v1/villages/{village}/requests", body, citizen["token"], headers)
+
+
+def _village_accepts(client: Client, village: str) -> bool:
+    """Whether uploads can be made for the village (tests of inactive or unknown villages submit bare)."""
+    from chalicelib.domain.regions import is_village
+    from chalicelib.storage import regions
+
+    if not is_village(village):
+        return False
+    region = regions.get(village)
+    return region is not None and region.active
 
 
 def submitted(client: Client, citizen: dict[str, Any], village: str = SAMATARING) -> dict[str, Any]:
@@ -120,3 +188,25 @@ def act(client: Client, token: str, request: dict[str, Any], action: str, note: 
     if note is not None:
         body["note"] = note
     return post(client, f"/v1/requests/{request['id']}/transitions", body, token)
+
+
+_SERVICE_UPLOADS: dict[tuple[str, str, str], dict[str, str]] = {}
+
+
+def service_attachments(principal: Any, village: str, letter_type: str = "SKD") -> dict[str, str]:
+    """Uploads for every required attachment, made through the service layer and the local store's
+    upload policy (no HTTP), once per citizen, village and letter type."""
+    from chalicelib.domain import catalog
+    from chalicelib.services import attachments, wiring
+
+    cache_key = (principal.subject, village, letter_type)
+    if cache_key not in _SERVICE_UPLOADS:
+        refs = {}
+        for spec in catalog.DEFAULT_CATALOG[letter_type].attachments:
+            if spec.required:
+                form = attachments.create_upload(principal, village, letter_type, spec.name, "berkas.jpg",
+                                                 "image/jpeg", len(JPEG))
+                wiring.file_store().accept_post(form["fields"], JPEG)  # type: ignore[attr-defined]
+                refs[spec.name] = form["upload_id"]
+        _SERVICE_UPLOADS[cache_key] = refs
+    return dict(_SERVICE_UPLOADS[cache_key])

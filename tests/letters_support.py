@@ -50,9 +50,11 @@ def approved(citizen: dict[str, Any], village: str, letter_type: str = "SKD",
              fields: dict[str, Any] | None = None) -> ServiceRequest:
     """A request of `citizen` in `village`, reviewed and approved by its operator (service layer: fast)."""
     from chalicelib.services import requests as svc
-    from tests.conftest import SKD_FIELDS
+    from tests.conftest import SKD_FIELDS, service_attachments
 
-    request, _ = svc.submit(citizen_principal(citizen), village, letter_type, fields or SKD_FIELDS)
+    who = citizen_principal(citizen)
+    request, _ = svc.submit(who, village, letter_type, fields or SKD_FIELDS, None,
+                            service_attachments(who, village, letter_type))
     request = svc.transition(operator(village), request.id, "review", request.version, None)
     return svc.transition(operator(village), request.id, "approve", request.version, None)
 

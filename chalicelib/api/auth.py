@@ -12,7 +12,7 @@ bp = Blueprint(__name__)
 
 
 @doc("POST", "/v1/auth/login", "Staff login", body="StaffLogin", response="Token", errors=(401,))
-@bp.route("/v1/auth/login", methods=["POST"], cors=True)
+@bp.route("/v1/auth/login", methods=["POST"])
 @endpoint
 def login() -> Response:
     body = parse(bp.current_request, "StaffLogin")
@@ -21,7 +21,7 @@ def login() -> Response:
 
 @doc("POST", "/v1/auth/otp", "Send a one-time login code by SMS", body="OtpRequest", response="OtpSent",
      status=202, errors=(403, 429, 502))
-@bp.route("/v1/auth/otp", methods=["POST"], cors=True)
+@bp.route("/v1/auth/otp", methods=["POST"])
 @endpoint
 def otp() -> Response:
     body = parse(bp.current_request, "OtpRequest")
@@ -30,7 +30,7 @@ def otp() -> Response:
 
 @doc("POST", "/v1/auth/otp/verify", "Trade the code for a citizen token", body="OtpVerify", response="Token",
      errors=(401, 429))
-@bp.route("/v1/auth/otp/verify", methods=["POST"], cors=True)
+@bp.route("/v1/auth/otp/verify", methods=["POST"])
 @endpoint
 def otp_verify() -> Response:
     body = parse(bp.current_request, "OtpVerify")

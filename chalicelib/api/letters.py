@@ -14,26 +14,27 @@ bp = Blueprint(__name__)
 @doc("GET", "/v1/requests/{request_id}/letter", "Short-lived download link of the issued letter (PDF)",
      response="LetterLink", auth="owner, the village's operator/kades, camat and admin of its region",
      errors=(404,))
-@bp.route("/v1/requests/{request_id}/letter", methods=["GET"], cors=True)
+@bp.route("/v1/requests/{request_id}/letter", methods=["GET"])
 @endpoint
 def letter_link(request_id: str) -> Response:
     return respond(letters.letter_link(principal(bp.current_request), request_id))
 
 
-@doc("GET", "/v1/files/{token}", "A stored PDF behind a signed, expiring local link (local mode)",
+@doc("GET", "/v1/files/{token}", "A stored file (letter, attachment) behind a signed, expiring local link",
      content_type="application/pdf", errors=(404,))
-@bp.route("/v1/files/{token}", methods=["GET"], cors=True)
+@bp.route("/v1/files/{token}", methods=["GET"])
 @endpoint
 def file(token: str) -> Response:
-    data, filename = letters.open_file(token)
+    data, filename, content_type = letters.open_file(token)
     return Response(body=data, status_code=200,
-                    headers={"Content-Type": "application/pdf", "Cache-Control": "private, no-store",
+                    headers={"Content-Type": content_type, "Cache-Control": "private, no-store",
+                             "X-Content-Type-Options": "nosniff",
                              "Content-Disposition": f'inline; filename="{filename}"'})
 
 
 @doc("GET", "/v1/letters/verify/{token}", "Verify a letter from its QR code: valid, revoked, forged or unknown",
      response="LetterVerification")
-@bp.route("/v1/letters/verify/{token}", methods=["GET"], cors=True)
+@bp.route("/v1/letters/verify/{token}", methods=["GET"])
 @endpoint
 def verify(token: str) -> Response:
     return respond(letters.verify(token), headers={"Cache-Control": "no-store"})
@@ -41,7 +42,7 @@ def verify(token: str) -> Response:
 
 @doc("GET", "/v1/letters/public-key", "The kabupaten's Ed25519 public keys, to verify letters offline",
      response="PublicKeys")
-@bp.route("/v1/letters/public-key", methods=["GET"], cors=True)
+@bp.route("/v1/letters/public-key", methods=["GET"])
 @endpoint
 def public_key() -> Response:
     return respond(letters.public_keys(), headers={"Cache-Control": "public, max-age=3600"})
@@ -50,7 +51,7 @@ def public_key() -> Response:
 @doc("POST", "/v1/letters/{letter_id}/revocation", "Revoke an issued letter, with a reason",
      body="LetterRevocation", response="LetterRevoked", auth="operator, kades of the letter's village",
      errors=(404, 409))
-@bp.route("/v1/letters/{letter_id}/revocation", methods=["POST"], cors=True)
+@bp.route("/v1/letters/{letter_id}/revocation", methods=["POST"])
 @endpoint
 def revoke(letter_id: str) -> Response:
     request = bp.current_request
@@ -61,7 +62,7 @@ def revoke(letter_id: str) -> Response:
 
 @doc("GET", "/v1/villages/{desa}/letter-settings", "The village's letter numbering, paper and signer settings",
      response="LetterSettings", auth="operator, kades, admin", errors=(404,))
-@bp.route("/v1/villages/{desa}/letter-settings", methods=["GET"], cors=True)
+@bp.route("/v1/villages/{desa}/letter-settings", methods=["GET"])
 @endpoint
 def get_settings(desa: str) -> Response:
     return respond(letters.get_letter_settings(principal(bp.current_request), desa))
@@ -70,7 +71,7 @@ def get_settings(desa: str) -> Response:
 @doc("PUT", "/v1/villages/{desa}/letter-settings", "Change the village's letter settings",
      body="LetterSettingsUpdate", response="LetterSettings", auth="operator, kades, admin",
      errors=(404, 409))
-@bp.route("/v1/villages/{desa}/letter-settings", methods=["PUT"], cors=True)
+@bp.route("/v1/villages/{desa}/letter-settings", methods=["PUT"])
 @endpoint
 def put_settings(desa: str) -> Response:
     request = bp.current_request

@@ -15,7 +15,7 @@ bp = Blueprint(__name__)
      response="NotificationList", auth="operator, kades, camat, admin", errors=(404,),
      query=(("status", "failed (default), pending or sent"), ("limit", "Page size, 1–100 (default 20)"),
             ("cursor", "The `next` value of the previous page")))
-@bp.route("/v1/villages/{desa}/notifications", methods=["GET"], cors=True)
+@bp.route("/v1/villages/{desa}/notifications", methods=["GET"])
 @endpoint
 def village_notifications(desa: str) -> Response:
     request = bp.current_request
@@ -25,7 +25,7 @@ def village_notifications(desa: str) -> Response:
 
 @doc("POST", "/v1/notifications/{notification_id}/resend", "Send a failed notification again",
      response="Notification", auth="operator, kades (of its village), admin", errors=(404, 409))
-@bp.route("/v1/notifications/{notification_id}/resend", methods=["POST"], cors=True)
+@bp.route("/v1/notifications/{notification_id}/resend", methods=["POST"])
 @endpoint
 def notification_resend(notification_id: str) -> Response:
     return respond(notifications.resend(principal(bp.current_request), notification_id))
@@ -33,7 +33,7 @@ def notification_resend(notification_id: str) -> Response:
 
 @doc("GET", "/v1/me/notification-preferences", "The staff member's channels, quiet hours and contacts",
      response="NotificationPreferences", auth="staff", errors=(404,))
-@bp.route("/v1/me/notification-preferences", methods=["GET"], cors=True)
+@bp.route("/v1/me/notification-preferences", methods=["GET"])
 @endpoint
 def get_notification_preferences() -> Response:
     return respond(notifications.get_preferences(principal(bp.current_request)))
@@ -41,7 +41,7 @@ def get_notification_preferences() -> Response:
 
 @doc("PUT", "/v1/me/notification-preferences", "Set channels (sms, email or both), quiet hours and contacts",
      body="NotificationPreferencesUpdate", response="NotificationPreferences", auth="staff", errors=(404,))
-@bp.route("/v1/me/notification-preferences", methods=["PUT"], cors=True)
+@bp.route("/v1/me/notification-preferences", methods=["PUT"])
 @endpoint
 def put_notification_preferences() -> Response:
     request = bp.current_request

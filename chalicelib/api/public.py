@@ -12,7 +12,7 @@ bp = Blueprint(__name__)
 
 
 @doc("GET", "/v1/regions/{code}", "A region with its children", response="Region", errors=(404,))
-@bp.route("/v1/regions/{code}", methods=["GET"], cors=True)
+@bp.route("/v1/regions/{code}", methods=["GET"])
 @endpoint
 def get_region(code: str) -> Response:
     return respond(regions.get_region(code))
@@ -20,7 +20,7 @@ def get_region(code: str) -> Response:
 
 @doc("GET", "/v1/villages/{desa}/letter-types", "Letter types a village offers", response="LetterTypeList",
      errors=(404,))
-@bp.route("/v1/villages/{desa}/letter-types", methods=["GET"], cors=True)
+@bp.route("/v1/villages/{desa}/letter-types", methods=["GET"])
 @endpoint
 def letter_types(desa: str) -> Response:
     return respond(regions.letter_types(desa))
@@ -28,14 +28,14 @@ def letter_types(desa: str) -> Response:
 
 @doc("GET", "/v1/track/{tracking_code}", "Status of a request by its tracking code (no personal data)",
      response="Tracking", errors=(404,))
-@bp.route("/v1/track/{tracking_code}", methods=["GET"], cors=True)
+@bp.route("/v1/track/{tracking_code}", methods=["GET"])
 @endpoint
 def track(tracking_code: str) -> Response:
     return respond(requests.to_tracking(requests.track(tracking_code)))
 
 
 @doc("GET", "/openapi.json", "This OpenAPI description")
-@bp.route("/openapi.json", methods=["GET"], cors=True)
+@bp.route("/openapi.json", methods=["GET"])
 @endpoint
 def openapi() -> Response:
     return respond(build_spec())

@@ -15,21 +15,21 @@ _PAGING = (("limit", "Page size, 1–100 (default 20)"), ("cursor", "The `next` 
 @doc("POST", "/v1/villages/{desa}/requests", "Submit a request (citizen)", body="SubmitRequest",
      response="ServiceRequest", status=201, auth="citizen", errors=(404, 409, 422),
      headers=(("Idempotency-Key", "Repeat-safe key: a retry returns the first result"),))
-@bp.route("/v1/villages/{desa}/requests", methods=["POST"], cors=True)
+@bp.route("/v1/villages/{desa}/requests", methods=["POST"])
 @endpoint
 def submit(desa: str) -> Response:
     request = bp.current_request
     who = principal(request)
     body = parse(request, "SubmitRequest")
     key = request.headers.get("idempotency-key")
-    result, created = requests.submit(who, desa, body.letter_type, body.fields, key)
+    result, created = requests.submit(who, desa, body.letter_type, body.fields, key, body.attachments)
     return respond(requests.to_public(result, who), status=201 if created else 200)
 
 
 @doc("GET", "/v1/villages/{desa}/requests", "The village's work queue, newest first",
      response="ServiceRequestList", auth="operator, kades, camat, admin", errors=(404,),
      query=(("status", "Only requests in this status"), *_PAGING))
-@bp.route("/v1/villages/{desa}/requests", methods=["GET"], cors=True)
+@bp.route("/v1/villages/{desa}/requests", methods=["GET"])
 @endpoint
 def queue(desa: str) -> Response:
     request = bp.current_request
@@ -41,7 +41,7 @@ def queue(desa: str) -> Response:
 
 @doc("GET", "/v1/requests/{request_id}", "A request with its history", response="ServiceRequest",
      auth="owner, or staff of its region", errors=(404,))
-@bp.route("/v1/requests/{request_id}", methods=["GET"], cors=True)
+@bp.route("/v1/requests/{request_id}", methods=["GET"])
 @endpoint
 def get_request(request_id: str) -> Response:
     who = principal(bp.current_request)
@@ -50,19 +50,20 @@ def get_request(request_id: str) -> Response:
 
 @doc("POST", "/v1/requests/{request_id}/transitions", "Move a request through its states",
      body="TransitionRequest", response="ServiceRequest", auth="by action", errors=(404, 409))
-@bp.route("/v1/requests/{request_id}/transitions", methods=["POST"], cors=True)
+@bp.route("/v1/requests/{request_id}/transitions", methods=["POST"])
 @endpoint
 def transition(request_id: str) -> Response:
     request = bp.current_request
     who = principal(request)
     body = parse(request, "TransitionRequest")
-    result = requests.transition(who, request_id, body.action, body.version, body.note, body.fields)
+    result = requests.transition(who, request_id, body.action, body.version, body.note, body.fields,
+                                 body.attachments)
     return respond(requests.to_public(result, who))
 
 
 @doc("GET", "/v1/me/requests", "The citizen's own requests", response="ServiceRequestList", auth="citizen",
      query=_PAGING)
-@bp.route("/v1/me/requests", methods=["GET"], cors=True)
+@bp.route("/v1/me/requests", methods=["GET"])
 @endpoint
 def my_requests() -> Response:
     request = bp.current_request
@@ -72,7 +73,7 @@ def my_requests() -> Response:
 
 
 @doc("GET", "/v1/me/profile", "The citizen's applicant data", response="Profile", auth="citizen")
-@bp.route("/v1/me/profile", methods=["GET"], cors=True)
+@bp.route("/v1/me/profile", methods=["GET"])
 @endpoint
 def get_profile() -> Response:
     return respond(profile.get_profile(principal(bp.current_request)))
@@ -80,7 +81,7 @@ def get_profile() -> Response:
 
 @doc("PUT", "/v1/me/profile", "Update the citizen's applicant data", body="ProfileUpdate", response="Profile",
      auth="citizen", errors=(409,))
-@bp.route("/v1/me/profile", methods=["PUT"], cors=True)
+@bp.route("/v1/me/profile", methods=["PUT"])
 @endpoint
 def put_profile() -> Response:
     request = bp.current_request

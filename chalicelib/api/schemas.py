@@ -37,6 +37,9 @@ class OtpVerify(OtpRequest):
 class SubmitRequest(_In):
     letter_type: StrictStr = Field(max_length=16, examples=["SKD"])
     fields: dict[str, Any] = Field(description="Values of the letter type's fields")
+    attachments: dict[str, StrictStr] | None = Field(
+        default=None, description="Attachment name -> upload_id of a finished upload (POST …/uploads)",
+        examples=[{"ktp": "01JD0000000000000000000000"}])
 
 
 class TransitionRequest(_In):
@@ -44,6 +47,16 @@ class TransitionRequest(_In):
     version: StrictInt = Field(ge=1, description="The version the client last saw")
     note: StrictStr | None = Field(default=None, max_length=1000)
     fields: dict[str, Any] | None = Field(default=None, description="Corrected values (resubmit only)")
+    attachments: dict[str, StrictStr] | None = Field(
+        default=None, description="Replacement attachments, name -> upload_id (resubmit only)")
+
+
+class UploadRequest(_In):
+    letter_type: StrictStr = Field(max_length=16, examples=["SKD"])
+    attachment: StrictStr = Field(max_length=64, description="The letter type's attachment name", examples=["ktp"])
+    filename: StrictStr = Field(min_length=1, max_length=255, examples=["ktp.jpg"])
+    content_type: Literal["image/jpeg", "image/png", "application/pdf"]
+    size: StrictInt = Field(ge=1, description="File size in bytes (at most max_bytes)")
 
 
 class ProfileUpdate(_In):
@@ -162,6 +175,14 @@ class LetterRef(_Out):
     issued_at: str | None = None
 
 
+class RequestAttachment(_Out):
+    name: str
+    label: str
+    filename: str
+    content_type: str
+    size: int
+
+
 class ServiceRequest(_Out):
     id: str
     village: str
@@ -178,6 +199,24 @@ class ServiceRequest(_Out):
     sla_hours: int
     history: list[HistoryEntry]
     letter: LetterRef | None
+    attachments: list[RequestAttachment] = []
+
+
+class UploadForm(_Out):
+    upload_id: str
+    method: Literal["POST"]
+    url: str = Field(description="Where the browser POSTs the multipart/form-data form (S3, or the local store)")
+    fields: dict[str, str] = Field(description="Form fields to send first, each as-is; the `file` part goes last")
+    expires_in: int
+    max_bytes: int
+
+
+class AttachmentLink(_Out):
+    url: str = Field(description="Short-lived link to view the file")
+    expires_in: int
+    name: str
+    filename: str
+    content_type: str
 
 
 class ServiceRequestList(_Out):

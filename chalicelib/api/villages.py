@@ -13,7 +13,7 @@ bp = Blueprint(__name__)
 
 @doc("PUT", "/v1/villages/{desa}/activation", "Activate or deactivate a village (staged roll-out)",
      body="VillageActivation", response="Region", auth="admin", errors=(404,))
-@bp.route("/v1/villages/{desa}/activation", methods=["PUT"], cors=True)
+@bp.route("/v1/villages/{desa}/activation", methods=["PUT"])
 @endpoint
 def activation(desa: str) -> Response:
     request = bp.current_request
@@ -25,7 +25,7 @@ def activation(desa: str) -> Response:
 @doc("PUT", "/v1/villages/{desa}/letter-types/{code}", "Enable, disable or adjust a letter type",
      body="LetterTypeAdjust", response="LetterTypeAdjusted", auth="operator, kades, admin",
      errors=(404, 409, 422))
-@bp.route("/v1/villages/{desa}/letter-types/{code}", methods=["PUT"], cors=True)
+@bp.route("/v1/villages/{desa}/letter-types/{code}", methods=["PUT"])
 @endpoint
 def adjust_letter_type(desa: str, code: str) -> Response:
     request = bp.current_request

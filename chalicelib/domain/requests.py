@@ -95,6 +95,8 @@ class ServiceRequest:
     signer_role: str = "kades"
     letter: dict[str, Any] | None = None
     history: list[HistoryEntry] = field(default_factory=list)
+    # Attachments by name (see domain/attachments.py: Attachment.to_dict()).
+    attachments: dict[str, dict[str, Any]] = field(default_factory=dict)
     # SLA escalation state {"for": due_at, "level": n}; carried through transitions (see domain/escalation.py).
     sla: dict[str, Any] | None = None
 

@@ -42,15 +42,16 @@ def letter_link(principal: Principal, request_id: str) -> dict[str, Any]:
             "status": letter.status, "verify_url": letter.verify_url}
 
 
-def open_file(token: str) -> tuple[bytes, str]:
-    """The bytes and filename behind a local signed link (local and test stages; S3 serves its own links)."""
+def open_file(token: str) -> tuple[bytes, str, str]:
+    """The bytes, filename and content type behind a local signed link (local and test stages; S3 serves
+    its own links)."""
     from chalicelib.adapters.files import LocalFileStore
 
     store = wiring.file_store()
     if not isinstance(store, LocalFileStore):
         raise NotFoundError("Berkas tidak ditemukan.", code="file_not_found")
-    key, filename = store.open_token(token)
-    return store.read(key), filename
+    key, filename, content_type = store.open_link(token)
+    return store.read(key), filename, content_type
 
 
 def verify(token: str) -> dict[str, Any]:

@@ -33,10 +33,11 @@ from chalicelib.errors import (
     ValidationError,
 )
 from chalicelib.observability import logger
-from chalicelib.services import issuing
+from chalicelib.services import attachments, issuing
 from chalicelib.services.calendar import calendar_for
 from chalicelib.services.profile import PROFILE_REQUIRED, applicant_snapshot
 from chalicelib.storage import requests as repo
+from chalicelib.storage import uploads as uploads_repo
 from chalicelib.storage.context import load_submit_context
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
@@ -55,19 +56,24 @@ def _payload_hash(village: str, body: dict[str, Any]) -> str:
 
 
 def submit(principal: Principal, village_code: str, letter_type_code: str, fields: Any,
-           idempotency_key: str | None = None) -> tuple[ServiceRequest, bool]:
+           idempotency_key: str | None = None, attachment_refs: Any = None) -> tuple[ServiceRequest, bool]:
     """Submit a request for the citizen; returns (request, created). A repeated Idempotency-Key
-    returns the first request with created=False. Raises ValidationError, UnprocessableError,
-    NotFoundError, ForbiddenError, ConflictError."""
+    returns the first request with created=False. `attachment_refs` names finished uploads
+    ({attachment name: upload id}); every required attachment must be there. Raises ValidationError,
+    UnprocessableError (missing_attachment, invalid_attachment …), NotFoundError, ForbiddenError, ConflictError."""
     if not principal.is_citizen:
         raise ForbiddenError("Hanya warga yang dapat mengajukan permohonan.", code="forbidden_role")
     if not is_village(village_code):
         raise NotFoundError("Desa/kelurahan tidak ditemukan.", code="village_not_found")
     if idempotency_key is not None and not (1 <= len(idempotency_key) <= 64 and idempotency_key.isprintable()):
         raise ValidationError("Idempotency-Key harus 1 sampai 64 karakter.", code="invalid_idempotency_key")
-    payload_hash = _payload_hash(village_code, {"letter_type": letter_type_code, "fields": fields})
+    refs = attachments.parse_refs(attachment_refs)
+    body: dict[str, Any] = {"letter_type": letter_type_code, "fields": fields}
+    if refs:
+        body["attachments"] = refs
+    payload_hash = _payload_hash(village_code, body)
 
-    village, citizen = load_submit_context(village_code, principal.subject)
+    village, citizen, uploads = load_submit_context(village_code, principal.subject, tuple(sorted(set(refs.values()))))
     if village is None:
         raise NotFoundError("Desa/kelurahan tidak ditemukan.", code="village_not_found")
     if not village.active:
@@ -82,6 +88,7 @@ def submit(principal: Principal, village_code: str, letter_type_code: str, field
     if citizen is None or any(not citizen.profile.get(k) for k in PROFILE_REQUIRED):
         raise UnprocessableError("Lengkapi profil Anda (GET/PUT /v1/me/profile) sebelum mengajukan.",
                                  code="profile_incomplete")
+    files = attachments.resolve(principal, village.code, letter_type, refs, uploads)
 
     now = utcnow()
     at = iso(now)
@@ -97,7 +104,7 @@ def submit(principal: Principal, village_code: str, letter_type_code: str, field
             status="submitted", version=1, tracking_code=new_tracking_code(), nik_hash=principal.subject,
             fields=cleaned, applicant=applicant_snapshot(citizen, village), sla_hours=letter_type.sla_hours,
             created_at=at, updated_at=at, due_at=iso(due), contact_phone=citizen.phone,
-            signer_role=letter_type.signer_role,
+            signer_role=letter_type.signer_role, attachments=files,
         )
         request.history = [HistoryEntry(at, principal.name or "warga", "citizen", "submit", None, "submitted",
                                         None, 1)]
@@ -170,7 +177,7 @@ def track(code: str) -> ServiceRequest:
 
 
 def transition(principal: Principal, request_id: str, action: str, version: Any, note: str | None,
-               fields: Any = None) -> ServiceRequest:
+               fields: Any = None, attachment_refs: Any = None) -> ServiceRequest:
     """Apply one state-machine action if `version` is current; one atomic write of the new state,
     its audit event and its outbox rows. Raises ValidationError, ForbiddenError, NotFoundError,
     ConflictError (invalid_transition, stale_version)."""
@@ -194,7 +201,16 @@ def transition(principal: Principal, request_id: str, action: str, version: Any,
             raise ValidationError("Isian hanya dapat diubah saat mengajukan ulang.", code="invalid_fields")
         # Villages adjust SLA, template and signer, never the fields, so the default schema applies.
         after.fields = catalog.validate_fields(catalog.DEFAULT_CATALOG[before.letter_type], fields)
+    if attachment_refs is not None and action != "resubmit":
+        raise ValidationError("Lampiran hanya dapat diubah saat mengajukan ulang.", code="invalid_attachment")
     if action == "resubmit":
+        # Replacement files, checked like at submission; every required attachment must then be there
+        # (requests from before attachments existed get them now).
+        refs = attachments.parse_refs(attachment_refs)
+        letter_type = catalog.DEFAULT_CATALOG[before.letter_type]
+        after.attachments = attachments.resolve(principal, before.village, letter_type, refs,
+                                                uploads_repo.get_many(sorted(set(refs.values()))),
+                                                before.attachments)
         # The SLA clock restarts: the village waited on the citizen.
         after.due_at = iso(calendar_for(before.village).add_hours(now, before.sla_hours))
     event = HistoryEntry(at, principal.name or principal.subject if not principal.is_citizen else "warga",
@@ -229,6 +245,7 @@ def to_public(request: ServiceRequest, viewer: Principal | None) -> dict[str, An
         "tracking_code": request.tracking_code, "fields": request.fields, "applicant": applicant,
         "created_at": request.created_at, "updated_at": request.updated_at, "due_at": request.due_at,
         "sla_hours": request.sla_hours, "history": [h.to_dict() for h in request.history], "letter": letter,
+        "attachments": attachments.public_list(request),
     }
 
 

@@ -37,8 +37,13 @@ def file_store() -> FileStore:
     settings = get_settings()
     if settings.letters_bucket:
         import boto3
+        from botocore.config import Config
 
-        client = boto3.client("s3", region_name=settings.aws_region, endpoint_url=settings.s3_endpoint)
+        # The regional endpoint, virtual-hosted: presigned links and upload forms would otherwise name the
+        # legacy global endpoint, which buckets in opt-in regions such as ap-southeast-3 (Jakarta) refuse.
+        client = boto3.client("s3", region_name=settings.aws_region,
+                              endpoint_url=settings.s3_endpoint or f"https://s3.{settings.aws_region}.amazonaws.com",
+                              config=Config(signature_version="s3v4", s3={"addressing_style": "virtual"}))
         return S3FileStore(client, settings.letters_bucket)
     # A key derived from the JWT key: file links cannot be forged, and no extra secret to manage.
     link_key = hmac.new(get_secrets().jwt_key.encode(), b"balai-file-links", hashlib.sha256).digest()

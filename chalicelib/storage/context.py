@@ -5,20 +5,26 @@ from __future__ import annotations
 from pynamodb.exceptions import DoesNotExist, TransactGetError
 from pynamodb.transactions import TransactGet
 
+from chalicelib.domain.attachments import Upload
 from chalicelib.domain.regions import Region
 from chalicelib.storage import keys
 from chalicelib.storage.connection import transaction_connection, translate_errors
-from chalicelib.storage.models import CitizenItem, RegionItem
+from chalicelib.storage.models import CitizenItem, RegionItem, UploadItem
 from chalicelib.storage.people import Citizen, citizen_from_item
 from chalicelib.storage.regions import _from_item as region_from_item
 
 
-def load_submit_context(village_code: str, nik_hash: str) -> tuple[Region | None, Citizen | None]:
-    """The village (with its letter settings) and the citizen's profile in one TransactGetItems."""
+def load_submit_context(village_code: str, nik_hash: str, upload_ids: tuple[str, ...] = ()
+                        ) -> tuple[Region | None, Citizen | None, dict[str, Upload]]:
+    """The village (with its letter settings), the citizen's profile and the uploads the submission
+    names, in one TransactGetItems."""
+    from chalicelib.storage.uploads import from_item as upload_from_item
+
     try:
         with TransactGet(connection=transaction_connection()) as tg:
             village_f = tg.get(RegionItem, keys.region_pk(village_code), keys.META)
             citizen_f = tg.get(CitizenItem, keys.citizen_pk(nik_hash), keys.PROFILE)
+            upload_fs = {uid: tg.get(UploadItem, keys.upload_pk(uid), keys.META) for uid in upload_ids}
     except TransactGetError as exc:
         raise translate_errors(exc) from exc
     try:
@@ -29,4 +35,10 @@ def load_submit_context(village_code: str, nik_hash: str) -> tuple[Region | None
         citizen = citizen_from_item(citizen_f.get(), nik_hash)
     except DoesNotExist:
         citizen = None
-    return village, citizen
+    uploads: dict[str, Upload] = {}
+    for uid, future in upload_fs.items():
+        try:
+            uploads[uid] = upload_from_item(future.get())
+        except DoesNotExist:
+            continue
+    return village, citizen, uploads

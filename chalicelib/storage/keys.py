@@ -57,6 +57,11 @@ def idempotency_pk(subject: str, key: str) -> str:
     return f"IDEMPOTENCY#{subject}#{key}"
 
 
+# Attachment uploads: one item per presigned upload, expiring by TTL unless a request used it.
+def upload_pk(upload_id: str) -> str:
+    return f"UPLOAD#{upload_id}"
+
+
 # Citizens: looked up by a keyed hash of the NIK, never by the NIK itself.
 def citizen_pk(nik_hash: str) -> str:
     return f"CITIZEN#{nik_hash}"

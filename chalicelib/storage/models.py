@@ -19,6 +19,8 @@ Access patterns (every one a GetItem, a Query on a known key, or a transaction o
 | tracking code -> request                  | GetItem  PK=TRACK#{code}                                    |
 | idempotent submit replay                  | GetItem  PK=IDEMPOTENCY#{subject}#{key}                     |
 | citizen profile                           | GetItem  PK=CITIZEN#{hash}, SK=PROFILE                      |
+| attachment upload (presigned)             | PutItem  PK=UPLOAD#{id} if new (TTL expires_at)             |
+| uploads named by a submit / resubmit      | TransactGetItems UPLOAD#{id}… (with the submit context)     |
 | OTP challenge                             | GetItem / conditional UpdateItem PK=OTP#{hash}              |
 | staff account (login)                     | GetItem  PK=STAFF#{username}                                |
 | staff of a region by role (notifications) | Query    GSI1 GSI1PK=STAFF_IN#{region}, GSI1SK begins {role} |
@@ -123,6 +125,8 @@ class RequestItem(BaseItem):
     updated_at = UnicodeAttribute()
     due_at = UnicodeAttribute()
     letter: MapAttribute = MapAttribute(null=True)  # type: ignore[type-arg]
+    # Attachments by name: {name: {label, filename, content_type, size, file_key, upload_id}}.
+    attachments: MapAttribute = MapAttribute(null=True)  # type: ignore[type-arg]
     # SLA escalation state: {"for": due_at, "level": 0..3} (workers/sla.py); reset when due_at changes.
     sla: MapAttribute = MapAttribute(null=True)  # type: ignore[type-arg]
 
@@ -145,6 +149,22 @@ class TrackingItem(BaseItem):
 class IdempotencyItem(BaseItem):
     request_id = UnicodeAttribute()
     payload_hash = UnicodeAttribute()
+    expires_at = TTLAttribute()
+
+
+class UploadItem(BaseItem):
+    """A presigned attachment upload; the TTL removes it a day after, used or not (the request keeps a copy)."""
+
+    id = UnicodeAttribute()
+    owner = UnicodeAttribute()
+    village = UnicodeAttribute()
+    letter_type = UnicodeAttribute()
+    attachment = UnicodeAttribute()
+    filename = UnicodeAttribute()
+    content_type = UnicodeAttribute()
+    size = NumberAttribute()
+    file_key = UnicodeAttribute()
+    created_at = UnicodeAttribute()
     expires_at = TTLAttribute()
 
 

@@ -69,7 +69,7 @@ def _to_item(r: ServiceRequest) -> RequestItem:
         tracking_code=r.tracking_code, nik_hash=r.nik_hash, contact_phone=r.contact_phone,
         signer_role=r.signer_role,
         fields=r.fields, applicant=r.applicant, sla_hours=r.sla_hours, created_at=r.created_at,
-        updated_at=r.updated_at, due_at=r.due_at, letter=r.letter,
+        updated_at=r.updated_at, due_at=r.due_at, letter=r.letter, attachments=r.attachments or None,
         GSI1PK=keys.village_queue_pk(r.village), GSI1SK=keys.queue_sk(r.created_at, r.id),
         GSI2PK=keys.village_status_pk(r.village, r.status), GSI2SK=keys.queue_sk(r.created_at, r.id),
         GSI3PK=keys.citizen_requests_pk(r.nik_hash), GSI3SK=keys.queue_sk(r.created_at, r.id),
@@ -110,6 +110,7 @@ def _from_item(item: RequestItem) -> ServiceRequest:
         due_at=item.due_at, contact_phone=item.contact_phone, signer_role=item.signer_role or "kades",
         letter=_plain(item.letter) if item.letter is not None else None,
         sla=_plain(item.sla) if item.sla is not None else None,
+        attachments=_plain(item.attachments) or {} if item.attachments is not None else {},
     )
 
 

@@ -219,7 +219,7 @@ TEMPLATES: dict[tuple[str, str], Template] = {
     ("request_received", "email"): Template(
         subject="Permohonan diterima: {letter_name} ({tracking_code})",
         text="Permohonan {letter_name} Anda di {village_name} telah kami terima.\n\nKode lacak: {tracking_code}\n\n"
-        "Simpan kode ini untuk memeriksa status permohonan di aplikasi Balai. Kami akan memberi kabar setiap "
+        "Simpan kode ini untuk memeriksa status permohonan di:\n{track_url}\n\nKami akan memberi kabar setiap "
         "ada perubahan.",
     ),
     ("new_request", "sms"): Template(
@@ -229,24 +229,25 @@ TEMPLATES: dict[tuple[str, str], Template] = {
     ("new_request", "email"): Template(
         subject="Permohonan baru: {letter_name} ({tracking_code})",
         text="Ada permohonan baru di {village_name}.\n\nJenis surat: {letter_name}\nKode lacak: {tracking_code}\n\n"
-        "Mohon segera diperiksa dan diproses di aplikasi Balai.",
+        "Mohon segera diperiksa dan diproses di konsol petugas Balai:\n{staff_url}",
     ),
     ("awaiting_signature", "sms"): Template(
-        "Balai: {what} menunggu tanda tangan Anda. Silakan periksa di aplikasi Balai.",
+        "Balai: {what} menunggu tanda tangan Anda. Periksa di {staff_url}",
         truncatable=("what",),
     ),
     ("awaiting_signature", "email"): Template(
         subject="{what} menunggu tanda tangan Anda",
-        text="{what} menunggu tanda tangan Anda.\n\nSilakan periksa dan tanda tangani di aplikasi Balai.",
+        text="{what} menunggu tanda tangan Anda.\n\nSilakan periksa dan tanda tangani di konsol petugas Balai:\n"
+        "{staff_url}",
     ),
     ("needs_revision", "sms"): Template(
-        "Balai: Permohonan {tracking_code} perlu diperbaiki di aplikasi Balai. Catatan petugas: {note}",
+        "Balai: Permohonan {tracking_code} perlu diperbaiki. Catatan petugas: {note} Perbaiki di {portal}",
         truncatable=("note",),
     ),
     ("needs_revision", "email"): Template(
         subject="Permohonan {tracking_code} perlu diperbaiki",
         text="Permohonan Anda dengan kode lacak {tracking_code} perlu diperbaiki.\n\nCatatan petugas:\n{note}\n\n"
-        "Silakan perbaiki dan kirim ulang permohonan di aplikasi Balai.",
+        "Silakan perbaiki dan kirim ulang permohonan Anda di portal Balai:\n{portal}",
     ),
     ("approved", "sms"): Template(
         "Balai: Permohonan {letter_name} ({tracking_code}) disetujui. Surat sedang disiapkan untuk ditandatangani.",
@@ -272,7 +273,7 @@ TEMPLATES: dict[tuple[str, str], Template] = {
     ("rejected", "email"): Template(
         subject="Permohonan ditolak: {letter_name} ({tracking_code})",
         text="Mohon maaf, permohonan {letter_name} Anda dengan kode lacak {tracking_code} ditolak.\n\n"
-        "Alasan:\n{reason}\n\nAnda dapat mengajukan permohonan baru melalui aplikasi Balai.",
+        "Alasan:\n{reason}\n\nAnda dapat mengajukan permohonan baru melalui portal Balai:\n{portal}",
     ),
     ("sla_reminder", "sms"): Template(
         "Balai: Permohonan {letter_name} ({tracking_code}) hampir melewati batas waktu layanan.{due} "
@@ -282,7 +283,7 @@ TEMPLATES: dict[tuple[str, str], Template] = {
     ("sla_reminder", "email"): Template(
         subject="Segera diproses: {letter_name} ({tracking_code})",
         text="Permohonan {letter_name} dengan kode lacak {tracking_code} hampir melewati batas waktu "
-        "layanan.{due}\n\nMohon segera diproses di aplikasi Balai.",
+        "layanan.{due}\n\nMohon segera diproses di konsol petugas Balai:\n{staff_url}",
     ),
     ("sla_escalation", "sms"): Template(
         "Balai: Permohonan {letter_name} ({tracking_code}) di {village_name} terlambat {overdue_hours} jam kerja "
@@ -303,17 +304,19 @@ TEMPLATES: dict[tuple[str, str], Template] = {
         subject="Ringkasan harian {village_name}",
         text="Ringkasan permohonan di {village_name} pagi ini:\n\n"
         "Menunggu diproses: {waiting}\nHampir lewat batas waktu: {near_sla}\nTerlambat: {overdue}\n\n"
-        "Silakan buka aplikasi Balai untuk memprosesnya.",
+        "Silakan buka konsol petugas Balai untuk memprosesnya:\n{staff_url}",
     ),
 }
 
 EVENTS = tuple(_PREPARE)
 
 
-def _download_line(url: str, channel: str) -> str:
+def _download_line(url: str, channel: str, track_url: str = "") -> str:
     if url:
         return f"Unduh: {url}" if channel == "sms" else f"Unduh surat Anda di:\n{url}"
-    return "Unduh di aplikasi Balai." if channel == "sms" else "Silakan unduh surat Anda di aplikasi Balai."
+    if track_url:
+        return f"Unduh di {track_url}" if channel == "sms" else f"Silakan unduh surat Anda di:\n{track_url}"
+    return "Unduh di portal Balai." if channel == "sms" else "Silakan unduh surat Anda di portal Balai."
 
 
 def _squeeze(text: str) -> str:
@@ -340,18 +343,27 @@ def _fit_sms(template: Template, values: dict[str, str]) -> str:
     return text
 
 
+_LINKS = ("portal", "track_url", "staff_url")
+
+
 def _to_html(template_text: str, values: Mapping[str, str], raw: Mapping[str, Any]) -> str:
     """The plain-text template as HTML: literal text and values escaped separately, URLs as links."""
     parts: list[str] = []
     for literal, name, _, _ in string.Formatter().parse(template_text):
         parts.append(html.escape(literal))
-        if name:
-            parts.append(html.escape(values[name]))
+        if not name:
+            continue
+        value = html.escape(values[name])
+        if name in _LINKS:
+            value = f'<a href="{value}">{value}</a>'
+        elif name == "download":
+            # The download line ends with a link: the letter's own, or the portal's tracking page.
+            url = raw.get("download_url") or values.get("track_url")
+            if url:
+                escaped = html.escape(str(url))
+                value = value.replace(escaped, f'<a href="{escaped}">{escaped}</a>', 1)
+        parts.append(value)
     body = "".join(parts)
-    url = raw.get("download_url")
-    if url:
-        escaped = html.escape(str(url))
-        body = body.replace(escaped, f'<a href="{escaped}">{escaped}</a>', 1)
     paragraphs = [p.replace("\n", "<br>\n") for p in body.split("\n\n")]
     inner = "\n".join(f"<p>{p}</p>" for p in paragraphs)
     return (
@@ -361,8 +373,24 @@ def _to_html(template_text: str, values: Mapping[str, str], raw: Mapping[str, An
     )
 
 
-def render_message(event: str, channel: str, data: Mapping[str, Any]) -> Message:
-    """Fill the (event, channel) template from `data`.
+def portal_links(portal: str, tracking_code: str | None = None) -> dict[str, str]:
+    """Where a message sends people on the web front end: the portal, the tracking page, the staff console."""
+    base = portal.rstrip("/")
+    links = {"portal": base + "/", "staff_url": base + "/staf/"}
+    if tracking_code:
+        links["track_url"] = f"{base}/lacak/?kode={tracking_code}"
+    return links
+
+
+def _default_portal() -> str:
+    from chalicelib.config import get_settings
+
+    return get_settings().web_base_url
+
+
+def render_message(event: str, channel: str, data: Mapping[str, Any], portal: str | None = None) -> Message:
+    """Fill the (event, channel) template from `data`; links point to the web portal at `portal`
+    (default: the stage's web base URL).
 
     Raises ValueError for an unknown event or channel or missing data: those are programming errors.
     SMS text is converted to GSM-7 and shortened to 160 characters where free-text fields allow it.
@@ -371,8 +399,9 @@ def render_message(event: str, channel: str, data: Mapping[str, Any]) -> Message
     if template is None:
         raise ValueError(f"no template for event {event!r} on channel {channel!r}")
     values = _PREPARE[event](data)
+    values.update(portal_links(portal if portal is not None else _default_portal(), values.get("tracking_code")))
     if "download_url" in values:
-        values["download"] = _download_line(values.pop("download_url"), channel)
+        values["download"] = _download_line(values.pop("download_url"), channel, values.get("track_url", ""))
     if channel == "sms":
         values = {k: to_gsm7(_one_line(v)) for k, v in values.items()}
         return Message(subject=None, text=_fit_sms(template, values), html=None)

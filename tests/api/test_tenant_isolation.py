@@ -93,3 +93,51 @@ def test_a_token_from_another_kabupaten_sees_nothing(client, requests_by_place):
     token, _ = issue_token(Principal("admin", "73.08", "admin.bulukumba"))
     assert get(client, f"/v1/requests/{requests_by_place[('other', 'own')]['id']}", token).status_code == 404
     assert get(client, f"/v1/villages/{SAMATARING}/requests", token).status_code == 404
+
+
+# ---- attachments (issue 10.4): the same matrix for the short-lived links, and uploads stay their owner's
+@pytest.mark.parametrize("role", list(MATRIX))
+@pytest.mark.parametrize("place_index,place", enumerate(["own", "same_kecamatan", "other_kecamatan"]))
+def test_attachment_links_follow_the_matrix(client, requests_by_place, role, place_index, place):
+    token = staff_token(client, account(role))
+    request = requests_by_place[("other", place)]
+    can_read, _ = MATRIX[role][place_index]
+    response = get(client, f"/v1/requests/{request['id']}/attachments/ktp", token)
+    assert response.status_code == (200 if can_read else 404), response.body
+    if not can_read:
+        assert "url" not in response.json_body
+
+
+def test_citizen_cannot_open_or_reuse_another_citizens_attachments(client, requests_by_place):
+    from tests.conftest import submit, upload
+
+    other = citizen_login(client)
+    complete_profile(client, other)
+    request = requests_by_place[("other", "own")]
+    assert get(client, f"/v1/requests/{request['id']}/attachments/ktp", other["token"]).status_code == 404
+    # The owner's upload ids, guessed or leaked, are not the other citizen's to attach
+    owner_refs = next(iter(requests_by_place.values()))  # any: their upload ids are not in the request JSON
+    assert "upload_id" not in json_dumps(owner_refs)
+    mine = {"ktp": upload(client, other, "ktp")}
+    from chalicelib.storage import requests as repo
+
+    stored = repo.get(request["id"])
+    theirs = {name: data["upload_id"] for name, data in stored.attachments.items()}
+    response = submit(client, other, attachments={**theirs, **mine})
+    assert response.status_code == 422 and response.json_body["code"] == "invalid_attachment"
+
+
+def test_uploads_for_another_village_cannot_be_attached_here(client):
+    from tests.conftest import submit, upload
+
+    c = citizen_login(client)
+    complete_profile(client, c)
+    elsewhere = {name: upload(client, c, name, village=PULAU_HARAPAN) for name in ("ktp", "kk", "pengantar_rt")}
+    response = submit(client, c, village=SAMATARING, attachments=elsewhere)
+    assert response.status_code == 422 and response.json_body["code"] == "invalid_attachment"
+
+
+def json_dumps(value):
+    import json
+
+    return json.dumps(value)

@@ -54,7 +54,7 @@ def village_with_history() -> list[str]:
     """Two citizens' requests in the village: one issued (letter, counter, outbox rows), one only submitted."""
     from chalicelib.ops.__main__ import main as ops
     from chalicelib.services import requests as svc
-    from tests.conftest import SKD_FIELDS
+    from tests.conftest import SKD_FIELDS, service_attachments
     from tests.letters_support import citizen_principal
 
     assert ops(["create-staff", "operator.extra", "--region", VILLAGE, "--role", "operator", "--name", "Op Extra",
@@ -69,7 +69,8 @@ def village_with_history() -> list[str]:
         complete_profile(c, first)
         complete_profile(c, second)
     issued = issue(approved(first, VILLAGE))
-    pending, _ = svc.submit(citizen_principal(second), VILLAGE, "SKD", SKD_FIELDS)
+    who = citizen_principal(second)
+    pending, _ = svc.submit(who, VILLAGE, "SKD", SKD_FIELDS, None, service_attachments(who, VILLAGE))
     return [issued.id, pending.id]
 
 

@@ -111,7 +111,9 @@ STREAM = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIt
 TABLE, INDEXES, STREAMS = "${TableArn}", "${TableArn}/index/*", "${TableArn}/stream/*"
 LOG_GROUP = "arn:${Partition}:logs:${Region}:${AccountId}:log-group:/aws/lambda/${AppName}-${Stage}*"
 SECRET_SETTINGS = {"secrets_arn": "${AppSecretArn}", "letter_keys_arn": "${LetterKeysSecretArn}"}
-LETTER_PREFIXES = ("letters/",)  # every S3 key the code builds starts with one of these
+# Every S3 key the code builds starts with one of these: letter PDFs, attachment uploads (a staging prefix
+# the bucket's lifecycle empties) and the attachments requests use.
+LETTER_PREFIXES = ("letters/", "uploads/", "attachments/")
 # Where AWS allows no narrower resource; every other action must name its resource.
 STAR_REQUIRED = {
     # Direct-to-phone SMS has no resource ARN (no topic); the policy also Denies Publish on every topic ARN.
@@ -382,6 +384,10 @@ class _Scanner(ast.NodeVisitor):
             self.add(node, "dynamodb:Query", where)
 
     def client_call(self, node: ast.Call, method: str, service: str) -> None:
+        if method == "generate_presigned_post":
+            # The browser's upload is signed with the role's credentials: S3 authorises it as PutObject.
+            self.add(node, "s3:PutObject", "boto3 s3.generate_presigned_post")
+            return
         if method == "generate_presigned_url":
             # The link is signed with the role's credentials: whoever follows it acts as the role.
             op = node.args[0].value if node.args and isinstance(node.args[0], ast.Constant) else None
@@ -586,7 +592,15 @@ def test_s3_keys_stay_under_the_allowed_prefixes() -> None:
             if isinstance(node, ast.keyword) and node.arg == "file_key" and isinstance(node.value, ast.JoinedStr):
                 first = node.value.values[0]
                 keys.append((path, first.value if isinstance(first, ast.Constant) else ""))
+        # ...and the functions that build them (`def upload_file_key(...) -> str: return f"uploads/..."`)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef) and node.name.endswith("file_key"):
+                for ret in ast.walk(node):
+                    if isinstance(ret, ast.Return) and isinstance(ret.value, ast.JoinedStr):
+                        first = ret.value.values[0]
+                        keys.append((path, first.value if isinstance(first, ast.Constant) else ""))
     assert keys, "no file_key found: has the letter storage moved?"
+    assert {str(prefix).split("/")[0] for _, prefix in keys} >= {"letters", "uploads", "attachments"}
     for path, prefix in keys:
         assert str(prefix).startswith(LETTER_PREFIXES), (path, prefix)
 

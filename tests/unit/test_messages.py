@@ -61,12 +61,17 @@ def test_every_event_has_a_template_for_every_channel() -> None:
     assert {"issued", "rejected", "sla_reminder", "sla_escalation", "daily_digest"} <= set(EVENTS)
 
 
+# A district's real portal address is longer than local mode's.
+PORTAL = "https://layanan.sinjaikab.go.id"
+
+
 @pytest.mark.parametrize("event", EVENTS)
-@pytest.mark.parametrize("data", [TYPICAL, WORST_CASE], ids=["typical", "worst_case"])
+@pytest.mark.parametrize("data", [TYPICAL, WORST_CASE, {k: v for k, v in WORST_CASE.items() if k != "download_url"}],
+                         ids=["typical", "worst_case", "worst_case_no_link"])
 def test_every_sms_renders_as_one_gsm7_part(event: str, data: dict[str, Any]) -> None:
-    # Given realistic data, including the worst case
+    # Given realistic data, including the worst case, and a deployed portal's address
     # When the SMS is rendered
-    message = render_message(event, "sms", data)
+    message = render_message(event, "sms", data, portal=PORTAL)
     # Then it is GSM-7 only, at most 160 characters (one SMS), with no subject or HTML
     assert is_gsm7(message.text), message.text
     assert gsm7_length(message.text) <= 160, (gsm7_length(message.text), message.text)
@@ -95,10 +100,40 @@ def test_citizen_messages_carry_what_the_citizen_needs() -> None:
     assert '<a href="https://balai.example/d/K2P9">' in (issued.html or "")
 
 
-def test_issued_without_a_link_points_to_the_app() -> None:
+def test_issued_without_a_link_points_to_the_portals_tracking_page() -> None:
+    # Issue 10: there is no "aplikasi Balai" to download; the web portal is where the letter is
     data = {k: v for k, v in TYPICAL.items() if k != "download_url"}
-    assert "Unduh di aplikasi Balai." in render_message("issued", "sms", data).text
-    assert "unduh surat Anda di aplikasi" in render_message("issued", "email", data).text
+    sms = render_message("issued", "sms", data, portal=PORTAL).text
+    assert sms.endswith("Unduh di https://layanan.sinjaikab.go.id/lacak/?kode=SJ7-K2P9")
+    email = render_message("issued", "email", data, portal=PORTAL)
+    assert "https://layanan.sinjaikab.go.id/lacak/?kode=SJ7-K2P9" in email.text
+    assert '<a href="https://layanan.sinjaikab.go.id/lacak/?kode=SJ7-K2P9">' in (email.html or "")
+
+
+@pytest.mark.parametrize("event", EVENTS)
+@pytest.mark.parametrize("channel", ["sms", "email"])
+def test_no_message_mentions_an_app_that_does_not_exist(event: str, channel: str) -> None:
+    assert "aplikasi" not in render_message(event, channel, TYPICAL, portal=PORTAL).text.lower()
+
+
+def test_messages_point_citizens_and_staff_to_their_pages() -> None:
+    assert "https://layanan.sinjaikab.go.id/lacak/?kode=SJ7-K2P9" in render_message(
+        "request_received", "email", TYPICAL, portal=PORTAL).text
+    assert "https://layanan.sinjaikab.go.id/staf/" in render_message("awaiting_signature", "sms", TYPICAL,
+                                                                    portal=PORTAL).text
+    assert "https://layanan.sinjaikab.go.id/" in render_message("needs_revision", "sms", TYPICAL, portal=PORTAL).text
+
+
+def test_the_portal_defaults_to_the_stages_web_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib.config import reset_caches
+
+    monkeypatch.setenv("BALAI_WEB_BASE_URL", "https://desa.example.go.id/")
+    reset_caches()
+    try:
+        assert "https://desa.example.go.id/staf/" in render_message("new_request", "email", TYPICAL).text
+    finally:
+        monkeypatch.undo()
+        reset_caches()
 
 
 def test_awaiting_signature_names_one_letter_or_counts_many() -> None:
@@ -118,8 +153,8 @@ def test_numbers_use_the_indonesian_decimal_comma() -> None:
 
 
 def test_long_free_text_is_cut_with_three_dots_not_an_ellipsis_character() -> None:
-    text = render_message("needs_revision", "sms", WORST_CASE).text
-    assert text.endswith("...")
+    text = render_message("needs_revision", "sms", WORST_CASE, portal=PORTAL).text
+    assert "... Perbaiki di https://layanan.sinjaikab.go.id/" in text  # the link is never cut
     assert "…" not in text
     assert "SJ7-2026-ABCD-1234" in text  # the tracking code is never cut
 

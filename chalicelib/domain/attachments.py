@@ -1,0 +1,95 @@
+"""Attachments (lampiran): allowed file types and their magic bytes, file names, where the files live."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.errors import ValidationError
+
+# What a citizen may upload, and how each type's file really starts (the browser's word is not enough).
+MAGIC: dict[str, tuple[bytes, ...]] = {
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "application/pdf": (b"%PDF-",),
+}
+ALLOWED_TYPES = tuple(MAGIC)
+HEAD_BYTES = 16
+UPLOAD_SECONDS = 600  # how long a presigned upload form stays valid
+LINK_SECONDS = 300  # how long a staff member's view link stays valid
+_NAME_CHARS = re.compile(r"[^A-Za-z0-9._ ()-]+")
+
+
+def matches_type(content_type: str, head: bytes) -> bool:
+    """True when the file's first bytes are those of its declared type."""
+    return any(head.startswith(magic) for magic in MAGIC.get(content_type, ()))
+
+
+def clean_filename(name: str) -> str:
+    """A safe display/download name: the last path part, ASCII letters, digits and a few marks, ≤ 100
+    characters. Raises ValidationError(invalid_filename) for names with control characters or nothing left."""
+    if not isinstance(name, str) or any(unicodedata.category(c) == "Cc" for c in name):
+        raise ValidationError("Nama berkas tidak valid.", code="invalid_filename")
+    base = re.split(r"[\\/]", name)[-1]
+    ascii_name = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode()
+    cleaned = _NAME_CHARS.sub("-", ascii_name).strip(" .-")[:100]
+    if not cleaned:
+        raise ValidationError("Nama berkas tidak valid.", code="invalid_filename")
+    return cleaned
+
+
+def upload_file_key(village: str, upload_id: str) -> str:
+    """Where a browser upload lands: a staging prefix the bucket's lifecycle empties after a day."""
+    return f"uploads/{village}/{upload_id}"
+
+
+def attachment_file_key(village: str, upload_id: str) -> str:
+    """Where an attachment lives once a request uses it (deterministic: a retried submit copies onto itself)."""
+    return f"attachments/{village}/{upload_id}"
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A presigned upload a citizen asked for: whose, for which village, letter type and attachment."""
+
+    id: str
+    owner: str
+    village: str
+    letter_type: str
+    attachment: str
+    filename: str
+    content_type: str
+    size: int
+    file_key: str
+    created_at: str
+    expires_at: str
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """An attachment of a request, as stored on the request."""
+
+    name: str
+    label: str
+    filename: str
+    content_type: str
+    size: int
+    file_key: str
+    upload_id: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "label": self.label, "filename": self.filename,
+                "content_type": self.content_type, "size": self.size, "file_key": self.file_key,
+                "upload_id": self.upload_id}
+
+    def to_public(self) -> dict[str, Any]:
+        return {"name": self.name, "label": self.label, "filename": self.filename,
+                "content_type": self.content_type, "size": self.size}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Attachment:
+        return cls(name=str(data["name"]), label=str(data.get("label", "")), filename=str(data["filename"]),
+                   content_type=str(data["content_type"]), size=int(data["size"]),
+                   file_key=str(data["file_key"]), upload_id=str(data.get("upload_id", "")))

@@ -1,0 +1,188 @@
+"""Attachment use cases: presigned uploads straight to storage, checking uploads at submit and resubmit,
+short-lived view links for the request's owner and staff."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any
+
+from chalicelib.config import get_settings
+from chalicelib.domain import catalog
+from chalicelib.domain.attachments import (
+    ALLOWED_TYPES,
+    HEAD_BYTES,
+    LINK_SECONDS,
+    UPLOAD_SECONDS,
+    Attachment,
+    Upload,
+    attachment_file_key,
+    clean_filename,
+    matches_type,
+    upload_file_key,
+)
+from chalicelib.domain.clock import iso, utcnow
+from chalicelib.domain.ids import new_id
+from chalicelib.domain.regions import is_village
+from chalicelib.domain.requests import Principal, ServiceRequest
+from chalicelib.errors import ForbiddenError, NotFoundError, UnprocessableError, ValidationError
+from chalicelib.observability import logger
+from chalicelib.services import wiring
+from chalicelib.storage import regions as regions_repo
+from chalicelib.storage import uploads as repo
+
+MAX_ATTACHMENTS = 10
+
+
+def create_upload(principal: Principal, village_code: str, letter_type_code: str, attachment: str,
+                  filename: str, content_type: str, size: int) -> dict[str, Any]:
+    """Record an upload and presign a size- and type-limited browser POST straight to storage.
+
+    Raises ForbiddenError (not a citizen), NotFoundError (village), UnprocessableError (inactive village,
+    unknown or disabled letter type, attachment the type does not ask for, file type, size)."""
+    if not principal.is_citizen:
+        raise ForbiddenError("Hanya warga yang dapat mengunggah lampiran.", code="forbidden_role")
+    if not is_village(village_code):
+        raise NotFoundError("Desa/kelurahan tidak ditemukan.", code="village_not_found")
+    settings = get_settings()
+    if content_type not in ALLOWED_TYPES:
+        raise UnprocessableError("Jenis berkas harus JPG, PNG atau PDF.", code="unsupported_file_type",
+                                 allowed=list(ALLOWED_TYPES))
+    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= settings.max_upload_bytes:
+        raise UnprocessableError(f"Ukuran berkas harus 1 bita sampai {settings.max_upload_bytes // (1024 * 1024)} MB.",
+                                 code="file_too_large", max_bytes=settings.max_upload_bytes)
+    name = clean_filename(filename)
+    village = regions_repo.get(village_code)
+    if village is None:
+        raise NotFoundError("Desa/kelurahan tidak ditemukan.", code="village_not_found")
+    if not village.active:
+        raise UnprocessableError(f"Layanan daring belum aktif di {village.name}.", code="village_inactive")
+    letter_type = catalog.effective_type(letter_type_code, village.letter_types)
+    if letter_type is None or not letter_type.enabled:
+        raise UnprocessableError("Jenis surat tidak dikenal.", code="unknown_letter_type")
+    if attachment not in {a.name for a in letter_type.attachments}:
+        raise UnprocessableError(f"{letter_type.name} tidak meminta lampiran {attachment!r}.",
+                                 code="unknown_attachment")
+    now = utcnow()
+    upload_id = new_id()
+    expires = now + timedelta(seconds=settings.upload_ttl_seconds)
+    upload = Upload(id=upload_id, owner=principal.subject, village=village.code, letter_type=letter_type.code,
+                    attachment=attachment, filename=name, content_type=content_type, size=size,
+                    file_key=upload_file_key(village.code, upload_id), created_at=iso(now), expires_at=iso(expires))
+    repo.create(upload, expires)
+    url, fields = wiring.file_store().presign_post(upload.file_key, content_type, settings.max_upload_bytes,
+                                                  UPLOAD_SECONDS)
+    logger.info("upload presigned", extra={"upload_id": upload_id, "village": village.code,
+                                           "attachment": attachment, "content_type": content_type})
+    return {"upload_id": upload_id, "method": "POST", "url": url, "fields": fields, "expires_in": UPLOAD_SECONDS,
+            "max_bytes": settings.max_upload_bytes}
+
+
+def parse_refs(value: Any) -> dict[str, str]:
+    """`{"<attachment name>": "<upload id>"}` from a request body; ValidationError for anything else."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or len(value) > MAX_ATTACHMENTS or not all(
+            isinstance(k, str) and isinstance(v, str) and 0 < len(v) <= 64 and v.isascii() and v.isalnum()
+            for k, v in value.items()):
+        raise ValidationError("attachments harus berupa objek {nama lampiran: id unggahan}.",
+                              code="invalid_attachment")
+    return dict(value)
+
+
+def _invalid(label: str, why: str) -> UnprocessableError:
+    return UnprocessableError(f"Lampiran {label} {why}", code="invalid_attachment", attachment=label)
+
+
+def _check_one(principal: Principal, request_village: str, letter_type: catalog.LetterType, name: str,
+               upload: Upload | None) -> Attachment:
+    """One named upload, checked against its record and the stored file (size, real type)."""
+    spec = next((a for a in letter_type.attachments if a.name == name), None)
+    if spec is None:
+        raise UnprocessableError(f"{letter_type.name} tidak meminta lampiran {name!r}.", code="invalid_attachment",
+                                 attachment=name)
+    if upload is None or upload.owner != principal.subject or upload.village != request_village \
+            or upload.letter_type != letter_type.code or upload.attachment != name \
+            or upload.expires_at <= iso(utcnow()):
+        # Another citizen's upload looks exactly like an unknown one.
+        raise _invalid(spec.label, "tidak ditemukan; unggah ulang berkasnya.")
+    store = wiring.file_store()
+    stored = store.probe(upload.file_key, HEAD_BYTES)
+    if stored is None:
+        raise _invalid(spec.label, "belum selesai diunggah.")
+    if stored.size > get_settings().max_upload_bytes or stored.size < 1:
+        raise _invalid(spec.label, "terlalu besar.")
+    if not matches_type(upload.content_type, stored.head):
+        logger.info("attachment type mismatch", extra={"upload_id": upload.id, "declared": upload.content_type})
+        raise _invalid(spec.label, "bukan berkas JPG, PNG atau PDF yang sah.")
+    return Attachment(name=name, label=spec.label, filename=upload.filename, content_type=upload.content_type,
+                      size=stored.size, file_key=attachment_file_key(request_village, upload.id), upload_id=upload.id)
+
+
+def resolve(principal: Principal, village: str, letter_type: catalog.LetterType, refs: dict[str, str],
+            uploads: dict[str, Upload], existing: dict[str, dict[str, Any]] | None = None
+            ) -> dict[str, dict[str, Any]]:
+    """The request's attachments after this submit/resubmit: `refs` checked and copied, merged over
+    `existing`; every required attachment present. Raises UnprocessableError(missing_attachment,
+    invalid_attachment)."""
+    merged = dict(existing or {})
+    present = set(merged) | set(refs)
+    missing = [a for a in letter_type.attachments if a.required and a.name not in present]
+    if missing:
+        raise UnprocessableError("Lampiran wajib belum ada: " + ", ".join(a.label for a in missing) + ".",
+                                 code="missing_attachment", missing=[a.name for a in missing])
+    if refs:
+        items = sorted(refs.items())
+        # Every file is checked (one ranged GET each) before any is copied out of the expiring staging
+        # prefix (one server-side copy each), so a refused submission leaves nothing behind; both steps
+        # run in parallel, so the slowest file sets the pace.
+        checked = _each(lambda kv: _check_one(principal, village, letter_type, kv[0], uploads.get(kv[1])), items)
+        store = wiring.file_store()
+        _each(lambda a: store.copy(uploads[a.upload_id].file_key, a.file_key), checked)
+        for attachment in checked:
+            merged[attachment.name] = attachment.to_dict()
+    return merged
+
+
+def _each(work: Any, items: list[Any]) -> list[Any]:
+    if len(items) <= 1:
+        return [work(item) for item in items]
+    with ThreadPoolExecutor(max_workers=len(items)) as pool:
+        return list(pool.map(work, items))
+
+
+def public_list(request: ServiceRequest, letter_type: catalog.LetterType | None = None) -> list[dict[str, Any]]:
+    """The request's attachments as the API shows them, in the letter type's order."""
+    order = [a.name for a in (letter_type or catalog.DEFAULT_CATALOG.get(request.letter_type) or
+                              catalog.DEFAULT_CATALOG["SKD"]).attachments]
+    items = sorted((request.attachments or {}).items(),
+                   key=lambda kv: (order.index(kv[0]) if kv[0] in order else len(order), kv[0]))
+    return [Attachment.from_dict(data).to_public() for _, data in items]
+
+
+def link(principal: Principal, request_id: str, name: str) -> dict[str, Any]:
+    """A short-lived link to one attachment: its owner, or staff who may read the request."""
+    from chalicelib.services import requests as requests_service
+
+    request = requests_service.get(principal, request_id)  # 404 for anyone else
+    data = (request.attachments or {}).get(name)
+    if data is None:
+        raise NotFoundError("Lampiran tidak ditemukan.", code="attachment_not_found")
+    attachment = Attachment.from_dict(data)
+    url = wiring.file_store().link(attachment.file_key, attachment.filename, LINK_SECONDS, attachment.content_type)
+    return {"url": url, "expires_in": LINK_SECONDS, "name": attachment.name, "filename": attachment.filename,
+            "content_type": attachment.content_type}
+
+
+def accept_local_post(content_type: str, body: bytes) -> None:
+    """The local stand-in for S3's presigned POST: parse the form, enforce the policy, store the file.
+
+    Raises ValidationError(malformed_upload), AppError 403 upload_policy_invalid / 400 upload_too_large."""
+    from chalicelib.adapters.files import LocalFileStore, parse_form
+
+    store = wiring.file_store()
+    if not isinstance(store, LocalFileStore):
+        raise NotFoundError("Tidak ditemukan.", code="not_found")
+    fields, data = parse_form(content_type, body)
+    key = store.accept_post(fields, data)
+    logger.info("local upload stored", extra={"key": key, "bytes": len(data)})

@@ -82,6 +82,24 @@ class LocalSite:
         except urllib.error.HTTPError as err:
             return err.code, json.loads(err.read() or b"null")
 
+    def upload(self, token: str, village: str, letter_type: str, name: str) -> str:
+        """The presigned upload flow over HTTP for one attachment (a small PNG); returns the upload id."""
+        data = (Path(__file__).parent / "files" / "ktp.png").read_bytes()
+        status, up = self.call("POST", f"/v1/villages/{village}/uploads", {
+            "letter_type": letter_type, "attachment": name, "filename": f"{name}.png", "content_type": "image/png",
+            "size": len(data)}, token)
+        assert status == 201, up
+        boundary = "balaitest"
+        body = b"".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+                        for k, v in up["fields"].items())
+        body += (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}.png"\r\n'
+                 "Content-Type: image/png\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+        request = urllib.request.Request(up["url"], data=body, method="POST",
+                                         headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert 200 <= response.status < 300
+        return str(up["upload_id"])
+
     def last_code(self, after: int = 0) -> str:
         """The newest login code sent by SMS (local outbox file), waiting for it to arrive."""
         path = self.data_dir / "outbox" / "sms.jsonl"

@@ -157,10 +157,12 @@ def submit(client: Client, citizen: dict[str, Any], village: str = SAMATARING, l
     if attachments is _AUTO:
         from chalicelib.domain import catalog
 
+        attachments = None
         if letter_type in catalog.DEFAULT_CATALOG and _village_accepts(client, village):
-            attachments = required_attachments(client, citizen, village, letter_type)
-        else:
-            attachments = None
+            try:
+                attachments = required_attachments(client, citizen, village, letter_type)
+            except AssertionError:
+                attachments = None  # uploads refused (disabled type, no profile…): the submit says why
     if attachments is not None:
         body["attachments"] = attachments
     return post(client, f"/v1/villages/{village}/requests", body, citizen["token"], headers)

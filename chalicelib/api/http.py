@@ -110,3 +110,33 @@ def int_param(request: Request, name: str) -> int | None:
         return int(value)
     except ValueError:
         raise ValidationError(f"Parameter {name} harus berupa angka.", code="invalid_parameter") from None
+
+
+def _accept_q(accept: str, media: str) -> float:
+    """The quality the Accept header gives `media` (most specific match wins; 0 when nothing matches)."""
+    best: tuple[int, float] = (-1, 0.0)
+    kind = media.split("/")[0]
+    for item in accept.split(","):
+        parts = [p.strip() for p in item.split(";")]
+        pattern = parts[0].lower()
+        q = 1.0
+        for param in parts[1:]:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = max(0.0, min(1.0, float(value)))
+                except ValueError:
+                    q = 0.0
+        specificity = 2 if pattern == media else 1 if pattern == f"{kind}/*" else 0 if pattern == "*/*" else -1
+        if specificity > best[0]:
+            best = (specificity, q)
+    return best[1]
+
+
+def prefers_html(request: Request) -> bool:
+    """True when the client (a person's browser) would rather have a page than JSON: it asks for text/html
+    explicitly and ranks it above application/json. curl's and programs' `*/*` get JSON."""
+    accept = request.headers.get("accept") or ""
+    if "text/html" not in accept.lower():
+        return False
+    return _accept_q(accept, "text/html") > _accept_q(accept, "application/json")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from chalicelib.api.http import endpoint, parse, principal, respond
+from chalicelib.api.http import endpoint, parse, prefers_html, principal, respond
 from chalicelib.api.openapi import doc
 from chalicelib.services import letters
 
@@ -32,12 +32,17 @@ def file(token: str) -> Response:
                              "Content-Disposition": f'inline; filename="{filename}"'})
 
 
-@doc("GET", "/v1/letters/verify/{token}", "Verify a letter from its QR code: valid, revoked, forged or unknown",
+@doc("GET", "/v1/letters/verify/{token}", "Verify a letter from its QR code: valid, revoked, forged or unknown "
+     "(a browser asking for text/html is redirected (302) to the web portal's verification page)",
      response="LetterVerification")
 @bp.route("/v1/letters/verify/{token}", methods=["GET"])
 @endpoint
 def verify(token: str) -> Response:
-    return respond(letters.verify(token), headers={"Cache-Control": "no-store"})
+    # The QR code holds this URL: a person's phone gets the page, which asks for the JSON below.
+    headers = {"Cache-Control": "no-store", "Vary": "Accept"}
+    if prefers_html(bp.current_request):
+        return Response(body="", status_code=302, headers={**headers, "Location": letters.verification_page(token)})
+    return respond(letters.verify(token), headers=headers)
 
 
 @doc("GET", "/v1/letters/public-key", "The kabupaten's Ed25519 public keys, to verify letters offline",

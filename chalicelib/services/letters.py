@@ -54,6 +54,15 @@ def open_file(token: str) -> tuple[bytes, str, str]:
     return store.read(key), filename, content_type
 
 
+def verification_page(token: str) -> str:
+    """The web portal's verification page for a token (the page itself calls the JSON API)."""
+    from urllib.parse import quote
+
+    from chalicelib.config import get_settings
+
+    return f"{get_settings().web_base_url}/verifikasi/?token={quote(token, safe='')}"
+
+
 def verify(token: str) -> dict[str, Any]:
     """valid / revoked / forged / unknown, with the signed non-personal facts for valid and revoked letters.
 

@@ -129,6 +129,43 @@ def test_valid_letter_verifies_with_non_personal_facts_and_is_counted(client, ci
     assert citizen["nik"] not in second.body.decode() and "Andi Baso" not in second.body.decode()
 
 
+CHROME_ACCEPT = ("text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8,"
+                 "application/signed-exchange;v=b3;q=0.7")
+
+
+def test_a_phone_scanning_the_qr_gets_the_verification_page(client, issued):
+    # Given the URL printed in the QR code, opened by a phone's browser
+    token = _token(issued)
+    response = client.http.get(f"/v1/letters/verify/{token}", headers={"Accept": CHROME_ACCEPT})
+    # Then it is sent to the web portal's page, which shows the result
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"http://127.0.0.1:8080/verifikasi/?token={token}"
+    assert "Accept" in response.headers["Vary"] and response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("accept", [None, "*/*", "application/json", "application/json, text/html;q=0.5",
+                                    "text/html;q=0, */*"])
+def test_a_program_gets_json(client, issued, accept):
+    headers = {"Accept": accept} if accept else {}
+    response = client.http.get(f"/v1/letters/verify/{_token(issued)}", headers=headers)
+    assert response.status_code == 200, accept
+    assert response.json_body["status"] == "valid"
+
+
+def test_the_page_url_follows_the_web_base_url_and_escapes_the_token(client, monkeypatch):
+    from chalicelib.config import reset_caches
+
+    monkeypatch.setenv("BALAI_WEB_BASE_URL", "https://layanan.sinjaikab.go.id")
+    reset_caches()
+    try:
+        response = client.http.get("/v1/letters/verify/a%26b%3Dc", headers={"Accept": "text/html"})
+        assert response.headers["Location"].startswith("https://layanan.sinjaikab.go.id/verifikasi/?token=a")
+        assert "&" not in response.headers["Location"]
+    finally:
+        monkeypatch.undo()
+        reset_caches()
+
+
 def _payload(token: str) -> dict[str, Any]:
     return json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
 

@@ -120,6 +120,20 @@ export function fmtDate(iso, withTime = true) {
   return d.toLocaleString("id-ID", opts) + (withTime ? ` ${TZ_LABEL[timeZone] || ""}` : "");
 }
 
+const TERMINAL = ["issued", "rejected", "cancelled"];
+
+/** Where an open request stands against its SLA, from its due_at: "overdue" past it; "near" when less than a
+ * fifth of the SLA's hours remain (the API counts working hours; wall-clock hours remaining are never fewer,
+ * so a "near" here is near there too); null otherwise or once the request is closed. */
+export function slaState(r, now = Date.now()) {
+  if (TERMINAL.includes(r.status)) return null;
+  const due = Date.parse(r.due_at);
+  if (Number.isNaN(due)) return null;
+  if (now > due) return "overdue";
+  if ((due - now) / 3.6e6 <= 0.2 * (r.sla_hours || 8)) return "near";
+  return null;
+}
+
 export function statusBadge(status) {
   return h("span", { class: `badge st-${status}` }, STATUS[status] || status);
 }

@@ -3,7 +3,7 @@
 // notifications with resend; letter settings. Camat and admin switch between the villages of their region.
 import {
   ACTIONS, ApiError, NetworkError, STATUS, api, fieldLabels, fmtDate, h, mount, notice, registerServiceWorker, setTimeZone,
-  showFieldErrors, statusBadge,
+  showFieldErrors, slaState, statusBadge,
 } from "./lib.js";
 
 const SESSION_KEY = "balai.staff";
@@ -20,7 +20,6 @@ const TRANSITIONS = {
   reject: { from: ["submitted", "in_review"], note: true },
   issue: { from: ["approved"], note: false, signer: true },
 };
-const TERMINAL = ["issued", "rejected", "cancelled"];
 let flash = null;
 
 function session() {
@@ -141,16 +140,6 @@ async function villageChooser(onPick) {
 }
 
 // ---- queue -----------------------------------------------------------------------------------------
-/** SLA badge from due_at: "overdue" past it; "near" when less than a fifth of the SLA remains (wall clock). */
-export function slaState(r, now = Date.now()) {
-  if (TERMINAL.includes(r.status)) return null;
-  const due = Date.parse(r.due_at);
-  if (Number.isNaN(due)) return null;
-  if (now > due) return "overdue";
-  if ((due - now) / 3.6e6 <= 0.2 * (r.sla_hours || 8)) return "near";
-  return null;
-}
-
 function slaBadge(r) {
   const state = slaState(r);
   if (state === "overdue") return h("span", { class: "badge overdue" }, "Lewat tenggat");

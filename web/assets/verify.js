@@ -29,7 +29,8 @@ async function main() {
   const facts = [
     ["Nomor surat", v.number], ["Jenis surat", v.letter_name], ["Desa/kelurahan", v.village_name],
     ["Tanggal terbit", v.issued_date && fmtDate(v.issued_date, false)], ["Pemohon", v.applicant],
-    ["Ditandatangani", v.signer_name && `${v.signer_name}${v.signer_position ? `, ${v.signer_position}` : ""}`],
+    ["Ditandatangani", v.signer_name && `${v.signer_name}${v.signer_position && v.signer_position !== v.signer_name
+      ? `, ${v.signer_position}` : ""}`],
     ["Dicabut pada", v.revoked_at && fmtDate(v.revoked_at)], ["Alasan pencabutan", v.revoked_reason],
     ["Diperiksa", v.verification_count && `${v.verification_count} kali`],
   ].filter(([, value]) => value);

@@ -68,3 +68,46 @@ def test_revision_round_trip(site: LocalSite, phone_ctx: Any, desk_ctx: Any) -> 
     # And the operator's queue shows it submitted again, with exactly review and reject offered
     desk.reload()
     assert action_buttons(desk) == ["review", "reject"]
+
+
+def test_operator_adjusts_letter_types_and_settings(site: LocalSite, desk_ctx: Any) -> None:
+    village = "73.07.09.2001"  # Desa Pulau Harapan
+    page = desk_ctx.new_page()
+    staff_login(page, site, f"kades.{village}")
+    # When the kades gives a non-number as the SLA of SKU
+    page.goto(f"{site.web}/staf/#jenis-surat")
+    sku = page.locator("form[data-type=SKU]")
+    sku.get_by_label("Batas waktu (jam kerja)").fill("dua hari")
+    sku.get_by_role("button", name="Simpan").click()
+    # Then the API's own message stands by the field, and nothing changed
+    sku.locator(".field-error").wait_for()
+    status, listed = site.call("GET", f"/v1/villages/{village}/letter-types")
+    assert next(t for t in listed["items"] if t["code"] == "SKU")["sla_hours"] == 16
+    # When the kades switches SKU off with a valid SLA, then the public list no longer offers it
+    sku.get_by_label("Batas waktu (jam kerja)").fill("24")
+    sku.get_by_label("Dilayani di desa ini").uncheck()
+    sku.get_by_role("button", name="Simpan").click()
+    page.get_by_text("Surat Keterangan Usaha: tersimpan.").wait_for()
+    status, listed = site.call("GET", f"/v1/villages/{village}/letter-types")
+    assert "SKU" not in {t["code"] for t in listed["items"]}
+    shoot(page, "18-staff-letter-types")
+    # And a second save on the same page uses the new version (no 409): switch it back on
+    sku.get_by_label("Dilayani di desa ini").check()
+    sku.get_by_role("button", name="Simpan").click()
+    page.get_by_text("Surat Keterangan Usaha: tersimpan.").wait_for()
+    status, listed = site.call("GET", f"/v1/villages/{village}/letter-types")
+    assert next(t for t in listed["items"] if t["code"] == "SKU")["sla_hours"] == 24
+    # When the kades sets the letterhead address
+    page.goto(f"{site.web}/staf/#pengaturan")
+    page.get_by_label("Alamat kantor (kop surat)").fill("Jl. Poros Pulau Harapan No. 1")
+    page.get_by_role("button", name="Simpan pengaturan").click()
+    page.get_by_text("Pengaturan tersimpan.").wait_for()
+    shoot(page, "19-staff-letter-settings")
+    token = site.staff_token(f"kades.{village}")
+    status, settings = site.call("GET", f"/v1/villages/{village}/letter-settings", token=token)
+    assert settings["address"] == "Jl. Poros Pulau Harapan No. 1"
+    # And the failed-notifications page answers (empty here)
+    page.goto(f"{site.web}/staf/#notifikasi")
+    page.get_by_role("heading", name="Notifikasi gagal").wait_for()
+    page.locator("main p, main ul").last.wait_for()
+    shoot(page, "20-staff-notifications")

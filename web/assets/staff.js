@@ -67,7 +67,7 @@ function field(id, label, input) {
 
 function setMenu(active) {
   const s = session();
-  const items = s ? [["#antrean", "Antrean"], ["#notifikasi", "Notifikasi gagal"], ["#pengaturan", "Pengaturan surat"]] : [];
+  const items = s ? [["#antrean", "Antrean"], ["#notifikasi", "Notifikasi gagal"], ["#pengaturan", "Pengaturan surat"], ["#jenis-surat", "Jenis surat"]] : [];
   mount(menu, ...items.map(([href, text]) => h("a", { href, "aria-current": href === `#${active}` ? "page" : null }, text)),
     h("a", { href: "/" }, "Portal warga"),
     s ? h("a", { href: "#keluar", onclick: (e) => { e.preventDefault(); localStorage.removeItem(SESSION_KEY); go("masuk"); } },
@@ -387,6 +387,63 @@ async function viewSettings() {
   show(seq, "Pengaturan surat", chooser, form);
 }
 
+// ---- letter types of the village ----------------------------------------------------------------------
+const MANAGERS = ["operator", "kades", "admin"];
+
+async function viewLetterTypes() {
+  const seq = renderSeq;
+  const s = session();
+  let chooser;
+  try {
+    chooser = await villageChooser(() => render());
+  } catch (err) {
+    return show(seq, "Jenis surat", errorNotice(err));
+  }
+  const desa = village();
+  if (!desa) return show(seq, "Jenis surat", chooser);
+  if (!MANAGERS.includes(s.role)) {
+    return show(seq, "Jenis surat", chooser, notice("info", "Hanya operator, kepala desa/lurah dan admin yang dapat mengubah jenis surat."));
+  }
+  let list;
+  try {
+    list = await call("GET", `/v1/villages/${desa}/letter-types?include_disabled=true`);
+  } catch (err) {
+    return show(seq, "Jenis surat", chooser, errorNotice(err));
+  }
+  let version = list.version;
+  const msg = h("div", { "aria-live": "polite" });
+  const rows = list.items.map((t) => {
+    const enabled = h("input", { type: "checkbox", name: "enabled", checked: t.enabled });
+    const sla = h("input", { name: "sla_hours", inputmode: "numeric", value: String(t.sla_hours) });
+    const signer = h("select", { name: "signer_role" },
+      h("option", { value: "kades", selected: t.signer_role === "kades" }, "Kepala desa/lurah"),
+      h("option", { value: "operator", selected: t.signer_role === "operator" }, "Operator"));
+    const form = h("form", { class: "card", novalidate: true, "data-type": t.code }, h("h2", {}, `${t.name} (${t.code})`),
+      h("div", { class: "field" }, h("label", { for: `lt-${t.code}-on` }, Object.assign(enabled, { id: `lt-${t.code}-on` }), "Dilayani di desa ini")),
+      h("div", { class: "grid2" }, field(`lt-${t.code}-sla`, "Batas waktu (jam kerja)", sla),
+        field(`lt-${t.code}-signer`, "Penanda tangan", signer)),
+      h("div", { class: "actions" }, h("button", { type: "submit" }, "Simpan")));
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const body = { version, enabled: enabled.checked, signer_role: signer.value };
+      const hours = sla.value.trim();
+      body.sla_hours = /^[0-9]+$/.test(hours) ? Number(hours) : hours;
+      try {
+        const saved = await call("PUT", `/v1/villages/${desa}/letter-types/${t.code}`, { body });
+        version = saved.village_version;
+        mount(msg, notice("ok", `${t.name}: tersimpan.`));
+        form.querySelectorAll(".field-error").forEach((x) => x.remove());
+      } catch (err) {
+        const rest = showFieldErrors(form, err);
+        mount(msg, errorNotice(err), ...rest.map((m) => notice("error", m)),
+          err.code === "stale_version" ? notice("info", "Pengaturan diubah orang lain. Muat ulang halaman.") : null);
+      }
+    });
+    return form;
+  });
+  show(seq, "Jenis surat", chooser, msg, ...rows);
+}
+
 // ---- router -------------------------------------------------------------------------------------
 async function render() {
   renderSeq += 1;
@@ -398,6 +455,7 @@ async function render() {
   if (name === "permohonan" && arg) return viewRequest(arg);
   if (name === "notifikasi") return viewNotifications();
   if (name === "pengaturan") return viewSettings();
+  if (name === "jenis-surat") return viewLetterTypes();
   return viewQueue();
 }
 

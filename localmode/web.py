@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -28,6 +29,11 @@ class _Handler(SimpleHTTPRequestHandler):
             self.wfile.write(self.config)
             return
         super().do_GET()
+
+    def list_directory(self, path: str | os.PathLike[str]) -> None:  # type: ignore[override]
+        # A folder without index.html is not a page: no file listings.
+        self.send_error(404, "Not Found")
+        return None
 
     def end_headers(self) -> None:
         # Local mode: always revalidate, so an edited file shows on reload (the service worker keeps the

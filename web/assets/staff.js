@@ -67,7 +67,7 @@ function field(id, label, input) {
 
 function setMenu(active) {
   const s = session();
-  const items = s ? [["#antrean", "Antrean"], ["#notifikasi", "Notifikasi gagal"], ["#pengaturan", "Pengaturan surat"], ["#jenis-surat", "Jenis surat"]] : [];
+  const items = s ? [["#antrean", "Antrean"], ["#notifikasi", "Notifikasi gagal"], ["#pengaturan", "Pengaturan surat"], ["#jenis-surat", "Jenis surat"], ["#akun", "Akun"]] : [];
   mount(menu, ...items.map(([href, text]) => h("a", { href, "aria-current": href === `#${active}` ? "page" : null }, text)),
     h("a", { href: "/" }, "Portal warga"),
     s ? h("a", { href: "#keluar", onclick: (e) => { e.preventDefault(); localStorage.removeItem(SESSION_KEY); go("masuk"); } },
@@ -444,6 +444,122 @@ async function viewLetterTypes() {
   show(seq, "Jenis surat", chooser, msg, ...rows);
 }
 
+// ---- my account, and the staff accounts of a region (admin, camat) -------------------------------------
+const ACCOUNT_ROLES = { admin: ["admin", "opd", "camat", "operator", "kades"], camat: ["operator", "kades"] };
+
+async function viewAccounts() {
+  const seq = renderSeq;
+  const s = session();
+  const parts = [];
+  try {
+    parts.push(await ownProfileBox());
+  } catch (err) {
+    parts.push(errorNotice(err));
+  }
+  if (ACCOUNT_ROLES[s.role]) {
+    const code = h("input", { name: "region", value: new URLSearchParams(location.hash.split("?")[1] || "").get("wilayah")
+      || village() || s.region, inputmode: "decimal", autocomplete: "off" });
+    const pick = h("form", { class: "card", novalidate: true }, h("h2", {}, "Akun petugas"),
+      field("acc-region", "Kode wilayah (desa/kelurahan, kecamatan atau kabupaten)", code),
+      h("div", { class: "actions" }, h("button", { type: "submit" }, "Tampilkan akun")));
+    pick.addEventListener("submit", (e) => {
+      e.preventDefault();
+      go(`akun?wilayah=${encodeURIComponent(code.value.trim())}`);
+    });
+    parts.push(pick);
+    const region = code.value.trim();
+    try {
+      const list = await call("GET", `/v1/regions/${encodeURIComponent(region)}/staff`);
+      parts.push(accountsTable(list.items), createAccountForm(region, ACCOUNT_ROLES[s.role]));
+    } catch (err) {
+      parts.push(errorNotice(err));
+    }
+  }
+  show(seq, "Akun", ...parts);
+}
+
+async function ownProfileBox() {
+  let me = await call("GET", "/v1/me/staff-profile");
+  const name = h("input", { name: "name", value: me.name || "", maxlength: "120" });
+  const position = h("input", { name: "position", value: me.position || "", maxlength: "120" });
+  const msg = h("div", { "aria-live": "polite" });
+  const form = h("form", { class: "card", novalidate: true }, h("h2", {}, `Profil saya (${me.username})`),
+    h("p", { class: "hint" }, "Nama dan jabatan ini dicetak di bawah tanda tangan surat. NIP diatur oleh admin/camat."),
+    field("me-name", "Nama lengkap dengan gelar", name), field("me-position", "Jabatan", position),
+    h("div", { class: "actions" }, h("button", { type: "submit" }, "Simpan profil")), msg);
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    try {
+      me = await call("PUT", "/v1/me/staff-profile", { body: { version: me.version, name: name.value.trim(), position: position.value.trim() } });
+      mount(msg, notice("ok", "Profil tersimpan."));
+    } catch (err) {
+      const rest = showFieldErrors(form, err);
+      mount(msg, errorNotice(err), ...rest.map((m) => notice("error", m)));
+    }
+  });
+  return form;
+}
+
+function accountsTable(items) {
+  const msg = h("div", { "aria-live": "polite" });
+  if (!items.length) return h("p", {}, "Belum ada akun di wilayah ini.");
+  return h("div", {}, msg, h("table", { class: "queue" },
+    h("thead", {}, h("tr", {}, ...["Akun", "Nama dan jabatan", "Peran", "Status", ""].map((t) => h("th", { scope: "col" }, t)))),
+    h("tbody", {}, ...items.map((a) => h("tr", {},
+      h("td", { class: "code" }, a.username),
+      h("td", {}, a.name, a.position ? h("div", { class: "muted" }, a.position) : null),
+      h("td", { "data-label": "Peran" }, ROLE[a.role] || a.role),
+      h("td", {}, h("span", { class: `badge ${a.active ? "valid" : "revoked"}` }, a.active ? "Aktif" : "Nonaktif")),
+      h("td", {}, h("div", { class: "actions" },
+        h("button", { type: "button", class: "secondary", onclick: async () => {
+          try {
+            await call("PATCH", `/v1/staff/${encodeURIComponent(a.username)}`, { body: { version: a.version, active: !a.active } });
+            flash = notice("ok", `${a.username}: ${a.active ? "dinonaktifkan" : "diaktifkan"}.`);
+            render();
+          } catch (err) {
+            mount(msg, errorNotice(err));
+          }
+        } }, a.active ? "Nonaktifkan" : "Aktifkan"),
+        h("button", { type: "button", class: "secondary", onclick: async () => {
+          if (!confirm(`Buat kata sandi baru untuk ${a.username}? Sesi akun ini akan berakhir.`)) return;
+          try {
+            const reset = await call("POST", `/v1/staff/${encodeURIComponent(a.username)}/password-reset`);
+            mount(msg, notice("ok", `${reset.message} Kata sandi sementara ${reset.username}: `),
+              h("p", { class: "code", id: "temporary-password" }, reset.temporary_password));
+          } catch (err) {
+            mount(msg, errorNotice(err));
+          }
+        } }, "Atur ulang kata sandi")))))))));
+}
+
+function createAccountForm(region, roles) {
+  const input = (name, attrs = {}) => h("input", { name, ...attrs });
+  const msg = h("div", { "aria-live": "polite" });
+  const form = h("form", { class: "card", novalidate: true }, h("h2", {}, `Akun baru di wilayah ${region}`),
+    h("div", { class: "grid2" },
+      field("new-username", "Nama pengguna", input("username", { autocapitalize: "none", autocomplete: "off" })),
+      field("new-password", "Kata sandi awal (minimal 10 karakter)", input("password", { type: "password", autocomplete: "new-password" }))),
+    field("new-role", "Peran", h("select", { name: "role" }, ...roles.map((r) => h("option", { value: r }, ROLE[r] || r)))),
+    field("new-name", "Nama lengkap dengan gelar", input("name", { maxlength: "120" })),
+    h("div", { class: "grid2" }, field("new-position", "Jabatan", input("position", { maxlength: "120" })),
+      field("new-nip", "NIP (boleh dikosongkan)", input("nip", { inputmode: "numeric", maxlength: "24" }))),
+    h("div", { class: "actions" }, h("button", { type: "submit" }, "Buat akun")), msg);
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const body = {};
+    for (const el of form.elements) if (el.name && el.value.trim() !== "") body[el.name] = el.name === "password" ? el.value : el.value.trim();
+    try {
+      const made = await call("POST", `/v1/regions/${encodeURIComponent(region)}/staff`, { body });
+      flash = notice("ok", `Akun ${made.username} dibuat.`);
+      render();
+    } catch (err) {
+      const rest = showFieldErrors(form, err);
+      mount(msg, errorNotice(err), ...rest.map((m) => notice("error", m)));
+    }
+  });
+  return form;
+}
+
 // ---- router -------------------------------------------------------------------------------------
 async function render() {
   renderSeq += 1;
@@ -456,6 +572,7 @@ async function render() {
   if (name === "notifikasi") return viewNotifications();
   if (name === "pengaturan") return viewSettings();
   if (name === "jenis-surat") return viewLetterTypes();
+  if (name === "akun") return viewAccounts();
   return viewQueue();
 }
 

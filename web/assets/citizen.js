@@ -550,9 +550,10 @@ function onlineState() {
   document.getElementById("offline").hidden = navigator.onLine;
 }
 
-window.addEventListener("hashchange", render);
+// After a route change, keyboard and screen-reader users start at the new page's content.
+window.addEventListener("hashchange", () => render().then(() => main.focus({ preventScroll: true })));
 window.addEventListener("online", () => { onlineState(); flushPending(); });
 window.addEventListener("offline", onlineState);
 onlineState();
-render();
+render().then(() => flushPending()); // a form kept from an earlier visit goes out as soon as possible
 registerServiceWorker();

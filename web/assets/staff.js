@@ -529,7 +529,7 @@ function accountsTable(items) {
           } catch (err) {
             mount(msg, errorNotice(err));
           }
-        } }, "Atur ulang kata sandi")))))))));
+        } }, "Atur ulang kata sandi"))))))));
 }
 
 function createAccountForm(region, roles) {
@@ -576,6 +576,6 @@ async function render() {
   return viewQueue();
 }
 
-window.addEventListener("hashchange", render);
+window.addEventListener("hashchange", () => render().then(() => main.focus({ preventScroll: true })));
 render();
 registerServiceWorker();

@@ -59,6 +59,7 @@ def test_camat_may_only_make_village_staff(site: LocalSite, desk_ctx: Any) -> No
     page = desk_ctx.new_page()
     staff_login(page, site, "camat.73.07.03")
     page.goto(f"{site.web}/staf/#akun?wilayah={VILLAGE}")
+    page.locator("select[name=role]").wait_for()
     options = page.locator("select[name=role] option").all_inner_texts()
     assert options == ["Operator", "Kepala desa/lurah"]
     # And another kecamatan's village is not the camat's to see

@@ -64,7 +64,8 @@ def sizes() -> dict[str, dict[str, int]]:
         out[path] = {"files": len(files), "raw": raw, "gzip": total, "js_css_gzip": code}
         print(f"{path:<14} {len(files):>5} {raw:>8} {total:>8} {code:>14}   {name}")
     sw = WEB / "sw.js"
-    print(f"{'/sw.js':<14} {1:>5} {sw.stat().st_size:>8} {gz(sw.read_bytes()):>8} {'':>14}   service worker (after load)")
+    print(f"{'/sw.js':<14} {1:>5} {sw.stat().st_size:>8} {gz(sw.read_bytes()):>8} {'':>14}   "
+          "service worker (after load)")
     citizen = out["/"]["js_css_gzip"]
     print(f"citizen portal JS+CSS: {citizen} B gzipped of a {BUDGET} B budget "
           f"({'within' if citizen <= BUDGET else 'OVER'})")

@@ -57,7 +57,7 @@ class LocalSite:
                 return self
             except (urllib.error.URLError, ConnectionError):
                 if self.proc.poll() is not None:
-                    raise RuntimeError((self.data_dir / "run.log").read_text())
+                    raise RuntimeError((self.data_dir / "run.log").read_text()) from None
                 time.sleep(0.5)
         raise TimeoutError("local mode did not start")
 

@@ -143,6 +143,17 @@ def test_letter_from_request_to_verification(site: LocalSite, phone_ctx: Any, de
     shoot(anonymous, "11-tracking")
     anonymous.context.close()
 
+    # When the kades revokes the letter with a reason
+    desk.goto(f"{site.web}/staf/#permohonan/{request_id}")
+    desk.get_by_label("Alasan pencabutan").fill("Data usaha tidak benar")
+    desk.get_by_role("button", name="Cabut surat").click()
+    desk.get_by_text("Surat dicabut.", exact=True).wait_for()
+    # Then the same QR now says revoked, with the reason
+    page.goto(letter["verify_url"])
+    page.get_by_text("Surat DICABUT").wait_for()
+    assert "Data usaha tidak benar" in page.locator("#result").inner_text()
+    shoot(page, "22-verification-revoked")
+
 
 def action_buttons(page: Any) -> list[str]:
     page.get_by_role("heading", name="Tindakan").wait_for()
@@ -230,7 +241,8 @@ def citizen_token(site: LocalSite, nik: str = "7307031203850001", phone: str = "
         day, month, year = int(nik[6:8]), nik[8:10], nik[10:12]
         status, profile = site.call("PUT", "/v1/me/profile", {
             "version": profile["version"], "name": "Andi Baso", "birth_place": "Sinjai",
-            "birth_date": f"19{year}-{month}-{day % 40:02d}", "sex": "P" if day > 40 else "L", "religion": "Islam", "marital_status": "Kawin", "occupation": "Petani",
+            "birth_date": f"19{year}-{month}-{day % 40:02d}", "sex": "P" if day > 40 else "L",
+            "religion": "Islam", "marital_status": "Kawin", "occupation": "Petani",
             "address": "Jl. Sultan Hasanuddin"}, token)
         assert status == 200, profile
     return token

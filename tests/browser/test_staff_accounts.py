@@ -49,7 +49,8 @@ def test_admin_creates_disables_and_resets_an_operator(site: LocalSite, desk_ctx
     page.locator("tr").filter(has_text=f"operator2.{VILLAGE}").get_by_role("button", name="Aktifkan").click()
     page.get_by_text(f"operator2.{VILLAGE}: diaktifkan.").wait_for()
     page.once("dialog", lambda d: d.accept())
-    page.locator("tr").filter(has_text=f"operator2.{VILLAGE}").get_by_role("button", name="Atur ulang kata sandi").click()
+    row = page.locator("tr").filter(has_text=f"operator2.{VILLAGE}")
+    row.get_by_role("button", name="Atur ulang kata sandi").click()
     temporary = page.locator("#temporary-password").inner_text()
     status, _ = site.call("POST", "/v1/auth/login", {"username": f"operator2.{VILLAGE}", "password": temporary})
     assert status == 200

@@ -8,6 +8,7 @@ from typing import Any
 from tests.browser.conftest import VILLAGE, LocalSite, shoot, staff_login
 from tests.browser.test_citizen_and_staff import action_buttons, citizen_token
 
+
 def test_sla_badge_from_due_at(site: LocalSite, desk_ctx: Any) -> None:
     # Given the console's own SLA rule, loaded in the browser, and a fixed clock: 2027-01-15T08:00Z
     page = desk_ctx.new_page()
@@ -55,8 +56,8 @@ def test_revision_round_trip(site: LocalSite, phone_ctx: Any, desk_ctx: Any) -> 
     # Then the citizen sees the note, corrects the field and resubmits
     page = phone_ctx.new_page()
     page.goto(f"{site.web}/")
-    page.evaluate("([t]) => localStorage.setItem('balai.citizen', JSON.stringify({token: t, expiresAt: Date.now() + 1e6}))",
-                  [citizen])
+    page.evaluate("([t]) => localStorage.setItem('balai.citizen', "
+                  "JSON.stringify({token: t, expiresAt: Date.now() + 1e6}))", [citizen])
     page.goto(f"{site.web}/#permohonan/{created['id']}")
     page.get_by_text("Catatan petugas: Lama tinggal tidak sesuai KK, mohon diperbaiki.").wait_for()
     shoot(page, "17-citizen-revision")

@@ -37,7 +37,8 @@ def test_config_names_the_local_api(web: LocalWeb) -> None:
 
 @pytest.mark.parametrize("path,kind", [("/", "text/html"), ("/staf/", "text/html"), ("/lacak/", "text/html"),
                                        ("/verifikasi/", "text/html"), ("/assets/citizen.js", "text/javascript"),
-                                       ("/sw.js", "text/javascript"), ("/manifest.webmanifest", "application/manifest+json")])
+                                       ("/sw.js", "text/javascript"),
+                                       ("/manifest.webmanifest", "application/manifest+json")])
 def test_pages_and_modules_with_their_types(web: LocalWeb, path: str, kind: str) -> None:
     status, content_type, _ = fetch(f"{web.url}{path}")
     assert status == 200 and content_type.startswith(kind)

@@ -4,7 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench web lint package check-infra clean
+.PHONY: run test bench web lint package check-infra deploy-web clean
+
+STACK ?= balai-prod-infra
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +36,11 @@ lint: $(STAMP)
 # throttling merge), cfn-lint of the SAM output, package sizes. No AWS account or credentials needed.
 package check-infra: $(STAMP)
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH bash infra/check.sh
+
+# Upload web/ to the infra stack's web bucket, write config.json (the API base URL), invalidate
+# CloudFront. Needs AWS credentials; `make deploy-web ARGS=--dry-run` only prints the plan.
+deploy-web: $(STAMP)
+	$(PY) infra/deploy_web.py --stack-name $(STACK) $(ARGS)
 
 clean:
 	rm -rf $(VENV) build .pytest_cache

@@ -2,7 +2,9 @@
 moto, with the number of DynamoDB calls each makes (counted with a botocore event hook).
 
 Run by hand: `.venv/bin/python bench/api_latency.py [--runs 30]`.
-Targets: submit <= 2 DynamoDB calls, a transition <= 2, the queue 1 Query.
+Targets: submit <= 2 DynamoDB calls (also with its three attachments: the uploads are read in the same
+TransactGetItems), a transition <= 2, the queue 1 Query, a presigned upload a GetItem (the village)
+and a PutItem, a preflight none.
 """
 
 from __future__ import annotations
@@ -96,20 +98,37 @@ def main() -> None:
     fx.complete_profile(client, citizen)
     operator = fx.staff_token(client, f"operator.{fx.SAMATARING}")
     created: list[dict[str, Any]] = []
+    # The three files SKD needs, uploaded once (a citizen may attach the same upload to several requests).
+    refs = fx.required_attachments(client, citizen)
 
     def submit() -> None:
-        response = fx.submit(client, citizen)
+        response = fx.submit(client, citizen, attachments=refs)
         assert response.status_code == 201, response.body
         created.append(response.json_body)
 
     def submit_with_key() -> None:
-        response = fx.submit(client, citizen, headers={"Idempotency-Key": f"k-{len(created)}"})
+        response = fx.submit(client, citizen, headers={"Idempotency-Key": f"k-{len(created)}"}, attachments=refs)
         assert response.status_code == 201, response.body
         created.append(response.json_body)
 
     def queue() -> None:
         response = fx.get(client, f"/v1/villages/{fx.SAMATARING}/requests?status=submitted&limit=20", operator)
         assert response.status_code == 200
+
+    def presign() -> None:
+        response = fx.post(client, f"/v1/villages/{fx.SAMATARING}/uploads",
+                           {"letter_type": "SKD", "attachment": "ktp", "filename": "ktp.jpg",
+                            "content_type": "image/jpeg", "size": 123456}, citizen["token"])
+        assert response.status_code == 201, response.body
+
+    def attachment_link() -> None:
+        response = fx.get(client, f"/v1/requests/{created[-1]['id']}/attachments/ktp", operator)
+        assert response.status_code == 200, response.body
+
+    def preflight() -> None:
+        response = client.http.request("OPTIONS", f"/v1/villages/{fx.SAMATARING}/requests", headers={
+            "Origin": "http://127.0.0.1:8080", "Access-Control-Request-Method": "POST"})
+        assert response.status_code == 204
 
     def transition() -> None:
         request = created.pop(0)
@@ -119,6 +138,9 @@ def main() -> None:
     results = [measure("POST submit", submit, args.runs),
                measure("POST submit (Idempotency-Key)", submit_with_key, args.runs),
                measure("GET queue (status filter)", queue, args.runs),
+               measure("POST upload (presign)", presign, args.runs),
+               measure("GET attachment link", attachment_link, args.runs),
+               measure("OPTIONS preflight (CORS)", preflight, args.runs),
                measure("POST transition (review)", transition, args.runs)]
     print("moto answers in-process; 'app ms' is the time outside DynamoDB calls (our code + Chalice).")
     print(f"{'endpoint':32} {'median ms':>9} {'p90 ms':>8} {'app ms':>7} {'DynamoDB calls':>15}  operations")

@@ -24,6 +24,8 @@ OUTPUT_TO_ENV: dict[str, str] = {
     "BucketName": "BALAI_LETTERS_BUCKET",
     "EmailSender": "BALAI_EMAIL_SENDER",
     "PublicBaseUrl": "BALAI_PUBLIC_BASE_URL",
+    # The web front end's address: the API's only CORS origin, and where QR codes and messages send people.
+    "WebBaseUrl": "BALAI_WEB_BASE_URL",
 }
 # Fixed for a cloud stage: the real channels, not the local file adapters.
 CLOUD_CONSTANTS: dict[str, str] = {"BALAI_SMS_CHANNEL": "sns", "BALAI_EMAIL_CHANNEL": "ses"}

@@ -23,8 +23,8 @@ def create_upload(desa: str) -> Response:
                                              body.content_type, body.size), status=201)
 
 
-@doc("POST", "/v1/local-uploads", "Local mode's stand-in for S3's presigned POST (multipart/form-data)",
-     status=204, errors=(403,), content_type="multipart/form-data")
+@doc("POST", "/v1/local-uploads", "Local mode's stand-in for S3's presigned POST: a multipart/form-data form "
+     "with an upload form's fields, then `file`", status=204, errors=(403,))
 @bp.route("/v1/local-uploads", methods=["POST"], content_types=["multipart/form-data"])
 @endpoint
 def local_upload() -> Response:

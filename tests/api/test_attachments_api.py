@@ -293,3 +293,20 @@ def test_a_tampered_link_is_404(client, citizen):
     url = get(client, f"/v1/requests/{request['id']}/attachments/ktp", citizen["token"]).json_body["url"]
     path = urlsplit(url).path
     assert client.http.get(path[:-2] + "xx", headers={"Accept": "*/*"}).status_code == 404
+
+
+def test_an_expired_upload_is_refused_even_before_ttl_removes_it(client):
+    # DynamoDB's TTL deletes expired rows within days, not at once: the expiry itself is checked
+    from datetime import UTC, datetime, timedelta
+
+    from chalicelib.storage import keys
+    from chalicelib.storage.models import UploadItem
+
+    c = citizen_login(client)
+    complete_profile(client, c)
+    refs = all_three(client, c)
+    item = UploadItem.get(keys.upload_pk(refs["kk"]), keys.META)
+    item.update(actions=[UploadItem.expires_at.set(datetime.now(UTC) - timedelta(seconds=1))])
+    response = submit(client, c, attachments=refs)
+    assert response.status_code == 422 and response.json_body["code"] == "invalid_attachment"
+    assert "Foto Kartu Keluarga" in response.json_body["message"]

@@ -103,3 +103,23 @@ def test_origin_of():
     assert origin_of("https://a.example:443/x?y") == "https://a.example"
     with pytest.raises(ValueError):
         origin_of("javascript:alert(1)")
+
+
+def test_the_browsers_upload_to_the_local_store_can_read_its_answer(client, citizen):
+    # A multipart form POST is a "simple" cross-origin request (no preflight): its answer must carry
+    # the origin, or the page cannot tell a stored file from a refused one.
+    from tests.conftest import JPEG, post, send_form
+
+    form = post(client, f"/v1/villages/{SAMATARING}/uploads",
+                {"letter_type": "SKD", "attachment": "ktp", "filename": "ktp.jpg", "content_type": "image/jpeg",
+                 "size": len(JPEG)}, citizen["token"]).json_body
+    from urllib.parse import urlsplit
+
+    from urllib3 import encode_multipart_formdata
+
+    body, ctype = encode_multipart_formdata([*form["fields"].items(), ("file", ("k.jpg", JPEG, "image/jpeg"))])
+    response = client.http.post(urlsplit(form["url"]).path, body=body,
+                                headers={"Content-Type": ctype, "Origin": ALLOWED})
+    assert response.status_code == 204
+    assert response.headers["Access-Control-Allow-Origin"] == ALLOWED
+    assert send_form(client, form, JPEG).status_code == 204

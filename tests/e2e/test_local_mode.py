@@ -38,6 +38,8 @@ class LocalBalai:
 
     def start(self) -> LocalBalai:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("BALAI_", "AWS_"))}
+        # Links (letters, attachments, the upload form's URL) name this API's port: the documented override.
+        env["BALAI_PUBLIC_BASE_URL"] = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "localmode.run", "--port", str(self.port), "--db-port", str(free_port()),
              "--data-dir", str(self.data_dir)],
@@ -74,6 +76,22 @@ class LocalBalai:
             return err.code, json.loads(err.read() or b"null")
 
 
+    def upload(self, token: str, letter_type: str, attachment: str, data: bytes, content_type: str) -> str:
+        """Presign an attachment, then POST the form as a browser does, to the URL the API names."""
+        from urllib3 import encode_multipart_formdata
+
+        status, form = self.call("POST", f"/v1/villages/{VILLAGE}/uploads", {
+            "letter_type": letter_type, "attachment": attachment, "filename": f"{attachment}.jpg",
+            "content_type": content_type, "size": len(data)}, token)
+        assert status == 201, form
+        assert form["url"].startswith(f"http://127.0.0.1:{self.port}/"), form["url"]  # follows BALAI_PORT
+        body, ctype = encode_multipart_formdata([*form["fields"].items(), ("file", ("f", data, content_type))])
+        request = urllib.request.Request(form["url"], data=body, method="POST", headers={"Content-Type": ctype})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert response.status == 204
+        return str(form["upload_id"])
+
+
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("balai-local")
@@ -94,11 +112,16 @@ def test_submission_to_approval_over_http_then_restart(data_dir: Path) -> None:
             "religion": "Islam", "marital_status": "Kawin", "occupation": "Wiraswasta",
             "address": "Jl. Persatuan Raya"}, citizen)
         assert status == 200
+        # Attachments go straight to the (local) store, never through the API's JSON
+        photo = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 40  # every byte value, CR and LF too
+        attachments = {name: balai.upload(citizen, "SKU", name, photo, "image/jpeg")
+                       for name in ("ktp", "kk", "foto_usaha")}
         status, request = balai.call("POST", f"/v1/villages/{VILLAGE}/requests", {
             "letter_type": "SKU", "fields": {"nama_usaha": "Toko Berkah", "jenis_usaha": "Kelontong",
                                              "alamat_usaha": "Pasar Sentral Sinjai", "mulai_usaha": "2018-05-01",
-                                             "keperluan": "Pengajuan KUR"}}, citizen)
+                                             "keperluan": "Pengajuan KUR"}, "attachments": attachments}, citizen)
         assert status == 201, request
+        assert [a["name"] for a in request["attachments"]] == ["ktp", "kk", "foto_usaha"]
         # The local stream poller hands the outbox rows to the same sender Lambda runs: the citizen's
         # SMS and the operators' e-mail arrive in the local outbox files.
         deadline = time.time() + 30
@@ -114,6 +137,12 @@ def test_submission_to_approval_over_http_then_restart(data_dir: Path) -> None:
         status, login = balai.call("POST", "/v1/auth/login", {"username": f"operator.{VILLAGE}",
                                                              "password": "balai-demo"})
         operator = login["token"]
+        # The operator opens the KTP photo through its short-lived link: the same bytes come back
+        status, link = balai.call("GET", f"/v1/requests/{request['id']}/attachments/ktp", None, operator)
+        assert status == 200, link
+        with urllib.request.urlopen(urllib.request.Request(link["url"], headers={"Accept": "*/*"}),
+                                    timeout=30) as response:
+            assert response.headers["Content-Type"] == "image/jpeg" and response.read() == photo
         for action in ("review", "approve"):
             status, request = balai.call("POST", f"/v1/requests/{request['id']}/transitions",
                                          {"action": action, "version": request["version"]}, operator)

@@ -109,7 +109,8 @@ def test_bucket_is_private_encrypted_versioned(template: dict[str, Any]) -> None
     assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms")
     assert props["VersioningConfiguration"]["Status"] == "Enabled"
     rules = {r["Id"]: r for r in props["LifecycleConfiguration"]["Rules"]}
-    assert rules["expire-temporary-uploads"]["Prefix"] == "uploads/tmp/"
+    # attachment uploads; the ones a request uses are copied to attachments/
+    assert rules["expire-temporary-uploads"]["Prefix"] == "uploads/"
     assert rules["expire-temporary-uploads"]["ExpirationInDays"] == 1
     assert rules["expire-noncurrent-versions"]["NoncurrentVersionExpiration"]["NoncurrentDays"] == 90
 
@@ -147,6 +148,8 @@ STACK_OUTPUTS = {
     "EmailSender": "noreply@sinjaikab.go.id", "PublicBaseUrl": "https://balai.sinjaikab.go.id",
     "TableArn": "arn:aws:dynamodb:x:1:table/balai-prod",
     "TableStreamArn": "arn:aws:dynamodb:x:1:table/balai-prod/stream/2026-11-01T00:00:00.000", "AlarmTopicArn": "arn:aws:sns:x:1:balai-prod-alarms",
+    "WebBaseUrl": "https://layanan.sinjaikab.go.id", "WebBucketName": "balai-prod-web-1-x",
+    "WebDistributionId": "E2EXAMPLE",
 }
 
 
@@ -177,6 +180,9 @@ def test_outputs_to_config_touches_only_prod_environment(tmp_path: Path) -> None
     assert env["BALAI_LETTERS_BUCKET"] == "balai-prod-letters-1-x"
     assert env["BALAI_TABLE_STREAM_ARN"].startswith("arn:aws:dynamodb:")
     assert (env["BALAI_SMS_CHANNEL"], env["BALAI_EMAIL_CHANNEL"]) == ("sns", "ses")
+    # the API's CORS allows the web front end's origin only (chalicelib/config.py defaults to it)
+    assert env["BALAI_WEB_BASE_URL"] == "https://layanan.sinjaikab.go.id"
+    assert "BALAI_CORS_ORIGINS" not in env
 
 
 def test_outputs_to_config_refuses_incomplete_or_wrong_stage(tmp_path: Path) -> None:
@@ -228,3 +234,66 @@ def test_outputs_to_config_refuses_a_policy_it_cannot_fill(tmp_path: Path) -> No
     assert outputs_to_config.main([str(source), "--config", str(tmp_path / "config.json")]) == 2
     assert not (tmp_path / "policy-prod.json").exists()
     assert (tmp_path / "config.json").read_text() == "{}"
+
+
+# ------------------------------------------------------------------------- web front end hosting (10.7)
+
+def _resource(template: dict[str, Any], name: str) -> dict[str, Any]:
+    return dict(template["Resources"][name]["Properties"])
+
+
+def test_web_bucket_is_private_and_read_only_by_the_distribution(template: dict[str, Any]) -> None:
+    props = _resource(template, "WebBucket")
+    assert all(props["PublicAccessBlockConfiguration"].values())
+    assert "WebsiteConfiguration" not in props  # no public website endpoint
+    statements = _resource(template, "WebBucketPolicy")["PolicyDocument"]["Statement"]
+    allows = [s for s in statements if s["Effect"] == "Allow"]
+    assert len(allows) == 1 and allows[0]["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert allows[0]["Action"] == "s3:GetObject"
+    assert "AWS:SourceArn" in allows[0]["Condition"]["StringEquals"]  # this distribution only
+    origin = _resource(template, "WebDistribution")["DistributionConfig"]["Origins"][0]
+    assert "OriginAccessControlId" in origin and origin["S3OriginConfig"]["OriginAccessIdentity"] == ""
+    oac = _resource(template, "WebOriginAccessControl")["OriginAccessControlConfig"]
+    assert (oac["SigningBehavior"], oac["SigningProtocol"]) == ("always", "sigv4")
+
+
+def test_web_distribution_is_https_only_with_security_headers(template: dict[str, Any]) -> None:
+    config = _resource(template, "WebDistribution")["DistributionConfig"]
+    behaviours = [config["DefaultCacheBehavior"], *config["CacheBehaviors"]]
+    assert all(b["ViewerProtocolPolicy"] == "redirect-to-https" for b in behaviours)
+    assert all(b["ResponseHeadersPolicyId"] == {"Ref": "WebSecurityHeaders"} for b in behaviours)
+    assert all(b["AllowedMethods"] == ["GET", "HEAD"] and b["Compress"] for b in behaviours)
+    headers = _resource(template, "WebSecurityHeaders")["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+    assert headers["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31536000
+    assert headers["FrameOptions"]["FrameOption"] == "DENY"
+    assert "ContentTypeOptions" in headers and "ReferrerPolicy" in headers
+    csp = json.dumps(headers["ContentSecurityPolicy"])
+    assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp and "PublicBaseUrl" in csp
+
+
+def test_web_caching_is_long_for_hashed_assets_and_short_for_config(template: dict[str, Any]) -> None:
+    config = _resource(template, "WebDistribution")["DistributionConfig"]
+    honour = _resource(template, "WebCachePolicy")["CachePolicyConfig"]
+    assert honour["MinTTL"] == 0 and honour["MaxTTL"] >= 31536000  # objects' Cache-Control decides
+    by_path = {b["PathPattern"]: b for b in config["CacheBehaviors"]}
+    assert by_path["/config.json"]["CachePolicyId"] == {"Ref": "WebConfigCachePolicy"}
+    assert _resource(template, "WebConfigCachePolicy")["CachePolicyConfig"]["MaxTTL"] <= 60
+
+
+def test_uploads_are_allowed_from_the_web_origin_only_and_expire(template: dict[str, Any]) -> None:
+    props = _resource(template, "LettersBucket")
+    rules = props["CorsConfiguration"]["CorsRules"]
+    assert len(rules) == 1 and "POST" in rules[0]["AllowedMethods"]
+    assert "*" not in json.dumps(rules[0]["AllowedOrigins"])
+    lifecycle = {r["Id"]: r for r in props["LifecycleConfiguration"]["Rules"]}
+    assert lifecycle["expire-temporary-uploads"]["Prefix"] == "uploads/"
+    assert lifecycle["expire-temporary-uploads"]["ExpirationInDays"] == 1
+    from chalicelib.domain.attachments import attachment_file_key, upload_file_key
+
+    assert upload_file_key("v", "1").startswith("uploads/") and not attachment_file_key("v", "1").startswith("uploads/")
+
+
+def test_web_outputs_feed_the_deploy_command_and_the_api(template: dict[str, Any]) -> None:
+    deploy_web = importlib.import_module("deploy_web")
+    assert set(deploy_web.REQUIRED_OUTPUTS) <= set(template["Outputs"])
+    assert outputs_to_config.OUTPUT_TO_ENV["WebBaseUrl"] == "BALAI_WEB_BASE_URL"

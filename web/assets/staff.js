@@ -428,6 +428,7 @@ async function viewLetterTypes() {
       const body = { version, enabled: enabled.checked, signer_role: signer.value };
       const hours = sla.value.trim();
       body.sla_hours = /^[0-9]+$/.test(hours) ? Number(hours) : hours;
+      mount(msg, notice("info", `${t.name}: menyimpan…`)); // the previous answer goes, so none is read twice
       try {
         const saved = await call("PUT", `/v1/villages/${desa}/letter-types/${t.code}`, { body });
         version = saved.village_version;

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_local_mode import free_port
+from tests.e2e.test_local_mode import LocalBalai, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -32,21 +31,20 @@ if not CHROMIUM.exists():
                 ".ci/run installs it", allow_module_level=True)
 
 
-class LocalSite:
-    """`python -m localmode.run` on free ports, with its own data folder."""
+class LocalSite(LocalBalai):
+    """`python -m localmode.run` on free ports (API, DynamoDB, web front end), with its own data folder."""
 
     def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
-        self.api_port, self.web_port = free_port(), free_port()
-        self.api = f"http://127.0.0.1:{self.api_port}"
+        super().__init__(data_dir)
+        self.web_port = free_port()
+        self.api = f"http://127.0.0.1:{self.port}"
         self.web = f"http://127.0.0.1:{self.web_port}"
-        self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> LocalSite:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("BALAI_", "AWS_"))}
         log = open(self.data_dir / "run.log", "wb")  # noqa: SIM115 (closed with the process)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "localmode.run", "--port", str(self.api_port), "--db-port", str(free_port()),
+            [sys.executable, "-m", "localmode.run", "--port", str(self.port), "--db-port", str(free_port()),
              "--web-port", str(self.web_port), "--data-dir", str(self.data_dir)],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.time() + 120
@@ -60,27 +58,6 @@ class LocalSite:
                     raise RuntimeError((self.data_dir / "run.log").read_text()) from None
                 time.sleep(0.5)
         raise TimeoutError("local mode did not start")
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-
-    def call(self, method: str, path: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(f"{self.api}{path}", data=data, method=method)
-        request.add_header("Content-Type", "application/json")
-        request.add_header("Accept", "application/json")
-        if token:
-            request.add_header("Authorization", f"Bearer {token}")
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return response.status, json.loads(response.read())
-        except urllib.error.HTTPError as err:
-            return err.code, json.loads(err.read() or b"null")
 
     def upload(self, token: str, village: str, letter_type: str, name: str) -> str:
         """The presigned upload flow over HTTP for one attachment (a small PNG); returns the upload id."""

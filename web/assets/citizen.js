@@ -2,8 +2,8 @@
 // generated form (kept on the device across a dropped connection and a reload, sent once with its
 // Idempotency-Key), my requests with history, revise/resubmit, cancel, download the issued letter.
 import {
-  ACTIONS, ApiError, NetworkError, api, fieldLabels, fmtDate, h, loadConfig, mount, newKey, notice, registerServiceWorker,
-  setTimeZone, showFieldErrors, statusBadge,
+  ACTIONS, ApiError, NetworkError, api, fieldLabels, fmtDate, goTo, h, loadConfig, mount, newKey, notice, registerServiceWorker,
+  sessionStore, setTimeZone, showFieldErrors, statusBadge,
 } from "./lib.js";
 
 const SESSION_KEY = "balai.citizen";
@@ -13,15 +13,17 @@ const menu = document.getElementById("menu");
 let flash = null; // a notice shown once on the next view
 
 // ---- session and draft (localStorage: survives a reload and a dropped connection) ---------------
-function session() {
-  const s = JSON.parse(localStorage.getItem(SESSION_KEY) || "null");
-  return s && s.expiresAt > Date.now() ? s : null;
-}
+const auth = sessionStore(SESSION_KEY, () => {
+  flash = notice("info", "Sesi Anda berakhir. Silakan masuk lagi; isian formulir tetap tersimpan.");
+  go("masuk");
+});
+const session = auth.get;
+const call = auth.call;
 function saveSession(login) {
-  localStorage.setItem(SESSION_KEY, JSON.stringify({ token: login.token, expiresAt: Date.now() + login.expires_in * 1000 }));
+  auth.save({ token: login.token, expiresAt: Date.now() + login.expires_in * 1000 });
 }
 function logout() {
-  localStorage.removeItem(SESSION_KEY);
+  auth.clear();
   go("masuk");
 }
 export function loadDraft() {
@@ -34,23 +36,8 @@ function clearDraft() {
   localStorage.removeItem(DRAFT_KEY);
 }
 
-async function call(method, path, opts = {}) {
-  const s = session();
-  try {
-    return await api(method, path, { ...opts, token: s && s.token });
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 401 && s) {
-      localStorage.removeItem(SESSION_KEY);
-      flash = notice("info", "Sesi Anda berakhir. Silakan masuk lagi; isian formulir tetap tersimpan.");
-      go("masuk");
-    }
-    throw err;
-  }
-}
-
 function go(route) {
-  if (location.hash === `#${route}`) render();
-  else location.hash = route;
+  goTo(route, render);
 }
 
 function setMenu(active) {

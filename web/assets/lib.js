@@ -55,6 +55,34 @@ export async function api(method, path, { body, token, headers } = {}) {
   return data;
 }
 
+/** A logged-in session kept in localStorage under `key` ({token, expiresAt, ...}), and an API caller that
+ * sends its token and, on a 401, forgets it and calls onExpired (the app then shows its login). */
+export function sessionStore(key, onExpired) {
+  const get = () => {
+    const s = JSON.parse(localStorage.getItem(key) || "null");
+    return s && s.expiresAt > Date.now() ? s : null;
+  };
+  const call = async (method, path, opts = {}) => {
+    const s = get();
+    try {
+      return await api(method, path, { ...opts, token: s && s.token });
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401 && s) {
+        localStorage.removeItem(key);
+        onExpired();
+      }
+      throw err;
+    }
+  };
+  return { get, call, save: (data) => localStorage.setItem(key, JSON.stringify(data)), clear: () => localStorage.removeItem(key) };
+}
+
+/** Go to a hash route; render again when it is already the current one. */
+export function goTo(route, render) {
+  if (location.hash === `#${route}`) render();
+  else location.hash = route;
+}
+
 /** h("p", {class: "x"}, "text", child) -> an element; attributes starting with "on" are listeners. */
 export function h(tag, attrs, ...children) {
   const el = document.createElement(tag);

@@ -2,8 +2,8 @@
 // its history and attachments; exactly the transitions the role may take; revoke a letter; failed
 // notifications with resend; letter settings. Camat and admin switch between the villages of their region.
 import {
-  ACTIONS, ApiError, NetworkError, STATUS, api, fieldLabels, fmtDate, h, mount, notice, registerServiceWorker, setTimeZone,
-  showFieldErrors, slaState, statusBadge,
+  ACTIONS, NetworkError, STATUS, api, fieldLabels, fmtDate, goTo, h, mount, notice, registerServiceWorker, sessionStore,
+  setTimeZone, showFieldErrors, slaState, statusBadge,
 } from "./lib.js";
 
 const SESSION_KEY = "balai.staff";
@@ -22,28 +22,15 @@ const TRANSITIONS = {
 };
 let flash = null;
 
-function session() {
-  const s = JSON.parse(localStorage.getItem(SESSION_KEY) || "null");
-  return s && s.expiresAt > Date.now() ? s : null;
-}
-
-async function call(method, path, opts = {}) {
-  const s = session();
-  try {
-    return await api(method, path, { ...opts, token: s && s.token });
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 401 && s) {
-      localStorage.removeItem(SESSION_KEY);
-      flash = notice("info", "Sesi berakhir. Silakan masuk lagi.");
-      go("masuk");
-    }
-    throw err;
-  }
-}
+const auth = sessionStore(SESSION_KEY, () => {
+  flash = notice("info", "Sesi berakhir. Silakan masuk lagi.");
+  go("masuk");
+});
+const session = auth.get;
+const call = auth.call;
 
 function go(route) {
-  if (location.hash === `#${route}`) render();
-  else location.hash = route;
+  goTo(route, render);
 }
 
 let renderSeq = 0; // each render has its number: a slow answer of an earlier view must not overwrite a newer one
@@ -70,7 +57,7 @@ function setMenu(active) {
   const items = s ? [["#antrean", "Antrean"], ["#notifikasi", "Notifikasi gagal"], ["#pengaturan", "Pengaturan surat"], ["#jenis-surat", "Jenis surat"], ["#akun", "Akun"]] : [];
   mount(menu, ...items.map(([href, text]) => h("a", { href, "aria-current": href === `#${active}` ? "page" : null }, text)),
     h("a", { href: "/" }, "Portal warga"),
-    s ? h("a", { href: "#keluar", onclick: (e) => { e.preventDefault(); localStorage.removeItem(SESSION_KEY); go("masuk"); } },
+    s ? h("a", { href: "#keluar", onclick: (e) => { e.preventDefault(); auth.clear(); go("masuk"); } },
       `Keluar (${s.username})`) : null);
 }
 
@@ -92,8 +79,8 @@ function viewLogin() {
     e.preventDefault();
     try {
       const login = await api("POST", "/v1/auth/login", { body: { username: username.value.trim(), password: password.value } });
-      localStorage.setItem(SESSION_KEY, JSON.stringify({ token: login.token, role: login.role, region: login.region,
-        username: username.value.trim(), expiresAt: Date.now() + login.expires_in * 1000 }));
+      auth.save({ token: login.token, role: login.role, region: login.region, username: username.value.trim(),
+        expiresAt: Date.now() + login.expires_in * 1000 });
       go("antrean");
     } catch (err) {
       mount(status, errorNotice(err));

@@ -2,7 +2,7 @@
 
 from chalice import Chalice, Cron, Rate
 
-from chalicelib.api import attachments, auth, cors, letters, notifications, public, requests, villages
+from chalicelib.api import attachments, auth, cors, letters, notifications, public, requests, staff, villages
 from chalicelib.config import get_settings
 from chalicelib.observability import SERVICE
 
@@ -19,6 +19,7 @@ app.register_blueprint(villages.bp)
 app.register_blueprint(letters.bp)
 app.register_blueprint(notifications.bp)
 app.register_blueprint(attachments.bp)
+app.register_blueprint(staff.bp)
 # After every route: CORS for the configured origins only, and a preflight answer for each path.
 cors.install(app)
 

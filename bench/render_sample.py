@@ -19,6 +19,7 @@ from chalicelib.domain.letters import (
     LetterDocument,
     fill_template,
     format_number,
+    kop_address,
     village_number_code,
 )
 
@@ -37,6 +38,31 @@ LONG_EXTRA = (
     "lainnya, serta tidak sedang menjadi tanggungan pihak lain. Keterangan ini dibuat berdasarkan surat "
     "pengantar Ketua RT {rt}/RW {rw} dan hasil pemeriksaan berkas oleh petugas pelayanan desa."
 )
+
+
+def sample_logo() -> bytes:
+    """A stand-in lambang (a green shield with a gold star), 300 px high, JPEG on white as the upload
+    route stores it."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (250, 300), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    draw.polygon([(10, 10), (240, 10), (240, 170), (125, 290), (10, 170)], fill=(20, 110, 60, 255),
+                 outline=(200, 160, 30, 255), width=8)
+    star = [(125, 50), (142, 105), (200, 105), (153, 138), (171, 195), (125, 160), (79, 195), (97, 138),
+            (50, 105), (108, 105)]
+    draw.polygon(star, fill=(230, 190, 40, 255))
+    paper = Image.new("RGB", image.size, (255, 255, 255))
+    paper.paste(image, mask=image.getchannel("A"))
+    out = io.BytesIO()
+    paper.save(out, format="JPEG", quality=90, subsampling=0, optimize=True)
+    return out.getvalue()
+
+
+OFFICE = {"address": "Jalan Poros Pulau Harapan No. 1", "postcode": "92661", "phone": "(0482) 2410123",
+          "email": "desa.pulauharapan@sinjaikab.go.id", "website": "pulauharapan.desa.id"}
 
 
 def sample_document(long_body: bool = False, paper: str = "A4") -> LetterDocument:
@@ -68,8 +94,9 @@ def sample_document(long_body: bool = False, paper: str = "A4") -> LetterDocumen
         kecamatan_name="Pulau Sembilan",
         village_name="Pulau Harapan",
         village_kind="desa",
-        village_address="Jalan Poros Pulau Harapan No. 1, Kecamatan Pulau Sembilan, Kabupaten Sinjai, "
-        "Sulawesi Selatan 92661",
+        village_address=kop_address(OFFICE),
+        logo_png=sample_logo(),
+        electronic=True,
         title="Surat Keterangan Domisili",
         number=number,
         opening="Yang bertanda tangan di bawah ini, Kepala Desa Pulau Harapan, Kecamatan Pulau Sembilan, "

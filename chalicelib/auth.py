@@ -51,14 +51,23 @@ def hash_otp(code: str, nik_hash: str) -> str:
     return hmac.new(key, f"{nik_hash}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
+def audience() -> str:
+    """Tokens name the stage they were issued for (`aud`), so one stage refuses another's tokens even if
+    the two ever shared a signing key."""
+    return f"balai:{get_settings().stage}"
+
+
 def issue_token(principal: Principal) -> tuple[str, int]:
-    """A short-lived HS256 JWT carrying role and region scope."""
+    """A short-lived HS256 JWT carrying role and region scope, the stage (`aud`) and, for staff, the
+    account's session version (`sv`): deactivation and password changes raise it, ending the token."""
     import jwt  # PyJWT is imported on first use to keep it off the cold-start path.
 
     ttl = get_settings().token_ttl_seconds
     now = int(time.time())
-    claims: dict[str, Any] = {"iss": _ISSUER, "sub": principal.subject, "role": principal.role,
+    claims: dict[str, Any] = {"iss": _ISSUER, "aud": audience(), "sub": principal.subject, "role": principal.role,
                               "region": principal.region, "name": principal.name, "iat": now, "exp": now + ttl}
+    if principal.role != "citizen":
+        claims["sv"] = principal.session_version
     return jwt.encode(claims, get_secrets().jwt_key, algorithm="HS256"), ttl
 
 
@@ -71,15 +80,21 @@ def principal_from_header(authorization: str | None) -> Principal:
     token = authorization[len("Bearer "):].strip()
     try:
         claims = jwt.decode(token, get_secrets().jwt_key, algorithms=["HS256"], issuer=_ISSUER,
-                            options={"require": ["exp", "iat", "sub", "role", "region"]})
+                            audience=audience(), options={"require": ["exp", "iat", "sub", "role", "region", "aud"]})
     except jwt.ExpiredSignatureError:
         raise UnauthorizedError("Sesi Anda telah berakhir, silakan masuk kembali.", code="token_expired") from None
     except jwt.PyJWTError:
         raise UnauthorizedError("Token tidak valid.", code="invalid_token") from None
     if claims["role"] not in ROLES:
         raise UnauthorizedError("Token tidak valid.", code="invalid_token")
-    return Principal(role=claims["role"], region=claims["region"], subject=claims["sub"],
-                     name=claims.get("name", ""))
+    session_version = claims.get("sv", 0)
+    if claims["role"] != "citizen" and (type(session_version) is not int or session_version < 1):
+        raise UnauthorizedError("Token tidak valid.", code="invalid_token")
+    name = claims.get("name", "")
+    if not all(isinstance(v, str) for v in (claims["sub"], claims["region"], name)):
+        raise UnauthorizedError("Token tidak valid.", code="invalid_token")
+    return Principal(role=claims["role"], region=claims["region"], subject=claims["sub"], name=name,
+                     session_version=session_version if claims["role"] != "citizen" else 0)
 
 
 def require_role(principal: Principal, *roles: str) -> None:

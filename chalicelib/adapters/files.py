@@ -29,6 +29,9 @@ class FileStore(Protocol):
     def exists(self, key: str) -> bool:
         """True when an object is stored under `key`."""
 
+    def read(self, key: str) -> bytes:
+        """The object's bytes; NotFoundError(file_not_found) when there is none."""
+
     def link(self, key: str, filename: str, expires_in: int = PRESIGN_SECONDS,
              content_type: str = "application/pdf") -> str:
         """A URL that downloads the object for `expires_in` seconds, with no other credentials."""
@@ -89,6 +92,20 @@ class S3FileStore:
     def exists(self, key: str) -> bool:
         return self._call(lambda: self.client.head_object(Bucket=self.bucket, Key=check_key(key)),
                           missing_ok=True) is not None
+
+    def read(self, key: str) -> bytes:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return bytes(self.client.get_object(Bucket=self.bucket, Key=check_key(key))["Body"].read())
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                raise NotFoundError("Berkas tidak ditemukan.", code="file_not_found") from exc
+            raise ExternalServiceError("Penyimpanan berkas sedang tidak dapat diakses.",
+                                       code="file_store_error") from exc
+        except BotoCoreError as exc:
+            raise ExternalServiceError("Penyimpanan berkas sedang tidak dapat diakses.",
+                                       code="file_store_error") from exc
 
     def link(self, key: str, filename: str, expires_in: int = PRESIGN_SECONDS,
              content_type: str = "application/pdf") -> str:

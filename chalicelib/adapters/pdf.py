@@ -137,16 +137,17 @@ def _letterhead(pdf: Any, doc: LetterDocument, page_w: float) -> None:
             new_x="LMARGIN",
             new_y="NEXT",
         )
-    pdf.set_font(FONT, "I", 10)
-    pdf.set_x(text_x)
-    pdf.multi_cell(
-        text_w,
-        4.6,
-        pdf_text(doc.village_address),
-        align="C",
-        new_x="LMARGIN",
-        new_y="NEXT",
-    )
+    if doc.village_address:
+        pdf.set_font(FONT, "I", 10)
+        pdf.set_x(text_x)
+        pdf.multi_cell(
+            text_w,
+            4.6,
+            pdf_text(doc.village_address),
+            align="C",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
     bottom = max(pdf.get_y(), top + LOGO_H if doc.logo_png else 0.0) + 2
     # The double rule of an official kop surat: a thick line with a thin one under it.
     pdf.set_line_width(0.8)
@@ -298,8 +299,70 @@ def _signature_block(pdf: Any, doc: LetterDocument, page_w: float) -> None:
     pdf.set_auto_page_break(True, margin=MARGIN_BOTTOM)
 
 
+ENOTE_SIZE = 7
+ENOTE_LINE_H = 2.9
+
+
+def _wrap(pdf: Any, text: str, width: float) -> list[str]:
+    """Greedy line breaking at spaces, breaking a word longer than a line (the verification URL) anywhere.
+
+    fpdf2's multi_cell does the same but costs several ms for a 300-character URL on every letter.
+    """
+    lines: list[str] = []
+    current = ""
+    for word in text.split(" "):
+        candidate = f"{current} {word}" if current else word
+        if pdf.get_string_width(candidate) <= width:
+            current = candidate
+            continue
+        if current:
+            lines.append(current)
+        current = word
+        while pdf.get_string_width(current) > width:
+            cut = len(current)
+            while cut > 1 and pdf.get_string_width(current[:cut]) > width:
+                cut = max(1, int(cut * width / pdf.get_string_width(current[:cut])) if cut > 8 else cut - 1)
+            lines.append(current[:cut])
+            current = current[cut:]
+    if current:
+        lines.append(current)
+    return lines
+
+
+def _electronic_notes(pdf: Any, doc: LetterDocument, page_w: float, page_h: float) -> None:
+    """The footer of an electronically issued letter, on every page, in the bottom margin under a thin rule;
+    the verification address in it is a link."""
+    if not doc.electronic:
+        return
+    pdf.set_auto_page_break(False)
+    last = pdf.page
+    content_w = page_w - MARGIN_LEFT - MARGIN_RIGHT
+    pdf.set_font("Helvetica", "", ENOTE_SIZE)
+    note = pdf_text(doc.electronic_note())
+    top = page_h - MARGIN_BOTTOM + 1.5
+    total = pdf.pages_count
+    for page in range(1, total + 1):
+        # A longer letter names its number and page in the same footer, so the two never overlap.
+        text = pdf_text(f"Nomor {doc.number} \u00b7 Halaman {page} dari {total}. ") + note if total > 1 else note
+        pdf.page = page
+        pdf.current_font_is_set_on_page = False
+        pdf.set_line_width(0.2)
+        pdf.line(MARGIN_LEFT, top - 0.8, page_w - MARGIN_RIGHT, top - 0.8)
+        lines = _wrap(pdf, text, content_w - 2 * pdf.c_margin)
+        for i, line in enumerate(lines):
+            pdf.set_xy(MARGIN_LEFT, top + i * ENOTE_LINE_H)
+            pdf.cell(content_w, ENOTE_LINE_H, line)
+        # The whole note is a link to the verification page (viewers show the address when hovered).
+        pdf.link(MARGIN_LEFT, top, content_w, len(lines) * ENOTE_LINE_H, doc.verify_url)
+    pdf.page = last
+    pdf.set_auto_page_break(True, margin=MARGIN_BOTTOM)
+
+
 def _page_footers(pdf: Any, doc: LetterDocument, page_w: float, page_h: float) -> None:
     """On letters of more than one page, say which page of how many, with the number, on each page."""
+    if doc.electronic:
+        _electronic_notes(pdf, doc, page_w, page_h)
+        return
     total = pdf.pages_count
     if total < 2:
         return

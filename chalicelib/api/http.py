@@ -89,12 +89,18 @@ def parse(request: Request, model_name: str) -> Any:
 
 
 def principal(request: Request) -> Principal:
-    return principal_from_header(request.headers.get("authorization"))
+    """The caller from the bearer token; a staff token also needs its account active and its session
+    current (one GetItem), so deactivation and password changes take effect on the next request."""
+    from chalicelib.services.staff import ensure_session
+
+    who = principal_from_header(request.headers.get("authorization"))
+    ensure_session(who)
+    return who
 
 
 def optional_principal(request: Request) -> Principal | None:
     header = request.headers.get("authorization")
-    return principal_from_header(header) if header else None
+    return principal(request) if header else None
 
 
 def query_param(request: Request, name: str) -> str | None:

@@ -84,3 +84,26 @@ def put_settings(desa: str) -> Response:
     body = parse(request, "LetterSettingsUpdate")
     changes = body.model_dump(exclude={"version"}, exclude_none=True)
     return respond(letters.update_letter_settings(who, desa, changes, body.version))
+
+
+@doc("PUT", "/v1/villages/{desa}/letter-settings/logo", "Upload the village's lambang for the kop surat "
+     "(PNG or JPEG, at most 200 KB, sent as the raw body)", response="LogoUploaded",
+     body_types=("image/png", "image/jpeg"), auth="operator, kades, admin", errors=(404, 409, 413, 415))
+@bp.route("/v1/villages/{desa}/letter-settings/logo", methods=["PUT"],
+          content_types=["image/png", "image/jpeg", "application/octet-stream", "application/json", "text/plain",
+                         "multipart/form-data", "application/x-www-form-urlencoded"])
+@endpoint
+def put_logo(desa: str) -> Response:
+    request = bp.current_request
+    who = principal(request)
+    raw = request.raw_body
+    data = raw.encode() if isinstance(raw, str) else raw
+    return respond(letters.upload_logo(who, desa, data, request.headers.get("content-type")))
+
+
+@doc("DELETE", "/v1/villages/{desa}/letter-settings/logo", "Remove the lambang from the kop surat",
+     response="LetterSettings", auth="operator, kades, admin", errors=(404, 409))
+@bp.route("/v1/villages/{desa}/letter-settings/logo", methods=["DELETE"])
+@endpoint
+def delete_logo(desa: str) -> Response:
+    return respond(letters.remove_logo(principal(bp.current_request), desa))

@@ -23,6 +23,7 @@ class RouteDoc:
     headers: tuple[tuple[str, str], ...] = ()
     errors: tuple[int, ...] = field(default_factory=tuple)
     content_type: str = "application/json"
+    body_types: tuple[str, ...] = ()  # a raw (binary) request body of these media types
 
 
 ROUTES: list[RouteDoc] = []
@@ -67,6 +68,9 @@ def build_spec(server_url: str = "/") -> dict[str, Any]:
         if r.body:
             op["requestBody"] = {"required": True,
                                  "content": {"application/json": {"schema": _schema_ref(r.body)}}}
+        elif r.body_types:
+            op["requestBody"] = {"required": True, "content": {t: {"schema": {"type": "string", "format": "binary"}}
+                                                                for t in r.body_types}}
         if r.auth:
             op["security"] = [{"bearer": []}]
             op["description"] = f"Roles: {r.auth}."

@@ -270,11 +270,12 @@ class LetterSettingsUpdate(_In):
     sequence_mode: Literal["village", "per_type"] | None = Field(
         default=None, description="One sequence for all letters, or one per letter type (needs {letter_type})")
     paper: Literal["A4", "F4"] | None = None
-    address: StrictStr | None = Field(default=None, max_length=300, description="Letterhead address line")
-    signer_name: StrictStr | None = Field(default=None, max_length=120, description="Empty: the issuing staff")
-    signer_position: StrictStr | None = Field(default=None, max_length=120,
-                                              description="Empty: 'Kepala Desa X' / 'Lurah X'")
-    signer_nip: StrictStr | None = Field(default=None, max_length=40)
+    address: StrictStr | None = Field(default=None, max_length=200, description="Office street address on the kop",
+                                      examples=["Jl. Persatuan Raya No. 1"])
+    postcode: StrictStr | None = Field(default=None, max_length=5, examples=["92671"])
+    phone: StrictStr | None = Field(default=None, max_length=30, examples=["(0482) 21234"])
+    email: StrictStr | None = Field(default=None, max_length=254, examples=["kel.samataring@sinjaikab.go.id"])
+    website: StrictStr | None = Field(default=None, max_length=200, examples=["samataring.sinjaikab.go.id"])
 
 
 class LetterSettings(_Out):
@@ -283,11 +284,26 @@ class LetterSettings(_Out):
     number_format: str
     sequence_mode: Literal["village", "per_type"]
     paper: Literal["A4", "F4"]
-    address: str
-    signer_name: str | None
-    signer_position: str | None
-    signer_nip: str | None
+    address: str | None
+    postcode: str | None
+    phone: str | None
+    email: str | None
+    website: str | None
+    logo_key: str | None = Field(description="The lambang on the kop (PUT /v1/villages/{desa}/letter-settings/logo)")
+    kop_address: str = Field(description="The address lines the kop surat prints")
+    signer: str = Field(description="Who signs: always the issuing staff member's profile (name, jabatan, NIP)")
     default_signer_position: str
+
+
+class LogoUploaded(_Out):
+    village: str
+    version: int
+    logo_key: str
+    content_type: Literal["image/png", "image/jpeg"] = Field(description="What was uploaded")
+    stored_type: Literal["image/jpeg"] = Field(description="Stored shrunk, on white, as JPEG (cheap to embed)")
+    width: int
+    height: int
+    bytes: int
 
 
 class LetterRevocation(_In):
@@ -390,3 +406,81 @@ class Notification(_Out):
 class NotificationList(_Out):
     items: list[Notification]
     next: str | None
+
+
+# ---- staff accounts ------------------------------------------------------------------------
+StaffRole = Literal["admin", "opd", "camat", "operator", "kades"]
+
+
+class StaffCreate(_In):
+    username: StrictStr = Field(min_length=3, max_length=64, examples=["operator2.73.07.03.1001"],
+                                description="Lower-case ASCII letters, digits and . _ -")
+    password: StrictStr = Field(min_length=10, max_length=200, description="At least 10 characters")
+    role: StaffRole = Field(description="admin/opd at a kabupaten, camat at a kecamatan, operator/kades at a "
+                                        "desa/kelurahan; a camat creates only operator and kades accounts")
+    name: StrictStr = Field(min_length=2, max_length=120, description="Full name as on the KTP, with titles",
+                            examples=["Andi Nurhaedah, S.Sos."])
+    position: StrictStr = Field(min_length=2, max_length=120, description="Jabatan, printed under the signature",
+                                examples=["Kepala Desa Pulau Harapan"])
+    nip: StrictStr | None = Field(default=None, max_length=24, description="18-digit NIP, where the person has one",
+                                  examples=["198204152009011004"])
+
+
+class StaffUpdate(_In):
+    version: StrictInt = Field(ge=1, description="The account's version")
+    name: StrictStr | None = Field(default=None, min_length=2, max_length=120)
+    position: StrictStr | None = Field(default=None, min_length=2, max_length=120)
+    nip: StrictStr | None = Field(default=None, max_length=24, description="null or \"\" removes it")
+    active: StrictBool | None = Field(default=None, description="false disables the account and ends its sessions")
+
+
+class StaffProfileUpdate(_In):
+    version: StrictInt = Field(ge=1, description="The account's version")
+    name: StrictStr | None = Field(default=None, min_length=2, max_length=120)
+    position: StrictStr | None = Field(default=None, min_length=2, max_length=120)
+
+
+class PasswordChange(_In):
+    current_password: StrictStr = Field(min_length=1, max_length=200)
+    new_password: StrictStr = Field(min_length=10, max_length=200)
+
+
+class StaffEvent(_Out):
+    at: str
+    actor: str
+    actor_role: str
+    action: Literal["create", "update_profile", "disable", "enable", "password_reset", "password_change"]
+    changes: list[str]
+    version: int
+
+
+class StaffAccount(_Out):
+    username: str
+    role: StaffRole
+    region: str
+    name: str
+    position: str | None
+    nip: str | None
+    active: bool
+    version: int
+    history: list[StaffEvent] | None = None
+
+
+class StaffList(_Out):
+    region: str
+    items: list[StaffAccount]
+    next: str | None
+
+
+class PasswordReset(_Out):
+    username: str
+    temporary_password: str = Field(description="Shown once; give it to the person directly")
+    message: str
+
+
+class PasswordChanged(_Out):
+    changed: bool
+    token: str = Field(description="A fresh token: every earlier session of the account has ended")
+    expires_in: int
+    role: str
+    region: str

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import string
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
@@ -323,6 +325,8 @@ class LetterDocument:
     signer_name: str
     signer_nip: str | None = None
     verify_url: str
+    # Issued electronically through Balai: a footer says so and where to verify (old letters: False).
+    electronic: bool = False
 
     def __post_init__(self) -> None:
         if self.paper not in ("A4", "F4"):
@@ -358,6 +362,57 @@ class LetterDocument:
 
     def date_line(self) -> str:
         return f"{self.place}, {format_date_id(self.issued_date)}"
+
+    def electronic_note(self) -> str:
+        """The footer of an electronically issued letter: what it is and where to check it."""
+        return (f"Dokumen ini ditandatangani secara elektronik oleh {self.signer_name} ({self.signer_position}) "
+                "melalui Balai. Keaslian dan isinya dapat diperiksa dengan memindai kode QR atau membuka halaman "
+                f"verifikasi: {self.verify_url}")
+
+
+_POSTCODE_RE = re.compile(r"[1-9][0-9]{4}")
+_OFFICE_PHONE_RE = re.compile(r"[0-9+() -]{5,30}")
+_EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})+")
+_WEBSITE_RE = re.compile(r"(https?://)?[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})+(/[A-Za-z0-9._~/-]*)?")
+
+
+def clean_office(changes: Mapping[str, object]) -> dict[str, object]:
+    """Check the office fields of the letter settings (kop surat): street address, postcode (5 digits),
+    phone, e-mail, website. "" or None clears one. Raises ValidationError(invalid_setting) naming the field."""
+    out = dict(changes)
+    rules = {"postcode": (_POSTCODE_RE, "Kode pos harus 5 angka."),
+             "phone": (_OFFICE_PHONE_RE, "Nomor telepon kantor hanya boleh angka, spasi, +, -, ( )."),
+             "email": (_EMAIL_RE, "Alamat pos-el tidak valid."),
+             "website": (_WEBSITE_RE, "Alamat laman tidak valid.")}
+    for key, value in changes.items():
+        if value in (None, ""):
+            out[key] = None
+            continue
+        if key == "address":
+            text = str(value)
+            if any(unicodedata.category(c).startswith("C") for c in text):
+                raise ValidationError("Alamat kantor memuat karakter kendali.", code="invalid_setting",
+                                      field="address")
+            out[key] = " ".join(text.split())
+        elif key in rules:
+            pattern, message = rules[key]
+            if not isinstance(value, str) or not value.isascii() or not pattern.fullmatch(value):
+                raise ValidationError(message, code="invalid_setting", field=key)
+    return out
+
+
+def kop_address(settings: Mapping[str, object]) -> str:
+    """The kop surat's address lines from the office settings: street and postcode, then the contacts.
+
+    The kop's first lines already name the kabupaten, kecamatan and village, so they are not repeated here.
+    Empty when the village has set no office address or contact yet.
+    """
+    first = ", ".join(str(v) for v in (settings.get("address"),) if v)
+    if settings.get("postcode"):
+        first = f"{first}, Kode Pos {settings['postcode']}" if first else f"Kode Pos {settings['postcode']}"
+    contacts = [f"{label} {settings[key]}" for key, label in (("phone", "Telp."), ("email", "Pos-el"),
+                                                              ("website", "Laman")) if settings.get(key)]
+    return "\n".join(line for line in (first, " \u00b7 ".join(contacts)) if line)
 
 
 def _with_prefix(prefix: str, name: str, already: tuple[str, ...]) -> str:

@@ -51,6 +51,8 @@ class Principal:
     region: str
     subject: str
     name: str = ""
+    # Staff only: the account's session version when the token was issued (see chalicelib/auth.py).
+    session_version: int = 0
 
     @property
     def is_citizen(self) -> bool:

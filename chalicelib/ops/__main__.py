@@ -7,7 +7,6 @@ import getpass
 import json
 import sys
 
-from chalicelib.auth import hash_password
 from chalicelib.domain.clock import iso, utcnow
 from chalicelib.domain.regions import validate_code
 
@@ -47,20 +46,30 @@ def _activate(args: argparse.Namespace) -> int:
 
 
 def _create_staff(args: argparse.Namespace) -> int:
+    """Create an account after the same checks as the API: the region exists, the role suits its level
+    (admin/opd: kabupaten, camat: kecamatan, operator/kades: desa/kelurahan), name, jabatan, NIP, password."""
+    from chalicelib.errors import AppError
+    from chalicelib.services.staff import new_account
     from chalicelib.storage import people
 
-    validate_code(args.region)
     password = args.password or getpass.getpass("Password: ")
-    if len(password) < 10:
-        print("password must have at least 10 characters", file=sys.stderr)
+    try:
+        staff = new_account(args.username, password, args.role, args.region, args.name,
+                            args.position or _default_position(args.role), args.nip, phone=args.phone,
+                            email=args.email)
+    except AppError as exc:
+        print(f"refused ({exc.code}): {exc.message}", file=sys.stderr)
         return 2
-    staff = people.Staff(args.username.lower(), hash_password(password), args.role, args.region, args.name,
-                         position=args.position, phone=args.phone, email=args.email)
     if not people.create_staff(staff, iso(utcnow())):
         print(f"username {args.username} exists", file=sys.stderr)
         return 1
-    print(f"created {args.role} {args.username} for {args.region}")
+    print(f"created {args.role} {staff.username} for {args.region}")
     return 0
+
+
+def _default_position(role: str) -> str:
+    return {"admin": "Admin Kabupaten", "opd": "Staf OPD", "camat": "Camat", "operator": "Operator Desa",
+            "kades": "Kepala Desa"}.get(role, role)
 
 
 def _seed_demo(_: argparse.Namespace) -> int:
@@ -149,7 +158,8 @@ def main(argv: list[str] | None = None) -> int:
             p.set_defaults(role=role_default)
         else:
             p.add_argument("--role", required=True, choices=["operator", "kades", "camat", "opd", "admin"])
-        p.add_argument("--position")
+        p.add_argument("--position", help="jabatan, printed under the signature")
+        p.add_argument("--nip", help="18-digit NIP, where the person has one")
         p.add_argument("--phone")
         p.add_argument("--email")
         p.add_argument("--password", help="prompted for when omitted")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalicelib.auth import hash_password
 from chalicelib.domain.clock import iso, utcnow
-from chalicelib.domain.regions import is_village
+from chalicelib.domain.regions import Region, is_village
 from chalicelib.ops.region_data import kabupaten_regions
 from chalicelib.storage import people, regions
 
@@ -20,30 +20,71 @@ def _demo_email(username: str) -> str:
     return f"{username.replace('.', '-')}@demo.balai.invalid"
 
 
+# Names as they are common in Sinjai (Bugis and Makassar): a realistic demo, every person fictional.
+_MEN = ("Andi Muhammad Yusuf", "Baharuddin", "Syamsul Alam", "Abdul Rahman", "Muhammad Arsyad", "Hasanuddin",
+        "Andi Baso Mappiasse", "Syahrir", "Mustari", "Irwan Saputra", "Jamaluddin", "Ahmad Fauzi",
+        "Sudirman", "Muh. Idris", "Andi Tenri Sessu", "Kamaruddin", "Nasrullah", "Ilham Syarif")
+_WOMEN = ("Nurhaedah", "Sitti Rahmawati", "Andi Besse Tenriawaru", "Nurjannah", "Jumriati", "Asriani",
+          "Rosmiati", "Hasnawati", "Sitti Aminah", "Andi Nurul Fadhilah", "Harmawati", "Suriani")
+
+
+def _person(index: int, salt: int) -> tuple[str, int]:
+    """A deterministic name and sex (1 man, 2 woman) for a demo account."""
+    pool, sex = ((_WOMEN, 2) if (index + salt) % 3 == 0 else (_MEN, 1))
+    return pool[(index * 7 + salt) % len(pool)], sex
+
+
+def _demo_nip(index: int, sex: int) -> str:
+    """An 18-digit number shaped like a NIP: birth date, appointment year and month, sex, serial."""
+    born_year, born_month, born_day = 1970 + index % 19, 1 + index % 12, 1 + index % 28
+    appointed = born_year + 26 + index % 5
+    return f"{born_year}{born_month:02d}{born_day:02d}{appointed}{1 + index % 12:02d}{sex}{index % 997 + 1:03d}"
+
+
+def _office(region: Region, index: int) -> dict[str, str]:
+    """A default office address per demo village (street, postcode, phone, website), all fictional."""
+    slug = "".join(c for c in region.name.lower() if c.isalnum())
+    kecamatan = int(region.code.split(".")[2])
+    return {"address": f"Jl. Poros {region.name} No. {1 + index % 40}", "postcode": f"926{60 + kecamatan:02d}",
+            "phone": f"(0482) 2{index:04d}1", "website": f"{slug}.desa.id"}
+
+
 def seed_demo() -> dict[str, int]:
     """Import Sinjai, activate the first stage, and create `admin`, `operator.<desa>`, `kades.<desa>`
-    and `camat.<kecamatan>` accounts, all with the password `balai-demo` (local mode only)."""
+    and `camat.<kecamatan>` accounts, all with the password `balai-demo` (local mode only), each with a
+    realistic staff profile (full name, jabatan, NIP for civil servants); every village gets an office
+    address for its kop surat."""
     items = kabupaten_regions(DEMO_KABUPATEN)
-    for region in items:
+    for index, region in enumerate(items):
         if region.code.startswith(DEMO_ACTIVE_KECAMATAN):
             region.active = True
+        if is_village(region.code):
+            region.settings = {**region.settings, "letters": _office(region, index)}
     imported = regions.put_many(items, overwrite=True)
     # One hash for every demo account: scrypt is deliberately slow and they share a password.
     password_hash = hash_password(DEMO_PASSWORD)
-    staff = [people.Staff("admin", password_hash, "admin", DEMO_KABUPATEN, "Admin Diskominfo Sinjai",
-                          position="Admin Kabupaten", email=_demo_email("admin"))]
-    for region in items:
+    staff = [people.Staff("admin", password_hash, "admin", DEMO_KABUPATEN, "Muhammad Ridwan, S.Kom.",
+                          position="Pranata Komputer Ahli Muda, Dinas Komunikasi dan Informatika",
+                          email=_demo_email("admin"), nip=_demo_nip(0, 1))]
+    for index, region in enumerate(items):
         if is_village(region.code):
-            head = "Lurah" if region.level == "kelurahan" else "Kepala Desa"
-            staff.append(people.Staff(f"operator.{region.code}", password_hash, "operator", region.code,
-                                      f"Operator {region.name}", position=f"Operator {region.name}",
+            # A lurah is a civil servant (NIP); a kepala desa is elected and has none; operators are
+            # contract staff without one.
+            kelurahan = region.level == "kelurahan"
+            head = "Lurah" if kelurahan else "Kepala Desa"
+            op_name, _ = _person(index, 1)
+            staff.append(people.Staff(f"operator.{region.code}", password_hash, "operator", region.code, op_name,
+                                      position=f"Operator {'Kelurahan' if kelurahan else 'Desa'} {region.name}",
                                       email=_demo_email(f"operator.{region.code}")))
+            head_name, sex = _person(index, 2)
             staff.append(people.Staff(f"kades.{region.code}", password_hash, "kades", region.code,
-                                      f"{head} {region.name}", position=f"{head} {region.name}",
-                                      email=_demo_email(f"kades.{region.code}")))
+                                      f"{head_name}, S.STP" if kelurahan else head_name,
+                                      position=f"{head} {region.name}", email=_demo_email(f"kades.{region.code}"),
+                                      nip=_demo_nip(index, sex) if kelurahan else None))
         elif region.level == "kecamatan":
+            name, sex = _person(index, 3)
             staff.append(people.Staff(f"camat.{region.code}", password_hash, "camat", region.code,
-                                      f"Camat {region.name}", position=f"Camat {region.name}",
-                                      email=_demo_email(f"camat.{region.code}")))
+                                      f"Drs. {name}, M.Si.", position=f"Camat {region.name}",
+                                      email=_demo_email(f"camat.{region.code}"), nip=_demo_nip(index, sex)))
     people.create_staff_many(staff, iso(utcnow()))
     return {"regions": imported, "staff": len(staff)}

@@ -34,7 +34,7 @@ def staff_login(username: str, password: str) -> dict[str, Any]:
         raise UnauthorizedError("Nama pengguna atau kata sandi salah.", code="invalid_credentials")
     logger.info("staff login", extra={"username": staff.username, "role": staff.role, "region": staff.region})
     return _token_response(Principal(role=staff.role, region=staff.region, subject=staff.username,
-                                     name=staff.name))
+                                     name=staff.name, session_version=staff.session_version))
 
 
 def request_otp(nik: str, phone: str) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import random
 import threading
 import time
@@ -21,13 +22,15 @@ from chalicelib.domain.letters import (
     fill_template,
     format_date_id,
     format_number,
+    kop_address,
     signed_facts,
     to_local,
     village_number_code,
 )
 from chalicelib.domain.regions import Region
 from chalicelib.domain.requests import Principal, ServiceRequest
-from chalicelib.errors import ConflictError, NotFoundError
+from chalicelib.domain.staff import format_nip
+from chalicelib.errors import ConflictError, ForbiddenError, NotFoundError
 from chalicelib.observability import logger
 from chalicelib.services import wiring
 from chalicelib.storage import letters as letters_repo
@@ -48,10 +51,14 @@ LETTER_DEFAULTS: dict[str, Any] = {
     "number_format": DEFAULT_NUMBER_FORMAT,
     "sequence_mode": "village",
     "paper": "A4",
+    # The office on the kop surat: street address, postcode, phone, e-mail, website and the lambang (logo,
+    # set by the upload route only). Who signs is not a setting: it is the issuing staff's own profile.
     "address": None,
-    "signer_name": None,
-    "signer_position": None,
-    "signer_nip": None,
+    "postcode": None,
+    "phone": None,
+    "email": None,
+    "website": None,
+    "logo_key": None,
 }
 CLOSING = "Demikian surat keterangan ini dibuat dengan sebenarnya untuk dipergunakan sebagaimana mestinya."
 SEX = {"L": "Laki-laki", "P": "Perempuan"}
@@ -95,6 +102,17 @@ def head_title(village: Region) -> str:
     return f"{'Lurah' if village.level == 'kelurahan' else 'Kepala Desa'} {village.name}"
 
 
+def _signer(principal: Principal, village: Region) -> dict[str, Any]:
+    """The person who actually issues the letter, from their staff profile at this moment (issue 8.3):
+    never free text from the village settings. Raises ForbiddenError if the account is gone."""
+    staff = people.get_staff(principal.subject)
+    if staff is None or not staff.active:
+        raise ForbiddenError("Akun penanda tangan tidak aktif.", code="signer_inactive")
+    position = staff.position or (head_title(village) if staff.role == "kades" else staff.role.capitalize())
+    return {"signer_name": staff.name, "signer_position": position, "signer_nip": staff.nip,
+            "signer_username": staff.username}
+
+
 @dataclass(frozen=True)
 class _IssueContext:
     """What stays the same across retries: only the counter is read again."""
@@ -116,11 +134,7 @@ def _context(principal: Principal, request: ServiceRequest, now: datetime) -> _I
     letter_type = catalog.effective_type(request.letter_type, village.letter_types)
     if letter_type is None:
         raise NotFoundError("Jenis surat tidak dikenal.", code="unknown_letter_type")
-    position = settings["signer_position"]
-    if not position:
-        staff = people.get_staff(principal.subject)
-        position = (staff.position if staff else None) or head_title(village)
-    signer_name = settings["signer_name"] or principal.name or principal.subject
+    signer = _signer(principal, village)
     kecamatan = str(village.settings.get("kecamatan_name", ""))
     kabupaten = str(village.settings.get("kabupaten_name", ""))
     issued_local = to_local(now, village.timezone)
@@ -129,12 +143,13 @@ def _context(principal: Principal, request: ServiceRequest, now: datetime) -> _I
     document = {
         "paper": settings["paper"], "kabupaten_name": kabupaten, "kecamatan_name": kecamatan,
         "village_name": village.name, "village_kind": "kelurahan" if village.level == "kelurahan" else "desa",
-        "village_address": settings["address"] or default_address(village), "title": letter_type.title,
+        "village_address": kop_address(settings), "logo_key": settings["logo_key"], "electronic": True,
+        "title": letter_type.title,
         "body_template": letter_type.body_template,
-        "opening": f"Yang bertanda tangan di bawah ini, {position}, Kecamatan {kecamatan}, {kabupaten}, "
-                   "menerangkan dengan sebenarnya bahwa:",
+        "opening": f"Yang bertanda tangan di bawah ini, {signer['signer_position']}, Kecamatan {kecamatan}, "
+                   f"{kabupaten}, menerangkan dengan sebenarnya bahwa:",
         "closing": CLOSING, "place": village.name, "issued_date": issued_local.date().isoformat(),
-        "signer_position": position, "signer_name": signer_name, "signer_nip": settings["signer_nip"],
+        **signer,
     }
     return _IssueContext(village, settings, letter_type, counter_scope(settings["sequence_mode"], letter_type.code),
                          counter_year(now, village.timezone), issued_local, document)
@@ -222,7 +237,7 @@ def _template_values(request: ServiceRequest) -> dict[str, object]:
         "nama": a.get("name"), "nik": a.get("nik"), "tempat_lahir": a.get("birth_place"),
         "tanggal_lahir": _date(a.get("birth_date")), "jenis_kelamin": SEX.get(str(a.get("sex")), a.get("sex")),
         "agama": a.get("religion"), "status_perkawinan": a.get("marital_status"), "pekerjaan": a.get("occupation"),
-        "alamat": a.get("address"), "rt": a.get("rt"), "rw": a.get("rw"), "desa": a.get("desa"),
+        "alamat": a.get("address"), "rt": a.get("rt"), "rw": a.get("rw"), "desa": _village_label(a),
         "kecamatan": a.get("kecamatan"), "kabupaten": a.get("kabupaten"),
     }
     base = catalog.DEFAULT_CATALOG.get(request.letter_type)
@@ -230,6 +245,14 @@ def _template_values(request: ServiceRequest) -> dict[str, object]:
         value = request.fields.get(spec.name)
         values[spec.name] = _date(value) if spec.type == "date" else value
     return values
+
+
+def _village_label(applicant: dict[str, Any]) -> str | None:
+    """ "Desa Pulau Harapan" / "Kelurahan Samataring": how a letter names the applicant's village."""
+    if not applicant.get("desa"):
+        return None
+    kind = "Kelurahan" if applicant.get("desa_kind") == "kelurahan" else "Desa"
+    return f"{kind} {applicant['desa']}"
 
 
 def _date(value: Any) -> Any:
@@ -247,7 +270,9 @@ def _applicant_rows(request: ServiceRequest) -> list[tuple[str, str]]:
     if a.get("rt") or a.get("rw"):
         address += f", RT {a.get('rt') or '-'}/RW {a.get('rw') or '-'}"
     if a.get("desa"):
-        address += f", {a['desa']}"
+        address += f", {_village_label(a)}"
+    if a.get("kecamatan"):
+        address += f", Kecamatan {a['kecamatan']}"
     return [
         ("Nama", str(a.get("name") or "-")), ("NIK", str(a.get("nik") or "-")),
         ("Tempat/Tanggal Lahir", f"{a.get('birth_place') or '-'}, {born_text}"),
@@ -266,8 +291,26 @@ def build_document(letter: Letter, request: ServiceRequest) -> LetterDocument:
         title=d["title"], number=letter.number, opening=d["opening"], applicant_rows=_applicant_rows(request),
         body=fill_template(d["body_template"], _template_values(request)), closing=d["closing"], place=d["place"],
         issued_date=date.fromisoformat(d["issued_date"]), signer_position=d["signer_position"],
-        signer_name=d["signer_name"], signer_nip=d.get("signer_nip"), verify_url=letter.verify_url,
+        signer_name=d["signer_name"], signer_nip=format_nip(d.get("signer_nip")), verify_url=letter.verify_url,
+        logo_png=_logo(d.get("logo_key")), electronic=bool(d.get("electronic")),
     )
+
+
+def _logo(key: str | None) -> bytes | None:
+    """The village's lambang as stored at upload. Its key is content-addressed (never rewritten), so a
+    regenerated PDF is the same and a warm function may keep it in memory."""
+    if not key:
+        return None
+    try:
+        return _read_logo(key)
+    except Exception:
+        logger.warning("letter logo missing", extra={"key": key})
+        return None
+
+
+@functools.lru_cache(maxsize=16)
+def _read_logo(key: str) -> bytes:
+    return wiring.file_store().read(key)
 
 
 def render(letter: Letter, request: ServiceRequest) -> bytes:

@@ -7,7 +7,7 @@ from typing import Any
 
 from chalicelib.domain import catalog
 from chalicelib.domain.clock import iso, utcnow
-from chalicelib.domain.letters import SEQUENCE_MODES, validate_number_format
+from chalicelib.domain.letters import SEQUENCE_MODES, clean_office, kop_address, validate_number_format
 from chalicelib.domain.requests import VILLAGE_STAFF, HistoryEntry, Principal
 from chalicelib.errors import ForbiddenError, NotFoundError, ValidationError
 from chalicelib.observability import logger
@@ -144,8 +144,7 @@ def revoke(principal: Principal, letter_id: str, reason: str) -> dict[str, Any]:
 def _settings_view(village: Any) -> dict[str, Any]:
     settings = issuing.letter_settings(village)
     return {"village": village.code, "version": village.version, **settings,
-            "address": settings["address"] or issuing.default_address(village),
-            "signer_position": settings["signer_position"],
+            "kop_address": kop_address(settings), "signer": "the issuing staff member's own profile",
             "default_signer_position": issuing.head_title(village)}
 
 
@@ -162,7 +161,7 @@ def update_letter_settings(principal: Principal, village_code: str, changes: dic
     """
     _ensure_manager(principal, village_code)
     village = _village(village_code)
-    unknown = sorted(set(changes) - set(issuing.LETTER_DEFAULTS))
+    unknown = sorted(set(changes) - set(issuing.LETTER_DEFAULTS) | ({"logo_key"} & set(changes)))
     if unknown:
         raise ValidationError(f"Pengaturan tidak dikenal: {', '.join(unknown)}.", code="invalid_setting")
     if not changes:
@@ -178,8 +177,69 @@ def update_letter_settings(principal: Principal, village_code: str, changes: dic
                               code="invalid_number_format")
     if merged["paper"] not in PAPERS:
         raise ValidationError("Ukuran kertas harus A4 atau F4.", code="invalid_setting")
+    changes = clean_office(changes)
+    merged = {**merged, **changes}
     stored = {k: v for k, v in merged.items() if v not in (None, "")}
     village.settings = {**village.settings, "letters": stored}
     regions_repo.save(village, expected_version=version)
     logger.info("letter settings changed", extra={"village": village_code, "changes": sorted(changes)})
+    return _settings_view(village)
+
+
+# ---------------------------------------------------------------------------------------------- logo
+
+LOGO_MAX_BYTES = 200 * 1024
+LOGO_TYPES = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
+
+
+def upload_logo(principal: Principal, village_code: str, data: bytes | None, content_type: str | None
+                ) -> dict[str, Any]:
+    """Store the village's lambang for the kop surat: PNG or JPEG (by magic bytes, matching Content-Type), at
+    most 200 KB, a real decodable image. It is shrunk once to 300 px high and stored as PNG under a
+    content-addressed key; the settings point to it (version-checked, so no concurrent change is lost).
+
+    Raises ValidationError(invalid_logo, logo_too_large, unsupported_media_type), NotFoundError, ConflictError.
+    """
+    _ensure_manager(principal, village_code)
+    village = _village(village_code)
+    media = (content_type or "").split(";")[0].strip().lower()
+    if media not in LOGO_TYPES:
+        raise ValidationError("Logo harus berkas PNG atau JPEG (Content-Type image/png atau image/jpeg).",
+                              code="unsupported_media_type").with_status(415)
+    if not data:
+        raise ValidationError("Berkas logo kosong.", code="invalid_logo")
+    if len(data) > LOGO_MAX_BYTES:
+        raise ValidationError(f"Logo paling besar {LOGO_MAX_BYTES // 1024} KB.", code="logo_too_large"
+                              ).with_status(413)
+    if not data.startswith(LOGO_TYPES[media]):
+        raise ValidationError("Isi berkas bukan gambar PNG/JPEG yang sesuai dengan jenisnya.", code="invalid_logo")
+    from chalicelib.adapters.images import LOGO_HEIGHT_PX, normalised_logo
+
+    jpeg, width, height = normalised_logo(data, "PNG" if media == "image/png" else "JPEG", LOGO_HEIGHT_PX)
+    import hashlib
+
+    key = f"logos/{village.code}/{hashlib.sha256(jpeg).hexdigest()[:32]}.jpg"
+    wiring.file_store().put(key, jpeg, "image/jpeg")
+    letters: dict[str, Any] = {**_stored_letters(village), "logo_key": key}
+    village.settings = {**village.settings, "letters": letters}
+    regions_repo.save(village, expected_version=village.version)
+    logger.info("letter logo uploaded", extra={"village": village.code, "key": key, "bytes": len(data)})
+    return {"village": village.code, "version": village.version, "logo_key": key, "content_type": media,
+            "stored_type": "image/jpeg",
+            "width": width, "height": height, "bytes": len(jpeg)}
+
+
+def _stored_letters(village: Any) -> dict[str, Any]:
+    stored = village.settings.get("letters")
+    return dict(stored) if isinstance(stored, dict) else {}
+
+
+def remove_logo(principal: Principal, village_code: str) -> dict[str, Any]:
+    """The kop without a lambang again (letters already issued keep theirs)."""
+    _ensure_manager(principal, village_code)
+    village = _village(village_code)
+    letters = {k: v for k, v in _stored_letters(village).items() if k != "logo_key"}
+    village.settings = {**village.settings, "letters": letters}
+    regions_repo.save(village, expected_version=village.version)
+    logger.info("letter logo removed", extra={"village": village.code})
     return _settings_view(village)

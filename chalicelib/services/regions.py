@@ -11,6 +11,9 @@ from chalicelib.errors import ForbiddenError, NotFoundError, UnauthorizedError, 
 from chalicelib.observability import logger
 from chalicelib.storage import regions as repo
 
+# Who may decide who signs a village's letters (a letter type's signer_role).
+SIGNER_DECIDERS = ("kades", "admin")
+
 
 def _public(region: Region) -> dict[str, Any]:
     return {"code": region.code, "name": region.name, "level": region.level, "active": region.active}
@@ -59,6 +62,10 @@ def adjust_letter_type(principal: Principal, village_code: str, type_code: str, 
                        version: int) -> dict[str, Any]:
     """Enable, disable or adjust one letter type for one village (optimistic version check)."""
     _ensure_manager(principal, village_code)
+    if "signer_role" in changes and principal.role not in SIGNER_DECIDERS:
+        # Who signs is the kades' (or the admin's) decision: an operator must not make themselves the signer.
+        raise ForbiddenError("Hanya kepala desa/lurah atau admin kabupaten yang dapat menentukan penanda tangan.",
+                             code="forbidden_signer_change")
     village = _village(village_code)
     cleaned = catalog.validate_adjustment(type_code, changes)
     if not cleaned:

@@ -24,6 +24,10 @@ Access patterns (every one a GetItem, a Query on a known key, or a transaction o
 | OTP challenge                             | GetItem / conditional UpdateItem PK=OTP#{hash}              |
 | staff account (login)                     | GetItem  PK=STAFF#{username}                                |
 | staff of a region by role (notifications) | Query    GSI1 GSI1PK=STAFF_IN#{region}, GSI1SK begins {role} |
+| session check (every staff request)       | GetItem  PK=STAFF#{username} (active, session_version only)  |
+| staff account change + its audit event    | TransactWriteItems: StaffItem update if version (or put if  |
+|                                           |          new), StaffEventItem put                           |
+| a staff account's audit history           | Query    PK=STAFF#{username}, SK begins EVENT#             |
 | outbox row                                | GetItem / conditional UpdateItem PK=OUTBOX#{id}             |
 | a village's outbox by status              | Query    GSI2 GSI2PK=OUTBOX_IN#{desa}#{status}              |
 | unfinished outbox rows due for a retry    | Query    GSI3 GSI3PK=OUTBOX_RETRY#{kabupaten}, GSI3SK <= now |
@@ -103,6 +107,23 @@ class StaffItem(BaseItem):
     active = BooleanAttribute(default=True)
     preferences: MapAttribute = MapAttribute(null=True)  # type: ignore[type-arg]
     created_at = UnicodeAttribute()
+    # Staff profile (issue 8.3): `name` is the full name, `position` the jabatan, `nip` 18 digits or absent.
+    nip = UnicodeAttribute(null=True)
+    # Raised by deactivation and every password change/reset; tokens carry it as `sv` (issue 8.9).
+    session_version = NumberAttribute(default=1)
+    version = NumberAttribute(default=1)
+    updated_at = UnicodeAttribute(null=True)
+
+
+class StaffEventItem(BaseItem):
+    """One audited change of a staff account (PK=STAFF#{username}, SK=EVENT#{at}#{version})."""
+
+    at = UnicodeAttribute()
+    actor = UnicodeAttribute()
+    actor_role = UnicodeAttribute()
+    action = UnicodeAttribute()
+    changes = UnicodeSetAttribute(null=True)
+    version = NumberAttribute()
 
 
 class RequestItem(BaseItem):

@@ -36,6 +36,9 @@ class Staff:
     email: str | None = None
     active: bool = True
     preferences: dict[str, Any] | None = None
+    nip: str | None = None
+    session_version: int = 1
+    version: int = 1
 
 
 def citizen_from_item(item: CitizenItem, nik_hash: str) -> Citizen:
@@ -119,7 +122,8 @@ def delete_otp(nik_hash: str) -> None:
 def staff_from_item(item: StaffItem) -> Staff:
     return Staff(username=item.username, password_hash=item.password_hash, role=item.role, region=item.region,
                  name=item.name, position=item.position, phone=item.phone, email=item.email,
-                 active=bool(item.active), preferences=_plain(item.preferences))
+                 active=bool(item.active), preferences=_plain(item.preferences), nip=item.nip,
+                 session_version=int(item.session_version or 1), version=int(item.version or 1))
 
 
 def get_staff(username: str) -> Staff | None:
@@ -133,7 +137,8 @@ def staff_item(staff: Staff, now: str) -> StaffItem:
     return StaffItem(keys.staff_pk(staff.username), keys.META, entity="staff", username=staff.username,
                      password_hash=staff.password_hash, role=staff.role, region=staff.region, name=staff.name,
                      position=staff.position, phone=staff.phone, email=staff.email, active=staff.active,
-                     preferences=staff.preferences, created_at=now,
+                     preferences=staff.preferences, created_at=now, nip=staff.nip,
+                     session_version=staff.session_version, version=staff.version,
                      GSI1PK=keys.staff_region_pk(staff.region),
                      GSI1SK=keys.staff_region_sk(staff.role, staff.username))
 

@@ -123,7 +123,9 @@ def test_valid_letter_verifies_with_non_personal_facts_and_is_counted(client, ci
     body = second.json_body
     assert body["status"] == "valid" and body["number"] == issued["letter"]["number"]
     assert body["letter_name"] == "Surat Keterangan Domisili" and body["village_name"] == "Samataring"
-    assert body["applicant"] == "A*** B*** T****" and body["signer_name"] == "Lurah Samataring"
+    lurah = get(client, "/v1/me/staff-profile", staff_token(client, f"kades.{SAMATARING}")).json_body
+    assert body["applicant"] == "A*** B*** T****" and body["signer_name"] == lurah["name"]
+    assert body["signer_position"] == "Lurah Samataring"
     assert body["verification_count"] == first.json_body["verification_count"] + 1
     # No personal data: neither the NIK nor the full name
     assert citizen["nik"] not in second.body.decode() and "Andi Baso" not in second.body.decode()

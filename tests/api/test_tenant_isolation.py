@@ -68,11 +68,20 @@ def test_staff_matrix(client, requests_by_place, role, place_index, place):
         assert response.status_code == (403 if can_read else 404), response.body
 
 
-def test_opd_reads_no_service_requests(client, requests_by_place):
+def _account_token(username: str, role: str, region: str) -> str:
+    """A token of a real account (tokens of accounts that do not exist are refused since sessions are checked)."""
     from chalicelib.auth import issue_token
+    from chalicelib.domain.clock import iso, utcnow
     from chalicelib.domain.requests import Principal
+    from chalicelib.storage import people
 
-    token, _ = issue_token(Principal("opd", "73.07", "dinas.pupr"))
+    people.create_staff(people.Staff(username, "x", role, region, "Andi Uji Isolasi", position="Staf"), iso(utcnow()))
+    token, _ = issue_token(Principal(role, region, username, session_version=1))
+    return token
+
+
+def test_opd_reads_no_service_requests(client, requests_by_place):
+    token = _account_token("dinas.pupr", "opd", "73.07")
     assert get(client, f"/v1/requests/{requests_by_place[('other', 'own')]['id']}", token).status_code == 404
     assert get(client, f"/v1/villages/{SAMATARING}/requests", token).status_code == 403
 
@@ -87,10 +96,7 @@ def test_citizen_cannot_see_or_touch_another_citizens_request(client, requests_b
 
 
 def test_a_token_from_another_kabupaten_sees_nothing(client, requests_by_place):
-    from chalicelib.auth import issue_token
-    from chalicelib.domain.requests import Principal
-
-    token, _ = issue_token(Principal("admin", "73.08", "admin.bulukumba"))
+    token = _account_token("admin.bulukumba", "admin", "73.08")
     assert get(client, f"/v1/requests/{requests_by_place[('other', 'own')]['id']}", token).status_code == 404
     assert get(client, f"/v1/villages/{SAMATARING}/requests", token).status_code == 404
 
@@ -141,3 +147,50 @@ def json_dumps(value):
     import json
 
     return json.dumps(value)
+    # nor any staff account of Sinjai
+    assert get(client, f"/v1/staff/operator.{SAMATARING}", token).status_code == 404
+    assert get(client, f"/v1/regions/{SAMATARING}/staff", token).status_code == 404
+
+
+# ---- staff accounts (issue 9.7) ------------------------------------------------------------------
+# For each account: can it read and manage the operator (for an operator: the kades) account of
+# [its own village, another village of the same kecamatan, a village in another kecamatan];
+# an account a role cannot manage at all is 403, one outside its region 404.
+STAFF_MATRIX = {
+    "operator": [403, 403, 403],
+    "kades": [403, 403, 403],
+    "camat": [200, 200, 404],
+    "admin": [200, 200, 200],
+}
+
+
+@pytest.mark.parametrize("role", list(STAFF_MATRIX))
+@pytest.mark.parametrize("place_index,village", enumerate([SAMATARING, "same_kecamatan", PULAU_HARAPAN]))
+def test_staff_accounts_matrix(client, role, place_index, village):
+    import json
+
+    village = other_village_same_kecamatan() if village == "same_kecamatan" else village
+    token = staff_token(client, account(role))
+    expected = STAFF_MATRIX[role][place_index]
+    target = f"{'kades' if role == 'operator' else 'operator'}.{village}"  # never the caller's own account
+
+    read = get(client, f"/v1/staff/{target}", token)
+    assert read.status_code == expected, read.body
+    listed = get(client, f"/v1/regions/{village}/staff", token)
+    assert listed.status_code == (200 if expected == 200 else 403 if expected == 403 else 404), listed.body
+    # A change it may not make writes nothing; one it may make is audited under its name.
+    change = client.http.request("PATCH", f"/v1/staff/{target}", headers={"Authorization": f"Bearer {token}",
+                                 "Content-Type": "application/json"},
+                                 body=json.dumps({"version": read.json_body.get("version", 1),
+                                                  "position": f"Operator {role}"}))
+    assert change.status_code == expected, change.body
+    created = client.http.post(f"/v1/regions/{village}/staff", headers={"Authorization": f"Bearer {token}",
+                               "Content-Type": "application/json"},
+                               body=json.dumps({"username": f"op.{role}.{place_index}", "password": "sandi-awal-12345",
+                                                "role": "operator", "name": "Andi Uji", "position": "Operator"}))
+    assert created.status_code == (201 if expected == 200 else expected), created.body
+    from chalicelib.storage import people
+
+    staff = people.get_staff(target)
+    assert (staff is not None and staff.position == f"Operator {role}") == (expected == 200)
+    assert (people.get_staff(f"op.{role}.{place_index}") is not None) == (expected == 200)

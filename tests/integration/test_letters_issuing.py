@@ -188,29 +188,84 @@ def _stored_pdf(letter_id: str) -> bytes:
     return (Path(wiring.file_store().root) / letter.file_key).read_bytes()
 
 
+def _profile(username: str, **changes: object) -> None:
+    from chalicelib.domain.clock import iso, utcnow
+    from chalicelib.storage import people
+    from chalicelib.storage import staff as staff_repo
+
+    current = people.get_staff(username)
+    assert current is not None
+    staff_repo.update(username, current.version,
+                      staff_repo.StaffEvent(iso(utcnow()), "admin", "admin", "update_profile", tuple(changes)),
+                      **changes)  # type: ignore[arg-type]
+
+
 def test_pdf_shows_letterhead_title_number_applicant_body_and_signer(citizen, monkeypatch):
+    # Given the kades of Biroro's staff profile
     fix_clock(monkeypatch, datetime(2038, 11, 23, 3, 0, tzinfo=UTC))
-    issued = issue(approved(citizen, BIRORO), kades(BIRORO, "Andi Muhammad Yusuf"))
+    _profile(f"kades.{BIRORO}", name="Andi Muhammad Yusuf", position="Kepala Desa Biroro")
+    # When they issue (the token's display name says something else: the profile is what counts)
+    issued = issue(approved(citizen, BIRORO), kades(BIRORO, "Nama Di Token"))
     text = _pdf_text(_stored_pdf(issued.letter["id"]))
     for expected in ("PEMERINTAH KABUPATEN SINJAI", "KECAMATAN SINJAI TIMUR", "DESA BIRORO",
                      "SURAT KETERANGAN DOMISILI", issued.letter["number"], "Andi Baso Tenri", citizen["nik"],
                      "Jl. Persatuan Raya No. 5", "Melamar pekerjaan", "23 November 2038",
-                     "Andi Muhammad Yusuf", "Kepala Desa Biroro"):
+                     "Andi Muhammad Yusuf", "Kepala Desa Biroro", "Desa Biroro, Kecamatan Sinjai Timur", "RW 002, Desa Biroro",
+                     "ditandatangani secara elektronik"):
         assert expected in text, expected
+    assert "Nama Di Token" not in text
+    letter = letters_repo.get(issued.letter["id"])
+    assert letter.document["signer_username"] == f"kades.{BIRORO}"
+    assert letter.facts["signer_name"] == "Andi Muhammad Yusuf"
 
 
-def test_signer_and_paper_follow_the_village_settings(citizen, monkeypatch):
+def test_office_address_paper_and_signer_nip_on_the_letter(citizen, monkeypatch):
     from pypdf import PdfReader
 
+    # Given a village with its office address and contacts, F4 paper, and a kades who has a NIP
     fix_clock(monkeypatch, datetime(2038, 11, 23, 3, 0, tzinfo=UTC))
-    _settings(KALOLING, paper="F4", signer_name="H. Baharuddin", signer_nip="19780412 200501 1 003",
-              address="Jl. Poros Kaloling No. 1, Sinjai Timur")
+    _settings(KALOLING, paper="F4", address="Jl. Poros Kaloling No. 1", postcode="92671", phone="(0482) 21234",
+              email="desa.kaloling@sinjaikab.go.id")
+    _profile(f"kades.{KALOLING}", name="H. Baharuddin, S.Sos.", nip="197804122005011003")
+    # When the kades issues
     issued = issue(approved(citizen, KALOLING))
     pdf = _stored_pdf(issued.letter["id"])
     text = _pdf_text(pdf)
-    assert "H. Baharuddin" in text and "19780412 200501 1 003" in text and "Jl. Poros Kaloling No. 1" in text
+    # Then the kop shows the office, not the region names again, and the NIP is printed in its groups
+    assert "H. Baharuddin, S.Sos." in text and "NIP. 19780412 200501 1 003" in text
+    assert "Jl. Poros Kaloling No. 1, Kode Pos 92671" in text and "Telp. (0482) 21234" in text
+    assert "Desa Kaloling, Kecamatan Sinjai Timur, Sinjai" not in text
     box = PdfReader(BytesIO(pdf)).pages[0].mediabox
     assert (round(float(box.width) / 72 * 25.4), round(float(box.height) / 72 * 25.4)) == (215, 330)
+
+
+def test_a_signer_name_stored_in_old_settings_is_never_printed(citizen, monkeypatch):
+    from chalicelib.storage import regions
+
+    # Given settings written before the change, with a free-text signer naming someone else
+    fix_clock(monkeypatch, datetime(2038, 11, 23, 3, 0, tzinfo=UTC))
+    village = regions.get(BONGKI, consistent=True)
+    village.settings = {**village.settings, "letters": {"signer_name": "Kepala Desa Palsu",
+                                                         "signer_position": "Bupati Sinjai", "signer_nip": "1" * 18}}
+    regions.save(village, expected_version=village.version)
+    # When the kades issues
+    issued = issue(approved(citizen, BONGKI))
+    # Then the letter, its signed facts and its verification name the kades from the staff profile
+    from chalicelib.storage import people
+
+    kades_profile = people.get_staff(f"kades.{BONGKI}")
+    text = _pdf_text(_stored_pdf(issued.letter["id"]))
+    assert "Kepala Desa Palsu" not in text and "Bupati Sinjai" not in text and "1" * 18 not in text
+    assert kades_profile.name in text
+    letter = letters_repo.get(issued.letter["id"])
+    assert letter.facts["signer_name"] == kades_profile.name
+
+
+def test_free_text_signer_settings_are_gone(citizen):
+    # An operator can no longer write a signer's name into the settings for the letter to print
+    with pytest.raises(Exception) as caught:
+        _settings(KALOLING, signer_name="Kepala Desa Palsu")
+    assert getattr(caught.value, "code", None) == "invalid_setting"
 
 
 @pytest.mark.skipif(not (shutil.which("pdftoppm") and shutil.which("zbarimg")),

@@ -44,3 +44,39 @@ def test_create_admin_then_login(client):
                  "--password", "short"]) == 2
     response = post(client, "/v1/auth/login", {"username": "admin.kotim", "password": "rahasia-sekali-123"})
     assert response.status_code == 200 and response.json_body["region"] == "62.02"
+
+
+def test_create_admin_for_a_region_that_does_not_exist_is_refused(capsys):
+    # Given no region 12.34 in the table
+    assert regions.get("12.34") is None
+    # When an operator creates an admin there, Then the CLI refuses and writes nothing
+    assert main(["create-admin", "admin.nowhere", "--region", "12.34", "--name", "Admin Entah",
+                 "--password", "rahasia-sekali-123"]) == 2
+    assert "region_not_found" in capsys.readouterr().err
+    from chalicelib.storage import people
+
+    assert people.get_staff("admin.nowhere") is None
+
+
+def test_each_role_is_created_only_at_its_region_level(capsys):
+    from chalicelib.storage import people
+
+    cases = [("admin", "73.07.03"), ("admin", "73.07.03.1001"), ("camat", "73.07"), ("camat", "73.07.03.1001"),
+             ("operator", "73.07.03"), ("kades", "73.07")]
+    for i, (role, region) in enumerate(cases):
+        # When the level does not suit the role, Then it is refused and nothing is written
+        assert main(["create-staff", f"salah.{i}", "--role", role, "--region", region, "--name", "Andi Salah",
+                     "--password", "rahasia-sekali-123"]) == 2
+        assert "region_level_mismatch" in capsys.readouterr().err
+        assert people.get_staff(f"salah.{i}") is None
+    # And the right level is accepted, with the profile's NIP validated and kept
+    assert main(["create-staff", "camat.baru", "--role", "camat", "--region", "73.07.03", "--name",
+                 "Drs. Muh. Idris", "--position", "Camat Sinjai Timur", "--nip", "197004121995031002",
+                 "--password", "rahasia-sekali-123"]) == 0
+    created = people.get_staff("camat.baru")
+    assert created is not None and created.nip == "197004121995031002"
+    assert created.position == "Camat Sinjai Timur"
+    fullwidth_nip = "１９７００４１２１９９５０３１００２"
+    assert main(["create-staff", "kades.nipsalah", "--role", "kades", "--region", "73.07.03.1001", "--name",
+                 "Andi Salah", "--nip", fullwidth_nip, "--password", "rahasia-sekali-123"]) == 2
+    assert "invalid_nip" in capsys.readouterr().err

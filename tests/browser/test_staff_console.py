@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from tests.browser.conftest import VILLAGE, LocalSite, shoot, staff_login
@@ -107,6 +108,13 @@ def test_operator_adjusts_letter_types_and_settings(site: LocalSite, desk_ctx: A
     token = site.staff_token(f"kades.{village}")
     status, settings = site.call("GET", f"/v1/villages/{village}/letter-settings", token=token)
     assert settings["address"] == "Jl. Poros Pulau Harapan No. 1"
+    # And the kades puts the village's lambang on the kop surat
+    page.get_by_label("Berkas lambang (PNG atau JPEG, paling besar 200 KB)").set_input_files(
+        str(Path(__file__).parent / "files" / "ktp.png"))
+    page.get_by_role("button", name="Unggah lambang").click()
+    page.get_by_text("Lambang terpasang.").wait_for()
+    status, settings = site.call("GET", f"/v1/villages/{village}/letter-settings", token=token)
+    assert settings["logo_key"]
     # And the failed-notifications page answers (empty here)
     page.goto(f"{site.web}/staf/#notifikasi")
     page.get_by_role("heading", name="Notifikasi gagal").wait_for()

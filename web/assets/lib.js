@@ -31,10 +31,12 @@ export class ApiError extends Error {
 }
 
 /** Call the Balai API; resolve with the JSON answer, reject with ApiError or NetworkError. */
-export async function api(method, path, { body, token, headers } = {}) {
+export async function api(method, path, { body, raw, token, headers } = {}) {
   const cfg = await loadConfig();
   const init = { method, headers: { Accept: "application/json", ...(headers || {}) } };
-  if (body !== undefined) {
+  if (raw !== undefined) {
+    init.body = raw; // a file sent as it is; the caller names its Content-Type
+  } else if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }

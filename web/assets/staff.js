@@ -346,7 +346,14 @@ async function viewSettings() {
   const input = (name, attrs = {}) => h("input", { name, value: st[name] || "", ...attrs });
   const msg = h("div", { "aria-live": "polite" });
   const form = h("form", { class: "card", novalidate: true },
-    field("s-address", "Alamat kantor (kop surat)", input("address", { maxlength: "300" })),
+    h("h2", {}, "Kop surat dan penomoran"),
+    field("s-address", "Alamat kantor (kop surat)", input("address", { maxlength: "200" })),
+    h("div", { class: "grid2" },
+      field("s-postcode", "Kode pos", input("postcode", { inputmode: "numeric", maxlength: "5" })),
+      field("s-phone", "Telepon kantor", input("phone", { type: "tel", maxlength: "30" }))),
+    h("div", { class: "grid2" },
+      field("s-email", "E-mail kantor", input("email", { type: "email", maxlength: "254" })),
+      field("s-website", "Situs web", input("website", { maxlength: "200" }))),
     field("s-number_format", "Format nomor surat", input("number_format", { maxlength: "120" })),
     h("div", { class: "grid2" },
       field("s-sequence_mode", "Urutan nomor", h("select", { name: "sequence_mode" },
@@ -354,14 +361,12 @@ async function viewSettings() {
         h("option", { value: "per_type", selected: st.sequence_mode === "per_type" }, "Satu urutan per jenis surat"))),
       field("s-paper", "Ukuran kertas", h("select", { name: "paper" },
         ...["A4", "F4"].map((p) => h("option", { value: p, selected: st.paper === p }, p))))),
-    field("s-signer_name", "Nama penanda tangan (kosong: petugas yang menerbitkan)", input("signer_name", { maxlength: "120" })),
-    field("s-signer_position", `Jabatan penanda tangan (kosong: ${st.default_signer_position})`, input("signer_position", { maxlength: "120" })),
-    field("s-signer_nip", "NIP penanda tangan", input("signer_nip", { maxlength: "40" })),
+    h("p", { class: "hint" }, `Penanda tangan: ${st.signer || st.default_signer_position}. Nama, jabatan dan NIP dicetak dari profil petugas yang menerbitkan.`),
     h("div", { class: "actions" }, h("button", { type: "submit" }, "Simpan pengaturan")), msg);
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     const body = { version: st.version };
-    for (const el of form.elements) if (el.name) body[el.name] = el.value.trim();
+    for (const el of form.elements) if (el.name && el.value.trim() !== "") body[el.name] = el.value.trim();
     try {
       st = await call("PUT", `/v1/villages/${desa}/letter-settings`, { body });
       flash = notice("ok", "Pengaturan tersimpan.");
@@ -371,7 +376,34 @@ async function viewSettings() {
       mount(msg, errorNotice(err), ...rest.map((m) => notice("error", m)));
     }
   });
-  show(seq, "Pengaturan surat", chooser, form);
+  const logo = h("input", { type: "file", name: "logo", accept: "image/png,image/jpeg" });
+  const logoMsg = h("div", { "aria-live": "polite" });
+  const logoForm = h("form", { class: "card", novalidate: true }, h("h2", {}, "Lambang di kop surat"),
+    h("p", {}, st.logo_key ? "Lambang sudah terpasang." : "Belum ada lambang."),
+    field("s-logo", "Berkas lambang (PNG atau JPEG, paling besar 200 KB)", logo),
+    h("div", { class: "actions" }, h("button", { type: "submit" }, "Unggah lambang"),
+      st.logo_key ? h("button", { type: "button", class: "secondary", onclick: async () => {
+        try {
+          await call("DELETE", `/v1/villages/${desa}/letter-settings/logo`);
+          flash = notice("ok", "Lambang dihapus.");
+          render();
+        } catch (err) {
+          mount(logoMsg, errorNotice(err));
+        }
+      } }, "Hapus lambang") : null), logoMsg);
+  logoForm.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const file = logo.files[0];
+    if (!file) return mount(logoMsg, notice("error", "Pilih berkas lambang terlebih dahulu."));
+    try {
+      await call("PUT", `/v1/villages/${desa}/letter-settings/logo`, { raw: file, headers: { "Content-Type": file.type || "application/octet-stream" } });
+      flash = notice("ok", "Lambang terpasang.");
+      render();
+    } catch (err) {
+      mount(logoMsg, errorNotice(err));
+    }
+  });
+  show(seq, "Pengaturan surat", chooser, form, logoForm);
 }
 
 // ---- letter types of the village ----------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from chalice import Chalice, Cron, Rate
 
-from chalicelib.api import attachments, auth, cors, letters, notifications, public, requests, staff, villages
+from chalicelib.api import attachments, auth, cors, letters, notifications, public, requests, residents, staff, villages
 from chalicelib.config import get_settings
 from chalicelib.observability import SERVICE
 
@@ -12,6 +12,8 @@ app.experimental_feature_flags.update(["BLUEPRINTS"])
 app.api.binary_types.append("application/pdf")
 # Attachments: photos shown through local links, and the local upload form (binary file parts).
 app.api.binary_types.extend(["image/jpeg", "image/png", "multipart/form-data"])
+# Resident register imports arrive as .xlsx files.
+app.api.binary_types.append(residents.XLSX)
 app.register_blueprint(public.bp)
 app.register_blueprint(auth.bp)
 app.register_blueprint(requests.bp)
@@ -20,6 +22,7 @@ app.register_blueprint(letters.bp)
 app.register_blueprint(notifications.bp)
 app.register_blueprint(attachments.bp)
 app.register_blueprint(staff.bp)
+app.register_blueprint(residents.bp)
 # After every route: CORS for the configured origins only, and a preflight answer for each path.
 cors.install(app)
 

@@ -51,13 +51,14 @@ def fresh_table() -> None:
     if TTLItem.exists():
         TTLItem.delete_table()
     create_table()
-    seed_demo()
+    # The demo registers (~500 residents) would double every module's seeding time; register tests add theirs.
+    seed_demo(with_residents=False)
 
 
 fresh_table()
 
 from tests.helpers import *  # noqa: E402,F403  (tests import helpers from here too)
-from tests.helpers import citizen_login, complete_profile  # noqa: E402
+from tests.helpers import citizen_login, complete_profile, register_resident  # noqa: E402
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -91,4 +92,13 @@ def client(app: Any) -> Iterator[Client]:
 def citizen(client: Client) -> dict[str, Any]:
     c = citizen_login(client)
     complete_profile(client, c)
+    return c
+
+
+@pytest.fixture()
+def registered_citizen(client: Client) -> dict[str, Any]:
+    """A logged-in citizen whose NIK is in Samataring's register: their requests there need no identity check."""
+    c = citizen_login(client)
+    complete_profile(client, c)
+    register_resident(c)
     return c

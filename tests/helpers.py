@@ -51,7 +51,8 @@ def random_nik(kecamatan: str = "730703", female: bool = False) -> str:
     day = random.randint(1, 28) + (40 if female else 0)
     month = random.randint(1, 12)
     year = random.randint(60, 99)
-    return f"{kecamatan}{day:02d}{month:02d}{year:02d}{random.randint(1, 9999):04d}"
+    # Serials from 5000 up: the demo registers use lower ones, so a random citizen is never a seeded resident.
+    return f"{kecamatan}{day:02d}{month:02d}{year:02d}{random.randint(5000, 9999):04d}"
 
 
 def random_phone() -> str:
@@ -97,6 +98,22 @@ def complete_profile(client: Client, citizen: dict[str, Any]) -> None:
             "address": "Jl. Persatuan Raya No. 5", "rt": "001", "rw": "002", "kk_number": "7307030101200001"}
     response = put(client, "/v1/me/profile", body, citizen["token"])
     assert response.status_code == 200, response.body
+
+
+def register_resident(citizen: dict[str, Any], village: str = SAMATARING, phone: str | None = None) -> dict[str, Any]:
+    """Put the citizen in the village's register (as its operator would), with the data complete_profile uses."""
+    from chalicelib.domain.requests import Principal
+    from chalicelib.services import residents
+
+    nik = citizen["nik"]
+    day = int(nik[6:8])
+    born = date(1900 + int(nik[10:12]), int(nik[8:10]), day - 40 if day > 40 else day)
+    data = {"nik": nik, "kk_number": "7307030101200001", "name": "Andi Baso Tenri", "birth_place": "Sinjai",
+            "birth_date": born.isoformat(), "sex": "P" if day > 40 else "L", "religion": "Islam",
+            "marital_status": "Kawin", "occupation": "Petani/Pekebun", "address": "Jl. Persatuan Raya No. 5",
+            "rt": "001", "rw": "002", "phone": phone}
+    operator = Principal("operator", village, f"operator.{village}", "Operator")
+    return residents.add_resident(operator, village, {k: v for k, v in data.items() if v})
 
 
 SKD_FIELDS = {"lama_tinggal_tahun": 5, "keperluan": "Melamar pekerjaan"}
@@ -212,3 +229,13 @@ def service_attachments(principal: Any, village: str, letter_type: str = "SKD") 
                 refs[spec.name] = form["upload_id"]
         _SERVICE_UPLOADS[cache_key] = refs
     return dict(_SERVICE_UPLOADS[cache_key])
+
+
+def checked(client: Client, token: str, request: dict[str, Any]) -> dict[str, Any]:
+    """The request after the operator's in-person identity check, when its NIK is in no register (issue 8.2)."""
+    if request.get("identity_verified", True):
+        return request
+    response = post(client, f"/v1/requests/{request['id']}/transitions",
+                    {"action": "verify_identity", "version": request["version"], "document": "KTP-el"}, token)
+    assert response.status_code == 200, response.body
+    return dict(response.json_body)

@@ -57,7 +57,7 @@ def transition(request_id: str) -> Response:
     who = principal(request)
     body = parse(request, "TransitionRequest")
     result = requests.transition(who, request_id, body.action, body.version, body.note, body.fields,
-                                 body.attachments)
+                                 body.attachments, body.document)
     return respond(requests.to_public(result, who))
 
 

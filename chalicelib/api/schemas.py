@@ -43,12 +43,15 @@ class SubmitRequest(_In):
 
 
 class TransitionRequest(_In):
-    action: Literal["review", "request_revision", "resubmit", "approve", "reject", "issue", "cancel"]
+    action: Literal["review", "request_revision", "resubmit", "approve", "reject", "issue", "cancel",
+                    "verify_identity"]
     version: StrictInt = Field(ge=1, description="The version the client last saw")
     note: StrictStr | None = Field(default=None, max_length=1000)
     fields: dict[str, Any] | None = Field(default=None, description="Corrected values (resubmit only)")
     attachments: dict[str, StrictStr] | None = Field(
         default=None, description="Replacement attachments, name -> upload_id (resubmit only)")
+    document: Literal["KTP-el", "KK", "Akta Kelahiran", "Surat Keterangan Kependudukan", "Paspor"] | None = Field(
+        default=None, description="verify_identity only: the document the operator checked in person")
 
 
 class UploadRequest(_In):
@@ -72,6 +75,41 @@ class ProfileUpdate(_In):
     rt: StrictStr | None = Field(default=None, pattern=r"^\d{1,3}$")
     rw: StrictStr | None = Field(default=None, pattern=r"^\d{1,3}$")
     kk_number: StrictStr | None = Field(default=None, pattern=r"^\d{16}$")
+
+
+_RESIDENT_FIELDS_DOC = ("Codes as in OpenSID or Balai's labels: sex 1/2 or L/P; religion 1-7 or Islam…; "
+                        "marital_status 1-4 or Kawin…; occupation 1-89 or its name")
+
+
+class ResidentFields(_In):
+    kk_number: StrictStr | None = Field(default=None, max_length=16, examples=["7307030101200001"])
+    name: StrictStr | None = Field(default=None, max_length=120, examples=["Nurhaedah"])
+    birth_place: StrictStr | None = Field(default=None, max_length=80)
+    birth_date: StrictStr | None = Field(default=None, max_length=10, examples=["1990-08-17"])
+    sex: StrictStr | None = Field(default=None, max_length=20, examples=["P"])
+    religion: StrictStr | None = Field(default=None, max_length=40, examples=["Islam"])
+    marital_status: StrictStr | None = Field(default=None, max_length=20, examples=["Kawin"])
+    occupation: StrictStr | None = Field(default=None, max_length=80, examples=["Wiraswasta"])
+    address: StrictStr | None = Field(default=None, max_length=200)
+    dusun: StrictStr | None = Field(default=None, max_length=80)
+    rt: StrictStr | None = Field(default=None, max_length=3, examples=["001"])
+    rw: StrictStr | None = Field(default=None, max_length=3, examples=["002"])
+    phone: StrictStr | None = Field(default=None, max_length=32, description="Mobile number; the only phone the "
+                                    "NIK can log in with")
+
+
+class ResidentCreate(ResidentFields):
+    """A new resident: NIK, name and KK number required. """ + _RESIDENT_FIELDS_DOC + "."
+
+    nik: StrictStr = Field(min_length=16, max_length=16, examples=["7307035708900002"])
+    name: StrictStr = Field(min_length=1, max_length=120)
+    kk_number: StrictStr = Field(min_length=16, max_length=16)
+
+
+class ResidentUpdate(ResidentFields):
+    """Changed fields only; null clears one (not the name or KK number)."""
+
+    version: StrictInt = Field(ge=1, description="The resident's version the client last saw")
 
 
 class LetterTypeAdjust(_In):
@@ -184,7 +222,19 @@ class RequestAttachment(_Out):
     size: int
 
 
+class IdentityCheck(_Out):
+    by: str
+    username: str
+    role: str
+    at: str
+    document: str
+    note: str | None
+
+
 class ServiceRequest(_Out):
+    identity_verified: bool = Field(description="False: the NIK was not in the village's register at submission "
+                                    "and no in-person check is recorded yet; approval is refused until one is")
+    identity_check: IdentityCheck | None = None
     id: str
     village: str
     letter_type: str
@@ -243,11 +293,19 @@ class Tracking(_Out):
     letter: LetterRef | None
 
 
+class ProfileRegister(_Out):
+    village: str
+    locked_fields: list[str] = Field(description="Fields the register holds: only the village office changes them")
+    updated_at: str
+
+
 class Profile(_Out):
     nik: str
     phone: str | None
     version: int
     complete: bool
+    in_register: bool = Field(description="The NIK is in a village's resident register (data penduduk)")
+    register_entry: ProfileRegister | None = None
     name: str | None = None
     birth_place: str | None = None
     birth_date: str | None = None
@@ -259,6 +317,67 @@ class Profile(_Out):
     rt: str | None = None
     rw: str | None = None
     kk_number: str | None = None
+
+
+class Resident(_Out):
+    id: str = Field(description="The resident's key: a keyed hash of the NIK")
+    village: str
+    nik: str = Field(description="Masked for camat and admin")
+    kk_number: str | None = Field(description="Masked for camat and admin")
+    name: str | None
+    birth_place: str | None
+    birth_date: str | None
+    sex: Literal["L", "P"] | None
+    religion: str | None
+    marital_status: str | None
+    occupation: str | None
+    address: str | None
+    dusun: str | None
+    rt: str | None
+    rw: str | None
+    phone: str | None = Field(description="E.164; masked for camat and admin")
+    version: int
+    created_at: str
+    updated_at: str
+    updated_by: str
+
+
+class ResidentAudit(_Out):
+    at: str
+    actor: str
+    actor_role: str
+    action: Literal["create", "update"]
+    source: Literal["import", "manual", "seed"]
+    changes: dict[str, Any] = Field(description="field -> {from, to}; phones masked, KK masked for camat/admin")
+    version: int
+    nik: str = Field(description="Masked NIK")
+
+
+class ResidentDetail(Resident):
+    history: list[ResidentAudit]
+
+
+class ResidentList(_Out):
+    items: list[Resident]
+    next: str | None
+
+
+class ImportProblem(_Out):
+    row: int = Field(description="Row number in the spreadsheet (the header is row 1)")
+    column: str
+    reason: str
+
+
+class ResidentImport(_Out):
+    village: str
+    format: Literal["csv", "xlsx"]
+    dry_run: bool
+    rows: int
+    created: int
+    updated: int
+    unchanged: int
+    skipped: list[ImportProblem]
+    failed: list[ImportProblem]
 
 
 # ---- letters -----------------------------------------------------------------------------

@@ -23,9 +23,12 @@ FINAL_STATUSES = ("issued", "rejected", "cancelled")
 class Transition:
     action: str
     sources: tuple[str, ...]
-    target: str
+    target: str | None  # None: the status stays (an identity check)
     roles: tuple[str, ...]
     note_required: bool = False
+
+    def target_from(self, status: str) -> str:
+        return self.target or status
 
 
 TRANSITIONS: dict[str, Transition] = {
@@ -39,6 +42,9 @@ TRANSITIONS: dict[str, Transition] = {
         # The signer is the letter type's signer_role (kades by default); checked in authorize_transition.
         Transition("issue", ("approved",), "issued", VILLAGE_STAFF),
         Transition("cancel", ("submitted", "needs_revision"), "cancelled", ("citizen",)),
+        # An operator saw the applicant's KTP-el/KK in person: needed before approval when the NIK was not in
+        # the village's register at submission.
+        Transition("verify_identity", ("submitted", "in_review", "needs_revision"), None, VILLAGE_STAFF),
     )
 }
 
@@ -69,10 +75,15 @@ class HistoryEntry:
     to_status: str
     note: str | None
     version: int
+    details: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"at": self.at, "actor": self.actor, "actor_role": self.actor_role, "action": self.action,
-                "from": self.from_status, "to": self.to_status, "note": self.note, "version": self.version}
+        entry: dict[str, Any] = {
+            "at": self.at, "actor": self.actor, "actor_role": self.actor_role, "action": self.action,
+            "from": self.from_status, "to": self.to_status, "note": self.note, "version": self.version}
+        if self.details:
+            entry["details"] = self.details
+        return entry
 
 
 @dataclass
@@ -101,6 +112,10 @@ class ServiceRequest:
     attachments: dict[str, dict[str, Any]] = field(default_factory=dict)
     # SLA escalation state {"for": due_at, "level": n}; carried through transitions (see domain/escalation.py).
     sla: dict[str, Any] | None = None
+    # Whether the applicant's NIK was in the village's register at submission, or an operator has since
+    # checked their documents in person (identity_check: {by, role, at, document, note}).
+    identity_verified: bool = False
+    identity_check: dict[str, Any] | None = None
 
 
 def can_read(principal: Principal, request: ServiceRequest) -> bool:
@@ -135,6 +150,13 @@ def authorize_transition(principal: Principal, request: ServiceRequest, action: 
             f"Permohonan berstatus {request.status}; aksi {action} tidak dapat dilakukan.",
             code="invalid_transition",
         )
+    if action == "verify_identity" and request.identity_verified:
+        raise ConflictError("Identitas pemohon sudah terverifikasi.", code="identity_already_verified")
+    if action == "approve" and not request.identity_verified:
+        raise ConflictError(
+            "NIK pemohon tidak terdaftar dalam data penduduk desa/kelurahan ini: catat dulu pemeriksaan "
+            "identitas langsung (aksi verify_identity dengan dokumen yang diperiksa) sebelum menyetujui.",
+            code="identity_not_verified")
     return transition
 
 

@@ -32,7 +32,8 @@ class VillageExporter:
     What belongs to a village: its region item; its requests (GSI1 QUEUE#{desa}) with their whole
     partition (request, audit events); each request's tracking item, citizen profile and letter; the
     letter counters those letters used; its outbox rows (GSI2 OUTBOX_IN#{desa}#{status}); its staff
-    (GSI1 STAFF_IN#{desa}). Short-lived items (OTP codes, idempotency guards) are left out: they expire
+    (GSI1 STAFF_IN#{desa}); its resident register (RESIDENT#{desa}) with each resident's audit entries
+    (RESIDENT_HISTORY#{desa}#{hash}). Short-lived items (OTP codes, idempotency guards) are left out: they expire
     within hours and carry nothing worth restoring.
     """
 
@@ -101,6 +102,12 @@ class VillageExporter:
                 yield from self._keep(self._get(entry["PK"]["S"], entry["SK"]["S"]))
         for entry in self._query(keys.staff_region_pk(village), index="GSI1"):
             yield from self._keep(self._get(entry["PK"]["S"], entry["SK"]["S"]))
+        # The resident register: its partition, and each resident's audit partition.
+        for resident in self._query(keys.resident_pk(village)):
+            yield from self._keep(resident)
+            nik_hash = resident["SK"]["S"].split("#", 1)[1]
+            for entry in self._query(keys.resident_history_pk(village, nik_hash)):
+                yield from self._keep(entry)
 
 
 def export_village(village: str, client: Any | None = None, table: str | None = None) -> list[str]:

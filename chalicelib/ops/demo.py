@@ -49,11 +49,11 @@ def _office(region: Region, index: int) -> dict[str, str]:
             "phone": f"(0482) 2{index:04d}1", "website": f"{slug}.desa.id"}
 
 
-def seed_demo() -> dict[str, int]:
+def seed_demo(with_residents: bool = True) -> dict[str, int]:
     """Import Sinjai, activate the first stage, and create `admin`, `operator.<desa>`, `kades.<desa>`
     and `camat.<kecamatan>` accounts, all with the password `balai-demo` (local mode only), each with a
     realistic staff profile (full name, jabatan, NIP for civil servants); every village gets an office
-    address for its kop surat."""
+    address for its kop surat, and every active village a resident register."""
     items = kabupaten_regions(DEMO_KABUPATEN)
     for index, region in enumerate(items):
         if region.code.startswith(DEMO_ACTIVE_KECAMATAN):
@@ -87,4 +87,18 @@ def seed_demo() -> dict[str, int]:
                                       f"Drs. {name}, M.Si.", position=f"Camat {region.name}",
                                       email=_demo_email(f"camat.{region.code}"), nip=_demo_nip(index, sex)))
     people.create_staff_many(staff, iso(utcnow()))
-    return {"regions": imported, "staff": len(staff)}
+    result = {"regions": imported, "staff": len(staff)}
+    if with_residents:
+        result["residents"] = seed_demo_residents(items)
+    return result
+
+
+def seed_demo_residents(items: list[Region]) -> int:
+    """Resident registers (data penduduk) for the active villages, the README walk-through's citizen included."""
+    from chalicelib.config import get_secrets
+    from chalicelib.ops.demo_residents import demo_residents
+    from chalicelib.storage import residents
+
+    found = demo_residents(items, get_secrets().nik_hash_key)
+    residents.put_many(found)
+    return len(found)

@@ -44,8 +44,9 @@ def request_otp(nik: str, phone: str) -> dict[str, Any]:
     phone_e164 = normalize_phone(phone)
     settings = get_settings()
     h = nik_hash(info.nik, get_secrets().nik_hash_key)
+    register_phones = _register_phones(h, phone_e164)
     citizen = people.get_citizen(h)
-    if citizen is not None and citizen.phone and citizen.phone != phone_e164:
+    if not register_phones and citizen is not None and citizen.phone and citizen.phone != phone_e164:
         raise ForbiddenError("Nomor HP tidak sesuai dengan yang terdaftar untuk NIK ini. Hubungi kantor desa.",
                              code="phone_mismatch")
     now = utcnow()
@@ -56,6 +57,18 @@ def request_otp(nik: str, phone: str) -> dict[str, Any]:
     _send_otp_sms(phone_e164, code, settings.otp_ttl_seconds // 60)
     logger.info("otp sent", extra={"nik": mask_nik(info.nik), "phone": mask_phone(phone_e164)})
     return {"sent": True, "expires_in": settings.otp_ttl_seconds, "phone": mask_phone(phone_e164)}
+
+
+def _register_phones(nik_hash_: str, phone_e164: str) -> set[str]:
+    """A phone the village register holds for this NIK is the only one it can log in with (issue 8.2); it takes
+    precedence over an earlier binding. Raises ForbiddenError(phone_mismatch) for any other phone."""
+    from chalicelib.services.residents import login_phones
+
+    phones = login_phones(nik_hash_)
+    if phones and phone_e164 not in phones:
+        raise ForbiddenError("Nomor HP tidak sesuai dengan data penduduk desa untuk NIK ini. Hubungi kantor desa.",
+                             code="phone_mismatch")
+    return phones
 
 
 def _send_otp_sms(phone: str, code: str, minutes: int) -> None:
@@ -90,7 +103,8 @@ def verify_otp(nik: str, phone: str, code: str) -> dict[str, Any]:
     if not hmac.compare_digest(challenge.code_hash, auth.hash_otp(code, h)):
         logger.info("otp wrong", extra={"nik": mask_nik(info.nik)})
         raise UnauthorizedError("Kode salah.", code="otp_invalid")
+    register_phones = _register_phones(h, phone_e164)
     people.delete_otp(h)
-    people.bind_citizen(h, info.nik, phone_e164, iso(now))
+    people.bind_citizen(h, info.nik, phone_e164, iso(now), rebind=bool(register_phones))
     logger.info("citizen login", extra={"nik": mask_nik(info.nik)})
     return _token_response(Principal(role="citizen", region=info.kecamatan_code, subject=h, name=""))

@@ -36,10 +36,26 @@ def letter_link(principal: Principal, request_id: str) -> dict[str, Any]:
     if letter is None:
         raise _not_issued()
     issuing.ensure_pdf(letter, request)
+    _record_download(principal, request, letter.id, letter.number)
     filename = "surat-" + re.sub(r"[^A-Za-z0-9.-]+", "-", letter.number).strip("-") + ".pdf"
     return {"url": wiring.file_store().link(letter.file_key, filename, LINK_SECONDS), "expires_in": LINK_SECONDS,
             "number": letter.number, "letter_id": letter.id, "issued_at": letter.issued_at,
             "status": letter.status, "verify_url": letter.verify_url}
+
+
+def _record_download(principal: Principal, request: Any, letter_id: str, number: str) -> None:
+    """Anyone but the owner who takes the PDF (it carries the full NIK) leaves an entry in the request's audit
+    trail: who, when, which letter. Written before the link is handed out, so no link goes unrecorded."""
+    from chalicelib.domain.ids import new_id
+
+    if principal.is_citizen and principal.subject == request.nik_hash:
+        return
+    entry = HistoryEntry(iso(utcnow()), principal.name or principal.subject, principal.role, "download_letter",
+                         request.status, request.status, None, request.version,
+                         {"letter_id": letter_id, "number": number, "username": principal.subject})
+    requests_repo.append_event(request.id, entry, new_id())
+    logger.info("letter download recorded", extra={"request_id": request.id, "letter_id": letter_id,
+                                                   "role": principal.role})
 
 
 def open_file(token: str) -> tuple[bytes, str, str]:

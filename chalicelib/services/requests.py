@@ -25,6 +25,7 @@ from chalicelib.domain.requests import (
     ensure_readable,
     next_version,
 )
+from chalicelib.domain.residents import IDENTITY_DOCUMENTS
 from chalicelib.errors import (
     ConflictError,
     ForbiddenError,
@@ -35,7 +36,7 @@ from chalicelib.errors import (
 from chalicelib.observability import logger
 from chalicelib.services import attachments, issuing
 from chalicelib.services.calendar import calendar_for
-from chalicelib.services.profile import PROFILE_REQUIRED, applicant_snapshot
+from chalicelib.services.profile import PROFILE_REQUIRED, applicant_snapshot, merged_profile
 from chalicelib.storage import requests as repo
 from chalicelib.storage import uploads as uploads_repo
 from chalicelib.storage.context import load_submit_context
@@ -73,7 +74,8 @@ def submit(principal: Principal, village_code: str, letter_type_code: str, field
         body["attachments"] = refs
     payload_hash = _payload_hash(village_code, body)
 
-    village, citizen, uploads = load_submit_context(village_code, principal.subject, tuple(sorted(set(refs.values()))))
+    context = load_submit_context(village_code, principal.subject, tuple(sorted(set(refs.values()))))
+    village, citizen, resident, uploads = context.village, context.citizen, context.resident, context.uploads
     if village is None:
         raise NotFoundError("Desa/kelurahan tidak ditemukan.", code="village_not_found")
     if not village.active:
@@ -85,7 +87,7 @@ def submit(principal: Principal, village_code: str, letter_type_code: str, field
         raise UnprocessableError(f"{letter_type.name} tidak dilayani di {village.name}.",
                                  code="letter_type_disabled")
     cleaned = catalog.validate_fields(letter_type, fields)
-    if citizen is None or any(not citizen.profile.get(k) for k in PROFILE_REQUIRED):
+    if citizen is None or any(not merged_profile(citizen, resident).get(k) for k in PROFILE_REQUIRED):
         raise UnprocessableError("Lengkapi profil Anda (GET/PUT /v1/me/profile) sebelum mengajukan.",
                                  code="profile_incomplete")
     files = attachments.resolve(principal, village.code, letter_type, refs, uploads)
@@ -102,9 +104,11 @@ def submit(principal: Principal, village_code: str, letter_type_code: str, field
             id=new_id(), village=village.code, kecamatan=kecamatan_of(village.code),
             kabupaten=kabupaten_of(village.code), letter_type=letter_type.code, letter_name=letter_type.name,
             status="submitted", version=1, tracking_code=new_tracking_code(), nik_hash=principal.subject,
-            fields=cleaned, applicant=applicant_snapshot(citizen, village), sla_hours=letter_type.sla_hours,
-            created_at=at, updated_at=at, due_at=iso(due), contact_phone=citizen.phone,
-            signer_role=letter_type.signer_role, attachments=files,
+            fields=cleaned, applicant=applicant_snapshot(citizen, village, resident),
+            sla_hours=letter_type.sla_hours, created_at=at, updated_at=at, due_at=iso(due),
+            contact_phone=citizen.phone, signer_role=letter_type.signer_role, attachments=files,
+            # Not in this village's register: the request waits for an in-person identity check before approval.
+            identity_verified=resident is not None,
         )
         request.history = [HistoryEntry(at, principal.name or "warga", "citizen", "submit", None, "submitted",
                                         None, 1)]
@@ -177,10 +181,11 @@ def track(code: str) -> ServiceRequest:
 
 
 def transition(principal: Principal, request_id: str, action: str, version: Any, note: str | None,
-               fields: Any = None, attachment_refs: Any = None) -> ServiceRequest:
+               fields: Any = None, attachment_refs: Any = None, document: str | None = None) -> ServiceRequest:
     """Apply one state-machine action if `version` is current; one atomic write of the new state,
-    its audit event and its outbox rows. Raises ValidationError, ForbiddenError, NotFoundError,
-    ConflictError (invalid_transition, stale_version)."""
+    its audit event and its outbox rows. `verify_identity` records an operator's in-person check of
+    `document` (KTP-el, KK …). Raises ValidationError, ForbiddenError, NotFoundError,
+    ConflictError (invalid_transition, stale_version, identity_not_verified, identity_already_verified)."""
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise ValidationError("version harus bilangan bulat ≥ 1.", code="invalid_version")
     before = repo.get(request_id)
@@ -192,10 +197,21 @@ def transition(principal: Principal, request_id: str, action: str, version: Any,
         raise ConflictError("Permohonan telah diubah oleh orang lain; muat ulang dan coba lagi.",
                             code="stale_version")
     note = check_note(t, note)
+    if (document is not None) != (action == "verify_identity") or (
+            document is not None and document not in IDENTITY_DOCUMENTS):
+        raise ValidationError("Sebutkan dokumen yang diperiksa (hanya untuk verify_identity): "
+                              + ", ".join(IDENTITY_DOCUMENTS) + ".", code="invalid_document")
+    target = t.target_from(before.status)
     now = utcnow()
     at = iso(now)
-    after = replace(before, status=t.target, version=next_version(before.version), updated_at=at,
+    after = replace(before, status=target, version=next_version(before.version), updated_at=at,
                     history=list(before.history))
+    details = None
+    if action == "verify_identity":
+        after.identity_verified = True
+        after.identity_check = {"by": principal.name or principal.subject, "username": principal.subject,
+                                "role": principal.role, "at": at, "document": document, "note": note}
+        details = {"document": document}
     if fields is not None:
         if action != "resubmit":
             raise ValidationError("Isian hanya dapat diubah saat mengajukan ulang.", code="invalid_fields")
@@ -214,7 +230,7 @@ def transition(principal: Principal, request_id: str, action: str, version: Any,
         # The SLA clock restarts: the village waited on the citizen.
         after.due_at = iso(calendar_for(before.village).add_hours(now, before.sla_hours))
     event = HistoryEntry(at, principal.name or principal.subject if not principal.is_citizen else "warga",
-                         principal.role, action, before.status, t.target, note, after.version)
+                         principal.role, action, before.status, target, note, after.version, details)
     outbox = _outbox(after, action, note, at, signer_role)
     if action == "issue":
         # Numbering joins this transition's transaction (retried on a counter race); the PDF follows the commit.
@@ -223,7 +239,7 @@ def transition(principal: Principal, request_id: str, action: str, version: Any,
         repo.transition(before, after, event, outbox)
     after.history.append(event)
     logger.info("request transition", extra={"request_id": request_id, "action": action,
-                                              "from": before.status, "to": t.target, "version": after.version})
+                                              "from": before.status, "to": target, "version": after.version})
     return after
 
 
@@ -233,8 +249,11 @@ def to_public(request: ServiceRequest, viewer: Principal | None) -> dict[str, An
     full = viewer is not None and (
         (viewer.is_citizen and viewer.subject == request.nik_hash)
         or (viewer.role in ("operator", "kades") and viewer.region == request.village))
-    if not full and "nik" in applicant:
-        applicant["nik"] = mask_nik(str(applicant["nik"]))
+    if not full:
+        # Camat and admin see the NIK and the KK number masked alike (issue 8.7).
+        for key in ("nik", "kk_number"):
+            if applicant.get(key):
+                applicant[key] = mask_nik(str(applicant[key]))
     letter = None
     if request.letter:
         letter = {k: request.letter.get(k) for k in ("number", "issued_at", "id", "verify_url", "status",
@@ -246,6 +265,7 @@ def to_public(request: ServiceRequest, viewer: Principal | None) -> dict[str, An
         "created_at": request.created_at, "updated_at": request.updated_at, "due_at": request.due_at,
         "sla_hours": request.sla_hours, "history": [h.to_dict() for h in request.history], "letter": letter,
         "attachments": attachments.public_list(request),
+        "identity_verified": request.identity_verified, "identity_check": request.identity_check,
     }
 
 

@@ -120,3 +120,40 @@ def outbox_retry_sk(at_iso: str, outbox_id: str) -> str:
 def time_upper_bound(at_iso: str) -> str:
     """A sort-key bound that includes every `{iso}#{id}` key at or before `at_iso` ("~" sorts last)."""
     return f"{at_iso}#~"
+
+
+# Resident register (data penduduk): one partition per village, each resident under a keyed hash of its NIK
+# (never the NIK itself); each resident's audit entries in a partition of their own. GSI1 lists residents by
+# name and the village's register audit newest first; GSI2 finds the villages whose register holds a NIK hash
+# (login, profile).
+def resident_pk(village: str) -> str:
+    return f"RESIDENT#{village}"
+
+
+def resident_sk(nik_hash: str) -> str:
+    return f"NIK#{nik_hash}"
+
+
+def resident_history_pk(village: str, nik_hash: str) -> str:
+    return f"RESIDENT_HISTORY#{village}#{nik_hash}"
+
+
+def resident_audit_sk(at_iso: str, entry_id: str) -> str:
+    return f"{at_iso}#{entry_id}"
+
+
+def residents_by_name_pk(village: str) -> str:
+    return f"RESIDENTS_BY_NAME#{village}"
+
+
+def resident_audit_log_pk(village: str) -> str:
+    return f"RESIDENT_AUDIT#{village}"
+
+
+def resident_nik_pk(nik_hash: str) -> str:
+    return f"RESIDENT_NIK#{nik_hash}"
+
+
+def download_event_sk(at_iso: str, version: int, entry_id: str) -> str:
+    """An audit event that does not change the request (a letter download) sorts among the others."""
+    return f"{event_sk(at_iso, version)}#{entry_id}"

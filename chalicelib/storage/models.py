@@ -43,6 +43,17 @@ Access patterns (every one a GetItem, a Query on a known key, or a transaction o
 | count a verification                      | UpdateItem PK=LETTER#{id} ADD verification_count 1          |
 | revoke a letter                           | TransactWriteItems letter update if status=valid, request   |
 |                                           |          version check + event put                          |
+| letter download by staff (audit)          | PutItem  PK=REQ#{id}, SK=EVENT#{at}#{version}#{id} if new   |
+| identity check (verify_identity)          | as a transition: request update with version check + event  |
+| resident of a village (submit, staff)     | GetItem  PK=RESIDENT#{desa}, SK=NIK#{hash} (in the submit   |
+|                                           |          TransactGetItems with village and profile)         |
+| a village's residents by name, paginated  | Query    GSI1 GSI1PK=RESIDENTS_BY_NAME#{desa}               |
+| the residents an import file names        | BatchGetItem PK=RESIDENT#{desa}, SK=NIK#{hash} (100 a call) |
+| one resident's audit entries              | Query    PK=RESIDENT_HISTORY#{desa}#{hash}                  |
+| a village's register audit, newest first  | Query    GSI1 GSI1PK=RESIDENT_AUDIT#{desa}                  |
+| registers holding a NIK (login, profile)  | Query    GSI2 GSI2PK=RESIDENT_NIK#{hash}                    |
+| add / edit residents (one, or an import)  | TransactWriteItems: resident put if absent / if version=n,  |
+|                                           |          audit put; imports send 50 residents + 50 audits   |
 """
 
 from __future__ import annotations
@@ -150,6 +161,37 @@ class RequestItem(BaseItem):
     attachments: MapAttribute = MapAttribute(null=True)  # type: ignore[type-arg]
     # SLA escalation state: {"for": due_at, "level": 0..3} (workers/sla.py); reset when due_at changes.
     sla: MapAttribute = MapAttribute(null=True)  # type: ignore[type-arg]
+    # False when the NIK was not in the village's register at submission: approval waits for an operator's
+    # in-person check, kept in identity_check {by, role, at, document, note}. Absent on older requests = False.
+    identity_verified = BooleanAttribute(null=True)
+    identity_check: MapAttribute = MapAttribute(null=True)  # type: ignore[type-arg]
+
+
+class ResidentItem(BaseItem):
+    """One resident of a village's register (data penduduk); `nik` is stored, the key holds its hash."""
+
+    village = UnicodeAttribute()
+    nik = UnicodeAttribute()
+    data: MapAttribute = MapAttribute()  # type: ignore[type-arg]
+    version = NumberAttribute(default=1)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    updated_by = UnicodeAttribute()
+
+
+class ResidentAuditItem(BaseItem):
+    """Who changed a resident, when, how (import or by hand) and what: field -> {from, to}, never a NIK."""
+
+    village = UnicodeAttribute()
+    nik_hash = UnicodeAttribute()
+    nik_masked = UnicodeAttribute()
+    at = UnicodeAttribute()
+    actor = UnicodeAttribute()
+    actor_role = UnicodeAttribute()
+    action = UnicodeAttribute()
+    source = UnicodeAttribute()
+    changes: MapAttribute = MapAttribute(null=True)  # type: ignore[type-arg]
+    version = NumberAttribute()
 
 
 class EventItem(BaseItem):
@@ -161,6 +203,8 @@ class EventItem(BaseItem):
     to_status = UnicodeAttribute()
     note = UnicodeAttribute(null=True)
     version = NumberAttribute()
+    # What else the event records (an identity check's document, a downloaded letter's number).
+    details: MapAttribute = MapAttribute(null=True)  # type: ignore[type-arg]
 
 
 class TrackingItem(BaseItem):

@@ -54,8 +54,9 @@ def get_citizen(nik_hash: str) -> Citizen | None:
         return None
 
 
-def bind_citizen(nik_hash: str, nik: str, phone: str, now: str) -> Citizen:
-    """Create the citizen on first login, binding the phone; an existing binding is kept."""
+def bind_citizen(nik_hash: str, nik: str, phone: str, now: str, rebind: bool = False) -> Citizen:
+    """Create the citizen on first login, binding the phone; an existing binding is kept unless `rebind` (the
+    village register names this phone, which overrides an earlier binding)."""
     item = CitizenItem(keys.citizen_pk(nik_hash), keys.PROFILE, entity="citizen", nik=nik, phone=phone,
                        profile={}, created_at=now, updated_at=now, version=1)
     try:
@@ -63,6 +64,14 @@ def bind_citizen(nik_hash: str, nik: str, phone: str, now: str) -> Citizen:
     except PutError as exc:
         if exc.cause_response_code != "ConditionalCheckFailedException":
             raise translate_errors(exc) from exc
+        if rebind:
+            try:
+                CitizenItem(keys.citizen_pk(nik_hash), keys.PROFILE).update(
+                    actions=[CitizenItem.phone.set(phone), CitizenItem.updated_at.set(now)],
+                    condition=CitizenItem.phone != phone)
+            except UpdateError as update_exc:
+                if update_exc.cause_response_code != "ConditionalCheckFailedException":
+                    raise translate_errors(update_exc) from update_exc
     citizen = get_citizen(nik_hash)
     assert citizen is not None
     return citizen

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.clock import iso
@@ -70,6 +70,7 @@ def _to_item(r: ServiceRequest) -> RequestItem:
         signer_role=r.signer_role,
         fields=r.fields, applicant=r.applicant, sla_hours=r.sla_hours, created_at=r.created_at,
         updated_at=r.updated_at, due_at=r.due_at, letter=r.letter, attachments=r.attachments or None,
+        identity_verified=r.identity_verified, identity_check=r.identity_check,
         GSI1PK=keys.village_queue_pk(r.village), GSI1SK=keys.queue_sk(r.created_at, r.id),
         GSI2PK=keys.village_status_pk(r.village, r.status), GSI2SK=keys.queue_sk(r.created_at, r.id),
         GSI3PK=keys.citizen_requests_pk(r.nik_hash), GSI3SK=keys.queue_sk(r.created_at, r.id),
@@ -111,13 +112,25 @@ def _from_item(item: RequestItem) -> ServiceRequest:
         letter=_plain(item.letter) if item.letter is not None else None,
         sla=_plain(item.sla) if item.sla is not None else None,
         attachments=_plain(item.attachments) or {} if item.attachments is not None else {},
+        identity_verified=bool(item.identity_verified),
+        identity_check=_plain(item.identity_check) if item.identity_check is not None else None,
     )
 
 
-def _event_item(request_id: str, e: HistoryEntry) -> EventItem:
-    return EventItem(keys.request_pk(request_id), keys.event_sk(e.at, e.version), entity="event",
+def _event_item(request_id: str, e: HistoryEntry, sk: str | None = None) -> EventItem:
+    return EventItem(keys.request_pk(request_id), sk or keys.event_sk(e.at, e.version), entity="event",
                      at=e.at, actor=e.actor, actor_role=e.actor_role, action=e.action,
-                     from_status=e.from_status, to_status=e.to_status, note=e.note, version=e.version)
+                     from_status=e.from_status, to_status=e.to_status, note=e.note, version=e.version,
+                     details=e.details)
+
+
+def append_event(request_id: str, entry: HistoryEntry, entry_id: str) -> None:
+    """Add an audit event that changes nothing else (a letter download): its own key, never overwritten."""
+    item = _event_item(request_id, entry, keys.download_event_sk(entry.at, entry.version, entry_id))
+    try:
+        item.save(condition=EventItem.SK.does_not_exist())
+    except PynamoDBException as exc:
+        raise translate_errors(exc) from exc
 
 
 def outbox_item(row: dict[str, Any], outbox_id: str, village: str, created_at: str) -> OutboxItem:
@@ -183,7 +196,8 @@ def get(request_id: str, consistent: bool = True) -> ServiceRequest | None:
         elif sk.startswith("EVENT#"):
             ev = EventItem.from_raw_data(raw)
             history.append(HistoryEntry(ev.at, ev.actor, ev.actor_role, ev.action, ev.from_status,
-                                        ev.to_status, ev.note, int(ev.version)))
+                                        ev.to_status, ev.note, int(ev.version),
+                                        _plain(ev.details) if ev.details is not None else None))
     if request is not None:
         request.history = history
     return request

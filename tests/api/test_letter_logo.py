@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from tests.conftest import act, get, staff_token, submitted
+from tests.conftest import act, checked, get, staff_token, submitted
 
 VILLAGE = "73.07.03.2005"  # a desa of Sinjai Timur, this module's own
 OTHER = "73.07.09.2001"
@@ -49,7 +49,7 @@ def test_kades_uploads_a_png_and_the_next_letter_carries_it(client, citizen):
     # And a letter issued afterwards shows it on the kop (two images: the lambang and the QR code)
     operator = staff_token(client, f"operator.{VILLAGE}")
     r = submitted(client, citizen, VILLAGE)
-    r = act(client, operator, r, "review").json_body
+    r = checked(client, operator, act(client, operator, r, "review").json_body)
     r = act(client, operator, r, "approve").json_body
     issued = act(client, kades, r, "issue")
     assert issued.status_code == 200, issued.body

@@ -30,6 +30,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture()
+def citizen(registered_citizen) -> dict[str, Any]:
+    """Letters go to citizens in Samataring's register, whose requests need no in-person identity check."""
+    return registered_citizen
+
+
+@pytest.fixture()
 def issued(client, citizen) -> dict[str, Any]:
     """An SKD of Samataring issued through the API by its lurah."""
     operator = staff_token(client, f"operator.{SAMATARING}")

@@ -23,5 +23,6 @@ def test_request_bodies_use_the_validating_models(client):
     assert submit["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/SubmitRequest")
     schema = spec["components"]["schemas"]["TransitionRequest"]
     assert set(schema["properties"]["action"]["enum"]) == {"review", "request_revision", "resubmit", "approve",
-                                                          "reject", "issue", "cancel"}
+                                                          "reject", "issue", "cancel",
+                                                          "verify_identity"}
     assert "Idempotency-Key" in {p["name"] for p in submit["parameters"]}

@@ -122,7 +122,8 @@ def test_get_request_with_history(client, citizen):
     assert get(client, "/v1/requests/01NOTEXISTING000000000000", citizen["token"]).status_code == 404
 
 
-def test_full_lifecycle_and_history(client, citizen):
+def test_full_lifecycle_and_history(client, registered_citizen):
+    citizen = registered_citizen
     r = submitted(client, citizen)
     op = staff_token(client, f"operator.{SAMATARING}")
     kades = staff_token(client, f"kades.{SAMATARING}")

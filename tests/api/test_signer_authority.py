@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.conftest import PULAU_HARAPAN, act, get, put, staff_token, submitted
+from tests.conftest import PULAU_HARAPAN, act, checked, get, put, staff_token, submitted
 
 VILLAGE = PULAU_HARAPAN
 KADES = f"kades.{VILLAGE}"
@@ -23,7 +23,7 @@ def _signer_role(client) -> str:
 
 def _approved(client, citizen, operator) -> dict[str, Any]:
     r = submitted(client, citizen, VILLAGE)
-    r = act(client, operator, r, "review").json_body
+    r = checked(client, operator, act(client, operator, r, "review").json_body)
     return dict(act(client, operator, r, "approve").json_body)
 
 

@@ -1,5 +1,5 @@
-"""Tenant isolation: every staff role against a request of its own village, of another village in the
-same kecamatan and of another kecamatan; a citizen against another citizen's request."""
+"""Tenant isolation: every staff role against a request (and a resident register entry) of its own village, of
+another village in the same kecamatan and of another kecamatan; a citizen against another citizen's request."""
 
 import pytest
 
@@ -194,3 +194,64 @@ def test_staff_accounts_matrix(client, role, place_index, village):
     staff = people.get_staff(target)
     assert (staff is not None and staff.position == f"Operator {role}") == (expected == 200)
     assert (people.get_staff(f"op.{role}.{place_index}") is not None) == (expected == 200)
+
+
+# ---- the resident register (issue 8.2): read [own village, same kecamatan, other kecamatan], write ----------
+REGISTER_MATRIX = {
+    "operator": [(True, True), (False, False), (False, False)],
+    "kades": [(True, True), (False, False), (False, False)],
+    "camat": [(True, False), (True, False), (False, False)],
+    "admin": [(True, True), (True, True), (True, True)],
+}
+
+
+@pytest.fixture(scope="module")
+def residents_by_place(app):
+    from chalice.test import Client
+
+    from tests.conftest import register_resident
+
+    with Client(app) as client:
+        villages = {"own": SAMATARING, "same_kecamatan": other_village_same_kecamatan(),
+                    "other_kecamatan": PULAU_HARAPAN}
+        found = {}
+        for place, village in villages.items():
+            c = citizen_login(client)
+            found[place] = register_resident(c, village=village)
+        return found
+
+
+@pytest.mark.parametrize("role", list(REGISTER_MATRIX))
+@pytest.mark.parametrize("place_index,place", enumerate(["own", "same_kecamatan", "other_kecamatan"]))
+def test_register_matrix(client, residents_by_place, role, place_index, place):
+    from tests.conftest import put
+
+    token = staff_token(client, account(role))
+    resident = residents_by_place[place]
+    can_read, can_write = REGISTER_MATRIX[role][place_index]
+    base = f"/v1/villages/{resident['village']}/residents"
+
+    listed = get(client, base, token)
+    assert listed.status_code == (200 if can_read else 404), listed.body
+    read = get(client, f"{base}/{resident['id']}", token)
+    assert read.status_code == (200 if can_read else 404)
+    if can_read:
+        full = role in ("operator", "kades")
+        assert (read.json_body["nik"] == resident["nik"]) is full
+        assert (read.json_body["kk_number"] == resident["kk_number"]) is full
+
+    current = get(client, f"{base}/{resident['id']}", staff_token(client, "admin")).json_body["version"]
+    response = put(client, f"{base}/{resident['id']}", {"version": current, "occupation": "Guru"}, token)
+    if can_write:
+        assert response.status_code == 200, response.body
+    else:
+        assert response.status_code == (403 if can_read else 404), response.body
+        after = get(client, f"{base}/{resident['id']}", staff_token(client, "admin")).json_body
+        assert after["version"] == current
+
+
+def test_a_token_from_another_kabupaten_sees_no_register(client, residents_by_place):
+    token = _account_token("admin.bulukumba", "admin", "73.08")
+    resident = residents_by_place["own"]
+    assert get(client, f"/v1/villages/{SAMATARING}/residents", token).status_code == 404
+    assert get(client, f"/v1/villages/{SAMATARING}/residents/{resident['id']}", token).status_code == 404

@@ -11,7 +11,8 @@ from tests.conftest import SAMATARING, act, staff_token, submitted
 from tests.moto_locking import serialized_moto_writes
 
 
-def test_two_staff_approving_the_same_version(client, citizen, monkeypatch):
+def test_two_staff_approving_the_same_version(client, registered_citizen, monkeypatch):
+    citizen = registered_citizen
     request = submitted(client, citizen)
     request = act(client, staff_token(client, f"operator.{SAMATARING}"), request, "review").json_body
 

@@ -68,6 +68,9 @@ def village_with_history() -> list[str]:
         first, second = citizen_login(c), citizen_login(c)
         complete_profile(c, first)
         complete_profile(c, second)
+    from tests.helpers import register_resident
+
+    register_resident(first, VILLAGE)  # the register and its audit entry belong to the backup too
     issued = issue(approved(first, VILLAGE))
     who = citizen_principal(second)
     pending, _ = svc.submit(who, VILLAGE, "SKD", SKD_FIELDS, None, service_attachments(who, VILLAGE))
@@ -87,7 +90,8 @@ def test_export_reads_every_item_of_the_village_and_nothing_else(village_with_hi
         partition = {k for k in everything if k[0] == f"REQ#{request_id}"}
         assert partition and partition <= keys
     prefixes = {k[0].split("#")[0] for k in keys}
-    assert {"REGION", "REQ", "TRACK", "CITIZEN", "LETTER", "COUNTER", "OUTBOX", "STAFF"} <= prefixes
+    assert {"REGION", "REQ", "TRACK", "CITIZEN", "LETTER", "COUNTER", "OUTBOX", "STAFF", "RESIDENT",
+            "RESIDENT_HISTORY"} <= prefixes
     assert ("STAFF#operator.extra", "META") in keys
     # and each item exactly as the table holds it, none from another village
     for key in keys:

@@ -29,6 +29,7 @@ EXCLUDED_DIRS = ("chalicelib/ops/",)
 OPERATOR_ONLY: dict[str, str] = {
     "chalicelib/storage/regions.py:put_many": "import-regions (BatchWriteItem)",
     "chalicelib/storage/people.py:create_staff_many": "seed-demo (BatchWriteItem)",
+    "chalicelib/storage/residents.py:put_many": "seed-demo's resident registers (BatchWriteItem)",
     "chalicelib/storage/table.py:create_table": "create-table, local mode (CreateTable, UpdateTimeToLive)",
 }
 

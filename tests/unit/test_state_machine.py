@@ -24,7 +24,7 @@ def make_request(status: str = "submitted", village: str = VILLAGE) -> ServiceRe
         id="R1", village=village, kecamatan=village[:8], kabupaten=village[:5], letter_type="SKD",
         letter_name="Surat Keterangan Domisili", status=status, version=1, tracking_code="ABCD-EFGH",
         nik_hash="owner", fields={}, applicant={"desa": "Samataring"}, sla_hours=8, created_at="t",
-        updated_at="t", due_at="t", contact_phone="+6281234567890")
+        updated_at="t", due_at="t", contact_phone="+6281234567890", identity_verified=True)
 
 
 OPERATOR = Principal("operator", VILLAGE, "operator.x")
@@ -143,3 +143,31 @@ def test_announcements_per_action():
     assert announcements("submit", r, None)[1]["audience"] == {"kind": "staff", "region": VILLAGE,
                                                                "role": "operator"}
     assert announcements("reject", r, "alasan")[0]["payload"]["reason"] == "alasan"
+
+
+# ---- identity not verified (issue 8.2) ---------------------------------------------------------------
+
+
+def test_an_unverified_applicant_cannot_be_approved_until_checked_in_person():
+    # Given a request whose NIK was not in the village's register
+    r = make_request("in_review")
+    r.identity_verified = False
+    # When the operator approves, then it is refused with its own code
+    with pytest.raises(ConflictError) as refused:
+        authorize_transition(OPERATOR, r, "approve")
+    assert refused.value.code == "identity_not_verified"
+    # And the in-person check keeps the status, once
+    assert authorize_transition(OPERATOR, r, "verify_identity").target_from(r.status) == "in_review"
+    r.identity_verified = True
+    assert authorize_transition(OPERATOR, r, "approve").target == "approved"
+    with pytest.raises(ConflictError) as again:
+        authorize_transition(OPERATOR, r, "verify_identity")
+    assert again.value.code == "identity_already_verified"
+
+
+@pytest.mark.parametrize("actor", [OWNER, Principal("camat", "73.07.03", "camat.x"), Principal("admin", "73.07", "a")])
+def test_only_village_staff_verify_identity(actor):
+    r = make_request("submitted")
+    r.identity_verified = False
+    with pytest.raises(ForbiddenError):
+        authorize_transition(actor, r, "verify_identity")

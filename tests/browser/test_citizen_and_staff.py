@@ -50,11 +50,12 @@ def test_letter_from_request_to_verification(site: LocalSite, phone_ctx: Any, de
     # Given a citizen on a phone who logs in with NIK + phone + the SMS code
     page = phone_ctx.new_page()
     citizen_login(page, site, screenshots=True)
-    # When she completes her profile (the portal sends her there before any letter)
-    page.goto(f"{site.web}/#ajukan")
+    # When she checks her profile: the village register holds her NIK, so the portal shows its data
+    page.goto(f"{site.web}/#profil")
     page.get_by_role("heading", name="Profil pemohon").wait_for()
+    page.get_by_text("berasal dari data penduduk").wait_for()
+    assert page.get_by_label("Nama lengkap").input_value()
     shoot(page, "02-citizen-profile")
-    fill_profile(page)
     page.get_by_role("button", name="Simpan profil").click()
     page.get_by_text("Profil tersimpan.").wait_for()
     shoot(page, "03-citizen-choose-letter")

@@ -47,10 +47,17 @@ def test_revision_round_trip(site: LocalSite, phone_ctx: Any, desk_ctx: Any) -> 
     desk.goto(f"{site.web}/staf/#permohonan/{created['id']}")
     desk.get_by_role("button", name="Mulai periksa").click()
     desk.get_by_text("Mulai periksa: berhasil.").wait_for()
+    # (her NIK is in no village register: the console asks for an in-person identity check, and records it)
+    desk.get_by_text("Belum terverifikasi").wait_for()
+    desk.get_by_label("Dokumen yang diperiksa langsung").select_option("KTP-el")
+    desk.get_by_role("button", name="Catat pemeriksaan identitas").click()
+    desk.get_by_text("Pemeriksaan identitas tercatat.").wait_for()
+    assert desk.get_by_text("Belum terverifikasi").count() == 0
     # When the operator asks for a revision without a note, nothing is sent; with a note it is
     desk.get_by_role("button", name="Minta perbaikan").click()
     desk.get_by_text("Tulis catatan atau alasan terlebih dahulu.").wait_for()
-    desk.get_by_label("Catatan").fill("Lama tinggal tidak sesuai KK, mohon diperbaiki.")
+    desk.get_by_label("Catatan (wajib untuk minta perbaikan dan menolak)").fill(
+        "Lama tinggal tidak sesuai KK, mohon diperbaiki.")
     desk.get_by_role("button", name="Minta perbaikan").click()
     desk.get_by_text("Minta perbaikan: berhasil.").wait_for()
     assert action_buttons(desk) == []

@@ -178,6 +178,7 @@ async function viewProfile(next) {
   });
   show(seq, "Profil pemohon",
     profile.complete ? null : notice("info", "Lengkapi data pemohon dahulu: data ini dicetak pada setiap surat."),
+    profile.in_register ? notice("info", "Sebagian data ini berasal dari data penduduk desa/kelurahan dan hanya dapat diubah oleh kantor desa/kelurahan.") : null,
     h("p", {}, "Tanggal lahir dan jenis kelamin harus sesuai dengan NIK."), form);
 }
 

@@ -128,6 +128,8 @@ export const ACTIONS = {
   submit: "Diajukan",
   create: "Diajukan",
   revoke_letter: "Surat dicabut",
+  verify_identity: "Identitas diperiksa",
+  download_letter: "Surat diunduh petugas",
   sla_reminder: "Pengingat tenggat",
   sla_escalation_kecamatan: "Dieskalasi ke kecamatan",
   sla_escalation_kabupaten: "Dieskalasi ke kabupaten",

@@ -232,12 +232,18 @@ async function viewRequest(id) {
     h("dt", {}, "Pemohon"), h("dd", {}, `${a.name || "-"} · NIK ${a.nik || "-"}`),
     h("dt", {}, "Tempat/tgl lahir"), h("dd", {}, `${a.birth_place || "-"}, ${a.birth_date || "-"}`),
     h("dt", {}, "Alamat"), h("dd", {}, `${a.address || "-"}${a.rt ? ` RT ${a.rt}` : ""}${a.rw ? `/RW ${a.rw}` : ""}`),
-    a.identity_verified === false ? [h("dt", {}, "Identitas"), h("dd", {}, h("span", { class: "badge near" }, "Belum terverifikasi"))] : null,
+    r.identity_verified === false ? [h("dt", {}, "Identitas"), h("dd", {}, h("span", { class: "badge near" }, "Belum terverifikasi"),
+      " NIK tidak ada di data penduduk desa: periksa dokumen pemohon langsung sebelum menyetujui.")] : null,
+    r.identity_check ? [h("dt", {}, "Identitas"), h("dd", {}, `Diperiksa langsung (${r.identity_check.document}) oleh ${r.identity_check.by}, ${fmtDate(r.identity_check.at)}`)] : null,
     ...Object.entries(r.fields).map(([k, v]) => [h("dt", {}, labels[k] || k), h("dd", {}, String(v))]),
     r.letter && r.letter.number ? [h("dt", {}, "Nomor surat"), h("dd", {}, r.letter.number,
       r.letter.status === "revoked" ? h("span", { class: "badge revoked" }, " dicabut") : null)] : null));
   const att = attachmentsBox(r);
-  const parts = [facts, att, actions];
+  const parts = [facts, att];
+  if (mine && r.identity_verified === false && ["submitted", "in_review", "needs_revision"].includes(r.status)) {
+    parts.push(identityBox(r));
+  }
+  parts.push(actions);
   if (r.status === "issued" && r.letter && r.letter.id && r.letter.status !== "revoked" && mine) parts.push(revokeBox(r));
   if (r.status === "issued") {
     parts.push(h("p", {}, h("button", { type: "button", class: "secondary", onclick: async () => {
@@ -270,6 +276,31 @@ function attachmentsBox(r) {
           mount(msg, errorNotice(err));
         }
       } }, `Lihat ${x.label}`))))), msg);
+}
+
+const IDENTITY_DOCUMENTS = ["KTP-el", "KK", "Akta Kelahiran", "Surat Keterangan Kependudukan", "Paspor"];
+
+/** The operator's recorded in-person identity check, needed before approving an applicant the register lacks. */
+function identityBox(r) {
+  const doc = h("select", { name: "document" }, ...IDENTITY_DOCUMENTS.map((d) => h("option", { value: d }, d)));
+  const note = h("input", { name: "note", maxlength: "1000" });
+  const msg = h("div", { "aria-live": "polite" });
+  const form = h("form", { class: "card", novalidate: true }, h("h2", {}, "Pemeriksaan identitas"),
+    field("id-document", "Dokumen yang diperiksa langsung", doc), field("id-note", "Catatan (boleh dikosongkan)", note),
+    h("div", { class: "actions" }, h("button", { type: "submit" }, "Catat pemeriksaan identitas")), msg);
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const body = { action: "verify_identity", version: r.version, document: doc.value };
+    if (note.value.trim()) body.note = note.value.trim();
+    try {
+      await call("POST", `/v1/requests/${r.id}/transitions`, { body });
+      flash = notice("ok", "Pemeriksaan identitas tercatat.");
+      render();
+    } catch (err) {
+      mount(msg, errorNotice(err));
+    }
+  });
+  return form;
 }
 
 function revokeBox(r) {

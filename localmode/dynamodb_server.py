@@ -1,30 +1,122 @@
-"""moto's DynamoDB server on loopback, with a journal of successful writes so data survives restarts.
+"""moto's DynamoDB server on loopback, with a journal of successful writes and a snapshot, so data
+survives restarts and a restart takes seconds however long local mode has been used.
 
 moto keeps everything in memory. Its own recorder logs every request (reads and stream polls too),
-so its replay grows with use; this journal keeps only the writes that succeeded, which replay to
-the same state (timestamps and ids are made by the client, so the requests are deterministic).
+so its replay grows with use. Here:
+- every successful write is appended to .balai/dynamodb-journal.jsonl (timestamps and ids are made by
+  the client, so the requests are deterministic and replay to the same state);
+- on start the snapshot (.balai/dynamodb-snapshot.jsonl: table definitions, then one line per item)
+  is loaded straight into moto's tables, the journal written since is replayed, and the two are
+  compacted into a new snapshot and an empty journal; a clean stop compacts too.
+The journal's first line names it; the snapshot names the journal that continues it. A crash between
+writing a snapshot and starting the next journal leaves a journal the snapshot already contains, which
+its name shows, so it is never applied twice. Both files are readable by the owner only (they hold
+NIKs and phone numbers).
 """
 
 from __future__ import annotations
 
 import io
 import json
+import os
+import sys
 import threading
+import uuid
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 WRITE_OPERATIONS = {"CreateTable", "UpdateTable", "DeleteTable", "UpdateTimeToLive", "PutItem", "UpdateItem",
                     "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
 _REPLAY_HEADERS = ("Authorization", "Host", "Content-Type", "X-Amz-Target", "X-Amz-Date")
+SNAPSHOT_FORMAT = "balai-dynamodb-snapshot/1"
+
+
+def private_dir(path: Path) -> Path:
+    """Create `path` (and parents) and make it readable by the owner only."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(path, 0o700)
+    return path
+
+
+def open_private(path: Path, mode: str = "a") -> io.TextIOWrapper:
+    """Open a text file for writing, created 0600 (and tightened to 0600 if it existed)."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if mode == "a" else os.O_TRUNC)
+    fd = os.open(path, flags, 0o600)
+    os.fchmod(fd, 0o600)
+    return open(fd, mode, encoding="utf-8")
+
+
+class Journal:
+    """The write journal and the snapshot it continues, in one directory."""
+
+    def __init__(self, directory: Path, name: str = "dynamodb") -> None:
+        self.directory = directory
+        self.path = directory / f"{name}-journal.jsonl"
+        self.snapshot_path = directory / f"{name}-snapshot.jsonl"
+        self._lock = threading.Lock()
+        self._fh: io.TextIOWrapper | None = None
+        self.entries = 0  # written to the current journal
+
+    def journal_id(self) -> str | None:
+        """The id on the journal's first line (None for a journal from before snapshots, or none)."""
+        if not self.path.exists():
+            return None
+        with self.path.open(encoding="utf-8") as fh:
+            first = fh.readline()
+        try:
+            header = json.loads(first)
+        except ValueError:
+            return None
+        return str(header["journal"]) if isinstance(header, dict) and "journal" in header else None
+
+    def entries_to_replay(self, continued_by: str | None, has_snapshot: bool) -> Iterator[dict[str, Any]]:
+        """The journal's writes, unless a snapshot exists that this journal does not continue."""
+        if not self.path.exists() or (has_snapshot and self.journal_id() != continued_by):
+            return
+        with self.path.open(encoding="utf-8") as fh:
+            for line in fh:
+                if not line.strip():
+                    continue
+                entry = json.loads(line)
+                if "journal" not in entry:
+                    yield entry
+
+    def start_new(self, journal_id: str) -> None:
+        """Replace the journal by an empty one named `journal_id` (after a snapshot that it continues)."""
+        self.close()
+        tmp = self.path.with_suffix(".tmp")
+        with open_private(tmp, "w") as fh:
+            fh.write(json.dumps({"journal": journal_id}) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        tmp.replace(self.path)
+        self.entries = 0
+
+    def append(self, entry: dict[str, Any]) -> None:
+        if self._fh is None:
+            self._fh = open_private(self.path, "a")
+        self._fh.write(json.dumps(entry) + "\n")
+        self._fh.flush()
+        self.entries += 1
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
+    @property
+    def lock(self) -> threading.Lock:
+        """Held across each write (and a compaction) so the journal order is the order moto applied them."""
+        return self._lock
 
 
 class JournalMiddleware:
-    """WSGI middleware that appends each successful DynamoDB write to a JSON Lines file."""
+    """WSGI middleware that appends each successful DynamoDB write to the journal."""
 
-    def __init__(self, app: Callable[..., Iterable[bytes]], journal: Path) -> None:
+    def __init__(self, app: Callable[..., Iterable[bytes]], journal: Journal) -> None:
         self.app = app
         self.journal = journal
-        self._lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         operation = environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2]
@@ -38,46 +130,150 @@ class JournalMiddleware:
             seen["status"] = status
             return start_response(status, headers, exc_info)
 
-        # Hold the lock across the write so the journal order is the order moto applied them.
-        with self._lock:
+        with self.journal.lock:
             result = list(self.app(environ, capture))
             if seen.get("status", "").startswith("200"):
                 headers = {h: environ.get("HTTP_" + h.upper().replace("-", "_"), "") for h in _REPLAY_HEADERS}
                 headers["Content-Type"] = environ.get("CONTENT_TYPE", "application/x-amz-json-1.0")
-                entry = {"path": environ.get("PATH_INFO", "/"), "headers": headers, "body": body.decode()}
-                with self.journal.open("a", encoding="utf-8") as fh:
-                    fh.write(json.dumps(entry) + "\n")
+                self.journal.append({"path": environ.get("PATH_INFO", "/"), "headers": headers,
+                                     "body": body.decode()})
         return result
 
 
-def replay(app: Callable[..., Iterable[bytes]], journal: Path) -> int:
-    """Apply the journal to a fresh server app, in order; returns the number of writes replayed."""
+def replay(app: Callable[..., Iterable[bytes]], entries: Iterable[dict[str, Any]]) -> int:
+    """Apply journal entries to the server app, in order; returns the number of writes replayed."""
     from werkzeug.test import Client
 
-    if not journal.exists():
-        return 0
     client = Client(app)
     count = 0
-    with journal.open(encoding="utf-8") as fh:
-        for line in fh:
-            if not line.strip():
-                continue
-            entry = json.loads(line)
-            client.post(entry["path"], data=entry["body"].encode(), headers=entry["headers"])
-            count += 1
+    for entry in entries:
+        client.post(entry["path"], data=entry["body"].encode(), headers=entry["headers"])
+        count += 1
     return count
 
 
-class LocalDynamoDB:
-    """Start/stop the server in a thread. `journal=None` keeps nothing (tests of other things)."""
+def _tables() -> Iterator[tuple[str, str, Any]]:
+    from moto.dynamodb.models import dynamodb_backends
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, journal: Path | None = None) -> None:
+    for account_id in list(dynamodb_backends.keys()):
+        for region, backend in list(dynamodb_backends[account_id].items()):
+            for table in list(backend.tables.values()):
+                yield account_id, region, table
+
+
+def _table_definition(account_id: str, region: str, table: Any) -> dict[str, Any]:
+    def index(i: Any, with_throughput: bool) -> dict[str, Any]:
+        d = {"IndexName": i.name, "KeySchema": i.schema, "Projection": i.projection}
+        if with_throughput and getattr(i, "throughput", None) and table.billing_mode != "PAY_PER_REQUEST":
+            d["ProvisionedThroughput"] = {k: i.throughput[k] for k in ("ReadCapacityUnits", "WriteCapacityUnits")}
+        return d
+
+    spec = table.stream_specification or {}
+    return {
+        "account": account_id, "region": region, "name": table.name, "schema": table.schema, "attr": table.attr,
+        "billing_mode": table.billing_mode,
+        "throughput": ({k: table.throughput[k] for k in ("ReadCapacityUnits", "WriteCapacityUnits")}
+                       if table.billing_mode != "PAY_PER_REQUEST" else None),
+        "global_indexes": [index(i, True) for i in table.global_indexes],
+        "indexes": [index(i, False) for i in table.indexes],
+        "streams": ({"StreamEnabled": True, "StreamViewType": spec["StreamViewType"]}
+                    if spec.get("StreamEnabled") else None),
+        "ttl": dict(table.ttl),
+    }
+
+
+def write_snapshot(path: Path, continued_by: str) -> int:
+    """Write every table of this process's moto to `path` (atomically); returns the item count."""
+    count = 0
+    tmp = path.with_suffix(".tmp")
+    tables = list(_tables())
+    with open_private(tmp, "w") as fh:
+        fh.write(json.dumps({"format": SNAPSHOT_FORMAT, "journal": continued_by,
+                             "tables": [_table_definition(a, r, t) for a, r, t in tables]}) + "\n")
+        for position, (_, _, table) in enumerate(tables):
+            for item in table.all_items():
+                fh.write(json.dumps([position, item.to_json()["Attributes"]], separators=(",", ":")) + "\n")
+                count += 1
+        fh.flush()
+        os.fsync(fh.fileno())
+    tmp.replace(path)
+    return count
+
+
+def _dynamo(value: dict[str, Any]) -> Any:
+    """DynamoType(value), built directly (what its __init__ does, without its per-value checks)."""
+    for kind, raw in value.items():
+        if kind == "M":
+            raw = {k: _dynamo(v) for k, v in raw.items()}
+        elif kind == "L":
+            raw = [_dynamo(v) for v in raw]
+        made = _new_dynamo(_DynamoType)
+        made.type = kind
+        made.value = raw
+        return made
+    raise ValueError("empty attribute value")
+
+
+_DynamoType: Any = None
+_new_dynamo: Any = None
+
+
+def load_snapshot(path: Path) -> tuple[str | None, int]:
+    """Create the snapshot's tables in this process's moto and put its items back; (journal id, items)."""
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+
+    global _DynamoType, _new_dynamo
+    _DynamoType, _new_dynamo = DynamoType, DynamoType.__new__
+
+    if not path.exists():
+        return None, 0
+    count = 0
+    with path.open(encoding="utf-8") as fh:
+        header = json.loads(fh.readline())
+        if header.get("format") != SNAPSHOT_FORMAT:
+            raise ValueError(f"{path} is not a {SNAPSHOT_FORMAT} file")
+        tables = []
+        for d in header["tables"]:
+            backend = dynamodb_backends[d["account"]][d["region"]]
+            table = backend.create_table(
+                d["name"], schema=d["schema"], throughput=d["throughput"], attr=d["attr"],
+                global_indexes=d["global_indexes"], indexes=d["indexes"], streams=d["streams"],
+                billing_mode=d["billing_mode"], sse_specification=None, tags=[], deletion_protection_enabled=False,
+                warm_throughput=None)
+            table.ttl = d["ttl"]
+            tables.append(table)
+        for line in fh:
+            position, attrs = json.loads(line)
+            table = tables[position]
+            # Items were validated when first written: build them without moto's per-attribute size checks.
+            item = Item.__new__(Item)
+            item.hash_key = _dynamo(attrs[table.hash_key_attr])
+            item.range_key = _dynamo(attrs[table.range_key_attr]) if table.range_key_attr else None
+            values = LimitedSizeDict.__new__(LimitedSizeDict)
+            dict.__init__(values)
+            for name, value in attrs.items():
+                dict.__setitem__(values, sys.intern(name), _dynamo(value))
+            item.attrs = values
+            if table.range_key_attr:
+                table.items[item.hash_key][item.range_key] = item
+            else:
+                table.items[item.hash_key] = item
+            count += 1
+    return header.get("journal"), count
+
+
+class LocalDynamoDB:
+    """Start/stop the server in a thread. `data_dir=None` keeps nothing (tests of other things)."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, data_dir: Path | None = None) -> None:
         self.host = host
         self.port = port
-        self.journal = journal
+        self.journal = Journal(data_dir) if data_dir is not None else None
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self.replayed = 0
+        self.restored_items = 0
 
     @property
     def endpoint(self) -> str:
@@ -97,8 +293,12 @@ class LocalDynamoDB:
 
         app: Any = DomainDispatcherApplication(create_backend_app)
         if self.journal is not None:
-            self.journal.parent.mkdir(parents=True, exist_ok=True)
-            self.replayed = replay(app, self.journal)
+            private_dir(self.journal.directory)
+            continued_by, self.restored_items = load_snapshot(self.journal.snapshot_path)
+            has_snapshot = self.journal.snapshot_path.exists()
+            self.replayed = replay(app, self.journal.entries_to_replay(continued_by, has_snapshot))
+            if self.replayed or not has_snapshot or self.journal.journal_id() != continued_by:
+                self.compact()
             app = JournalMiddleware(app, self.journal)
         self._server = make_server(self.host, self.port, app, threaded=True, request_handler=QuietHandler)
         self.port = self._server.server_port
@@ -106,7 +306,20 @@ class LocalDynamoDB:
         self._thread.start()
         return self
 
-    def stop(self) -> None:
+    def compact(self) -> int:
+        """Snapshot the current state, then start an empty journal that continues it; returns the items."""
+        assert self.journal is not None
+        with self.journal.lock:
+            journal_id = uuid.uuid4().hex
+            count = write_snapshot(self.journal.snapshot_path, journal_id)
+            self.journal.start_new(journal_id)
+        return count
+
+    def stop(self, compact: bool = True) -> None:
         if self._server is not None:
             self._server.shutdown()
             self._server = None
+            if self.journal is not None:
+                if compact and self.journal.entries:
+                    self.compact()
+                self.journal.close()

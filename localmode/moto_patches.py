@@ -1,67 +1,400 @@
-"""Keep moto's DynamoDB usable for long runs (local mode, the test session).
+"""Keep moto's DynamoDB usable for long runs (local mode, the test session) and true to DynamoDB.
 
-moto backs up every table before a TransactWriteItems with copy.deepcopy, stream records included,
-and never trims the stream. Each transaction then costs time and memory in proportion to every write
-ever made: a local run slows down with use and a test session grew past 10 GB. Stream records are
-never changed once written, so the backup can share them: copying the list is enough to roll back.
+moto 5.2.5 backs up every table a TransactWriteItems touches with copy.deepcopy before applying it,
+and on a cancelled transaction swaps the copies in. Three things follow, all fixed here:
+- each transaction costs time and memory in proportion to everything ever written (a local run
+  slowed to seconds per request and grew past 13 GB; the test session peaked at 2.2 GB);
+- a cancelled transaction replaces the table's stream shard object, so a stream iterator taken
+  before keeps reading a shard nobody writes to (local notifications stopped after any 409);
+- a concurrent write to another item of the same table is lost when the copy is swapped back in.
+
+The patched transaction remembers only the items it touches (a copy of each before it is changed)
+and, if cancelled, puts exactly those back into the same table object. Its stream records are held
+back and appended when it commits, so a cancelled transaction leaves no stream record (as in
+DynamoDB) and a committed one leaves each of its records exactly once.
+
+moto answers every Query by looking at every item of the table. Here a Query on the table's key reads
+that partition, and a Query on a global secondary index reads the index partition from a map kept
+current on every write (built on the first Query of the table's indexes): Balai's queues, outbox
+retries and SLA sweeps stay as fast at 100 000 items as at 100.
+
+moto also keeps every model object it ever creates in a class-level list, for its web dashboard: every
+item, every copy of an item made for a Query answer or an update's old image, every stream record and
+every stream iterator stayed alive for good (issue 15's "1.1 M Item objects for 1 500 real items").
+Tables (a deleted one stayed alive with all its items), items, stream records and iterators are not
+tracked any more.
+
+moto keeps every stream record for good (DynamoDB keeps them 24 hours): each holds both images of the
+item, so a long run grew by the size of everything ever written twice over. Only the newest
+STREAM_RECORDS_KEPT records of a shard are kept; older ones read as trimmed (as after 24 hours).
+
+Smaller ones: item attribute names are interned (moto kept a copy of each name in every item), and
+the stream iterators that each GetRecords creates are capped instead of kept forever.
 """
 
 from __future__ import annotations
 
 import copy
+import sys
+import threading
 from typing import Any
+
+MOTO_VERSION = "5.2.5"  # the version whose transact_write_items this mirrors (requirements-dev.txt)
+STREAM_RECORDS_KEPT = 5_000  # per shard (~2 minutes of a busy local run); the local poller reads within a second
+MAX_SHARD_ITERATORS = 1000  # DynamoDB expires iterators after 15 minutes; moto keeps every one
+
+_pending = threading.local()  # the stream records of the transaction running on this thread
+
+
+class _TouchedItems:
+    """The items a transaction changed, each as it was before, to put back on cancellation."""
+
+    def __init__(self) -> None:
+        self._before: list[tuple[Any, Any, Any, Any]] = []
+
+    def remember(self, table: Any, hash_key: Any, range_key: Any, current: Any) -> None:
+        # update_item changes the stored Item in place, so keep a copy (of this one item only).
+        self._before.append((table, hash_key, range_key, copy.deepcopy(current)))
+
+    def restore(self) -> None:
+        for table, hash_key, range_key, before in reversed(self._before):
+            _restore_item(table, hash_key, range_key, before)
+            _reindex(table, hash_key, range_key)
+        self._before.clear()
+
+
+def _restore_item(table: Any, hash_key: Any, range_key: Any, before: Any) -> None:
+        if table.range_key_attr is None:
+            if before is None:
+                table.items.pop(hash_key, None)
+            else:
+                table.items[hash_key] = before
+            return
+        partition = table.items.get(hash_key)
+        if before is not None:
+            table.items[hash_key][range_key] = before
+        elif partition is not None:
+            partition.pop(range_key, None)
+            if not partition:
+                table.items.pop(hash_key, None)
+
+
+def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+    """moto 5.2.5's DynamoDBBackend.transact_write_items with an item-level rollback (see module doc)."""
+    from moto.dynamodb.exceptions import (
+        ConditionalCheckFailed,
+        MockValidationException,
+        MultipleTransactionsException,
+        TooManyTransactionsException,
+        TransactionCanceledException,
+        TransactWriteSingleOpException,
+    )
+    from moto.dynamodb.models import get_filter_expression
+
+    if len(transact_items) > 100:
+        raise TooManyTransactionsException()
+    touched = _TouchedItems()
+    target_items: set[tuple[str, str]] = set()
+
+    def check_unicity(table_name: str, key: dict[str, Any]) -> None:
+        item = (str(table_name), str(dict(sorted(key.items()))))
+        if item in target_items:
+            raise MultipleTransactionsException()
+        target_items.add(item)
+
+    errors: list[tuple[str, str, dict[str, Any]] | tuple[None, None, None]] = []
+    stream_records: list[tuple[Any, Any, Any]] = []
+    _pending.records = stream_records
+    try:
+        for item in transact_items:
+            original_item: dict[str, Any] | None = None
+            if len(list(item.keys())) > 1:
+                raise TransactWriteSingleOpException
+            try:
+                op_type, op = next(iter(item.items()))
+                if op_type not in {"ConditionCheck", "Put", "Delete", "Update"}:
+                    raise ValueError("Unsupported transaction operation")
+                table_name = op["TableName"]
+                condition_expression = op.get("ConditionExpression")
+                expression_attribute_names = op.get("ExpressionAttributeNames")
+                expression_attribute_values = op.get("ExpressionAttributeValues")
+                return_values_on_condition_check_failure = op.get("ReturnValuesOnConditionCheckFailure")
+                if op_type == "Put":
+                    attrs = op["Item"]
+                    table = self.get_table(table_name)
+                    key = {table.hash_key_attr: attrs[table.hash_key_attr]}
+                    if table.range_key_attr is not None:
+                        key[table.range_key_attr] = attrs[table.range_key_attr]
+                else:
+                    key = op["Key"]
+                check_unicity(table_name, key)
+
+                current = self.get_item(table_name, key)
+                if condition_expression is not None:
+                    condition_op = get_filter_expression(
+                        condition_expression, expression_attribute_names, expression_attribute_values)
+                    if not condition_op.expr(current):
+                        if return_values_on_condition_check_failure == "ALL_OLD" and current:
+                            original_item = current.to_json()["Attributes"]
+                        raise ConditionalCheckFailed(item=original_item)
+
+                if op_type != "ConditionCheck":
+                    table = self.get_table(table_name)
+                    hash_key, range_key = self.get_keys_value(table, key)
+                    touched.remember(table, hash_key, range_key, current)
+                if op_type == "Put":
+                    self.put_item(table_name, op["Item"], condition_expression=condition_expression,
+                                  expression_attribute_names=expression_attribute_names,
+                                  expression_attribute_values=expression_attribute_values)
+                elif op_type == "Delete":
+                    self.delete_item(table_name, key, condition_expression=condition_expression,
+                                     expression_attribute_names=expression_attribute_names,
+                                     expression_attribute_values=expression_attribute_values)
+                elif op_type == "Update":
+                    self.update_item(table_name, key, update_expression=op["UpdateExpression"],
+                                     condition_expression=condition_expression,
+                                     expression_attribute_names=expression_attribute_names,
+                                     expression_attribute_values=expression_attribute_values)
+                errors.append((None, None, None))
+            except (MultipleTransactionsException, MockValidationException):
+                touched.restore()
+                raise
+            except ConditionalCheckFailed as e:
+                errors.append(("ConditionalCheckFailed", str(e.message), original_item))  # type: ignore[arg-type]
+            except Exception as e:  # noqa: BLE001 - moto reports any other failure as a cancellation reason
+                errors.append((type(e).__name__, str(e), original_item))  # type: ignore[arg-type]
+
+        if any(code is not None for code, _, _ in errors):
+            touched.restore()
+            raise TransactionCanceledException(errors)
+    except BaseException:
+        stream_records.clear()
+        raise
+    finally:
+        _pending.records = None
+    for shard, old, new in stream_records:
+        _add_record(shard, old, new)
+
+
+def _add_record(shard: Any, old: Any, new: Any) -> None:
+    """StreamShard.add, then forget the oldest records beyond STREAM_RECORDS_KEPT.
+
+    Forgotten records become None in place: sequence numbers and iterator positions are list indexes."""
+    _original_shard_add(shard, old, new)
+    kept_from = shard.__dict__.get("_balai_kept_from", 0)
+    if len(shard.items) - kept_from > 2 * STREAM_RECORDS_KEPT:
+        new_start = len(shard.items) - STREAM_RECORDS_KEPT
+        for position in range(kept_from, new_start):
+            shard.items[position] = None
+        shard._balai_kept_from = new_start
+
+
+def _shard_get(self: Any, start: int, quantity: int) -> list[dict[str, Any]]:
+    """StreamShard.get without the forgotten records (a reader that fell behind skips to the oldest kept)."""
+    first = max(start - self.starting_sequence_number, self.__dict__.get("_balai_kept_from", 0))
+    return [record.to_json() for record in self.items[first:first + quantity] if record is not None]
+
+
+def _shard_add(self: Any, old: Any, new: Any) -> None:
+    """StreamShard.add: inside a transaction on this thread, hold the record back until it commits."""
+    records = getattr(_pending, "records", None)
+    if records is not None:
+        records.append((self, old, new))
+    else:
+        _add_record(self, old, new)
+
+
+_original_shard_add: Any = None
+_original_query: Any = None
+_original_get_shard_iterator: Any = None
+_original_table_put_item: Any = None
+_original_table_delete_item: Any = None
+_original_update_item: Any = None
+_original_item_init: Any = None
+
+
+class _PartitionView:
+    """The table as Table.query sees it, with all_items() narrowed to one partition."""
+
+    def __init__(self, table: Any, partition: list[Any]) -> None:
+        self._table = table
+        self._partition = partition
+
+    def all_items(self) -> list[Any]:
+        return self._partition
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._table, name)
+
+
+class _IndexMap:
+    """For each global secondary index with one hash attribute: hash value -> {item key: item}."""
+
+    def __init__(self, table: Any) -> None:
+        self.signature = _index_signature(table)
+        self.hash_attrs = dict(self.signature)
+        self.members: dict[str, dict[Any, dict[Any, Any]]] = {name: {} for name in self.hash_attrs}
+        self.placed: dict[Any, dict[str, Any]] = {}  # item key -> {index: hash value}
+        for item in table.all_items():
+            self.place((item.hash_key, item.range_key), item)
+
+    def place(self, key: Any, item: Any) -> None:
+        for name, value in self.placed.pop(key, {}).items():
+            partition = self.members[name].get(value)
+            if partition is not None:
+                partition.pop(key, None)
+                if not partition:
+                    del self.members[name][value]
+        if item is None:
+            return
+        placed = {}
+        for name, attr in self.hash_attrs.items():
+            value = item.attrs.get(attr)
+            if value is not None:
+                self.members[name].setdefault(value, {})[key] = item
+                placed[name] = value
+        if placed:
+            self.placed[key] = placed
+
+
+_index_lock = threading.RLock()
+
+
+def _index_signature(table: Any) -> tuple[tuple[str, str], ...]:
+    signature = []
+    for index in table.global_indexes:
+        hashes = [k["AttributeName"] for k in index.schema if k["KeyType"] == "HASH"]
+        if len(hashes) == 1:
+            signature.append((index.name, hashes[0]))
+    return tuple(signature)
+
+
+def _index_map(table: Any) -> _IndexMap:
+    with _index_lock:
+        current = table.__dict__.get("_balai_index_map")
+        if current is None or current.signature != _index_signature(table):
+            current = table.__dict__["_balai_index_map"] = _IndexMap(table)
+        return current  # type: ignore[no-any-return]
+
+
+def _reindex(table: Any, hash_key: Any, range_key: Any) -> None:
+    """Keep the index map (if one was built) current after a write to one item."""
+    index_map = table.__dict__.get("_balai_index_map")
+    if index_map is None:
+        return
+    partition = table.items.get(hash_key)
+    item = partition if table.range_key_attr is None else (partition or {}).get(range_key)
+    with _index_lock:
+        index_map.place((hash_key, range_key), item)
+
+
+def _table_put_item(self: Any, *args: Any, **kwargs: Any) -> Any:
+    item = _original_table_put_item(self, *args, **kwargs)
+    _reindex(self, item.hash_key, item.range_key)
+    return item
+
+
+def _table_delete_item(self: Any, hash_key: Any, range_key: Any) -> Any:
+    item = _original_table_delete_item(self, hash_key, range_key)
+    _reindex(self, hash_key, range_key)
+    return item
+
+
+def _backend_update_item(self: Any, table_name: str, *args: Any, **kwargs: Any) -> Any:
+    item = _original_update_item(self, table_name, *args, **kwargs)  # changes the stored item in place
+    _reindex(self.get_table(table_name), item.hash_key, item.range_key)
+    return item
+
+
+def _item_init(self: Any, hash_key: Any, range_key: Any, attrs: dict[str, Any]) -> None:
+    _original_item_init(self, hash_key, range_key, {sys.intern(k): v for k, v in attrs.items()})
+
+
+def _query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+    """Table.query: read the one table or index partition the key names, not the whole table."""
+    index_name = kwargs.get("index_name") if "index_name" in kwargs else (args[6] if len(args) > 6 else None)
+    if index_name:
+        conditions = kwargs.get("hash_key_conditions") or []
+        index_map = _index_map(self)
+        attr = index_map.hash_attrs.get(index_name)
+        if attr is None or len(conditions) != 1 or conditions[0][0] != attr:
+            return _original_query(self, hash_key, *args, **kwargs)
+        with _index_lock:
+            partition = list(index_map.members[index_name].get(conditions[0][1], {}).values())
+        return _original_query(_PartitionView(self, partition), hash_key, *args, **kwargs)
+    if hash_key is None:
+        return _original_query(self, hash_key, *args, **kwargs)
+    if self.range_key_attr is None:
+        found = self.items.get(hash_key)
+        partition = [found] if found is not None else []
+    else:
+        partition = list(self.items.get(hash_key, {}).values())
+    return _original_query(_PartitionView(self, partition), hash_key, *args, **kwargs)
+
+
+def _get_shard_iterator(self: Any, *args: Any, **kwargs: Any) -> Any:
+    """Keep the newest MAX_SHARD_ITERATORS (each GetRecords makes one; moto never forgets them)."""
+    _trim_iterators(self.shard_iterators)
+    return _original_get_shard_iterator(self, *args, **kwargs)
+
+
+def _trim_iterators(iterators: dict[str, Any]) -> None:
+    excess = len(iterators) - MAX_SHARD_ITERATORS
+    if excess > 0:
+        for arn in list(iterators)[:excess]:
+            iterators.pop(arn, None)
+
+
+def _get_records(self: Any, iterator_arn: str, limit: int) -> Any:
+    _trim_iterators(self.shard_iterators)
+    return self.shard_iterators[iterator_arn].get(limit)
+
+
+class _Untracked(list):  # type: ignore[type-arg]
+    """A class's `instances_tracked` that keeps nothing (moto appends every instance it creates)."""
+
+    def append(self, _instance: Any) -> None:
+        return None
+
+
+def _stop_tracking(*classes: Any) -> None:
+    from moto.core.model_instances import model_data
+
+    for cls in classes:
+        cls.instances_tracked = _Untracked()
+        # moto's reset puts a fresh list on every class it knows: it need not know these.
+        model_data[cls.__module__.split(".")[1]].pop(cls.__name__, None)
 
 
 def apply() -> None:
-    from moto.dynamodb.models.table import StreamShard
+    """Patch moto in this process (idempotent). Refuses another moto version: the copy above is of 5.2.5."""
+    global _original_shard_add, _original_query, _original_get_shard_iterator, _original_table_put_item
+    global _original_table_delete_item, _original_update_item, _original_item_init
+    import moto
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.dynamo_type import Item
+    from moto.dynamodb.models.table import StreamRecord, StreamShard, Table
+    from moto.dynamodbstreams.models import DynamoDBStreamsBackend, ShardIterator
 
-    if getattr(StreamShard, "_balai_patched", False):
+    if getattr(DynamoDBBackend, "_balai_patched", False):
         return
-    _copy_tables_once_per_transaction()
-
-    def shard_deepcopy(self: Any, memo: dict[int, Any]) -> Any:
-        clone = copy.copy(self)
-        clone.table = memo.get(id(self.table), self.table)  # the table copy being made, if any
-        clone.items = list(self.items)
-        memo[id(self)] = clone
-        return clone
-
-    StreamShard.__deepcopy__ = shard_deepcopy  # type: ignore[attr-defined]
-    StreamShard._balai_patched = True  # type: ignore[attr-defined]
-
-
-def _copy_tables_once_per_transaction() -> None:
-    """moto backs a table up once per *item* of a TransactWriteItems (the copy sits in its loop over the
-    items), so a 100-item transaction (a resident register import sends 50 residents + 50 audit entries)
-    copies the whole table 100 times and outlasts the client's timeout. One backup per table and
-    transaction rolls back just the same."""
-    import threading
-
-    import moto.dynamodb.models as models
-    from moto.dynamodb.models.table import Table
-
-    state = threading.local()
-
-    class _Copy:
-        def deepcopy(self, obj: Any, memo: Any = None) -> Any:
-            cache = getattr(state, "tables", None)
-            if cache is not None and isinstance(obj, Table):
-                if id(obj) not in cache:
-                    cache[id(obj)] = copy.deepcopy(obj)
-                return cache[id(obj)]
-            return copy.deepcopy(obj, memo)
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(copy, name)
-
-    models.copy = _Copy()  # type: ignore[assignment]
-    original = models.DynamoDBBackend.transact_write_items
-
-    def transact_write_items(self: Any, transact_items: Any) -> Any:
-        state.tables = {}
-        try:
-            return original(self, transact_items)
-        finally:
-            state.tables = None
-
-    models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    if moto.__version__ != MOTO_VERSION:
+        raise RuntimeError(f"localmode.moto_patches mirrors moto {MOTO_VERSION}, found {moto.__version__}: "
+                           "re-check DynamoDBBackend.transact_write_items before changing the pin")
+    _stop_tracking(Item, StreamRecord, ShardIterator, Table, StreamShard)
+    _original_shard_add = StreamShard.add
+    _original_query = Table.query
+    _original_get_shard_iterator = DynamoDBStreamsBackend.get_shard_iterator
+    _original_table_put_item, _original_table_delete_item = Table.put_item, Table.delete_item
+    _original_update_item, _original_item_init = DynamoDBBackend.update_item, Item.__init__
+    Table.put_item = _table_put_item  # type: ignore[method-assign]
+    Table.delete_item = _table_delete_item  # type: ignore[method-assign]
+    DynamoDBBackend.update_item = _backend_update_item  # type: ignore[method-assign]
+    Item.__init__ = _item_init  # type: ignore[method-assign]
+    StreamShard.add = _shard_add  # type: ignore[method-assign]
+    StreamShard.get = _shard_get  # type: ignore[method-assign]
+    Table.query = _query  # type: ignore[method-assign]
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    DynamoDBStreamsBackend.get_shard_iterator = _get_shard_iterator  # type: ignore[method-assign]
+    DynamoDBStreamsBackend.get_records = _get_records  # type: ignore[method-assign]
+    DynamoDBBackend._balai_patched = True  # type: ignore[attr-defined]

@@ -1,11 +1,14 @@
 """`make run`: embedded DynamoDB (moto, journaled under .balai/), demo data, then `chalice local`.
 
-Everything entered survives a restart: the server replays .balai/dynamodb-journal.jsonl on start.
+Everything entered survives a restart: the server loads .balai/dynamodb-snapshot.jsonl and replays
+.balai/dynamodb-journal.jsonl on start. Everything under .balai/ is readable by its owner only.
+While it runs, .balai/local-mode.json tells `python -m chalicelib.ops --local` where it is.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import subprocess
@@ -13,14 +16,19 @@ import sys
 import time
 from pathlib import Path
 
+from chalicelib.ops.local import ENDPOINT_FILE
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def local_env(data_dir: Path, endpoint: str, api_port: int = 8000, web_port: int = 8080) -> dict[str, str]:
-    """The environment the API process needs in local mode (no AWS account: dummy credentials)."""
+def local_env(data_dir: Path, endpoint: str, port: int = 8000, web_port: int = 8080) -> dict[str, str]:
+    """The environment the API process needs in local mode (no AWS account: dummy credentials).
+
+    Links and the QR codes' verification URLs point at this API's port unless BALAI_PUBLIC_BASE_URL
+    is set (e.g. to a LAN address or a tunnel, so a phone can open them).
+    """
     return {
-        # The QR codes and links point at this API and this front end, whatever ports they run on.
-        "BALAI_PUBLIC_BASE_URL": f"http://127.0.0.1:{api_port}",
+        # The front end is on its own port; the API allows exactly its origin (CORS).
         "BALAI_WEB_BASE_URL": f"http://127.0.0.1:{web_port}",
         "BALAI_STAGE": "local",
         "BALAI_TABLE": "balai-local",
@@ -35,14 +43,26 @@ def local_env(data_dir: Path, endpoint: str, api_port: int = 8000, web_port: int
         "POWERTOOLS_SERVICE_NAME": "balai",
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_NAMESPACE": "Balai",
+        "BALAI_PUBLIC_BASE_URL": os.environ.get("BALAI_PUBLIC_BASE_URL") or f"http://127.0.0.1:{port}",
     }
+
+
+def write_endpoint_file(data_dir: Path, env: dict[str, str], api_port: int) -> Path:
+    """Tell operator commands (`python -m chalicelib.ops --local ...`) how to reach this local mode."""
+    from localmode.dynamodb_server import open_private
+
+    path = data_dir / ENDPOINT_FILE
+    with open_private(path, "w") as fh:
+        json.dump({"pid": os.getpid(), "api": f"http://127.0.0.1:{api_port}", "env": env}, fh, indent=1)
+    return path
 
 
 def prepare(data_dir: Path, db_port: int, api_port: int = 8000, web_port: int = 8080) -> tuple[object, dict[str, str]]:
     """Start the journaled server, then create and seed the table on the first run."""
     from localmode.dynamodb_server import LocalDynamoDB
 
-    db = LocalDynamoDB(port=db_port, journal=data_dir / "dynamodb-journal.jsonl").start()
+    started = time.monotonic()
+    db = LocalDynamoDB(port=db_port, data_dir=data_dir).start()
     env = local_env(data_dir, db.endpoint, api_port, web_port)
     os.environ.update(env)
     from chalicelib.config import reset_caches
@@ -57,8 +77,21 @@ def prepare(data_dir: Path, db_port: int, api_port: int = 8000, web_port: int = 
         create_table()
         print(f"[balai] demo data: {seed_demo()}", flush=True)
     else:
-        print(f"[balai] restored {db.replayed} writes from {data_dir / 'dynamodb-journal.jsonl'}", flush=True)
+        print(f"[balai] restored {db.restored_items} items and {db.replayed} journaled writes from {data_dir} "
+              f"in {time.monotonic() - started:.1f} s", flush=True)
     return db, env
+
+
+def private_tree(data_dir: Path) -> None:
+    """Create the data directory 0700; tighten what an earlier version left readable by others."""
+    from localmode.dynamodb_server import private_dir
+
+    private_dir(data_dir)
+    for root, dirs, files in os.walk(data_dir):
+        for name in dirs:
+            os.chmod(os.path.join(root, name), 0o700)
+        for name in files:
+            os.chmod(os.path.join(root, name), 0o600)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -69,7 +102,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("BALAI_DATA_DIR", ROOT / ".balai")))
     args = parser.parse_args(argv)
     data_dir = args.data_dir.resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    # The journal, snapshot, secrets, letters and outbox hold NIKs, phone numbers and keys: whatever
+    # local mode (and the API it starts) creates is readable by the owner only.
+    os.umask(0o077)
+    private_tree(data_dir)
     db, env = prepare(data_dir, args.db_port, args.port, args.web_port)
     # Before the API starts, so the poller's LATEST iterators see every write the API makes.
     from localmode.streams import start_local_workers
@@ -80,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     chalice = Path(sys.executable).with_name("chalice")
     api = subprocess.Popen([str(chalice), "local", "--no-autoreload", "--stage", "local", "--host", "127.0.0.1",
                             "--port", str(args.port)], cwd=ROOT, env={**os.environ, **env})
+    endpoint_file = write_endpoint_file(data_dir, env, args.port)
     print(f"[balai] API on http://127.0.0.1:{args.port}  (DynamoDB on {db.endpoint})", flush=True)  # type: ignore[attr-defined]
     from chalicelib.config import get_settings
     from localmode.web import LocalWeb
@@ -106,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
                 api.kill()
         web.stop()
         workers.stop()
+        endpoint_file.unlink(missing_ok=True)
         db.stop()  # type: ignore[attr-defined]
     return 0 if stopping else (api.returncode or 0)
 

@@ -23,8 +23,12 @@ class StreamPoller:
     each batch to `handler` as a Lambda event {"Records": [...]}, the way the event source mapping would.
 
     Iterators start at LATEST when `start()` returns: what a journal replay wrote before is history and
-    is not sent again; what the API writes afterwards is. A failing batch is retried (as Lambda does),
-    up to `max_retries`, then skipped with a log line: the outbox's retry schedule still finds its rows.
+    is not sent again; what the API writes afterwards is. Like the event source mapping, the poller keeps
+    its place as a sequence number, not as an iterator: each poll asks for a new iterator after the last
+    record it handed on, so nothing the server does to its iterator objects can leave it reading a stale
+    shard. A failing batch is retried (as Lambda does), up to `max_retries`, then skipped with a log line:
+    the outbox's retry schedule still finds its rows. If the table is recreated (a new stream label),
+    the poller follows the new stream from its start.
     """
 
     def __init__(self, endpoint: str, table: str, region: str, handler: Handler, *, interval: float = 0.5,
@@ -38,39 +42,59 @@ class StreamPoller:
         self.records = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._iterators: dict[str, str | None] = {}
+        self._positions: dict[str, str] = {}  # shard id -> sequence number of the last record handed on
+        self._iterators: dict[str, str | None] = {}  # shard id -> iterator, until a first record is seen
         self._stream_arn = ""
+        self._stream_label = ""
         self._streams: Any = None
 
     def start(self) -> StreamPoller:
         self._streams = _client("dynamodbstreams", self.endpoint, self.region)
-        table = _client("dynamodb", self.endpoint, self.region).describe_table(TableName=self.table)["Table"]
-        self._stream_arn = table["LatestStreamArn"]
-        self._refresh_shards()
+        self._refresh_shards(initial="LATEST")
         self._thread = threading.Thread(target=self._run, name="balai-stream-poller", daemon=True)
         self._thread.start()
         return self
 
-    def _refresh_shards(self) -> None:
+    def _refresh_shards(self, initial: str) -> None:
+        table = _client("dynamodb", self.endpoint, self.region).describe_table(TableName=self.table)["Table"]
+        if table["LatestStreamArn"] != self._stream_arn:  # first start, or the table was recreated
+            self._stream_arn = table["LatestStreamArn"]
+            self._stream_label = table.get("LatestStreamLabel", "")
+            self._positions.clear()
+            self._iterators.clear()
         shards = self._streams.describe_stream(StreamArn=self._stream_arn)["StreamDescription"]["Shards"]
         for shard in shards:
             shard_id = shard["ShardId"]
-            if shard_id not in self._iterators:
+            if shard_id not in self._iterators and shard_id not in self._positions:
                 self._iterators[shard_id] = self._streams.get_shard_iterator(
-                    StreamArn=self._stream_arn, ShardId=shard_id, ShardIteratorType="LATEST")["ShardIterator"]
+                    StreamArn=self._stream_arn, ShardId=shard_id, ShardIteratorType=initial)["ShardIterator"]
+
+    def _iterator(self, shard_id: str) -> str | None:
+        position = self._positions.get(shard_id)
+        if position is None:
+            return self._iterators.get(shard_id)
+        return str(self._streams.get_shard_iterator(
+            StreamArn=self._stream_arn, ShardId=shard_id, ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+            SequenceNumber=position)["ShardIterator"])
 
     def poll_once(self) -> int:
         """One GetRecords per shard; returns the records handed to the handler."""
         handled = 0
-        for shard_id, iterator in list(self._iterators.items()):
+        for shard_id in list(self._iterators.keys() | self._positions.keys()):
+            iterator = self._iterator(shard_id)
             if iterator is None:
                 continue
+            if self._stream_label and f"/stream/{self._stream_label}|" not in iterator:
+                raise StreamChangedError(self.table)
             response = self._streams.get_records(ShardIterator=iterator, Limit=self.batch_size)
             records = response.get("Records") or []
             if records:
                 self._deliver({"Records": [_lambda_shape(r, self._stream_arn) for r in records]})
                 handled += len(records)
-            self._iterators[shard_id] = response.get("NextShardIterator")
+                self._positions[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
+                self._iterators.pop(shard_id, None)
+            elif shard_id not in self._positions:
+                self._iterators[shard_id] = response.get("NextShardIterator")
         return handled
 
     def _deliver(self, event: dict[str, Any]) -> None:
@@ -84,7 +108,8 @@ class StreamPoller:
                 return
             except Exception:
                 logger.exception("local stream batch failed", extra={"attempt": attempt + 1})
-                time.sleep(min(self.interval * 2 ** attempt, 5))
+                if attempt < self.max_retries:
+                    time.sleep(min(self.interval * 2 ** attempt, 5))
 
     def _run(self) -> None:
         from chalicelib.observability import logger
@@ -93,11 +118,12 @@ class StreamPoller:
             try:
                 if not self.poll_once():
                     self._stop.wait(self.interval)
-            except Exception:  # the server restarting or the table being recreated: look again
-                logger.exception("local stream poll failed")
-                self._stop.wait(2)
+            except Exception as exc:  # the server restarting or the table being recreated: look again
+                if not isinstance(exc, StreamChangedError):
+                    logger.exception("local stream poll failed")
+                    self._stop.wait(2)
                 try:
-                    self._refresh_shards()
+                    self._refresh_shards(initial="TRIM_HORIZON")
                 except Exception:  # noqa: BLE001 - logged on the next failure
                     pass
 
@@ -105,6 +131,10 @@ class StreamPoller:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+
+
+class StreamChangedError(Exception):
+    """The table behind the stream was recreated: its stream is a new one."""
 
 
 def _lambda_shape(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:

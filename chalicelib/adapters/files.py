@@ -156,10 +156,13 @@ class LocalFileStore:
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
         target = self.path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        # Letters print full NIKs: directories 0700 and files 0600, whatever the process umask.
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         # Write then rename: a reader never sees half a PDF, even with two writers of the same key.
         tmp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-        tmp.write_bytes(data)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
         tmp.replace(target)
 
     def exists(self, key: str) -> bool:

@@ -6,6 +6,7 @@ import argparse
 import getpass
 import json
 import sys
+from pathlib import Path
 
 from chalicelib.domain.clock import iso, utcnow
 from chalicelib.domain.regions import validate_code
@@ -139,6 +140,9 @@ def _restore_village(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m chalicelib.ops", description=__doc__)
+    parser.add_argument("--local", action="store_true",
+                        help="act on the running `make run` (found through .balai/local-mode.json)")
+    parser.add_argument("--data-dir", type=Path, help="with --local: local mode's data folder (default .balai)")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("create-table", help="create the table (local or a test account)").set_defaults(fn=_create_table)
     p = sub.add_parser("import-regions", help="import a kabupaten from data/idn-area-data")
@@ -181,6 +185,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--table", help="write into this table instead of BALAI_TABLE")
     p.set_defaults(fn=_restore_village)
     args = parser.parse_args(argv)
+    if args.local:
+        from chalicelib.config import get_settings
+        from chalicelib.ops.local import LocalModeNotRunningError, use_running_local_mode
+
+        try:
+            api = use_running_local_mode(args.data_dir or get_settings().data_dir)
+        except LocalModeNotRunningError as exc:
+            print(str(exc), file=sys.stderr)
+            return 2
+        print(f"local mode at {api}", file=sys.stderr)
+    elif args.data_dir:
+        parser.error("--data-dir goes with --local")
     return int(args.fn(args))
 
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -34,15 +36,16 @@ class LocalBalai:
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
         self.port = free_port()
+        self.db_port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> LocalBalai:
+        # As a user would: `BALAI_PORT=... BALAI_DB_PORT=... BALAI_DATA_DIR=... make run` (never 8000/8001).
         env = {k: v for k, v in os.environ.items() if not k.startswith(("BALAI_", "AWS_"))}
-        # Links (letters, attachments, the upload form's URL) name this API's port: the documented override.
-        env["BALAI_PUBLIC_BASE_URL"] = f"http://127.0.0.1:{self.port}"
+        env.update({"BALAI_PORT": str(self.port), "BALAI_DB_PORT": str(self.db_port),
+                    "BALAI_DATA_DIR": str(self.data_dir)})
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "localmode.run", "--port", str(self.port), "--db-port", str(free_port()),
-             "--data-dir", str(self.data_dir)],
+            [sys.executable, "-m", "localmode.run"],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.time() + 90
         while time.time() < deadline:
@@ -63,12 +66,15 @@ class LocalBalai:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
 
-    def call(self, method: str, path: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
+    def call(self, method: str, path: str, body: Any = None, token: str | None = None,
+             headers: dict[str, str] | None = None) -> tuple[int, Any]:
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=data, method=method)
         request.add_header("Content-Type", "application/json")
         if token:
             request.add_header("Authorization", f"Bearer {token}")
+        for name, value in (headers or {}).items():
+            request.add_header(name, value)
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
                 return response.status, json.loads(response.read())
@@ -162,3 +168,106 @@ def test_submission_to_approval_over_http_then_restart(data_dir: Path) -> None:
         assert status == 403  # the phone bound at the first login is remembered too
     finally:
         balai.stop()
+
+
+def sms_texts(data_dir: Path) -> str:
+    path = data_dir / "outbox" / "sms.jsonl"
+    return path.read_text() if path.exists() else ""
+
+
+def staff_token(balai: LocalBalai, username: str) -> str:
+    status, login = balai.call("POST", "/v1/auth/login", {"username": username, "password": "balai-demo"})
+    assert status == 200, login
+    return str(login["token"])
+
+
+def qr_text(pdf: bytes, workdir: Path) -> str:
+    """The QR code printed on a letter, decoded from a render of its page (poppler + zbar)."""
+    if not (shutil.which("pdftoppm") and shutil.which("zbarimg")):
+        pytest.skip("pdftoppm and zbarimg are needed to read the QR code")
+    (workdir / "letter.pdf").write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-r", "150", "-png", "-singlefile", str(workdir / "letter.pdf"),
+                    str(workdir / "page")], check=True)
+    out = subprocess.run(["zbarimg", "--raw", "-q", str(workdir / "page.png")], check=True, capture_output=True)
+    return out.stdout.decode().strip()
+
+
+def test_notifications_keep_flowing_after_a_409_and_links_follow_the_port(tmp_path: Path) -> None:
+    data_dir = tmp_path / "balai"
+    balai = LocalBalai(data_dir).start()
+    try:
+        # Given a citizen with a submitted request, on local mode started on ports other than 8000/8001
+        status, _ = balai.call("POST", "/v1/auth/otp", {"nik": NIK, "phone": PHONE})
+        code = re.findall(r"\b(\d{6})\b", sms_texts(data_dir))[-1]
+        status, login = balai.call("POST", "/v1/auth/otp/verify", {"nik": NIK, "phone": PHONE, "code": code})
+        citizen = login["token"]
+        balai.call("PUT", "/v1/me/profile", {
+            "version": 1, "name": "Nurhaedah", "birth_place": "Sinjai", "birth_date": "1990-08-17", "sex": "P",
+            "religion": "Islam", "marital_status": "Kawin", "occupation": "Wiraswasta",
+            "address": "Jl. Persatuan Raya"}, citizen)
+        skd = {"letter_type": "SKD", "fields": {"lama_tinggal_tahun": 5, "keperluan": "Melamar pekerjaan"}}
+        status, first = balai.call("POST", f"/v1/villages/{VILLAGE}/requests", skd, citizen,
+                                   {"Idempotency-Key": "form-1"})
+        assert status == 201, first
+        operator = staff_token(balai, f"operator.{VILLAGE}")
+        status, first = balai.call("POST", f"/v1/requests/{first['id']}/transitions",
+                                   {"action": "review", "version": first["version"]}, operator)
+        assert status == 200, first
+        # When a stale transition gets a 409 and a retried submission replays (both cancelled transactions)
+        status, stale = balai.call("POST", f"/v1/requests/{first['id']}/transitions",
+                                   {"action": "review", "version": first["version"] - 1}, operator)
+        assert status == 409, stale
+        status, replayed = balai.call("POST", f"/v1/villages/{VILLAGE}/requests", skd, citizen,
+                                      {"Idempotency-Key": "form-1"})
+        assert status == 200 and replayed["id"] == first["id"]
+        # And the citizen submits again
+        status, second = balai.call("POST", f"/v1/villages/{VILLAGE}/requests", skd, citizen)
+        submitted_at = time.monotonic()
+        assert status == 201, second
+        # Then the second request's SMS reaches the local outbox within a couple of seconds
+        while second["tracking_code"] not in sms_texts(data_dir):
+            assert time.monotonic() - submitted_at < 5, "the SMS of the request after the 409 was not sent"
+            time.sleep(0.1)
+
+        # When the first request is approved and issued
+        status, first = balai.call("POST", f"/v1/requests/{first['id']}/transitions",
+                                   {"action": "approve", "version": first["version"]}, operator)
+        assert status == 200, first
+        kades = staff_token(balai, f"kades.{VILLAGE}")
+        status, first = balai.call("POST", f"/v1/requests/{first['id']}/transitions",
+                                   {"action": "issue", "version": first["version"]}, kades)
+        assert status == 200 and first["status"] == "issued", first
+        status, letter = balai.call("GET", f"/v1/requests/{first['id']}/letter", token=citizen)
+        assert status == 200, letter
+        # Then its download link and the verification URL in its QR code point at this API's port
+        base = f"http://127.0.0.1:{balai.port}/"
+        assert letter["url"].startswith(base + "v1/files/"), letter["url"]
+        assert letter["verify_url"].startswith(base + "v1/letters/verify/"), letter["verify_url"]
+        with urllib.request.urlopen(urllib.request.Request(letter["url"], headers={"Accept": "*/*"}),
+                                    timeout=30) as response:
+            pdf = response.read()
+        assert qr_text(pdf, tmp_path) == letter["verify_url"]
+        with urllib.request.urlopen(letter["verify_url"], timeout=30) as response:
+            assert json.loads(response.read())["status"] == "valid"
+
+        # And an operator command reaches this running local mode (no AWS credentials)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("BALAI_", "AWS_"))}
+        done = subprocess.run([sys.executable, "-m", "chalicelib.ops", "--local", "--data-dir", str(data_dir),
+                               "import-regions", "35.09"], cwd=ROOT, env=env, capture_output=True, timeout=120)
+        assert done.returncode == 0, done.stderr.decode()
+        status, jember = balai.call("GET", "/v1/regions/35.09")
+        assert status == 200 and jember["name"] == "Kabupaten Jember"
+    finally:
+        balai.stop()
+
+    # And everything local mode wrote (journal, snapshot, secrets, letters, outbox) is the owner's only
+    modes = {str(p.relative_to(data_dir)): stat.S_IMODE(p.stat().st_mode) for p in [data_dir, *data_dir.rglob("*")]}
+    assert any(name.endswith(".pdf") for name in modes) and "secrets.json" in modes
+    assert "dynamodb-snapshot.jsonl" in modes and "dynamodb-journal.jsonl" in modes
+    loose = {name: oct(mode) for name, mode in modes.items()
+             if mode != (0o700 if (data_dir / name).is_dir() else 0o600)}
+    assert not loose, loose
+    # And with local mode stopped, the operator command says so instead of failing on AWS credentials
+    done = subprocess.run([sys.executable, "-m", "chalicelib.ops", "--local", "--data-dir", str(data_dir),
+                           "import-regions", "35.09"], cwd=ROOT, env=env, capture_output=True, timeout=120)
+    assert done.returncode == 2 and b"make run" in done.stderr

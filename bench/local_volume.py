@@ -1,0 +1,230 @@
+"""Local mode at a village's real volume, over HTTP, as `make run` starts it.
+
+Starts local mode (`python -m localmode.run` with BALAI_PORT / BALAI_DB_PORT / BALAI_DATA_DIR), then for
+N requests one after another: a citizen submits (timed), the operator reviews and approves, and every
+`--issue-every`-th one the kades issues (a numbered, signed PDF). Prints, per thousand requests, the
+submit p50/p99 and the resident memory of the local-mode processes; then stops local mode (Ctrl-C's
+path), starts it again on the same data and prints the time to the first answer.
+
+    .venv/bin/python bench/local_volume.py --requests 10000
+    .venv/bin/python bench/local_volume.py --requests 2000 --port 8410 --db-port 8411
+
+Bars (issue 15): submit p50 <= 150 ms, p99 <= 1 s, no trend between the first and the last thousand,
+RSS <= 600 MB, restart to first answer <= 15 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+VILLAGE = "73.07.03.1001"  # Kelurahan Samataring, active in the demo data
+SKD = {"letter_type": "SKD", "fields": {"lama_tinggal_tahun": 5, "keperluan": "Melamar pekerjaan"}}
+TOKEN_REFRESH_S = 20 * 60  # tokens live 30 minutes
+
+
+class Local:
+    """One local-mode process tree and an HTTP client for it."""
+
+    def __init__(self, data_dir: Path, port: int, db_port: int) -> None:
+        self.data_dir, self.port, self.db_port = data_dir, port, db_port
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = data_dir.parent / f"{data_dir.name}-local.log"
+
+    def start(self) -> float:
+        """Start local mode; seconds until it answered its first request."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("BALAI_", "AWS_"))}
+        env.update({"BALAI_PORT": str(self.port), "BALAI_DB_PORT": str(self.db_port),
+                    "BALAI_DATA_DIR": str(self.data_dir), "POWERTOOLS_LOG_LEVEL": "WARNING"})
+        began = time.monotonic()
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen([sys.executable, "-m", "localmode.run"], cwd=ROOT, env=env, stdout=log,
+                                         stderr=subprocess.STDOUT, start_new_session=True)
+        while time.monotonic() - began < 600:
+            try:
+                if self.call("GET", "/v1/regions/73.07")[0] == 200:
+                    return time.monotonic() - began
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"local mode exited; see {self.log}")
+            time.sleep(0.05)
+        raise TimeoutError("local mode did not answer within 600 s")
+
+    def stop(self) -> float:
+        """SIGTERM (what Ctrl-C does) and wait; seconds it took."""
+        assert self.proc is not None
+        began = time.monotonic()
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=300)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        return time.monotonic() - began
+
+    def rss_mb(self) -> float:
+        """Resident memory of local mode's process tree (the DynamoDB server + poller process and the API)."""
+        assert self.proc is not None
+        pids = [self.proc.pid]
+        children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
+        if children.exists():
+            pids += [int(p) for p in children.read_text().split()]
+        total = 0
+        for pid in pids:
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except FileNotFoundError:
+                continue
+            match = re.search(r"VmRSS:\s+(\d+) kB", status)
+            total += int(match.group(1)) if match else 0
+        return total / 1024
+
+    def call(self, method: str, path: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=data, method=method)
+        request.add_header("Content-Type", "application/json")
+        if token:
+            request.add_header("Authorization", f"Bearer {token}")
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as err:
+            return err.code, json.loads(err.read() or b"null")
+
+
+class Actors:
+    """A few citizens (one NIK each) and the village's operator and kades, with tokens kept fresh."""
+
+    def __init__(self, local: Local, citizens: int) -> None:
+        self.local = local
+        self.niks = [f"7307031708{90:02d}{n:04d}" for n in range(1, citizens + 1)]  # men born 17-08-1990
+        self.phones = [f"0812{77000000 + n}" for n in range(1, citizens + 1)]
+        self.tokens: dict[str, str] = {}
+        self.fresh_at = 0.0
+
+    def refresh(self, first: bool = False) -> None:
+        for nik, phone in zip(self.niks, self.phones, strict=True):
+            self.tokens[nik] = self._citizen(nik, phone, first)
+        for role in ("operator", "kades"):
+            status, login = self.local.call("POST", "/v1/auth/login", {"username": f"{role}.{VILLAGE}",
+                                                                      "password": "balai-demo"})
+            assert status == 200, login
+            self.tokens[role] = login["token"]
+        self.fresh_at = time.monotonic()
+
+    def _citizen(self, nik: str, phone: str, first: bool) -> str:
+        status, answer = self.local.call("POST", "/v1/auth/otp", {"nik": nik, "phone": phone})
+        assert status == 202, answer
+        e164 = "+62" + phone[1:]
+        sms = (self.local.data_dir / "outbox" / "sms.jsonl").read_text().splitlines()
+        text = next(json.loads(line)["text"] for line in reversed(sms) if e164 in line and "Kode" in line)
+        code = re.search(r"\b(\d{6})\b", text).group(1)  # type: ignore[union-attr]
+        status, login = self.local.call("POST", "/v1/auth/otp/verify", {"nik": nik, "phone": phone, "code": code})
+        assert status == 200, login
+        if first:
+            status, profile = self.local.call("PUT", "/v1/me/profile", {
+                "version": 1, "name": "Andi Baso Tenri", "birth_place": "Sinjai", "birth_date": "1990-08-17",
+                "sex": "L", "religion": "Islam", "marital_status": "Kawin", "occupation": "Petani",
+                "address": "Jl. Persatuan Raya No. 5", "rt": "001", "rw": "002"}, login["token"])
+            assert status == 200, profile
+        return str(login["token"])
+
+
+def transition(local: Local, request: dict[str, Any], action: str, token: str) -> dict[str, Any]:
+    status, answer = local.call("POST", f"/v1/requests/{request['id']}/transitions",
+                                {"action": action, "version": request["version"]}, token)
+    assert status == 200, (action, answer)
+    return dict(answer)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=10_000)
+    parser.add_argument("--issue-every", type=int, default=10, help="issue a letter for every n-th request")
+    parser.add_argument("--citizens", type=int, default=5)
+    parser.add_argument("--port", type=int, default=8400)
+    parser.add_argument("--db-port", type=int, default=8401)
+    parser.add_argument("--data-dir", type=Path, help="default: a new temporary folder")
+    parser.add_argument("--block", type=int, default=1000, help="print figures every this many requests")
+    parser.add_argument("--minutes", type=float, help="stop submitting after this long (then restart as usual)")
+    parser.add_argument("--keep", action="store_true", help="leave local mode running at the end")
+    args = parser.parse_args()
+    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="balai-volume-")) / "balai"
+    local = Local(data_dir, args.port, args.db_port)
+    first_start = local.start()
+    print(f"local mode up in {first_start:.1f} s (first run: table and demo data); data in {data_dir}", flush=True)
+    actors = Actors(local, args.citizens)
+    actors.refresh(first=True)
+    print(f"requests | submit p50 ms | p99 ms | max ms | cycle s/{args.block} | RSS MB | issued", flush=True)
+    submits: list[float] = []
+    per_thousand: list[tuple[float, float]] = []
+    issued = 0
+    block_began = run_began = time.monotonic()
+    peak_rss = 0.0
+    try:
+        for n in range(1, args.requests + 1):
+            if args.minutes and time.monotonic() - run_began > args.minutes * 60:
+                print(f"time budget of {args.minutes} minutes used after {n - 1} requests", flush=True)
+                break
+            if time.monotonic() - actors.fresh_at > TOKEN_REFRESH_S:
+                actors.refresh()
+            nik = actors.niks[n % len(actors.niks)]
+            began = time.perf_counter()
+            status, request = local.call("POST", f"/v1/villages/{VILLAGE}/requests", SKD, actors.tokens[nik])
+            submits.append((time.perf_counter() - began) * 1000)
+            assert status == 201, request
+            request = transition(local, request, "review", actors.tokens["operator"])
+            request = transition(local, request, "approve", actors.tokens["operator"])
+            if n % args.issue_every == 0:
+                transition(local, request, "issue", actors.tokens["kades"])
+                issued += 1
+            if n % args.block == 0 or n == args.requests:
+                block = submits[-((n - 1) % args.block + 1):]
+                rss = local.rss_mb()
+                peak_rss = max(peak_rss, rss)
+                p50, p99 = statistics.median(block), percentile(block, 0.99)
+                per_thousand.append((p50, p99))
+                print(f"{n:>8} | {p50:>13.1f} | {p99:>6.1f} | {max(block):>6.0f} | "
+                      f"{time.monotonic() - block_began:>12.1f} | {rss:>6.0f} | {issued}", flush=True)
+                block_began = time.monotonic()
+    finally:
+        print(f"submits: {len(submits)}; overall p50 {statistics.median(submits):.1f} ms, "
+              f"p99 {percentile(submits, 0.99):.1f} ms; peak RSS seen {peak_rss:.0f} MB", flush=True)
+        if per_thousand:
+            (f50, f99), (l50, l99) = per_thousand[0], per_thousand[-1]
+            print(f"first vs last block of {args.block}: p50 {f50:.1f} -> {l50:.1f} ms, "
+                  f"p99 {f99:.1f} -> {l99:.1f} ms", flush=True)
+        stopped = local.stop()
+        print(f"stopped in {stopped:.1f} s (writes the snapshot)", flush=True)
+    sizes = {p.name: p.stat().st_size for p in data_dir.glob("dynamodb-*.jsonl")}
+    print("data files: " + ", ".join(f"{name} {size / 1e6:.1f} MB" for name, size in sorted(sizes.items())))
+    restart = local.start()
+    print(f"restart to first answer: {restart:.1f} s; RSS after restart {local.rss_mb():.0f} MB", flush=True)
+    began = time.perf_counter()
+    status, request = local.call("POST", f"/v1/villages/{VILLAGE}/requests", SKD, actors.tokens[actors.niks[0]])
+    print(f"first submit after restart: {status} in {(time.perf_counter() - began) * 1000:.0f} ms", flush=True)
+    if not args.keep:
+        local.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

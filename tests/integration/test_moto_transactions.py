@@ -1,0 +1,213 @@
+"""localmode.moto_patches: a cancelled transaction restores exactly what it touched, in the same table
+object; stream records of a committed transaction appear exactly once, of a cancelled one never; a
+stream iterator taken before a cancelled transaction keeps seeing later writes; costs stay flat."""
+
+from __future__ import annotations
+
+import time
+import tracemalloc
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodbstreams.models import dynamodbstreams_backends
+
+REGION = "ap-southeast-3"
+TABLE = "moto-patch-test"
+
+
+def s(value: str) -> dict[str, str]:
+    return {"S": value}
+
+
+@pytest.fixture()
+def ddb() -> Iterator[Any]:
+    client = boto3.client("dynamodb", region_name=REGION)
+    client.create_table(
+        TableName=TABLE, BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("PK", "SK", "G1")],
+        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
+        GlobalSecondaryIndexes=[{"IndexName": "GSI1", "KeySchema": [{"AttributeName": "G1", "KeyType": "HASH"},
+                                                                    {"AttributeName": "SK", "KeyType": "RANGE"}],
+                                 "Projection": {"ProjectionType": "ALL"}}],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+    client.update_time_to_live(TableName=TABLE, TimeToLiveSpecification={"Enabled": True,
+                                                                          "AttributeName": "expires_at"})
+    yield client
+    client.delete_table(TableName=TABLE)
+
+
+def moto_table() -> Any:
+    return dynamodb_backends["123456789012"][REGION].tables[TABLE]
+
+
+def everything(client: Any) -> list[dict[str, Any]]:
+    items = client.scan(TableName=TABLE, ConsistentRead=True)["Items"]
+    return sorted(items, key=lambda i: (i["PK"]["S"], i["SK"]["S"]))
+
+
+def put(pk: str, sk: str = "META", **attrs: str) -> dict[str, Any]:
+    return {"Put": {"TableName": TABLE, "Item": {"PK": s(pk), "SK": s(sk), **{k: s(v) for k, v in attrs.items()}}}}
+
+
+def stream_iterator(kind: str = "LATEST") -> Any:
+    """A shard iterator from moto's streams backend (in-process moto routes no DynamoDB Streams calls)."""
+    streams = dynamodbstreams_backends["123456789012"][REGION]
+    arn = boto3.client("dynamodb", region_name=REGION).describe_table(TableName=TABLE)["Table"]["LatestStreamArn"]
+    return streams.get_shard_iterator(arn, moto_table().stream_shard.id, kind)
+
+
+def cancelled_transaction(client: Any) -> None:
+    """Puts a new item, updates one, deletes one, then fails a condition on a missing item: all of it must be undone."""
+    with pytest.raises(ClientError) as err:
+        client.transact_write_items(TransactItems=[
+            put("NEW#1", G1="g"),
+            {"Update": {"TableName": TABLE, "Key": {"PK": s("A"), "SK": s("META")},
+                        "UpdateExpression": "SET v = :v, G1 = :g", "ExpressionAttributeValues": {":v": s("changed"),
+                                                                                                 ":g": s("moved")}}},
+            {"Delete": {"TableName": TABLE, "Key": {"PK": s("B"), "SK": s("META")}}},
+            {"ConditionCheck": {"TableName": TABLE, "Key": {"PK": s("MISSING"), "SK": s("META")},
+                                "ConditionExpression": "attribute_exists(PK)"}},
+        ])
+    assert err.value.response["Error"]["Code"] == "TransactionCanceledException"
+
+
+def test_a_cancelled_transaction_restores_every_item_it_touched_in_the_same_table(ddb: Any) -> None:
+    # Given three items, one with a TTL, and the table object moto serves them from
+    ddb.transact_write_items(TransactItems=[put("A", v="a", G1="g"), put("B", v="b"),
+                                            put("C", v="c", expires_at="1")])
+    before, table, shard = everything(ddb), moto_table(), moto_table().stream_shard
+    # When a transaction that writes to A, B and a new item is cancelled by its condition on a missing item
+    cancelled_transaction(ddb)
+    # Then every item is as it was, read from the very same table and stream shard (nothing swapped)
+    assert everything(ddb) == before
+    assert moto_table() is table and moto_table().stream_shard is shard
+    assert ddb.describe_time_to_live(TableName=TABLE)["TimeToLiveDescription"]["TimeToLiveStatus"] == "ENABLED"
+    # And the index answers as before: A is still under G1 = g, the rolled-back new item is not
+    found = ddb.query(TableName=TABLE, IndexName="GSI1", KeyConditionExpression="G1 = :g",
+                      ExpressionAttributeValues={":g": s("g")})["Items"]
+    assert [i["PK"]["S"] for i in found] == ["A"]
+
+
+def test_validation_errors_inside_a_transaction_also_roll_back(ddb: Any) -> None:
+    ddb.put_item(TableName=TABLE, Item={"PK": s("A"), "SK": s("META"), "v": s("a")})
+    # When the second operation names the same item again (a validation error, not a cancellation)
+    with pytest.raises(ClientError):
+        ddb.transact_write_items(TransactItems=[put("NEW#2"), put("A", v="twice"), put("A", v="thrice")])
+    # Then the first operation's put is undone too
+    assert [i["PK"]["S"] for i in everything(ddb)] == ["A"]
+    assert everything(ddb)[0]["v"] == s("a")
+
+
+def test_stream_records_appear_once_for_a_commit_and_never_for_a_cancelled_transaction(ddb: Any) -> None:
+    ddb.transact_write_items(TransactItems=[put("A", v="a"), put("B", v="b")])
+    # Given a stream iterator taken before a cancelled transaction (the local poller holds one)
+    iterator = stream_iterator("LATEST")
+    cancelled_transaction(ddb)
+    # When a transaction commits afterwards
+    ddb.transact_write_items(TransactItems=[put("D", v="d"), put("E", v="e")])
+    # Then the old iterator sees exactly its two INSERTs, once, and nothing of the cancelled one
+    records = iterator.get(100)["Records"]
+    assert [(r["eventName"], r["dynamodb"]["Keys"]["PK"]["S"]) for r in records] == [("INSERT", "D"),
+                                                                                     ("INSERT", "E")]
+    # And from the start of the stream every record is there exactly once, in order, numbers rising
+    all_records = stream_iterator("TRIM_HORIZON").get(100)["Records"]
+    assert [r["dynamodb"]["Keys"]["PK"]["S"] for r in all_records] == ["A", "B", "D", "E"]
+    numbers = [int(r["dynamodb"]["SequenceNumber"]) for r in all_records]
+    assert numbers == sorted(set(numbers))
+
+
+def test_a_table_query_reads_its_partition_and_still_pages(ddb: Any) -> None:
+    ddb.transact_write_items(TransactItems=[put("P", f"EV#{n:02d}") for n in range(5)] + [put("Q", "EV#00")])
+    first = ddb.query(TableName=TABLE, KeyConditionExpression="PK = :p", ExpressionAttributeValues={":p": s("P")},
+                      Limit=3, ScanIndexForward=False)
+    rest = ddb.query(TableName=TABLE, KeyConditionExpression="PK = :p", ExpressionAttributeValues={":p": s("P")},
+                     ExclusiveStartKey=first["LastEvaluatedKey"], ScanIndexForward=False)
+    assert [i["SK"]["S"] for i in first["Items"] + rest["Items"]] == [f"EV#{n:02d}" for n in range(4, -1, -1)]
+    assert ddb.query(TableName=TABLE, KeyConditionExpression="PK = :p",
+                     ExpressionAttributeValues={":p": s("nothing")})["Items"] == []
+
+
+def test_transaction_cost_does_not_grow_with_the_table(ddb: Any) -> None:
+    def batch(start: int, n: int) -> float:
+        began = time.perf_counter()
+        for i in range(start, start + n):
+            ddb.transact_write_items(TransactItems=[put(f"R#{i}", f"S#{k}", G1="g") for k in range(5)])
+        return time.perf_counter() - began
+
+    # Given a table that grows by 5 items per transaction
+    tracemalloc.start()
+    first = batch(0, 100)
+    batch(100, 500)
+    last = batch(600, 100)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    # Then the last hundred transactions (on 3 500 items) cost about what the first hundred did (on none),
+    # where whole-table copies made them about 30 times slower, and memory holds no table copies
+    assert last < first * 3, (first, last)
+    assert peak < 60_000_000, peak
+
+
+def in_index(client: Any, value: str) -> list[str]:
+    items = client.query(TableName=TABLE, IndexName="GSI1", KeyConditionExpression="G1 = :g",
+                         ExpressionAttributeValues={":g": s(value)})["Items"]
+    return sorted(i["PK"]["S"] for i in items)
+
+
+def test_index_queries_follow_every_kind_of_write(ddb: Any) -> None:
+    # Given items in two index partitions, and an index that has answered once (its map is built)
+    ddb.transact_write_items(TransactItems=[put("A", G1="g"), put("B", G1="g"), put("C", G1="h")])
+    assert in_index(ddb, "g") == ["A", "B"]
+    # When items are moved by an update, deleted, put anew, and a cancelled transaction tries to move one
+    ddb.update_item(TableName=TABLE, Key={"PK": s("A"), "SK": s("META")}, UpdateExpression="SET G1 = :h",
+                    ExpressionAttributeValues={":h": s("h")})
+    ddb.delete_item(TableName=TABLE, Key={"PK": s("C"), "SK": s("META")})
+    ddb.put_item(TableName=TABLE, Item={"PK": s("D"), "SK": s("META"), "G1": s("g")})
+    ddb.update_item(TableName=TABLE, Key={"PK": s("B"), "SK": s("META")}, UpdateExpression="REMOVE G1")
+    cancelled_transaction(ddb)  # would move A to "moved" and add NEW#1 under "g"
+    # Then each partition lists exactly what a full look at the table finds
+    assert in_index(ddb, "g") == ["D"]
+    assert in_index(ddb, "h") == ["A"]
+    assert in_index(ddb, "moved") == []
+
+
+def test_moto_keeps_no_item_it_no_longer_needs(ddb: Any) -> None:
+    import gc
+
+    from moto.dynamodb.models.dynamo_type import Item
+
+    # Given 200 items written, each updated and read back (moto copies items for both)
+    for i in range(200):
+        ddb.transact_write_items(TransactItems=[put(f"K#{i}", v="a")])
+        ddb.update_item(TableName=TABLE, Key={"PK": s(f"K#{i}"), "SK": s("META")}, UpdateExpression="SET v = :b",
+                        ExpressionAttributeValues={":b": s("b")})
+        ddb.query(TableName=TABLE, KeyConditionExpression="PK = :p", ExpressionAttributeValues={":p": s(f"K#{i}")})
+    gc.collect()
+    # Then the live Item objects are the stored ones (of every table in this process), not one per copy made
+    stored = sum(len(t.all_items()) for t in dynamodb_backends["123456789012"][REGION].tables.values())
+    live = sum(isinstance(o, Item) for o in gc.get_objects())
+    assert live <= stored + 20, (live, stored)
+
+
+def test_old_stream_records_are_trimmed_and_readers_keep_their_place(
+        ddb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from localmode import moto_patches
+
+    monkeypatch.setattr(moto_patches, "STREAM_RECORDS_KEPT", 5)
+    # Given a reader positioned early, and then 30 writes (DynamoDB would have trimmed old records by age)
+    early = stream_iterator("LATEST")
+    ddb.put_item(TableName=TABLE, Item={"PK": s("FIRST"), "SK": s("META")})
+    for i in range(30):
+        ddb.put_item(TableName=TABLE, Item={"PK": s(f"T#{i:02d}"), "SK": s("META")})
+    # Then moto keeps at most twice the limit of records
+    assert sum(r is not None for r in moto_table().stream_shard.items) <= 10
+    # And a reader that fell behind gets the oldest kept records, in order
+    behind = [r["dynamodb"]["Keys"]["PK"]["S"] for r in early.get(100)["Records"]]
+    assert behind and behind == sorted(behind) and behind[-1] == "T#29" and "FIRST" not in behind
+    # And a reader at LATEST sees exactly the next write
+    latest = stream_iterator("LATEST")
+    ddb.put_item(TableName=TABLE, Item={"PK": s("NEXT"), "SK": s("META")})
+    assert [r["dynamodb"]["Keys"]["PK"]["S"] for r in latest.get(100)["Records"]] == ["NEXT"]

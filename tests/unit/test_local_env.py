@@ -1,0 +1,21 @@
+"""Local mode's API environment: the public base URL (links, QR codes) follows BALAI_PORT unless overridden."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from localmode.run import local_env
+
+
+def test_links_follow_the_api_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BALAI_PUBLIC_BASE_URL", raising=False)
+    env = local_env(Path("/tmp/balai"), "http://127.0.0.1:8301", port=8300)
+    assert env["BALAI_PUBLIC_BASE_URL"] == "http://127.0.0.1:8300"
+
+
+def test_balai_public_base_url_overrides_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BALAI_PUBLIC_BASE_URL", "http://192.168.1.20:8300")
+    env = local_env(Path("/tmp/balai"), "http://127.0.0.1:8301", port=8300)
+    assert env["BALAI_PUBLIC_BASE_URL"] == "http://192.168.1.20:8300"

@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint package check-infra fuzz deploy-web clean
+.PHONY: run test bench web lint package check-infra fuzz deploy-web clean
 
 STACK ?= balai-prod-infra
 
@@ -19,6 +19,11 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+# The front end (web/) is plain ES modules and CSS served as they are: there is no build step. This checks
+# every page's files and prints the bytes shipped per page (gzipped) against the citizen portal's budget.
+web: $(STAMP)
+	$(PY) bench/web.py --sizes
 
 bench: $(STAMP)
 	$(PY) bench/cold_start.py

@@ -25,13 +25,15 @@ from chalicelib.ops.local import ENDPOINT_FILE
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def local_env(data_dir: Path, endpoint: str, port: int = 8000) -> dict[str, str]:
+def local_env(data_dir: Path, endpoint: str, port: int = 8000, web_port: int = 8080) -> dict[str, str]:
     """The environment the API process needs in local mode (no AWS account: dummy credentials).
 
     Links and the QR codes' verification URLs point at this API's port unless BALAI_PUBLIC_BASE_URL
     is set (e.g. to a LAN address or a tunnel, so a phone can open them).
     """
     return {
+        # The front end is on its own port; the API allows exactly its origin (CORS).
+        "BALAI_WEB_BASE_URL": f"http://127.0.0.1:{web_port}",
         "BALAI_STAGE": "local",
         "BALAI_TABLE": "balai-local",
         "BALAI_DATA_DIR": str(data_dir),
@@ -59,13 +61,13 @@ def write_endpoint_file(data_dir: Path, env: dict[str, str], api_port: int) -> P
     return path
 
 
-def prepare(data_dir: Path, db_port: int, api_port: int = 8000) -> tuple[object, dict[str, str]]:
+def prepare(data_dir: Path, db_port: int, api_port: int = 8000, web_port: int = 8080) -> tuple[object, dict[str, str]]:
     """Start the journaled server, then create and seed the table on the first run."""
     from localmode.dynamodb_server import LocalDynamoDB
 
     started = time.monotonic()
     db = LocalDynamoDB(port=db_port, data_dir=data_dir).start()
-    env = local_env(data_dir, db.endpoint, api_port)
+    env = local_env(data_dir, db.endpoint, api_port, web_port)
     os.environ.update(env)
     from chalicelib.config import reset_caches
 
@@ -115,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("BALAI_PORT", "8000")))
     parser.add_argument("--db-port", type=int, default=int(os.environ.get("BALAI_DB_PORT", "8001")))
+    parser.add_argument("--web-port", type=int, default=int(os.environ.get("BALAI_WEB_PORT", "8080")))
     parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("BALAI_DATA_DIR", ROOT / ".balai")))
     args = parser.parse_args(argv)
     data_dir = args.data_dir.resolve()
@@ -122,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     # local mode (and the API it starts) creates is readable by the owner only.
     os.umask(0o077)
     private_tree(data_dir)
-    db, env = prepare(data_dir, args.db_port, args.port)
+    db, env = prepare(data_dir, args.db_port, args.port, args.web_port)
     # Before the API starts, so the poller's LATEST iterators see every write the API makes.
     from localmode.streams import start_local_workers
 
@@ -136,6 +139,11 @@ def main(argv: list[str] | None = None) -> int:
                             "--port", str(args.port)], cwd=ROOT, env={**os.environ, **env})
     endpoint_file = write_endpoint_file(data_dir, env, args.port)
     print(f"[balai] API on http://127.0.0.1:{args.port}  (DynamoDB on {db.endpoint})", flush=True)  # type: ignore[attr-defined]
+    from chalicelib.config import get_settings
+    from localmode.web import LocalWeb
+
+    web = LocalWeb(args.web_port, f"http://127.0.0.1:{args.port}", region=get_settings().kabupaten[0]).start()
+    print(f"[balai] web front end on {web.url}/  (staff console {web.url}/staf/)", flush=True)
     stopping = False
 
     def stop(*_: object) -> None:
@@ -154,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
                 api.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 api.kill()
+        web.stop()
         workers.stop()
         endpoint_file.unlink(missing_ok=True)
         issuing_poller.stop()

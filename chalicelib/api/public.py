@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from chalicelib.api.http import endpoint, respond
+from chalicelib.api.http import endpoint, optional_principal, query_param, respond
 from chalicelib.api.openapi import build_spec, doc
 from chalicelib.services import regions, requests
 
@@ -19,11 +19,14 @@ def get_region(code: str) -> Response:
 
 
 @doc("GET", "/v1/villages/{desa}/letter-types", "Letter types a village offers", response="LetterTypeList",
-     errors=(404,))
+     errors=(404,), query=(("include_disabled", "`true`: the disabled types too (operator, kades, admin)"),))
 @bp.route("/v1/villages/{desa}/letter-types", methods=["GET"])
 @endpoint
 def letter_types(desa: str) -> Response:
-    return respond(regions.letter_types(desa))
+    request = bp.current_request
+    include_disabled = query_param(request, "include_disabled") == "true"
+    who = optional_principal(request) if include_disabled else None
+    return respond(regions.letter_types(desa, who, include_disabled))
 
 
 @doc("GET", "/v1/track/{tracking_code}", "Status of a request by its tracking code (no personal data)",

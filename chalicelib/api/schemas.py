@@ -202,6 +202,7 @@ class LetterType(_Out):
 class LetterTypeList(_Out):
     village: str
     active: bool
+    version: int = Field(description="The village's settings version, for PUT .../letter-types/{code}")
     items: list[LetterType]
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from chalicelib.domain import catalog
 from chalicelib.domain.regions import ZONE_LABELS, Region, is_village, validate_code, within
 from chalicelib.domain.requests import Principal
-from chalicelib.errors import ForbiddenError, NotFoundError, ValidationError
+from chalicelib.errors import ForbiddenError, NotFoundError, UnauthorizedError, ValidationError
 from chalicelib.observability import logger
 from chalicelib.storage import regions as repo
 
@@ -37,11 +37,17 @@ def _village(code: str) -> Region:
     return region
 
 
-def letter_types(code: str) -> dict[str, Any]:
-    """The letter types a village offers (enabled ones), with their field schemas."""
+def letter_types(code: str, principal: Principal | None = None, include_disabled: bool = False) -> dict[str, Any]:
+    """The letter types a village offers (enabled ones), with their field schemas, and the village's settings
+    version (what an adjustment must name). With include_disabled, the disabled ones too: only for the staff
+    who may adjust them (raises UnauthorizedError without a token, ForbiddenError/NotFoundError otherwise)."""
+    if include_disabled:
+        if principal is None:
+            raise UnauthorizedError("Token wajib ada.", code="missing_token")
+        _ensure_manager(principal, code)
     village = _village(code)
-    items = [lt.to_dict() for lt in catalog.village_catalog(village.letter_types) if lt.enabled]
-    return {"village": village.code, "active": village.active, "items": items}
+    items = [lt.to_dict() for lt in catalog.village_catalog(village.letter_types) if lt.enabled or include_disabled]
+    return {"village": village.code, "active": village.active, "version": village.version, "items": items}
 
 
 def _ensure_manager(principal: Principal, village: str) -> None:

@@ -54,6 +54,26 @@ def test_village_adjusts_a_letter_type_with_version_check(client):
     assert "SKU" not in codes
 
 
+def test_staff_list_disabled_types_with_the_version_to_adjust_them(client, citizen):
+    # Given a village whose operator disabled SKU, using the version the list names
+    village = "73.07.09.2004"
+    op = staff_token(client, f"operator.{village}")
+    listed = get(client, f"/v1/villages/{village}/letter-types").json_body
+    response = put(client, f"/v1/villages/{village}/letter-types/SKU", {"version": listed["version"], "enabled": False}, op)
+    assert response.status_code == 200
+    # When the public asks, SKU is gone; when the operator asks for the disabled ones too, it is there, off
+    public = get(client, f"/v1/villages/{village}/letter-types").json_body
+    assert "SKU" not in {i["code"] for i in public["items"]}
+    assert public["version"] == response.json_body["village_version"]
+    staff = get(client, f"/v1/villages/{village}/letter-types?include_disabled=true", op).json_body
+    assert {i["code"]: i["enabled"] for i in staff["items"]}["SKU"] is False
+    # Then nobody else sees the disabled ones: no token, a citizen, another village's operator
+    assert get(client, f"/v1/villages/{village}/letter-types?include_disabled=true").status_code == 401
+    assert get(client, f"/v1/villages/{village}/letter-types?include_disabled=true", citizen["token"]).status_code == 403
+    other = staff_token(client, f"operator.{PULAU_HARAPAN}")
+    assert get(client, f"/v1/villages/{village}/letter-types?include_disabled=true", other).status_code == 404
+
+
 def test_disabled_letter_type_cannot_be_requested(client, citizen):
     village = "73.07.09.2003"
     op = staff_token(client, f"operator.{village}")

@@ -1,0 +1,547 @@
+// Citizen portal: log in with NIK + phone + SMS code, profile, pick a village and letter type, fill the
+// generated form (kept on the device across a dropped connection and a reload, sent once with its
+// Idempotency-Key), my requests with history, revise/resubmit, cancel, download the issued letter.
+import {
+  ACTIONS, ApiError, NetworkError, api, fieldLabels, fmtDate, goTo, h, loadConfig, mount, newKey, notice, registerServiceWorker,
+  sessionStore, setTimeZone, showFieldErrors, statusBadge,
+} from "./lib.js";
+
+const SESSION_KEY = "balai.citizen";
+const DRAFT_KEY = "balai.draft";
+const main = document.getElementById("main");
+const menu = document.getElementById("menu");
+let flash = null; // a notice shown once on the next view
+
+// ---- session and draft (localStorage: survives a reload and a dropped connection) ---------------
+const auth = sessionStore(SESSION_KEY, () => {
+  flash = notice("info", "Sesi Anda berakhir. Silakan masuk lagi; isian formulir tetap tersimpan.");
+  go("masuk");
+});
+const session = auth.get;
+const call = auth.call;
+function saveSession(login) {
+  auth.save({ token: login.token, expiresAt: Date.now() + login.expires_in * 1000 });
+}
+function logout() {
+  auth.clear();
+  go("masuk");
+}
+export function loadDraft() {
+  return JSON.parse(localStorage.getItem(DRAFT_KEY) || "null");
+}
+function saveDraft(draft) {
+  localStorage.setItem(DRAFT_KEY, JSON.stringify(draft));
+}
+function clearDraft() {
+  localStorage.removeItem(DRAFT_KEY);
+}
+
+function go(route) {
+  goTo(route, render);
+}
+
+function setMenu(active) {
+  const links = [["/lacak/", "Lacak permohonan"], ["/staf/", "Petugas"]];
+  const items = session()
+    ? [["#ajukan", "Ajukan surat"], ["#permohonan", "Permohonan saya"], ["#profil", "Profil"]]
+    : [["#masuk", "Masuk"]];
+  mount(menu, ...items.map(([href, text]) => h("a", { href, "aria-current": href === `#${active}` ? "page" : null }, text)),
+    ...links.map(([href, text]) => h("a", { href }, text)),
+    session() ? h("a", { href: "#keluar", onclick: (e) => { e.preventDefault(); logout(); } }, "Keluar") : null);
+}
+
+let renderSeq = 0; // each render has its number: a slow answer of an earlier view must not overwrite a newer one
+
+function show(seq, title, ...nodes) {
+  if (seq !== renderSeq) return;
+  document.title = `${title} — Balai`;
+  mount(main, h("h1", {}, title), flash, ...nodes);
+  flash = null;
+}
+
+function errorNotice(err) {
+  if (err instanceof NetworkError) return notice("error", "Tidak dapat terhubung ke server. Periksa koneksi internet Anda lalu coba lagi.");
+  return notice("error", err.message);
+}
+
+function field(id, label, input, hint) {
+  input.id = id;
+  return h("div", { class: "field" }, h("label", { for: id }, label), input, hint ? h("p", { class: "hint" }, hint) : null);
+}
+
+function busy(form, on) {
+  form.querySelectorAll("button").forEach((b) => { b.disabled = on; });
+}
+
+// ---- login -------------------------------------------------------------------------------------
+function viewLogin() {
+  const seq = renderSeq;
+  const status = h("div", { "aria-live": "polite" });
+  const nik = h("input", { name: "nik", inputmode: "numeric", autocomplete: "off", maxlength: "16" });
+  const phone = h("input", { name: "phone", type: "tel", inputmode: "tel", autocomplete: "tel" });
+  const code = h("input", { name: "code", inputmode: "numeric", autocomplete: "one-time-code", maxlength: "6" });
+  const codeBox = h("div", { hidden: true }, field("code", "Kode verifikasi (6 angka dari SMS)", code));
+  const sendBtn = h("button", { type: "submit" }, "Kirim kode lewat SMS");
+  const form = h("form", { class: "card", novalidate: true },
+    field("nik", "NIK (16 angka)", nik, "Nomor Induk Kependudukan sesuai KTP."),
+    field("phone", "Nomor HP", phone, "Contoh: 081234567890. Kode masuk dikirim lewat SMS ke nomor ini."),
+    codeBox, h("div", { class: "actions" }, sendBtn), status);
+  let codeSent = false;
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    busy(form, true);
+    mount(status);
+    const body = { nik: nik.value.trim(), phone: phone.value.trim() };
+    try {
+      if (!codeSent) {
+        const sent = await api("POST", "/v1/auth/otp", { body });
+        codeSent = true;
+        codeBox.hidden = false;
+        sendBtn.textContent = "Masuk";
+        mount(status, notice("ok", `Kode dikirim ke ${sent.phone}. Berlaku ${Math.round(sent.expires_in / 60)} menit.`));
+        code.focus();
+      } else {
+        const login = await api("POST", "/v1/auth/otp/verify", { body: { ...body, code: code.value.trim() } });
+        saveSession(login);
+        const draft = loadDraft();
+        go(draft ? "ajukan" : "permohonan");
+      }
+    } catch (err) {
+      mount(status, errorNotice(err));
+      showFieldErrors(form, err);
+    } finally {
+      busy(form, false);
+    }
+  });
+  show(seq, "Masuk", h("p", {}, "Masuk dengan NIK dan nomor HP Anda. Kami mengirim kode 6 angka lewat SMS."), form,
+    h("p", {}, "Sudah punya kode lacak? ", h("a", { href: "/lacak/" }, "Lacak permohonan tanpa masuk"), "."));
+}
+
+// ---- profile -------------------------------------------------------------------------------------
+const RELIGIONS = ["Islam", "Kristen", "Katolik", "Hindu", "Buddha", "Khonghucu", "Kepercayaan"];
+const MARITAL = ["Belum Kawin", "Kawin", "Cerai Hidup", "Cerai Mati"];
+
+function select(name, options, value, placeholder = "— pilih —") {
+  return h("select", { name }, h("option", { value: "" }, placeholder),
+    ...options.map((o) => {
+      const [v, label] = Array.isArray(o) ? o : [o, o];
+      return h("option", { value: v, selected: v === value }, label);
+    }));
+}
+
+async function viewProfile(next) {
+  const seq = renderSeq;
+  let profile;
+  try {
+    profile = await call("GET", "/v1/me/profile");
+  } catch (err) {
+    return show(seq, "Profil pemohon", errorNotice(err));
+  }
+  const v = (k) => profile[k] || "";
+  const input = (name, attrs = {}) => h("input", { name, value: v(name), ...attrs });
+  const status = h("div", { "aria-live": "polite" });
+  const form = h("form", { class: "card", novalidate: true },
+    h("p", {}, "NIK: ", h("span", { class: "code" }, profile.nik)),
+    field("p-name", "Nama lengkap", input("name", { autocomplete: "name", maxlength: "120" })),
+    h("div", { class: "grid2" },
+      field("p-birth_place", "Tempat lahir", input("birth_place", { maxlength: "80" })),
+      field("p-birth_date", "Tanggal lahir", input("birth_date", { type: "date" }))),
+    h("div", { class: "grid2" },
+      field("p-sex", "Jenis kelamin", select("sex", [["L", "Laki-laki"], ["P", "Perempuan"]], v("sex"))),
+      field("p-religion", "Agama", select("religion", RELIGIONS, v("religion")))),
+    h("div", { class: "grid2" },
+      field("p-marital_status", "Status perkawinan", select("marital_status", MARITAL, v("marital_status"))),
+      field("p-occupation", "Pekerjaan", input("occupation", { maxlength: "80" }))),
+    field("p-address", "Alamat", input("address", { maxlength: "200", autocomplete: "street-address" })),
+    h("div", { class: "grid2" },
+      field("p-rt", "RT", input("rt", { inputmode: "numeric", maxlength: "3" })),
+      field("p-rw", "RW", input("rw", { inputmode: "numeric", maxlength: "3" }))),
+    field("p-kk_number", "Nomor KK (boleh dikosongkan)", input("kk_number", { inputmode: "numeric", maxlength: "16" })),
+    h("div", { class: "actions" }, h("button", { type: "submit" }, "Simpan profil")), status);
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const body = { version: profile.version };
+    for (const el of form.elements) {
+      if (el.name && el.value.trim() !== "") body[el.name] = el.value.trim();
+    }
+    busy(form, true);
+    try {
+      profile = await call("PUT", "/v1/me/profile", { body });
+      flash = notice("ok", "Profil tersimpan.");
+      go(next || "ajukan");
+    } catch (err) {
+      const rest = showFieldErrors(form, err);
+      mount(status, errorNotice(err), ...rest.map((m) => notice("error", m)));
+    } finally {
+      busy(form, false);
+    }
+  });
+  show(seq, "Profil pemohon",
+    profile.complete ? null : notice("info", "Lengkapi data pemohon dahulu: data ini dicetak pada setiap surat."),
+    profile.in_register ? notice("info", "Sebagian data ini berasal dari data penduduk desa/kelurahan dan hanya dapat diubah oleh kantor desa/kelurahan.") : null,
+    h("p", {}, "Tanggal lahir dan jenis kelamin harus sesuai dengan NIK."), form);
+}
+
+// ---- choose a village and a letter type, then the form ------------------------------------------
+async function viewChoose() {
+  const seq = renderSeq;
+  const draft = loadDraft();
+  if (draft && draft.village && draft.letterType) return viewForm(draft);
+  let profile;
+  let kab;
+  try {
+    profile = await call("GET", "/v1/me/profile");
+    if (!profile.complete) {
+      flash = notice("info", "Lengkapi profil Anda sebelum mengajukan surat.");
+      return go("profil");
+    }
+    const cfg = await loadConfig();
+    kab = await api("GET", `/v1/regions/${cfg.region || `${profile.nik.slice(0, 2)}.${profile.nik.slice(2, 4)}`}`);
+  } catch (err) {
+    return show(seq, "Ajukan surat", errorNotice(err));
+  }
+  setTimeZone(kab.timezone);
+  const ownKec = `${profile.nik.slice(0, 2)}.${profile.nik.slice(2, 4)}.${profile.nik.slice(4, 6)}`;
+  const kecSel = select("kecamatan", kab.children.map((c) => [c.code, c.active ? c.name : `${c.name} (belum aktif)`]),
+    kab.children.some((c) => c.code === ownKec) ? ownKec : "", "— pilih kecamatan —");
+  const desaSel = select("village", [], "", "— pilih desa/kelurahan —");
+  const types = h("div", { "aria-live": "polite" });
+  const status = h("div", { "aria-live": "polite" });
+  async function loadDesa() {
+    mount(types);
+    if (!kecSel.value) return mount(desaSel, h("option", { value: "" }, "— pilih desa/kelurahan —"));
+    try {
+      const kec = await api("GET", `/v1/regions/${kecSel.value}`);
+      mount(desaSel, h("option", { value: "" }, "— pilih desa/kelurahan —"),
+        ...kec.children.map((d) => h("option", { value: d.code, disabled: !d.active },
+          `${d.level === "kelurahan" ? "Kelurahan" : "Desa"} ${d.name}${d.active ? "" : " (belum aktif)"}`)));
+    } catch (err) {
+      mount(status, errorNotice(err));
+    }
+  }
+  async function loadTypes() {
+    mount(types);
+    if (!desaSel.value) return;
+    try {
+      const list = await api("GET", `/v1/villages/${desaSel.value}/letter-types`);
+      const villageName = desaSel.selectedOptions[0].textContent;
+      mount(types, h("h2", {}, "Pilih jenis surat"), h("ul", { class: "list" }, ...list.items.filter((t) => t.enabled).map((t) =>
+        h("li", {}, h("div", { class: "row" },
+          h("button", { type: "button", class: "secondary", onclick: () => {
+            // The type's schema goes with the draft, so the form can be drawn again without a connection.
+            saveDraft({ village: desaSel.value, villageName, letterType: t.code, letterName: t.name, type: t,
+              fields: {}, attachments: {}, key: newKey(), pending: false });
+            render();
+          } }, t.name),
+          h("span", { class: "muted" }, `Selesai ± ${t.sla_hours} jam kerja`))))));
+    } catch (err) {
+      mount(types, errorNotice(err));
+    }
+  }
+  kecSel.addEventListener("change", loadDesa);
+  desaSel.addEventListener("change", loadTypes);
+  show(seq, "Ajukan surat", h("div", { class: "card" },
+    field("kecamatan", "Kecamatan", kecSel), field("village", "Desa/kelurahan", desaSel), status), types);
+  if (kecSel.value) loadDesa();
+}
+
+function fieldInput(spec, value) {
+  const name = spec.name;
+  switch (spec.type) {
+    case "text": return h("textarea", { name, maxlength: spec.max_length || null }, value ?? "");
+    case "integer": return h("input", { name, inputmode: "numeric", value: value ?? "" });
+    case "date": return h("input", { name, type: "date", value: value ?? "" });
+    case "enum": return select(name, spec.options || [], value ?? "");
+    case "boolean": return h("input", { name, type: "checkbox", checked: value === true });
+    default: return h("input", { name, maxlength: spec.max_length || null, value: value ?? "" });
+  }
+}
+
+function readFields(form, specs) {
+  const out = {};
+  for (const spec of specs) {
+    const el = form.elements.namedItem(spec.name);
+    if (!el) continue;
+    if (spec.type === "boolean") { out[spec.name] = el.checked; continue; }
+    const raw = el.value.trim();
+    if (raw === "") continue;
+    out[spec.name] = spec.type === "integer" && /^[0-9]+$/.test(raw) ? Number(raw) : raw;
+  }
+  return out;
+}
+
+/** The letter form generated from the type's field schema; used for a new request and for a revision. */
+function letterForm(type, values, { onChange, attachments, village, submitLabel }) {
+  const form = h("form", { class: "card", novalidate: true },
+    ...type.fields.map((spec) => {
+      const input = fieldInput(spec, values[spec.name]);
+      const label = `${spec.label}${spec.required ? "" : " (boleh dikosongkan)"}`;
+      if (spec.type === "boolean") {
+        input.id = `f-${spec.name}`;
+        return h("div", { class: "field" }, h("label", { for: input.id }, input, label));
+      }
+      return field(`f-${spec.name}`, label, input);
+    }));
+  for (const att of type.attachments || []) form.append(attachmentField(att, type, village, attachments, onChange));
+  form.append(h("div", { class: "actions" }, h("button", { type: "submit" }, submitLabel)));
+  form.addEventListener("input", () => onChange && onChange(readFields(form, type.fields)));
+  form.addEventListener("change", () => onChange && onChange(readFields(form, type.fields)));
+  return form;
+}
+
+const FILE_TYPES = ["image/jpeg", "image/png", "application/pdf"];
+
+function attachmentField(att, type, village, attachments, onChange) {
+  const id = `a-${att.name}`;
+  const input = h("input", { type: "file", id, name: att.name, accept: FILE_TYPES.join(",") });
+  const state = h("p", { class: "hint", "aria-live": "polite" },
+    attachments[att.name] ? `Terunggah: ${attachments[att.name].filename}` : "Foto (JPG/PNG) atau PDF, paling besar 5 MB.");
+  input.addEventListener("change", async () => {
+    const box = input.closest(".field");
+    box.querySelectorAll(".field-error").forEach((e) => e.remove());
+    const file = input.files[0];
+    if (!file) return;
+    state.textContent = "Mengunggah…";
+    try {
+      const up = await call("POST", `/v1/villages/${village}/uploads`, { body: {
+        letter_type: type.code, attachment: att.name, filename: file.name, content_type: file.type, size: file.size } });
+      const data = new FormData();
+      for (const [k, v] of Object.entries(up.fields || {})) data.append(k, v);
+      data.append("file", file);
+      let sent;
+      try {
+        sent = await fetch(up.url, { method: up.method || "POST", body: data });
+      } catch (err) {
+        throw new NetworkError("offline");
+      }
+      if (!sent.ok) throw new ApiError(sent.status, { message: "Unggahan ditolak penyimpanan. Periksa jenis dan ukuran berkas." });
+      attachments[att.name] = { upload_id: up.upload_id, filename: file.name };
+      state.textContent = `Terunggah: ${file.name}`;
+      onChange && onChange(null);
+    } catch (err) {
+      state.textContent = "";
+      const msg = err instanceof NetworkError ? "Tidak dapat mengunggah tanpa koneksi. Pilih berkas lagi saat online." : err.message;
+      box.append(h("p", { class: "field-error", role: "alert" }, msg));
+    }
+  });
+  return h("div", { class: "field" }, h("label", { for: id }, `${att.label}${att.required ? "" : " (boleh dikosongkan)"}`),
+    input, state);
+}
+
+let sending = false;
+
+/** Send the kept form if it is waiting: once, with its own Idempotency-Key, however often this is called. */
+async function flushPending(form) {
+  const draft = loadDraft();
+  if (!draft || !draft.pending || sending || !session()) return;
+  if (!navigator.onLine) return;
+  sending = true;
+  const status = document.getElementById("form-status");
+  try {
+    const body = { letter_type: draft.letterType, fields: draft.fields };
+    const ids = Object.fromEntries(Object.entries(draft.attachments || {}).map(([k, v]) => [k, v.upload_id]));
+    if (Object.keys(ids).length) body.attachments = ids;
+    const created = await call("POST", `/v1/villages/${draft.village}/requests`,
+      { body, headers: { "Idempotency-Key": draft.key } });
+    clearDraft();
+    flash = notice("ok", `Permohonan terkirim. Kode lacak Anda: ${created.tracking_code}. Simpan kode ini.`);
+    go(`permohonan/${created.id}`);
+  } catch (err) {
+    if (err instanceof NetworkError) {
+      if (status) mount(status, notice("info", "Koneksi terputus. Isian tersimpan dan akan dikirim otomatis saat online."));
+    } else {
+      draft.pending = false;
+      saveDraft(draft);
+      const f = form || document.querySelector("form");
+      const rest = f ? showFieldErrors(f, err) : [];
+      if (status) mount(status, errorNotice(err), ...rest.map((m) => notice("error", m)));
+    }
+  } finally {
+    sending = false;
+  }
+}
+
+async function viewForm(draft) {
+  const seq = renderSeq;
+  let type = draft.type;
+  try {
+    const list = await api("GET", `/v1/villages/${draft.village}/letter-types`);
+    type = list.items.find((t) => t.code === draft.letterType);
+    draft.type = type;
+  } catch (err) {
+    // Offline: draw the form from the schema kept with the draft.
+    if (!(err instanceof NetworkError) || !type) {
+      return show(seq, draft.letterName || "Formulir", errorNotice(err),
+        notice("info", "Isian Anda tetap tersimpan di perangkat ini."));
+    }
+  }
+  if (!type) {
+    clearDraft();
+    return show(seq, "Ajukan surat", notice("error", "Jenis surat ini tidak lagi tersedia di desa tersebut."));
+  }
+  draft.attachments = draft.attachments || {};
+  const status = h("div", { id: "form-status", "aria-live": "polite" });
+  const form = letterForm(type, draft.fields || {}, {
+    village: draft.village, attachments: draft.attachments, submitLabel: "Kirim permohonan",
+    onChange: (fields) => {
+      if (fields) draft.fields = fields;
+      saveDraft(draft);
+    },
+  });
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    draft.fields = readFields(form, type.fields);
+    draft.pending = true;
+    saveDraft(draft);
+    if (!navigator.onLine) {
+      mount(status, notice("info", "Anda sedang luring. Permohonan tersimpan dan akan dikirim otomatis saat koneksi kembali."));
+      return;
+    }
+    mount(status, notice("info", "Mengirim…"));
+    flushPending(form);
+  });
+  show(seq, type.name,
+    h("p", {}, `Untuk ${draft.villageName || draft.village}. Isian tersimpan otomatis di perangkat ini, juga saat koneksi putus.`),
+    draft.pending ? notice("info", "Permohonan ini menunggu koneksi untuk dikirim.") : null,
+    form, status,
+    h("p", {}, h("button", { type: "button", class: "secondary", onclick: () => { clearDraft(); render(); } },
+      "Batalkan isian dan pilih surat lain")));
+  if (draft.pending) flushPending(form);
+}
+
+// ---- my requests --------------------------------------------------------------------------------
+async function viewList() {
+  const seq = renderSeq;
+  let data;
+  try {
+    data = await call("GET", "/v1/me/requests?limit=50");
+  } catch (err) {
+    return show(seq, "Permohonan saya", errorNotice(err));
+  }
+  const draft = loadDraft();
+  show(seq, "Permohonan saya",
+    draft ? notice("info", draft.pending ? `${draft.letterName} menunggu koneksi untuk dikirim.` : `Ada isian ${draft.letterName} yang belum dikirim.`) : null,
+    draft ? h("p", {}, h("a", { href: "#ajukan" }, "Lanjutkan isian")) : null,
+    data.items.length === 0
+      ? h("p", {}, "Belum ada permohonan. ", h("a", { href: "#ajukan" }, "Ajukan surat"), ".")
+      : h("ul", { class: "list card" }, ...data.items.map((r) => h("li", {},
+        h("div", { class: "row" }, h("a", { href: `#permohonan/${r.id}` }, r.letter_name), statusBadge(r.status)),
+        h("div", { class: "muted" }, `Kode lacak ${r.tracking_code} · diajukan ${fmtDate(r.created_at)}`)))));
+}
+
+async function viewRequest(id) {
+  const seq = renderSeq;
+  let r;
+  try {
+    r = await call("GET", `/v1/requests/${encodeURIComponent(id)}`);
+  } catch (err) {
+    return show(seq, "Permohonan", errorNotice(err));
+  }
+  let labels = {};
+  try {
+    const list = await api("GET", `/v1/villages/${r.village}/letter-types`);
+    labels = fieldLabels(list.items.find((t) => t.code === r.letter_type));
+  } catch (err) {
+    labels = {};
+  }
+  const status = h("div", { "aria-live": "polite" });
+  const parts = [
+    h("div", { class: "card" }, h("dl", { class: "facts" },
+      h("dt", {}, "Status"), h("dd", {}, statusBadge(r.status)),
+      h("dt", {}, "Kode lacak"), h("dd", { class: "code" }, r.tracking_code),
+      h("dt", {}, "Diajukan"), h("dd", {}, fmtDate(r.created_at)),
+      h("dt", {}, "Target selesai"), h("dd", {}, fmtDate(r.due_at)),
+      r.letter && r.letter.number ? [h("dt", {}, "Nomor surat"), h("dd", {}, r.letter.number)] : null,
+      ...Object.entries(r.fields).map(([k, v]) => [h("dt", {}, labels[k] || k), h("dd", {}, String(v))]))),
+  ];
+  const actions = h("div", { class: "actions" });
+  if (r.status === "issued") {
+    actions.append(h("button", { type: "button", onclick: async () => {
+      try {
+        const link = await call("GET", `/v1/requests/${r.id}/letter`);
+        mount(status, h("p", {}, h("a", { href: link.url, class: "button", id: "letter-link", target: "_blank", rel: "noopener" },
+          `Buka surat ${link.number} (PDF)`)),
+        h("p", {}, h("a", { href: `/verifikasi/?token=${encodeURIComponent(link.verify_url.split("/").pop())}` }, "Lihat halaman verifikasi surat")));
+      } catch (err) {
+        mount(status, errorNotice(err));
+      }
+    } }, "Unduh surat"));
+  }
+  if (["submitted", "needs_revision"].includes(r.status)) {
+    actions.append(h("button", { type: "button", class: "danger", onclick: async () => {
+      if (!confirm("Batalkan permohonan ini?")) return;
+      try {
+        await call("POST", `/v1/requests/${r.id}/transitions`, { body: { action: "cancel", version: r.version } });
+        flash = notice("ok", "Permohonan dibatalkan.");
+        render();
+      } catch (err) {
+        mount(status, errorNotice(err));
+      }
+    } }, "Batalkan permohonan"));
+  }
+  parts.push(actions, status);
+  if (r.status === "needs_revision") parts.push(await revisionForm(r));
+  parts.push(h("h2", {}, "Riwayat"), h("ol", { class: "history card" }, ...r.history.map((e) => h("li", {},
+    h("strong", {}, ACTIONS[e.action] || e.action), ` — ${fmtDate(e.at)}`, e.note ? h("div", {}, `Catatan: ${e.note}`) : null))));
+  show(seq, r.letter_name, ...parts);
+}
+
+async function revisionForm(r) {
+  const last = [...r.history].reverse().find((e) => e.action === "request_revision");
+  let type;
+  try {
+    const list = await api("GET", `/v1/villages/${r.village}/letter-types`);
+    type = list.items.find((t) => t.code === r.letter_type);
+  } catch (err) {
+    return errorNotice(err);
+  }
+  if (!type) return null;
+  const attachments = {};
+  const status = h("div", { "aria-live": "polite" });
+  const form = letterForm(type, r.fields, { village: r.village, attachments, submitLabel: "Ajukan ulang" });
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const body = { action: "resubmit", version: r.version, fields: readFields(form, type.fields) };
+    const ids = Object.fromEntries(Object.entries(attachments).map(([k, v]) => [k, v.upload_id]));
+    if (Object.keys(ids).length) body.attachments = ids;
+    busy(form, true);
+    try {
+      await call("POST", `/v1/requests/${r.id}/transitions`, { body });
+      flash = notice("ok", "Permohonan diajukan ulang.");
+      render();
+    } catch (err) {
+      const rest = showFieldErrors(form, err);
+      mount(status, errorNotice(err), ...rest.map((m) => notice("error", m)));
+    } finally {
+      busy(form, false);
+    }
+  });
+  return h("section", {}, h("h2", {}, "Perbaiki dan ajukan ulang"),
+    last && last.note ? notice("info", `Catatan petugas: ${last.note}`) : null, form, status);
+}
+
+// ---- router -------------------------------------------------------------------------------------
+async function render() {
+  renderSeq += 1;
+  const route = location.hash.replace(/^#/, "") || (session() ? "permohonan" : "masuk");
+  const [name, arg] = route.split("/");
+  setMenu(name);
+  if (!session() && name !== "masuk") return go("masuk");
+  if (name === "masuk") return session() ? go("permohonan") : viewLogin();
+  if (name === "profil") return viewProfile();
+  if (name === "ajukan") return viewChoose();
+  if (name === "permohonan" && arg) return viewRequest(arg);
+  return viewList();
+}
+
+function onlineState() {
+  document.getElementById("offline").hidden = navigator.onLine;
+}
+
+// After a route change, keyboard and screen-reader users start at the new page's content.
+window.addEventListener("hashchange", () => render().then(() => main.focus({ preventScroll: true })));
+window.addEventListener("online", () => { onlineState(); flushPending(); });
+window.addEventListener("offline", onlineState);
+onlineState();
+render().then(() => flushPending()); // a form kept from an earlier visit goes out as soon as possible
+registerServiceWorker();

@@ -1,0 +1,222 @@
+// Shared helpers of every Balai page: configuration, API calls, a tiny DOM builder, labels, dates.
+const CONFIG_KEY = "balai.config";
+
+let configPromise = null;
+
+/** The front end's configuration (/config.json), remembered for offline use. */
+export function loadConfig() {
+  if (!configPromise) {
+    configPromise = fetch("/config.json", { cache: "no-cache" })
+      .then((r) => (r.ok ? r.json() : Promise.reject(new Error("config"))))
+      .then((cfg) => {
+        localStorage.setItem(CONFIG_KEY, JSON.stringify(cfg));
+        return cfg;
+      })
+      .catch(() => JSON.parse(localStorage.getItem(CONFIG_KEY) || '{"apiBase": ""}'));
+  }
+  return configPromise;
+}
+
+/** Raised when the network is unreachable (offline, DNS, connection reset): the caller may retry later. */
+export class NetworkError extends Error {}
+
+/** Raised for an API error answer: {code, message, details} with the HTTP status. */
+export class ApiError extends Error {
+  constructor(status, body) {
+    super((body && body.message) || `Kesalahan ${status}`);
+    this.status = status;
+    this.code = (body && body.code) || "error";
+    this.details = (body && body.details) || null;
+  }
+}
+
+/** Call the Balai API; resolve with the JSON answer, reject with ApiError or NetworkError. */
+export async function api(method, path, { body, raw, token, headers } = {}) {
+  const cfg = await loadConfig();
+  const init = { method, headers: { Accept: "application/json", ...(headers || {}) } };
+  if (raw !== undefined) {
+    init.body = raw; // a file sent as it is; the caller names its Content-Type
+  } else if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  if (token) init.headers.Authorization = `Bearer ${token}`;
+  let response;
+  try {
+    response = await fetch(cfg.apiBase + path, init);
+  } catch (err) {
+    throw new NetworkError("Tidak ada koneksi ke server.");
+  }
+  let data = null;
+  try {
+    data = await response.json();
+  } catch (err) {
+    data = null;
+  }
+  if (!response.ok) throw new ApiError(response.status, data);
+  return data;
+}
+
+/** A logged-in session kept in localStorage under `key` ({token, expiresAt, ...}), and an API caller that
+ * sends its token and, on a 401, forgets it and calls onExpired (the app then shows its login). */
+export function sessionStore(key, onExpired) {
+  const get = () => {
+    const s = JSON.parse(localStorage.getItem(key) || "null");
+    return s && s.expiresAt > Date.now() ? s : null;
+  };
+  const call = async (method, path, opts = {}) => {
+    const s = get();
+    try {
+      return await api(method, path, { ...opts, token: s && s.token });
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401 && s) {
+        localStorage.removeItem(key);
+        onExpired();
+      }
+      throw err;
+    }
+  };
+  return { get, call, save: (data) => localStorage.setItem(key, JSON.stringify(data)), clear: () => localStorage.removeItem(key) };
+}
+
+/** Go to a hash route; render again when it is already the current one. */
+export function goTo(route, render) {
+  if (location.hash === `#${route}`) render();
+  else location.hash = route;
+}
+
+/** h("p", {class: "x"}, "text", child) -> an element; attributes starting with "on" are listeners. */
+export function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
+    else if (key === "class") el.className = value;
+    else if (key in el && typeof value !== "string") el[key] = value;
+    else el.setAttribute(key, value === true ? "" : value);
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : String(child));
+  }
+  return el;
+}
+
+/** Replace the contents of `root` with the given nodes. */
+export function mount(root, ...nodes) {
+  root.replaceChildren(...nodes.flat().filter(Boolean));
+}
+
+export const STATUS = {
+  submitted: "Diajukan",
+  in_review: "Diperiksa",
+  needs_revision: "Perlu perbaikan",
+  approved: "Disetujui",
+  issued: "Terbit",
+  rejected: "Ditolak",
+  cancelled: "Dibatalkan",
+};
+
+export const ACTIONS = {
+  review: "Mulai periksa",
+  request_revision: "Minta perbaikan",
+  resubmit: "Ajukan ulang",
+  approve: "Setujui",
+  reject: "Tolak",
+  issue: "Terbitkan surat",
+  cancel: "Batalkan",
+  submit: "Diajukan",
+  create: "Diajukan",
+  revoke_letter: "Surat dicabut",
+  verify_identity: "Identitas diperiksa",
+  download_letter: "Surat diunduh petugas",
+  sla_reminder: "Pengingat tenggat",
+  sla_escalation_kecamatan: "Dieskalasi ke kecamatan",
+  sla_escalation_kabupaten: "Dieskalasi ke kabupaten",
+};
+
+const TZ_LABEL = { "Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT" };
+let timeZone = "Asia/Makassar";
+
+/** Show times in the kabupaten's zone (WIB/WITA/WIT), as the office does. */
+export function setTimeZone(tz) {
+  if (tz) timeZone = tz;
+}
+
+export function fmtDate(iso, withTime = true) {
+  if (!iso) return "-";
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const opts = { timeZone, day: "numeric", month: "short", year: "numeric" };
+  if (withTime) Object.assign(opts, { hour: "2-digit", minute: "2-digit" });
+  return d.toLocaleString("id-ID", opts) + (withTime ? ` ${TZ_LABEL[timeZone] || ""}` : "");
+}
+
+const TERMINAL = ["issued", "rejected", "cancelled"];
+
+/** Where an open request stands against its SLA, from its due_at: "overdue" past it; "near" when less than a
+ * fifth of the SLA's hours remain (the API counts working hours; wall-clock hours remaining are never fewer,
+ * so a "near" here is near there too); null otherwise or once the request is closed. */
+export function slaState(r, now = Date.now()) {
+  if (TERMINAL.includes(r.status)) return null;
+  const due = Date.parse(r.due_at);
+  if (Number.isNaN(due)) return null;
+  if (now > due) return "overdue";
+  if ((due - now) / 3.6e6 <= 0.2 * (r.sla_hours || 8)) return "near";
+  return null;
+}
+
+export function statusBadge(status) {
+  return h("span", { class: `badge st-${status}` }, STATUS[status] || status);
+}
+
+/** A message box: kind is "error", "ok" or "info"; role=alert so screen readers announce errors. */
+export function notice(kind, text) {
+  return h("p", { class: `notice ${kind}`, role: kind === "error" ? "alert" : "status" }, text);
+}
+
+/** A random Idempotency-Key (crypto.randomUUID needs a secure context; fall back to getRandomValues). */
+export function newKey() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+/** The label of each field of a letter type, to show stored values under their names. */
+export function fieldLabels(type) {
+  return Object.fromEntries(((type && type.fields) || []).map((f) => [f.name, f.label]));
+}
+
+/** Put the API's own validation messages next to the fields they name; return the rest. */
+export function showFieldErrors(form, err) {
+  form.querySelectorAll(".field-error").forEach((e) => e.remove());
+  form.querySelectorAll("[aria-invalid]").forEach((e) => e.removeAttribute("aria-invalid"));
+  const list = (err.details && (err.details.fields || err.details)) || [];
+  const unplaced = [];
+  for (const item of Array.isArray(list) ? list : []) {
+    const name = String(item.field || "").replace(/^fields\./, "");
+    const input = name && form.querySelector(`[name="${CSS.escape(name)}"]`);
+    if (input) {
+      const id = `err-${input.id || name}`;
+      input.setAttribute("aria-invalid", "true");
+      input.setAttribute("aria-describedby", id);
+      input.closest(".field").append(h("p", { class: "field-error", id }, item.message));
+    } else {
+      unplaced.push(item.message);
+    }
+  }
+  const first = form.querySelector("[aria-invalid]");
+  if (first) first.focus();
+  return unplaced;
+}
+
+/** The tracking code as typed: trimmed, upper case, ASCII letters/digits and one dash. */
+export function cleanCode(value) {
+  return String(value || "").trim().toUpperCase();
+}
+
+export function registerServiceWorker() {
+  if ("serviceWorker" in navigator) {
+    window.addEventListener("load", () => navigator.serviceWorker.register("/sw.js").catch(() => {}));
+  }
+}

@@ -1,0 +1,34 @@
+// Service worker: keeps the app shell (pages, CSS, JS, icons) so the portal opens without a connection.
+// API calls (another origin) are never cached: a kept form is sent by the page itself when online.
+const CACHE = "balai-shell-v1";
+const SHELL = [
+  "/", "/index.html", "/lacak/", "/verifikasi/", "/staf/", "/assets/app.css", "/assets/lib.js",
+  "/assets/citizen.js", "/assets/track.js", "/assets/verify.js", "/assets/staff.js", "/manifest.webmanifest",
+  "/icons/icon.svg", "/icons/icon-192.png", "/icons/icon-512.png", "/config.json",
+];
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(caches.open(CACHE).then((c) => c.addAll(SHELL)).then(() => self.skipWaiting()));
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(caches.keys()
+    .then((keys) => Promise.all(keys.filter((k) => k !== CACHE).map((k) => caches.delete(k))))
+    .then(() => self.clients.claim()));
+});
+
+// Same-origin GETs: network first (fresh files after a deploy), the cached copy when offline.
+self.addEventListener("fetch", (event) => {
+  const url = new URL(event.request.url);
+  if (event.request.method !== "GET" || url.origin !== self.location.origin) return;
+  event.respondWith(
+    fetch(event.request).then((response) => {
+      if (response.ok) {
+        const copy = response.clone();
+        caches.open(CACHE).then((c) => c.put(event.request, copy));
+      }
+      return response;
+    }).catch(() => caches.match(event.request, { ignoreSearch: true })
+      .then((hit) => hit || caches.match(url.pathname.endsWith("/") ? `${url.pathname}index.html` : "/"))),
+  );
+});

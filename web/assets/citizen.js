@@ -3,7 +3,7 @@
 // Idempotency-Key), my requests with history, revise/resubmit, cancel, download the issued letter.
 import {
   ACTIONS, ApiError, NetworkError, api, fieldLabels, fmtDate, goTo, h, loadConfig, mount, newKey, notice, registerServiceWorker,
-  sessionStore, setTimeZone, showFieldErrors, statusBadge,
+  refreshWhileIssuing, sessionStore, setTimeZone, showFieldErrors, statusBadge,
 } from "./lib.js";
 
 const SESSION_KEY = "balai.citizen";
@@ -484,6 +484,7 @@ async function viewRequest(id) {
   parts.push(h("h2", {}, "Riwayat"), h("ol", { class: "history card" }, ...r.history.map((e) => h("li", {},
     h("strong", {}, ACTIONS[e.action] || e.action), ` — ${fmtDate(e.at)}`, e.note ? h("div", {}, `Catatan: ${e.note}`) : null))));
   show(seq, r.letter_name, ...parts);
+  refreshWhileIssuing(r, () => seq === renderSeq && location.hash.includes(r.id), render);
 }
 
 async function revisionForm(r) {

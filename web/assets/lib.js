@@ -112,6 +112,7 @@ export const STATUS = {
   in_review: "Diperiksa",
   needs_revision: "Perlu perbaikan",
   approved: "Disetujui",
+  issuing: "Sedang diterbitkan",
   issued: "Terbit",
   rejected: "Ditolak",
   cancelled: "Dibatalkan",
@@ -153,6 +154,13 @@ export function fmtDate(iso, withTime = true) {
 }
 
 const TERMINAL = ["issued", "rejected", "cancelled"];
+
+/** A request the signer decided to issue is numbered and stored by the issuing queue within seconds: while it
+ * is `issuing`, look again shortly (only while the same view is shown). */
+export function refreshWhileIssuing(r, stillShown, again, delayMs = 1500) {
+  if (r.status !== "issuing") return;
+  setTimeout(() => { if (stillShown()) again(); }, delayMs);
+}
 
 /** Where an open request stands against its SLA, from its due_at: "overdue" past it; "near" when less than a
  * fifth of the SLA's hours remain (the API counts working hours; wall-clock hours remaining are never fewer,

@@ -3,7 +3,7 @@
 // notifications with resend; letter settings. Camat and admin switch between the villages of their region.
 import {
   ACTIONS, NetworkError, STATUS, api, fieldLabels, fmtDate, goTo, h, mount, notice, registerServiceWorker, sessionStore,
-  setTimeZone, showFieldErrors, slaState, statusBadge,
+  refreshWhileIssuing, setTimeZone, showFieldErrors, slaState, statusBadge,
 } from "./lib.js";
 
 const SESSION_KEY = "balai.staff";
@@ -18,7 +18,7 @@ const TRANSITIONS = {
   request_revision: { from: ["in_review"], note: true },
   approve: { from: ["in_review"], note: false },
   reject: { from: ["submitted", "in_review"], note: true },
-  issue: { from: ["approved"], note: false, signer: true },
+  issue: { from: ["approved", "issuing"], note: false, signer: true },
 };
 let flash = null;
 
@@ -260,6 +260,7 @@ async function viewRequest(id) {
     e.from && e.from !== e.to ? ` · ${STATUS[e.from] || e.from} → ${STATUS[e.to] || e.to}` : "",
     e.note ? h("div", {}, `Catatan: ${e.note}`) : null))));
   show(seq, `${r.letter_name}`, h("p", {}, h("a", { href: "#antrean" }, "← Kembali ke antrean")), ...parts);
+  refreshWhileIssuing(r, () => seq === renderSeq && location.hash.includes(r.id), render);
 }
 
 function attachmentsBox(r) {

@@ -205,7 +205,10 @@ def test_notifications_keep_flowing_after_a_409_and_links_follow_the_port(tmp_pa
             "version": 1, "name": "Nurhaedah", "birth_place": "Sinjai", "birth_date": "1990-08-17", "sex": "P",
             "religion": "Islam", "marital_status": "Kawin", "occupation": "Wiraswasta",
             "address": "Jl. Persatuan Raya"}, citizen)
-        skd = {"letter_type": "SKD", "fields": {"lama_tinggal_tahun": 5, "keperluan": "Melamar pekerjaan"}}
+        photo = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(64)
+        skd = {"letter_type": "SKD", "fields": {"lama_tinggal_tahun": 5, "keperluan": "Melamar pekerjaan"},
+               "attachments": {name: balai.upload(citizen, "SKD", name, photo, "image/jpeg")
+                               for name in ("ktp", "kk", "pengantar_rt")}}
         status, first = balai.call("POST", f"/v1/villages/{VILLAGE}/requests", skd, citizen,
                                    {"Idempotency-Key": "form-1"})
         assert status == 201, first

@@ -139,10 +139,12 @@ def main(argv: list[str] | None = None) -> int:
                             "--port", str(args.port)], cwd=ROOT, env={**os.environ, **env})
     endpoint_file = write_endpoint_file(data_dir, env, args.port)
     print(f"[balai] API on http://127.0.0.1:{args.port}  (DynamoDB on {db.endpoint})", flush=True)  # type: ignore[attr-defined]
-    from chalicelib.config import get_settings
+    from chalicelib.services.regions import served_kabupaten
     from localmode.web import LocalWeb
 
-    web = LocalWeb(args.web_port, f"http://127.0.0.1:{args.port}", region=get_settings().kabupaten[0]).start()
+    # The portal opens on the first kabupaten this table serves (the demo's Sinjai, or what was imported).
+    kabupaten = served_kabupaten()
+    web = LocalWeb(args.web_port, f"http://127.0.0.1:{args.port}", region=kabupaten[0] if kabupaten else None).start()
     print(f"[balai] web front end on {web.url}/  (staff console {web.url}/staf/)", flush=True)
     stopping = False
 

@@ -26,6 +26,7 @@ STATUS_LABELS = {
     "in_review": "sedang diperiksa",
     "needs_revision": "perlu perbaikan",
     "approved": "disetujui",
+    "issuing": "surat sedang diterbitkan",
     "issued": "surat terbit",
     "rejected": "ditolak",
     "cancelled": "dibatalkan",

@@ -67,7 +67,7 @@ def test_presign_answers_a_form_limited_to_size_type_and_time(client, citizen):
     ({"attachment": "foto_usaha"}, 422, "unknown_attachment"),
     ({"letter_type": "XYZ"}, 422, "unknown_letter_type"),
     ({"filename": "ktp\n.jpg"}, 400, "invalid_filename"),
-    ({"filename": "\u0000"}, 400, "invalid_filename"),
+    ({"filename": "\u0000"}, 400, "invalid_character"),  # the body-wide check answers first
     ({"extra": 1}, 400, "unknown_field"),
 ])
 def test_bad_presign_requests_are_4xx_and_write_nothing(client, citizen, overrides, status, code):

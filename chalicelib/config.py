@@ -41,6 +41,9 @@ class Settings:
     login_free_attempts_client: int = 20
     login_max_delay_seconds: int = 900
     sms_channel: str = "local"
+    # The region SNS sends SMS from (BALAI_SMS_REGION): SMS to Indonesia may not be offered in the
+    # functions' region; unset, the functions' own region.
+    sms_region: str | None = None
     email_channel: str = "local"
     public_base_url: str = "http://127.0.0.1:8000"
     letters_bucket: str | None = None
@@ -121,6 +124,7 @@ def get_settings() -> Settings:
         login_free_attempts_client=int(_env("BALAI_LOGIN_FREE_ATTEMPTS_CLIENT", "20") or 20),
         login_max_delay_seconds=int(_env("BALAI_LOGIN_MAX_DELAY_SECONDS", "900") or 900),
         sms_channel=_env("BALAI_SMS_CHANNEL", "local") or "local",
+        sms_region=_env("BALAI_SMS_REGION"),
         email_channel=_env("BALAI_EMAIL_CHANNEL", "local") or "local",
         public_base_url=(_env("BALAI_PUBLIC_BASE_URL", "http://127.0.0.1:8000") or "").rstrip("/"),
         letters_bucket=_env("BALAI_LETTERS_BUCKET"),

@@ -88,7 +88,7 @@ def _build_sms_sender(settings: Settings) -> SmsSender:
         # Imported here: boto3 costs ~250 ms to import, and only the sending worker needs it.
         import boto3
 
-        return SnsSmsSender(boto3.client("sns", region_name=settings.aws_region))
+        return SnsSmsSender(boto3.client("sns", region_name=settings.sms_region or settings.aws_region))
     raise ValueError(f"unknown sms_channel {settings.sms_channel!r}")
 
 

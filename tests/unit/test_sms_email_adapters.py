@@ -118,6 +118,25 @@ class TestFactories:
         assert get_sms_sender(settings) is get_sms_sender(settings)
         assert get_email_sender(settings) is get_email_sender(settings)
 
+    def test_the_sms_region_is_configuration(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        from chalicelib.config import get_settings
+
+        monkeypatch.setenv("AWS_REGION", "ap-southeast-3")
+        monkeypatch.setenv("BALAI_SMS_CHANNEL", "sns")
+        monkeypatch.setenv("BALAI_SMS_REGION", "ap-southeast-1")
+        get_settings.cache_clear()
+        try:
+            settings = get_settings()
+            assert settings.sms_region == "ap-southeast-1"
+            sms = get_sms_sender(settings)
+            assert isinstance(sms, SnsSmsSender)
+            assert sms._client.meta.region_name == "ap-southeast-1"
+            # Unset: the functions' own region
+            unset = get_sms_sender(replace(settings, sms_region=None))
+            assert unset._client.meta.region_name == "ap-southeast-3"  # type: ignore[attr-defined]
+        finally:
+            get_settings.cache_clear()
+
     def test_unknown_channel_is_a_configuration_error(self, tmp_path: Path) -> None:
         settings = Settings(data_dir=tmp_path)
         with pytest.raises(ValueError):

@@ -44,3 +44,13 @@ def test_readme_walkthrough_ends_with_a_verified_letter(tmp_path: Path) -> None:
     assert json.loads(lines[-1])["status"] == "valid", output  # the verify URL's answer
     assert "issued" in lines, output
     assert (cwd / "letter.pdf").read_bytes().startswith(b"%PDF-")
+
+
+def test_readme_and_docs_link_only_inside_the_repository() -> None:
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        text = page.read_text()
+        assert "../shared" not in text, page
+        for target in re.findall(r"\]\(([^)#\s]+)", text):
+            if not target.startswith(("http://", "https://", "mailto:")):
+                resolved = (page.parent / target).resolve()
+                assert resolved.is_relative_to(ROOT) and resolved.exists(), (page, target)

@@ -222,7 +222,7 @@ async function viewRequest(id) {
           e.target.disabled = false;
           mount(status, errorNotice(err), err.code === "stale_version" ? notice("info", "Muat ulang halaman untuk melihat perubahan terbaru.") : null);
         }
-      } }, ACTIONS[action]))), status);
+      } }, action === "issue" && r.status === "issuing" ? "Kirim ulang ke antrean penerbitan" : ACTIONS[action]))), status);
   const a = r.applicant || {};
   const facts = h("div", { class: "card" }, h("dl", { class: "facts" },
     h("dt", {}, "Status"), h("dd", {}, statusBadge(r.status), " ", slaBadge(r)),

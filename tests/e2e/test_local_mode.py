@@ -42,11 +42,15 @@ class LocalBalai:
     def start(self) -> LocalBalai:
         # As a user would: `BALAI_PORT=... BALAI_DB_PORT=... BALAI_DATA_DIR=... make run` (never 8000/8001).
         env = {k: v for k, v in os.environ.items() if not k.startswith(("BALAI_", "AWS_"))}
+        # The web front end gets a free port too, so the tests run beside a developer's own `make run` (8080).
         env.update({"BALAI_PORT": str(self.port), "BALAI_DB_PORT": str(self.db_port),
-                    "BALAI_DATA_DIR": str(self.data_dir)})
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "localmode.run"],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+                    "BALAI_WEB_PORT": str(free_port()), "BALAI_DATA_DIR": str(self.data_dir)})
+        # Output to a file, not a pipe nobody drains (a full pipe would stall the server mid-test).
+        self.log = self.data_dir.parent / f"{self.data_dir.name}-run.log"
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "localmode.run"],
+                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.time() + 90
         while time.time() < deadline:
             try:
@@ -54,7 +58,7 @@ class LocalBalai:
                 return self
             except (urllib.error.URLError, ConnectionError):
                 if self.proc.poll() is not None:
-                    raise RuntimeError(self.proc.stdout.read().decode() if self.proc.stdout else "exited")
+                    raise RuntimeError(self.log.read_text(errors="replace"))
                 time.sleep(0.5)
         raise TimeoutError("local mode did not start")
 

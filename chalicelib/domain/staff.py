@@ -101,8 +101,16 @@ def _clean_text(value: str, *, field: str, label: str, allowed: set[str], max_le
 
 
 def clean_name(name: str) -> str:
-    """A person's full name with academic titles ("Hj. Andi Nurhaedah, S.Sos."). Raises ValidationError."""
-    return _clean_text(name, field="name", label="Nama lengkap", allowed=_NAME_PUNCT, max_len=120)
+    """A person's full name with academic titles ("Hj. Andi Nurhaedah, S.Sos."): what a KTP name can hold, as
+    for citizens (Latin letters with accents, spaces, . , ' -), since it is printed under a signature.
+    Raises ValidationError."""
+    from chalicelib.domain.inputs import is_person_name
+
+    text = _clean_text(name, field="name", label="Nama lengkap", allowed=_NAME_PUNCT, max_len=120)
+    if not is_person_name(text):
+        raise ValidationError("Nama lengkap hanya boleh memuat huruf Latin, spasi dan tanda . , ' -.",
+                              code="invalid_name")
+    return text
 
 
 def clean_position(position: str) -> str:

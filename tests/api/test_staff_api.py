@@ -55,6 +55,8 @@ def test_admin_creates_a_kades_with_profile_and_it_can_log_in(client):
     ({"name": "Andi\u202eNur"}, "invalid_character"),       # bidi override
     ({"name": "Andi\x00Nur"}, "invalid_character"),
     ({"name": "Andi 2 Nur"}, "invalid_name"),
+    ({"name": "Андрей Нур"}, "invalid_name"),                # not a KTP name: Cyrillic, printed under a signature
+    ({"name": "Andi Nur 😀"}, "invalid_name"),               # emoji
     ({"username": "Operator Dua"}, "invalid_username"),
     ({"username": "operatör.dua"}, "invalid_username"),
     ({"role": "camat"}, "region_level_mismatch"),           # a camat at a village

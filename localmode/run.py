@@ -133,19 +133,20 @@ def main(argv: list[str] | None = None) -> int:
     print(f"[balai] notifications: stream poller and schedules on; messages go to {data_dir / 'outbox'}",
           flush=True)
     issuing_poller = _start_issuing(env)
+    from chalicelib.services.regions import served_kabupaten
+    from localmode.web import LocalWeb
+
+    # Before the API process: a web port already in use fails here, leaving no orphaned `chalice local`.
+    # The portal opens on the first kabupaten this table serves (the demo's Sinjai, or what was imported).
+    kabupaten = served_kabupaten()
+    web = LocalWeb(args.web_port, f"http://127.0.0.1:{args.port}", region=kabupaten[0] if kabupaten else None).start()
+    print(f"[balai] web front end on {web.url}/  (staff console {web.url}/staf/)", flush=True)
     # `chalice local`, through localmode.gateway so unknown routes answer a JSON 404.
     api = subprocess.Popen([sys.executable, "-m", "localmode.gateway", "local", "--no-autoreload", "--stage", "local",
                             "--host", "127.0.0.1",
                             "--port", str(args.port)], cwd=ROOT, env={**os.environ, **env})
     endpoint_file = write_endpoint_file(data_dir, env, args.port)
     print(f"[balai] API on http://127.0.0.1:{args.port}  (DynamoDB on {db.endpoint})", flush=True)  # type: ignore[attr-defined]
-    from chalicelib.services.regions import served_kabupaten
-    from localmode.web import LocalWeb
-
-    # The portal opens on the first kabupaten this table serves (the demo's Sinjai, or what was imported).
-    kabupaten = served_kabupaten()
-    web = LocalWeb(args.web_port, f"http://127.0.0.1:{args.port}", region=kabupaten[0] if kabupaten else None).start()
-    print(f"[balai] web front end on {web.url}/  (staff console {web.url}/staf/)", flush=True)
     stopping = False
 
     def stop(*_: object) -> None:

@@ -77,6 +77,14 @@ class Settings:
     # Attachments: the largest file a citizen may upload, and how long an unused upload is kept.
     max_upload_bytes: int = 5 * 1024 * 1024
     upload_ttl_seconds: int = 86400
+    # Messages (issue 14): price of one unit per channel (USD; an SMS part, an e-mail, a push), Web Push
+    # ("local" file or "webpush"), the VAPID contact, and how long a citizen stays logged in.
+    sms_price_usd: float = 0.0416
+    email_price_usd: float = 0.0001
+    push_price_usd: float = 0.0
+    push_channel: str = "local"
+    vapid_subject: str = "mailto:diskominfo@balai.local"
+    refresh_ttl_days: int = 30
 
     @property
     def stream_arn(self) -> str:
@@ -144,6 +152,12 @@ def get_settings() -> Settings:
         or (origin_of(web_base_url),),
         max_upload_bytes=int(_env("BALAI_MAX_UPLOAD_BYTES", str(5 * 1024 * 1024)) or 5 * 1024 * 1024),
         upload_ttl_seconds=int(_env("BALAI_UPLOAD_TTL_SECONDS", "86400") or 86400),
+        sms_price_usd=float(_env("BALAI_SMS_PRICE_USD", "0.0416") or 0.0416),
+        email_price_usd=float(_env("BALAI_EMAIL_PRICE_USD", "0.0001") or 0.0001),
+        push_price_usd=float(_env("BALAI_PUSH_PRICE_USD", "0") or 0),
+        push_channel=_env("BALAI_PUSH_CHANNEL", "local") or "local",
+        vapid_subject=_env("BALAI_VAPID_SUBJECT", "mailto:diskominfo@balai.local") or "mailto:diskominfo@balai.local",
+        refresh_ttl_days=int(_env("BALAI_REFRESH_TTL_DAYS", "30") or 30),
     )
 
 
@@ -168,6 +182,7 @@ class AppSecrets:
     jwt_key: str
     nik_hash_key: str
     letter_signing_key: str | None = None
+    vapid_private_key: str | None = None  # Web Push (issue 14): written by `python -m chalicelib.ops vapid-keys`
 
 
 def _local_secrets(path: Path) -> dict[str, Any]:
@@ -197,6 +212,7 @@ def get_secrets() -> AppSecrets:
         jwt_key=str(data["jwt_key"]),
         nik_hash_key=str(data["nik_hash_key"]),
         letter_signing_key=data.get("letter_signing_key"),
+        vapid_private_key=data.get("vapid_private_key"),
     )
 
 

@@ -520,6 +520,9 @@ class NotificationPreferencesUpdate(_In):
                                            "not notifications); they are sent when it ends")
     phone: StrictStr | None = Field(default=None, max_length=32, description="Mobile number, 08… or +628…")
     email: SingleLine | None = Field(default=None, max_length=254)
+    mode: Literal["each", "digest_only"] | None = Field(
+        default=None, description="each: one message per event; digest_only: new requests, signatures and SLA "
+        "reminders only in the daily digest (escalations still come at once)")
 
 
 class NotificationPreferences(_Out):
@@ -527,6 +530,7 @@ class NotificationPreferences(_Out):
     quiet_hours: dict[str, str] | None
     phone: str | None
     email: str | None
+    mode: Literal["each", "digest_only"]
     timezone: str
     timezone_label: str
 

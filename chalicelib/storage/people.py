@@ -22,6 +22,7 @@ class Citizen:
     phone: str | None
     profile: dict[str, Any]
     version: int
+    email: str | None = None
 
 
 @dataclass
@@ -43,7 +44,7 @@ class Staff:
 
 def citizen_from_item(item: CitizenItem, nik_hash: str) -> Citizen:
     return Citizen(nik_hash=nik_hash, nik=item.nik, phone=item.phone, profile=_plain(item.profile) or {},
-                   version=int(item.version or 1))
+                   version=int(item.version or 1), email=item.email)
 
 
 def get_citizen(nik_hash: str) -> Citizen | None:

@@ -91,6 +91,19 @@ def save_profile(nik_hash: str, profile: dict[str, Any], expected_version: int, 
     return expected_version + 1
 
 
+def save_citizen_email(nik_hash: str, email: str | None, now: str) -> bool:
+    """Set (or with None remove) the citizen's e-mail; False when there is no such citizen."""
+    action = CitizenItem.email.set(email) if email else CitizenItem.email.remove()
+    try:
+        CitizenItem(keys.citizen_pk(nik_hash), keys.PROFILE).update(
+            actions=[action, CitizenItem.updated_at.set(now)], condition=CitizenItem.PK.exists())
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise translate_errors(exc) from exc
+    return True
+
+
 def put_otp(nik_hash: str, code_hash: str, phone: str, now: str, expires_at: datetime, min_interval_iso: str) -> None:
     """Store a new code unless one was issued after `min_interval_iso` (resend throttle)."""
     item = OtpItem(keys.otp_pk(nik_hash), keys.META, entity="otp", code_hash=code_hash, phone=phone,

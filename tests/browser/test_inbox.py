@@ -79,3 +79,28 @@ def test_inbox_shows_status_messages_and_a_returning_citizen_stays_logged_in(sit
     page.get_by_label("NIK (16 angka)").wait_for()
     status, answer = site.call("POST", "/v1/auth/refresh", {"refresh_token": renewed["refreshToken"]})
     assert status == 401 and answer["code"] == "refresh_revoked"
+
+
+def test_staff_see_the_village_message_bill_and_choose_the_daily_digest(site: LocalSite, desk_ctx: Any) -> None:
+    from tests.browser.conftest import staff_login
+
+    # Given the operator of Samataring in the console (the inbox test above sent messages there this month)
+    page = desk_ctx.new_page()
+    staff_login(page, site, f"operator.{VILLAGE}")
+    # When they open "Pesan dan biaya"
+    page.get_by_role("link", name="Pesan dan biaya").click()
+    page.get_by_role("heading", name="Pesan dan biaya").wait_for()
+    # Then the bill lists their village with its messages per channel and the total
+    row = page.locator("#bill tbody tr").first
+    assert "Samataring" in row.inner_text()
+    assert page.locator("#bill thead").inner_text().count("SMS") == 1
+    shoot(page, "22-staff-message-bill")
+    # When they choose the daily digest only, by SMS
+    page.get_by_label("Nomor HP").fill("081311119999")
+    page.get_by_label("SMS", exact=True).check()
+    page.get_by_label("Email", exact=True).uncheck()
+    page.get_by_label("Kapan").select_option("digest_only")
+    page.get_by_role("button", name="Simpan pemberitahuan").click()
+    page.get_by_text("Pengaturan pemberitahuan tersimpan.").wait_for()
+    status, prefs = site.call("GET", "/v1/me/notification-preferences", token=site.staff_token(f"operator.{VILLAGE}"))
+    assert status == 200 and prefs["mode"] == "digest_only" and prefs["channels"] == ["sms"]

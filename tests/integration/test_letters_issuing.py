@@ -163,21 +163,23 @@ def test_a_failed_commit_leaves_the_request_issuing_and_the_message_for_a_retry(
     from chalicelib.services import requests as svc
     from chalicelib.storage import requests as requests_repo
 
+    from chalicelib.storage.unit_of_work import DynamoUnitOfWork
+
     request = approved(citizen, BONGKI)
     svc.transition(kades(BONGKI), request.id, "issue", request.version, None)
-    real = requests_repo.transition_many
+    real = DynamoUnitOfWork.commit
 
-    def failing(*args, **kwargs):
+    def failing(self):
         raise RuntimeError("throttled")
 
-    monkeypatch.setattr(requests_repo, "transition_many", failing)
+    monkeypatch.setattr(DynamoUnitOfWork, "commit", failing)
     # When the queue's handler runs, then it fails loudly (the message goes back to the queue)
     with pytest.raises(RuntimeError):
         drain_issuing_queue()
     assert requests_repo.get(request.id).status == "issuing"
     assert letters_repo.last_number(BONGKI, "ALL", 2039) == 0
     # When SQS delivers it again with DynamoDB back, then the letter is issued with the next number, no gap
-    monkeypatch.setattr(requests_repo, "transition_many", real)
+    monkeypatch.setattr(DynamoUnitOfWork, "commit", real)
     assert drain_issuing_queue() == 1
     assert requests_repo.get(request.id).letter["number"].startswith("470/001/")
 
@@ -203,17 +205,19 @@ def test_a_decision_written_before_a_timeout_is_still_queued(citizen, monkeypatc
     from chalicelib.services import requests as svc
     from chalicelib.storage import requests as requests_repo
 
-    request = approved(citizen, PERSATUAN)
-    real = requests_repo.transition
+    from chalicelib.storage.unit_of_work import DynamoUnitOfWork
 
-    def commits_then_times_out(*args, **kwargs):
-        real(*args, **kwargs)
+    request = approved(citizen, PERSATUAN)
+    real = DynamoUnitOfWork.commit
+
+    def commits_then_times_out(self):
+        real(self)
         raise ExternalServiceError("Basis data sedang tidak dapat diakses; silakan coba lagi.", code="storage_error")
 
-    monkeypatch.setattr(requests_repo, "transition", commits_then_times_out)
+    monkeypatch.setattr(DynamoUnitOfWork, "commit", commits_then_times_out)
     # When the kades issues, then the answer is the decision (not a 502), and the letter is queued and issued
     decided = svc.transition(kades(PERSATUAN), request.id, "issue", request.version, None)
-    monkeypatch.setattr(requests_repo, "transition", real)
+    monkeypatch.setattr(DynamoUnitOfWork, "commit", real)
     assert decided.status == "issuing"
     assert drain_issuing_queue() == 1
     assert requests_repo.get(request.id).status == "issued"

@@ -19,6 +19,7 @@ When several fail at once, the first row of this table wins.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -26,6 +27,7 @@ from typing import Protocol
 from chalicelib.domain.letters import Letter
 from chalicelib.domain.outbox import OutboxMessage
 from chalicelib.domain.requests import HistoryEntry, ServiceRequest
+from chalicelib.errors import ConflictError
 
 
 class TrackingCodeTaken(Exception):
@@ -130,6 +132,41 @@ def number_letters(letters: list[Letter], expected_last: dict[tuple[str, int], i
             raise ValueError("letters take the numbers after their counter's last one, in order")
         operations.append(NumberLetters(group[0].village, scope, year, last, len(group), group[-1].id, at))
     return operations
+
+
+# The purposes an operation's items are written for, and what a refused one means, in precedence order.
+# A unit of work reports the refused items of a cancelled commit as {purpose: operation} (by item identity).
+STALE_MESSAGE = "Permohonan telah diubah oleh orang lain; muat ulang dan coba lagi."
+REFUSALS: tuple[tuple[str, str, str], ...] = (
+    # (purpose, error code, message); idempotency and tracking_code raise their own exceptions
+    ("idempotency", "idempotent_replay", ""),
+    ("tracking_code", "tracking_code_taken", ""),
+    ("request_version", "stale_version", STALE_MESSAGE),
+    ("letter_counter", "number_conflict", "Nomor surat sudah dipakai; penerbitan diulang."),
+    ("letter", "letter_exists", "Surat dengan id ini sudah ada."),
+    ("request_new", "request_exists", "Permohonan dengan id ini sudah ada."),
+    ("event", "duplicate_event", STALE_MESSAGE),
+    ("outbox", "duplicate_outbox", "Notifikasi ini sudah tercatat."),
+)
+
+
+def refusal(refused: Mapping[str, Operation],
+            idempotency: Callable[[IdempotencyGuard], tuple[str, str] | None]) -> Exception | None:
+    """The error a cancelled commit raises, from its refused items {purpose: operation}; None if no purpose
+    is known. `idempotency` reads the stored guard (request id, payload hash) for a replay."""
+    for purpose, code, message in REFUSALS:
+        op = refused.get(purpose)
+        if op is None:
+            continue
+        if purpose == "idempotency" and isinstance(op, CreateRequest) and op.guard is not None:
+            existing = idempotency(op.guard)
+            if existing is None:  # the guard expired between the write and this read: a plain conflict
+                return ConflictError(STALE_MESSAGE, code="write_conflict")
+            return IdempotentReplay(existing[0], existing[1])
+        if purpose == "tracking_code":
+            return TrackingCodeTaken()
+        return ConflictError(message, code=code)
+    return None
 
 
 class RequestReader(Protocol):

@@ -151,7 +151,7 @@ def _replay(principal: Principal, found: tuple[str, str], payload_hash: str) -> 
 
 
 def get(principal: Principal, request_id: str) -> ServiceRequest:
-    request = repo.get(request_id)
+    request = wiring.unit_of_work().requests.get(request_id)
     if request is None:
         raise NotFoundError("Permohonan tidak ditemukan.", code="request_not_found")
     ensure_readable(principal, request)

@@ -3,28 +3,24 @@
 Each operation becomes its items, each added with its key and purpose (storage/transaction.py); a cancelled
 transaction is read by the purposes of the refused items, in the precedence order of domain/operations.py.
 A new kind of item (a complaint, an aggregate counter) is a new operation plus one branch in `_items` and,
-if it has a condition of its own, one row in `_OUTCOMES`.
+if it has a condition of its own, one row in domain/operations.py's REFUSALS.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 from pynamodb.exceptions import PynamoDBException
 
 from chalicelib.domain.operations import (
     ChangeRequest,
     CreateRequest,
-    IdempotentReplay,
     NumberLetters,
     Operation,
     PutEvent,
     PutOutbox,
     RecordSlaLevel,
     StoreLetter,
-    TrackingCodeTaken,
+    refusal,
 )
-from chalicelib.errors import ConflictError
 from chalicelib.storage import codec, keys, people
 from chalicelib.storage import letters as letters_repo
 from chalicelib.storage import regions as regions_repo
@@ -41,33 +37,6 @@ from chalicelib.storage.models import (
 )
 from chalicelib.storage.outbox import outbox_item
 from chalicelib.storage.transaction import Transaction, TransactionCancelled
-
-STALE_MESSAGE = "Permohonan telah diubah oleh orang lain; muat ulang dan coba lagi."
-
-
-def _conflict(message: str, code: str) -> Callable[[Operation], Exception]:
-    return lambda _op: ConflictError(message, code=code)
-
-
-def _replay(op: Operation) -> Exception:
-    assert isinstance(op, CreateRequest) and op.guard is not None
-    existing = requests_repo.get_idempotency(op.guard.subject, op.guard.key)
-    if existing is None:  # the guard expired between the write and this read: a plain conflict
-        return ConflictError(STALE_MESSAGE, code="write_conflict")
-    return IdempotentReplay(existing[0], existing[1])
-
-
-# Purpose of a refused item -> the error it means, in precedence order (domain/operations.py's table).
-_OUTCOMES: list[tuple[str, Callable[[Operation], Exception]]] = [
-    ("idempotency", _replay),
-    ("tracking_code", lambda _op: TrackingCodeTaken()),
-    ("request_version", _conflict(STALE_MESSAGE, "stale_version")),
-    ("letter_counter", _conflict("Nomor surat sudah dipakai; penerbitan diulang.", "number_conflict")),
-    ("letter", _conflict("Surat dengan id ini sudah ada.", "letter_exists")),
-    ("request_new", _conflict("Permohonan dengan id ini sudah ada.", "request_exists")),
-    ("event", _conflict(STALE_MESSAGE, "duplicate_event")),
-    ("outbox", _conflict("Notifikasi ini sudah tercatat.", "duplicate_outbox")),
-]
 
 
 def _items(tx: Transaction, op: Operation) -> None:
@@ -144,10 +113,8 @@ class DynamoUnitOfWork:
         except TransactionCancelled as cancelled:
             refused = {f.entry.purpose: owner[f.entry.key] for f in cancelled.failures
                        if f.code == "ConditionalCheckFailed"}
-            for purpose, error in _OUTCOMES:
-                if purpose in refused:
-                    raise error(refused[purpose]) from cancelled.cause
-            raise translate_errors(cancelled.cause) from cancelled.cause
+            error = refusal(refused, lambda g: requests_repo.get_idempotency(g.subject, g.key))
+            raise (error or translate_errors(cancelled.cause)) from cancelled.cause
         except PynamoDBException as exc:
             raise translate_errors(exc) from exc
 

@@ -129,8 +129,8 @@ def test_the_queue_numbers_renders_stores_and_commits_consecutive_letters(store:
     assert issuing.complete_village(["R2"]) == [] and store.counters[(VILLAGE, "ALL", 2031)] == 3
 
 
-def test_a_counter_moved_by_someone_else_is_a_number_conflict_and_writes_nothing(store: FakeStore,
-                                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_counter_moved_by_someone_else_is_a_number_conflict_and_writes_nothing(
+        store: FakeStore, monkeypatch: pytest.MonkeyPatch) -> None:
     # Given a decided request, and a counter that moves between the handler's read and its commit
     stored_request(store, status="approved", version=3)
     svc.transition(KADES, "R1", "issue", 3)

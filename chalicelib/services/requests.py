@@ -23,6 +23,7 @@ from chalicelib.domain.operations import (
     TrackingCodeTaken,
 )
 from chalicelib.domain.outbox import OutboxMessage, outbox_message
+from chalicelib.domain.paging import page_limit
 from chalicelib.domain.regions import is_village, kabupaten_of, kecamatan_of
 from chalicelib.domain.requests import (
     STATUSES,
@@ -55,7 +56,6 @@ from chalicelib.storage import uploads as uploads_repo
 from chalicelib.storage.context import load_submit_context
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
-MAX_PAGE = 100
 
 
 def _outbox(request: ServiceRequest, action: str, note: str | None, created_at: str,
@@ -158,14 +158,6 @@ def get(principal: Principal, request_id: str) -> ServiceRequest:
     return request
 
 
-def _check_page(limit: int | None) -> int:
-    if limit is None:
-        return 20
-    if not 1 <= limit <= MAX_PAGE:
-        raise ValidationError(f"limit harus 1 sampai {MAX_PAGE}.", code="invalid_limit")
-    return limit
-
-
 def list_village(principal: Principal, village: str, status: str | None, limit: int | None,
                  cursor: str | None) -> tuple[list[ServiceRequest], str | None]:
     """The village's queue, newest first. Staff of the village or of a region above it only."""
@@ -178,13 +170,13 @@ def list_village(principal: Principal, village: str, status: str | None, limit: 
         raise NotFoundError("Desa/kelurahan tidak ditemukan.", code="village_not_found")
     if status is not None and status not in STATUSES:
         raise ValidationError("Status tidak dikenal.", code="invalid_status", allowed=list(STATUSES))
-    return repo.list_village(village, status, _check_page(limit), cursor)
+    return repo.list_village(village, status, page_limit(limit), cursor)
 
 
 def list_mine(principal: Principal, limit: int | None, cursor: str | None) -> tuple[list[ServiceRequest], str | None]:
     if not principal.is_citizen:
         raise ForbiddenError("Hanya untuk warga.", code="forbidden_role")
-    return repo.list_citizen(principal.subject, _check_page(limit), cursor)
+    return repo.list_citizen(principal.subject, page_limit(limit), cursor)
 
 
 def track(code: str) -> ServiceRequest:

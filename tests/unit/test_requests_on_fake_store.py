@@ -167,3 +167,72 @@ def test_an_unrelated_outbox_message_that_exists_is_named_not_taken_for_a_stale_
     # Then the refusal names the message, and nothing is written
     assert caught.value.code == "duplicate_outbox"
     assert store.requests["R1"].status == "submitted" and store.counters == {}
+
+
+# ---------------------------------------------------------------------------------------------- numbering
+# (moved here from tests/integration/test_letters_issuing.py: the same rules, on the fake)
+
+
+def issue_at(store: FakeStore, now: datetime, letter_type: str = "SKD") -> str:
+    """A request of `letter_type` decided by the kades and completed by the queue at `now`; its letter number."""
+    rid = f"R{len(store.requests) + 1}"
+    stored_request(store, rid, status="approved", version=3)
+    store.requests[rid].letter_type = letter_type
+    if letter_type == "SPSKCK":
+        store.requests[rid].fields = {"keperluan": "Melamar pekerjaan"}
+    svc.transition(KADES, rid, "issue", 3)
+    letter = issuing.complete(rid, now=now)
+    assert letter is not None and store.requests[rid].status == "issued"
+    return letter.number
+
+
+def test_number_has_the_default_format_in_the_kabupatens_zone(store: FakeStore) -> None:
+    # Given Sinjai (WITA, UTC+8) at 17:30 UTC on 30 November 2032: already 1 December locally
+    number = issue_at(store, datetime(2032, 11, 30, 17, 30, tzinfo=UTC))
+    # Then the first number of the year carries the local month (XII), the desa code and the year
+    assert number == "470/001/DS-2001/XII/2032"
+    (letter,) = store.letters.values()
+    assert letter.document["issued_date"] == "2032-12-01" and letter.facts["issued_date"] == "2032-12-01"
+
+
+def test_counter_restarts_at_local_midnight_on_new_year(store: FakeStore) -> None:
+    # Given two letters issued in 2033, the last at 23:59 WITA on 31 December
+    assert issue_at(store, datetime(2033, 6, 1, 3, 0, tzinfo=UTC)) == "470/001/DS-2001/VI/2033"
+    assert issue_at(store, datetime(2033, 12, 31, 15, 59, tzinfo=UTC)) == "470/002/DS-2001/XII/2033"
+    # When the next is issued one minute later: 00:00 WITA on 1 January, still 31 December in UTC
+    # Then numbering starts again at 001 for 2034
+    assert issue_at(store, datetime(2033, 12, 31, 16, 0, tzinfo=UTC)) == "470/001/DS-2001/I/2034"
+    assert store.counters[(VILLAGE, "ALL", 2033)] == 2 and store.counters[(VILLAGE, "ALL", 2034)] == 1
+
+
+def test_one_sequence_for_all_letter_types_by_default(store: FakeStore) -> None:
+    # When a village with the default single sequence issues a domicile letter, then an SKCK cover letter
+    at = datetime(2034, 3, 2, 2, 0, tzinfo=UTC)
+    # Then they share one counter, each with its own classification code
+    assert issue_at(store, at, "SKD") == "470/001/DS-2001/III/2034"
+    assert issue_at(store, at, "SPSKCK") == "331/002/DS-2001/III/2034"
+
+
+def test_per_type_sequences_count_each_letter_type_apart(store: FakeStore) -> None:
+    # Given a village that numbers each letter type on its own, with the type in the format
+    store.regions[VILLAGE].settings["letters"] = {
+        "sequence_mode": "per_type",
+        "number_format": "{classification}/{letter_type}-{seq:03}/{village_code}/{roman_month}/{year}"}
+    at = datetime(2034, 3, 2, 2, 0, tzinfo=UTC)
+    # When it issues two SKD and one SPSKCK, then each type counts from 1
+    assert [issue_at(store, at, t) for t in ("SKD", "SPSKCK", "SKD")] == [
+        "470/SKD-001/DS-2001/III/2034", "331/SPSKCK-001/DS-2001/III/2034", "470/SKD-002/DS-2001/III/2034"]
+    assert store.counters[(VILLAGE, "SKD", 2034)] == 2 and store.counters[(VILLAGE, "SPSKCK", 2034)] == 1
+
+
+def test_a_failed_issue_uses_no_number(store: FakeStore) -> None:
+    # Given an approved request, and the kades issuing it with an old version
+    stored_request(store, status="approved", version=3)
+    with pytest.raises(ConflictError) as caught:
+        svc.transition(KADES, "R1", "issue", 2)
+    # Then it is refused, nothing is queued, and the next letter still gets 001 (no gap)
+    assert caught.value.code == "stale_version" and store.queue.sent == []  # type: ignore[attr-defined]
+    assert store.counters == {}
+    svc.transition(KADES, "R1", "issue", 3)
+    letter = issuing.complete("R1", now=datetime(2035, 1, 5, 2, 0, tzinfo=UTC))
+    assert letter is not None and letter.number.startswith("470/001/")

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from chalicelib.domain.clock import iso, utcnow
 from chalicelib.domain.escalation import (
@@ -51,6 +52,7 @@ def _rows(request: ServiceRequest, levels: range, now: datetime, at: str) -> lis
             "village_name": str(request.applicant.get("desa") or request.village)}
     rows = []
     for level in levels:
+        extra: dict[str, Any]
         if level == REMINDER:
             event, extra = "sla_reminder", {"due_at": local_label(points.due_at, request.village)}
         else:

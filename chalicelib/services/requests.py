@@ -27,6 +27,7 @@ from chalicelib.domain.requests import (
     next_version,
 )
 from chalicelib.domain.residents import IDENTITY_DOCUMENTS
+from chalicelib.domain.sla import add_working_hours, calendar_for
 from chalicelib.errors import (
     ConflictError,
     ExternalServiceError,
@@ -37,7 +38,6 @@ from chalicelib.errors import (
 )
 from chalicelib.observability import logger
 from chalicelib.services import attachments, issuing
-from chalicelib.services.calendar import calendar_for
 from chalicelib.services.profile import PROFILE_REQUIRED, applicant_snapshot, merged_profile
 from chalicelib.storage import requests as repo
 from chalicelib.storage import uploads as uploads_repo
@@ -97,7 +97,7 @@ def submit(principal: Principal, village_code: str, letter_type_code: str, field
 
     now = utcnow()
     at = iso(now)
-    due = calendar_for(village.code).add_hours(now, letter_type.sla_hours)
+    due = add_working_hours(now, letter_type.sla_hours, calendar_for(village.code))
     guard = None
     if idempotency_key:
         guard = repo.IdempotencyGuard(principal.subject, idempotency_key, payload_hash,
@@ -238,7 +238,7 @@ def transition(principal: Principal, request_id: str, action: str, version: Any,
                                                 uploads_repo.get_many(sorted(set(refs.values()))),
                                                 before.attachments)
         # The SLA clock restarts: the village waited on the citizen.
-        after.due_at = iso(calendar_for(before.village).add_hours(now, before.sla_hours))
+        after.due_at = iso(add_working_hours(now, before.sla_hours, calendar_for(before.village)))
     if action == "issue":
         issuing.decide(principal, after, now)
     event = HistoryEntry(at, principal.name or principal.subject if not principal.is_citizen else "warga",

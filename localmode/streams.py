@@ -196,12 +196,10 @@ class Scheduler:
 
 
 def cloud_jobs() -> list[Job]:
-    """The same functions and rates as app.py's @app.schedule handlers."""
-    from chalicelib.workers import digest, outbox, sla
+    """The jobs app.py schedules in the cloud, from their one declaration (chalicelib/workers/schedules.py)."""
+    from chalicelib.workers.schedules import SCHEDULES
 
-    return [Job("outbox_retry", 60, lambda: outbox.retry_due()),
-            Job("sla_escalation", 15 * 60, lambda: sla.run()),
-            Job("daily_digest", 60 * 60, lambda: digest.run())]
+    return [Job(s.name, s.every_seconds, s.run) for s in SCHEDULES.values()]
 
 
 @dataclass

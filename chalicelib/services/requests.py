@@ -38,6 +38,7 @@ from chalicelib.domain.requests import (
     next_version,
 )
 from chalicelib.domain.residents import IDENTITY_DOCUMENTS
+from chalicelib.domain.sla import add_working_hours, calendar_for
 from chalicelib.errors import (
     ConflictError,
     ExternalServiceError,
@@ -48,7 +49,6 @@ from chalicelib.errors import (
 )
 from chalicelib.observability import logger
 from chalicelib.services import attachments, issuing, wiring
-from chalicelib.services.calendar import calendar_for
 from chalicelib.services.ports import UnitOfWork
 from chalicelib.services.profile import PROFILE_REQUIRED, applicant_snapshot, merged_profile
 from chalicelib.storage import requests as repo
@@ -108,7 +108,7 @@ def submit(principal: Principal, village_code: str, letter_type_code: str, field
 
     now = utcnow()
     at = iso(now)
-    due = calendar_for(village.code).add_hours(now, letter_type.sla_hours)
+    due = add_working_hours(now, letter_type.sla_hours, calendar_for(village.code))
     guard = None
     if idempotency_key:
         guard = IdempotencyGuard(principal.subject, idempotency_key, payload_hash, now + IDEMPOTENCY_TTL)
@@ -243,7 +243,7 @@ def transition(principal: Principal, request_id: str, action: str, version: Any,
                                                 uploads_repo.get_many(sorted(set(refs.values()))),
                                                 before.attachments)
         # The SLA clock restarts: the village waited on the citizen.
-        after.due_at = iso(calendar_for(before.village).add_hours(now, before.sla_hours))
+        after.due_at = iso(add_working_hours(now, before.sla_hours, calendar_for(before.village)))
     if action == "issue":
         issuing.decide(uow, principal, after, now)
     event = HistoryEntry(at, principal.name or principal.subject if not principal.is_citizen else "warga",

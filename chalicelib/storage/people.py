@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.expressions.update import Action
 
 from chalicelib.errors import ConflictError, TooManyRequestsError
 from chalicelib.storage import keys
@@ -178,7 +179,7 @@ def save_contact_preferences(username: str, phone: str | None, email: str | None
                              preferences: dict[str, Any]) -> Staff:
     """Replace a staff member's phone, email and notification preferences (the account must exist)."""
     item = StaffItem(keys.staff_pk(username), keys.META)
-    actions = [StaffItem.preferences.set(preferences),
+    actions: list[Action] = [StaffItem.preferences.set(preferences),
                StaffItem.phone.set(phone) if phone else StaffItem.phone.remove(),
                StaffItem.email.set(email) if email else StaffItem.email.remove()]
     try:

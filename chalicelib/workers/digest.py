@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 
 from chalicelib.domain.clock import iso, utcnow
-from chalicelib.domain.escalation import calendar_of, checkpoints
+from chalicelib.domain.escalation import checkpoints
 from chalicelib.domain.regions import Region, is_village
+from chalicelib.domain.sla import calendar_for
 from chalicelib.observability import logger
 
 # The schedule runs hourly; a village's digest goes out on the first run from 07:00 local time on
@@ -72,7 +73,7 @@ def run(*, now: datetime | None = None, kabupaten: Iterable[str] | None = None, 
     now = now or utcnow()
     result = DigestResult()
     for kab in kabupaten or served_kabupaten():
-        cal = calendar_of(kab)
+        cal = calendar_for(kab)
         local = now.astimezone(cal.tz)
         if not force and not (DIGEST_FROM <= local.time() < DIGEST_UNTIL and cal.is_working_day(local.date())):
             result.skip("outside_window")

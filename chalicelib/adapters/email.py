@@ -102,10 +102,10 @@ def _build_email_sender(settings: Settings) -> EmailSender:
     if settings.email_channel == "local":
         return LocalFileEmailSender(settings.outbox_dir / "email.jsonl")
     if settings.email_channel == "ses":
-        # Imported here: boto3 costs ~250 ms to import, and only the sending worker needs it.
-        import boto3
+        # aws_client imports boto3 (~250 ms) here, only in the sending worker, and traces its calls.
+        from chalicelib.observability import aws_client
 
-        return SesEmailSender(boto3.client("ses", region_name=settings.aws_region), settings.email_sender)
+        return SesEmailSender(aws_client("ses", region_name=settings.aws_region), settings.email_sender)
     raise ValueError(f"unknown email_channel {settings.email_channel!r}")
 
 

@@ -85,10 +85,10 @@ def _build_sms_sender(settings: Settings) -> SmsSender:
     if settings.sms_channel == "local":
         return LocalFileSmsSender(settings.outbox_dir / "sms.jsonl")
     if settings.sms_channel == "sns":
-        # Imported here: boto3 costs ~250 ms to import, and only the sending worker needs it.
-        import boto3
+        # aws_client imports boto3 (~250 ms) here, only in the sending worker, and traces its calls.
+        from chalicelib.observability import aws_client
 
-        return SnsSmsSender(boto3.client("sns", region_name=settings.sms_region or settings.aws_region))
+        return SnsSmsSender(aws_client("sns", region_name=settings.sms_region or settings.aws_region))
     raise ValueError(f"unknown sms_channel {settings.sms_channel!r}")
 
 

@@ -15,7 +15,7 @@ from chalicelib.api import (
     villages,
 )
 from chalicelib.config import get_settings
-from chalicelib.observability import SERVICE
+from chalicelib.observability import SERVICE, install
 from chalicelib.workers.schedules import SCHEDULES
 
 app = Chalice(app_name=SERVICE)
@@ -37,6 +37,8 @@ app.register_blueprint(residents.bp)
 app.register_blueprint(attachments.bp)
 # After every route: CORS for the configured origins only, and a preflight answer for each path.
 cors.install(app)
+# Every handler: Powertools' Lambda context in its log lines, its metrics flushed once per invocation.
+install(app)
 
 
 @app.middleware("http")

@@ -34,7 +34,7 @@ from chalicelib.domain.notifications import (
 )
 from chalicelib.domain.phones import mask_phone
 from chalicelib.domain.regions import timezone_for
-from chalicelib.observability import logger, metrics
+from chalicelib.observability import count_metric, logger
 from chalicelib.storage import outbox as repo
 
 LEASE = timedelta(minutes=5)  # longer than a Lambda run: a live sender never loses its claim
@@ -229,11 +229,7 @@ def send_rows(row_ids: Iterable[str], *, senders: Senders | None = None, now: da
 
 
 def _emit_failed_metric(count: int) -> None:
-    from aws_lambda_powertools.metrics import MetricUnit
-
-    m = metrics()
-    m.add_metric(name="NotificationFailed", unit=MetricUnit.Count, value=count)
-    m.flush_metrics()
+    count_metric("NotificationFailed", count)
 
 
 def _records(event: Any) -> list[Mapping[str, Any]]:

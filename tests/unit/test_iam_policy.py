@@ -435,11 +435,12 @@ def _iam_prefix(service: str) -> str:
 
 
 def boto3_services() -> set[str]:
-    """Services the scanned code makes clients for: boto3.client("sns") and friends (literal names)."""
+    """Services the scanned code makes clients for: boto3.client("sns"), observability.aws_client("ses") (the
+    traced factory) and friends (literal names)."""
     found = set()
     for tree in _trees().values():
         for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and _callee_name(node.func) == "client" and node.args \
+            if isinstance(node, ast.Call) and _callee_name(node.func) in ("client", "aws_client") and node.args \
                     and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
                 found.add(node.args[0].value)
     return found

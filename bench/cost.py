@@ -73,9 +73,10 @@ def tenfold() -> Profile:
 
 
 def idle() -> Profile:
-    """Sinjai's deployment in a month nobody uses it: only the schedules and the fixed items."""
-    return replace(sinjai(), name="Idle month (Sinjai, no traffic)", letters=0, complaints=0, verifications=0,
-                   dashboard_views=0)
+    """Sinjai's deployment before a single letter: regions and staff accounts, no traffic, no resident
+    register imported yet (a full register of 260,000 residents adds its storage, about US$0.25 a month)."""
+    return replace(sinjai(), name="Idle month (Sinjai deployed, no traffic)", residents=0, letters=0, complaints=0,
+                   verifications=0, dashboard_views=0)
 
 
 PROFILES = {"sinjai": sinjai, "10x": tenfold, "idle": idle}
@@ -109,7 +110,11 @@ ASSUMPTIONS: dict[str, tuple[float, str]] = {
     "complaint_sms_vs_letter": (1.0, "a complaint's messages follow the letter's per-call rate"),
     "metric_hours_share": (0.10, "an alarm's custom metric (failures) is published in 10 % of a busy "
                                  "month's hours, none in an idle month (billed per hour published)"),
-    "attachment_kb": (300.0, "a phone photo of a KTP/KK as the web client sends it"),
+    "attachment_kb": (300.0, "a KTP/KK photo resized to ~1600 px; NOTE the web client does not resize "
+                             "today, a phone camera JPEG is 1-4 MB (up to BALAI_MAX_UPLOAD_BYTES, 5 MB)"),
+    "attachments_per_letter_in_storage": (3.0, "SKD's three required files (counted uploads agree)"),
+    "secret_warm_containers": (2.0, "API containers warm in office hours (10 h x 22 days), each re-reading "
+                                    "the two SecureStrings every 5 minutes (Powertools max_age 300)"),
     "pdf_kb": (5.0, "one-page letter with QR (STACK-NOTES: 2.9-4.8 KB)"),
     "api_response_kb": (3.0, "mean JSON answer"),
 }
@@ -162,6 +167,12 @@ def read_units(sizes: list[int], consistent: bool = False, transactional: bool =
     return sum(max(1, math.ceil(s / 4096)) * factor for s in sizes)
 
 
+def _index_key(image: dict[str, Any] | None, hash_key: str, range_key: str) -> tuple[str, str] | None:
+    if not image or hash_key not in image or range_key not in image:
+        return None
+    return (json.dumps(image[hash_key], sort_keys=True), json.dumps(image[range_key], sort_keys=True))
+
+
 def write_units(old: dict[str, Any] | None, new: dict[str, Any] | None, gsis: list[tuple[str, str]],
                 transactional: bool = False) -> float:
     """WRU of one item change from its stream images: 1 KB per unit of the larger image (double in a
@@ -171,12 +182,7 @@ def write_units(old: dict[str, Any] | None, new: dict[str, Any] | None, gsis: li
     base = max(1, math.ceil(size / 1024)) * (2.0 if transactional else 1.0)
     index = 0.0
     for hash_key, range_key in gsis:
-        def key(image: dict[str, Any] | None) -> tuple[Any, Any] | None:
-            if not image or hash_key not in image or range_key not in image:
-                return None
-            return (json.dumps(image[hash_key], sort_keys=True), json.dumps(image[range_key], sort_keys=True))
-
-        before, after = key(old), key(new)
+        before, after = _index_key(old, hash_key, range_key), _index_key(new, hash_key, range_key)
         if before is None and after is None:
             continue
         if before is not None and after is not None and before != after:
@@ -256,17 +262,19 @@ def usage_of(tallies: dict[str, Any], names: list[str]) -> Usage:
         t = t if isinstance(t, dict) else t.as_dict()
         fn = _function_of(name)
         calls = t["ddb_calls"]
-        db = float(sum(v for k, v in calls.items() if not k.startswith(("PUT ", "GET "))))
-        runs = {} if fn == "s3" else {fn: float(t["invocations"])}  # the browser's S3 traffic, no function
+        db = float(sum(v for k, v in calls.items() if not k.startswith("S3 ")))
+        links = {k: v for k, v in calls.items() if k.startswith("S3 LINK")}
+        # "s3" and "browser": the browser's own S3 requests (presigned POST, links), no function runs
+        runs = {fn: float(t["invocations"])} if fn in CHALICE_FUNCTION else {}
         u = u.plus(Usage(invocations=runs, own_ms={fn: float(t["own_ms"])} if runs else {},
                          ddb_calls={fn: db} if runs else {}, log_bytes={fn: float(t["log_bytes"])} if runs else {},
                          rru=float(t["rru"]),
                          wru=float(t["wru"]), stream_records=float(t["stream_records"]), sms=float(t["sms"]),
                          email=float(t["email"]),
-                         s3_puts=float(calls.get("PUT attachment", 0)),
-                         s3_gets=float(calls.get("GET attachment", 0) + calls.get("GET letter", 0)),
-                         pdf_downloads=float(calls.get("GET letter", 0)),
-                         attachment_views=float(calls.get("GET attachment", 0))))
+                         s3_puts=float(calls.get("S3 PUT", 0)),
+                         s3_gets=float(calls.get("S3 GET", 0) + sum(links.values())),
+                         pdf_downloads=float(links.get("S3 LINK letters", 0)),
+                         attachment_views=float(links.get("S3 LINK attachments", 0))))
     return u
 
 
@@ -279,8 +287,6 @@ def counted_from_sample(result: Any) -> Counted:
     schedules = list(SCHEDULE_RUNS)
     letter_names = [k for k in tallies if k not in {*verify, *dashboard, *login, *schedules}]
     per_letter = usage_of(tallies, letter_names).scaled(1 / result.letters)
-    # Letters issued also store a PDF in S3 (one PUT each): the issuing handler's store call.
-    per_letter.s3_puts += 1.0
     n_verify = sum(tallies[k]["invocations"] for k in verify) or 1
     endpoints = {k: {"per_letter": t["invocations"] / result.letters,
                      "ddb_calls": sum(t["ddb_calls"].values()) / max(1, t["invocations"]),
@@ -344,6 +350,7 @@ class Deployment:
     secrets_manager_secrets: int
     ssm_parameters: int
     custom_metrics: list[str]
+    attachments_archive_days: int | None = None  # lifecycle transition of attachments/ to GLACIER_IR
     api_init_ms: float = 641.0  # bench/measurements.json (cold start of the API function)
 
 
@@ -375,7 +382,9 @@ def read_deployment(root: Path = ROOT, measurements: dict[str, Any] | None = Non
         memory[fn] = float(per_fn.get("lambda_memory_size", prod.get("lambda_memory_size", 128)))
     template = _yaml_template(root / "infra" / "balai.yaml")
     resources = template.get("Resources", {})
-    alarm_metrics = composite = secrets = params = 0
+    alarm_metrics = composite = secrets = 0
+    params = sum(1 for k in template.get("Outputs", {}) if k.endswith("ParameterArn"))
+    archive_days = None
     rate, reservoir = 0.0, 0.0
     dashboard_on = False
     for res in resources.values():
@@ -387,8 +396,11 @@ def read_deployment(root: Path = ROOT, measurements: dict[str, Any] | None = Non
             composite += 1
         elif kind == "AWS::SecretsManager::Secret":
             secrets += 1
-        elif kind == "AWS::SSM::Parameter":
-            params += 1
+        elif kind == "AWS::S3::Bucket":
+            for rule in props.get("LifecycleConfiguration", {}).get("Rules", []):
+                for move in rule.get("Transitions", []):
+                    if rule.get("Prefix") == "attachments/" and move.get("StorageClass") == "GLACIER_IR":
+                        archive_days = int(move["TransitionInDays"])
         elif kind == "AWS::XRay::SamplingRule":
             rule = props.get("SamplingRule", {})
             rate, reservoir = float(rule.get("FixedRate", 0)), float(rule.get("ReservoirSize", 0))
@@ -397,7 +409,7 @@ def read_deployment(root: Path = ROOT, measurements: dict[str, Any] | None = Non
             if condition is None:
                 dashboard_on = True
             else:
-                param = template.get("Parameters", {}).get("Dashboard", {})
+                param = template.get("Parameters", {}).get("CreateDashboard", {})
                 dashboard_on = str(param.get("Default", "false")).lower() == "true"
     metric_names = sorted(set(re.findall(r'(?:count_metric\(|add_metric\(name=)"(\w+)"',
                                          "\n".join(p.read_text() for p in (root / "chalicelib").rglob("*.py")))))
@@ -408,7 +420,7 @@ def read_deployment(root: Path = ROOT, measurements: dict[str, Any] | None = Non
                       log_retention_days=prod.get("log_retention_in_days"), alarm_metrics=alarm_metrics,
                       composite_alarms=composite, dashboard_default_on=dashboard_on,
                       secrets_manager_secrets=secrets, ssm_parameters=params, custom_metrics=metric_names,
-                      api_init_ms=init)
+                      api_init_ms=init, attachments_archive_days=archive_days)
 
 
 # ------------------------------------------------------------------------------------------ the bill
@@ -510,11 +522,22 @@ def estimate(profile: Profile, counted: Counted, prices: dict[str, Any], dep: De
     est.lines.append(Line("DynamoDB PITR", table_gb * p["dynamodb_pitr_gb_month"], f"{table_gb:,.2f} GB",
                           fixed=not busy))
 
-    # -- S3: attachments (counted uploads) and PDFs
-    s3_gb = months * (u.s3_puts * a["attachment_kb"]) / 1024 / 1024 if busy else 0.0
-    est.lines.append(Line("S3", s3_gb * p["s3_standard_gb_month"] + u.s3_puts / 1000 * p["s3_put_per_thousand"]
-                          + u.s3_gets / 1000 * p["s3_get_per_thousand"],
-                          f"{s3_gb:,.1f} GB, {u.s3_puts:,.0f} PUT, {u.s3_gets:,.0f} GET"))
+    # -- S3: attachments and PDFs held after retention_months; requests counted
+    month_att_gb = profile.letters * a["attachments_per_letter_in_storage"] * a["attachment_kb"] / 1024 / 1024
+    month_pdf_gb = profile.letters * a["pdf_kb"] / 1024 / 1024
+    if dep.attachments_archive_days is not None:
+        hot_months = min(months, max(1.0, dep.attachments_archive_days / 30.0))
+        standard_gb = hot_months * month_att_gb + months * month_pdf_gb
+        archive_gb = (months - hot_months) * month_att_gb
+        transitions = profile.letters * a["attachments_per_letter_in_storage"]
+    else:
+        standard_gb, archive_gb, transitions = months * (month_att_gb + month_pdf_gb), 0.0, 0.0
+    est.usage.update(s3_standard_gb=standard_gb, s3_archive_gb=archive_gb)
+    est.lines.append(Line("S3", standard_gb * p["s3_standard_gb_month"] + archive_gb * p["s3_glacier_ir_gb_month"]
+                          + transitions / 1000 * p["s3_lifecycle_transition_per_thousand"]
+                          + u.s3_puts / 1000 * p["s3_put_per_thousand"] + u.s3_gets / 1000 * p["s3_get_per_thousand"],
+                          f"{standard_gb:,.1f} GB standard, {archive_gb:,.1f} GB Glacier IR, {u.s3_puts:,.0f} PUT, "
+                          f"{u.s3_gets:,.0f} GET (counted)"))
 
     # -- messages (counted)
     est.lines.append(Line("SNS SMS (Indonesia)", u.sms * p["sns_sms_indonesia_per_message"],
@@ -523,14 +546,16 @@ def estimate(profile: Profile, counted: Counted, prices: dict[str, Any], dep: De
 
     # -- secrets: Secrets Manager per secret; SSM standard SecureString parameters are free, their KMS
     # decrypts are cached by Powertools for 5 minutes per warm container
-    cold = n_api * a["cold_start_share"] + sum(u.invocations.get(s, 0.0) for s in SCHEDULE_RUNS) * 0.02
-    secret_reads = 2 * (cold + 3 * HOURS_PER_MONTH * 12)  # two values, 3 warm containers refreshing every 5 min
+    # Two values (app keys, letter keyring) read at each cold start of a function that uses them and every
+    # 5 minutes by warm API containers; the schedules and the stream read none unless they send or sign.
+    warm = a["secret_warm_containers"] * 10 * WORKING_DAYS_PER_MONTH * 12 if busy else 0.0
+    # The issuing function reads the keyring at most every 5 minutes per warm container.
+    secret_reads = 2 * (n_api * a["cold_start_share"] + warm) + min(u.invocations.get("issue_letters", 0.0), warm)
     est.lines.append(Line("Secrets Manager", dep.secrets_manager_secrets * p["secrets_manager_secret_month"]
                           + (secret_reads / 1e4 * p["secrets_manager_per_10k_calls"]
                              if dep.secrets_manager_secrets else 0.0),
                           f"{dep.secrets_manager_secrets} secrets", fixed=True))
-    est.lines.append(Line("KMS requests (secrets)", secret_reads / 1e4 * p["kms_per_10k_requests"]
-                          if (dep.secrets_manager_secrets or dep.ssm_parameters or True) else 0.0,
+    est.lines.append(Line("KMS requests (secrets)", secret_reads / 1e4 * p["kms_per_10k_requests"],
                           f"{secret_reads:,.0f} decrypts ({dep.ssm_parameters} SSM SecureString parameters)",
                           fixed=True))
 
@@ -632,7 +657,7 @@ def render(est: Estimate, prices: dict[str, Any], free_tier: bool) -> str:
         f"{'service':<46} {'USD/month':>10} {'share':>6}  detail",
         "-" * 108,
     ]
-    for line in sorted(est.lines, key=lambda l: -l.usd):
+    for line in sorted(est.lines, key=lambda item: -item.usd):
         share = 100 * line.usd / total if total else 0.0
         mark = " (fixed)" if line.fixed else ""
         out.append(f"{line.service + mark:<46} {line.usd:>10.2f} {share:>5.1f}%  {line.detail}")
@@ -678,11 +703,15 @@ def render_assumptions() -> str:
     return "\n".join(out)
 
 
-def render_bars(items: list[Bar]) -> str:
-    out = ["bars (issue 14):"]
-    for b in items:
+def render_bars(items: list[Bar], with_free_tier: list[Bar] | None = None, free_tier: bool = False) -> str:
+    out = [f"bars (issue 14; messages = SMS and e-mail; {'always-free tier applied' if free_tier else 'no free tier'}):"]
+    for n, b in enumerate(items):
         verdict = "n/a " if math.isnan(b.value) else "PASS" if b.passed else "FAIL"
-        out.append(f"  {verdict}  {b.name}: {b.value:,.2f} {b.unit} (bar <= {b.limit:,.2f})")
+        line = f"  {verdict}  {b.name}: {b.value:,.2f} {b.unit} (bar <= {b.limit:,.2f})"
+        if with_free_tier and b.unit.startswith("US$"):
+            f = with_free_tier[n]
+            line += f"; in an account of its own, always-free tier applied: {f.value:,.2f} {'PASS' if f.passed else 'FAIL'}"
+        out.append(line)
     return "\n".join(out)
 
 
@@ -708,8 +737,8 @@ def as_dict(est: Estimate, prices: dict[str, Any]) -> dict[str, Any]:
     return {
         "profile": est.profile.__dict__, "region": prices["region"], "prices_date": prices["date"],
         "usd_to_idr": rate,
-        "lines": [{"service": l.service, "usd": round(l.usd, 4), "detail": l.detail, "fixed": l.fixed}
-                  for l in est.lines],
+        "lines": [{"service": line.service, "usd": round(line.usd, 4), "detail": line.detail, "fixed": line.fixed}
+                  for line in est.lines],
         "total_usd": round(est.total_usd, 2), "total_idr": round(est.total_usd * rate),
         "usage": {k: round(v, 3) for k, v in est.usage.items()},
     }
@@ -757,7 +786,10 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(render_assumptions())
     print()
-    print(render_bars(results))
+    free = None
+    if not args.free_tier:
+        free = bars({n: estimate(PROFILES[n](), counted, prices, dep, free_tier=True) for n in names}, counted)
+    print(render_bars(results, free, args.free_tier))
     return 0
 
 

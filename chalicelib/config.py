@@ -47,7 +47,7 @@ class Settings:
     email_channel: str = "local"
     public_base_url: str = "http://127.0.0.1:8000"
     letters_bucket: str | None = None
-    # Secrets Manager secret holding the kabupaten's Ed25519 letter keyring (local: data_dir file).
+    # SSM SecureString parameter (ARN) holding the kabupaten's Ed25519 letter keyring (local: data_dir file).
     letter_keys_arn: str | None = None
     s3_endpoint: str | None = None
     email_sender: str = "noreply@balai.local"
@@ -185,12 +185,13 @@ def _local_secrets(path: Path) -> dict[str, Any]:
 
 @lru_cache(maxsize=1)
 def get_secrets() -> AppSecrets:
-    """Secrets Manager in the cloud (cached by Powertools parameters), a generated file locally."""
+    """An SSM Parameter Store SecureString (JSON; its ARN in BALAI_SECRETS_ARN) in the cloud, cached by
+    Powertools parameters; a generated file locally."""
     settings = get_settings()
     if settings.secrets_arn:
         from aws_lambda_powertools.utilities import parameters
 
-        data = parameters.get_secret(settings.secrets_arn, transform="json", max_age=300)
+        data = parameters.get_parameter(settings.secrets_arn, decrypt=True, transform="json", max_age=300)
     else:
         data = _local_secrets(settings.data_dir / "secrets.json")
     return AppSecrets(

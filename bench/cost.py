@@ -16,7 +16,7 @@ What is counted and what is assumed:
   retention (infra/balai.yaml and .chalice/config.json), custom metric names (chalicelib/).
 - ASSUMED (ASSUMPTIONS below, each with its source): the district's volumes, the citizen shares, the
   in-region DynamoDB and provider latencies, cold-start share, how often staff log in, complaint shape.
-The sample (default 40 letters in 4 villages) is scaled linearly to the profile's volumes; the sample
+The sample (default 20 letters in 4 villages, about 2 minutes here) is scaled linearly to the profile's volumes; the sample
 size is a flag. The pure arithmetic below needs only the standard library (tests/unit/test_cost_model.py);
 the simulation needs the project's .venv.
 """
@@ -748,7 +748,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--profile", choices=sorted(PROFILES), action="append",
                         help="district profile (repeatable; default: sinjai, idle and 10x)")
-    parser.add_argument("--sample-letters", type=int, default=40, help="letters driven through the code (40)")
+    parser.add_argument("--sample-letters", type=int, default=20, help="letters driven through the code (20)")
     parser.add_argument("--sample-villages", type=int, default=4, help="villages the sample spreads over (4)")
     parser.add_argument("--counts", type=Path, help="reuse counts saved with --save-counts (no simulation)")
     parser.add_argument("--save-counts", type=Path, help="write the sample's counts to this JSON file")

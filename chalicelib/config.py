@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     aws_region: str = Field(default="ap-southeast-3", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION"))
     dynamodb_endpoint: str | None = None
     data_dir: Path = PROJECT_ROOT / ".balai"
-    # Secrets Manager secret (name or ARN) with the JWT and NIK-hash keys; unset: a generated local file.
+    # SSM SecureString parameter (ARN or name) with the JWT and NIK-hash keys; unset: a generated local file.
     secrets_arn: str | None = None
     token_ttl_seconds: Positive = 1800
     otp_ttl_seconds: Positive = 300

@@ -100,6 +100,14 @@ class Settings(BaseSettings):
     # Attachments: the largest file a citizen may upload, and how long an unused upload is kept.
     max_upload_bytes: Positive = 5 * 1024 * 1024
     upload_ttl_seconds: Positive = 86400
+    # Messages (issue 14): price of one unit per channel (USD; an SMS part, an e-mail, a push), Web Push
+    # ("local" file or "webpush"), the VAPID contact, and how long a citizen stays logged in.
+    sms_price_usd: Annotated[float, Field(ge=0)] = 0.0416
+    email_price_usd: Annotated[float, Field(ge=0)] = 0.0001
+    push_price_usd: Annotated[float, Field(ge=0)] = 0.0
+    push_channel: Literal["local", "webpush"] = "local"
+    vapid_subject: str = "mailto:diskominfo@balai.local"
+    refresh_ttl_days: Positive = 30
 
     # ---- validation: a wrong value fails here, at cold start, not at the first send ---------------------
     @field_validator("stage")
@@ -252,6 +260,7 @@ class AppSecrets:
 
     jwt_key: str
     nik_hash_key: str
+    vapid_private_key: str | None = None  # Web Push (issue 14): written by `python -m chalicelib.ops vapid-keys`
 
 
 def _local_secrets(path: Path) -> dict[str, Any]:
@@ -281,6 +290,7 @@ def get_secrets() -> AppSecrets:
     return AppSecrets(
         jwt_key=str(data["jwt_key"]),
         nik_hash_key=str(data["nik_hash_key"]),
+        vapid_private_key=data.get("vapid_private_key"),
     )
 
 

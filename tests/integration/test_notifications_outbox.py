@@ -57,7 +57,7 @@ class FlakyFor(RecordingSmsSender):
         return super().send(phone_e164, text, message_id=message_id)
 
 
-def new_row(event: str = "request_received", audience: dict[str, Any] | None = None,
+def new_row(event: str = "issued", audience: dict[str, Any] | None = None,
             payload: dict[str, Any] | None = None, village: str = SAMATARING, at: datetime | None = None) -> str:
     outbox_id = new_id()
     row = {"event": event, "audience": audience or {"kind": "citizen", "nik_hash": "h", "phone": "+6281234500001"},
@@ -73,12 +73,13 @@ def for_row(sent: list[Any], outbox_id: str) -> list[Any]:
 def test_stream_insert_sends_citizen_sms_and_staff_sms_and_email(client: Any, senders: outbox.Senders,
                                                                  operator_contacts: None) -> None:
     # Given a citizen row and a staff row, as a submission writes them
-    citizen_row = new_row("request_received")
+    citizen_row = new_row("issued")
     staff_row = new_row("new_request", {"kind": "staff", "region": SAMATARING, "role": "operator"})
     event = inserts([citizen_row, staff_row])
     # When the stream handler runs on their INSERT records
     client.lambda_.invoke("on_table_stream", event)
-    # Then the citizen got the SMS with the tracking code, the operator an SMS and an email
+    # Then the citizen (phone only) got the letter's news in the inbox and by SMS (their only channel that
+    # arrives by itself), the operator an SMS and an email
     (sms,) = for_row(senders.sms.sent, citizen_row)
     assert sms.to == "+6281234500001" and "ABCD-EF12" in sms.text
     assert [m.to for m in for_row(senders.sms.sent, staff_row)] == [OPERATOR_PHONE]
@@ -89,6 +90,7 @@ def test_stream_insert_sends_citizen_sms_and_staff_sms_and_email(client: Any, se
         row = repo.get(outbox_id)
         assert row is not None and (row.status, row.attempts) == ("sent", 1)
     assert repo.get(staff_row).delivered == {f"sms:{OPERATOR}", f"email:{OPERATOR}"}  # type: ignore[union-attr]
+    assert repo.get(citizen_row).delivered == {"sms:citizen", "inbox:citizen"}  # type: ignore[union-attr]
 
 
 def test_replayed_stream_batch_sends_nothing_twice(client: Any, senders: outbox.Senders) -> None:

@@ -100,6 +100,8 @@ ASSUMPTIONS: dict[str, tuple[float, str]] = {
     "ddb_ms_per_call": (8.0, "in-region DynamoDB p50 with margin (AWS: single-digit ms); moto's own time is excluded"),
     "send_ms_per_sms": (100.0, "SNS Publish to a phone number, p50 with margin (bench/measurements.json basis)"),
     "send_ms_per_email": (80.0, "SES SendEmail p50 with margin"),
+    "send_ms_per_push": (150.0, "a Web Push POST to the browser vendor's push service (FCM, Mozilla), p50 "
+                                "with margin; the push itself costs nothing"),
     "vcpu_mb": (1769.0, "Lambda gives one full vCPU at 1,769 MB (AWS docs); below that, time stretches"),
     "cold_start_share": (0.03, "share of API invocations that pay an INIT, billed since Aug 2025"),
     "platform_log_bytes": (350.0, "START/END/REPORT lines Lambda writes per invocation"),
@@ -270,7 +272,7 @@ def usage_of(tallies: dict[str, Any], names: list[str]) -> Usage:
                          ddb_calls={fn: db} if runs else {}, log_bytes={fn: float(t["log_bytes"])} if runs else {},
                          rru=float(t["rru"]),
                          wru=float(t["wru"]), stream_records=float(t["stream_records"]), sms=float(t["sms"]),
-                         email=float(t["email"]),
+                         email=float(t["email"]), push=float(t.get("push", 0)),
                          s3_puts=float(calls.get("S3 PUT", 0)),
                          s3_gets=float(calls.get("S3 GET", 0) + sum(links.values())),
                          pdf_downloads=float(links.get("S3 LINK letters", 0)),
@@ -469,7 +471,8 @@ def lambda_ms(fn: str, u: Usage, dep: Deployment) -> float:
         ms += u.invocations.get("api", 0.0) * a["cold_start_share"] * dep.api_init_ms
     if fn in ("stream", "outbox_retry", "daily_digest", "sla_escalation"):
         # Messages are sent by the outbox sender (stream handler or its retry schedule).
-        ms += (u.sms * a["send_ms_per_sms"] + u.email * a["send_ms_per_email"]) if fn == "stream" else 0.0
+        ms += (u.sms * a["send_ms_per_sms"] + u.email * a["send_ms_per_email"]
+               + u.push * a["send_ms_per_push"]) if fn == "stream" else 0.0
     return ms
 
 
@@ -673,7 +676,7 @@ def render_sample(counted: Counted, dep: Deployment) -> str:
     pl = counted.per_letter
     out = [f"sample: {counted.sample_letters} letters driven through the real code in {counted.sample_seconds:.0f} s "
            f"({counted.policy})",
-           f"per issued letter (counted): {pl.sms:.2f} SMS, {pl.email:.2f} e-mails, "
+           f"per issued letter (counted): {pl.sms:.2f} SMS, {pl.email:.2f} e-mails, {pl.push:.2f} Web Push, "
            f"{sum(pl.invocations.values()):.1f} Lambda invocations "
            f"({', '.join(f'{k} {v:.1f}' for k, v in sorted(pl.invocations.items()))}), "
            f"{sum(pl.ddb_calls.values()):.1f} DynamoDB calls, {pl.rru:.1f} RRU, {pl.wru:.1f} WRU, "
@@ -681,6 +684,9 @@ def render_sample(counted: Counted, dep: Deployment) -> str:
     sms = counted.messages_by_event.get("sms", {})
     if sms:
         out.append("SMS per letter by kind: " + ", ".join(f"{k} {v:.2f}" for k, v in sorted(sms.items())))
+    emails = counted.messages_by_event.get("email", {})
+    if emails:
+        out.append("e-mails per letter by kind: " + ", ".join(f"{k} {v:.2f}" for k, v in sorted(emails.items())))
     out.append(f"{'route / handler (per call)':<52} {'per letter':>10} {'DB calls':>8} {'RRU':>6} {'WRU':>6} "
                f"{'own ms':>7}")
     for name, e in sorted(counted.endpoints.items(), key=lambda kv: -kv[1]["per_letter"]):

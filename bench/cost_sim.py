@@ -70,11 +70,12 @@ class Tally:
     log_bytes: int = 0
     sms: int = 0
     email: int = 0
+    push: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {"invocations": self.invocations, "own_ms": round(self.own_ms, 2), "ddb_calls": dict(self.ddb_calls),
                 "rru": self.rru, "wru": self.wru, "stream_records": self.stream_records,
-                "log_bytes": self.log_bytes, "sms": self.sms, "email": self.email}
+                "log_bytes": self.log_bytes, "sms": self.sms, "email": self.email, "push": self.push}
 
 
 @dataclass
@@ -237,6 +238,7 @@ class Simulation:
         self._stream_position: dict[str, str] = {}
         self._sms_seen = 0
         self._email_seen = 0
+        self._push_seen = 0
         self.sms_by_event: Counter[str] = Counter()
         self.email_by_event: Counter[str] = Counter()
 
@@ -275,6 +277,9 @@ class Simulation:
         sms = self._outbox_lines("sms.jsonl")
         emails = self._outbox_lines("email.jsonl")
         new_sms, new_email = sms[self._sms_seen:], emails[self._email_seen:]
+        pushes = self._outbox_lines("push.jsonl")
+        tally.push += len(pushes) - self._push_seen
+        self._push_seen = len(pushes)
         tally.sms += len(new_sms)
         tally.email += len(new_email)
         for message in new_sms:
@@ -520,7 +525,8 @@ def _drive(meter: Meter, data_dir: Path, letters: int, n_villages: int, shares: 
     policy = "today's notification rules (chalicelib/domain/notifications.py: citizens by SMS only)"
     has_refresh = any("/v1/auth/refresh" in path for path in app.routes)
     if has_refresh:
-        policy = "message policy with refresh sessions"
+        policy = ("the message policy (chalicelib/domain/message_policy.py: SMS for login codes and as the "
+                  "citizen's last resort), 30-day refresh sessions")
 
     # Staff tokens (their logins are counted separately, per working day: see cost.py)
     staff: dict[str, dict[str, str]] = {}
@@ -545,6 +551,14 @@ def _drive(meter: Meter, data_dir: Path, letters: int, n_villages: int, shares: 
         sim.skip_stream()
         token = _citizen_login(sim, data_dir, citizen)
         citizen["token"] = token
+        if has_refresh and traits.email:  # the portal asks once for an e-mail for status messages
+            sim.http("PUT", "PUT /v1/me/contact", "/v1/me/contact", token, {"email": f"warga{n}@contoh.id"})
+        if has_refresh and traits.pwa:  # an installed PWA subscribes to Web Push
+            sim.http("GET", "GET /v1/push/vapid-public-key", "/v1/push/vapid-public-key")
+            sub = sim.http("POST", "POST /v1/me/push-subscriptions", "/v1/me/push-subscriptions", token,
+                           {"endpoint": f"https://push.example.id/sub/{n}",
+                            "keys": {"p256dh": P256DH, "auth": PUSH_AUTH}})
+            assert sub.status_code == 201, sub.body
         sim.http("GET", "GET /v1/me/profile", "/v1/me/profile", token)
         sim.http("GET", "GET /v1/villages/{desa}/letter-types", f"/v1/villages/{village}/letter-types")
         refs = {}
@@ -588,9 +602,16 @@ def _drive(meter: Meter, data_dir: Path, letters: int, n_villages: int, shares: 
         decided = _act(sim, kades, request, "issue", expect=202)
         sim.drain_issuing()
         sim.http("GET", "GET /v1/track/{code}", f"/v1/track/{decided['tracking_code']}")
-        # The citizen comes back for the PDF: a new login code, unless a live session remains
-        if not (has_refresh and traits.returning_session):
+        # The citizen comes back for the PDF: a new login code, unless a live refresh session remains
+        if has_refresh and traits.returning_session:
+            refreshed = sim.http("POST", "POST /v1/auth/refresh", "/v1/auth/refresh", None,
+                                 {"refresh_token": citizen["refresh_token"]})
+            assert refreshed.status_code == 200, refreshed.body
+            citizen["token"] = refreshed.json_body["token"]
+        else:
             citizen["token"] = _citizen_login(sim, data_dir, citizen)
+        if has_refresh:
+            sim.http("GET", "GET /v1/me/inbox", "/v1/me/inbox", citizen["token"])
         sim.http("GET", "GET /v1/me/requests", "/v1/me/requests", citizen["token"])
         link = sim.http("GET", "GET /v1/requests/{id}/letter", f"/v1/requests/{request['id']}/letter",
                         citizen["token"])
@@ -627,6 +648,11 @@ def _drive(meter: Meter, data_dir: Path, letters: int, n_villages: int, shares: 
                         schedules=schedules, seconds=time.perf_counter() - started, policy=policy, traits=shares)
 
 
+# A valid P-256 public key and auth secret, as a browser's PushSubscription carries them.
+P256DH = "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM"
+PUSH_AUTH = "tBHItJI5svbpez7KI4CCXg"
+
+
 def _citizen_login(sim: Simulation, data_dir: Path, citizen: dict[str, Any]) -> str:
     from tests import helpers as fx
 
@@ -636,6 +662,8 @@ def _citizen_login(sim: Simulation, data_dir: Path, citizen: dict[str, Any]) -> 
     code = _otp_code(data_dir, fx.e164(citizen["phone"]))
     response = sim.http("POST", "POST /v1/auth/otp/verify", "/v1/auth/otp/verify", None, {**body, "code": code})
     assert response.status_code == 200, response.body
+    if response.json_body.get("refresh_token"):
+        citizen["refresh_token"] = response.json_body["refresh_token"]
     return str(response.json_body["token"])
 
 

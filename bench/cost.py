@@ -16,9 +16,9 @@ What is counted and what is assumed:
   retention (infra/balai.yaml and .chalice/config.json), custom metric names (chalicelib/).
 - ASSUMED (ASSUMPTIONS below, each with its source): the district's volumes, the citizen shares, the
   in-region DynamoDB and provider latencies, cold-start share, how often staff log in, complaint shape.
-The sample (default 20 letters in 4 villages, about 2 minutes here) is scaled linearly to the profile's volumes; the sample
-size is a flag. The pure arithmetic below needs only the standard library (tests/unit/test_cost_model.py);
-the simulation needs the project's .venv.
+The sample (default 20 letters in 4 villages, about 2 minutes on an idle 2-core machine) is scaled
+linearly to the profile's volumes; the sample size is a flag. The arithmetic below is pure (tested in
+tests/unit/test_cost_model.py; reading infra/balai.yaml needs PyYAML); the simulation needs the .venv.
 """
 
 from __future__ import annotations
@@ -217,8 +217,8 @@ class Usage:
     attachment_views: float = 0.0
 
     def scaled(self, k: float) -> Usage:
-        d = {name: ({f: v * k for f, v in value.items()} if isinstance(value, dict) else value * k)
-             for name, value in self.__dict__.items()}
+        d: dict[str, Any] = {name: ({f: v * k for f, v in value.items()} if isinstance(value, dict) else value * k)
+                             for name, value in self.__dict__.items()}
         return Usage(**d)
 
     def plus(self, other: Usage) -> Usage:
@@ -692,8 +692,9 @@ def render_sample(counted: Counted, dep: Deployment) -> str:
     for name, e in sorted(counted.endpoints.items(), key=lambda kv: -kv[1]["per_letter"]):
         out.append(f"{name[:52]:<52} {e['per_letter']:>10.2f} {e['ddb_calls']:>8.1f} {e['rru']:>6.1f} "
                    f"{e['wru']:>6.1f} {e['own_ms']:>7.1f}")
-    out.append(f"deployment: {dep.architecture}, memory {', '.join(f'{k} {v:.0f}' for k, v in dep.memory_mb.items())} "
-               f"MB; X-Ray {'active on every function' if dep.xray_active else f'API sampling rule {dep.sampling_rate:.0%}'}"
+    memory = ", ".join(f"{k} {v:.0f}" for k, v in dep.memory_mb.items())
+    xray = "active on every function" if dep.xray_active else f"API sampling rule {dep.sampling_rate:.0%}"
+    out.append(f"deployment: {dep.architecture}, memory {memory} MB; X-Ray {xray}"
                f"; log retention {dep.log_retention_days} days; {dep.alarm_metrics} alarm metrics; dashboard "
                f"{'on' if dep.dashboard_default_on else 'off'} by default; {dep.secrets_manager_secrets} Secrets "
                f"Manager secrets, {dep.ssm_parameters} SSM parameters")
@@ -710,13 +711,15 @@ def render_assumptions() -> str:
 
 
 def render_bars(items: list[Bar], with_free_tier: list[Bar] | None = None, free_tier: bool = False) -> str:
-    out = [f"bars (issue 14; messages = SMS and e-mail; {'always-free tier applied' if free_tier else 'no free tier'}):"]
+    tier = "always-free tier applied" if free_tier else "no free tier"
+    out = [f"bars (issue 14; messages = SMS and e-mail; {tier}):"]
     for n, b in enumerate(items):
         verdict = "n/a " if math.isnan(b.value) else "PASS" if b.passed else "FAIL"
         line = f"  {verdict}  {b.name}: {b.value:,.2f} {b.unit} (bar <= {b.limit:,.2f})"
         if with_free_tier and b.unit.startswith("US$"):
             f = with_free_tier[n]
-            line += f"; in an account of its own, always-free tier applied: {f.value:,.2f} {'PASS' if f.passed else 'FAIL'}"
+            verdict_free = "PASS" if f.passed else "FAIL"
+            line += f"; in an account of its own, always-free tier applied: {f.value:,.2f} {verdict_free}"
         out.append(line)
     return "\n".join(out)
 

@@ -302,10 +302,12 @@ class Simulation:
         table = dynamodb_backends[DEFAULT_ACCOUNT_ID][settings.aws_region].get_table(settings.table_name)
         streams = dynamodbstreams_backends[DEFAULT_ACCOUNT_ID][settings.aws_region]
         records: list[dict[str, Any]] = []
+        shard = table.stream_shard
+        assert shard is not None, "the table has no stream"
         while True:
             position = self._stream_position.get("seq")
-            iterator = (ShardIterator(streams, table.stream_shard, "AFTER_SEQUENCE_NUMBER", int(position))
-                        if position else ShardIterator(streams, table.stream_shard, "TRIM_HORIZON"))
+            iterator = (ShardIterator(streams, shard, "AFTER_SEQUENCE_NUMBER", int(position))
+                        if position else ShardIterator(streams, shard, "TRIM_HORIZON"))
             items = iterator.stream_shard.get(iterator.sequence_number, 1000)
             if not items:
                 return records
@@ -396,7 +398,7 @@ def _lambda_record(record: dict[str, Any]) -> dict[str, Any]:
     """A boto3 GetRecords record as the Lambda event carries it (ApproximateCreationDateTime as a number)."""
     out = dict(record)
     ddb = dict(out.get("dynamodb") or {})
-    created = ddb.get("ApproximateCreationDateTime")
+    created: Any = ddb.get("ApproximateCreationDateTime")
     if hasattr(created, "timestamp"):
         ddb["ApproximateCreationDateTime"] = created.timestamp()
     out["dynamodb"] = ddb

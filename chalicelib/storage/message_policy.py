@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,16 +13,6 @@ from chalicelib.storage.connection import translate_errors
 from chalicelib.storage.models import MessagePolicyItem
 
 
-def _plain(value: Any) -> Any:
-    if hasattr(value, "as_dict"):
-        value = value.as_dict()
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
 def get_overrides(kabupaten: str) -> dict[str, Any] | None:
     try:
         item = MessagePolicyItem.get(keys.message_policy_pk(kabupaten), keys.META)
@@ -29,12 +20,12 @@ def get_overrides(kabupaten: str) -> dict[str, Any] | None:
         return None
     except GetError as exc:
         raise translate_errors(exc) from exc
-    return dict(_plain(item.events) or {})
+    return dict(json.loads(item.events_json or "{}"))
 
 
 def save_overrides(kabupaten: str, events: Mapping[str, Any], by: str, at_iso: str) -> None:
     item = MessagePolicyItem(keys.message_policy_pk(kabupaten), keys.META, entity="message_policy",
-                             events=dict(events), updated_at=at_iso, updated_by=by)
+                             events_json=json.dumps(dict(events), sort_keys=True), updated_at=at_iso, updated_by=by)
     try:
         item.save()
     except PutError as exc:

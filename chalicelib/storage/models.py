@@ -381,7 +381,7 @@ class SessionItem(BaseItem):
 class MessagePolicyItem(BaseItem):
     """A kabupaten's overrides of the default message policy (PK=MESSAGE_POLICY#{kabupaten}, SK=META)."""
 
-    events: MapAttribute = MapAttribute()  # type: ignore[type-arg]
+    events_json = UnicodeAttribute()  # {event: {"channels": [...], "sms": "..."}}, as validated when saved
     updated_at = UnicodeAttribute()
     updated_by = UnicodeAttribute()
     version = NumberAttribute(default=1)

@@ -23,7 +23,7 @@ from typing import Any
 from chalicelib import channels
 from chalicelib.channels import Outgoing, Senders
 from chalicelib.domain.clock import utcnow
-from chalicelib.domain.message_policy import Policy, policy_from_overrides
+from chalicelib.domain.message_policy import DIGESTIBLE, Policy, policy_from_overrides
 from chalicelib.domain.notifications import (
     FAILED,
     PENDING,
@@ -43,6 +43,7 @@ from chalicelib.storage.bill import Usage
 
 LEASE = timedelta(minutes=5)  # longer than a Lambda run: a live sender never loses its claim
 MAX_WORKERS = 8  # provider calls take 50-150 ms; a 100-record batch must fit the function's timeout
+HELD_FOR_DIGEST = "Ditampung untuk ringkasan harian (pilihan petugas)."
 NO_RECIPIENTS = "Tidak ada penerima: belum ada petugas dengan nomor HP/email, atau nomor warga kosong."
 
 
@@ -168,11 +169,15 @@ def send_row(row_id: str, now: datetime, senders: Senders, directory: StaffDirec
         return "skipped"
     try:
         policy = (policies or PolicyBook()).policy(row.kabupaten)
-        planned = deliveries(_recipients(row, directory, citizens), now, timezone_for(row.village), row.event,
-                             _contact_of(), policy)
+        recipients = _recipients(row, directory, citizens)
+        planned = deliveries(recipients, now, timezone_for(row.village), row.event, _contact_of(), policy)
     except (ValueError, KeyError) as exc:  # a malformed row: retrying cannot help
         return _finish_failed(row, now, row.attempts, set(), f"Data notifikasi tidak valid: {exc}")
     if not planned and not row.delivered:
+        if row.event in DIGESTIBLE and any(r.reach.digest_only and r.contacts for r in recipients):
+            # Everyone reachable chose the daily digest, which counts this event: nothing is owed now.
+            repo.finish(row, now, status=SENT, attempts=row.attempts, delivered=set(), last_error=HELD_FOR_DIGEST)
+            return SENT
         return _finish_failed(row, now, row.attempts, set(), NO_RECIPIENTS)
     delivered: set[str] = set()
     usage: dict[str, Usage] = {}

@@ -12,7 +12,7 @@ from chalicelib.domain.clock import iso, utcnow
 from chalicelib.domain.ids import new_id
 from chalicelib.storage import outbox as repo
 from chalicelib.storage.people import get_staff, save_contact_preferences
-from chalicelib.storage.requests import outbox_item
+from chalicelib.domain.outbox import outbox_message
 from chalicelib.workers import outbox
 from tests.conftest import PULAU_HARAPAN, SAMATARING, get, post, staff_token
 from tests.fakes import PermanentSendError, RecordingEmailSender, RecordingSmsSender, TransientSendError
@@ -62,7 +62,7 @@ def new_row(event: str = "issued", audience: dict[str, Any] | None = None,
     outbox_id = new_id()
     row = {"event": event, "audience": audience or {"kind": "citizen", "nik_hash": "h", "phone": "+6281234500001"},
            "payload": payload or PAYLOAD}
-    assert repo.put_new(outbox_item(row, outbox_id, village, iso(at or utcnow())))
+    assert repo.put_new(outbox_message(row, outbox_id, village, iso(at or utcnow())))
     return outbox_id
 
 
@@ -297,3 +297,20 @@ def test_cloud_channels_send_through_sns_and_ses(operator_contacts: None) -> Non
     (mail,) = ses_backends[DEFAULT_ACCOUNT_ID][region].sent_messages[ses_seen:]
     assert mail.destinations == {"ToAddresses": [OPERATOR_EMAIL]}
     assert mail.subject == "Permohonan baru: Surat Keterangan Domisili (ABCD-EF12)"
+
+
+def test_an_operator_on_digest_only_gets_no_alert_per_request_but_the_digest(senders: outbox.Senders,
+                                                                             operator_contacts: None) -> None:
+    # Given the village's operator chose "digest only"
+    save_contact_preferences(OPERATOR, OPERATOR_PHONE, OPERATOR_EMAIL, {"channels": ["sms"], "mode": "digest_only"})
+    staff = {"kind": "staff", "region": SAMATARING, "role": "operator"}
+    new = new_row("new_request", staff)
+    digest = new_row("daily_digest", staff, {"village_name": "Samataring", "waiting": 3, "near_sla": 1, "overdue": 0})
+    # When both rows are sent
+    outbox.handle_stream(inserts([new, digest]), senders=senders)
+    # Then the new request cost no SMS and is sent (held for the digest, not failed); the digest went by SMS
+    assert for_row(senders.sms.sent, new) == []
+    held = repo.get(new)
+    assert held is not None and held.status == "sent" and held.delivered == set()
+    (sms,) = for_row(senders.sms.sent, digest)
+    assert sms.to == OPERATOR_PHONE and "3 permohonan menunggu" in sms.text

@@ -26,9 +26,12 @@ def test_a_one_letter_sample_is_counted_and_priced(tmp_path: Path) -> None:
     assert letter["invocations"]["api"] >= 15 and letter["invocations"]["issue_letters"] == 1
     assert letter["invocations"]["stream"] >= 1 and letter["stream_records"] >= 10
     assert letter["rru"] > 0 and letter["wru"] > letter["rru"]
-    # and the messages the local adapters wrote: two login codes (submit, download) and status SMS
+    # and the messages the local adapters wrote: a login code at submit, and at the download either a second
+    # code or a refresh of the live session (no SMS); status SMS only as the message policy's last resort
     sms = out["counted"]["messages_by_event"]["sms"]
-    assert sms["login_code"] == 2 and sum(sms.values()) == letter["sms"]
+    refreshes = out["counted"]["endpoints"].get("POST /v1/auth/refresh", {}).get("per_letter", 0)
+    assert sms["login_code"] + refreshes == 2 and sum(sms.values()) == letter["sms"]
+    assert "message policy" in out["counted"]["policy"]
     # and S3: three uploads, their copies and the PDF; links for attachments and the letter
     assert letter["s3_puts"] >= 7 and letter["pdf_downloads"] == 1 and letter["attachment_views"] == 3
     # and one run of each schedule

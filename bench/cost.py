@@ -559,8 +559,7 @@ def estimate(profile: Profile, counted: Counted, prices: dict[str, Any], dep: De
                              if dep.secrets_manager_secrets else 0.0),
                           f"{dep.secrets_manager_secrets} secrets", fixed=True))
     est.lines.append(Line("KMS requests (secrets)", secret_reads / 1e4 * p["kms_per_10k_requests"],
-                          f"{secret_reads:,.0f} decrypts ({dep.ssm_parameters} SSM SecureString parameters)",
-                          fixed=True))
+                          f"{secret_reads:,.0f} decrypts ({dep.ssm_parameters} SSM SecureString parameters)"))
 
     # -- CloudWatch logs (counted bytes + platform lines), alarms, dashboard, custom metrics
     log_bytes = sum(u.log_bytes.values()) + total_inv * a["platform_log_bytes"]

@@ -32,7 +32,8 @@ OUTPUT_TO_ENV: dict[str, str] = {
     "WebBaseUrl": "BALAI_WEB_BASE_URL",
 }
 # Fixed for a cloud stage: the real channels, not the local file adapters.
-CLOUD_CONSTANTS: dict[str, str] = {"BALAI_SMS_CHANNEL": "sns", "BALAI_EMAIL_CHANNEL": "ses"}
+CLOUD_CONSTANTS: dict[str, str] = {"BALAI_SMS_CHANNEL": "sns", "BALAI_EMAIL_CHANNEL": "ses",
+                                   "BALAI_PUSH_CHANNEL": "webpush"}
 
 
 # Stack outputs the IAM policy template names (besides Stage); Partition, Region and AccountId come from

@@ -157,6 +157,7 @@ def validate_preferences(channels: list[str], quiet_hours: Mapping[str, str] | N
 
 def validate_email(value: str) -> str:
     value = value.strip()
-    if len(value) > 254 or not _EMAIL.match(value):
+    # ASCII only: SES sends to neither a non-ASCII local part nor an un-encoded non-ASCII domain.
+    if len(value) > 254 or not value.isascii() or not _EMAIL.match(value):
         raise ValidationError("Alamat email tidak valid.", code="invalid_email")
     return value.lower()

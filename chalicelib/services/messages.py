@@ -111,7 +111,22 @@ def _endpoint(value: str) -> str:
             or parts.scheme not in (("https",) if secure_only else ("https", "http")) or parts.username
             or parts.password):
         raise ValidationError("Alamat layanan notifikasi tidak valid.", code="invalid_push_endpoint")
+    if secure_only and _internal_host(parts.hostname):
+        # The sender posts to this URL from inside AWS: never to an address of its own network.
+        raise ValidationError("Alamat layanan notifikasi tidak valid.", code="invalid_push_endpoint")
     return value
+
+
+def _internal_host(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost" or host.endswith((".localhost", ".internal", ".local")) or "." not in host:
+        return True
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True  # push services are named hosts; an IP literal is refused outright
 
 
 def subscribe(principal: Principal, endpoint: str, p256dh: str, auth: str) -> dict[str, Any]:
@@ -196,16 +211,17 @@ def bill(principal: Principal, region: str, month: str | None) -> dict[str, Any]
     found = get_region(region)
     if found is None:
         raise NotFoundError("Wilayah tidak ditemukan.", code="region_not_found")
-    lines: list[dict[str, Any]] = []
     level = level_of(region)
+    named: list[tuple[str, str]] = []
     if level in ("desa", "kelurahan"):
-        lines.append(_bill_line(region, found.name, repo.get(region, month)))
+        named.append((region, found.name))
     else:
         kecamatan = [found] if level == "kecamatan" else children(region)
         for kec in kecamatan:
-            lines.append(_bill_line(kec.code, f"{kec.name} (kode masuk)", repo.get(kec.code, month)))
-            for village in children(kec.code):
-                lines.append(_bill_line(village.code, village.name, repo.get(village.code, month)))
+            named.append((kec.code, f"{kec.name} (kode masuk)"))
+            named += [(village.code, village.name) for village in children(kec.code)]
+    figures = repo.get_many([code for code, _ in named], month)
+    lines = [_bill_line(code, name, figures.get(code, {})) for code, name in named]
     settings = get_settings()
     totals: dict[str, dict[str, float]] = {}
     for line in lines:

@@ -173,7 +173,7 @@ def test_a_citizen_with_email_gets_email_instead_of_sms(client: Any, citizen: di
     # Given a citizen who gave an e-mail address
     assert put(client, "/v1/me/contact", {"email": "Warga.Satu@Contoh.id"}, citizen["token"]).json_body == {
         "email": "warga.satu@contoh.id"}
-    for bad in ("bukan-email", "a@b.c\n", "x" * 300 + "@contoh.id"):
+    for bad in ("bukan-email", "a@b.c\n", "x" * 300 + "@contoh.id", "wárga@contoh.id"):
         assert put(client, "/v1/me/contact", {"email": bad}, citizen["token"]).status_code == 400
     request = submitted(client, citizen)
     send_request_rows(request["id"])
@@ -291,3 +291,18 @@ def test_staff_choose_digest_only(client: Any) -> None:
     assert get(client, "/v1/me/notification-preferences", token).json_body["mode"] == "digest_only"
     put(client, "/v1/me/notification-preferences", {**body, "mode": "each"}, token)
 
+
+
+def test_in_the_cloud_a_push_endpoint_must_be_https_to_a_named_host(client: Any, citizen: dict[str, Any],
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib.config import get_settings
+
+    # Given a cloud stage (the endpoint is posted to from inside AWS)
+    monkeypatch.setattr(type(get_settings()), "is_cloud", property(lambda self: True))
+    keys = {"p256dh": P256DH, "auth": AUTH}
+    for endpoint in ("http://push.example.id/a", "https://169.254.169.254/latest", "https://localhost/x",
+                     "https://[::1]/x", "https://metadata.google.internal/x", "https://intranet/x"):
+        response = post(client, "/v1/me/push-subscriptions", {"endpoint": endpoint, "keys": keys}, citizen["token"])
+        assert response.status_code == 400 and response.json_body["code"] == "invalid_push_endpoint", endpoint
+    ok = {"endpoint": "https://fcm.googleapis.com/fcm/send/abc", "keys": keys}
+    assert post(client, "/v1/me/push-subscriptions", ok, citizen["token"]).status_code == 201

@@ -5,7 +5,7 @@ import {
   ACTIONS, ApiError, NetworkError, api, fieldLabels, fmtDate, goTo, h, loadConfig, mount, newKey, notice, registerServiceWorker,
   refreshWhileIssuing, sessionFromLogin, sessionStore, setTimeZone, showFieldErrors, statusBadge,
 } from "./lib.js";
-import { viewInbox, viewMessageSettings } from "./inbox.js";
+import { pushOffer, viewInbox, viewMessageSettings } from "./inbox.js";
 
 const SESSION_KEY = "balai.citizen";
 const DRAFT_KEY = "balai.draft";
@@ -346,7 +346,8 @@ async function flushPending(form) {
     const created = await call("POST", `/v1/villages/${draft.village}/requests`,
       { body, headers: { "Idempotency-Key": draft.key } });
     clearDraft();
-    flash = notice("ok", `Permohonan terkirim. Kode lacak Anda: ${created.tracking_code}. Simpan kode ini.`);
+    flash = h("div", {}, notice("ok", `Permohonan terkirim. Kode lacak Anda: ${created.tracking_code}. Simpan kode ini.`),
+      pushOffer(call));
     go(`permohonan/${created.id}`);
   } catch (err) {
     if (err instanceof NetworkError) {

@@ -70,6 +70,27 @@ async function unsubscribePush(call) {
   localStorage.removeItem(PUSH_KEY);
 }
 
+/** After a submission: offer notifications on this device (a push instead of an SMS when the letter is
+ * issued), unless the browser cannot or this device already receives them. */
+export function pushOffer(call) {
+  const supported = "serviceWorker" in navigator && "PushManager" in window && "Notification" in window;
+  if (!supported || localStorage.getItem(PUSH_KEY) || Notification.permission === "denied") return null;
+  const status = h("span", { "aria-live": "polite" });
+  return h("p", { class: "notice info" }, "Ingin tahu saat surat terbit tanpa menunggu SMS? ",
+    h("button", { type: "button", class: "secondary", onclick: async (e) => {
+      e.target.disabled = true;
+      try {
+        if ((await Notification.requestPermission()) !== "granted") throw new Error("Izin notifikasi tidak diberikan.");
+        await subscribePush(call);
+        mount(status, " Notifikasi aktif.");
+        e.target.remove();
+      } catch (err) {
+        e.target.disabled = false;
+        mount(status, ` ${err.message}`);
+      }
+    } }, "Aktifkan notifikasi"), status);
+}
+
 /** #pemberitahuan: e-mail, notifications on this device, and the devices list. */
 export async function viewMessageSettings(ctx) {
   const { call, show, seq, errorNotice, render } = ctx;

@@ -7,6 +7,7 @@ from chalicelib.api import (
     auth,
     cors,
     letters,
+    messages,
     notifications,
     public,
     requests,
@@ -35,6 +36,7 @@ app.register_blueprint(notifications.bp)
 app.register_blueprint(staff.bp)
 app.register_blueprint(residents.bp)
 app.register_blueprint(attachments.bp)
+app.register_blueprint(messages.bp)
 # After every route: CORS for the configured origins only, and a preflight answer for each path.
 cors.install(app)
 # Every handler: Powertools' Lambda context in its log lines, its metrics flushed once per invocation.

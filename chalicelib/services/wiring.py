@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from chalicelib.services.ports import UnitOfWork
 
 
-# How long a warm function may keep signing with a rotated-out key: Powertools caches the secret this long.
+# How long a warm function may keep signing with a rotated-out key: Powertools caches the parameter this long.
 # Rotation (python -m chalicelib.ops rotate-letter-keys) reaches every warm function within it.
 LETTER_KEYS_MAX_AGE_S = 300
 _keyring_lock = threading.Lock()
@@ -26,13 +26,13 @@ _keyring_cache: dict[str, LetterKeyring] = {}
 
 
 def _keyring_text() -> str | None:
-    """The keyring JSON as stored now: the Secrets Manager secret (at most LETTER_KEYS_MAX_AGE_S old) in the
-    cloud, the local file otherwise (None before it is generated)."""
+    """The keyring JSON as stored now: the SSM SecureString parameter (at most LETTER_KEYS_MAX_AGE_S old) in
+    the cloud, the local file otherwise (None before it is generated)."""
     settings = get_settings()
     if settings.letter_keys_arn:
         from aws_lambda_powertools.utilities import parameters
 
-        return str(parameters.get_secret(settings.letter_keys_arn, max_age=LETTER_KEYS_MAX_AGE_S))
+        return str(parameters.get_parameter(settings.letter_keys_arn, decrypt=True, max_age=LETTER_KEYS_MAX_AGE_S))
     from chalicelib.adapters.signing import KEYRING_FILE
 
     try:

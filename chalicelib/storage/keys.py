@@ -174,3 +174,44 @@ def resident_nik_pk(nik_hash: str) -> str:
 def download_event_sk(at_iso: str, version: int, entry_id: str) -> str:
     """An audit event that does not change the request (a letter download) sorts among the others."""
     return f"{event_sk(at_iso, version)}#{entry_id}"
+
+
+# Messages (issue 14): a citizen's portal inbox (one partition per citizen, newest last by time), its unread
+# counter, their Web Push subscriptions, their refresh sessions (one item per session family, listed per
+# citizen on GSI1), a kabupaten's message policy overrides, and a village's bill per month.
+def inbox_pk(nik_hash: str) -> str:
+    return f"INBOX#{nik_hash}"
+
+
+def inbox_sk(message_id: str) -> str:
+    return f"MSG#{message_id}"
+
+
+INBOX_META = "META"
+
+
+def push_subscription_sk(subscription_id: str) -> str:
+    return f"PUSH#{subscription_id}"
+
+
+PUSH_PREFIX = "PUSH#"
+
+
+def session_pk(family: str) -> str:
+    return f"SESSION#{family}"
+
+
+def citizen_sessions_pk(nik_hash: str) -> str:
+    return f"SESSIONS_OF#{nik_hash}"
+
+
+def message_policy_pk(kabupaten: str) -> str:
+    return f"MESSAGE_POLICY#{kabupaten}"
+
+
+def bill_pk(region: str) -> str:
+    return f"BILL#{region}"
+
+
+def bill_sk(month: str) -> str:
+    return f"MONTH#{month}"

@@ -15,6 +15,7 @@ from chalicelib.domain.clock import iso, utcnow
 from chalicelib.domain.complaints import Complaint, ComplaintConfig
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.nik import mask_nik
+from chalicelib.domain.operations import IdempotencyGuard
 from chalicelib.domain.outbox import OutboxMessage, outbox_message
 from chalicelib.domain.regions import is_village, kabupaten_of, kecamatan_of, level_of, timezone_for, validate_code
 from chalicelib.domain.requests import HistoryEntry, Principal
@@ -127,7 +128,7 @@ def file(principal: Principal, village_code: str, body: dict[str, Any],
         contact_phone=context.citizen.phone if context.citizen else None,
     )
     complaint.history = [HistoryEntry(at, "warga", "citizen", "file", None, "open", None, 1)]
-    guard = (repo.IdempotencyGuard(principal.subject, idempotency_key, payload_hash, now + IDEMPOTENCY_TTL)
+    guard = (IdempotencyGuard(principal.subject, idempotency_key, payload_hash, now + IDEMPOTENCY_TTL)
              if idempotency_key else None)
     local_day = now.astimezone(ZoneInfo(timezone_for(kabupaten))).date().isoformat()
     daily = repo.DailyLimit(principal.subject, local_day, settings.complaint_daily_limit, now + timedelta(days=2))

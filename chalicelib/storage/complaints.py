@@ -24,6 +24,7 @@ from chalicelib.domain.complaints import (
     Opd,
 )
 from chalicelib.domain.escalation import checkpoints, current_level, next_checkpoint
+from chalicelib.domain.operations import IdempotencyGuard
 from chalicelib.domain.outbox import OutboxMessage
 from chalicelib.domain.regions import Region
 from chalicelib.domain.requests import HistoryEntry
@@ -150,14 +151,6 @@ def load_filing_context(village_code: str, kabupaten: str, nik_hash: str,
 
 
 @dataclass(frozen=True)
-class IdempotencyGuard:
-    subject: str
-    key: str
-    payload_hash: str
-    expires_at: datetime
-
-
-@dataclass(frozen=True)
 class DailyLimit:
     """The citizen's counter for the local day: filing adds one if it is still below `limit`."""
 
@@ -165,6 +158,15 @@ class DailyLimit:
     local_date: str
     limit: int
     expires_at: datetime
+
+
+def _add_event_and_outbox(tx: Transaction, complaint_id: str, event: HistoryEntry | None,
+                          outbox: list[OutboxMessage]) -> None:
+    """The audit event (never overwritten) and the outbox rows (new ids only) every complaint change writes."""
+    if event is not None:
+        tx.put(event_item(complaint_id, event), "event", EventItem.SK.does_not_exist())
+    for message in outbox:
+        tx.put(outbox_item(message), "outbox", OutboxItem.PK.does_not_exist())
 
 
 class IdempotentReplay(Exception):
@@ -183,7 +185,7 @@ def create(complaint: Complaint, outbox: list[OutboxMessage], guard: Idempotency
     tx = Transaction()
     tx.put(to_item(complaint), "complaint", ComplaintItem.PK.does_not_exist())
     for entry in complaint.history:
-        tx.put(event_item(complaint.id, entry), "event", EventItem.SK.does_not_exist())
+        _add_event_and_outbox(tx, complaint.id, entry, [])
     counter = ThrottleItem(keys.complaint_daily_pk(daily.nik_hash, daily.local_date), keys.META)
     tx.update(counter, [ThrottleItem.hits.add(1), ThrottleItem.entity.set("throttle"),
                         ThrottleItem.expires_at.set(daily.expires_at)], "daily_limit",
@@ -192,8 +194,7 @@ def create(complaint: Complaint, outbox: list[OutboxMessage], guard: Idempotency
         tx.put(IdempotencyItem(keys.complaint_idempotency_pk(guard.subject, guard.key), keys.META,
                                entity="idempotency", request_id=complaint.id, payload_hash=guard.payload_hash,
                                expires_at=guard.expires_at), "idempotency", IdempotencyItem.PK.does_not_exist())
-    for message in outbox:
-        tx.put(outbox_item(message), "outbox", OutboxItem.PK.does_not_exist())
+    _add_event_and_outbox(tx, complaint.id, None, outbox)
     try:
         tx.commit()
     except TransactionCancelled as exc:
@@ -240,9 +241,7 @@ def transition(before: Complaint, after: Complaint, event: HistoryEntry, outbox:
     tx = Transaction()
     tx.put(to_item(after), "complaint_version",
            (ComplaintItem.version == before.version) & (ComplaintItem.status == before.status))
-    tx.put(event_item(after.id, event), "event", EventItem.SK.does_not_exist())
-    for message in outbox:
-        tx.put(outbox_item(message), "outbox", OutboxItem.PK.does_not_exist())
+    _add_event_and_outbox(tx, after.id, event, outbox)
     try:
         tx.commit()
     except TransactionCancelled as exc:
@@ -308,9 +307,7 @@ def escalate(complaint: Complaint, level: int, next_at: datetime | None, event: 
     tx = Transaction()
     tx.update(ComplaintItem(keys.complaint_pk(complaint.id), keys.META), _sla_actions(complaint, level, next_at),
               "complaint_version", _unchanged(complaint))
-    tx.put(event_item(complaint.id, event), "event", EventItem.SK.does_not_exist())
-    for message in outbox:
-        tx.put(outbox_item(message), "outbox", OutboxItem.PK.does_not_exist())
+    _add_event_and_outbox(tx, complaint.id, event, outbox)
     try:
         tx.commit()
     except TransactionCancelled as exc:

@@ -51,7 +51,7 @@ def _token_response(principal: Principal) -> dict[str, Any]:
 
 def _login_throttled(username: str, client: str, now: Any, retry_after: int, which: str) -> TooManyRequestsError:
     throttle.record_login(username, "throttled", client, now)
-    count_metric("StaffLoginThrottled")
+    # No custom metric: no alarm or dashboard reads one (docs/operations.md, 7); Logs Insights counts these.
     logger.warning("staff login throttled", extra={"username": username, "client_ip": client, "by": which,
                                                     "retry_after": retry_after})
     return TooManyRequestsError(
@@ -94,7 +94,7 @@ def staff_login(username: str, password: str, client_ip: str | None = None) -> d
     throttle.record_login(name, "success", client, now)
     logger.info("staff login", extra={"username": staff.username, "role": staff.role, "region": staff.region})
     return _token_response(Principal(role=staff.role, region=staff.region, subject=staff.username,
-                                     name=staff.name, session_version=staff.session_version))
+                                     name=staff.name, session_version=staff.session_version, unit=staff.opd or ""))
 
 
 def _otp_locked(retry_after: int) -> TooManyRequestsError:
@@ -125,7 +125,6 @@ def _count_sends(kind: str, subject: str, limits: tuple[tuple[str, int, int], ..
         if counter.count > limit:
             retry_after = counter.window_ends - int(now.timestamp())
             logger.warning("otp rate limited", extra={"by": f"{kind}-{window}", "retry_after": retry_after})
-            count_metric("OtpRateLimited")
             raise TooManyRequestsError(
                 f"Terlalu banyak permintaan kode. Coba lagi dalam {_duration(retry_after)}.",
                 code="otp_rate_limited", retry_after=retry_after)
@@ -229,7 +228,7 @@ def verify_otp(nik: str, phone: str, code: str, *, remember: bool = False,
         failures = throttle.hit(OTP_FAIL, h, settings.otp_fail_window_seconds, now)
         if failures.count >= settings.otp_fail_limit:
             people.delete_otp(h)
-            count_metric("OtpLocked")
+            logger.warning("otp locked", extra={"nik": mask_nik(info.nik)})
             raise _otp_locked(failures.window_ends - int(now.timestamp()))
         raise UnauthorizedError("Kode salah.", code="otp_invalid")
     register_phones = _register_phones(h, phone_e164)

@@ -20,7 +20,7 @@ from chalicelib.config import get_secrets, get_settings
 from chalicelib.domain.clock import iso, utcnow
 from chalicelib.domain.requests import Principal
 from chalicelib.errors import ForbiddenError, NotFoundError, UnauthorizedError
-from chalicelib.observability import count_metric, logger
+from chalicelib.observability import logger
 from chalicelib.storage import sessions as repo
 
 TOKEN = re.compile(r"^rt1\.([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$")
@@ -82,7 +82,7 @@ def refresh(token: str) -> dict[str, Any]:
             family, presented, _hash(new_secret), iso(now), now + timedelta(days=get_settings().refresh_ttl_days)):
         # An old token again (or two uses of one at once): someone holds a copy. End every token of the family.
         repo.revoke(family, "reuse", iso(now))
-        count_metric("RefreshTokenReused")
+        # A log line, not a custom metric: no alarm reads one (issue 14); Logs Insights counts these.
         logger.warning("refresh token reused", extra={"session": family[:6], "generation": session.generation})
         raise UnauthorizedError("Sesi ini dipakai di tempat lain dan telah diakhiri demi keamanan; silakan masuk "
                                 "kembali.", code="refresh_reused")

@@ -1,7 +1,8 @@
 """Operator command: generate the Web Push VAPID key pair once and keep it in the secrets store.
 
-Cloud: the app secret (BALAI_SECRETS_ARN) gains `vapid_private_key` beside the JWT and NIK-hash keys, so the
-one place that reads secrets (config.get_secrets) serves it and a move of the store changes one module.
+Cloud: the app secret (BALAI_SECRETS_ARN, an SSM Parameter Store SecureString holding JSON) gains
+`vapid_private_key` beside the JWT and NIK-hash keys, so the one place that reads secrets (config.get_secrets)
+serves it and a move of the store changes this module and that one.
 Local: .balai/vapid.json, owner-only (0600). An existing key is never replaced: every browser subscription
 was made with its public key."""
 
@@ -21,14 +22,17 @@ def init_vapid_keys(settings: Settings | None = None, client: Any = None) -> tup
         if client is None:
             import boto3
 
-            client = boto3.client("secretsmanager", region_name=settings.aws_region)
-        data = json.loads(client.get_secret_value(SecretId=settings.secrets_arn).get("SecretString") or "{}")
+            client = boto3.client("ssm", region_name=settings.aws_region)
+        arn = settings.secrets_arn
+        name = "/" + arn.split(":parameter/", 1)[1] if arn.startswith("arn:") else arn
+        data = json.loads(client.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"] or "{}")
         created = not data.get("vapid_private_key")
         if created:
             data["vapid_private_key"] = generate_vapid_private_key()
-            client.put_secret_value(SecretId=settings.secrets_arn, SecretString=json.dumps(data))
+            client.put_parameter(Name=name, Value=json.dumps(data), Type="SecureString", Tier="Standard",
+                                 Overwrite=True)
         keys = VapidKeys(str(data["vapid_private_key"]), settings.vapid_subject)
-        return created, settings.secrets_arn, keys.public_key_b64
+        return created, arn, keys.public_key_b64
     path = settings.data_dir / VAPID_FILE
     created = not path.exists()
     if created:

@@ -174,3 +174,12 @@ def resident_nik_pk(nik_hash: str) -> str:
 def download_event_sk(at_iso: str, version: int, entry_id: str) -> str:
     """An audit event that does not change the request (a letter download) sorts among the others."""
     return f"{event_sk(at_iso, version)}#{entry_id}"
+
+
+# Open311 partner API keys: one item per key (its hash, never the key), listed per kabupaten through GSI1.
+def open311_key_pk(key_id: str) -> str:
+    return f"OPEN311_KEY#{key_id}"
+
+
+def open311_keys_pk(kabupaten: str) -> str:
+    return f"OPEN311_KEYS#{kabupaten}"

@@ -77,6 +77,9 @@ class Settings:
     # Attachments: the largest file a citizen may upload, and how long an unused upload is kept.
     max_upload_bytes: int = 5 * 1024 * 1024
     upload_ttl_seconds: int = 86400
+    # Complaints (issue 12): filings per citizen per local day, and the days a resolved one can be reopened.
+    complaint_daily_limit: int = 5
+    complaint_reopen_days: int = 5
 
     @property
     def stream_arn(self) -> str:
@@ -144,6 +147,8 @@ def get_settings() -> Settings:
         or (origin_of(web_base_url),),
         max_upload_bytes=int(_env("BALAI_MAX_UPLOAD_BYTES", str(5 * 1024 * 1024)) or 5 * 1024 * 1024),
         upload_ttl_seconds=int(_env("BALAI_UPLOAD_TTL_SECONDS", "86400") or 86400),
+        complaint_daily_limit=int(_env("BALAI_COMPLAINT_DAILY_LIMIT", "5") or 5),
+        complaint_reopen_days=int(_env("BALAI_COMPLAINT_REOPEN_DAYS", "5") or 5),
     )
 
 

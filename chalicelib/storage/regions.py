@@ -96,3 +96,7 @@ def registered_kabupaten() -> tuple[str, ...]:
     except DoesNotExist:
         return ()
     return tuple(sorted(item.codes or ()))
+
+
+# The public name other repositories read a region item with (the filing context of complaints).
+from_item = _from_item

@@ -317,3 +317,9 @@ def id_for_tracking_code(code: str) -> str | None:
         return TrackingItem.get(keys.tracking_pk(code), keys.META).request_id
     except DoesNotExist:
         return None
+
+
+# Public names the other repositories use (complaints), until the shared storage codec module takes them over.
+plain = _plain
+encode_cursor = _encode_cursor
+decode_cursor = _decode_cursor

@@ -8,6 +8,7 @@ from chalicelib.api import (
     cors,
     letters,
     notifications,
+    open311,
     public,
     requests,
     residents,
@@ -34,6 +35,7 @@ app.register_blueprint(notifications.bp)
 app.register_blueprint(staff.bp)
 app.register_blueprint(residents.bp)
 app.register_blueprint(attachments.bp)
+app.register_blueprint(open311.bp)
 # After every route: CORS for the configured origins only, and a preflight answer for each path.
 cors.install(app)
 

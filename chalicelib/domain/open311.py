@@ -280,7 +280,9 @@ class NewReport:
     lat: float | None
     lon: float | None
     address_string: str | None
-    reporter: str | None  # the reporter's phone or e-mail as sent (hashed by the service; never stored as is)
+    # Who reported it, as the partner knows them ("phone:0812…", "email:…", "account:…", "device:…"): the
+    # service keys the daily limit on a keyed hash of it; it is never stored as is.
+    reporter: str | None
 
 
 _ATTRIBUTE_KEY = re.compile(r"attribute\[([A-Za-z0-9_]{1,32})\](\[\])?")
@@ -357,11 +359,15 @@ def parse_new_report(form: Mapping[str, list[str]]) -> NewReport:
     if public_raw not in ("true", "false"):
         raise bad_request("attribute[public] hanya boleh true atau false.")
     phone, email = _one(form, "phone", 32), _one(form, "email", 254)
-    for name in ("first_name", "last_name", "device_id", "account_id", "media_url"):
+    account_id, device_id = _one(form, "account_id", 128), _one(form, "device_id", 128)
+    for name in ("first_name", "last_name", "media_url"):
         _one(form, name, 500)  # checked for size and control characters, then not kept
+    reporter = (f"phone:{''.join(ch for ch in phone if ch.isascii() and ch.isdigit())}" if phone
+                else f"email:{email.strip().lower()}" if email
+                else f"account:{account_id}" if account_id else f"device:{device_id}" if device_id else None)
     return NewReport(service_code=service_code, description=description.strip(), title=title, kind=kind,
                      public=public_raw == "true", lat=lat, lon=lon, address_string=address_string,
-                     reporter=phone or email)
+                     reporter=reporter)
 
 
 def _title_from(description: str) -> str:

@@ -182,7 +182,7 @@ def test_a_spec_style_post_is_read():
         "&media_url=http%3A%2F%2Fcontoh.id%2Ffoto.jpg&attribute[kind]=complaint&attribute[public]=true"))
     assert (new.service_code, new.kind, new.public, new.lat, new.lon) == ("jalan", "complaint", True, -5.1234,
                                                                            120.2456)
-    assert new.title == "Jalan berlubang besar" and new.reporter == "081234567890"
+    assert new.title == "Jalan berlubang besar" and new.reporter == "phone:081234567890"
 
 
 @pytest.mark.parametrize("body,status,words", [
@@ -207,8 +207,10 @@ def test_bad_posts_are_refused_with_the_spec_status(body, status, words):
 
 
 def test_an_address_alone_is_a_location():
-    new = o.parse_new_report(form("service_code=jalan&description=Lampu+mati%0Adi+lorong&address_string=RT+02"))
+    new = o.parse_new_report(form("service_code=jalan&description=Lampu+mati%0Adi+lorong&address_string=RT+02"
+                                  "&email=Warga%40Contoh.ID"))
     assert (new.lat, new.address_string, new.title, new.public) == (None, "RT 02", "Lampu mati", True)
+    assert new.reporter == "email:warga@contoh.id"
 
 
 # ---- api keys ------------------------------------------------------------------------------------------------

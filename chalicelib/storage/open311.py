@@ -1,14 +1,53 @@
-"""Repository of Open311 partner API keys: put, get by id, list per kabupaten, revoke (conditional update)."""
+"""Open311 reads and partner keys: a village's public complaints in a time window (one Query per page), public
+complaints by id (one BatchGetItem), and partner API keys (put, get by id, list per kabupaten, revoke)."""
 
 from __future__ import annotations
 
-from pynamodb.exceptions import DoesNotExist, PutError, QueryError, UpdateError
+from collections.abc import Iterator
 
+from pynamodb.exceptions import DoesNotExist, PutError, PynamoDBException, QueryError, UpdateError
+
+from chalicelib.domain.complaints import Complaint
 from chalicelib.domain.open311 import ApiKey
 from chalicelib.errors import ConflictError
 from chalicelib.storage import keys
 from chalicelib.storage.connection import translate_errors
-from chalicelib.storage.models import Open311KeyItem
+from chalicelib.storage.complaints import from_item as complaint_from_item
+from chalicelib.storage.models import ComplaintItem, Open311KeyItem
+
+
+def public_window(village: str, start_iso: str, end_iso: str, statuses: frozenset[str], categories: frozenset[str],
+                  limit: int) -> Iterator[Complaint]:
+    """The village's public, visible complaints filed in [start, end], newest first, at most `limit`, from the
+    sparse public index (GSI2 CPUBLIC#{desa}, sort key {created_at}#{id}): one Query per DynamoDB page (1 MB),
+    the status and category filters applied by DynamoDB."""
+    condition = None
+    if statuses:
+        condition = ComplaintItem.status.is_in(*sorted(statuses))
+    if categories:
+        by_category = ComplaintItem.category.is_in(*sorted(categories))
+        condition = by_category if condition is None else condition & by_category
+    try:
+        results = ComplaintItem.gsi2.query(
+            keys.complaint_public_pk(village),
+            ComplaintItem.GSI2SK.between(start_iso, keys.time_upper_bound(end_iso)),
+            filter_condition=condition, scan_index_forward=False, limit=limit)
+        for item in results:
+            yield complaint_from_item(item)
+    except PynamoDBException as exc:
+        raise translate_errors(exc) from exc
+
+
+def by_ids(ids: tuple[str, ...]) -> list[Complaint]:
+    """The complaints with these ids that exist (one BatchGetItem of at most 100 keys), in the order asked."""
+    found: dict[str, Complaint] = {}
+    try:
+        for item in ComplaintItem.batch_get([(keys.complaint_pk(i), keys.META) for i in ids]):
+            complaint = complaint_from_item(item)
+            found[complaint.id] = complaint
+    except PynamoDBException as exc:
+        raise translate_errors(exc) from exc
+    return [found[i] for i in ids if i in found]
 
 
 def _from_item(item: Open311KeyItem) -> ApiKey:

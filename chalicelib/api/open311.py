@@ -129,6 +129,8 @@ def list_requests() -> Response:
 def post_request() -> Response:
     request = bp.current_request
     raw = request.raw_body or b""
+    if isinstance(raw, str):
+        raw = raw.encode()
     if len(raw) > MAX_FORM_BYTES:
         raise rules.bad_request(f"Isi permintaan terlalu besar (paling banyak {MAX_FORM_BYTES // 1024} KB).")
     try:

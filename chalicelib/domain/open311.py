@@ -13,7 +13,7 @@ import re
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from xml.etree import ElementTree
 
@@ -81,7 +81,7 @@ def parse_w3c(name: str, value: str) -> datetime:
     year, month, day, hour, minute, second, fraction, zone = match.groups()
     try:
         if zone == "Z":
-            tz = timezone.utc
+            tz = UTC
         else:
             sign = -1 if zone[0] == "-" else 1
             hours, minutes = int(zone[1:3]), int(zone[4:6])
@@ -317,7 +317,7 @@ def parse_new_report(form: Mapping[str, list[str]]) -> NewReport:
     The spec's location rule holds: lat & long together, or address_string, or address_id. Names and
     the device/account ids are not kept (see docs/open311.md). Raises Open311Error (400)."""
     attributes: dict[str, str] = {}
-    for name, values in form.items():
+    for name in form:
         match = _ATTRIBUTE_KEY.fullmatch(name) if name.isascii() else None
         if match:
             if match.group(1) not in {a.code for a in ATTRIBUTES}:

@@ -66,11 +66,12 @@ def _services(place: Jurisdiction) -> list[rules.Service]:
     config = place.config
     if config is None:
         return []
-    return [rules.Service(code=c.code, name=c.name, group=unit_label(c.unit(place.village.code), config,
-                                                                        place.village.name),
-                          description=f"{c.name}: ditangani {unit_label(c.unit(place.village.code), config, place.village.name)}"
-                                      f", target {c.sla_hours} jam kerja.")
-            for c in config.categories]
+    found = []
+    for c in config.categories:
+        unit = unit_label(c.unit(place.village.code), config, place.village.name)
+        found.append(rules.Service(code=c.code, name=c.name, group=unit,
+                                   description=f"{c.name}: ditangani {unit}, target {c.sla_hours} jam kerja."))
+    return found
 
 
 def services(jurisdiction_id: str | None) -> list[dict[str, Any]]:
@@ -249,7 +250,7 @@ def post_request(form: Mapping[str, list[str]], idempotency_key: str | None) -> 
                                 "dihitung per pelapor.")
     who = Principal(role="citizen", region=place.village.code, subject=_reporter_subject(partner, new), name="")
     text = new.description if new.address_string is None else f"{new.description}\n\nLokasi: {new.address_string}"
-    body = {"kind": new.kind, "category": new.service_code, "title": new.title, "text": text, "lat": new.lat,
+    body: dict[str, Any] = {"kind": new.kind, "category": new.service_code, "title": new.title, "text": text, "lat": new.lat,
             "lon": new.lon, "photos": [], "public": new.public}
     try:
         complaint, _created = filing.file(who, place.village.code, body, idempotency_key)

@@ -11,8 +11,8 @@ from chalicelib.domain.complaints import Complaint
 from chalicelib.domain.open311 import ApiKey
 from chalicelib.errors import ConflictError
 from chalicelib.storage import keys
-from chalicelib.storage.connection import translate_errors
 from chalicelib.storage.complaints import from_item as complaint_from_item
+from chalicelib.storage.connection import translate_errors
 from chalicelib.storage.models import ComplaintItem, Open311KeyItem
 
 

@@ -250,8 +250,8 @@ def post_request(form: Mapping[str, list[str]], idempotency_key: str | None) -> 
                                 "dihitung per pelapor.")
     who = Principal(role="citizen", region=place.village.code, subject=_reporter_subject(partner, new), name="")
     text = new.description if new.address_string is None else f"{new.description}\n\nLokasi: {new.address_string}"
-    body: dict[str, Any] = {"kind": new.kind, "category": new.service_code, "title": new.title, "text": text, "lat": new.lat,
-            "lon": new.lon, "photos": [], "public": new.public}
+    body: dict[str, Any] = {"kind": new.kind, "category": new.service_code, "title": new.title, "text": text,
+                            "lat": new.lat, "lon": new.lon, "photos": [], "public": new.public}
     try:
         complaint, _created = filing.file(who, place.village.code, body, idempotency_key)
     except AppError as exc:

@@ -5,6 +5,7 @@ from chalice import Chalice, Cron, Rate
 from chalicelib.api import (
     attachments,
     auth,
+    complaints,
     cors,
     letters,
     notifications,
@@ -35,6 +36,7 @@ app.register_blueprint(notifications.bp)
 app.register_blueprint(staff.bp)
 app.register_blueprint(residents.bp)
 app.register_blueprint(attachments.bp)
+app.register_blueprint(complaints.bp)
 app.register_blueprint(open311.bp)
 # After every route: CORS for the configured origins only, and a preflight answer for each path.
 cors.install(app)

@@ -183,6 +183,7 @@ class Complaint:
     due_at: str
     sla_hours: int
     nik_hash: str
+    village_name: str = ""
     lat: float | None = None
     lon: float | None = None
     photos: list[dict[str, Any]] = field(default_factory=list)

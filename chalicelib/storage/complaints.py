@@ -53,7 +53,8 @@ STALE_MESSAGE = "Pengaduan telah diubah oleh orang lain; muat ulang dan coba lag
 def to_item(c: Complaint) -> ComplaintItem:
     item = ComplaintItem(
         keys.complaint_pk(c.id), keys.META, entity="complaint",
-        id=c.id, village=c.village, kecamatan=c.kecamatan, kabupaten=c.kabupaten, kind=c.kind, category=c.category,
+        id=c.id, village=c.village, kecamatan=c.kecamatan, kabupaten=c.kabupaten, village_name=c.village_name or None,
+        kind=c.kind, category=c.category,
         category_name=c.category_name, title=c.title, text=c.text, lat=c.lat, lon=c.lon, photos=c.photos or None,
         public=c.public, status=c.status, unit=dict(c.unit), version=c.version, created_at=c.created_at,
         updated_at=c.updated_at, due_at=c.due_at, sla_hours=c.sla_hours, resolved_at=c.resolved_at,
@@ -84,7 +85,7 @@ def from_item(item: ComplaintItem) -> Complaint:
         category=item.category, category_name=item.category_name or item.category, title=item.title,
         text=item.text, public=bool(item.public), status=item.status, unit=plain(item.unit),
         version=int(item.version), created_at=item.created_at, updated_at=item.updated_at, due_at=item.due_at,
-        sla_hours=int(item.sla_hours), nik_hash=item.nik_hash,
+        sla_hours=int(item.sla_hours), nik_hash=item.nik_hash, village_name=item.village_name or "",
         lat=float(item.lat) if item.lat is not None else None, lon=float(item.lon) if item.lon is not None else None,
         photos=plain(item.photos) or [], resolved_at=item.resolved_at, reopen_count=int(item.reopen_count or 0),
         rating=int(item.rating) if item.rating is not None else None, rating_comment=item.rating_comment,

@@ -176,6 +176,8 @@ class StaffItem(BaseItem):
     session_version = NumberAttribute(default=1)
     version = NumberAttribute(default=1)
     updated_at = UnicodeAttribute(null=True)
+    # Role `opd` only: the OPD's code within the kabupaten (issue 12.2).
+    opd = UnicodeAttribute(null=True)
 
 
 class StaffEventItem(BaseItem):
@@ -374,6 +376,7 @@ class ComplaintItem(BaseItem):
     village = UnicodeAttribute()
     kecamatan = UnicodeAttribute()
     kabupaten = UnicodeAttribute()
+    village_name = UnicodeAttribute(null=True)
     kind = UnicodeAttribute()
     category = UnicodeAttribute()
     category_name = UnicodeAttribute(null=True)

@@ -83,15 +83,16 @@ class StaffDirectory:
         self._cache: dict[tuple[str, str], list[Recipient]] = {}
         self._lock = threading.Lock()
 
-    def recipients(self, region: str, role: str) -> list[Recipient]:
-        key = (region, role)
+    def recipients(self, region: str, role: str, opd: str | None = None) -> list[Recipient]:
+        """Active staff of the region and role; for role `opd`, only the officers of that OPD."""
+        key = (region, role if opd is None else f"{role}:{opd}")
         with self._lock:
             if key in self._cache:
                 return self._cache[key]
         from chalicelib.storage.people import staff_in_region
 
         found = [staff_recipient(s.username, s.phone, s.email, s.preferences)
-                 for s in staff_in_region(region, role) if s.active]
+                 for s in staff_in_region(region, role) if s.active and (opd is None or s.opd == opd)]
         with self._lock:
             self._cache[key] = found
         return found
@@ -102,7 +103,8 @@ def _recipients(row: repo.OutboxRow, directory: StaffDirectory) -> list[Recipien
     if audience.get("kind") == "citizen":
         return [citizen_recipient(audience.get("phone"))]
     if audience.get("kind") == "staff":
-        return directory.recipients(str(audience["region"]), str(audience["role"]))
+        opd = audience.get("opd")
+        return directory.recipients(str(audience["region"]), str(audience["role"]), str(opd) if opd else None)
     raise ValueError(f"unknown audience kind {audience.get('kind')!r}")
 
 

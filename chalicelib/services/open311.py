@@ -22,7 +22,6 @@ from chalicelib.domain.requests import Principal
 from chalicelib.errors import AppError, ForbiddenError, NotFoundError, ValidationError
 from chalicelib.storage import complaints as complaints_repo
 from chalicelib.storage import open311 as repo
-from chalicelib.storage import regions as regions_repo
 
 # Shown in discovery.json: how to reach the kabupaten's Diskominfo and how a partner gets a key.
 CONTACT = "Diskominfo kabupaten pengelola Balai (lihat profil desa untuk alamat dan telepon kantor)."
@@ -48,18 +47,16 @@ def jurisdiction(value: str | None) -> Jurisdiction:
         raise rules.bad_request("jurisdiction_id wajib diisi: kode desa/kelurahan, mis. 73.07.03.1001.")
     if not value.isascii() or not VILLAGE_CODE.fullmatch(value):
         raise rules.not_found("jurisdiction_id tidak ditemukan: gunakan kode desa/kelurahan, mis. 73.07.03.1001.")
-    village = regions_repo.get(value)
+    found = repo.place(value, kecamatan_of(value), kabupaten_of(value))
+    village = found.village
     if village is None or not village.active or level_of(village.code) not in ("desa", "kelurahan"):
         raise rules.not_found(f"jurisdiction_id {value} tidak ditemukan atau belum aktif di Balai.")
-    kecamatan = regions_repo.get(kecamatan_of(value))
-    kabupaten = regions_repo.get(kabupaten_of(value))
     parts = [f"{village.level.capitalize()} {village.name}"]
-    if kecamatan is not None:
-        parts.append(f"Kecamatan {kecamatan.name}")
-    if kabupaten is not None:
-        parts.append(kabupaten.name)
-    return Jurisdiction(village, ", ".join(parts), ZoneInfo(village.timezone),
-                        complaints_repo.get_config(kabupaten_of(value)))
+    if found.kecamatan is not None:
+        parts.append(f"Kecamatan {found.kecamatan.name}")
+    if found.kabupaten is not None:
+        parts.append(found.kabupaten.name)
+    return Jurisdiction(village, ", ".join(parts), ZoneInfo(village.timezone), found.config)
 
 
 def _services(place: Jurisdiction) -> list[rules.Service]:

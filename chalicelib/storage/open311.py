@@ -4,16 +4,59 @@ complaints by id (one BatchGetItem), and partner API keys (put, get by id, list 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
-from pynamodb.exceptions import DoesNotExist, PutError, PynamoDBException, QueryError, UpdateError
+from pynamodb.exceptions import (
+    DoesNotExist,
+    PutError,
+    PynamoDBException,
+    QueryError,
+    TransactGetError,
+    UpdateError,
+)
+from pynamodb.transactions import TransactGet
 
-from chalicelib.domain.complaints import Complaint
+from chalicelib.domain.complaints import Complaint, ComplaintConfig
 from chalicelib.domain.open311 import ApiKey
+from chalicelib.domain.regions import Region
 from chalicelib.errors import ConflictError
 from chalicelib.storage import keys
+from chalicelib.storage.complaints import config_from_item
 from chalicelib.storage.complaints import from_item as complaint_from_item
-from chalicelib.storage.connection import translate_errors
-from chalicelib.storage.models import ComplaintItem, Open311KeyItem
+from chalicelib.storage.connection import transaction_connection, translate_errors
+from chalicelib.storage.models import ComplaintConfigItem, ComplaintItem, Open311KeyItem, RegionItem
+from chalicelib.storage.regions import from_item as region_from_item
+
+
+@dataclass(frozen=True)
+class Place:
+    """A village with its kecamatan and kabupaten (for the address) and the kabupaten's complaint categories."""
+
+    village: Region | None
+    kecamatan: Region | None
+    kabupaten: Region | None
+    config: ComplaintConfig | None
+
+
+def place(village: str, kecamatan: str, kabupaten: str) -> Place:
+    """The three regions and the categories in one TransactGetItems."""
+    try:
+        with TransactGet(connection=transaction_connection()) as tg:
+            futures = [tg.get(RegionItem, keys.region_pk(code), keys.META) for code in (village, kecamatan, kabupaten)]
+            config_f = tg.get(ComplaintConfigItem, keys.complaint_config_pk(kabupaten), keys.META)
+    except TransactGetError as exc:
+        raise translate_errors(exc) from exc
+    regions: list[Region | None] = []
+    for future in futures:
+        try:
+            regions.append(region_from_item(future.get()))
+        except DoesNotExist:
+            regions.append(None)
+    try:
+        config: ComplaintConfig | None = config_from_item(config_f.get())
+    except DoesNotExist:
+        config = None
+    return Place(regions[0], regions[1], regions[2], config)
 
 
 def public_window(village: str, start_iso: str, end_iso: str, statuses: frozenset[str], categories: frozenset[str],

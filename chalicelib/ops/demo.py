@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from chalicelib.auth import hash_password
 from chalicelib.domain.clock import iso, utcnow
+from chalicelib.domain.complaints import default_config as default_complaint_config
 from chalicelib.domain.regions import Region, is_village
 from chalicelib.ops.region_data import kabupaten_regions
-from chalicelib.domain.complaints import default_config as default_complaint_config
 from chalicelib.storage import complaints as complaints_repo
 from chalicelib.storage import people, regions
 

@@ -111,23 +111,27 @@ def _token() -> str:
 
 
 class _Ops:
-    """The operations of one transaction, each with a label: a cancellation is read by item identity."""
+    """The operations of one transaction, each with a label: a cancellation is read by item identity. PynamoDB
+    sends a transaction's puts before its updates whatever the order they were added in, so the labels are kept
+    per kind and lined up with the reasons in the order the request carries them."""
 
     def __init__(self, tw: TransactWrite) -> None:
         self.tw = tw
-        self.labels: list[str] = []
+        self.puts: list[str] = []
+        self.updates: list[str] = []
 
     def save(self, label: str, item: Any, condition: Any = None) -> None:
         self.tw.save(item, condition=condition)
-        self.labels.append(label)
+        self.puts.append(label)
 
     def update(self, label: str, item: Any, actions: list[Any], condition: Any = None) -> None:
         self.tw.update(item, actions=actions, condition=condition)
-        self.labels.append(label)
+        self.updates.append(label)
 
     def failed(self, exc: TransactWriteError) -> set[str]:
         reasons = [getattr(r, "code", None) for r in (exc.cancellation_reasons or [])]
-        return {label for label, code in zip(self.labels, reasons) if code == "ConditionalCheckFailed"}
+        labels = self.puts + self.updates
+        return {label for label, code in zip(labels, reasons, strict=False) if code == "ConditionalCheckFailed"}
 
 
 # ---------------------------------------------------------------------------------------------- filing

@@ -22,6 +22,9 @@ BASE = "/open311/v2"
 FORM = "application/x-www-form-urlencoded"
 MAX_FORM_BYTES = 32 * 1024
 NO_STORE = {"Cache-Control": "no-store"}
+# Bodies a client might wrongly send are accepted by the route only to be answered with the spec's error array
+# (400, naming the format to use) instead of Chalice's own 415.
+ACCEPTED = [FORM, "application/json", "multipart/form-data", "text/plain"]
 
 
 def _format_of_path() -> str:
@@ -123,11 +126,14 @@ def list_requests() -> Response:
 
 @doc("POST", f"{BASE}/requests.json", "Open311 POST service request (form-encoded, api_key; also .xml)",
      body_types=(FORM,), errors=(400, 403, 404, 429))
-@bp.route(f"{BASE}/requests.json", methods=["POST"], content_types=[FORM])
-@bp.route(f"{BASE}/requests.xml", methods=["POST"], content_types=[FORM])
+@bp.route(f"{BASE}/requests.json", methods=["POST"], content_types=ACCEPTED)
+@bp.route(f"{BASE}/requests.xml", methods=["POST"], content_types=ACCEPTED)
 @georeport
 def post_request() -> Response:
     request = bp.current_request
+    content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if content_type != FORM:
+        raise rules.bad_request("Kirim laporan sebagai application/x-www-form-urlencoded (UTF-8), sesuai GeoReport v2.")
     raw = request.raw_body or b""
     if isinstance(raw, str):
         raw = raw.encode()
@@ -135,8 +141,10 @@ def post_request() -> Response:
         raise rules.bad_request(f"Isi permintaan terlalu besar (paling banyak {MAX_FORM_BYTES // 1024} KB).")
     try:
         form = parse_qs(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=False, max_num_fields=60)
-    except (UnicodeDecodeError, ValueError):
+    except UnicodeDecodeError:
         raise rules.bad_request("Isi permintaan harus application/x-www-form-urlencoded dalam UTF-8.") from None
+    except ValueError:
+        raise rules.bad_request("Isi permintaan memuat terlalu banyak isian.") from None
     result = open311.post_request(form, request.headers.get("idempotency-key"))
     return _answer(_format_of_path(), "service_requests", result)
 

@@ -349,7 +349,9 @@ def test_a_json_body_or_an_oversized_form_is_refused(client):
     issued = issue_key(client)
     as_json = client.http.post(f"{BASE}/requests.json", body=json.dumps(spec_post(issued["api_key"])),
                                headers={"Content-Type": "application/json"})
-    assert as_json.status_code == 415
+    assert as_json.status_code == 400 and "x-www-form-urlencoded" in errors_of(as_json)[0]["description"]
+    many = form_post(client, {f"f{i}": "1" for i in range(100)})
+    assert many.status_code == 400 and "terlalu banyak" in errors_of(many)[0]["description"]
     huge = form_post(client, spec_post(issued["api_key"], description="a" * 40_000))
     assert huge.status_code == 400
 

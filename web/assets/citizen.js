@@ -5,6 +5,7 @@ import {
   ACTIONS, ApiError, NetworkError, api, fieldLabels, fmtDate, goTo, h, loadConfig, mount, newKey, notice, registerServiceWorker,
   refreshWhileIssuing, sessionStore, setTimeZone, showFieldErrors, statusBadge,
 } from "./lib.js";
+import { renderComplaints } from "./citizen-complaints.js";
 
 const SESSION_KEY = "balai.citizen";
 const DRAFT_KEY = "balai.draft";
@@ -41,9 +42,9 @@ function go(route) {
 }
 
 function setMenu(active) {
-  const links = [["/lacak/", "Lacak permohonan"], ["/staf/", "Petugas"]];
+  const links = [["/lacak/", "Lacak permohonan"], ["/pengaduan/", "Pengaduan publik"], ["/staf/", "Petugas"]];
   const items = session()
-    ? [["#ajukan", "Ajukan surat"], ["#permohonan", "Permohonan saya"], ["#profil", "Profil"]]
+    ? [["#ajukan", "Ajukan surat"], ["#permohonan", "Permohonan saya"], ["#pengaduan", "Pengaduan"], ["#profil", "Profil"]]
     : [["#masuk", "Masuk"]];
   mount(menu, ...items.map(([href, text]) => h("a", { href, "aria-current": href === `#${active}` ? "page" : null }, text)),
     ...links.map(([href, text]) => h("a", { href }, text)),
@@ -532,6 +533,7 @@ async function render() {
   if (name === "profil") return viewProfile();
   if (name === "ajukan") return viewChoose();
   if (name === "permohonan" && arg) return viewRequest(arg);
+  if (name === "pengaduan") return renderComplaints(arg, { call, show, seq: () => renderSeq, go, errorNotice });
   return viewList();
 }
 

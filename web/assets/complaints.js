@@ -44,8 +44,8 @@ export function complaintSla(c, now = Date.now()) {
 
 export function slaBadge(c) {
   const state = complaintSla(c);
-  if (state === "overdue") return h("span", { class: "badge sla-overdue" }, "lewat tenggat");
-  if (state === "near") return h("span", { class: "badge sla-near" }, "hampir tenggat");
+  if (state === "overdue") return h("span", { class: "badge overdue" }, "lewat tenggat");
+  if (state === "near") return h("span", { class: "badge near" }, "hampir tenggat");
   return null;
 }
 
@@ -65,7 +65,7 @@ export function photoList(c, call) {
       } catch (err) {
         btn.after(notice("error", err.message));
       }
-    } }, `Foto ${i + 1}`), p.hidden ? h("span", { class: "badge sla-overdue" }, " disembunyikan") : null)));
+    } }, `Foto ${i + 1}`), p.hidden ? h("span", { class: "badge overdue" }, "disembunyikan") : null)));
 }
 
 /** The complaint as a card of facts (no map: the location is shown as coordinates), text and history. */

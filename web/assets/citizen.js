@@ -5,7 +5,6 @@ import {
   ACTIONS, ApiError, NetworkError, api, fieldLabels, fmtDate, goTo, h, loadConfig, mount, newKey, notice, registerServiceWorker,
   refreshWhileIssuing, sessionStore, setTimeZone, showFieldErrors, statusBadge,
 } from "./lib.js";
-import { renderComplaints } from "./citizen-complaints.js";
 
 const SESSION_KEY = "balai.citizen";
 const DRAFT_KEY = "balai.draft";
@@ -533,7 +532,11 @@ async function render() {
   if (name === "profil") return viewProfile();
   if (name === "ajukan") return viewChoose();
   if (name === "permohonan" && arg) return viewRequest(arg);
-  if (name === "pengaduan") return renderComplaints(arg, { call, show, seq: () => renderSeq, go, errorNotice });
+  // Complaints load on first use: the letter portal's first load stays as small as it was.
+  if (name === "pengaduan") {
+    const { renderComplaints } = await import("./citizen-complaints.js");
+    return renderComplaints(arg, { call, show, seq: () => renderSeq, go, errorNotice });
+  }
   return viewList();
 }
 

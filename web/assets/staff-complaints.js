@@ -106,9 +106,13 @@ function actionForm(action, rule, c, ctx, status) {
   const note = rule.note ? h("textarea", { name: "note", id: `${id}-note`, maxlength: "1000", rows: "2", required: true }) : null;
   let target = null;
   if (action === "reroute") {
-    target = h("select", { name: "unit", id: `${id}-unit` }, h("option", { value: "village" }, `Desa/kelurahan ${c.village_name || c.village}`));
+    // Every unit but the current one: the village itself, or an OPD of the kabupaten.
+    target = h("select", { name: "unit", id: `${id}-unit` },
+      c.unit.type === "village" ? null : h("option", { value: "village" }, `Desa/kelurahan ${c.village_name || c.village}`));
     ctx.call("GET", `/v1/kabupaten/${kabupatenOf(c.village)}/complaint-categories`).then((cfg) => {
-      for (const o of cfg.opds) target.append(h("option", { value: `opd:${o.code}` }, o.name));
+      for (const o of cfg.opds) {
+        if (!(c.unit.type === "opd" && c.unit.code === o.code)) target.append(h("option", { value: `opd:${o.code}` }, o.name));
+      }
     }).catch(() => {});
     fields.push(h("div", { class: "field" }, h("label", { for: `${id}-unit` }, "Alihkan ke"), target));
   }

@@ -5,7 +5,6 @@ import {
   ACTIONS, NetworkError, STATUS, api, fieldLabels, fmtDate, goTo, h, mount, notice, registerServiceWorker, sessionStore,
   refreshWhileIssuing, setTimeZone, showFieldErrors, slaState, statusBadge,
 } from "./lib.js";
-import { renderStaffComplaints } from "./staff-complaints.js";
 
 const SESSION_KEY = "balai.staff";
 const VILLAGE_KEY = "balai.staff.village";
@@ -55,7 +54,7 @@ function field(id, label, input) {
 
 function setMenu(active) {
   const s = session();
-  const items = s ? [["#antrean", "Antrean"], ["#pengaduan", "Pengaduan"], ["#notifikasi", "Notifikasi gagal"], ["#pengaturan", "Pengaturan surat"], ["#jenis-surat", "Jenis surat"], ["#akun", "Akun"]] : [];
+  const items = s && s.role === "opd" ? [["#pengaduan", "Pengaduan"], ["#akun", "Akun"]] : s ? [["#antrean", "Antrean"], ["#pengaduan", "Pengaduan"], ["#notifikasi", "Notifikasi gagal"], ["#pengaturan", "Pengaturan surat"], ["#jenis-surat", "Jenis surat"], ["#akun", "Akun"]] : [];
   mount(menu, ...items.map(([href, text]) => h("a", { href, "aria-current": href === `#${active}` ? "page" : null }, text)),
     h("a", { href: "/" }, "Portal warga"),
     s ? h("a", { href: "#keluar", onclick: (e) => { e.preventDefault(); auth.clear(); go("masuk"); } },
@@ -623,7 +622,10 @@ async function render() {
   if (name === "masuk") return go(session().role === "opd" ? "pengaduan" : "antrean");
   if (session().role === "opd" && !["pengaduan", "akun"].includes(name)) return go("pengaduan"); // OPDs handle complaints only
   if (name === "permohonan" && arg) return viewRequest(arg);
-  if (name === "pengaduan") return renderStaffComplaints(arg, { call, show, seq: () => renderSeq, go, errorNotice, session });
+  if (name === "pengaduan") {
+    const { renderStaffComplaints } = await import("./staff-complaints.js");
+    return renderStaffComplaints(arg, { call, show, seq: () => renderSeq, go, errorNotice, session });
+  }
   if (name === "notifikasi") return viewNotifications();
   if (name === "pengaturan") return viewSettings();
   if (name === "jenis-surat") return viewLetterTypes();

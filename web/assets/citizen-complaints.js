@@ -1,6 +1,6 @@
 // Citizen portal, complaints: file one (category, text, optional photos and location from the browser, public or
 // private; sent once with its Idempotency-Key), follow one's own, close, reopen within the window, rate.
-import { ApiError, NetworkError, fmtDate, h, loadConfig, mount, newKey, notice, showFieldErrors } from "./lib.js";
+import { fmtDate, h, loadConfig, mount, newKey, notice, sendUpload, showFieldErrors } from "./lib.js";
 import { C_KIND, complaintBadge, complaintCard, kabupatenOf, slaBadge, villagePicker } from "./complaints.js";
 
 const MAX_PHOTOS = 3;
@@ -39,16 +39,7 @@ async function viewMine(ctx) {
 async function uploadPhoto(ctx, village, file) {
   const up = await ctx.call("POST", `/v1/villages/${village}/complaint-uploads`,
     { body: { filename: file.name, content_type: file.type, size: file.size } });
-  const data = new FormData();
-  for (const [k, v] of Object.entries(up.fields || {})) data.append(k, v);
-  data.append("file", file);
-  let sent;
-  try {
-    sent = await fetch(up.url, { method: up.method || "POST", body: data });
-  } catch (err) {
-    throw new NetworkError("offline");
-  }
-  if (!sent.ok) throw new ApiError(sent.status, { message: "Foto ditolak penyimpanan. Gunakan JPG atau PNG, paling besar 5 MB." });
+  await sendUpload(up, file, "Foto ditolak penyimpanan. Gunakan JPG atau PNG, paling besar 5 MB.");
   return up.upload_id;
 }
 

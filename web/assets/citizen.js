@@ -2,8 +2,8 @@
 // generated form (kept on the device across a dropped connection and a reload, sent once with its
 // Idempotency-Key), my requests with history, revise/resubmit, cancel, download the issued letter.
 import {
-  ACTIONS, ApiError, NetworkError, api, fieldLabels, fmtDate, goTo, h, loadConfig, mount, newKey, notice, registerServiceWorker,
-  refreshWhileIssuing, sessionStore, setTimeZone, showFieldErrors, statusBadge,
+  ACTIONS, NetworkError, api, fieldLabels, fmtDate, goTo, h, loadConfig, mount, newKey, notice, registerServiceWorker,
+  refreshWhileIssuing, sendUpload, sessionStore, setTimeZone, showFieldErrors, statusBadge,
 } from "./lib.js";
 
 const SESSION_KEY = "balai.citizen";
@@ -305,16 +305,7 @@ function attachmentField(att, type, village, attachments, onChange) {
     try {
       const up = await call("POST", `/v1/villages/${village}/uploads`, { body: {
         letter_type: type.code, attachment: att.name, filename: file.name, content_type: file.type, size: file.size } });
-      const data = new FormData();
-      for (const [k, v] of Object.entries(up.fields || {})) data.append(k, v);
-      data.append("file", file);
-      let sent;
-      try {
-        sent = await fetch(up.url, { method: up.method || "POST", body: data });
-      } catch (err) {
-        throw new NetworkError("offline");
-      }
-      if (!sent.ok) throw new ApiError(sent.status, { message: "Unggahan ditolak penyimpanan. Periksa jenis dan ukuran berkas." });
+      await sendUpload(up, file, "Unggahan ditolak penyimpanan. Periksa jenis dan ukuran berkas.");
       attachments[att.name] = { upload_id: up.upload_id, filename: file.name };
       state.textContent = `Terunggah: ${file.name}`;
       onChange && onChange(null);

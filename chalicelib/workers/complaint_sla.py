@@ -44,6 +44,7 @@ def _rows(complaint: Complaint, levels: range, now: datetime, at: str) -> list[A
             "unit_name": complaint.unit.get("name") or complaint.unit["code"]}
     rows = []
     for level in levels:
+        extra: dict[str, Any]
         if level == REMINDER:
             event, extra = "complaint_sla_reminder", {"due_at": local_label(points.due_at, complaint.village)}
         else:

@@ -44,10 +44,11 @@ cors.install(app)
 
 @app.middleware("http")
 def error_shape(event, get_response):  # type: ignore[no-untyped-def]
-    """Chalice's own error answers (415, 405) get Balai's {"code","message"} shape."""
+    """Chalice's own error answers (415, 405) get Balai's {"code","message"} shape (Open311's error array there)."""
     from chalicelib.api.http import normalize_error_body
+    from chalicelib.api.open311 import georeport_error_body
 
-    return normalize_error_body(get_response(event))
+    return georeport_error_body(event.path, normalize_error_body(get_response(event)))
 
 
 # ---- notifications (issue 4): each handler is one call into chalicelib/workers/ --------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
@@ -78,6 +79,27 @@ for _method, _name, _summary in (("GET", "discovery", "Open311 service discovery
                                  ("POST", "requests", "Open311 POST service request, XML answer")):
     doc(_method, f"{BASE}/{_name}.xml", _summary, content_type="text/xml",
         body_types=(FORM,) if _method == "POST" else ())
+
+
+def georeport_error_body(path: str, response: Response) -> Response:
+    """Chalice's own answers on /open311/ (405 for another method, 415), already in Balai's {"code","message"}
+    shape, become the spec's error array in the path's format (app middleware)."""
+    if not path.startswith(BASE) or response.status_code < 400:
+        return response
+    body = response.body
+    if isinstance(body, (str, bytes)):
+        try:
+            body = json.loads(body)
+        except ValueError:
+            return response
+    if not isinstance(body, dict) or "message" not in body:
+        return response
+    fmt = "xml" if path.endswith(".xml") else "json"
+    headers = {k: v for k, v in (response.headers or {}).items() if k.lower() != "content-type"}
+    answer = _answer(fmt, "errors", [{"code": response.status_code, "description": str(body["message"])}],
+                     response.status_code)
+    answer.headers.update(headers)
+    return answer
 
 
 def _params() -> dict[str, str]:

@@ -22,6 +22,7 @@ from tests.conftest import (
 )
 
 BASE = "/open311/v2"
+FORM_TYPE = "application/x-www-form-urlencoded"
 SPEC_REQUEST_FIELDS = ["service_request_id", "status", "status_notes", "service_name", "service_code",
                        "description", "agency_responsible", "service_notice", "requested_datetime",
                        "updated_datetime", "expected_datetime", "address", "address_id", "zipcode", "lat", "long",
@@ -390,3 +391,11 @@ def test_only_the_kabupaten_admin_manages_keys_and_never_sees_them_again(client)
     assert post(client, "/v1/kabupaten/73.07/open311-keys", {"partner": "Ok", "extra": 1}, admin).status_code == 400
     assert client.http.delete("/v1/kabupaten/73.07/open311-keys/ffffffffffffffff",
                               headers={"Authorization": f"Bearer {admin}"}).status_code == 404
+
+
+def test_chalice_own_answers_on_open311_paths_are_the_spec_error_array(client):
+    # A method the resource does not have is 405, still as the spec's error array, in the path's format
+    response = client.http.put(f"{BASE}/requests.json", body="x", headers={"Content-Type": FORM_TYPE})
+    assert response.status_code == 405 and errors_of(response)[0]["code"] == 405
+    xml = client.http.delete(f"{BASE}/services.xml")
+    assert xml.status_code == 405 and ElementTree.fromstring(xml.body).findtext("error/code") == "405"

@@ -91,7 +91,9 @@ def seed(count: int) -> list[str]:
 
 
 def measure(name: str, fn: Callable[[], Any], runs: int) -> dict[str, Any]:
-    times, result, calls = [], None, Counter[str]()
+    times: list[float] = []
+    result: Any = None
+    calls: Counter[str] = Counter()
     for _ in range(runs):
         CALLS.clear()
         ITEMS["read"] = 0

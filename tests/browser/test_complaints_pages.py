@@ -20,7 +20,8 @@ def citizen_token(site: LocalSite, nik: str = NIK, phone: str = PHONE) -> str:
     before = site.sms_count()
     status, _ = site.call("POST", "/v1/auth/otp", {"nik": nik, "phone": phone})
     assert status in (200, 202), status
-    status, login = site.call("POST", "/v1/auth/otp/verify", {"nik": nik, "phone": phone, "code": site.last_code(before)})
+    code = site.last_code(before)
+    status, login = site.call("POST", "/v1/auth/otp/verify", {"nik": nik, "phone": phone, "code": code})
     assert status == 200, login
     return str(login["token"])
 

@@ -158,7 +158,8 @@ def parse_request_query(params: Mapping[str, str], now: datetime) -> RequestQuer
         raise bad_request("end_date tidak boleh lebih awal dari start_date.")
     if end - start > WINDOW:
         raise bad_request("Rentang start_date sampai end_date tidak boleh lebih dari 90 hari.")
-    return RequestQuery(service_codes=frozenset(codes), statuses=frozenset(statuses), start=start, end=end)
+    return RequestQuery(service_codes=frozenset(codes), statuses=frozenset(statuses), start=start, end=end,
+                        limit=MAX_REQUESTS)
 
 
 def open311_status(status: str) -> str:

@@ -399,3 +399,19 @@ def test_chalice_own_answers_on_open311_paths_are_the_spec_error_array(client):
     assert response.status_code == 405 and errors_of(response)[0]["code"] == 405
     xml = client.http.delete(f"{BASE}/services.xml")
     assert xml.status_code == 405 and ElementTree.fromstring(xml.body).findtext("error/code") == "405"
+
+
+def test_the_list_stops_at_the_cap_newest_first(client, monkeypatch):
+    # Given four public complaints in the window, and the cap lowered from 1 000 to 3 for the test
+    from chalicelib.domain import open311 as rules
+    from tests.helpers import citizen_login, complete_profile
+
+    owner = citizen_login(client)
+    complete_profile(client, owner)
+    made = [filed(client, owner, title=f"Laporan urutan nomor {i}") for i in range(4)]
+    monkeypatch.setattr(rules, "MAX_REQUESTS", 3)
+    # When the list is read
+    listed = [r["service_request_id"] for r in requests_json(client)]
+    # Then it holds the first three matches, newest first
+    assert len(listed) == 3 and listed[0] == made[-1]["id"]
+    assert made[0]["id"] not in listed

@@ -15,14 +15,15 @@ from chalicelib.domain.clock import iso, utcnow
 from chalicelib.domain.complaints import Complaint, ComplaintConfig
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.nik import mask_nik
+from chalicelib.domain.operations import IdempotencyGuard
+from chalicelib.domain.outbox import OutboxMessage, outbox_message
 from chalicelib.domain.regions import is_village, kabupaten_of, kecamatan_of, level_of, timezone_for, validate_code
 from chalicelib.domain.requests import HistoryEntry, Principal
+from chalicelib.domain.sla import add_working_hours, calendar_for
 from chalicelib.errors import ConflictError, ForbiddenError, NotFoundError, UnprocessableError, ValidationError
 from chalicelib.observability import logger
 from chalicelib.services import attachments
-from chalicelib.services.calendar import calendar_for
 from chalicelib.storage import complaints as repo
-from chalicelib.storage.requests import outbox_item
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 MAX_PAGE = 100
@@ -33,9 +34,9 @@ def _not_found() -> NotFoundError:
     return NotFoundError(_NOT_FOUND, code="complaint_not_found")
 
 
-def _outbox(complaint: Complaint, action: str, note: str | None, at: str) -> list[Any]:
+def _outbox(complaint: Complaint, action: str, note: str | None, at: str) -> list[OutboxMessage]:
     rows = rules.announcements(action, complaint, note, complaint.village_name, complaint.unit.get("name", ""))
-    return [outbox_item(row, new_id(), complaint.village, at) for row in rows]
+    return [outbox_message(row, new_id(), complaint.village, at) for row in rows]
 
 
 def _payload_hash(village: str, body: dict[str, Any]) -> str:
@@ -120,13 +121,14 @@ def file(principal: Principal, village_code: str, body: dict[str, Any],
         id=new_id(), village=village.code, kecamatan=kecamatan_of(village.code), kabupaten=kabupaten, kind=kind,
         category=category.code, category_name=category.name, title=title, text=text, public=public, status="open",
         unit=_unit(category.unit(village.code), config, village.name), version=1, created_at=at, updated_at=at,
-        due_at=iso(calendar_for(village.code).add_hours(now, category.sla_hours)), sla_hours=category.sla_hours,
+        due_at=iso(add_working_hours(now, category.sla_hours, calendar_for(village.code))),
+        sla_hours=category.sla_hours,
         nik_hash=principal.subject, village_name=village.name, lat=lat, lon=lon, photos=photos,
         reporter={"name": str(profile.get("name") or ""), "nik": mask_nik(nik) if nik else ""},
         contact_phone=context.citizen.phone if context.citizen else None,
     )
     complaint.history = [HistoryEntry(at, "warga", "citizen", "file", None, "open", None, 1)]
-    guard = (repo.IdempotencyGuard(principal.subject, idempotency_key, payload_hash, now + IDEMPOTENCY_TTL)
+    guard = (IdempotencyGuard(principal.subject, idempotency_key, payload_hash, now + IDEMPOTENCY_TTL)
              if idempotency_key else None)
     local_day = now.astimezone(ZoneInfo(timezone_for(kabupaten))).date().isoformat()
     daily = repo.DailyLimit(principal.subject, local_day, settings.complaint_daily_limit, now + timedelta(days=2))
@@ -241,7 +243,7 @@ def transition(principal: Principal, complaint_id: str, action: str, version: An
         rules.check_reopen_window(before, now, get_settings().complaint_reopen_days)
         after.reopen_count = before.reopen_count + 1
         after.rating, after.rating_comment = None, None
-        after.due_at = iso(calendar_for(before.village).add_hours(now, before.sla_hours))
+        after.due_at = iso(add_working_hours(now, before.sla_hours, calendar_for(before.village)))
     elif action == "rate":
         after.rating, after.rating_comment = rules.check_rating(rating, note, before)
         details = {"rating": after.rating}
@@ -251,7 +253,7 @@ def transition(principal: Principal, complaint_id: str, action: str, version: An
             raise UnprocessableError("Kabupaten ini belum mengatur kategori pengaduan.",
                                      code="complaints_not_configured")
         after.unit = _unit(rules.check_reroute(before, unit, config), config, before.village_name)
-        after.due_at = iso(calendar_for(before.village).add_hours(now, before.sla_hours))
+        after.due_at = iso(add_working_hours(now, before.sla_hours, calendar_for(before.village)))
         details = {"from_unit": before.unit, "to_unit": after.unit}
     elif action == "hide":
         if not before.public or before.hidden:

@@ -1,19 +1,18 @@
 """Repository of complaints (pengaduan): filing context, filing, read, transitions, lists, SLA sweep, categories.
 
 Every write of a complaint is one TransactWriteItems of the complaint (version-checked), its audit event and its
-outbox rows; a failed transaction is decoded by the identity of the item whose condition failed, never by position.
+outbox rows (storage.transaction: a cancellation is read by the identity of the item refused, never by position).
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError, PynamoDBException, TransactGetError, TransactWriteError
-from pynamodb.transactions import TransactGet, TransactWrite
+from pynamodb.transactions import TransactGet
 
 from chalicelib.domain.attachments import Upload
 from chalicelib.domain.clock import iso
@@ -25,10 +24,13 @@ from chalicelib.domain.complaints import (
     Opd,
 )
 from chalicelib.domain.escalation import checkpoints, current_level, next_checkpoint
+from chalicelib.domain.operations import IdempotencyGuard
+from chalicelib.domain.outbox import OutboxMessage
 from chalicelib.domain.regions import Region
 from chalicelib.domain.requests import HistoryEntry
 from chalicelib.errors import ConflictError, TooManyRequestsError
 from chalicelib.storage import keys
+from chalicelib.storage.codec import history_entry, page, plain
 from chalicelib.storage.connection import query_partition, transaction_connection, translate_errors
 from chalicelib.storage.models import (
     CitizenItem,
@@ -41,9 +43,10 @@ from chalicelib.storage.models import (
     ThrottleItem,
     UploadItem,
 )
+from chalicelib.storage.outbox import outbox_item
 from chalicelib.storage.people import Citizen, citizen_from_item
 from chalicelib.storage.regions import from_item as region_from_item
-from chalicelib.storage.requests import decode_cursor, encode_cursor, plain
+from chalicelib.storage.transaction import Transaction, TransactionCancelled
 from chalicelib.storage.uploads import from_item as upload_from_item
 
 STALE_MESSAGE = "Pengaduan telah diubah oleh orang lain; muat ulang dan coba lagi."
@@ -105,35 +108,6 @@ def event_item(complaint_id: str, e: HistoryEntry) -> EventItem:
                      to_status=e.to_status, note=e.note, version=e.version, details=e.details)
 
 
-def _token() -> str:
-    """One token per logical write, so botocore's retry after a timeout is not applied twice."""
-    return uuid.uuid4().hex
-
-
-class _Ops:
-    """The operations of one transaction, each with a label: a cancellation is read by item identity. PynamoDB
-    sends a transaction's puts before its updates whatever the order they were added in, so the labels are kept
-    per kind and lined up with the reasons in the order the request carries them."""
-
-    def __init__(self, tw: TransactWrite) -> None:
-        self.tw = tw
-        self.puts: list[str] = []
-        self.updates: list[str] = []
-
-    def save(self, label: str, item: Any, condition: Any = None) -> None:
-        self.tw.save(item, condition=condition)
-        self.puts.append(label)
-
-    def update(self, label: str, item: Any, actions: list[Any], condition: Any = None) -> None:
-        self.tw.update(item, actions=actions, condition=condition)
-        self.updates.append(label)
-
-    def failed(self, exc: TransactWriteError) -> set[str]:
-        reasons = [getattr(r, "code", None) for r in (exc.cancellation_reasons or [])]
-        labels = self.puts + self.updates
-        return {label for label, code in zip(labels, reasons, strict=False) if code == "ConditionalCheckFailed"}
-
-
 # ---------------------------------------------------------------------------------------------- filing
 @dataclass
 class FilingContext:
@@ -177,14 +151,6 @@ def load_filing_context(village_code: str, kabupaten: str, nik_hash: str,
 
 
 @dataclass(frozen=True)
-class IdempotencyGuard:
-    subject: str
-    key: str
-    payload_hash: str
-    expires_at: datetime
-
-
-@dataclass(frozen=True)
 class DailyLimit:
     """The citizen's counter for the local day: filing adds one if it is still below `limit`."""
 
@@ -192,6 +158,15 @@ class DailyLimit:
     local_date: str
     limit: int
     expires_at: datetime
+
+
+def _add_event_and_outbox(tx: Transaction, complaint_id: str, event: HistoryEntry | None,
+                          outbox: list[OutboxMessage]) -> None:
+    """The audit event (never overwritten) and the outbox rows (new ids only) every complaint change writes."""
+    if event is not None:
+        tx.put(event_item(complaint_id, event), "event", EventItem.SK.does_not_exist())
+    for message in outbox:
+        tx.put(outbox_item(message), "outbox", OutboxItem.PK.does_not_exist())
 
 
 class IdempotentReplay(Exception):
@@ -203,38 +178,36 @@ class IdempotentReplay(Exception):
         self.payload_hash = payload_hash
 
 
-def create(complaint: Complaint, outbox: list[OutboxItem], guard: IdempotencyGuard | None,
+def create(complaint: Complaint, outbox: list[OutboxMessage], guard: IdempotencyGuard | None,
            daily: DailyLimit) -> None:
     """Write the complaint, its first event, the daily counter, the idempotency guard and the outbox rows in one
     transaction. Raises IdempotentReplay, TooManyRequestsError(complaint_daily_limit), ConflictError."""
-    ops: _Ops | None = None
+    tx = Transaction()
+    tx.put(to_item(complaint), "complaint", ComplaintItem.PK.does_not_exist())
+    for entry in complaint.history:
+        _add_event_and_outbox(tx, complaint.id, entry, [])
+    counter = ThrottleItem(keys.complaint_daily_pk(daily.nik_hash, daily.local_date), keys.META)
+    tx.update(counter, [ThrottleItem.hits.add(1), ThrottleItem.entity.set("throttle"),
+                        ThrottleItem.expires_at.set(daily.expires_at)], "daily_limit",
+              ThrottleItem.hits.does_not_exist() | (ThrottleItem.hits < daily.limit))
+    if guard is not None:
+        tx.put(IdempotencyItem(keys.complaint_idempotency_pk(guard.subject, guard.key), keys.META,
+                               entity="idempotency", request_id=complaint.id, payload_hash=guard.payload_hash,
+                               expires_at=guard.expires_at), "idempotency", IdempotencyItem.PK.does_not_exist())
+    _add_event_and_outbox(tx, complaint.id, None, outbox)
     try:
-        with TransactWrite(connection=transaction_connection(), client_request_token=_token()) as tw:
-            ops = _Ops(tw)
-            ops.save("complaint", to_item(complaint), ComplaintItem.PK.does_not_exist())
-            for entry in complaint.history:
-                ops.save("event", event_item(complaint.id, entry), EventItem.SK.does_not_exist())
-            counter = ThrottleItem(keys.complaint_daily_pk(daily.nik_hash, daily.local_date), keys.META)
-            ops.update("daily", counter, [ThrottleItem.hits.add(1), ThrottleItem.entity.set("throttle"),
-                                          ThrottleItem.expires_at.set(daily.expires_at)],
-                       ThrottleItem.hits.does_not_exist() | (ThrottleItem.hits < daily.limit))
-            if guard is not None:
-                ops.save("idempotency", IdempotencyItem(
-                    keys.complaint_idempotency_pk(guard.subject, guard.key), keys.META, entity="idempotency",
-                    request_id=complaint.id, payload_hash=guard.payload_hash, expires_at=guard.expires_at),
-                    IdempotencyItem.PK.does_not_exist())
-            for row in outbox:
-                ops.save("outbox", row, OutboxItem.PK.does_not_exist())
-    except TransactWriteError as exc:
-        failed = ops.failed(exc) if ops is not None else set()
-        if guard is not None and "idempotency" in failed:
+        tx.commit()
+    except TransactionCancelled as exc:
+        if guard is not None and exc.failed("idempotency"):
             existing = get_idempotency(guard.subject, guard.key)
             if existing is not None:
                 raise IdempotentReplay(*existing) from exc
-        if "daily" in failed:
+        if exc.failed("daily_limit"):
             raise TooManyRequestsError(
                 f"Anda sudah mengirim {daily.limit} pengaduan hari ini; batas harian tercapai. Silakan coba lagi "
                 "besok.", code="complaint_daily_limit", limit=daily.limit) from exc
+        raise translate_errors(exc.cause) from exc
+    except TransactWriteError as exc:
         raise translate_errors(exc) from exc
 
 
@@ -256,30 +229,26 @@ def get(complaint_id: str, consistent: bool = True) -> Complaint | None:
         if sk == keys.META:
             complaint = from_item(ComplaintItem.from_raw_data(raw))
         elif sk.startswith("EVENT#"):
-            ev = EventItem.from_raw_data(raw)
-            history.append(HistoryEntry(ev.at, ev.actor, ev.actor_role, ev.action, ev.from_status, ev.to_status,
-                                        ev.note, int(ev.version), plain(ev.details) if ev.details is not None
-                                        else None))
+            history.append(history_entry(EventItem.from_raw_data(raw)))
     if complaint is not None:
         complaint.history = history
     return complaint
 
 
-def transition(before: Complaint, after: Complaint, event: HistoryEntry, outbox: list[OutboxItem]) -> None:
+def transition(before: Complaint, after: Complaint, event: HistoryEntry, outbox: list[OutboxMessage]) -> None:
     """Write the new state only if nobody changed it since `before`, atomically with its audit event and outbox
     rows. Raises ConflictError(stale_version)."""
-    ops: _Ops | None = None
+    tx = Transaction()
+    tx.put(to_item(after), "complaint_version",
+           (ComplaintItem.version == before.version) & (ComplaintItem.status == before.status))
+    _add_event_and_outbox(tx, after.id, event, outbox)
     try:
-        with TransactWrite(connection=transaction_connection(), client_request_token=_token()) as tw:
-            ops = _Ops(tw)
-            ops.save("complaint", to_item(after),
-                     (ComplaintItem.version == before.version) & (ComplaintItem.status == before.status))
-            ops.save("event", event_item(after.id, event), EventItem.SK.does_not_exist())
-            for row in outbox:
-                ops.save("outbox", row, OutboxItem.PK.does_not_exist())
-    except TransactWriteError as exc:
-        if ops is not None and "complaint" in ops.failed(exc):
+        tx.commit()
+    except TransactionCancelled as exc:
+        if exc.failed("complaint_version"):
             raise ConflictError(STALE_MESSAGE, code="stale_version") from exc
+        raise translate_errors(exc.cause) from exc
+    except TransactWriteError as exc:
         raise translate_errors(exc) from exc
 
 
@@ -288,12 +257,9 @@ Page = tuple[list[Complaint], str | None]
 
 def _page(index: Any, pk_name: str, pk: str, limit: int, cursor: str | None) -> Page:
     try:
-        results = index.query(pk, scan_index_forward=False, limit=limit,
-                              last_evaluated_key=decode_cursor(cursor, pk, pk_name))
-        items = [from_item(item) for item in results]
+        return page(index, pk_name, pk, limit, cursor, from_item)
     except PynamoDBException as exc:
         raise translate_errors(exc) from exc
-    return items, encode_cursor(results.last_evaluated_key)
 
 
 def list_unit(unit_type: str, unit_code: str, kabupaten: str, status: str, limit: int, cursor: str | None) -> Page:
@@ -334,26 +300,24 @@ def _unchanged(complaint: Complaint) -> Any:
 
 
 def escalate(complaint: Complaint, level: int, next_at: datetime | None, event: HistoryEntry,
-             outbox: list[OutboxItem]) -> str:
+             outbox: list[OutboxMessage]) -> str:
     """Record the SLA level reached, its audit event and its outbox rows in one transaction: "done"; "stale" when
     the complaint changed since it was read; "repaired" when this level's rows existed already (nobody is told
     twice: the rows' ids are deterministic)."""
-    ops: _Ops | None = None
+    tx = Transaction()
+    tx.update(ComplaintItem(keys.complaint_pk(complaint.id), keys.META), _sla_actions(complaint, level, next_at),
+              "complaint_version", _unchanged(complaint))
+    _add_event_and_outbox(tx, complaint.id, event, outbox)
     try:
-        with TransactWrite(connection=transaction_connection()) as tw:
-            ops = _Ops(tw)
-            ops.update("complaint", ComplaintItem(keys.complaint_pk(complaint.id), keys.META),
-                       _sla_actions(complaint, level, next_at), _unchanged(complaint))
-            ops.save("event", event_item(complaint.id, event), EventItem.SK.does_not_exist())
-            for row in outbox:
-                ops.save("outbox", row, OutboxItem.PK.does_not_exist())
-    except TransactWriteError as exc:
-        failed = ops.failed(exc) if ops is not None else set()
-        if "complaint" in failed:
+        tx.commit()
+    except TransactionCancelled as exc:
+        if exc.failed("complaint_version"):
             return "stale"
-        if failed:
+        if exc.failures:
             set_level(complaint, level, next_at)
             return "repaired"
+        raise translate_errors(exc.cause) from exc
+    except TransactWriteError as exc:
         raise translate_errors(exc) from exc
     return "done"
 

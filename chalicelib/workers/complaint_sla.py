@@ -20,10 +20,10 @@ from chalicelib.domain.escalation import (
     next_checkpoint,
     overdue_working_hours,
 )
+from chalicelib.domain.outbox import OutboxMessage, outbox_message
 from chalicelib.domain.requests import SYSTEM_ACTOR, HistoryEntry
 from chalicelib.observability import logger
 from chalicelib.storage import complaints as repo
-from chalicelib.storage.requests import outbox_item
 
 NOTES = {
     REMINDER: "Pengaduan hampir melewati batas waktu layanan; unit penanganan diingatkan.",
@@ -37,7 +37,7 @@ def outbox_id(complaint: Complaint, level: int) -> str:
     return f"CSLA-{complaint.id}-{re.sub(r'[^0-9]', '', complaint.due_at)[:14]}-{level}"
 
 
-def _rows(complaint: Complaint, levels: range, now: datetime, at: str) -> list[Any]:
+def _rows(complaint: Complaint, levels: range, now: datetime, at: str) -> list[OutboxMessage]:
     points = checkpoints(complaint.due_at, complaint.sla_hours, complaint.village)
     base = {"complaint_id": complaint.id, "reference": complaint.id[-8:], "title": complaint.title,
             "village": complaint.village, "village_name": complaint.village_name or complaint.village,
@@ -51,7 +51,7 @@ def _rows(complaint: Complaint, levels: range, now: datetime, at: str) -> list[A
             event = "complaint_sla_escalation"
             extra = {"overdue_hours": overdue_working_hours(now, points, complaint.village), "level": level}
         row = {"event": event, "audience": escalation_audience(level, complaint), "payload": {**base, **extra}}
-        rows.append(outbox_item(row, outbox_id(complaint, level), complaint.village, at))
+        rows.append(outbox_message(row, outbox_id(complaint, level), complaint.village, at))
     return rows
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -134,3 +135,47 @@ def test_each_status_change_tells_the_citizen(client, citizen, fakes):
     assert len(status_rows) == 1 and status_rows[0].audience["kind"] == "citizen"
     outbox.handle_stream(inserts([status_rows[0].id]), senders=fakes)
     assert "diterima petugas" in fakes.sms.texts_to(e164(citizen["phone"]))[0]
+
+
+def test_two_officers_acting_on_the_same_version_one_wins_the_other_gets_409(client, citizen, monkeypatch):
+    import threading
+
+    from chalicelib.domain.requests import Principal
+    from chalicelib.errors import ConflictError
+    from chalicelib.services import complaints as service
+    from tests.moto_locking import serialized_moto_writes
+
+    created = filed(client, citizen)
+    # Both read version 1 before either writes
+    barrier = threading.Barrier(2, timeout=10)
+    real_get = repo.get
+
+    def get_then_wait(complaint_id: str, consistent: bool = True) -> Any:
+        found = real_get(complaint_id, consistent)
+        barrier.wait()
+        return found
+
+    monkeypatch.setattr(repo, "get", get_then_wait)
+    results: dict[str, object] = {}
+    actors = {"acknowledge": Principal("operator", SAMATARING, f"operator.{SAMATARING}", "Operator"),
+              "reject": Principal("kades", SAMATARING, f"kades.{SAMATARING}", "Kades")}
+
+    def run(action: str) -> None:
+        try:
+            results[action] = service.transition(actors[action], created["id"], action, 1,
+                                                 "Bukan urusan desa" if action == "reject" else None)
+        except ConflictError as exc:
+            results[action] = exc
+
+    with serialized_moto_writes():
+        threads = [threading.Thread(target=run, args=(a,)) for a in actors]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    monkeypatch.setattr(repo, "get", real_get)
+    conflicts = [o for o in results.values() if isinstance(o, ConflictError)]
+    assert len(conflicts) == 1 and conflicts[0].code == "stale_version"
+    stored = repo.get(created["id"])
+    assert stored is not None and stored.version == 2 and stored.status in ("acknowledged", "rejected")
+    assert len([h for h in stored.history if h.action in ("acknowledge", "reject")]) == 1

@@ -113,7 +113,8 @@ def test_opd_works_its_queue_and_the_citizen_rates_and_reopens(desk_ctx: Any, ph
     citizen.get_by_text("★★★★☆").wait_for()
     citizen.get_by_label(re.compile("Mengapa belum beres")).fill("Satu papan masih goyang di ujung jembatan.")
     citizen.get_by_role("button", name="Buka kembali").click()
-    citizen.locator("section.card").first.get_by_text("Terbuka").wait_for()
+    citizen.get_by_text("Buka kembali → Terbuka").wait_for()
+    assert citizen.locator("section.card dd .badge").first.inner_text() == "Terbuka"
     shoot(citizen, "24-complaint-reopened-citizen")
 
 

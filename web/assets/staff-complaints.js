@@ -63,6 +63,7 @@ async function viewQueue(status, ctx) {
   } catch (err) {
     return ctx.show(seq, "Pengaduan", tabs, ctx.errorNotice(err));
   }
+  if (s.role !== "opd" && page.items.length && page.items[0].village_name) where = page.items[0].village_name;
   const rows = page.items.map((c) => h("tr", {},
     h("td", {}, h("a", { href: `#pengaduan/${c.id}` }, c.title)),
     h("td", {}, `${C_KIND[c.kind] || c.kind} · ${c.category_name || c.category}`),

@@ -236,16 +236,12 @@ def create_photo_upload(principal: Principal, village_code: str, filename: str, 
     return _presign(principal, village.code, PHOTO_PURPOSE, PHOTO_ATTACHMENT, name, content_type, size)
 
 
-def photo_file_key(village: str, photo_id: str) -> str:
-    """Where a complaint photo lives once filed (deterministic: a retried filing copies onto itself)."""
-    return f"complaints/{village}/{photo_id}"
-
-
 def resolve_photos(principal: Principal, village: str, upload_ids: list[str],
                    uploads: dict[str, Upload]) -> list[dict[str, Any]]:
     """Check the named photo uploads (the citizen's own, this village's, finished, JPEG/PNG by their first bytes,
     within the size limit), then copy them out of the expiring staging prefix. Returns the complaint's photos
-    [{id, content_type, size, hidden}]. Raises UnprocessableError(invalid_photo)."""
+    [{id, content_type, size, hidden}]; a filed photo lives where request attachments do (the upload id is its key,
+    inside the storage prefixes the functions may write). Raises UnprocessableError(invalid_photo)."""
 
     def check(upload_id: str) -> dict[str, Any]:
         upload = uploads.get(upload_id)
@@ -261,13 +257,13 @@ def resolve_photos(principal: Principal, village: str, upload_ids: list[str],
 
     photos = _each(check, list(upload_ids))
     store = wiring.file_store()
-    _each(lambda p: store.copy(uploads[p["id"]].file_key, photo_file_key(village, p["id"])), photos)
+    _each(lambda p: store.copy(uploads[p["id"]].file_key, attachment_file_key(village, p["id"])), photos)
     return photos
 
 
 def photo_link(village: str, photo: dict[str, Any]) -> dict[str, Any]:
     """A short-lived link to one complaint photo."""
     extension = "png" if photo["content_type"] == "image/png" else "jpg"
-    url = wiring.file_store().link(photo_file_key(village, photo["id"]), f"foto-{photo['id']}.{extension}",
+    url = wiring.file_store().link(attachment_file_key(village, photo["id"]), f"foto-{photo['id']}.{extension}",
                                    LINK_SECONDS, photo["content_type"])
     return {"url": url, "expires_in": LINK_SECONDS, "content_type": photo["content_type"]}

@@ -57,6 +57,8 @@ class OtpRequest(_In):
 
 class OtpVerify(OtpRequest):
     code: StrictStr = Field(description="Six-digit code from the SMS")
+    remember: StrictBool = Field(default=True, description="Stay logged in on this device (a refresh token, "
+                                 "30 days); false on a shared device")
 
 
 class SubmitRequest(_In):
@@ -216,6 +218,7 @@ class Token(_Out):
     expires_in: int
     role: Literal["citizen", "operator", "kades", "camat", "opd", "admin"]
     region: str
+    refresh_token: str | None = Field(default=None, description="Citizens only: trade it at /v1/auth/refresh")
 
 
 class OtpSent(_Out):
@@ -520,6 +523,9 @@ class NotificationPreferencesUpdate(_In):
                                            "not notifications); they are sent when it ends")
     phone: StrictStr | None = Field(default=None, max_length=32, description="Mobile number, 08… or +628…")
     email: SingleLine | None = Field(default=None, max_length=254)
+    mode: Literal["each", "digest_only"] | None = Field(
+        default=None, description="each: one message per event; digest_only: new requests, signatures and SLA "
+        "reminders only in the daily digest (escalations still come at once)")
 
 
 class NotificationPreferences(_Out):
@@ -527,6 +533,7 @@ class NotificationPreferences(_Out):
     quiet_hours: dict[str, str] | None
     phone: str | None
     email: str | None
+    mode: Literal["each", "digest_only"]
     timezone: str
     timezone_label: str
 
@@ -635,6 +642,98 @@ class PasswordChanged(_Out):
     region: str
 
 
+# ---- messages (issue 14) ---------------------------------------------------------------------
+class RefreshTokenBody(_In):
+    refresh_token: StrictStr = Field(max_length=200, description="rt1.… as given at login or the last refresh")
+
+
+class LoggedOut(_Out):
+    logged_out: bool
+
+
+class Device(_Out):
+    id: str
+    device: str
+    created_at: str
+    last_used_at: str
+    expires_at: str
+    active: bool
+    revoked_reason: str | None
+
+
+class DeviceList(_Out):
+    items: list[Device]
+    next: str | None
+
+
+class InboxMessage(_Out):
+    id: str
+    event: str
+    title: str
+    text: str
+    created_at: str
+    read: bool
+    read_at: str | None
+    request_id: str | None
+    tracking_code: str | None
+
+
+class Inbox(_Out):
+    items: list[InboxMessage]
+    next: str | None
+    unread: int
+
+
+class CitizenContactUpdate(_In):
+    email: SingleLine | None = Field(default=None, max_length=254, description="null removes it")
+
+
+class CitizenContact(_Out):
+    email: str | None
+
+
+class PushKeys(_In):
+    p256dh: StrictStr = Field(max_length=200, description="The subscription's P-256 public key, base64url")
+    auth: StrictStr = Field(max_length=100, description="The subscription's 16-byte auth secret, base64url")
+
+
+class PushSubscriptionIn(_In):
+    endpoint: StrictStr = Field(max_length=1024, description="The push service URL (https in the cloud)")
+    keys: PushKeys
+    expirationTime: int | None = Field(default=None, description="Ignored (PushSubscription.toJSON())")  # noqa: N815
+
+
+class PushSubscriptionDelete(_In):
+    endpoint: StrictStr = Field(max_length=1024)
+
+
+class PushSubscribed(_Out):
+    id: str
+    created_at: str
+
+
+class VapidPublicKey(_Out):
+    public_key: str
+
+
+class MessagePolicyUpdate(_In):
+    events: dict[str, dict[str, Any]] = Field(
+        description="Per event: channels (a subset of the default) and sms (always for otp; fallback or never "
+        "for citizens)", examples=[{"issued": {"sms": "never"}}])
+
+
+class MessagePolicy(_Out):
+    kabupaten: str
+    events: dict[str, Any]
+    overrides: dict[str, Any]
+
+
+class MessageBill(_Out):
+    region: str
+    month: str
+    lines: list[dict[str, Any]]
+    totals: dict[str, Any]
+    total_usd: float
 # ---- complaints and aspirations (issue 12) ------------------------------------------------------------------------
 # Lengths, location bounds and photo counts are checked by the service, so each answers with its own code.
 class ComplaintFile(_In):

@@ -185,6 +185,47 @@ def open311_keys_pk(kabupaten: str) -> str:
     return f"OPEN311_KEYS#{kabupaten}"
 
 
+# Messages (issue 14): a citizen's portal inbox (one partition per citizen, newest last by time), its unread
+# counter, their Web Push subscriptions, their refresh sessions (one item per session family, listed per
+# citizen on GSI1), a kabupaten's message policy overrides, and a village's bill per month.
+def inbox_pk(nik_hash: str) -> str:
+    return f"INBOX#{nik_hash}"
+
+
+def inbox_sk(message_id: str) -> str:
+    return f"MSG#{message_id}"
+
+
+INBOX_META = "META"
+
+
+def push_subscription_sk(subscription_id: str) -> str:
+    return f"PUSH#{subscription_id}"
+
+
+PUSH_PREFIX = "PUSH#"
+
+
+def session_pk(family: str) -> str:
+    return f"SESSION#{family}"
+
+
+def citizen_sessions_pk(nik_hash: str) -> str:
+    return f"SESSIONS_OF#{nik_hash}"
+
+
+def message_policy_pk(kabupaten: str) -> str:
+    return f"MESSAGE_POLICY#{kabupaten}"
+
+
+def bill_pk(region: str) -> str:
+    return f"BILL#{region}"
+
+
+def bill_sk(month: str) -> str:
+    return f"MONTH#{month}"
+
+
 # Complaints and aspirations (pengaduan): the complaint and its audit events share one partition. GSI1 is the
 # handling unit's queue by status (a village, or an OPD of the kabupaten), GSI2 the village's public list (sparse:
 # public and not hidden), GSI3 the citizen's own, GSI4 the SLA sweep's next checkpoint (sparse, its own partition

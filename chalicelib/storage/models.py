@@ -125,6 +125,7 @@ class KabupatenRegistryItem(BaseItem):
 class CitizenItem(BaseItem):
     nik = UnicodeAttribute()
     phone = UnicodeAttribute(null=True)
+    email = UnicodeAttribute(null=True)  # given by the citizen for status messages (issue 14)
     profile: MapAttribute = MapAttribute(null=True)  # type: ignore[type-arg]
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
@@ -366,6 +367,69 @@ class Open311KeyItem(BaseItem):
     created_by = UnicodeAttribute()
     revoked_at = UnicodeAttribute(null=True)
     revoked_by = UnicodeAttribute(null=True)
+
+
+class InboxMessageItem(BaseItem):
+    """One message in a citizen's portal inbox (PK=INBOX#{hash}, SK=MSG#{time-ordered id})."""
+
+    id = UnicodeAttribute()
+    event = UnicodeAttribute()
+    title = UnicodeAttribute()
+    text = UnicodeAttribute()
+    request_id = UnicodeAttribute(null=True)
+    tracking_code = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    read_at = UnicodeAttribute(null=True)
+
+
+class InboxMetaItem(BaseItem):
+    """A citizen's inbox counter (PK=INBOX#{hash}, SK=META): unread messages, kept by ADD."""
+
+    unread = NumberAttribute(default=0)
+
+
+class PushSubscriptionItem(BaseItem):
+    """A Web Push subscription of a citizen's installed portal (PK=CITIZEN#{hash}, SK=PUSH#{id})."""
+
+    id = UnicodeAttribute()
+    endpoint = UnicodeAttribute()
+    p256dh = UnicodeAttribute()
+    auth = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+
+
+class SessionItem(BaseItem):
+    """A citizen's refresh session (PK=SESSION#{family}): only the hash of the current refresh token."""
+
+    family = UnicodeAttribute()
+    nik_hash = UnicodeAttribute()
+    region = UnicodeAttribute()
+    token_hash = UnicodeAttribute()
+    generation = NumberAttribute(default=1)
+    device = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    last_used_at = UnicodeAttribute()
+    revoked_at = UnicodeAttribute(null=True)
+    revoked_reason = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute()
+
+
+class MessagePolicyItem(BaseItem):
+    """A kabupaten's overrides of the default message policy (PK=MESSAGE_POLICY#{kabupaten}, SK=META)."""
+
+    events_json = UnicodeAttribute()  # {event: {"channels": [...], "sms": "..."}}, as validated when saved
+    updated_at = UnicodeAttribute()
+    updated_by = UnicodeAttribute()
+    version = NumberAttribute(default=1)
+
+
+class BillItem(BaseItem):
+    """A village's (or, for login codes, a kecamatan's) messages in one month, per channel: counts, billable
+    units and cost in micro-USD, each kept by ADD in the write that records the sending."""
+
+    region = UnicodeAttribute()
+    month = UnicodeAttribute()
+    counts: MapAttribute = MapAttribute(null=True)  # type: ignore[type-arg]
 
 
 class ComplaintItem(BaseItem):

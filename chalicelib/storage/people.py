@@ -23,6 +23,7 @@ class Citizen:
     phone: str | None
     profile: dict[str, Any]
     version: int
+    email: str | None = None
 
 
 @dataclass
@@ -46,7 +47,7 @@ class Staff:
 
 def citizen_from_item(item: CitizenItem, nik_hash: str) -> Citizen:
     return Citizen(nik_hash=nik_hash, nik=item.nik, phone=item.phone, profile=plain(item.profile) or {},
-                   version=int(item.version or 1))
+                   version=int(item.version or 1), email=item.email)
 
 
 def get_citizen(nik_hash: str) -> Citizen | None:
@@ -91,6 +92,19 @@ def save_profile(nik_hash: str, profile: dict[str, Any], expected_version: int, 
             raise ConflictError("Profil telah diubah; muat ulang dan coba lagi.", code="stale_version") from exc
         raise translate_errors(exc) from exc
     return expected_version + 1
+
+
+def save_citizen_email(nik_hash: str, email: str | None, now: str) -> bool:
+    """Set (or with None remove) the citizen's e-mail; False when there is no such citizen."""
+    action = CitizenItem.email.set(email) if email else CitizenItem.email.remove()
+    try:
+        CitizenItem(keys.citizen_pk(nik_hash), keys.PROFILE).update(
+            actions=[action, CitizenItem.updated_at.set(now)], condition=CitizenItem.PK.exists())
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise translate_errors(exc) from exc
+    return True
 
 
 def put_otp(nik_hash: str, code_hash: str, phone: str, now: str, expires_at: datetime, min_interval_iso: str) -> None:

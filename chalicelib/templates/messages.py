@@ -11,7 +11,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-CHANNELS = ("sms", "email")
+# Template forms: "sms" (one GSM-7 part where it fits) and "email" (subject, text, HTML) are written per event;
+# "short" (the portal inbox, Web Push) is the SMS wording in full Unicode under the e-mail's subject.
+# A channel (chalicelib/channels/) names the form it renders.
+FORMS = ("sms", "email")
+DERIVED_FORMS = ("short",)
 SMS_MAX_CHARS = 160
 _ELLIPSIS = "..."  # "…" is not in the GSM-7 alphabet and would turn the SMS into UCS-2 (70 chars)
 _MIN_TRUNCATED = 12  # below this a truncated name or note says nothing
@@ -479,6 +483,8 @@ def render_message(event: str, channel: str, data: Mapping[str, Any], portal: st
     Raises ValueError for an unknown event or channel or missing data: those are programming errors.
     SMS text is converted to GSM-7 and shortened to 160 characters where free-text fields allow it.
     """
+    if channel == "short":
+        return _render_short(event, data, portal)
     template = TEMPLATES.get((event, channel))
     if template is None:
         raise ValueError(f"no template for event {event!r} on channel {channel!r}")
@@ -494,3 +500,20 @@ def render_message(event: str, channel: str, data: Mapping[str, Any], portal: st
     subject = template.subject.format_map(subject_values).strip() if template.subject else "Balai"
     subject = subject[:1].upper() + subject[1:]
     return Message(subject=_truncate(subject, 150), text=text, html=_to_html(template.text + _FOOTER, values, data))
+
+
+def _render_short(event: str, data: Mapping[str, Any], portal: str | None) -> Message:
+    """The inbox and push form: a title (the e-mail's subject) and the SMS text, neither cut nor converted."""
+    short, long = TEMPLATES.get((event, "sms")), TEMPLATES.get((event, "email"))
+    if short is None or long is None:
+        raise ValueError(f"no template for event {event!r}")
+    values = _PREPARE[event](data)
+    values.update(portal_links(portal if portal is not None else _default_portal(), values.get("tracking_code")))
+    if "download_url" in values:
+        values["download"] = _download_line(values.pop("download_url"), "sms", values.get("track_url", ""))
+    values = {k: _one_line(v) for k, v in values.items()}
+    text = _squeeze(short.text.format_map(values))
+    if text.startswith("Balai: "):
+        text = text[len("Balai: "):]
+    subject = long.subject.format_map(values).strip() if long.subject else "Balai"
+    return Message(subject=_truncate(subject[:1].upper() + subject[1:], 150), text=text, html=None)

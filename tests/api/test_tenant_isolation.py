@@ -259,6 +259,18 @@ def test_a_token_from_another_kabupaten_sees_no_register(client, residents_by_pl
     assert get(client, f"/v1/villages/{SAMATARING}/residents/{resident['id']}", token).status_code == 404
 
 
+# The message bill (issue 14.4): each staff role against its own village, another village of the same
+# kecamatan and a village of another kecamatan; the opd role and citizens read no bill.
+BILL_MATRIX = {"operator": (200, 404, 404), "kades": (200, 404, 404), "camat": (200, 200, 404),
+               "admin": (200, 200, 200)}
+
+
+@pytest.mark.parametrize("role", list(BILL_MATRIX))
+def test_message_bill_matrix(client, role):
+    token = staff_token(client, account(role))
+    places = (SAMATARING, other_village_same_kecamatan(), PULAU_HARAPAN)
+    got = tuple(get(client, f"/v1/admin/message-bill/{village}", token).status_code for village in places)
+    assert got == BILL_MATRIX[role]
 # ---- complaints (issue 12.2): every staff role, the opd role of two OPDs, another kabupaten, against private
 # complaints the village handles [own village, same kecamatan, other kecamatan] and ones Dinas PUPR handles
 # [in the own village, in another kecamatan]. For each: the read status, and the status of `acknowledge`.

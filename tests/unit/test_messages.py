@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from chalicelib.templates.messages import (
-    CHANNELS,
     EVENTS,
+    FORMS,
     TEMPLATES,
     gsm7_length,
     is_gsm7,
@@ -66,7 +66,7 @@ TYPICAL: dict[str, Any] = {
 
 
 def test_every_event_has_a_template_for_every_channel() -> None:
-    assert set(TEMPLATES) == {(e, c) for e in EVENTS for c in CHANNELS}
+    assert set(TEMPLATES) == {(e, c) for e in EVENTS for c in FORMS}
     assert {"otp", "request_received", "new_request", "awaiting_signature", "needs_revision", "approved"} <= set(EVENTS)
     assert {"issued", "rejected", "sla_reminder", "sla_escalation", "daily_digest"} <= set(EVENTS)
 

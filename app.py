@@ -10,6 +10,7 @@ from chalicelib.api import (
     letters,
     messages,
     notifications,
+    open311,
     public,
     requests,
     residents,
@@ -39,6 +40,7 @@ app.register_blueprint(residents.bp)
 app.register_blueprint(attachments.bp)
 app.register_blueprint(messages.bp)
 app.register_blueprint(complaints.bp)
+app.register_blueprint(open311.bp)
 # After every route: CORS for the configured origins only, and a preflight answer for each path.
 cors.install(app)
 # Every handler: Powertools' Lambda context in its log lines, its metrics flushed once per invocation.
@@ -47,10 +49,11 @@ install(app)
 
 @app.middleware("http")
 def error_shape(event, get_response):  # type: ignore[no-untyped-def]
-    """Chalice's own error answers (415, 405) get Balai's {"code","message"} shape."""
+    """Chalice's own error answers (415, 405) get Balai's {"code","message"} shape (Open311's error array there)."""
     from chalicelib.api.http import normalize_error_body
+    from chalicelib.api.open311 import georeport_error_body
 
-    return normalize_error_body(get_response(event))
+    return georeport_error_body(event.path, normalize_error_body(get_response(event)))
 
 
 # ---- notifications (issue 4): each handler is one call into chalicelib/workers/ --------------------

@@ -847,3 +847,28 @@ class PhotoLink(_Out):
     url: str
     expires_in: int
     content_type: str
+
+
+# ---- Open311 partner keys -------------------------------------------------------------------------------
+class Open311KeyCreate(_In):
+    partner: SingleLine = Field(min_length=2, max_length=80, examples=["Aplikasi Lapor Sinjai"])
+
+
+class Open311Key(_Out):
+    id: str
+    kabupaten: str
+    partner: str
+    active: bool
+    created_at: str
+    created_by: str
+    revoked_at: str | None
+    revoked_by: str | None
+
+
+class Open311KeyIssued(Open311Key):
+    api_key: str = Field(description="Shown once: Balai keeps only its SHA-256")
+
+
+class Open311KeyList(_Out):
+    items: list[Open311Key]
+    next: str | None

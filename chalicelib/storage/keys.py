@@ -176,6 +176,15 @@ def download_event_sk(at_iso: str, version: int, entry_id: str) -> str:
     return f"{event_sk(at_iso, version)}#{entry_id}"
 
 
+# Open311 partner API keys: one item per key (its hash, never the key), listed per kabupaten through GSI1.
+def open311_key_pk(key_id: str) -> str:
+    return f"OPEN311_KEY#{key_id}"
+
+
+def open311_keys_pk(kabupaten: str) -> str:
+    return f"OPEN311_KEYS#{kabupaten}"
+
+
 # Messages (issue 14): a citizen's portal inbox (one partition per citizen, newest last by time), its unread
 # counter, their Web Push subscriptions, their refresh sessions (one item per session family, listed per
 # citizen on GSI1), a kabupaten's message policy overrides, and a village's bill per month.
@@ -215,6 +224,8 @@ def bill_pk(region: str) -> str:
 
 def bill_sk(month: str) -> str:
     return f"MONTH#{month}"
+
+
 # Complaints and aspirations (pengaduan): the complaint and its audit events share one partition. GSI1 is the
 # handling unit's queue by status (a village, or an OPD of the kabupaten), GSI2 the village's public list (sparse:
 # public and not hidden), GSI3 the citizen's own, GSI4 the SLA sweep's next checkpoint (sparse, its own partition

@@ -28,6 +28,8 @@ Access patterns (every one a GetItem, a Query on a known key, or a transaction o
 |                                           |          PK=THROTTLE#login-user#{username} / login-ip#{ip}  |
 | OTP counters (wrong guesses per NIK hash, | UpdateItem ADD count 1 if window open, else conditional put |
 |   codes per phone/client per hour/day)    |          PK=THROTTLE#{kind}#{subject}                       |
+| Open311 partner key (POST requests.json)  | GetItem  PK=OPEN311_KEY#{id} (the id the key carries)      |
+| Open311 partner keys of a kabupaten       | Query    GSI1 GSI1PK=OPEN311_KEYS#{kabupaten}              |
 | staff login audit                         | PutItem / Query PK=LOGIN_AUDIT#{username}, SK={iso}#{id}    |
 | staff of a region by role (notifications) | Query    GSI1 GSI1PK=STAFF_IN#{region}, GSI1SK begins {role} |
 | session check (every staff request)       | GetItem  PK=STAFF#{username} (active, session_version only)  |
@@ -351,6 +353,22 @@ class LetterItem(BaseItem):
     verification_count = NumberAttribute(default=0)
 
 
+class Open311KeyItem(BaseItem):
+    """An Open311 partner's API key (PK=OPEN311_KEY#{id}, SK=META; GSI1 OPEN311_KEYS#{kabupaten}): only its
+    SHA-256 is stored. Access: GetItem by the id the key carries (POST requests.json); Query GSI1 (admin list);
+    conditional UpdateItem to revoke."""
+
+    key_id = UnicodeAttribute()
+    kabupaten = UnicodeAttribute()
+    partner = UnicodeAttribute()
+    key_hash = UnicodeAttribute()
+    active = BooleanAttribute(default=True)
+    created_at = UnicodeAttribute()
+    created_by = UnicodeAttribute()
+    revoked_at = UnicodeAttribute(null=True)
+    revoked_by = UnicodeAttribute(null=True)
+
+
 class InboxMessageItem(BaseItem):
     """One message in a citizen's portal inbox (PK=INBOX#{hash}, SK=MSG#{time-ordered id})."""
 
@@ -412,6 +430,8 @@ class BillItem(BaseItem):
     region = UnicodeAttribute()
     month = UnicodeAttribute()
     counts: MapAttribute = MapAttribute(null=True)  # type: ignore[type-arg]
+
+
 class ComplaintItem(BaseItem):
     """A complaint or aspiration (PK=COMPLAINT#{id}, SK=META, entity "complaint"); its audit events are EventItems
     with entity "complaint_event" in the same partition. The transparency stream reads these attribute names."""

@@ -2,8 +2,8 @@
 // generated form (kept on the device across a dropped connection and a reload, sent once with its
 // Idempotency-Key), my requests with history, revise/resubmit, cancel, download the issued letter.
 import {
-  ACTIONS, ApiError, NetworkError, api, fieldLabels, fmtDate, goTo, h, loadConfig, mount, newKey, notice, registerServiceWorker,
-  refreshWhileIssuing, sessionFromLogin, sessionStore, setTimeZone, showFieldErrors, statusBadge,
+  ACTIONS, NetworkError, api, fieldLabels, fmtDate, goTo, h, loadConfig, mount, newKey, notice, registerServiceWorker,
+  refreshWhileIssuing, sendUpload, sessionFromLogin, sessionStore, setTimeZone, showFieldErrors, statusBadge,
 } from "./lib.js";
 import { pushOffer, viewInbox, viewMessageSettings } from "./inbox.js";
 
@@ -42,10 +42,10 @@ function go(route) {
 }
 
 function setMenu(active) {
-  const links = [["/lacak/", "Lacak permohonan"], ["/staf/", "Petugas"]];
+  const links = [["/lacak/", "Lacak permohonan"], ["/pengaduan/", "Pengaduan publik"], ["/staf/", "Petugas"]];
   const items = session()
-    ? [["#ajukan", "Ajukan surat"], ["#permohonan", "Permohonan saya"], ["#kotak-pesan", "Kotak pesan"],
-      ["#profil", "Profil"]]
+    ? [["#ajukan", "Ajukan surat"], ["#permohonan", "Permohonan saya"], ["#pengaduan", "Pengaduan"],
+      ["#kotak-pesan", "Kotak pesan"], ["#profil", "Profil"]]
     : [["#masuk", "Masuk"]];
   mount(menu, ...items.map(([href, text]) => h("a", { href, "aria-current": href === `#${active}` ? "page" : null }, text)),
     ...links.map(([href, text]) => h("a", { href }, text)),
@@ -307,16 +307,7 @@ function attachmentField(att, type, village, attachments, onChange) {
     try {
       const up = await call("POST", `/v1/villages/${village}/uploads`, { body: {
         letter_type: type.code, attachment: att.name, filename: file.name, content_type: file.type, size: file.size } });
-      const data = new FormData();
-      for (const [k, v] of Object.entries(up.fields || {})) data.append(k, v);
-      data.append("file", file);
-      let sent;
-      try {
-        sent = await fetch(up.url, { method: up.method || "POST", body: data });
-      } catch (err) {
-        throw new NetworkError("offline");
-      }
-      if (!sent.ok) throw new ApiError(sent.status, { message: "Unggahan ditolak penyimpanan. Periksa jenis dan ukuran berkas." });
+      await sendUpload(up, file, "Unggahan ditolak penyimpanan. Periksa jenis dan ukuran berkas.");
       attachments[att.name] = { upload_id: up.upload_id, filename: file.name };
       state.textContent = `Terunggah: ${file.name}`;
       onChange && onChange(null);
@@ -537,6 +528,11 @@ async function render() {
   if (name === "pemberitahuan") return viewMessageSettings({ call, show, seq: renderSeq, errorNotice, render, logout });
   if (name === "ajukan") return viewChoose();
   if (name === "permohonan" && arg) return viewRequest(arg);
+  // Complaints load on first use: the letter portal's first load stays as small as it was.
+  if (name === "pengaduan") {
+    const { renderComplaints } = await import("./citizen-complaints.js");
+    return renderComplaints(arg, { call, show, seq: () => renderSeq, go, errorNotice });
+  }
   return viewList();
 }
 

@@ -57,6 +57,21 @@ export async function api(method, path, { body, raw, token, headers } = {}) {
   return data;
 }
 
+/** Send a file with a presigned upload form ({url, method, fields}: every field first, the file last), straight
+ * to storage, never through the API. Rejects with NetworkError, or ApiError(status, {message: refused}). */
+export async function sendUpload(up, file, refused) {
+  const data = new FormData();
+  for (const [k, v] of Object.entries(up.fields || {})) data.append(k, v);
+  data.append("file", file);
+  let sent;
+  try {
+    sent = await fetch(up.url, { method: up.method || "POST", body: data });
+  } catch (err) {
+    throw new NetworkError("offline");
+  }
+  if (!sent.ok) throw new ApiError(sent.status, { message: refused });
+}
+
 /** The session to keep from a login or refresh answer: the short access token and, for a citizen who asked
  * to stay logged in, the refresh token (30 days, rotated on every use). */
 export function sessionFromLogin(login) {

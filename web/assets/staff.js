@@ -55,7 +55,7 @@ function field(id, label, input) {
 
 function setMenu(active) {
   const s = session();
-  const items = s ? [["#antrean", "Antrean"], ["#notifikasi", "Notifikasi gagal"], ["#pengaturan", "Pengaturan surat"], ["#jenis-surat", "Jenis surat"], ["#akun", "Akun"], ["#pesan", "Pesan dan biaya"]] : [];
+  const items = s && s.role === "opd" ? [["#pengaduan", "Pengaduan"], ["#akun", "Akun"]] : s ? [["#antrean", "Antrean"], ["#pengaduan", "Pengaduan"], ["#notifikasi", "Notifikasi gagal"], ["#pengaturan", "Pengaturan surat"], ["#jenis-surat", "Jenis surat"], ["#akun", "Akun"], ["#pesan", "Pesan dan biaya"]] : [];
   mount(menu, ...items.map(([href, text]) => h("a", { href, "aria-current": href === `#${active}` ? "page" : null }, text)),
     h("a", { href: "/" }, "Portal warga"),
     s ? h("a", { href: "#keluar", onclick: (e) => { e.preventDefault(); auth.clear(); go("masuk"); } },
@@ -620,8 +620,13 @@ async function render() {
   const [name, arg] = route.split("/");
   setMenu(name);
   if (!session()) return name === "masuk" ? viewLogin() : go("masuk");
-  if (name === "masuk") return go("antrean");
+  if (name === "masuk") return go(session().role === "opd" ? "pengaduan" : "antrean");
+  if (session().role === "opd" && !["pengaduan", "akun"].includes(name)) return go("pengaduan"); // OPDs handle complaints only
   if (name === "permohonan" && arg) return viewRequest(arg);
+  if (name === "pengaduan") {
+    const { renderStaffComplaints } = await import("./staff-complaints.js");
+    return renderStaffComplaints(arg, { call, show, seq: () => renderSeq, go, errorNotice, session });
+  }
   if (name === "notifikasi") return viewNotifications();
   if (name === "pengaturan") return viewSettings();
   if (name === "jenis-surat") return viewLetterTypes();

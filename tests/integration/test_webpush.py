@@ -137,10 +137,11 @@ def test_vapid_keys_are_generated_once_into_the_app_secret_and_read_through_get_
     from chalicelib.config import reset_caches
     from chalicelib.ops.vapid_keys import init_vapid_keys
 
-    # Given the stage's app secret holding the JWT and NIK-hash keys (moto's Secrets Manager)
-    sm = boto3.client("secretsmanager", region_name="ap-southeast-3")
-    arn = sm.create_secret(Name="balai/test/app-vapid", SecretString=json.dumps(
-        {"jwt_key": "j" * 48, "nik_hash_key": "n" * 48}))["ARN"]
+    # Given the stage's app keys parameter holding the JWT and NIK-hash keys (moto's SSM, a SecureString)
+    sm = boto3.client("ssm", region_name="ap-southeast-3")
+    sm.put_parameter(Name="/balai/test/app-vapid", Type="SecureString",
+                     Value=json.dumps({"jwt_key": "j" * 48, "nik_hash_key": "n" * 48}))
+    arn = "arn:aws:ssm:ap-southeast-3:123456789012:parameter/balai/test/app-vapid"
     monkeypatch.setenv("BALAI_SECRETS_ARN", arn)
     reset_caches()
     try:
@@ -150,7 +151,7 @@ def test_vapid_keys_are_generated_once_into_the_app_secret_and_read_through_get_
         again = init_vapid_keys(settings, sm)
         # Then the key pair was made once, beside the other keys, and the app reads it from there
         assert created and where == arn and again == (False, arn, public)
-        stored = json.loads(sm.get_secret_value(SecretId=arn)["SecretString"])
+        stored = json.loads(sm.get_parameter(Name="/balai/test/app-vapid", WithDecryption=True)["Parameter"]["Value"])
         assert stored["jwt_key"] == "j" * 48 and len(unb64(stored["vapid_private_key"])) == 32
         load_vapid_keys.cache_clear()
         assert load_vapid_keys(get_settings()).public_key_b64 == public

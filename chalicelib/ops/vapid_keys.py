@@ -1,7 +1,8 @@
 """Operator command: generate the Web Push VAPID key pair once and keep it in the secrets store.
 
-Cloud: the app keys' SSM SecureString parameter (BALAI_SECRETS_ARN) gains `vapid_private_key` beside the JWT and NIK-hash keys, so the
-one place that reads secrets (config.get_secrets) serves it and a move of the store changes one module.
+Cloud: the app keys' SSM SecureString parameter (BALAI_SECRETS_ARN) gains `vapid_private_key` beside the JWT
+and NIK-hash keys, so the one place that reads secrets (config.get_secrets) serves it and a move of the store
+changes one module.
 Local: .balai/vapid.json, owner-only (0600). An existing key is never replaced: every browser subscription
 was made with its public key."""
 

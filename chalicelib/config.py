@@ -108,6 +108,9 @@ class Settings(BaseSettings):
     push_channel: Literal["local", "webpush"] = "local"
     vapid_subject: str = "mailto:diskominfo@balai.local"
     refresh_ttl_days: Positive = 30
+    # Complaints (issue 12): filings per citizen per local day, and the days a resolved one can be reopened.
+    complaint_daily_limit: Positive = 5
+    complaint_reopen_days: Positive = 5
 
     # ---- validation: a wrong value fails here, at cold start, not at the first send ---------------------
     @field_validator("stage")

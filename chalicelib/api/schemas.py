@@ -577,6 +577,8 @@ class StaffCreate(_In):
                                 examples=["Kepala Desa Pulau Harapan"])
     nip: StrictStr | None = Field(default=None, max_length=24, description="18-digit NIP, where the person has one",
                                   examples=["198204152009011004"])
+    opd: StrictStr | None = Field(default=None, max_length=32, examples=["dpupr"],
+                                  description="Role opd only: the OPD's code in the kabupaten's complaint categories")
 
 
 class StaffUpdate(_In):
@@ -616,6 +618,7 @@ class StaffAccount(_Out):
     nip: str | None
     active: bool
     version: int
+    opd: str | None = Field(default=None, description="Role opd only: the OPD's code")
     history: list[StaffEvent] | None = None
 
 
@@ -731,3 +734,116 @@ class MessageBill(_Out):
     lines: list[dict[str, Any]]
     totals: dict[str, Any]
     total_usd: float
+# ---- complaints and aspirations (issue 12) ------------------------------------------------------------------------
+# Lengths, location bounds and photo counts are checked by the service, so each answers with its own code.
+class ComplaintFile(_In):
+    kind: Literal["complaint", "aspiration"]
+    category: StrictStr = Field(max_length=32, examples=["jalan_jembatan"])
+    title: StrictStr = Field(description="One line, 5–150 characters", examples=["Jalan poros berlubang"])
+    text: StrictStr = Field(description="10–4 000 characters; line breaks allowed")
+    lat: float | None = Field(default=None, description="Latitude inside Indonesia (with lon)", examples=[-5.1236])
+    lon: float | None = Field(default=None, description="Longitude inside Indonesia (with lat)", examples=[120.2531])
+    photos: list[StrictStr] | None = Field(default=None, description="Up to 3 upload ids of finished photo uploads")
+    public: StrictBool = Field(default=False, description="Visible to everyone (without name or NIK)")
+
+
+class ComplaintUnitRef(_In):
+    type: Literal["village", "opd"]
+    code: StrictStr | None = Field(default=None, max_length=32, description="The OPD's code (type opd)")
+
+
+class ComplaintTransition(_In):
+    action: Literal["acknowledge", "start", "resolve", "close", "reject", "reopen", "rate", "reroute", "hide",
+                    "redact"]
+    version: StrictInt = Field(ge=1, description="The version the client last saw")
+    note: StrictStr | None = Field(default=None, description="Note or reason (≤ 1 000); the comment of `rate`")
+    rating: StrictInt | None = Field(default=None, description="rate only: 1–5")
+    unit: ComplaintUnitRef | None = Field(default=None, description="reroute only: the new unit")
+    target: StrictStr | None = Field(default=None, max_length=64,
+                                     description="redact only: \"text\", \"title\" or \"photo:<id>\"")
+
+
+class PhotoUploadRequest(_In):
+    filename: StrictStr = Field(min_length=1, max_length=255, examples=["jalan.jpg"])
+    content_type: StrictStr = Field(max_length=100, description="image/jpeg or image/png", examples=["image/jpeg"])
+    size: StrictInt = Field(ge=1, description="File size in bytes (at most max_bytes)")
+
+
+class ComplaintConfigUpdate(_In):
+    opds: list[dict[str, Any]] = Field(description="[{code, name}]")
+    categories: list[dict[str, Any]] = Field(description="[{code, name, routes_to: village | opd:<code>, sla_hours}]")
+    version: StrictInt = Field(ge=0, description="The stored version (0 to create)")
+
+
+class ComplaintUnit(_Out):
+    type: str
+    code: str
+    name: str | None = None
+
+
+class ComplaintPhoto(_Out):
+    id: str
+    content_type: str
+    size: int
+    hidden: bool | None = None
+
+
+class Complaint(_Out):
+    id: str
+    reference: str
+    village: str
+    village_name: str
+    kecamatan: str
+    kabupaten: str
+    kind: str
+    category: str
+    category_name: str
+    title: str
+    text: str
+    lat: float | None
+    lon: float | None
+    photos: list[ComplaintPhoto]
+    status: str
+    unit: ComplaintUnit
+    created_at: str
+    updated_at: str
+    resolved_at: str | None
+    reopen_count: int
+    rating: int | None
+    history: list[dict[str, Any]]
+    public: bool | None = Field(default=None, description="Owner and staff only")
+    hidden: bool | None = Field(default=None, description="Owner and staff only")
+    version: int | None = Field(default=None, description="Owner and staff only")
+    due_at: str | None = Field(default=None, description="Owner and staff only")
+    reporter: dict[str, Any] | None = Field(default=None, description="Staff only: name, masked NIK")
+
+
+class ComplaintList(_Out):
+    items: list[Complaint]
+    next: str | None
+
+
+class ComplaintOpd(_Out):
+    code: str
+    name: str
+
+
+class ComplaintCategory(_Out):
+    code: str
+    name: str
+    routes_to: str
+    sla_hours: int
+
+
+class ComplaintConfig(_Out):
+    kabupaten: str
+    opds: list[ComplaintOpd]
+    categories: list[ComplaintCategory]
+    version: int
+    updated_at: str | None
+
+
+class PhotoLink(_Out):
+    url: str
+    expires_in: int
+    content_type: str

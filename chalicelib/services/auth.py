@@ -94,7 +94,7 @@ def staff_login(username: str, password: str, client_ip: str | None = None) -> d
     throttle.record_login(name, "success", client, now)
     logger.info("staff login", extra={"username": staff.username, "role": staff.role, "region": staff.region})
     return _token_response(Principal(role=staff.role, region=staff.region, subject=staff.username,
-                                     name=staff.name, session_version=staff.session_version))
+                                     name=staff.name, session_version=staff.session_version, unit=staff.opd or ""))
 
 
 def _otp_locked(retry_after: int) -> TooManyRequestsError:

@@ -70,14 +70,15 @@ def file_store() -> FileStore:
 
     settings = get_settings()
     if settings.letters_bucket:
-        import boto3
         from botocore.config import Config
+
+        from chalicelib.observability import aws_client
 
         # The regional endpoint, virtual-hosted: presigned links and upload forms would otherwise name the
         # legacy global endpoint, which buckets in opt-in regions such as ap-southeast-3 (Jakarta) refuse.
-        client = boto3.client("s3", region_name=settings.aws_region,
-                              endpoint_url=settings.s3_endpoint or f"https://s3.{settings.aws_region}.amazonaws.com",
-                              config=Config(signature_version="s3v4", s3={"addressing_style": "virtual"}))
+        client = aws_client("s3", region_name=settings.aws_region,
+                            endpoint_url=settings.s3_endpoint or f"https://s3.{settings.aws_region}.amazonaws.com",
+                            config=Config(signature_version="s3v4", s3={"addressing_style": "virtual"}))
         return S3FileStore(client, settings.letters_bucket)
     # A key derived from the JWT key: file links cannot be forged, and no extra secret to manage.
     link_key = hmac.new(get_secrets().jwt_key.encode(), b"balai-file-links", hashlib.sha256).digest()
@@ -93,9 +94,9 @@ def issue_queue() -> IssueQueue:
     settings = get_settings()
     if not settings.issue_queue_url:
         raise ExternalServiceError("Antrean penerbitan surat belum dikonfigurasi.", code="issue_queue_unavailable")
-    import boto3
+    from chalicelib.observability import aws_client
 
-    client = boto3.client("sqs", region_name=settings.aws_region, endpoint_url=settings.sqs_endpoint)
+    client = aws_client("sqs", region_name=settings.aws_region, endpoint_url=settings.sqs_endpoint)
     return SqsIssueQueue(client, settings.issue_queue_url)
 
 

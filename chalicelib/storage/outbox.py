@@ -48,7 +48,7 @@ def from_item(item: OutboxItem) -> OutboxRow:
         id=item.id, event=item.event, audience=plain(item.audience) or {}, village=item.village,
         payload=plain(item.payload) or {}, status=item.status, attempts=int(item.attempts or 0),
         created_at=item.created_at, next_try_at=item.next_try_at, last_error=item.last_error,
-        updated_at=item.updated_at, sent_at=item.sent_at, request_id=item.request_id, claim=item.claim,
+        updated_at=item.updated_at, sent_at=item.sent_at, claim=item.claim,
         delivered=set(item.delivered or ()),
     )
 

@@ -41,6 +41,8 @@ class Staff:
     nip: str | None = None
     session_version: int = 1
     version: int = 1
+    # Role `opd` only: the OPD's code within the kabupaten.
+    opd: str | None = None
 
 
 def citizen_from_item(item: CitizenItem, nik_hash: str) -> Citizen:
@@ -147,7 +149,7 @@ def staff_from_item(item: StaffItem) -> Staff:
     return Staff(username=item.username, password_hash=item.password_hash, role=item.role, region=item.region,
                  name=item.name, position=item.position, phone=item.phone, email=item.email,
                  active=bool(item.active), preferences=plain(item.preferences), nip=item.nip,
-                 session_version=int(item.session_version or 1), version=int(item.version or 1))
+                 session_version=int(item.session_version or 1), version=int(item.version or 1), opd=item.opd)
 
 
 def get_staff(username: str) -> Staff | None:
@@ -162,7 +164,7 @@ def staff_item(staff: Staff, now: str) -> StaffItem:
                      password_hash=staff.password_hash, role=staff.role, region=staff.region, name=staff.name,
                      position=staff.position, phone=staff.phone, email=staff.email, active=staff.active,
                      preferences=staff.preferences, created_at=now, nip=staff.nip,
-                     session_version=staff.session_version, version=staff.version,
+                     session_version=staff.session_version, version=staff.version, opd=staff.opd,
                      GSI1PK=keys.staff_region_pk(staff.region),
                      GSI1SK=keys.staff_region_sk(staff.role, staff.username))
 

@@ -37,7 +37,7 @@ from chalicelib.domain.notifications import (
 )
 from chalicelib.domain.phones import mask_phone
 from chalicelib.domain.regions import timezone_for
-from chalicelib.observability import logger, metrics
+from chalicelib.observability import count_metric, logger
 from chalicelib.storage import outbox as repo
 from chalicelib.storage.bill import Usage
 
@@ -78,15 +78,16 @@ class StaffDirectory:
         self._cache: dict[tuple[str, str], list[Recipient]] = {}
         self._lock = threading.Lock()
 
-    def recipients(self, region: str, role: str) -> list[Recipient]:
-        key = (region, role)
+    def recipients(self, region: str, role: str, opd: str | None = None) -> list[Recipient]:
+        """Active staff of the region and role; for role `opd`, only the officers of that OPD."""
+        key = (region, role if opd is None else f"{role}:{opd}")
         with self._lock:
             if key in self._cache:
                 return self._cache[key]
         from chalicelib.storage.people import staff_in_region
 
         found = [staff_recipient(s.username, s.phone, s.email, s.preferences)
-                 for s in staff_in_region(region, role) if s.active]
+                 for s in staff_in_region(region, role) if s.active and (opd is None or s.opd == opd)]
         with self._lock:
             self._cache[key] = found
         return found
@@ -135,7 +136,8 @@ def _recipients(row: repo.OutboxRow, directory: StaffDirectory,
     if audience.get("kind") == "citizen":
         return [(citizens or CitizenDirectory()).recipient(audience)]
     if audience.get("kind") == "staff":
-        return directory.recipients(str(audience["region"]), str(audience["role"]))
+        opd = audience.get("opd")
+        return directory.recipients(str(audience["region"]), str(audience["role"]), str(opd) if opd else None)
     raise ValueError(f"unknown audience kind {audience.get('kind')!r}")
 
 
@@ -285,11 +287,7 @@ def send_rows(row_ids: Iterable[str], *, senders: Senders | None = None, now: da
 
 
 def _emit_failed_metric(count: int) -> None:
-    from aws_lambda_powertools.metrics import MetricUnit
-
-    m = metrics()
-    m.add_metric(name="NotificationFailed", unit=MetricUnit.Count, value=count)
-    m.flush_metrics()
+    count_metric("NotificationFailed", count)
 
 
 def _records(event: Any) -> list[Mapping[str, Any]]:

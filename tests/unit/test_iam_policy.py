@@ -57,8 +57,9 @@ MODEL_INSTANCE_CALLS = {  # item.<method>(...)
     "delete": "dynamodb:DeleteItem",
     "refresh": "dynamodb:GetItem",
 }
-TRANSACT_WRITE_CALLS = {  # with TransactWrite(...) as tw: tw.<method>(...)
+TRANSACT_WRITE_CALLS = {  # with TransactWrite(...) as tw: tw.<method>(...); tx = Transaction(): tx.<method>(...)
     "save": "dynamodb:PutItem",
+    "put": "dynamodb:PutItem",  # storage/transaction.py's Transaction (items sent in the order added)
     "update": "dynamodb:UpdateItem",
     "delete": "dynamodb:DeleteItem",
     "condition_check": "dynamodb:ConditionCheckItem",
@@ -253,7 +254,7 @@ class _Scanner(ast.NodeVisitor):
                 return "model_item"
             if name in self.factories:
                 return "model_item"
-            if name == "TransactWrite":
+            if name in ("TransactWrite", "Transaction"):
                 return "transact_write"
             if name == "TransactGet":
                 return "transact_get"
@@ -288,8 +289,8 @@ class _Scanner(ast.NodeVisitor):
         scope: dict[str, str] = {}
         for arg in [*node.args.args, *node.args.kwonlyargs]:
             ann = _annotation(arg.annotation)
-            if ann in ("TransactWrite", "TransactGet"):
-                scope[arg.arg] = "transact_write" if ann == "TransactWrite" else "transact_get"
+            if ann in ("TransactWrite", "Transaction", "TransactGet"):
+                scope[arg.arg] = "transact_get" if ann == "TransactGet" else "transact_write"
             elif ann in self.models:
                 scope[arg.arg] = "model_item"
             elif "client" in arg.arg.lower():
@@ -434,11 +435,12 @@ def _iam_prefix(service: str) -> str:
 
 
 def boto3_services() -> set[str]:
-    """Services the scanned code makes clients for: boto3.client("sns") and friends (literal names)."""
+    """Services the scanned code makes clients for: boto3.client("sns"), observability.aws_client("ses") (the
+    traced factory) and friends (literal names)."""
     found = set()
     for tree in _trees().values():
         for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and _callee_name(node.func) == "client" and node.args \
+            if isinstance(node, ast.Call) and _callee_name(node.func) in ("client", "aws_client") and node.args \
                     and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
                 found.add(node.args[0].value)
     return found
@@ -561,7 +563,8 @@ def test_the_scanner_sees_the_calls_we_know_of() -> None:
     for action in ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
                    "dynamodb:DeleteItem", "sns:Publish", "ses:SendEmail", "s3:PutObject", "s3:GetObject"):
         assert action in used, action
-    assert {u.why for u in used["dynamodb:PutItem"]} & {"TransactWriteItems: tw.save"}
+    assert {u.why for u in used["dynamodb:PutItem"]} & {"TransactWriteItems: tx.put"}
+    assert {u.why for u in used["dynamodb:UpdateItem"]} & {"TransactWriteItems: tx.update"}
     assert used_secrets() == {"${AppSecretParameterArn}", "${LetterKeysParameterArn}"}
     # The keys live in SSM SecureString parameters, not Secrets Manager (issue 14: no rotation is used)
     assert "ssm:GetParameter" in used_actions() and "secretsmanager:GetSecretValue" not in used_actions()

@@ -36,6 +36,11 @@ WORST_CASE: dict[str, Any] = {
     "waiting": 1234,
     "near_sla": 567,
     "overdue": 890,
+    "reference": "46DH3H9Z",
+    "title": "Jalan poros Samataring–Bikeru berlubang besar di depan SD Negeri 12, sudah tiga bulan tidak diperbaiki",
+    "kind_label": "Pengaduan",
+    "unit_name": "Dinas Pekerjaan Umum dan Penataan Ruang (PUPR)",
+    "status_label": "sedang ditangani",
 }
 
 TYPICAL: dict[str, Any] = {
@@ -52,6 +57,11 @@ TYPICAL: dict[str, Any] = {
     "waiting": 5,
     "near_sla": 1,
     "overdue": 0,
+    "reference": "46DH3H9Z",
+    "title": "Lampu jalan mati",
+    "kind_label": "Aspirasi",
+    "unit_name": "Kelurahan Samataring",
+    "status_label": "diterima petugas",
 }
 
 
@@ -202,7 +212,7 @@ def test_missing_or_wrong_data_is_a_programming_error(event: str, data: dict[str
 
 def test_unknown_event_or_channel_is_a_programming_error() -> None:
     with pytest.raises(ValueError):
-        render_message("complaint_received", "sms", TYPICAL)
+        render_message("no_such_event", "sms", TYPICAL)
     with pytest.raises(ValueError):
         render_message("otp", "whatsapp", TYPICAL)
 

@@ -1,8 +1,8 @@
 """Operator command: generate the Web Push VAPID key pair once and keep it in the secrets store.
 
-Cloud: the app secret (BALAI_SECRETS_ARN, an SSM Parameter Store SecureString holding JSON) gains
-`vapid_private_key` beside the JWT and NIK-hash keys, so the one place that reads secrets (config.get_secrets)
-serves it and a move of the store changes this module and that one.
+Cloud: the app keys' SSM SecureString parameter (BALAI_SECRETS_ARN) gains `vapid_private_key` beside the JWT
+and NIK-hash keys, so the one place that reads secrets (config.get_secrets) serves it and a move of the store
+changes one module.
 Local: .balai/vapid.json, owner-only (0600). An existing key is never replaced: every browser subscription
 was made with its public key."""
 
@@ -19,20 +19,22 @@ def init_vapid_keys(settings: Settings | None = None, client: Any = None) -> tup
     """(created, where, public key) — the public key is what the portal subscribes with."""
     settings = settings or get_settings()
     if settings.secrets_arn:
+        from chalicelib.ops.letter_keys import parameter_name
+
         if client is None:
             import boto3
 
             client = boto3.client("ssm", region_name=settings.aws_region)
-        arn = settings.secrets_arn
-        name = "/" + arn.split(":parameter/", 1)[1] if arn.startswith("arn:") else arn
+        # The app keys' SSM SecureString parameter (infra/init_secrets.py writes it first).
+        name = parameter_name(settings.secrets_arn)
         data = json.loads(client.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"] or "{}")
         created = not data.get("vapid_private_key")
         if created:
             data["vapid_private_key"] = generate_vapid_private_key()
-            client.put_parameter(Name=name, Value=json.dumps(data), Type="SecureString", Tier="Standard",
-                                 Overwrite=True)
+            client.put_parameter(Name=name, Value=json.dumps(data), Type="SecureString", Overwrite=True,
+                                 Tier="Standard")
         keys = VapidKeys(str(data["vapid_private_key"]), settings.vapid_subject)
-        return created, arn, keys.public_key_b64
+        return created, settings.secrets_arn, keys.public_key_b64
     path = settings.data_dir / VAPID_FILE
     created = not path.exists()
     if created:

@@ -98,6 +98,14 @@ DEFAULT_RULES: dict[str, EventRule] = {
     "sla_reminder": EventRule(STAFF, STAFF_CHANNELS, sms="always"),
     "sla_escalation": EventRule(STAFF, STAFF_CHANNELS, sms="always"),
     "daily_digest": EventRule(STAFF, STAFF_CHANNELS, sms="always"),
+    # Complaints (issue 12): the citizen just filed it on screen (no SMS); later changes are news (SMS only
+    # when nothing else reaches them); the handling unit hears of new work and of its SLA like requests.
+    "complaint_received": EventRule(CITIZEN, _CITIZEN_OOB + (SMS,), sms="never", status_change=True),
+    "complaint_status": EventRule(CITIZEN, _CITIZEN_OOB + (SMS,), sms="fallback", status_change=True),
+    "complaint_moderated": EventRule(CITIZEN, _CITIZEN_OOB + (SMS,), sms="fallback", status_change=True),
+    "new_complaint": EventRule(STAFF, STAFF_CHANNELS, sms="always"),
+    "complaint_sla_reminder": EventRule(STAFF, STAFF_CHANNELS, sms="always"),
+    "complaint_sla_escalation": EventRule(STAFF, STAFF_CHANNELS, sms="always"),
 }
 
 

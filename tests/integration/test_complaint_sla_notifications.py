@@ -111,8 +111,13 @@ def test_an_opd_complaint_escalates_to_the_admin_and_tells_only_that_opd(client,
     assert {r.event for r in filing_rows} == {"complaint_received", "new_complaint"}
     outbox.handle_stream(inserts([r.id for r in filing_rows]), senders=fakes)
     sms = fakes.sms
-    # Then the citizen and PUPR's officer get an SMS; Dinkes and the village operator do not
-    assert sms.texts_to(e164(citizen["phone"])) and "diterima" in sms.texts_to(e164(citizen["phone"]))[0]
+    # Then the citizen, who is looking at the complaint on screen, finds it in the portal inbox (no SMS: the
+    # message policy); PUPR's officer gets an SMS; Dinkes and the village operator do not
+    received = next(r for r in filing_rows if r.event == "complaint_received")
+    assert outbox_repo.get(received.id).delivered == {"inbox:citizen"}  # type: ignore[union-attr]
+    assert sms.texts_to(e164(citizen["phone"])) == []
+    inbox = client.http.get("/v1/me/inbox", headers={"Authorization": f"Bearer {citizen['token']}"}).json_body
+    assert any("Jembatan kayu patah" in str(m) for m in inbox["items"])
     assert sms.texts_to(phones["opd.dpupr"]) and "Jembatan kayu patah" in sms.texts_to(phones["opd.dpupr"])[0]
     assert sms.texts_to(phones["opd.dinkes"]) == [] and sms.texts_to(phones[f"operator.{SAMATARING}"]) == []
     # And past its SLA the admin kabupaten is told (an OPD has no camat)

@@ -174,3 +174,19 @@ def resident_nik_pk(nik_hash: str) -> str:
 def download_event_sk(at_iso: str, version: int, entry_id: str) -> str:
     """An audit event that does not change the request (a letter download) sorts among the others."""
     return f"{event_sk(at_iso, version)}#{entry_id}"
+
+
+# Transparency aggregates (issue 13): every counter item of a kabupaten (its villages, kecamatan and itself) in
+# one partition, month first, so one Query reads every region of the kabupaten over a range of months. The
+# pseudo-month "current" (backlog) sorts after every YYYY-MM.
+def stats_pk(kabupaten: str) -> str:
+    return f"STATS#{kabupaten}"
+
+
+def stats_sk(month: str, code: str) -> str:
+    return f"{month}#{code}"
+
+
+def stats_marker_pk(item_pk: str, item_sk: str, version: str) -> str:
+    """One per counted record change (item and version): a replayed stream record finds it and adds nothing."""
+    return f"STATS_APPLIED#{item_pk}#{item_sk}#{version}"

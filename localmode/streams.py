@@ -11,7 +11,7 @@ from typing import Any
 Handler = Callable[[dict[str, Any]], Any]
 
 
-def _client(service: str, endpoint: str, region: str) -> Any:
+def aws_client(service: str, endpoint: str, region: str) -> Any:
     import boto3
 
     return boto3.client(service, endpoint_url=endpoint, region_name=region,
@@ -49,14 +49,14 @@ class StreamPoller:
         self._streams: Any = None
 
     def start(self) -> StreamPoller:
-        self._streams = _client("dynamodbstreams", self.endpoint, self.region)
+        self._streams = aws_client("dynamodbstreams", self.endpoint, self.region)
         self._refresh_shards(initial="LATEST")
         self._thread = threading.Thread(target=self._run, name="balai-stream-poller", daemon=True)
         self._thread.start()
         return self
 
     def _refresh_shards(self, initial: str) -> None:
-        table = _client("dynamodb", self.endpoint, self.region).describe_table(TableName=self.table)["Table"]
+        table = aws_client("dynamodb", self.endpoint, self.region).describe_table(TableName=self.table)["Table"]
         if table["LatestStreamArn"] != self._stream_arn:  # first start, or the table was recreated
             self._stream_arn = table["LatestStreamArn"]
             self._stream_label = table.get("LatestStreamLabel", "")
@@ -196,12 +196,10 @@ class Scheduler:
 
 
 def cloud_jobs() -> list[Job]:
-    """The same functions and rates as app.py's @app.schedule handlers."""
-    from chalicelib.workers import digest, outbox, sla
+    """The jobs app.py schedules in the cloud, from their one declaration (chalicelib/workers/schedules.py)."""
+    from chalicelib.workers.schedules import SCHEDULES
 
-    return [Job("outbox_retry", 60, lambda: outbox.retry_due()),
-            Job("sla_escalation", 15 * 60, lambda: sla.run()),
-            Job("daily_digest", 60 * 60, lambda: digest.run())]
+    return [Job(s.name, s.every_seconds, s.run) for s in SCHEDULES.values()]
 
 
 @dataclass

@@ -219,7 +219,7 @@ def announcements(action: str, request: ServiceRequest, note: str | None,
     base = {"tracking_code": request.tracking_code, "letter_name": request.letter_name,
             "request_id": request.id, "village": request.village,
             "village_name": str(request.applicant.get("desa", ""))}
-    rows: list[tuple[str, dict[str, Any], dict[str, Any]]] = {
+    by_action: dict[str, list[tuple[str, dict[str, Any], dict[str, Any]]]] = {
         "submit": [("request_received", citizen, {}), ("new_request", operators, {})],
         "resubmit": [("new_request", operators, {"resubmitted": True})],
         "request_revision": [("needs_revision", citizen, {"note": note or ""})],
@@ -227,6 +227,7 @@ def announcements(action: str, request: ServiceRequest, note: str | None,
         "reject": [("rejected", citizen, {"reason": note or ""})],
         # The decision announces nothing: the citizen is told when the letter exists (the queue's commit).
         "issued": [("issued", citizen, {})],
-    }.get(action, [])
+    }
+    rows = by_action.get(action, [])
     return [{"event": event, "audience": audience, "payload": {**base, **extra}}
             for event, audience, extra in rows]

@@ -12,13 +12,13 @@ from chalicelib.domain.notifications import (
     validate_email,
     validate_preferences,
 )
+from chalicelib.domain.paging import page_limit
 from chalicelib.domain.phones import mask_phone, normalize_phone
 from chalicelib.domain.regions import ZONE_LABELS, timezone_for, within
 from chalicelib.domain.requests import READERS, STAFF_ROLES, Principal
 from chalicelib.errors import ForbiddenError, NotFoundError, ValidationError
 from chalicelib.observability import logger
 
-MAX_PAGE = 100
 RESENDERS = ("operator", "kades", "admin")
 
 
@@ -49,10 +49,7 @@ def list_village(principal: Principal, village: str, status: str | None, limit: 
     status = status or "failed"
     if status not in LISTED_STATUSES:
         raise ValidationError("Status harus failed, pending atau sent.", code="invalid_status")
-    limit = 20 if limit is None else limit
-    if not 1 <= limit <= MAX_PAGE:
-        raise ValidationError(f"limit harus 1 sampai {MAX_PAGE}.", code="invalid_limit")
-    rows, next_cursor = outbox.list_village(village, status, limit, cursor)
+    rows, next_cursor = outbox.list_village(village, status, page_limit(limit), cursor)
     return {"items": [_public(r) for r in rows], "next": next_cursor}
 
 

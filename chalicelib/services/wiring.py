@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import threading
+from collections.abc import Callable
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.files import FileStore
     from chalicelib.adapters.queue import IssueQueue
     from chalicelib.adapters.signing import LetterKeyring
+    from chalicelib.services.ports import UnitOfWork
 
 
 # How long a warm function may keep signing with a rotated-out key: Powertools caches the secret this long.
@@ -95,6 +97,25 @@ def issue_queue() -> IssueQueue:
 
     client = boto3.client("sqs", region_name=settings.aws_region, endpoint_url=settings.sqs_endpoint)
     return SqsIssueQueue(client, settings.issue_queue_url)
+
+
+# Tests swap in an in-memory unit of work (tests/fakes.py) with use_unit_of_work(); None means DynamoDB.
+_unit_of_work_factory: Callable[[], UnitOfWork] | None = None
+
+
+def unit_of_work() -> UnitOfWork:
+    """A new unit of work (one per use case call): DynamoDB's, or the one a test installed."""
+    if _unit_of_work_factory is not None:
+        return _unit_of_work_factory()
+    from chalicelib.storage.unit_of_work import DynamoUnitOfWork
+
+    return DynamoUnitOfWork()
+
+
+def use_unit_of_work(factory: Callable[[], UnitOfWork] | None) -> None:
+    """Make unit_of_work() build with `factory` (None: back to DynamoDB)."""
+    global _unit_of_work_factory
+    _unit_of_work_factory = factory
 
 
 def reset() -> None:

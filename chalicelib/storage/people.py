@@ -7,12 +7,13 @@ from datetime import datetime
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.expressions.update import Action
 
 from chalicelib.errors import ConflictError, TooManyRequestsError
 from chalicelib.storage import keys
+from chalicelib.storage.codec import plain
 from chalicelib.storage.connection import translate_errors
 from chalicelib.storage.models import CitizenItem, OtpItem, StaffItem
-from chalicelib.storage.requests import _plain
 
 
 @dataclass
@@ -42,7 +43,7 @@ class Staff:
 
 
 def citizen_from_item(item: CitizenItem, nik_hash: str) -> Citizen:
-    return Citizen(nik_hash=nik_hash, nik=item.nik, phone=item.phone, profile=_plain(item.profile) or {},
+    return Citizen(nik_hash=nik_hash, nik=item.nik, phone=item.phone, profile=plain(item.profile) or {},
                    version=int(item.version or 1))
 
 
@@ -131,7 +132,7 @@ def delete_otp(nik_hash: str) -> None:
 def staff_from_item(item: StaffItem) -> Staff:
     return Staff(username=item.username, password_hash=item.password_hash, role=item.role, region=item.region,
                  name=item.name, position=item.position, phone=item.phone, email=item.email,
-                 active=bool(item.active), preferences=_plain(item.preferences), nip=item.nip,
+                 active=bool(item.active), preferences=plain(item.preferences), nip=item.nip,
                  session_version=int(item.session_version or 1), version=int(item.version or 1))
 
 
@@ -178,7 +179,7 @@ def save_contact_preferences(username: str, phone: str | None, email: str | None
                              preferences: dict[str, Any]) -> Staff:
     """Replace a staff member's phone, email and notification preferences (the account must exist)."""
     item = StaffItem(keys.staff_pk(username), keys.META)
-    actions = [StaffItem.preferences.set(preferences),
+    actions: list[Action] = [StaffItem.preferences.set(preferences),
                StaffItem.phone.set(phone) if phone else StaffItem.phone.remove(),
                StaffItem.email.set(email) if email else StaffItem.email.remove()]
     try:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from chalicelib.domain.clock import iso, utcnow
 from chalicelib.domain.escalation import (
@@ -20,11 +21,10 @@ from chalicelib.domain.escalation import (
     next_checkpoint,
     overdue_working_hours,
 )
+from chalicelib.domain.outbox import OutboxMessage, outbox_message
 from chalicelib.domain.requests import HistoryEntry, ServiceRequest
 from chalicelib.observability import logger
 from chalicelib.storage import sla as repo
-from chalicelib.storage.models import OutboxItem
-from chalicelib.storage.requests import outbox_item
 
 SYSTEM_ACTOR = "Sistem Balai"
 
@@ -44,20 +44,21 @@ def outbox_id(request: ServiceRequest, level: int) -> str:
     return f"SLA-{request.id}-{re.sub(r'[^0-9]', '', request.due_at)[:14]}-{level}"
 
 
-def _rows(request: ServiceRequest, levels: range, now: datetime, at: str) -> list[OutboxItem]:
+def _rows(request: ServiceRequest, levels: range, now: datetime, at: str) -> list[OutboxMessage]:
     points = checkpoints(request.due_at, request.sla_hours, request.village)
     base = {"tracking_code": request.tracking_code, "letter_name": request.letter_name,
             "request_id": request.id, "village": request.village,
             "village_name": str(request.applicant.get("desa") or request.village)}
     rows = []
     for level in levels:
+        extra: dict[str, Any]
         if level == REMINDER:
             event, extra = "sla_reminder", {"due_at": local_label(points.due_at, request.village)}
         else:
             event = "sla_escalation"
             extra = {"overdue_hours": overdue_working_hours(now, points, request.village), "level": level}
         row = {"event": event, "audience": audience(level, request.village), "payload": {**base, **extra}}
-        rows.append(outbox_item(row, outbox_id(request, level), request.village, at))
+        rows.append(outbox_message(row, outbox_id(request, level), request.village, at))
     return rows
 
 

@@ -12,7 +12,7 @@ from chalicelib.domain.clock import iso, utcnow
 from chalicelib.domain.ids import new_id
 from chalicelib.storage import outbox as repo
 from chalicelib.storage.people import get_staff, save_contact_preferences
-from chalicelib.storage.requests import outbox_item
+from chalicelib.domain.outbox import outbox_message
 from chalicelib.workers import outbox
 from tests.conftest import PULAU_HARAPAN, SAMATARING, get, post, staff_token
 from tests.fakes import PermanentSendError, RecordingEmailSender, RecordingSmsSender, TransientSendError
@@ -62,7 +62,7 @@ def new_row(event: str = "request_received", audience: dict[str, Any] | None = N
     outbox_id = new_id()
     row = {"event": event, "audience": audience or {"kind": "citizen", "nik_hash": "h", "phone": "+6281234500001"},
            "payload": payload or PAYLOAD}
-    assert repo.put_new(outbox_item(row, outbox_id, village, iso(at or utcnow())))
+    assert repo.put_new(outbox_message(row, outbox_id, village, iso(at or utcnow())))
     return outbox_id
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from chalicelib.domain.escalation import Checkpoints, checkpoints, subtract_working_hours
+from chalicelib.domain.escalation import Checkpoints, checkpoints
 from chalicelib.domain.notifications import (
     citizen_recipient,
     deliveries,
@@ -14,7 +14,7 @@ from chalicelib.domain.notifications import (
     retry_delay,
     staff_recipient,
 )
-from chalicelib.domain.sla import WorkCalendar, add_working_hours, working_hours_between
+from chalicelib.domain.sla import WorkCalendar, add_working_hours, subtract_working_hours, working_hours_between
 
 WITA, WIB = "Asia/Makassar", "Asia/Jakarta"
 

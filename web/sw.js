@@ -1,8 +1,8 @@
 // Service worker: keeps the app shell (pages, CSS, JS, icons) so the portal opens without a connection.
 // API calls (another origin) are never cached: a kept form is sent by the page itself when online.
-const CACHE = "balai-shell-v1";
+const CACHE = "balai-shell-v2";
 const SHELL = [
-  "/", "/index.html", "/lacak/", "/verifikasi/", "/staf/", "/assets/app.css", "/assets/lib.js",
+  "/", "/index.html", "/lacak/", "/verifikasi/", "/staf/", "/transparansi/", "/assets/transparency.js", "/assets/app.css", "/assets/lib.js",
   "/assets/citizen.js", "/assets/track.js", "/assets/verify.js", "/assets/staff.js", "/manifest.webmanifest",
   "/icons/icon.svg", "/icons/icon-192.png", "/icons/icon-512.png", "/config.json",
 ];

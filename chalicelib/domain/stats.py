@@ -265,12 +265,13 @@ def month_range(start: str | None, end: str | None, default_end: str) -> list[st
 
 
 def rollup(village: str, contribution: Contribution) -> dict[tuple[str, str], Counters]:
-    """A village's contribution added to the village, its kecamatan and its kabupaten: {(month, code): counters}."""
-    from chalicelib.domain.regions import kabupaten_of, kecamatan_of
+    """A village's contribution added to the village and its kecamatan: {(month, code): counters}. The
+    kabupaten's figures are its kecamatan's added at read time (9 to 20 items a month, exact: counters merge)."""
+    from chalicelib.domain.regions import kecamatan_of
 
     out: dict[tuple[str, str], Counters] = {}
     for month, counters in contribution.items():
-        for code in (village, kecamatan_of(village), kabupaten_of(village)):
+        for code in (village, kecamatan_of(village)):
             out[(month, code)] = dict(counters)
     return out
 

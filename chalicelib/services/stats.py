@@ -17,7 +17,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.clock import iso, utcnow
-from chalicelib.domain.regions import Region, is_village, kabupaten_of, level_of, timezone_for, validate_code, within
+from chalicelib.domain.regions import (
+    Region,
+    is_village,
+    kabupaten_of,
+    kecamatan_of,
+    level_of,
+    timezone_for,
+    validate_code,
+    within,
+)
 from chalicelib.domain.requests import Principal
 from chalicelib.domain.stats import RELATIVE_ERROR, Counters, backlog, figures, merge, month_range
 from chalicelib.errors import ForbiddenError, NotFoundError
@@ -57,35 +66,49 @@ def _merged(rows: Iterable[repo.StatsRow]) -> Counters:
     return total
 
 
+def _rows_of(region: Region, first: str, last: str) -> list[repo.StatsRow]:
+    """The counter items a region's figures are made of: its kecamatan (a kabupaten), its villages (a
+    kecamatan) or its own (a village): one Query each."""
+    if region.level == "kabupaten":
+        return repo.kecamatan_months(region.code, first, last)
+    if region.level == "kecamatan":
+        return repo.village_months(region.code, first, last)
+    return repo.village_months(kecamatan_of(region.code), first, last, village=region.code)
+
+
 def region_stats(code: str, start: str | None, end: str | None, now: datetime | None = None) -> dict[str, Any]:
     """A region's figures per month and in total for the range, with each child's total (for a ranking).
-    Raises ValidationError (bad months, reversed or too long range) and NotFoundError (unknown region)."""
+    Raises ValidationError (bad months, reversed or too long range) and NotFoundError (unknown region).
+    DynamoDB: GetItem of the region, Query of its children (not for a village), Query of the counters."""
     validate_code(code)
     months = month_range(start, end, _this_month(code, now))
     region = _region(code)
     children = regions_repo.children(code) if not is_village(code) else []
-    levels = (region.level, *CHILD_LEVEL.get(region.level, ()))
-    rows = repo.months(kabupaten_of(code), months[0], months[-1],
-                       prefix=None if region.level == "kabupaten" else code, levels=levels)
-    own = [r for r in rows if r.code == code]
-    by_month = {r.month: r.counters for r in own}
-    child_rows: dict[str, list[repo.StatsRow]] = {}
+    rows = _rows_of(region, months[0], months[-1])
+    by_month: dict[str, Counters] = {}
+    by_child: dict[str, Counters] = {}
     for r in rows:
+        merge(by_month.setdefault(r.month, {}), r.counters)
         if r.code != code:
-            child_rows.setdefault(r.code, []).append(r)
-    ranking = []
-    for child in children:
-        ranking.append({**_brief(child), **figures(_merged(child_rows.get(child.code, [])))})
+            merge(by_child.setdefault(r.code, {}), r.counters)
+    ranking = [{**_brief(child), **figures(by_child.get(child.code, {}))} for child in children]
     ranking.sort(key=lambda c: (c["share_within_sla"] is None, -(c["share_within_sla"] or 0),
                                 -c["letters_issued"], c["code"]))
     return {
         "region": {**_brief(region), "parent": region.parent},
         "from": months[0], "to": months[-1],
-        "totals": figures(_merged(own)),
+        "totals": figures(_merged_counters(by_month.values())),
         "months": [{"month": m, **figures(by_month.get(m, {}))} for m in months],
         "children": ranking,
         "method": METHOD,
     }
+
+
+def _merged_counters(parts: Iterable[Counters]) -> Counters:
+    total: Counters = {}
+    for part in parts:
+        merge(total, part)
+    return total
 
 
 def etag(body: Any) -> str:
@@ -112,14 +135,19 @@ def _villages_under(region: Region) -> list[tuple[Region, Region]]:
             for v in sorted(regions_repo.children(k.code), key=lambda r: r.code)]
 
 
+def _village_rows(region: Region, first: str, last: str) -> list[repo.StatsRow]:
+    if region.level == "kabupaten":
+        return [r for k in regions_repo.children(region.code) for r in repo.village_months(k.code, first, last)]
+    return _rows_of(region, first, last)
+
+
 def export_rows(code: str, start: str | None, end: str | None, now: datetime | None = None) -> dict[str, Any]:
     """One row per village and month under the region (villages without activity included, with zeros)."""
     validate_code(code)
     months = month_range(start, end, _this_month(code, now))
     region = _region(code)
     pairs = _villages_under(region)
-    rows = repo.months(kabupaten_of(code), months[0], months[-1],
-                       prefix=None if region.level == "kabupaten" else code, levels=("desa", "kelurahan"))
+    rows = _village_rows(region, months[0], months[-1])
     counters = {(r.code, r.month): r.counters for r in rows}
     out = []
     for kecamatan, village in pairs:
@@ -167,9 +195,7 @@ def district_view(principal: Principal, code: str, start: str | None, end: str |
     months = month_range(start, end, _this_month(code, now))
     region = _region(code)
     kab = kabupaten_of(code)
-    prefix = None if region.level == "kabupaten" else code
-    rows = repo.months(kab, months[0], months[-1], prefix=prefix,
-                       levels=("kecamatan", "desa", "kelurahan"))
+    rows = _village_rows(region, months[0], months[-1])
     current = {r.code: r.counters for r in repo.current(kab) if within(code, r.code)}
     pairs = _villages_under(region)
     per_code: dict[str, list[repo.StatsRow]] = {}
@@ -184,7 +210,7 @@ def district_view(principal: Principal, code: str, start: str | None, end: str |
                                              -v["letters_issued"], v["code"]))
     by_backlog = sorted(villages, key=lambda v: (-v["open_requests"] - v["open_complaints"], v["code"]))
     kecamatan_codes = sorted({k.code: k for k, _ in pairs}.items())
-    totals = [{**_brief(k), **_ranked(figures(_merged(per_code.get(k.code, [])))),
+    totals = [{**_brief(k), **_ranked(figures(_merged(r for r in rows if kecamatan_of(r.code) == k.code))),
                **backlog(current.get(k.code, {}))} for _, k in kecamatan_codes]
     overdue = []
     for request in due(kab, now, limit=500):
@@ -194,9 +220,8 @@ def district_view(principal: Principal, code: str, start: str | None, end: str |
     names = {v.code: v.name for _, v in pairs}
     return {
         "region": _brief(region), "from": months[0], "to": months[-1], "generated_at": iso(now),
-        "totals": {**_ranked(figures(_merged(per_code.get(code, []) if region.level == "kecamatan" else
-                                             [r for r in rows if r.level == "kecamatan"]))),
-                   **backlog(current.get(code, {}))},
+        "totals": {**_ranked(figures(_merged(r for r in rows if r.level in ("desa", "kelurahan")))),
+                   **backlog(_merged_counters(c for k, c in current.items() if is_village(k)))},
         "by_share_within_sla": by_sla, "by_backlog": by_backlog, "kecamatan": totals,
         "overdue": [{"id": r.id, "tracking_code": r.tracking_code, "village": r.village,
                      "village_name": names.get(r.village, r.village), "letter_type": r.letter_type,

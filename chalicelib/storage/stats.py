@@ -1,7 +1,8 @@
 """Repository of the transparency aggregates: monthly counter items per region, kept by atomic ADD.
 
-Layout (keys in storage/keys.py): PK=STATS#{kabupaten}, SK={YYYY-MM}#{region code}, one item per region
-(desa/kelurahan, kecamatan, kabupaten) and month, plus SK=current#{code} for the backlog. Counters are
+Layout (keys in storage/keys.py): PK=STATS#{kabupaten}; one item per village and month
+(SK=V#{kecamatan}#{YYYY-MM}#{village}), per kecamatan and month (SK=C#{YYYY-MM}#{kecamatan}), and each
+village's and kecamatan's backlog (SK=N#{code}). A kabupaten's figures are its kecamatan's, added. Counters are
 top-level number attributes named by domain/stats.py (`issued`, `req|SKD|submitted`, `hi|37`, ...), so any
 new counter is a plain ADD and no map has to exist first.
 
@@ -10,8 +11,9 @@ Access patterns:
 |----------------------------------------------|--------------------------------------------------------------|
 | count one record change (stream)             | TransactWriteItems: Put STATS_APPLIED#{pk}#{sk}#{version} if |
 |                                              |   absent + UpdateItem ADD on each (month, region) item       |
-| every region of a kabupaten over months      | Query PK=STATS#{kab}, SK BETWEEN {from}# AND {to}#~          |
-| backlog of every region of a kabupaten       | Query PK=STATS#{kab}, SK begins_with current#                |
+| a kabupaten's kecamatan over months          | Query PK=STATS#{kab}, SK BETWEEN C#{from}# AND C#{to}#~      |
+| a kecamatan's villages (or one) over months  | Query PK=STATS#{kab}, SK BETWEEN V#{kec}#{from}# AND ..#~     |
+| backlog of every village and kecamatan       | Query PK=STATS#{kab}, SK begins_with N#                      |
 | recompute (ops, not a request path)          | Scan (entity filter), Query the partition, BatchWriteItem    |
 The marker expires (TTL) after MARKER_DAYS, longer than a stream keeps records (24 hours).
 Counters are written with the raw client (PynamoDB's models want every attribute declared up front).
@@ -29,7 +31,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from chalicelib.config import get_settings
-from chalicelib.domain.regions import level_of
+from chalicelib.domain.regions import kabupaten_of, level_of
 from chalicelib.domain.stats import CURRENT, Counters
 from chalicelib.errors import ExternalServiceError
 from chalicelib.observability import logger
@@ -147,36 +149,41 @@ def _query(**kwargs: Any) -> Iterator[dict[str, Any]]:
             return
 
 
-def months(kabupaten: str, first: str, last: str, prefix: str | None = None,
-           levels: tuple[str, ...] | None = None) -> list[StatsRow]:
-    """Every region's monthly counters of a kabupaten from `first` to `last` (one Query; pages past 1 MB).
-    `prefix` and `levels` filter on the server (smaller answers; the read cost is the range's)."""
+def _range(kabupaten: str, bounds: tuple[str, str], code: str | None = None) -> list[StatsRow]:
     kwargs: dict[str, Any] = {
         "KeyConditionExpression": "PK = :pk AND SK BETWEEN :a AND :b",
-        "ExpressionAttributeValues": {":pk": {"S": keys.stats_pk(kabupaten)}, ":a": {"S": f"{first}#"},
-                                      ":b": {"S": f"{last}#~"}}}
-    filters = []
-    if prefix:
+        "ExpressionAttributeValues": {":pk": {"S": keys.stats_pk(kabupaten)}, ":a": {"S": bounds[0]},
+                                      ":b": {"S": bounds[1]}}}
+    if code:
         kwargs["ExpressionAttributeNames"] = {"#c": "code"}
-        kwargs["ExpressionAttributeValues"][":p"] = {"S": prefix}
-        filters.append("begins_with(#c, :p)")
-    if levels:
-        kwargs.setdefault("ExpressionAttributeNames", {})["#l"] = "level"
-        names = []
-        for i, level in enumerate(levels):
-            kwargs["ExpressionAttributeValues"][f":l{i}"] = {"S": level}
-            names.append(f":l{i}")
-        filters.append(f"#l IN ({', '.join(names)})")
-    if filters:
-        kwargs["FilterExpression"] = " AND ".join(filters)
+        kwargs["ExpressionAttributeValues"][":c"] = {"S": code}
+        kwargs["FilterExpression"] = "#c = :c"
     return [_row(i) for i in _query(**kwargs)]
 
 
+def kecamatan_months(kabupaten: str, first: str, last: str) -> list[StatsRow]:
+    """Every kecamatan's counters of a kabupaten from month `first` to `last` (one Query, ~9 x 12 items)."""
+    return _range(kabupaten, keys.stats_kecamatan_range(first, last))
+
+
+def village_months(kecamatan: str, first: str, last: str, village: str | None = None) -> list[StatsRow]:
+    """The counters of a kecamatan's villages (or of one of them) from `first` to `last` (one Query)."""
+    return _range(kabupaten_of(kecamatan), keys.stats_village_range(kecamatan, first, last), village)
+
+
 def current(kabupaten: str) -> list[StatsRow]:
-    """The backlog counters of every region of a kabupaten (one Query)."""
+    """The backlog counters of every village and kecamatan of a kabupaten (one Query)."""
     return [_row(i) for i in _query(
         KeyConditionExpression="PK = :pk AND begins_with(SK, :c)",
-        ExpressionAttributeValues={":pk": {"S": keys.stats_pk(kabupaten)}, ":c": {"S": f"{CURRENT}#"}})]
+        ExpressionAttributeValues={":pk": {"S": keys.stats_pk(kabupaten)},
+                                   ":c": {"S": keys.STATS_CURRENT_PREFIX}})]
+
+
+def every_row(kabupaten: str) -> list[StatsRow]:
+    """Every aggregate item of a kabupaten (tests, benchmarks, recompute checks: not a request path)."""
+    return [_row(i) for i in _query(KeyConditionExpression="PK = :pk",
+                                    ExpressionAttributeValues={":pk": {"S": keys.stats_pk(kabupaten)}})
+            if i.get("entity", {}).get("S") == "stats"]
 
 
 # ---- recompute (ops: reads everything, never on a request path) ------------------------------------------

@@ -26,7 +26,7 @@ KAB = "73.07"
 
 
 def kept(kabupaten: str) -> dict[tuple[str, str], dict[str, int]]:
-    rows = repo.months(kabupaten, "0000-00", "9999-99") + repo.current(kabupaten)
+    rows = repo.every_row(kabupaten)
     return {(r.month, r.code): r.counters for r in rows if r.counters}
 
 

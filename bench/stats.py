@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -153,7 +153,7 @@ def read_benchmark(runs: int) -> dict[str, Any]:
 def write_benchmark(lifecycles: int) -> dict[str, Any]:
     villages = [v.code for k in regions_repo.children(KAB) for v in regions_repo.children(k.code)]
     reader = StreamReader()
-    load = Workload(villages, datetime(2027, 1, 1, tzinfo=timezone.utc), months=12, seed=3)
+    load = Workload(villages, datetime(2027, 1, 1, tzinfo=UTC), months=12, seed=3)
     records: list[dict[str, Any]] = []
     for i in range(lifecycles):
         load.request() if i % 4 else load.complaint()

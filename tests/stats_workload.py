@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from boto3.dynamodb.types import TypeSerializer
@@ -25,7 +25,7 @@ LETTER_TYPES = ("SKD", "SKU", "SKTM", "SKCK")
 
 
 def _iso(at: datetime) -> str:
-    return at.astimezone(timezone.utc).isoformat(timespec="seconds")
+    return at.astimezone(UTC).isoformat(timespec="seconds")
 
 
 @dataclass
@@ -190,7 +190,8 @@ class Workload:
             minutes_between(created, resolved_at))
 
 
-def batches(records: list[dict[str, Any]], rng: random.Random, replay_share: float = 0.25) -> list[list[dict[str, Any]]]:
+def batches(records: list[dict[str, Any]], rng: random.Random,
+            replay_share: float = 0.25) -> list[list[dict[str, Any]]]:
     """Stream batches as a worst case delivers them: random sizes, shuffled order (a later change of an item
     before an earlier one), some batches reversed inside, and a share of them delivered twice."""
     out: list[list[dict[str, Any]]] = []

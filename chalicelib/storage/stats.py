@@ -32,7 +32,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib.config import get_settings
 from chalicelib.domain.regions import kabupaten_of, level_of
-from chalicelib.domain.stats import CURRENT, Counters
+from chalicelib.domain.stats import Counters
 from chalicelib.errors import ExternalServiceError
 from chalicelib.observability import logger
 from chalicelib.storage import keys
@@ -112,7 +112,7 @@ def add_once(marker: tuple[str, str, str], kabupaten: str, deltas: Mapping[tuple
                 raise ExternalServiceError("Basis data tidak dapat diakses.", code="storage_error") from exc
             reasons = exc.response.get("CancellationReasons") or []
             # Read the outcome by item identity: the reason at the marker's position is the marker's.
-            by_item = {_identity(op): (r or {}).get("Code") for op, r in zip(ops, reasons)}
+            by_item = {_identity(op): (r or {}).get("Code") for op, r in zip(ops, reasons, strict=False)}
             if by_item.get(_identity(marker_put)) == "ConditionalCheckFailed":
                 return False
             if attempt + 1 < MAX_ATTEMPTS:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -33,7 +33,7 @@ def figures_kept() -> dict[str, Any]:
     """A year of requests and complaints in two kecamatan, counted by the stream handler."""
     reader = StreamReader()
     villages = [v.code for k in (KECAMATAN_SINJAI_TIMUR, "73.07.09") for v in regions_repo.children(k)]
-    load = Workload(villages, datetime(2026, 1, 1, tzinfo=timezone.utc), months=10, seed=5)
+    load = Workload(villages, datetime(2026, 1, 1, tzinfo=UTC), months=10, seed=5)
     for i in range(240):
         load.request() if i % 4 else load.complaint()
     worker.handle_stream({"Records": reader.read()})
@@ -152,10 +152,10 @@ def test_district_view_lists_the_oldest_overdue_requests(client: Client, registe
     assert act(client, operator, request, "review").status_code == 200
     from chalicelib.storage.sla import due
 
-    later = datetime(2099, 1, 1, tzinfo=timezone.utc)
+    later = datetime(2099, 1, 1, tzinfo=UTC)
     assert any(r.id == request["id"] for r in due(KAB, later))
-    from chalicelib.services import stats as service
     from chalicelib.domain.requests import Principal
+    from chalicelib.services import stats as service
 
     # When the admin looks at the district view at a time past its due time
     view = service.district_view(Principal("admin", KAB, "admin"), KAB, None, None, now=later)

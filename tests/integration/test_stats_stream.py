@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import random
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from chalicelib.domain.stats import (
-    RELATIVE_ERROR,
     ISSUE_HIST,
+    RELATIVE_ERROR,
     RESOLVE_HIST,
     change,
     exact_quantile,
@@ -46,7 +46,7 @@ def villages() -> list[str]:
 @pytest.fixture(scope="module")
 def workload(villages: list[str]) -> tuple[Workload, list[dict]]:
     reader = StreamReader()
-    load = Workload(villages, datetime(2025, 11, 1, tzinfo=timezone.utc), months=13, seed=2026)
+    load = Workload(villages, datetime(2025, 11, 1, tzinfo=UTC), months=13, seed=2026)
     records: list[dict] = []
     for i in range(700):
         load.request() if i % 3 else load.complaint()

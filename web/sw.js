@@ -3,7 +3,7 @@
 const CACHE = "balai-shell-v2";
 const SHELL = [
   "/", "/index.html", "/lacak/", "/verifikasi/", "/staf/", "/transparansi/", "/assets/transparency.js", "/assets/app.css", "/assets/lib.js",
-  "/assets/citizen.js", "/assets/track.js", "/assets/verify.js", "/assets/staff.js", "/manifest.webmanifest",
+  "/assets/citizen.js", "/assets/track.js", "/assets/verify.js", "/assets/staff.js", "/assets/district.js", "/manifest.webmanifest",
   "/icons/icon.svg", "/icons/icon-192.png", "/icons/icon-512.png", "/config.json",
 ];
 

@@ -14,7 +14,7 @@ function table(caption, head, rows) {
 export async function districtNodes(call, region) {
   const d = await call("GET", `/v1/stats/district/${encodeURIComponent(region)}`);
   const t = d.totals;
-  const top = d.by_share_within_sla.slice(0, 15);
+  const top = d.by_share_within_sla.filter((v) => v.letters_issued > 0).slice(0, 15);
   const backlog = d.by_backlog.filter((v) => v.open_requests + v.open_complaints > 0).slice(0, 15);
   return [
     h("p", { class: "muted" }, `${d.region.name}, ${d.from} s.d. ${d.to}. Angka publik ada di `,
@@ -30,9 +30,10 @@ export async function districtNodes(call, region) {
         h("td", {}, STATUS[o.status] || o.status), h("td", {}, h("a", { href: `#permohonan/${o.id}` }, o.tracking_code)))))
       : h("p", {}, "Tidak ada permohonan yang lewat tenggat."),
     h("h2", {}, "Peringkat tepat waktu"),
-    table("Peringkat tepat waktu", ["#", "Desa/kelurahan", "Kecamatan", "Surat terbit", "Tepat waktu", "Median terbit"],
+    top.length ? table("Peringkat tepat waktu", ["#", "Desa/kelurahan", "Kecamatan", "Surat terbit", "Tepat waktu", "Median terbit"],
       top.map((v, i) => h("tr", {}, h("td", {}, String(i + 1)), h("td", {}, v.name), h("td", {}, v.kecamatan_name),
-        h("td", {}, String(v.letters_issued)), h("td", {}, pct(v.share_within_sla)), h("td", {}, hrs(v.median_hours_to_issue))))),
+        h("td", {}, String(v.letters_issued)), h("td", {}, pct(v.share_within_sla)), h("td", {}, hrs(v.median_hours_to_issue)))))
+      : h("p", {}, "Belum ada surat terbit dalam rentang ini."),
     h("h2", {}, "Tunggakan terbanyak"),
     backlog.length ? table("Tunggakan", ["Desa/kelurahan", "Kecamatan", "Permohonan terbuka", "Pengaduan terbuka"],
       backlog.map((v) => h("tr", {}, h("td", {}, v.name), h("td", {}, v.kecamatan_name), h("td", {}, String(v.open_requests)),

@@ -49,6 +49,12 @@ function barChart(title, months, series) {
   return h("figure", { class: "card chart-card" }, h("figcaption", {}, h("h2", {}, title)), svg, legend, table);
 }
 
+/** "Kecamatan Sinjai Timur", "Kabupaten Sinjai" (imported kabupaten names already carry their level). */
+function regionTitle(r) {
+  const level = LEVEL[r.level] || "";
+  return r.name.toLowerCase().startsWith(level.toLowerCase()) ? r.name : `${level} ${r.name}`.trim();
+}
+
 function tile(label, value, hint) {
   return h("div", { class: "tile" }, h("span", { class: "label" }, label), h("strong", {}, value), hint ? h("span", { class: "hint" }, hint) : null);
 }
@@ -74,7 +80,7 @@ function render(stats, cfg, query) {
   const up = stats.region.parent && stats.region.level !== "kabupaten"
     ? h("p", {}, h("a", { href: `/transparansi/?wilayah=${stats.region.parent}&${query}` }, "← Wilayah induk")) : null;
   mount(out,
-    h("h2", {}, `${LEVEL[stats.region.level] || ""} ${stats.region.name}`.trim()),
+    h("h2", {}, regionTitle(stats.region)),
     h("p", { class: "muted" }, `${monthLabel(stats.from)} – ${monthLabel(stats.to)}`),
     up,
     h("div", { class: "tiles" },

@@ -28,7 +28,8 @@ WEB = ROOT / "web"
 LH_DIR = ROOT / "bench" / "lighthouse"
 CHROMIUM = "/usr/bin/chromium"
 BUDGET = 150 * 1024  # citizen portal JS + CSS, gzipped
-PAGES = {"/": "citizen portal", "/lacak/": "tracking", "/verifikasi/": "verification", "/staf/": "staff console"}
+PAGES = {"/": "citizen portal", "/lacak/": "tracking", "/verifikasi/": "verification", "/staf/": "staff console",
+         "/transparansi/": "transparency dashboard"}
 IMPORT_RE = re.compile(r"""(?:import|from)\s*["']([^"']+)["']|import\(["']([^"']+)["']\)""")
 ASSET_RE = re.compile(r"""(?:src|href)="(/[^"]+\.(?:js|css|webmanifest|svg|png))\"""")
 

@@ -5,8 +5,10 @@ from chalice import Chalice
 from chalicelib.api import (
     attachments,
     auth,
+    complaints,
     cors,
     letters,
+    messages,
     notifications,
     public,
     requests,
@@ -16,7 +18,7 @@ from chalicelib.api import (
     villages,
 )
 from chalicelib.config import get_settings
-from chalicelib.observability import SERVICE
+from chalicelib.observability import SERVICE, install
 from chalicelib.workers.schedules import SCHEDULES
 
 app = Chalice(app_name=SERVICE)
@@ -37,8 +39,12 @@ app.register_blueprint(staff.bp)
 app.register_blueprint(residents.bp)
 app.register_blueprint(attachments.bp)
 app.register_blueprint(stats.bp)
+app.register_blueprint(messages.bp)
+app.register_blueprint(complaints.bp)
 # After every route: CORS for the configured origins only, and a preflight answer for each path.
 cors.install(app)
+# Every handler: Powertools' Lambda context in its log lines, its metrics flushed once per invocation.
+install(app)
 
 
 @app.middleware("http")

@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     aws_region: str = Field(default="ap-southeast-3", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION"))
     dynamodb_endpoint: str | None = None
     data_dir: Path = PROJECT_ROOT / ".balai"
-    # Secrets Manager secret (name or ARN) with the JWT and NIK-hash keys; unset: a generated local file.
+    # SSM SecureString parameter (ARN or name) with the JWT and NIK-hash keys; unset: a generated local file.
     secrets_arn: str | None = None
     token_ttl_seconds: Positive = 1800
     otp_ttl_seconds: Positive = 300
@@ -72,7 +72,7 @@ class Settings(BaseSettings):
     email_channel: Literal["local", "ses"] = "local"
     public_base_url: str = "http://127.0.0.1:8000"
     letters_bucket: str | None = None
-    # Secrets Manager secret holding the kabupaten's Ed25519 letter keyring (local: data_dir file).
+    # SSM SecureString parameter (ARN) holding the kabupaten's Ed25519 letter keyring (local: data_dir file).
     letter_keys_arn: str | None = None
     s3_endpoint: str | None = None
     email_sender: str = "noreply@balai.local"
@@ -100,6 +100,17 @@ class Settings(BaseSettings):
     # Attachments: the largest file a citizen may upload, and how long an unused upload is kept.
     max_upload_bytes: Positive = 5 * 1024 * 1024
     upload_ttl_seconds: Positive = 86400
+    # Messages (issue 14): price of one unit per channel (USD; an SMS part, an e-mail, a push), Web Push
+    # ("local" file or "webpush"), the VAPID contact, and how long a citizen stays logged in.
+    sms_price_usd: Annotated[float, Field(ge=0)] = 0.0416
+    email_price_usd: Annotated[float, Field(ge=0)] = 0.0001
+    push_price_usd: Annotated[float, Field(ge=0)] = 0.0
+    push_channel: Literal["local", "webpush"] = "local"
+    vapid_subject: str = "mailto:diskominfo@balai.local"
+    refresh_ttl_days: Positive = 30
+    # Complaints (issue 12): filings per citizen per local day, and the days a resolved one can be reopened.
+    complaint_daily_limit: Positive = 5
+    complaint_reopen_days: Positive = 5
 
     # ---- validation: a wrong value fails here, at cold start, not at the first send ---------------------
     @field_validator("stage")
@@ -252,6 +263,7 @@ class AppSecrets:
 
     jwt_key: str
     nik_hash_key: str
+    vapid_private_key: str | None = None  # Web Push (issue 14): written by `python -m chalicelib.ops vapid-keys`
 
 
 def _local_secrets(path: Path) -> dict[str, Any]:
@@ -269,17 +281,19 @@ def _local_secrets(path: Path) -> dict[str, Any]:
 
 @lru_cache(maxsize=1)
 def get_secrets() -> AppSecrets:
-    """Secrets Manager in the cloud (cached by Powertools parameters), a generated file locally."""
+    """An SSM Parameter Store SecureString (JSON; its ARN in BALAI_SECRETS_ARN) in the cloud, cached by
+    Powertools parameters; a generated file locally."""
     settings = get_settings()
     if settings.secrets_arn:
         from aws_lambda_powertools.utilities import parameters
 
-        data = parameters.get_secret(settings.secrets_arn, transform="json", max_age=300)
+        data = parameters.get_parameter(settings.secrets_arn, decrypt=True, transform="json", max_age=300)
     else:
         data = _local_secrets(settings.data_dir / "secrets.json")
     return AppSecrets(
         jwt_key=str(data["jwt_key"]),
         nik_hash_key=str(data["nik_hash_key"]),
+        vapid_private_key=data.get("vapid_private_key"),
     )
 
 

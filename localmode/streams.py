@@ -98,7 +98,7 @@ class StreamPoller:
         return handled
 
     def _deliver(self, event: dict[str, Any]) -> None:
-        from chalicelib.observability import logger
+        from chalicelib.observability import flush_metrics, logger
 
         for attempt in range(self.max_retries + 1):
             try:
@@ -110,6 +110,8 @@ class StreamPoller:
                 logger.exception("local stream batch failed", extra={"attempt": attempt + 1})
                 if attempt < self.max_retries:
                     time.sleep(min(self.interval * 2 ** attempt, 5))
+            finally:
+                flush_metrics()  # as at the end of a Lambda invocation
 
     def _run(self) -> None:
         from chalicelib.observability import logger
@@ -176,7 +178,7 @@ class Scheduler:
         return self
 
     def _run(self) -> None:
-        from chalicelib.observability import logger
+        from chalicelib.observability import flush_metrics, logger
 
         while not self._stop.is_set():
             for job in self.jobs:
@@ -185,6 +187,8 @@ class Scheduler:
                         job.run()
                     except Exception:
                         logger.exception("local scheduled job failed", extra={"job": job.name})
+                    finally:
+                        flush_metrics()  # as at the end of a Lambda invocation
                     self.runs[job.name] += 1
                     job.next_at = time.monotonic() + job.every_seconds
             self._stop.wait(self.tick)

@@ -53,8 +53,15 @@ class IdempotencyGuard:
     expires_at: datetime
 
 
+class Operation:
+    """One thing an atomic change writes. A feature adds its own (a complaint, an aggregate counter) as a frozen
+    dataclass subclass, and the storage items it stands for with `storage.unit_of_work.writes`."""
+
+    __slots__ = ()
+
+
 @dataclass(frozen=True)
-class CreateRequest:
+class CreateRequest(Operation):
     """A new request with its first audit events, its tracking code and (optionally) its idempotency guard."""
 
     request: ServiceRequest
@@ -62,7 +69,7 @@ class CreateRequest:
 
 
 @dataclass(frozen=True)
-class ChangeRequest:
+class ChangeRequest(Operation):
     """The request becomes `after`, only if it is still at `before`'s version and status."""
 
     before: ServiceRequest
@@ -70,7 +77,7 @@ class ChangeRequest:
 
 
 @dataclass(frozen=True)
-class RecordSlaLevel:
+class RecordSlaLevel(Operation):
     """The SLA level reached and the next checkpoint (None: nothing left), if the request did not move."""
 
     request: ServiceRequest
@@ -79,7 +86,7 @@ class RecordSlaLevel:
 
 
 @dataclass(frozen=True)
-class PutEvent:
+class PutEvent(Operation):
     """An audit event on a request (its key must be new)."""
 
     request_id: str
@@ -87,14 +94,14 @@ class PutEvent:
 
 
 @dataclass(frozen=True)
-class PutOutbox:
+class PutOutbox(Operation):
     """A message to send, written with the change that caused it (its id must be new)."""
 
     message: OutboxMessage
 
 
 @dataclass(frozen=True)
-class NumberLetters:
+class NumberLetters(Operation):
     """Counter (village, scope, year) moves from `expected_last` to `expected_last + count`, only if it still
     holds `expected_last` (absent when 0): no number is ever given twice."""
 
@@ -108,13 +115,10 @@ class NumberLetters:
 
 
 @dataclass(frozen=True)
-class StoreLetter:
+class StoreLetter(Operation):
     """An issued letter (a new id)."""
 
     letter: Letter
-
-
-Operation = CreateRequest | ChangeRequest | RecordSlaLevel | PutEvent | PutOutbox | NumberLetters | StoreLetter
 
 
 def number_letters(letters: list[Letter], expected_last: dict[tuple[str, int], int], at: str) -> list[NumberLetters]:
@@ -137,7 +141,8 @@ def number_letters(letters: list[Letter], expected_last: dict[tuple[str, int], i
 # The purposes an operation's items are written for, and what a refused one means, in precedence order.
 # A unit of work reports the refused items of a cancelled commit as {purpose: operation} (by item identity).
 STALE_MESSAGE = "Permohonan telah diubah oleh orang lain; muat ulang dan coba lagi."
-REFUSALS: tuple[tuple[str, str, str], ...] = (
+# A feature whose items carry conditions of their own appends its rows here.
+REFUSALS: list[tuple[str, str, str]] = [
     # (purpose, error code, message); idempotency and tracking_code raise their own exceptions
     ("idempotency", "idempotent_replay", ""),
     ("tracking_code", "tracking_code_taken", ""),
@@ -147,7 +152,7 @@ REFUSALS: tuple[tuple[str, str, str], ...] = (
     ("request_new", "request_exists", "Permohonan dengan id ini sudah ada."),
     ("event", "duplicate_event", STALE_MESSAGE),
     ("outbox", "duplicate_outbox", "Notifikasi ini sudah tercatat."),
-)
+]
 
 
 def refusal(refused: Mapping[str, Operation],

@@ -38,26 +38,15 @@ def outbox_message(row: dict[str, Any], outbox_id: str, village: str, created_at
                          payload=row["payload"], created_at=created_at)
 
 
-@dataclass
-class OutboxRow:
+@dataclass(frozen=True)
+class OutboxRow(OutboxMessage):
     """A stored outbox message with its delivery state (pending, sending, sent, failed)."""
 
-    id: str
-    event: str
-    audience: dict[str, Any]
-    village: str
-    payload: dict[str, Any]
-    status: str
-    attempts: int
-    created_at: str
+    status: str = "pending"
+    attempts: int = 0
     next_try_at: str | None = None
     last_error: str | None = None
     updated_at: str | None = None
     sent_at: str | None = None
-    request_id: str | None = None
     claim: str | None = None
     delivered: set[str] = field(default_factory=set)
-
-    @property
-    def kabupaten(self) -> str:
-        return kabupaten_of(self.village)

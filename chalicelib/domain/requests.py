@@ -90,6 +90,8 @@ class Principal:
     name: str = ""
     # Staff only: the account's session version when the token was issued (see chalicelib/auth.py).
     session_version: int = 0
+    # Role `opd` only: the code of the OPD (agency) the officer works for, e.g. "dpupr" (domain/complaints.py).
+    unit: str = ""
 
     @property
     def is_citizen(self) -> bool:

@@ -82,9 +82,13 @@ def _staff(principal: Principal) -> Any:
 
 def _preferences(staff: Any) -> dict[str, Any]:
     prefs = staff.preferences or {}
-    default = [c for c in CHANNELS if (staff.phone if c == "sms" else staff.email)]
+    from chalicelib import channels
+
+    contacts = {"phone": staff.phone, "email": staff.email}
+    default = [c for c in CHANNELS if contacts.get(channels.get(c).contact)]
     zone = timezone_for(staff.region)
     return {"channels": prefs.get("channels") or default, "quiet_hours": prefs.get("quiet_hours"),
+            "mode": prefs.get("mode") or "each",
             "phone": staff.phone, "email": staff.email, "timezone": zone,
             "timezone_label": ZONE_LABELS.get(zone, "")}
 
@@ -94,7 +98,7 @@ def get_preferences(principal: Principal) -> dict[str, Any]:
 
 
 def put_preferences(principal: Principal, channels: list[str], quiet_hours: dict[str, str] | None,
-                    phone: str | None, email: str | None) -> dict[str, Any]:
+                    phone: str | None, email: str | None, mode: str | None = None) -> dict[str, Any]:
     """Replace the staff member's channels, quiet hours (local time of the kabupaten) and contacts.
     Raises ValidationError (invalid_phone, invalid_email, invalid_channels, phone_required, ...)."""
     from chalicelib.storage.people import save_contact_preferences
@@ -102,7 +106,7 @@ def put_preferences(principal: Principal, channels: list[str], quiet_hours: dict
     staff = _staff(principal)
     phone_e164 = normalize_phone(phone) if phone else None
     email_clean = validate_email(email) if email else None
-    prefs = validate_preferences(channels, quiet_hours, phone_e164, email_clean)
+    prefs = validate_preferences(channels, quiet_hours, phone_e164, email_clean, mode)
     saved = save_contact_preferences(staff.username, phone_e164, email_clean, prefs)
     logger.info("notification preferences", extra={"username": staff.username, "channels": prefs["channels"],
                                                    "at": iso(utcnow())})

@@ -132,19 +132,19 @@ def submit(principal: Principal, village_code: str, letter_type_code: str, field
         except TrackingCodeTaken:
             continue
         except IdempotentReplay as replay:
-            return _replay(principal, (replay.request_id, replay.payload_hash), payload_hash), False
+            return _replay(uow, principal, (replay.request_id, replay.payload_hash), payload_hash), False
         logger.info("request submitted", extra={"request_id": request.id, "village": village.code,
                                                  "letter_type": letter_type.code})
         return request, True
     raise ConflictError("Gagal membuat kode pelacakan; silakan coba lagi.", code="tracking_code_conflict")
 
 
-def _replay(principal: Principal, found: tuple[str, str], payload_hash: str) -> ServiceRequest:
+def _replay(uow: UnitOfWork, principal: Principal, found: tuple[str, str], payload_hash: str) -> ServiceRequest:
     request_id, first_hash = found
     if first_hash != payload_hash:
         raise UnprocessableError("Idempotency-Key ini sudah dipakai untuk permohonan lain.",
                                  code="idempotency_key_reused")
-    request = repo.get(request_id)
+    request = uow.requests.get(request_id)
     if request is None or not can_read(principal, request):
         raise NotFoundError("Permohonan tidak ditemukan.", code="request_not_found")
     return request

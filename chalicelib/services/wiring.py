@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from chalicelib.services.ports import UnitOfWork
 
 
-# How long a warm function may keep signing with a rotated-out key: Powertools caches the secret this long.
+# How long a warm function may keep signing with a rotated-out key: Powertools caches the parameter this long.
 # Rotation (python -m chalicelib.ops rotate-letter-keys) reaches every warm function within it.
 LETTER_KEYS_MAX_AGE_S = 300
 _keyring_lock = threading.Lock()
@@ -26,13 +26,13 @@ _keyring_cache: dict[str, LetterKeyring] = {}
 
 
 def _keyring_text() -> str | None:
-    """The keyring JSON as stored now: the Secrets Manager secret (at most LETTER_KEYS_MAX_AGE_S old) in the
-    cloud, the local file otherwise (None before it is generated)."""
+    """The keyring JSON as stored now: the SSM SecureString parameter (at most LETTER_KEYS_MAX_AGE_S old) in
+    the cloud, the local file otherwise (None before it is generated)."""
     settings = get_settings()
     if settings.letter_keys_arn:
         from aws_lambda_powertools.utilities import parameters
 
-        return str(parameters.get_secret(settings.letter_keys_arn, max_age=LETTER_KEYS_MAX_AGE_S))
+        return str(parameters.get_parameter(settings.letter_keys_arn, decrypt=True, max_age=LETTER_KEYS_MAX_AGE_S))
     from chalicelib.adapters.signing import KEYRING_FILE
 
     try:
@@ -70,14 +70,15 @@ def file_store() -> FileStore:
 
     settings = get_settings()
     if settings.letters_bucket:
-        import boto3
         from botocore.config import Config
+
+        from chalicelib.observability import aws_client
 
         # The regional endpoint, virtual-hosted: presigned links and upload forms would otherwise name the
         # legacy global endpoint, which buckets in opt-in regions such as ap-southeast-3 (Jakarta) refuse.
-        client = boto3.client("s3", region_name=settings.aws_region,
-                              endpoint_url=settings.s3_endpoint or f"https://s3.{settings.aws_region}.amazonaws.com",
-                              config=Config(signature_version="s3v4", s3={"addressing_style": "virtual"}))
+        client = aws_client("s3", region_name=settings.aws_region,
+                            endpoint_url=settings.s3_endpoint or f"https://s3.{settings.aws_region}.amazonaws.com",
+                            config=Config(signature_version="s3v4", s3={"addressing_style": "virtual"}))
         return S3FileStore(client, settings.letters_bucket)
     # A key derived from the JWT key: file links cannot be forged, and no extra secret to manage.
     link_key = hmac.new(get_secrets().jwt_key.encode(), b"balai-file-links", hashlib.sha256).digest()
@@ -93,9 +94,9 @@ def issue_queue() -> IssueQueue:
     settings = get_settings()
     if not settings.issue_queue_url:
         raise ExternalServiceError("Antrean penerbitan surat belum dikonfigurasi.", code="issue_queue_unavailable")
-    import boto3
+    from chalicelib.observability import aws_client
 
-    client = boto3.client("sqs", region_name=settings.aws_region, endpoint_url=settings.sqs_endpoint)
+    client = aws_client("sqs", region_name=settings.aws_region, endpoint_url=settings.sqs_endpoint)
     return SqsIssueQueue(client, settings.issue_queue_url)
 
 

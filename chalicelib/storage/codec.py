@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
@@ -127,14 +128,19 @@ CURSOR_KEYS = {"GSI1PK": {"PK", "SK", "GSI1PK", "GSI1SK"}, "GSI2PK": {"PK", "SK"
                "GSI3PK": {"PK", "SK", "GSI3PK", "GSI3SK"}}
 
 
+# What encode_cursor() produces: URL-safe base64 with its padding and nothing else (base64 decoding would
+# otherwise skip a trailing newline or stray characters and accept a look-alike).
+_CURSOR_TEXT = re.compile(r"[A-Za-z0-9_-]+={0,2}")
+
+
 def decode_cursor(cursor: str | None, expected_pk: str, pk_name: str) -> dict[str, Any] | None:
     """A cursor is handed back by the client, so it is checked like any input: the exact key names
     of its index, each a short string, and the partition of the list being read; else 400."""
     if not cursor:
         return None
     try:
-        if len(cursor) > 1024 or not cursor.isascii():
-            raise ValueError("cursor too long")
+        if len(cursor) > 1024 or not _CURSOR_TEXT.fullmatch(cursor):
+            raise ValueError("cursor too long or not URL-safe base64 (a newline, a space, another alphabet)")
         data = json.loads(base64.urlsafe_b64decode(cursor.encode()))
         if not isinstance(data, dict) or set(data) != CURSOR_KEYS[pk_name]:
             raise ValueError("cursor of another index")

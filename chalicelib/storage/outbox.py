@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.clock import iso
 from chalicelib.domain.escalation import parse_iso
 from chalicelib.domain.notifications import FAILED, PENDING, SENDING, SENT
 from chalicelib.domain.outbox import OutboxMessage, OutboxRow
 from chalicelib.errors import ConflictError
-from chalicelib.storage import keys
+from chalicelib.storage import bill, keys
+from chalicelib.storage.bill import Usage
 from chalicelib.storage.codec import page, plain
-from chalicelib.storage.connection import translate_errors
+from chalicelib.storage.connection import transaction_connection, translate_errors
 from chalicelib.storage.models import OutboxItem
 
 __all__ = ["OUTBOX_GRACE", "OutboxRow", "outbox_item", "from_item", "from_image", "get", "put_new", "claim",
@@ -46,7 +48,7 @@ def from_item(item: OutboxItem) -> OutboxRow:
         id=item.id, event=item.event, audience=plain(item.audience) or {}, village=item.village,
         payload=plain(item.payload) or {}, status=item.status, attempts=int(item.attempts or 0),
         created_at=item.created_at, next_try_at=item.next_try_at, last_error=item.last_error,
-        updated_at=item.updated_at, sent_at=item.sent_at, request_id=item.request_id, claim=item.claim,
+        updated_at=item.updated_at, sent_at=item.sent_at, claim=item.claim,
         delivered=set(item.delivered or ()),
     )
 
@@ -102,8 +104,12 @@ def claim(outbox_id: str, now: datetime, lease_until: datetime) -> OutboxRow | N
 
 
 def finish(row: OutboxRow, now: datetime, *, status: str, attempts: int, delivered: set[str],
-           next_try_at: datetime | None = None, last_error: str | None = None) -> bool:
-    """Record the outcome of a claim; only the claim's holder may (False if it lost the lease)."""
+           next_try_at: datetime | None = None, last_error: str | None = None,
+           usage: Mapping[str, Usage] | None = None) -> bool:
+    """Record the outcome of a claim; only the claim's holder may (False if it lost the lease).
+
+    `usage` (what the deliveries of this claim cost, per channel) is added to the village's bill for the
+    month in the same conditional write: a claim that lost its lease bills nothing, so no retry counts twice."""
     now_iso = iso(now)
     actions: list[Any] = [
         OutboxItem.status.set(status), OutboxItem.attempts.set(attempts), OutboxItem.updated_at.set(now_iso),
@@ -122,11 +128,23 @@ def finish(row: OutboxRow, now: datetime, *, status: str, attempts: int, deliver
         actions += [OutboxItem.GSI3PK.remove(), OutboxItem.GSI3SK.remove(), OutboxItem.next_try_at.remove()]
     if status == SENT:
         actions.append(OutboxItem.sent_at.set(now_iso))
+    condition = (OutboxItem.status == SENDING) & (OutboxItem.claim == row.claim)
+    if usage:
+        month = now_iso[:7]
+        try:
+            with TransactWrite(connection=transaction_connection()) as tw:
+                tw.update(OutboxItem(keys.outbox_pk(row.id), keys.META), actions=actions, condition=condition)
+                tw.update(bill.bill_item(row.village, month),
+                          actions=bill.base_actions(row.village, month) + bill.add_actions(usage))
+            return True
+        except TransactWriteError as exc:
+            if any(getattr(r, "code", None) == "ConditionalCheckFailed" for r in (exc.cancellation_reasons or []) if r):
+                return False
+            raise translate_errors(exc) from exc
     try:
         # Low-level call without ReturnValues: Model.update always asks for the whole item back.
         OutboxItem._get_connection().update_item(
-            keys.outbox_pk(row.id), keys.META, actions=actions,
-            condition=(OutboxItem.status == SENDING) & (OutboxItem.claim == row.claim))
+            keys.outbox_pk(row.id), keys.META, actions=actions, condition=condition)
         return True
     except UpdateError as exc:
         if exc.cause_response_code == "ConditionalCheckFailedException":

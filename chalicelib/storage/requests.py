@@ -64,3 +64,4 @@ def id_for_tracking_code(code: str) -> str | None:
         return TrackingItem.get(keys.tracking_pk(code), keys.META).request_id
     except DoesNotExist:
         return None
+

@@ -5,15 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import DoesNotExist, PynamoDBException
 
 from chalicelib.domain.residents import Resident, sort_name
 from chalicelib.errors import ConflictError
 from chalicelib.storage import keys
 from chalicelib.storage.codec import page, plain
-from chalicelib.storage.connection import transaction_connection, translate_errors
+from chalicelib.storage.connection import translate_errors
 from chalicelib.storage.models import ResidentAuditItem, ResidentItem
+from chalicelib.storage.transaction import Transaction, TransactionCancelled
 
 # DynamoDB takes up to 100 items in one transaction: a resident and its audit entry make two.
 WRITES_PER_TRANSACTION = 50
@@ -133,18 +133,21 @@ def write(writes: list[ResidentWrite]) -> None:
     """
     if len(writes) > WRITES_PER_TRANSACTION:
         raise ValueError("too many writes for one transaction")
+    tx = Transaction()
+    for w in writes:
+        condition = (ResidentItem.PK.does_not_exist() if w.expected_version is None
+                     else ResidentItem.version == w.expected_version)
+        tx.put(_to_item(w.resident), "resident", condition)
+        tx.put(_audit_item(w.resident, w.audit), "resident_audit", ResidentAuditItem.SK.does_not_exist())
     try:
-        with TransactWrite(connection=transaction_connection()) as tw:
-            for w in writes:
-                condition = (ResidentItem.PK.does_not_exist() if w.expected_version is None
-                             else ResidentItem.version == w.expected_version)
-                tw.save(_to_item(w.resident), condition=condition)
-                tw.save(_audit_item(w.resident, w.audit), condition=ResidentAuditItem.SK.does_not_exist())
-    except TransactWriteError as exc:
-        reasons = [getattr(r, "code", None) for r in exc.cancellation_reasons]
-        if "ConditionalCheckFailed" in reasons or "TransactionConflict" in reasons:
+        tx.commit()
+    except TransactionCancelled as cancelled:
+        # Any resident or audit entry written meanwhile (or being written right now) by someone else.
+        if any(f.code in ("ConditionalCheckFailed", "TransactionConflict") for f in cancelled.failures):
             raise ConflictError("Data penduduk telah diubah oleh orang lain; muat ulang dan coba lagi.",
-                                code="stale_version") from exc
+                                code="stale_version") from cancelled.cause
+        raise translate_errors(cancelled.cause) from cancelled.cause
+    except PynamoDBException as exc:
         raise translate_errors(exc) from exc
 
 

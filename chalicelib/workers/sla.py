@@ -87,6 +87,7 @@ def sweep_request(request: ServiceRequest, now: datetime) -> tuple[str, int]:
 def run(*, now: datetime | None = None, kabupaten: Iterable[str] | None = None) -> SweepResult:
     """The scheduled handler's logic: per kabupaten one Query of what is due, then one transaction each."""
     from chalicelib.services.regions import served_kabupaten
+    from chalicelib.workers import complaint_sla
 
     now = now or utcnow()
     result = SweepResult()
@@ -102,5 +103,13 @@ def run(*, now: datetime | None = None, kabupaten: Iterable[str] | None = None) 
             result.add(outcome)
             if outcome == "done":
                 result.notified.append((request.id, level))
+        complaint_sla.sweep(kab, now, lambda cid, outcome, level: _count(result, cid, outcome, level))
     logger.info("sla sweep", extra={"read": result.read, **result.outcomes})
     return result
+
+
+def _count(result: SweepResult, item_id: str, outcome: str, level: int) -> None:
+    result.read += 1
+    result.add(outcome)
+    if outcome == "done":
+        result.notified.append((item_id, level))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import pytest
@@ -32,7 +32,7 @@ from chalicelib.storage.connection import transaction_connection
 from chalicelib.storage.models import LetterCounterItem, OutboxItem
 from chalicelib.storage.outbox import outbox_item
 from chalicelib.storage.transaction import Transaction, TransactionCancelled
-from chalicelib.storage.unit_of_work import DynamoUnitOfWork
+from chalicelib.storage.unit_of_work import DynamoUnitOfWork, writes
 
 VILLAGE = "73.07.03.1001"
 # Where the unrelated item goes in each transaction: before everything, after everything.
@@ -210,3 +210,31 @@ def test_issue_of_a_moved_request_is_a_stale_version_even_with_a_current_counter
         _commit(place, *_changed(before, "issued"),
                 NumberLetters(VILLAGE, f"S-{new_id()}", 2030, 0, 1, "mine", iso(utcnow())))
     assert caught.value.code == "stale_version"
+
+
+@dataclass(frozen=True)
+class CountRequest(Operation):
+    """A feature's own operation (an aggregate counter, as transparency will keep): no condition."""
+
+    village: str
+    scope: str
+
+
+@writes(CountRequest)
+def _count_request(tx: Transaction, op: CountRequest) -> None:
+    item = LetterCounterItem(keys.letter_counter_pk(op.village, op.scope, 2030), keys.META)
+    tx.update(item, [LetterCounterItem.seq.add(1)], "aggregate")
+
+
+def test_a_features_own_operation_joins_the_transaction_and_changes_no_outcome():
+    # Given a feature that counts every transition with an operation of its own
+    before = _stored()
+    scope = f"AGG-{new_id()}"
+    # When a transition commits with it, then both are written
+    _commit("first", CountRequest(VILLAGE, scope), *_changed(before, "in_review"))
+    assert letters_repo.last_number(VILLAGE, scope, 2030) == 1
+    # And when a stale transition carries it (first in the transaction), it is still a stale version, uncounted
+    with pytest.raises(ConflictError) as caught:
+        _commit("first", CountRequest(VILLAGE, scope), *_changed(before, "rejected"))
+    assert caught.value.code == "stale_version"
+    assert letters_repo.last_number(VILLAGE, scope, 2030) == 1

@@ -29,6 +29,9 @@ def env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     [
         ("BALAI_SMS_CHANNEL", "pigeon", "Input should be 'local' or 'sns'"),
         ("BALAI_EMAIL_CHANNEL", "fax", "Input should be 'local' or 'ses'"),
+        ("BALAI_PUSH_CHANNEL", "pager", "Input should be 'local' or 'webpush'"),
+        ("BALAI_SMS_PRICE_USD", "-0.04", "greater than or equal to 0"),
+        ("BALAI_REFRESH_TTL_DAYS", "0", "greater than 0"),
         ("BALAI_PUBLIC_BASE_URL", "ftp://balai.example", "not an http(s) URL"),
         ("BALAI_WEB_BASE_URL", "balai.example", "not an http(s) URL"),
         ("BALAI_CORS_ORIGINS", "https://ok.example,javascript:alert(1)", "not an http(s) URL"),

@@ -6,6 +6,7 @@ import {
   refreshWhileIssuing, setTimeZone, showFieldErrors, slaState, statusBadge,
 } from "./lib.js";
 import { districtNodes } from "./district.js";
+import { viewMessages } from "./staff-messages.js";
 
 const SESSION_KEY = "balai.staff";
 const VILLAGE_KEY = "balai.staff.village";
@@ -55,7 +56,7 @@ function field(id, label, input) {
 
 function setMenu(active) {
   const s = session();
-  const items = s ? [["#antrean", "Antrean"], ["#notifikasi", "Notifikasi gagal"], ["#pengaturan", "Pengaturan surat"], ["#jenis-surat", "Jenis surat"], ["#akun", "Akun"]] : [];
+  const items = s ? [["#antrean", "Antrean"], ["#notifikasi", "Notifikasi gagal"], ["#pengaturan", "Pengaturan surat"], ["#jenis-surat", "Jenis surat"], ["#akun", "Akun"], ["#pesan", "Pesan dan biaya"]] : [];
   if (s && ["admin", "camat"].includes(s.role)) items.splice(1, 0, ["#ringkasan", "Ringkasan wilayah"]);
   mount(menu, ...items.map(([href, text]) => h("a", { href, "aria-current": href === `#${active}` ? "page" : null }, text)),
     h("a", { href: "/" }, "Portal warga"),
@@ -635,6 +636,7 @@ async function render() {
       return show(seq, "Ringkasan wilayah", errorNotice(err));
     }
   }
+  if (name === "pesan") return viewMessages({ call, show, seq: renderSeq, errorNotice, session });
   return viewQueue();
 }
 

@@ -182,3 +182,34 @@ def test_a_real_request_is_counted_once_through_the_stream(client: Client, regis
     assert after["totals"]["requests"] == before["totals"]["requests"] + 1
     by_type = after["totals"]["requests_by_type"]["SKD"]
     assert by_type.get("in_review", 0) == before["totals"]["requests_by_type"].get("SKD", {}).get("in_review", 0) + 1
+
+
+def test_a_real_complaint_is_counted_opened_resolved_and_rated(client: Client, citizen: dict[str, Any]) -> None:
+    # Given a complaint filed, worked to resolved and rated over the API (the complaints feature's own items)
+    from chalicelib.ops.stats import recompute
+    from chalicelib.storage import stats as repo
+    from tests.complaints_support import act as complaint_act
+    from tests.complaints_support import filed
+
+    reader = StreamReader()
+    month = month_of(utcnow().isoformat(), SAMATARING)
+    before = client.http.get(f"/v1/stats/regions/{SAMATARING}?from={month}&to={month}").json_body["totals"]
+    c = filed(client, citizen)
+    op = staff_token(client, f"operator.{SAMATARING}")
+    for action in ("acknowledge", "start"):
+        assert complaint_act(client, op, c, action).status_code == 200
+    assert complaint_act(client, op, c, "resolve", note="Sudah diperbaiki.").status_code == 200
+    assert complaint_act(client, citizen["token"], c, "rate", rating=4).status_code == 200
+    # When the stream handler sees the records (and a replay of them)
+    records = reader.read()
+    worker.handle_stream({"Records": records})
+    worker.handle_stream({"Records": records[::-1]})
+    # Then the village shows one more complaint opened and resolved, with its rating
+    after = client.http.get(f"/v1/stats/regions/{SAMATARING}?from={month}&to={month}").json_body["totals"]
+    assert after["complaints_opened"] == before["complaints_opened"] + 1
+    assert after["complaints_resolved"] == before["complaints_resolved"] + 1
+    assert after["ratings"] == before["ratings"] + 1 and after["median_hours_to_resolve"] is not None
+    # And a rebuild from the records gives the same figures
+    kept = {(r.month, r.code): r.counters for r in repo.every_row(KAB) if r.counters}
+    recompute(KAB)
+    assert {(r.month, r.code): r.counters for r in repo.every_row(KAB) if r.counters} == kept

@@ -209,7 +209,14 @@ def test_a_real_complaint_is_counted_opened_resolved_and_rated(client: Client, c
     assert after["complaints_opened"] == before["complaints_opened"] + 1
     assert after["complaints_resolved"] == before["complaints_resolved"] + 1
     assert after["ratings"] == before["ratings"] + 1 and after["median_hours_to_resolve"] is not None
-    # And a rebuild from the records gives the same figures
-    kept = {(r.month, r.code): r.counters for r in repo.every_row(KAB) if r.counters}
+    # And a rebuild from the records gives the same complaint figures (other tests of this module wrote
+    # requests without feeding their records to the handler, so only the complaints' counters are compared)
+    def complaint_figures() -> dict[tuple[str, str], dict[str, int]]:
+        wanted = ("complaints_", "hr|", "rating_", "open_complaints")
+        return {(r.month, r.code): {k: v for k, v in r.counters.items() if k.startswith(wanted)}
+                for r in repo.every_row(KAB)}
+
+    kept = complaint_figures()
     recompute(KAB)
-    assert {(r.month, r.code): r.counters for r in repo.every_row(KAB) if r.counters} == kept
+    rebuilt = complaint_figures()
+    assert {k: v for k, v in rebuilt.items() if v} == {k: v for k, v in kept.items() if v}

@@ -15,6 +15,7 @@ from chalicelib.api import (
     requests,
     residents,
     staff,
+    stats,
     villages,
 )
 from chalicelib.config import get_settings
@@ -38,6 +39,7 @@ app.register_blueprint(notifications.bp)
 app.register_blueprint(staff.bp)
 app.register_blueprint(residents.bp)
 app.register_blueprint(attachments.bp)
+app.register_blueprint(stats.bp)
 app.register_blueprint(messages.bp)
 app.register_blueprint(complaints.bp)
 app.register_blueprint(open311.bp)
@@ -59,10 +61,11 @@ def error_shape(event, get_response):  # type: ignore[no-untyped-def]
 # ---- notifications (issue 4): each handler is one call into chalicelib/workers/ --------------------
 @app.on_dynamodb_record(stream_arn=get_settings().stream_arn, batch_size=100, starting_position="LATEST")
 def on_table_stream(event):  # type: ignore[no-untyped-def]
-    """Send the outbox rows a batch of table changes announces."""
-    from chalicelib.workers import outbox
+    """Send the outbox rows a batch of table changes announces; count the changes in the aggregates."""
+    from chalicelib.workers import outbox, stats
 
     outbox.handle_stream(event)
+    stats.handle_stream(event)
 
 
 # ---- letters: the issuing queue (SQS FIFO, one message group per village) -------------------------

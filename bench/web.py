@@ -29,7 +29,8 @@ LH_DIR = ROOT / "bench" / "lighthouse"
 CHROMIUM = "/usr/bin/chromium"
 BUDGET = 150 * 1024  # citizen portal JS + CSS, gzipped
 PAGES = {"/": "citizen portal", "/lacak/": "tracking", "/verifikasi/": "verification", "/staf/": "staff console",
-         "/pengaduan/": "public complaints"}
+         "/pengaduan/": "public complaints",
+         "/transparansi/": "transparency dashboard"}
 IMPORT_RE = re.compile(r"""(?:import|from)\s*["']([^"']+)["']|import\(["']([^"']+)["']\)""")
 ASSET_RE = re.compile(r"""(?:src|href)="(/[^"]+\.(?:js|css|webmanifest|svg|png))\"""")
 

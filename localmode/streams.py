@@ -218,7 +218,11 @@ class LocalWorkers:
 
 def start_local_workers(endpoint: str, table: str, region: str) -> LocalWorkers:
     """Start the stream poller (feeding app.py's on_table_stream logic) and the scheduler."""
-    from chalicelib.workers import outbox
+    from chalicelib.workers import outbox, stats
 
-    poller = StreamPoller(endpoint, table, region, lambda event: outbox.handle_stream(event)).start()
+    def on_table_stream(event: dict[str, Any]) -> None:
+        outbox.handle_stream(event)
+        stats.handle_stream(event)
+
+    poller = StreamPoller(endpoint, table, region, on_table_stream).start()
     return LocalWorkers(poller=poller, scheduler=Scheduler(cloud_jobs()).start())

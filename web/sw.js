@@ -1,9 +1,10 @@
 // Service worker: keeps the app shell (pages, CSS, JS, icons) so the portal opens without a connection.
 // API calls (another origin) are never cached: a kept form is sent by the page itself when online.
-const CACHE = "balai-shell-v3";
+const CACHE = "balai-shell-v4";
 const SHELL = [
-  "/", "/index.html", "/lacak/", "/verifikasi/", "/staf/", "/assets/app.css", "/assets/lib.js",
-  "/assets/citizen.js", "/assets/inbox.js", "/assets/staff-messages.js", "/assets/track.js", "/assets/verify.js", "/assets/staff.js", "/manifest.webmanifest",
+  "/", "/index.html", "/lacak/", "/verifikasi/", "/staf/", "/transparansi/", "/assets/app.css", "/assets/lib.js",
+  "/assets/citizen.js", "/assets/inbox.js", "/assets/staff-messages.js", "/assets/track.js", "/assets/verify.js",
+  "/assets/staff.js", "/assets/district.js", "/assets/transparency.js", "/manifest.webmanifest",
   "/pengaduan/", "/assets/complaints.js", "/assets/citizen-complaints.js", "/assets/staff-complaints.js",
   "/assets/public-complaints.js",
   "/icons/icon.svg", "/icons/icon-192.png", "/icons/icon-512.png", "/config.json",

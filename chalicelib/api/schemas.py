@@ -642,6 +642,62 @@ class PasswordChanged(_Out):
     region: str
 
 
+# ---- transparency (issue 13) ----------------------------------------------------------------------
+class StatsFigures(_Out):
+    requests: int
+    requests_by_type: dict[str, dict[str, int]]
+    letters_issued: int
+    issued_within_sla: int
+    share_within_sla: float | None
+    median_hours_to_issue: float | None
+    p90_hours_to_issue: float | None
+    revisions: int
+    rejections: int
+    complaints_opened: int
+    complaints_resolved: int
+    complaints_reopened: int
+    median_hours_to_resolve: float | None
+    mean_rating: float | None
+    ratings: int
+
+
+class StatsMonth(StatsFigures):
+    month: str
+
+
+class StatsChild(StatsFigures):
+    code: str
+    name: str
+    level: str
+    active: bool
+
+
+class RegionStats(_Out):
+    region: RegionChild
+    totals: StatsFigures
+    months: list[StatsMonth]
+    children: list[StatsChild]
+    method: dict[str, Any]
+    from_: str = Field(alias="from")
+    to: str
+
+
+class StatsExport(_Out):
+    region: RegionChild
+    columns: list[str]
+    rows: list[dict[str, Any]]
+    licence: str
+    attribution: str
+
+
+class DistrictView(_Out):
+    region: RegionChild
+    totals: dict[str, Any]
+    by_share_within_sla: list[dict[str, Any]]
+    by_backlog: list[dict[str, Any]]
+    kecamatan: list[dict[str, Any]]
+    overdue: list[dict[str, Any]]
+    overdue_total: int
 # ---- messages (issue 14) ---------------------------------------------------------------------
 class RefreshTokenBody(_In):
     refresh_token: StrictStr = Field(max_length=200, description="rt1.… as given at login or the last refresh")

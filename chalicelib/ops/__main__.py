@@ -149,6 +149,16 @@ def _restore_village(args: argparse.Namespace) -> int:
     return 0
 
 
+def _recompute_stats(args: argparse.Namespace) -> int:
+    from chalicelib.ops.stats import recompute
+
+    if args.kabupaten:
+        validate_code(args.kabupaten)
+    for kab, (written, deleted) in recompute(args.kabupaten).items():
+        print(f"{kab}: {written} aggregate items written, {deleted} stale ones deleted")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m chalicelib.ops", description=__doc__)
     parser.add_argument("--local", action="store_true",
@@ -197,6 +207,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--village", help="refuse the file unless it holds this village")
     p.add_argument("--table", help="write into this table instead of BALAI_TABLE")
     p.set_defaults(fn=_restore_village)
+    p = sub.add_parser("recompute-stats", help="rebuild the transparency aggregates from the records (reads all)")
+    p.add_argument("kabupaten", nargs="?", help="only this kabupaten, e.g. 73.07 (default: every one found)")
+    p.set_defaults(fn=_recompute_stats)
     args = parser.parse_args(argv)
     if args.local:
         from chalicelib.config import get_settings

@@ -183,6 +183,36 @@ def open311_key_pk(key_id: str) -> str:
 
 def open311_keys_pk(kabupaten: str) -> str:
     return f"OPEN311_KEYS#{kabupaten}"
+# Transparency aggregates (issue 13): every counter item of a kabupaten in one partition. Kecamatan months
+# (C#{month}#{kecamatan}) lie together, so a kabupaten's year is one Query of ~9 x 12 items; a kecamatan's
+# villages lie together by month (V#{kecamatan}#{month}#{village}), so a kecamatan's year is one Query of its
+# villages only; each region's backlog is N#{code}. The kabupaten's own figures are its kecamatan's, added.
+def stats_pk(kabupaten: str) -> str:
+    return f"STATS#{kabupaten}"
+
+
+def stats_sk(month: str, code: str) -> str:
+    if month == "current":
+        return f"N#{code}"
+    if len(code.split(".")) == 4:
+        return f"V#{code.rsplit('.', 1)[0]}#{month}#{code}"
+    return f"C#{month}#{code}"
+
+
+def stats_village_range(kecamatan: str, first: str, last: str) -> tuple[str, str]:
+    return f"V#{kecamatan}#{first}#", f"V#{kecamatan}#{last}#~"
+
+
+def stats_kecamatan_range(first: str, last: str) -> tuple[str, str]:
+    return f"C#{first}#", f"C#{last}#~"
+
+
+STATS_CURRENT_PREFIX = "N#"
+
+
+def stats_marker_pk(item_pk: str, item_sk: str, version: str) -> str:
+    """One per counted record change (item and version): a replayed stream record finds it and adds nothing."""
+    return f"STATS_APPLIED#{item_pk}#{item_sk}#{version}"
 
 
 # Messages (issue 14): a citizen's portal inbox (one partition per citizen, newest last by time), its unread

@@ -5,6 +5,7 @@ import {
   ACTIONS, NetworkError, STATUS, api, fieldLabels, fmtDate, goTo, h, mount, notice, registerServiceWorker, sessionStore,
   refreshWhileIssuing, setTimeZone, showFieldErrors, slaState, statusBadge,
 } from "./lib.js";
+import { districtNodes } from "./district.js";
 import { viewMessages } from "./staff-messages.js";
 
 const SESSION_KEY = "balai.staff";
@@ -56,6 +57,7 @@ function field(id, label, input) {
 function setMenu(active) {
   const s = session();
   const items = s && s.role === "opd" ? [["#pengaduan", "Pengaduan"], ["#akun", "Akun"]] : s ? [["#antrean", "Antrean"], ["#pengaduan", "Pengaduan"], ["#notifikasi", "Notifikasi gagal"], ["#pengaturan", "Pengaturan surat"], ["#jenis-surat", "Jenis surat"], ["#akun", "Akun"], ["#pesan", "Pesan dan biaya"]] : [];
+  if (s && ["admin", "camat"].includes(s.role)) items.splice(1, 0, ["#ringkasan", "Ringkasan wilayah"]);
   mount(menu, ...items.map(([href, text]) => h("a", { href, "aria-current": href === `#${active}` ? "page" : null }, text)),
     h("a", { href: "/" }, "Portal warga"),
     s ? h("a", { href: "#keluar", onclick: (e) => { e.preventDefault(); auth.clear(); go("masuk"); } },
@@ -631,6 +633,14 @@ async function render() {
   if (name === "pengaturan") return viewSettings();
   if (name === "jenis-surat") return viewLetterTypes();
   if (name === "akun") return viewAccounts();
+  if (name === "ringkasan") {
+    const seq = renderSeq;
+    try {
+      return show(seq, "Ringkasan wilayah", ...(await districtNodes(call, session().region)));
+    } catch (err) {
+      return show(seq, "Ringkasan wilayah", errorNotice(err));
+    }
+  }
   if (name === "pesan") return viewMessages({ call, show, seq: renderSeq, errorNotice, session });
   return viewQueue();
 }

@@ -1,10 +1,12 @@
 """Local mode at a village's real volume, over HTTP, as `make run` starts it.
 
 Starts local mode (`python -m localmode.run` with BALAI_PORT / BALAI_DB_PORT / BALAI_DATA_DIR), then for
-N requests one after another: a citizen submits (timed), the operator reviews and approves, and every
-`--issue-every`-th one the kades issues (a numbered, signed PDF). Prints, per thousand requests, the
-submit p50/p99 and the resident memory of the local-mode processes; then stops local mode (Ctrl-C's
-path), starts it again on the same data and prints the time to the first answer.
+N requests as a village works them: citizens submit one after another (timed), while in a second thread
+the operator reviews and approves each, and for every `--issue-every`-th one the kades issues (a
+numbered, signed PDF). Prints, per thousand requests, the submit p50/p99, the staff backlog and the
+resident memory of both local-mode processes (the DynamoDB server + workers, and the API); samples that
+memory every few seconds into rss.csv beside the data folder; then stops local mode (Ctrl-C's path),
+starts it again on the same data and prints the time to the first answer.
 
     .venv/bin/python bench/local_volume.py --requests 10000
     .venv/bin/python bench/local_volume.py --requests 2000 --port 8410 --db-port 8411
@@ -18,12 +20,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import queue
 import re
 import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -77,20 +81,14 @@ class Local:
 
     def rss_mb(self) -> float:
         """Resident memory of local mode's process tree (the DynamoDB server + poller process and the API)."""
+        return sum(self.rss_each())
+
+    def rss_each(self) -> tuple[float, float]:
+        """(DynamoDB server + workers process, API process) resident memory in MB."""
         assert self.proc is not None
-        pids = [self.proc.pid]
         children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
-        if children.exists():
-            pids += [int(p) for p in children.read_text().split()]
-        total = 0
-        for pid in pids:
-            try:
-                status = Path(f"/proc/{pid}/status").read_text()
-            except FileNotFoundError:
-                continue
-            match = re.search(r"VmRSS:\s+(\d+) kB", status)
-            total += int(match.group(1)) if match else 0
-        return total / 1024
+        api = [int(p) for p in children.read_text().split()] if children.exists() else []
+        return _rss(self.proc.pid), sum(_rss(pid) for pid in api)
 
     def call(self, method: str, path: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
         data = json.dumps(body).encode() if body is not None else None
@@ -103,6 +101,72 @@ class Local:
                 return response.status, json.loads(response.read())
         except urllib.error.HTTPError as err:
             return err.code, json.loads(err.read() or b"null")
+
+
+def _rss(pid: int) -> float:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    match = re.search(r"VmRSS:\s+(\d+) kB", status)
+    return int(match.group(1)) / 1024 if match else 0.0
+
+
+class RssSampler(threading.Thread):
+    """Samples both processes' RSS every `every` seconds into a CSV (seconds, requests, db MB, api MB)."""
+
+    def __init__(self, local: Local, path: Path, every: float = 5.0) -> None:
+        super().__init__(name="rss-sampler", daemon=True)
+        self.local, self.path, self.every = local, path, every
+        self.submitted = 0
+        self.peak = (0.0, 0.0, 0.0)  # total, db, api at the total's peak
+        self.peak_each = [0.0, 0.0]
+        self._stop = threading.Event()
+        self._began = time.monotonic()
+
+    def run(self) -> None:
+        with self.path.open("w") as out:
+            out.write("seconds,requests,db_mb,api_mb\n")
+            while not self._stop.wait(self.every):
+                db, api = self.local.rss_each()
+                if db + api > self.peak[0]:
+                    self.peak = (db + api, db, api)
+                self.peak_each = [max(self.peak_each[0], db), max(self.peak_each[1], api)]
+                out.write(f"{time.monotonic() - self._began:.0f},{self.submitted},{db:.0f},{api:.0f}\n")
+                out.flush()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.join(timeout=30)
+
+
+class Staff(threading.Thread):
+    """The operator and the kades working the queue in their own thread, as the citizens keep submitting."""
+
+    def __init__(self, local: Local, actors: Actors, issue_every: int) -> None:
+        super().__init__(name="staff", daemon=True)
+        self.local, self.actors, self.issue_every = local, actors, issue_every
+        self.queue: queue.Queue[tuple[int, dict[str, Any]] | None] = queue.Queue()
+        self.worked = 0
+        self.issued = 0
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            while (job := self.queue.get()) is not None:
+                n, request = job
+                request = transition(self.local, request, "review", self.actors.tokens["operator"])
+                request = transition(self.local, request, "approve", self.actors.tokens["operator"])
+                if n % self.issue_every == 0:
+                    transition(self.local, request, "issue", self.actors.tokens["kades"])
+                    self.issued += 1
+                self.worked += 1
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            self.error = exc
+
+    def finish(self) -> None:
+        self.queue.put(None)
+        self.join()
 
 
 class Actors:
@@ -173,17 +237,22 @@ def main() -> int:
     print(f"local mode up in {first_start:.1f} s (first run: table and demo data); data in {data_dir}", flush=True)
     actors = Actors(local, args.citizens)
     actors.refresh(first=True)
-    print(f"requests | submit p50 ms | p99 ms | max ms | cycle s/{args.block} | RSS MB | issued", flush=True)
+    print(f"requests | submit p50 ms | p99 ms | max ms | s/{args.block} | staff backlog | RSS MB db+api | issued",
+          flush=True)
     submits: list[float] = []
     per_thousand: list[tuple[float, float]] = []
-    issued = 0
+    staff = Staff(local, actors, args.issue_every)
+    staff.start()
+    sampler = RssSampler(local, data_dir.parent / "rss.csv")
+    sampler.start()
     block_began = run_began = time.monotonic()
-    peak_rss = 0.0
     try:
         for n in range(1, args.requests + 1):
             if args.minutes and time.monotonic() - run_began > args.minutes * 60:
                 print(f"time budget of {args.minutes} minutes used after {n - 1} requests", flush=True)
                 break
+            if staff.error is not None:
+                raise RuntimeError("staff thread failed") from staff.error
             if time.monotonic() - actors.fresh_at > TOKEN_REFRESH_S:
                 actors.refresh()
             nik = actors.niks[n % len(actors.niks)]
@@ -191,23 +260,28 @@ def main() -> int:
             status, request = local.call("POST", f"/v1/villages/{VILLAGE}/requests", SKD, actors.tokens[nik])
             submits.append((time.perf_counter() - began) * 1000)
             assert status == 201, request
-            request = transition(local, request, "review", actors.tokens["operator"])
-            request = transition(local, request, "approve", actors.tokens["operator"])
-            if n % args.issue_every == 0:
-                transition(local, request, "issue", actors.tokens["kades"])
-                issued += 1
+            staff.queue.put((n, request))
+            sampler.submitted = n
             if n % args.block == 0 or n == args.requests:
                 block = submits[-((n - 1) % args.block + 1):]
-                rss = local.rss_mb()
-                peak_rss = max(peak_rss, rss)
+                db, api = local.rss_each()
                 p50, p99 = statistics.median(block), percentile(block, 0.99)
                 per_thousand.append((p50, p99))
                 print(f"{n:>8} | {p50:>13.1f} | {p99:>6.1f} | {max(block):>6.0f} | "
-                      f"{time.monotonic() - block_began:>12.1f} | {rss:>6.0f} | {issued}", flush=True)
+                      f"{time.monotonic() - block_began:>6.1f} | {n - staff.worked:>13} | {db:>4.0f}+{api:<4.0f} | "
+                      f"{staff.issued}", flush=True)
                 block_began = time.monotonic()
     finally:
-        print(f"submits: {len(submits)}; overall p50 {statistics.median(submits):.1f} ms, "
-              f"p99 {percentile(submits, 0.99):.1f} ms; peak RSS seen {peak_rss:.0f} MB", flush=True)
+        print(f"waiting for the staff to work the last {len(submits) - staff.worked} requests", flush=True)
+        staff.finish()
+        sampler.stop()
+        print(f"submits: {len(submits)} in {time.monotonic() - run_began:.0f} s; worked {staff.worked}, issued "
+              f"{staff.issued}; overall p50 {statistics.median(submits):.1f} ms, "
+              f"p99 {percentile(submits, 0.99):.1f} ms", flush=True)
+        total, db, api = sampler.peak
+        print(f"peak RSS (sampled every 5 s): {total:.0f} MB = {db:.0f} MB DynamoDB server + workers + "
+              f"{api:.0f} MB API; per process peaks {sampler.peak_each[0]:.0f} / {sampler.peak_each[1]:.0f} MB; "
+              f"timeline in {sampler.path}", flush=True)
         if per_thousand:
             (f50, f99), (l50, l99) = per_thousand[0], per_thousand[-1]
             print(f"first vs last block of {args.block}: p50 {f50:.1f} -> {l50:.1f} ms, "
@@ -217,7 +291,10 @@ def main() -> int:
     sizes = {p.name: p.stat().st_size for p in data_dir.glob("dynamodb-*.jsonl")}
     print("data files: " + ", ".join(f"{name} {size / 1e6:.1f} MB" for name, size in sorted(sizes.items())))
     restart = local.start()
-    print(f"restart to first answer: {restart:.1f} s; RSS after restart {local.rss_mb():.0f} MB", flush=True)
+    db, api = local.rss_each()
+    print(f"restart to first answer: {restart:.1f} s; RSS after restart {db:.0f} + {api:.0f} MB", flush=True)
+    print("  " + "".join(line for line in local.log.read_text().splitlines(keepends=True)[-40:]
+                         if "restored" in line).strip(), flush=True)
     began = time.perf_counter()
     status, request = local.call("POST", f"/v1/villages/{VILLAGE}/requests", SKD, actors.tokens[actors.niks[0]])
     print(f"first submit after restart: {status} in {(time.perf_counter() - began) * 1000:.0f} ms", flush=True)

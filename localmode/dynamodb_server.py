@@ -19,7 +19,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -183,16 +182,21 @@ def _table_definition(account_id: str, region: str, table: Any) -> dict[str, Any
 
 
 def write_snapshot(path: Path, continued_by: str) -> int:
-    """Write every table of this process's moto to `path` (atomically); returns the item count."""
+    """Write every table of this process's moto to `path` (atomically); returns the item count.
+
+    Items are written in their packed form as they are (no unpacking or re-encoding)."""
+    from localmode import moto_patches
+
     count = 0
     tmp = path.with_suffix(".tmp")
-    tables = list(_tables())
-    with open_private(tmp, "w") as fh:
+    with moto_patches.store_lock, open_private(tmp, "w") as fh:
+        moto_patches.settle()
+        tables = list(_tables())
         fh.write(json.dumps({"format": SNAPSHOT_FORMAT, "journal": continued_by,
                              "tables": [_table_definition(a, r, t) for a, r, t in tables]}) + "\n")
         for position, (_, _, table) in enumerate(tables):
-            for item in table.all_items():
-                fh.write(json.dumps([position, item.to_json()["Attributes"]], separators=(",", ":")) + "\n")
+            for item in _stored_items(table):
+                fh.write(f"[{position},{moto_patches.packed_attributes(item).decode()}]\n")
                 count += 1
         fh.flush()
         os.fsync(fh.fileno())
@@ -200,36 +204,28 @@ def write_snapshot(path: Path, continued_by: str) -> int:
     return count
 
 
-def _dynamo(value: dict[str, Any]) -> Any:
-    """DynamoType(value), built directly (what its __init__ does, without its per-value checks)."""
-    for kind, raw in value.items():
-        if kind == "M":
-            raw = {k: _dynamo(v) for k, v in raw.items()}
-        elif kind == "L":
-            raw = [_dynamo(v) for v in raw]
-        made = _new_dynamo(_DynamoType)
-        made.type = kind
-        made.value = raw
-        return made
-    raise ValueError("empty attribute value")
-
-
-_DynamoType: Any = None
-_new_dynamo: Any = None
+def _stored_items(table: Any) -> Iterator[Any]:
+    """The table's items in storage order (moto's all_items() also sorts them: a snapshot need not)."""
+    for partition in list(table.items.values()):
+        if table.range_key_attr is None:
+            yield partition
+        else:
+            yield from list(partition.values())
 
 
 def load_snapshot(path: Path) -> tuple[str | None, int]:
-    """Create the snapshot's tables in this process's moto and put its items back; (journal id, items)."""
-    from moto.dynamodb.models import dynamodb_backends
-    from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+    """Create the snapshot's tables in this process's moto and put its items back; (journal id, items).
 
-    global _DynamoType, _new_dynamo
-    _DynamoType, _new_dynamo = DynamoType, DynamoType.__new__
+    Each line is `[table position,{attributes}]`: the attributes' text becomes the stored (packed) item as
+    it is; only the key values are turned into moto's DynamoType."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    from localmode import moto_patches
 
     if not path.exists():
         return None, 0
     count = 0
-    with path.open(encoding="utf-8") as fh:
+    with path.open(encoding="utf-8") as fh, moto_patches.store_lock:
         header = json.loads(fh.readline())
         if header.get("format") != SNAPSHOT_FORMAT:
             raise ValueError(f"{path} is not a {SNAPSHOT_FORMAT} file")
@@ -243,22 +239,19 @@ def load_snapshot(path: Path) -> tuple[str | None, int]:
                 warm_throughput=None)
             table.ttl = d["ttl"]
             tables.append(table)
+        new_item, dynamo_type = moto_patches.new_packed_item, moto_patches.dynamo_type
         for line in fh:
-            position, attrs = json.loads(line)
-            table = tables[position]
-            # Items were validated when first written: build them without moto's per-attribute size checks.
-            item = Item.__new__(Item)
-            item.hash_key = _dynamo(attrs[table.hash_key_attr])
-            item.range_key = _dynamo(attrs[table.range_key_attr]) if table.range_key_attr else None
-            values = LimitedSizeDict.__new__(LimitedSizeDict)
-            dict.__init__(values)
-            for name, value in attrs.items():
-                dict.__setitem__(values, sys.intern(name), _dynamo(value))
-            item.attrs = values
+            comma = line.index(",")
+            table = tables[int(line[1:comma])]
+            raw = line[comma + 1:line.rindex("]")]
+            attrs = json.loads(raw)
+            # Items were validated when first written: no per-attribute checks, no DynamoType per value.
+            hash_key = dynamo_type(attrs[table.hash_key_attr])
             if table.range_key_attr:
-                table.items[item.hash_key][item.range_key] = item
+                range_key = dynamo_type(attrs[table.range_key_attr])
+                table.items[hash_key][range_key] = new_item(hash_key, range_key, raw.encode())
             else:
-                table.items[item.hash_key] = item
+                table.items[hash_key] = new_item(hash_key, None, raw.encode())
             count += 1
     return header.get("journal"), count
 

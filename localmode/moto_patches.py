@@ -28,13 +28,25 @@ moto keeps every stream record for good (DynamoDB keeps them 24 hours): each hol
 item, so a long run grew by the size of everything ever written twice over. Only the newest
 STREAM_RECORDS_KEPT records of a shard are kept; older ones read as trimmed (as after 24 hours).
 
+Items are kept compact. A moto Item held ~5 KB for ~760 bytes of data: one DynamoType object per
+attribute value (and per nested value), a dict of them per item, a string per attribute name and value.
+Here a stored item keeps only its key values and its attributes as one UTF-8 JSON bytes string (the
+DynamoDB wire form); `item.attrs` unpacks them into moto's usual LimitedSizeDict of DynamoType on
+first use. Every DynamoDB call runs under one lock (moto is not thread-safe, and the GIL runs one at a
+time anyway); when it ends, the items it unpacked are packed again: those a write may have changed are
+re-encoded, those a read only looked at drop their unpacked form. So conditions, updates, rollback,
+streams and queries see exactly moto's objects while they run, and memory holds ~1 KB per item. Stream
+records keep their item images packed the same way.
+
 Smaller ones: item attribute names are interned (moto kept a copy of each name in every item), and
 the stream iterators that each GetRecords creates are capped instead of kept forever.
 """
 
 from __future__ import annotations
 
+import base64
 import copy
+import json
 import sys
 import threading
 from typing import Any
@@ -44,6 +56,11 @@ STREAM_RECORDS_KEPT = 5_000  # per shard (~2 minutes of a busy local run); the l
 MAX_SHARD_ITERATORS = 1000  # DynamoDB expires iterators after 15 minutes; moto keeps every one
 
 _pending = threading.local()  # the stream records of the transaction running on this thread
+# Held across each DynamoDB call (and a snapshot): items are unpacked and packed again only under it.
+store_lock = threading.RLock()
+_unpacked: list[Any] = []  # items unpacked (or stored unpacked) since the last call ended
+READ_ACTIONS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems", "DescribeTable",
+                          "ListTables", "DescribeTimeToLive", "DescribeContinuousBackups", "ListTagsOfResource"})
 
 
 class _TouchedItems:
@@ -59,6 +76,8 @@ class _TouchedItems:
     def restore(self) -> None:
         for table, hash_key, range_key, before in reversed(self._before):
             _restore_item(table, hash_key, range_key, before)
+            if before is not None:
+                _unpacked.append(before)  # a copy made unpacked: pack it when the call ends
             _reindex(table, hash_key, range_key)
         self._before.clear()
 
@@ -204,6 +223,160 @@ def _shard_add(self: Any, old: Any, new: Any) -> None:
         _add_record(self, old, new)
 
 
+def _json_default(value: Any) -> str:
+    if isinstance(value, bytes):  # a nested binary value, as DynamoDB JSON carries it
+        return base64.b64encode(value).decode("ascii")
+    raise TypeError(f"cannot pack {type(value).__name__}")
+
+
+def pack_attributes(attributes: dict[str, Any]) -> bytes:
+    """DynamoDB JSON attributes ({"name": {"S": "..."}}) -> the compact stored form (UTF-8 JSON)."""
+    return json.dumps(attributes, separators=(",", ":"), ensure_ascii=False, default=_json_default).encode()
+
+
+def dynamo_type(value: dict[str, Any]) -> Any:
+    """DynamoType(value), built directly (what its __init__ does, without its per-value checks)."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    for kind, raw in value.items():
+        if kind == "M":
+            raw = {k: dynamo_type(v) for k, v in raw.items()}
+        elif kind == "L":
+            raw = [dynamo_type(v) for v in raw]
+        made = DynamoType.__new__(DynamoType)
+        made.type = kind
+        made.value = raw
+        return made
+    raise ValueError("empty attribute value")
+
+
+def _unpack(packed: bytes) -> Any:
+    from moto.dynamodb.models.dynamo_type import LimitedSizeDict
+
+    values = LimitedSizeDict.__new__(LimitedSizeDict)  # stored items passed the size check when written
+    dict.__init__(values)
+    for name, value in json.loads(packed).items():
+        dict.__setitem__(values, name, dynamo_type(value))
+    return values
+
+
+def _get_attrs(self: Any) -> Any:
+    """Item.attrs: the unpacked attributes (unpacked on first use; packed again when the call ends)."""
+    state = self.__dict__
+    attrs = state.get("_balai_attrs")
+    if attrs is None:
+        packed = state.get("_balai_packed")
+        if packed is None:
+            return None
+        attrs = state["_balai_attrs"] = _unpack(packed)
+        _unpacked.append(self)
+    return attrs
+
+
+def _set_attrs(self: Any, value: Any) -> None:
+    state = self.__dict__
+    state["_balai_attrs"] = value
+    state["_balai_packed"] = None  # changed: encoded again when the call ends (if stored)
+
+
+def new_packed_item(hash_key: Any, range_key: Any, packed: bytes) -> Any:
+    """An Item holding `packed` (pack_attributes output) and its key values, without unpacking."""
+    from moto.dynamodb.models.dynamo_type import Item
+
+    item: Any = Item.__new__(Item)
+    item.hash_key = hash_key
+    item.range_key = range_key
+    item.__dict__["_balai_attrs"] = None
+    item.__dict__["_balai_packed"] = packed
+    return item
+
+
+def packed_attributes(item: Any) -> bytes:
+    """The item's attributes in the compact stored form (no unpacking when it is packed)."""
+    state = item.__dict__
+    packed = state.get("_balai_packed")
+    if state.get("_balai_attrs") is None and packed is not None:
+        return packed  # type: ignore[no-any-return]
+    return pack_attributes(_original_item_to_json(item)["Attributes"])
+
+
+def attribute(item: Any, name: str) -> dict[str, Any] | None:
+    """One attribute of an item in DynamoDB JSON, read without unpacking the item."""
+    state = item.__dict__
+    packed = state.get("_balai_packed")
+    if state.get("_balai_attrs") is None and packed is not None:
+        if b'"' + name.encode() + b'":' not in packed:
+            return None
+        found = json.loads(packed).get(name)
+        return found if isinstance(found, dict) else None
+    value = item.attrs.get(name)
+    return value.to_json() if value is not None else None  # type: ignore[no-any-return]
+
+
+def _item_to_json(self: Any, root_attr_name: str = "Attributes") -> dict[str, Any]:
+    state = self.__dict__
+    packed = state.get("_balai_packed")
+    if state.get("_balai_attrs") is None and packed is not None:
+        return {root_attr_name: json.loads(packed)}
+    return _original_item_to_json(self, root_attr_name)  # type: ignore[no-any-return]
+
+
+def _item_deepcopy(self: Any, memo: dict[int, Any]) -> Any:
+    """A packed item's copy shares its (immutable) packed bytes; an unpacked one is copied as moto does."""
+    state = self.__dict__
+    packed = state.get("_balai_packed")
+    if state.get("_balai_attrs") is None and packed is not None:
+        return new_packed_item(copy.deepcopy(self.hash_key, memo), copy.deepcopy(self.range_key, memo), packed)
+    return _original_item_deepcopy(self, memo)
+
+
+def settle(reencode: bool = True) -> None:
+    """Pack the items unpacked since the last call: re-encode them (a write may have changed them) or,
+    after a read, drop the unpacked form. Call with store_lock held."""
+    while _unpacked:
+        item = _unpacked.pop()
+        state = item.__dict__
+        if state.get("_balai_attrs") is None:
+            continue
+        if reencode or state.get("_balai_packed") is None:
+            state["_balai_packed"] = pack_attributes(_original_item_to_json(item)["Attributes"])
+        state["_balai_attrs"] = None
+
+
+def _call_action(self: Any) -> Any:
+    """DynamoHandler.call_action: one DynamoDB call at a time; its unpacked items packed again after."""
+    with store_lock:
+        try:
+            return _original_call_action(self)
+        finally:
+            try:
+                action = self._get_action()
+            except Exception:  # noqa: BLE001 - unknown: re-encode, which is always right
+                action = ""
+            settle(reencode=action not in READ_ACTIONS)
+
+
+def _stream_record_init(self: Any, *args: Any, **kwargs: Any) -> None:
+    _original_stream_record_init(self, *args, **kwargs)
+    images = self.record["dynamodb"]
+    for name in ("NewImage", "OldImage"):
+        if name in images:
+            images[name] = pack_attributes(images[name])
+
+
+def _stream_record_to_json(self: Any) -> dict[str, Any]:
+    record = dict(self.record)
+    images = record["dynamodb"] = dict(record["dynamodb"])
+    for name in ("NewImage", "OldImage"):
+        if name in images:
+            images[name] = json.loads(images[name])
+    return record
+
+
+_original_item_to_json: Any = None
+_original_item_deepcopy: Any = None
+_original_call_action: Any = None
+_original_stream_record_init: Any = None
 _original_shard_add: Any = None
 _original_query: Any = None
 _original_get_shard_iterator: Any = None
@@ -249,7 +422,8 @@ class _IndexMap:
             return
         placed = {}
         for name, attr in self.hash_attrs.items():
-            value = item.attrs.get(attr)
+            raw = attribute(item, attr)
+            value = dynamo_type(raw) if raw is not None else None
             if value is not None:
                 self.members[name].setdefault(value, {})[key] = item
                 placed[name] = value
@@ -290,6 +464,7 @@ def _reindex(table: Any, hash_key: Any, range_key: Any) -> None:
 
 def _table_put_item(self: Any, *args: Any, **kwargs: Any) -> Any:
     item = _original_table_put_item(self, *args, **kwargs)
+    _unpacked.append(item)  # stored unpacked: packed when the call ends
     _reindex(self, item.hash_key, item.range_key)
     return item
 
@@ -369,11 +544,13 @@ def _stop_tracking(*classes: Any) -> None:
 def apply() -> None:
     """Patch moto in this process (idempotent). Refuses another moto version: the copy above is of 5.2.5."""
     global _original_shard_add, _original_query, _original_get_shard_iterator, _original_table_put_item
-    global _original_table_delete_item, _original_update_item, _original_item_init
+    global _original_table_delete_item, _original_update_item, _original_item_init, _original_item_to_json
+    global _original_item_deepcopy, _original_call_action, _original_stream_record_init
     import moto
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.dynamo_type import Item
     from moto.dynamodb.models.table import StreamRecord, StreamShard, Table
+    from moto.dynamodb.responses import DynamoHandler
     from moto.dynamodbstreams.models import DynamoDBStreamsBackend, ShardIterator
 
     if getattr(DynamoDBBackend, "_balai_patched", False):
@@ -391,6 +568,15 @@ def apply() -> None:
     Table.delete_item = _table_delete_item  # type: ignore[method-assign]
     DynamoDBBackend.update_item = _backend_update_item  # type: ignore[method-assign]
     Item.__init__ = _item_init  # type: ignore[method-assign]
+    _original_item_to_json, _original_item_deepcopy = Item.to_json, Item.__deepcopy__
+    Item.attrs = property(_get_attrs, _set_attrs)  # type: ignore[assignment]
+    Item.to_json = _item_to_json  # type: ignore[method-assign]
+    Item.__deepcopy__ = _item_deepcopy  # type: ignore[method-assign]
+    _original_call_action = DynamoHandler.call_action
+    DynamoHandler.call_action = _call_action  # type: ignore[method-assign]
+    _original_stream_record_init = StreamRecord.__init__
+    StreamRecord.__init__ = _stream_record_init  # type: ignore[method-assign]
+    StreamRecord.to_json = _stream_record_to_json  # type: ignore[method-assign]
     StreamShard.add = _shard_add  # type: ignore[method-assign]
     StreamShard.get = _shard_get  # type: ignore[method-assign]
     Table.query = _query  # type: ignore[method-assign]

@@ -9,7 +9,7 @@ memory every few seconds into rss.csv beside the data folder; then stops local m
 starts it again on the same data and prints the time to the first answer.
 
     .venv/bin/python bench/local_volume.py --requests 10000
-    .venv/bin/python bench/local_volume.py --requests 2000 --port 8410 --db-port 8411
+    .venv/bin/python bench/local_volume.py --requests 2000 --port 8410 --db-port 8411 --web-port 8412
 
 Bars (issue 15): submit p50 <= 150 ms, p99 <= 1 s, no trend between the first and the last thousand,
 RSS <= 600 MB, restart to first answer <= 15 s.
@@ -43,8 +43,8 @@ TOKEN_REFRESH_S = 20 * 60  # tokens live 30 minutes
 class Local:
     """One local-mode process tree and an HTTP client for it."""
 
-    def __init__(self, data_dir: Path, port: int, db_port: int) -> None:
-        self.data_dir, self.port, self.db_port = data_dir, port, db_port
+    def __init__(self, data_dir: Path, port: int, db_port: int, web_port: int) -> None:
+        self.data_dir, self.port, self.db_port, self.web_port = data_dir, port, db_port, web_port
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = data_dir.parent / f"{data_dir.name}-local.log"
 
@@ -52,6 +52,7 @@ class Local:
         """Start local mode; seconds until it answered its first request."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(("BALAI_", "AWS_"))}
         env.update({"BALAI_PORT": str(self.port), "BALAI_DB_PORT": str(self.db_port),
+                    "BALAI_WEB_PORT": str(self.web_port),
                     "BALAI_DATA_DIR": str(self.data_dir), "POWERTOOLS_LOG_LEVEL": "WARNING"})
         began = time.monotonic()
         with self.log.open("ab") as log:
@@ -226,13 +227,14 @@ def main() -> int:
     parser.add_argument("--citizens", type=int, default=5)
     parser.add_argument("--port", type=int, default=8400)
     parser.add_argument("--db-port", type=int, default=8401)
+    parser.add_argument("--web-port", type=int, default=8402)
     parser.add_argument("--data-dir", type=Path, help="default: a new temporary folder")
     parser.add_argument("--block", type=int, default=1000, help="print figures every this many requests")
     parser.add_argument("--minutes", type=float, help="stop submitting after this long (then restart as usual)")
     parser.add_argument("--keep", action="store_true", help="leave local mode running at the end")
     args = parser.parse_args()
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="balai-volume-")) / "balai"
-    local = Local(data_dir, args.port, args.db_port)
+    local = Local(data_dir, args.port, args.db_port, args.web_port)
     first_start = local.start()
     print(f"local mode up in {first_start:.1f} s (first run: table and demo data); data in {data_dir}", flush=True)
     actors = Actors(local, args.citizens)

@@ -37,6 +37,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 VILLAGE = "73.07.03.1001"  # Kelurahan Samataring, active in the demo data
 SKD = {"letter_type": "SKD", "fields": {"lama_tinggal_tahun": 5, "keperluan": "Melamar pekerjaan"}}
+# SKD's attachments: (name, file name, content type, bytes). Each citizen uploads them when logging in
+# (every 20 minutes) and refers to those uploads in each request (each submit copies the files).
+ATTACHMENTS = (("ktp", "ktp.jpg", "image/jpeg", b"\xff\xd8\xff\xe0 placeholder"),
+               ("kk", "kk.jpg", "image/jpeg", b"\xff\xd8\xff\xe0 placeholder"),
+               ("pengantar_rt", "rt.pdf", "application/pdf", b"%PDF-1.4\n%%EOF\n"))
 TOKEN_REFRESH_S = 20 * 60  # tokens live 30 minutes
 
 
@@ -91,6 +96,23 @@ class Local:
         api = [int(p) for p in children.read_text().split()] if children.exists() else []
         return _rss(self.proc.pid), sum(_rss(pid) for pid in api)
 
+    def upload(self, token: str, name: str, filename: str, content_type: str, content: bytes) -> str:
+        """One attachment as the portal uploads it: a presigned form from the API, then the file posted with it."""
+        status, form = self.call("POST", f"/v1/villages/{VILLAGE}/uploads", {
+            "letter_type": "SKD", "attachment": name, "filename": filename, "content_type": content_type,
+            "size": len(content)}, token)
+        assert status == 201 or status == 200, form
+        boundary = "balai-bench-boundary"
+        parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+                 for k, v in form["fields"].items()]
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+                     f"Content-Type: {content_type}\r\n\r\n".encode() + content + f"\r\n--{boundary}--\r\n".encode())
+        request = urllib.request.Request(form["url"], data=b"".join(parts), method="POST")
+        request.add_header("Content-Type", f"multipart/form-data; boundary={boundary}")
+        with urllib.request.urlopen(request, timeout=60) as response:
+            assert response.status in (200, 201, 204), response.status
+        return str(form["upload_id"])
+
     def call(self, method: str, path: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=data, method=method)
@@ -122,13 +144,13 @@ class RssSampler(threading.Thread):
         self.submitted = 0
         self.peak = (0.0, 0.0, 0.0)  # total, db, api at the total's peak
         self.peak_each = [0.0, 0.0]
-        self._stop = threading.Event()
+        self._halt = threading.Event()
         self._began = time.monotonic()
 
     def run(self) -> None:
         with self.path.open("w") as out:
             out.write("seconds,requests,db_mb,api_mb\n")
-            while not self._stop.wait(self.every):
+            while not self._halt.wait(self.every):
                 db, api = self.local.rss_each()
                 if db + api > self.peak[0]:
                     self.peak = (db + api, db, api)
@@ -137,7 +159,7 @@ class RssSampler(threading.Thread):
                 out.flush()
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
         self.join(timeout=30)
 
 
@@ -150,6 +172,7 @@ class Staff(threading.Thread):
         self.queue: queue.Queue[tuple[int, dict[str, Any]] | None] = queue.Queue()
         self.worked = 0
         self.issued = 0
+        self.last_issued: str | None = None
         self.error: BaseException | None = None
 
     def run(self) -> None:
@@ -159,8 +182,9 @@ class Staff(threading.Thread):
                 request = transition(self.local, request, "review", self.actors.tokens["operator"])
                 request = transition(self.local, request, "approve", self.actors.tokens["operator"])
                 if n % self.issue_every == 0:
-                    transition(self.local, request, "issue", self.actors.tokens["kades"])
+                    transition(self.local, request, "issue", self.actors.tokens["kades"])  # 202: issuing
                     self.issued += 1
+                    self.last_issued = request["id"]
                 self.worked += 1
         except BaseException as exc:  # noqa: BLE001 - reported by the main thread
             self.error = exc
@@ -171,26 +195,44 @@ class Staff(threading.Thread):
 
 
 class Actors:
-    """A few citizens (one NIK each) and the village's operator and kades, with tokens kept fresh."""
+    """A few citizens from the village's resident register and its operator and kades, tokens kept fresh."""
 
     def __init__(self, local: Local, citizens: int) -> None:
         self.local = local
-        self.niks = [f"7307031708{90:02d}{n:04d}" for n in range(1, citizens + 1)]  # men born 17-08-1990
-        self.phones = [f"0812{77000000 + n}" for n in range(1, citizens + 1)]
+        self.citizens = citizens
+        self.niks: list[str] = []
+        self.phones: list[str] = []
         self.tokens: dict[str, str] = {}
+        self.uploads: dict[str, dict[str, str]] = {}
         self.fresh_at = 0.0
 
-    def refresh(self, first: bool = False) -> None:
-        for nik, phone in zip(self.niks, self.phones, strict=True):
-            self.tokens[nik] = self._citizen(nik, phone, first)
+    def refresh(self) -> None:
         for role in ("operator", "kades"):
             status, login = self.local.call("POST", "/v1/auth/login", {"username": f"{role}.{VILLAGE}",
                                                                       "password": "balai-demo"})
             assert status == 200, login
             self.tokens[role] = login["token"]
+        if not self.niks:
+            self._pick_residents()
+        for nik, phone in zip(self.niks, self.phones, strict=True):
+            self.tokens[nik] = self._citizen(nik, phone)
+            self.uploads[nik] = {name: self.local.upload(self.tokens[nik], name, filename, kind, content)
+                                 for name, filename, kind, content in ATTACHMENTS}
         self.fresh_at = time.monotonic()
 
-    def _citizen(self, nik: str, phone: str, first: bool) -> str:
+    def _pick_residents(self) -> None:
+        """Adults of the register (their requests need no in-person identity check), with their phone if any."""
+        status, page = self.local.call("GET", f"/v1/villages/{VILLAGE}/residents?limit=100",
+                                       token=self.tokens["operator"])
+        assert status == 200, page
+        adults = [r for r in page["items"] if str(r.get("birth_date", "9999")) <= "2004-12-31"]
+        for n, resident in enumerate(adults[:self.citizens]):
+            self.niks.append(resident["nik"])
+            phone = resident.get("phone") or f"+62812{77000000 + n}"
+            self.phones.append("0" + phone[3:])
+        assert len(self.niks) == self.citizens, f"only {len(self.niks)} adults in the register"
+
+    def _citizen(self, nik: str, phone: str) -> str:
         status, answer = self.local.call("POST", "/v1/auth/otp", {"nik": nik, "phone": phone})
         assert status == 202, answer
         e164 = "+62" + phone[1:]
@@ -199,20 +241,26 @@ class Actors:
         code = re.search(r"\b(\d{6})\b", text).group(1)  # type: ignore[union-attr]
         status, login = self.local.call("POST", "/v1/auth/otp/verify", {"nik": nik, "phone": phone, "code": code})
         assert status == 200, login
-        if first:
-            status, profile = self.local.call("PUT", "/v1/me/profile", {
-                "version": 1, "name": "Andi Baso Tenri", "birth_place": "Sinjai", "birth_date": "1990-08-17",
-                "sex": "L", "religion": "Islam", "marital_status": "Kawin", "occupation": "Petani",
-                "address": "Jl. Persatuan Raya No. 5", "rt": "001", "rw": "002"}, login["token"])
-            assert status == 200, profile
         return str(login["token"])
 
 
 def transition(local: Local, request: dict[str, Any], action: str, token: str) -> dict[str, Any]:
     status, answer = local.call("POST", f"/v1/requests/{request['id']}/transitions",
                                 {"action": action, "version": request["version"]}, token)
-    assert status == 200, (action, answer)
+    assert status == (202 if action == "issue" else 200), (action, answer)
     return dict(answer)
+
+
+def letter_state(local: Local, request_id: str, actors: Actors) -> str:
+    """Wait (up to a minute) for the issuing queue to issue the letter; its number, or the status it is stuck at."""
+    began = time.monotonic()
+    while True:
+        status, request = local.call("GET", f"/v1/requests/{request_id}", token=actors.tokens["operator"])
+        if status == 200 and request["status"] == "issued":
+            return f"issued as {request['letter']['number']} after {time.monotonic() - began:.1f} s more"
+        if time.monotonic() - began > 60:
+            return f"still {request.get('status')} after 60 s"
+        time.sleep(0.5)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -238,7 +286,7 @@ def main() -> int:
     first_start = local.start()
     print(f"local mode up in {first_start:.1f} s (first run: table and demo data); data in {data_dir}", flush=True)
     actors = Actors(local, args.citizens)
-    actors.refresh(first=True)
+    actors.refresh()
     print(f"requests | submit p50 ms | p99 ms | max ms | s/{args.block} | staff backlog | RSS MB db+api | issued",
           flush=True)
     submits: list[float] = []
@@ -259,7 +307,8 @@ def main() -> int:
                 actors.refresh()
             nik = actors.niks[n % len(actors.niks)]
             began = time.perf_counter()
-            status, request = local.call("POST", f"/v1/villages/{VILLAGE}/requests", SKD, actors.tokens[nik])
+            status, request = local.call("POST", f"/v1/villages/{VILLAGE}/requests",
+                                         {**SKD, "attachments": actors.uploads[nik]}, actors.tokens[nik])
             submits.append((time.perf_counter() - began) * 1000)
             assert status == 201, request
             staff.queue.put((n, request))
@@ -280,6 +329,8 @@ def main() -> int:
         print(f"submits: {len(submits)} in {time.monotonic() - run_began:.0f} s; worked {staff.worked}, issued "
               f"{staff.issued}; overall p50 {statistics.median(submits):.1f} ms, "
               f"p99 {percentile(submits, 0.99):.1f} ms", flush=True)
+        if staff.last_issued:
+            print(f"last letter sent to issuing: {letter_state(local, staff.last_issued, actors)}", flush=True)
         total, db, api = sampler.peak
         print(f"peak RSS (sampled every 5 s): {total:.0f} MB = {db:.0f} MB DynamoDB server + workers + "
               f"{api:.0f} MB API; per process peaks {sampler.peak_each[0]:.0f} / {sampler.peak_each[1]:.0f} MB; "
@@ -298,7 +349,8 @@ def main() -> int:
     print("  " + "".join(line for line in local.log.read_text().splitlines(keepends=True)[-40:]
                          if "restored" in line).strip(), flush=True)
     began = time.perf_counter()
-    status, request = local.call("POST", f"/v1/villages/{VILLAGE}/requests", SKD, actors.tokens[actors.niks[0]])
+    status, request = local.call("POST", f"/v1/villages/{VILLAGE}/requests",
+                                 {**SKD, "attachments": actors.uploads[actors.niks[0]]}, actors.tokens[actors.niks[0]])
     print(f"first submit after restart: {status} in {(time.perf_counter() - began) * 1000:.0f} ms", flush=True)
     if not args.keep:
         local.stop()

@@ -19,7 +19,9 @@ from __future__ import annotations
 import io
 import json
 import os
+import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -29,6 +31,9 @@ WRITE_OPERATIONS = {"CreateTable", "UpdateTable", "DeleteTable", "UpdateTimeToLi
                     "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
 _REPLAY_HEADERS = ("Authorization", "Host", "Content-Type", "X-Amz-Target", "X-Amz-Date")
 SNAPSHOT_FORMAT = "balai-dynamodb-snapshot/1"
+TTL_SWEEP_SECONDS = 60.0  # DynamoDB deletes expired items "within a few days"; local mode within a minute
+TTL_MAX_AGE_SECONDS = 5 * 365 * 24 * 3600  # DynamoDB leaves items whose TTL is more than five years past
+DEFAULT_ACCOUNT = "123456789012"  # moto's account for any access key it does not know
 
 
 def private_dir(path: Path) -> Path:
@@ -256,15 +261,51 @@ def load_snapshot(path: Path) -> tuple[str | None, int]:
     return header.get("journal"), count
 
 
+def expired_items(now: float) -> list[tuple[str, str, dict[str, Any], str, dict[str, str]]]:
+    """Items whose TTL has passed, as DynamoDB picks them: (region, table, key, TTL attribute, its value).
+
+    Only tables with TTL enabled; only a Number attribute; not one more than five years in the past.
+    Reads the packed items (no unpacking), under the store lock."""
+    from localmode import moto_patches
+
+    found = []
+    with moto_patches.store_lock:
+        moto_patches.settle()
+        for account_id, region, table in _tables():
+            ttl = table.ttl or {}
+            attr = ttl.get("AttributeName")
+            if account_id != DEFAULT_ACCOUNT or ttl.get("TimeToLiveStatus") != "ENABLED" or not attr:
+                continue
+            for item in _stored_items(table):
+                value = moto_patches.attribute(item, attr)
+                if not value or "N" not in value:
+                    continue
+                try:
+                    expires = float(value["N"])
+                except ValueError:
+                    continue
+                if now - TTL_MAX_AGE_SECONDS <= expires < now:
+                    key = {table.hash_key_attr: item.hash_key.to_json()}
+                    if table.range_key_attr:
+                        key[table.range_key_attr] = item.range_key.to_json()
+                    found.append((region, table.name, key, attr, value))
+    return found
+
+
 class LocalDynamoDB:
     """Start/stop the server in a thread. `data_dir=None` keeps nothing (tests of other things)."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, data_dir: Path | None = None) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, data_dir: Path | None = None,
+                 ttl_sweep_seconds: float | None = TTL_SWEEP_SECONDS) -> None:
         self.host = host
         self.port = port
         self.journal = Journal(data_dir) if data_dir is not None else None
+        self.ttl_sweep_seconds = ttl_sweep_seconds
         self._server: Any = None
+        self._app: Any = None
         self._thread: threading.Thread | None = None
+        self._sweeper: threading.Thread | None = None
+        self._stopping = threading.Event()
         self.replayed = 0
         self.restored_items = 0
 
@@ -293,11 +334,44 @@ class LocalDynamoDB:
             if self.replayed or not has_snapshot or self.journal.journal_id() != continued_by:
                 self.compact()
             app = JournalMiddleware(app, self.journal)
+        self._app = app
         self._server = make_server(self.host, self.port, app, threaded=True, request_handler=QuietHandler)
         self.port = self._server.server_port
         self._thread = threading.Thread(target=self._server.serve_forever, name="local-dynamodb", daemon=True)
         self._thread.start()
+        if self.ttl_sweep_seconds:
+            self._sweeper = threading.Thread(target=self._sweep_forever, args=(self.ttl_sweep_seconds,),
+                                             name="local-dynamodb-ttl", daemon=True)
+            self._sweeper.start()
         return self
+
+    def sweep_expired(self, now: float | None = None) -> int:
+        """Delete the items whose TTL has passed, as DynamoDB's TTL process does; returns how many.
+
+        Each is a DeleteItem through the server (so it is journaled and leaves a REMOVE stream record),
+        conditional on the TTL value it was found with: an item given a new expiry meanwhile stays."""
+        from werkzeug.test import Client
+
+        client = Client(self._app)
+        deleted = 0
+        for region, table, key, attr, value in expired_items(time.time() if now is None else now):
+            headers = {"X-Amz-Target": "DynamoDB_20120810.DeleteItem", "Content-Type": "application/x-amz-json-1.0",
+                       "Host": f"{self.host}:{self.port}",
+                       "Authorization": f"AWS4-HMAC-SHA256 Credential=local/20260101/{region}/dynamodb/aws4_request, "
+                                        "SignedHeaders=host;x-amz-target, Signature=0"}
+            body = json.dumps({"TableName": table, "Key": key, "ConditionExpression": "#ttl = :expires",
+                               "ExpressionAttributeNames": {"#ttl": attr},
+                               "ExpressionAttributeValues": {":expires": value}})
+            if client.post("/", data=body.encode(), headers=headers).status_code == 200:
+                deleted += 1
+        return deleted
+
+    def _sweep_forever(self, every: float) -> None:
+        while not self._stopping.wait(every):
+            try:
+                self.sweep_expired()
+            except Exception as exc:  # noqa: BLE001 - the next sweep tries again; the server keeps serving
+                print(f"[balai] TTL sweep failed: {exc!r}", file=sys.stderr, flush=True)
 
     def compact(self) -> int:
         """Snapshot the current state, then start an empty journal that continues it; returns the items."""
@@ -309,6 +383,10 @@ class LocalDynamoDB:
         return count
 
     def stop(self, compact: bool = True) -> None:
+        self._stopping.set()
+        if self._sweeper is not None:
+            self._sweeper.join(timeout=30)
+            self._sweeper = None
         if self._server is not None:
             self._server.shutdown()
             self._server = None

@@ -30,7 +30,8 @@ from typing import Any
 WRITE_OPERATIONS = {"CreateTable", "UpdateTable", "DeleteTable", "UpdateTimeToLive", "PutItem", "UpdateItem",
                     "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
 _REPLAY_HEADERS = ("Authorization", "Host", "Content-Type", "X-Amz-Target", "X-Amz-Date")
-SNAPSHOT_FORMAT = "balai-dynamodb-snapshot/1"
+SNAPSHOT_FORMAT = "balai-dynamodb-snapshot/2"  # lines [table, hash key, range key or null, attributes]
+SNAPSHOT_FORMATS = (SNAPSHOT_FORMAT, "balai-dynamodb-snapshot/1")  # /1: lines [table, attributes]
 TTL_SWEEP_SECONDS = 60.0  # DynamoDB deletes expired items "within a few days"; local mode within a minute
 TTL_MAX_AGE_SECONDS = 5 * 365 * 24 * 3600  # DynamoDB leaves items whose TTL is more than five years past
 DEFAULT_ACCOUNT = "123456789012"  # moto's account for any access key it does not know
@@ -201,7 +202,9 @@ def write_snapshot(path: Path, continued_by: str) -> int:
                              "tables": [_table_definition(a, r, t) for a, r, t in tables]}) + "\n")
         for position, (_, _, table) in enumerate(tables):
             for item in _stored_items(table):
-                fh.write(f"[{position},{moto_patches.packed_attributes(item).decode()}]\n")
+                range_key = json.dumps(item.range_key.to_json()) if item.range_key is not None else "null"
+                fh.write(f"[{position},{json.dumps(item.hash_key.to_json())},{range_key},"
+                         f"{moto_patches.packed_attributes(item).decode()}]\n")
                 count += 1
         fh.flush()
         os.fsync(fh.fileno())
@@ -221,9 +224,10 @@ def _stored_items(table: Any) -> Iterator[Any]:
 def load_snapshot(path: Path) -> tuple[str | None, int]:
     """Create the snapshot's tables in this process's moto and put its items back; (journal id, items).
 
-    Each line is `[table position,{attributes}]`: the attributes' text becomes the stored (packed) item as
-    it is; only the key values are turned into moto's DynamoType."""
+    Each line is `[table position,hash key,range key,{attributes}]`: only the keys are decoded (into moto's
+    DynamoType); the attributes' text becomes the stored (packed) item as it is."""
     from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
 
     from localmode import moto_patches
 
@@ -232,7 +236,7 @@ def load_snapshot(path: Path) -> tuple[str | None, int]:
     count = 0
     with path.open(encoding="utf-8") as fh, moto_patches.store_lock:
         header = json.loads(fh.readline())
-        if header.get("format") != SNAPSHOT_FORMAT:
+        if header.get("format") not in SNAPSHOT_FORMATS:
             raise ValueError(f"{path} is not a {SNAPSHOT_FORMAT} file")
         tables = []
         for d in header["tables"]:
@@ -244,19 +248,43 @@ def load_snapshot(path: Path) -> tuple[str | None, int]:
                 warm_throughput=None)
             table.ttl = d["ttl"]
             tables.append(table)
-        new_item, dynamo_type = moto_patches.new_packed_item, moto_patches.dynamo_type
+        # Items were validated when first written: no per-attribute checks, no DynamoType per value.
+        keys_first = header["format"] == SNAPSHOT_FORMAT
+        raw_decode = json.JSONDecoder().raw_decode
+        new_dynamo, new_item = DynamoType.__new__, Item.__new__
+
+        def key_value(value: dict[str, Any]) -> Any:
+            made = new_dynamo(DynamoType)
+            (made.type, made.value), = value.items()  # key attributes are S, N or B: no nesting
+            return made
+
+        last_table, last_hash, hash_key, partition = None, None, None, None
         for line in fh:
             comma = line.index(",")
             table = tables[int(line[1:comma])]
-            raw = line[comma + 1:line.rindex("]")]
-            attrs = json.loads(raw)
-            # Items were validated when first written: no per-attribute checks, no DynamoType per value.
-            hash_key = dynamo_type(attrs[table.hash_key_attr])
-            if table.range_key_attr:
-                range_key = dynamo_type(attrs[table.range_key_attr])
-                table.items[hash_key][range_key] = new_item(hash_key, range_key, raw.encode())
+            if keys_first:
+                hash_value, end = raw_decode(line, comma + 1)
+                range_value, end = raw_decode(line, end + 1)
+                raw = line[end + 1:line.rindex("]")]
             else:
-                table.items[hash_key] = new_item(hash_key, None, raw.encode())
+                raw = line[comma + 1:line.rindex("]")]
+                attrs = json.loads(raw)
+                hash_value = attrs[table.hash_key_attr]
+                range_value = attrs.get(table.range_key_attr) if table.range_key_attr else None
+            if table is not last_table or hash_value != last_hash:
+                # A partition's items are written together: they share one hash key object and one lookup.
+                last_table, last_hash, hash_key = table, hash_value, key_value(hash_value)
+                partition = table.items[hash_key] if table.range_key_attr else None
+            item: Any = new_item(Item)
+            state = item.__dict__
+            state["hash_key"] = hash_key
+            state["range_key"] = range_key = key_value(range_value) if range_value is not None else None
+            state["_balai_attrs"] = None
+            state["_balai_packed"] = raw.encode()
+            if partition is not None:
+                partition[range_key] = item
+            else:
+                table.items[hash_key] = item
             count += 1
     return header.get("journal"), count
 
@@ -292,6 +320,16 @@ def expired_items(now: float) -> list[tuple[str, str, dict[str, Any], str, dict[
     return found
 
 
+def _stream_ends() -> dict[str, dict[str, str | None]]:
+    ends: dict[str, dict[str, str | None]] = {}
+    for _, _, table in _tables():
+        shard = getattr(table, "stream_shard", None)
+        if shard is not None:
+            last = shard.starting_sequence_number + len(shard.items) - 1 if shard.items else None
+            ends[table.name] = {shard.id: None if last is None else str(last)}
+    return ends
+
+
 class LocalDynamoDB:
     """Start/stop the server in a thread. `data_dir=None` keeps nothing (tests of other things)."""
 
@@ -305,7 +343,15 @@ class LocalDynamoDB:
         self._app: Any = None
         self._thread: threading.Thread | None = None
         self._sweeper: threading.Thread | None = None
+        self._restorer: threading.Thread | None = None
+        self._raw_app: Any = None
         self._stopping = threading.Event()
+        self.has_snapshot = False
+        self.restore_seconds = 0.0
+        self.restore_error: BaseException | None = None
+        # table name -> {shard id: sequence number of its last record, or None for an empty shard}, as the
+        # restore left them: a stream reader starting there misses nothing written after the restore.
+        self.stream_positions: dict[str, dict[str, str | None]] = {}
         self.replayed = 0
         self.restored_items = 0
 
@@ -313,7 +359,8 @@ class LocalDynamoDB:
     def endpoint(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def start(self) -> LocalDynamoDB:
+    def start(self, background: bool = False) -> LocalDynamoDB:
+        """Serve; with a data folder, first restore it (in a thread with `background`: see wait_restored)."""
         from moto.server import DomainDispatcherApplication, create_backend_app
 
         from localmode import moto_patches
@@ -326,14 +373,21 @@ class LocalDynamoDB:
                 """One line per DynamoDB call would drown the API's own log."""
 
         app: Any = DomainDispatcherApplication(create_backend_app)
+        self._raw_app = app
         if self.journal is not None:
             private_dir(self.journal.directory)
-            continued_by, self.restored_items = load_snapshot(self.journal.snapshot_path)
-            has_snapshot = self.journal.snapshot_path.exists()
-            self.replayed = replay(app, self.journal.entries_to_replay(continued_by, has_snapshot))
-            if self.replayed or not has_snapshot or self.journal.journal_id() != continued_by:
-                self.compact()
+            self.has_snapshot = self.journal.snapshot_path.exists()
             app = JournalMiddleware(app, self.journal)
+            if background:
+                # Restore in a thread that holds the journal and store locks from before the server answers
+                # until the data is back: DynamoDB calls wait for it, other services (SQS) answer at once.
+                gated = threading.Event()
+                self._restorer = threading.Thread(target=self._restore, args=(gated,), name="local-dynamodb-restore",
+                                                  daemon=True)
+                self._restorer.start()
+                gated.wait()
+            else:
+                self._restore(None)
         self._app = app
         self._server = make_server(self.host, self.port, app, threaded=True, request_handler=QuietHandler)
         self.port = self._server.server_port
@@ -343,6 +397,37 @@ class LocalDynamoDB:
             self._sweeper = threading.Thread(target=self._sweep_forever, args=(self.ttl_sweep_seconds,),
                                              name="local-dynamodb-ttl", daemon=True)
             self._sweeper.start()
+        return self
+
+    def _restore(self, gated: threading.Event | None) -> None:
+        """Load the snapshot, replay the journal, compact if needed; note where each stream then ends."""
+        from localmode import moto_patches
+
+        assert self.journal is not None
+        try:
+            with self.journal.lock, moto_patches.store_lock:
+                if gated is not None:
+                    gated.set()
+                began = time.monotonic()
+                continued_by, self.restored_items = load_snapshot(self.journal.snapshot_path)
+                self.replayed = replay(self._raw_app, self.journal.entries_to_replay(continued_by, self.has_snapshot))
+                if self.replayed or not self.has_snapshot or self.journal.journal_id() != continued_by:
+                    self._compact_locked()
+                self.stream_positions = _stream_ends()
+                self.restore_seconds = time.monotonic() - began
+        except BaseException as exc:
+            self.restore_error = exc
+            raise
+        finally:
+            if gated is not None:
+                gated.set()
+
+    def wait_restored(self) -> LocalDynamoDB:
+        """Wait for a background restore (start(background=True)); re-raises what made it fail."""
+        if self._restorer is not None:
+            self._restorer.join()
+        if self.restore_error is not None:
+            raise RuntimeError("restoring the local DynamoDB data failed") from self.restore_error
         return self
 
     def sweep_expired(self, now: float | None = None) -> int:
@@ -377,9 +462,13 @@ class LocalDynamoDB:
         """Snapshot the current state, then start an empty journal that continues it; returns the items."""
         assert self.journal is not None
         with self.journal.lock:
-            journal_id = uuid.uuid4().hex
-            count = write_snapshot(self.journal.snapshot_path, journal_id)
-            self.journal.start_new(journal_id)
+            return self._compact_locked()
+
+    def _compact_locked(self) -> int:
+        assert self.journal is not None
+        journal_id = uuid.uuid4().hex
+        count = write_snapshot(self.journal.snapshot_path, journal_id)
+        self.journal.start_new(journal_id)
         return count
 
     def stop(self, compact: bool = True) -> None:

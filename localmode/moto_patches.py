@@ -374,6 +374,7 @@ def _stream_record_to_json(self: Any) -> dict[str, Any]:
 
 
 _original_item_to_json: Any = None
+_original_dynamo_hash: Any = None
 _original_item_deepcopy: Any = None
 _original_call_action: Any = None
 _original_stream_record_init: Any = None
@@ -481,6 +482,15 @@ def _backend_update_item(self: Any, table_name: str, *args: Any, **kwargs: Any) 
     return item
 
 
+def _dynamo_hash(self: Any) -> int:
+    """DynamoType.__hash__ without building cast_value for strings and binaries (the same value: every
+    table lookup hashes its keys)."""
+    kind = self.type
+    if kind == "S" or kind == "B":
+        return hash((kind, self.value))
+    return _original_dynamo_hash(self)  # type: ignore[no-any-return]
+
+
 def _item_init(self: Any, hash_key: Any, range_key: Any, attrs: dict[str, Any]) -> None:
     _original_item_init(self, hash_key, range_key, {sys.intern(k): v for k, v in attrs.items()})
 
@@ -545,10 +555,10 @@ def apply() -> None:
     """Patch moto in this process (idempotent). Refuses another moto version: the copy above is of 5.2.5."""
     global _original_shard_add, _original_query, _original_get_shard_iterator, _original_table_put_item
     global _original_table_delete_item, _original_update_item, _original_item_init, _original_item_to_json
-    global _original_item_deepcopy, _original_call_action, _original_stream_record_init
+    global _original_item_deepcopy, _original_call_action, _original_stream_record_init, _original_dynamo_hash
     import moto
     from moto.dynamodb.models import DynamoDBBackend
-    from moto.dynamodb.models.dynamo_type import Item
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
     from moto.dynamodb.models.table import StreamRecord, StreamShard, Table
     from moto.dynamodb.responses import DynamoHandler
     from moto.dynamodbstreams.models import DynamoDBStreamsBackend, ShardIterator
@@ -571,6 +581,8 @@ def apply() -> None:
     _original_item_to_json, _original_item_deepcopy = Item.to_json, Item.__deepcopy__
     Item.attrs = property(_get_attrs, _set_attrs)  # type: ignore[assignment]
     Item.to_json = _item_to_json  # type: ignore[method-assign]
+    _original_dynamo_hash = DynamoType.__hash__
+    DynamoType.__hash__ = _dynamo_hash  # type: ignore[method-assign]
     Item.__deepcopy__ = _item_deepcopy  # type: ignore[method-assign]
     _original_call_action = DynamoHandler.call_action
     DynamoHandler.call_action = _call_action  # type: ignore[method-assign]

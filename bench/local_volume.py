@@ -43,6 +43,7 @@ ATTACHMENTS = (("ktp", "ktp.jpg", "image/jpeg", b"\xff\xd8\xff\xe0 placeholder")
                ("kk", "kk.jpg", "image/jpeg", b"\xff\xd8\xff\xe0 placeholder"),
                ("pengantar_rt", "rt.pdf", "application/pdf", b"%PDF-1.4\n%%EOF\n"))
 TOKEN_REFRESH_S = 20 * 60  # tokens live 30 minutes
+STAFF_BACKLOG = 50
 
 
 class Local:
@@ -169,7 +170,8 @@ class Staff(threading.Thread):
     def __init__(self, local: Local, actors: Actors, issue_every: int) -> None:
         super().__init__(name="staff", daemon=True)
         self.local, self.actors, self.issue_every = local, actors, issue_every
-        self.queue: queue.Queue[tuple[int, dict[str, Any]] | None] = queue.Queue()
+        # The village keeps up: when the staff are STAFF_BACKLOG requests behind, the next citizen waits.
+        self.queue: queue.Queue[tuple[int, dict[str, Any]] | None] = queue.Queue(maxsize=STAFF_BACKLOG)
         self.worked = 0
         self.issued = 0
         self.last_issued: str | None = None
@@ -311,7 +313,12 @@ def main() -> int:
                                          {**SKD, "attachments": actors.uploads[nik]}, actors.tokens[nik])
             submits.append((time.perf_counter() - began) * 1000)
             assert status == 201, request
-            staff.queue.put((n, request))
+            while staff.error is None:  # wait (untimed) while the staff are STAFF_BACKLOG requests behind
+                try:
+                    staff.queue.put((n, request), timeout=1)
+                    break
+                except queue.Full:
+                    continue
             sampler.submitted = n
             if n % args.block == 0 or n == args.requests:
                 block = submits[-((n - 1) % args.block + 1):]
@@ -324,7 +331,8 @@ def main() -> int:
                 block_began = time.monotonic()
     finally:
         print(f"waiting for the staff to work the last {len(submits) - staff.worked} requests", flush=True)
-        staff.finish()
+        if staff.error is None:
+            staff.finish()
         sampler.stop()
         print(f"submits: {len(submits)} in {time.monotonic() - run_began:.0f} s; worked {staff.worked}, issued "
               f"{staff.issued}; overall p50 {statistics.median(submits):.1f} ms, "

@@ -253,9 +253,12 @@ def load_snapshot(path: Path) -> tuple[str | None, int]:
         raw_decode = json.JSONDecoder().raw_decode
         new_dynamo, new_item = DynamoType.__new__, Item.__new__
 
+        kinds = {"S": "S", "N": "N", "B": "B"}  # one type string for all keys, not one per item
+
         def key_value(value: dict[str, Any]) -> Any:
             made = new_dynamo(DynamoType)
-            (made.type, made.value), = value.items()  # key attributes are S, N or B: no nesting
+            (kind, made.value), = value.items()  # key attributes are S, N or B: no nesting
+            made.type = kinds.get(kind, kind)
             return made
 
         last_table, last_hash, hash_key, partition = None, None, None, None
@@ -276,11 +279,10 @@ def load_snapshot(path: Path) -> tuple[str | None, int]:
                 last_table, last_hash, hash_key = table, hash_value, key_value(hash_value)
                 partition = table.items[hash_key] if table.range_key_attr else None
             item: Any = new_item(Item)
-            state = item.__dict__
-            state["hash_key"] = hash_key
-            state["range_key"] = range_key = key_value(range_value) if range_value is not None else None
-            state["_balai_attrs"] = None
-            state["_balai_packed"] = raw.encode()
+            item.hash_key = hash_key
+            item.range_key = range_key = key_value(range_value) if range_value is not None else None
+            item._balai_attrs = None
+            item._balai_packed = raw.encode()
             if partition is not None:
                 partition[range_key] = item
             else:

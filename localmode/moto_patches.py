@@ -260,23 +260,24 @@ def _unpack(packed: bytes) -> Any:
     return values
 
 
+# Item's state here is two plain attributes (class defaults None): `_balai_packed`, the attributes as
+# pack_attributes bytes, and `_balai_attrs`, moto's LimitedSizeDict while unpacked. Plain attribute access
+# (never item.__dict__, which would give every item a dict of its own) keeps an Item at ~100 bytes.
 def _get_attrs(self: Any) -> Any:
     """Item.attrs: the unpacked attributes (unpacked on first use; packed again when the call ends)."""
-    state = self.__dict__
-    attrs = state.get("_balai_attrs")
+    attrs = self._balai_attrs
     if attrs is None:
-        packed = state.get("_balai_packed")
+        packed = self._balai_packed
         if packed is None:
             return None
-        attrs = state["_balai_attrs"] = _unpack(packed)
+        attrs = self._balai_attrs = _unpack(packed)
         _unpacked.append(self)
     return attrs
 
 
 def _set_attrs(self: Any, value: Any) -> None:
-    state = self.__dict__
-    state["_balai_attrs"] = value
-    state["_balai_packed"] = None  # changed: encoded again when the call ends (if stored)
+    self._balai_attrs = value
+    self._balai_packed = None  # changed: encoded again when the call ends (if stored)
 
 
 def new_packed_item(hash_key: Any, range_key: Any, packed: bytes) -> Any:
@@ -286,25 +287,23 @@ def new_packed_item(hash_key: Any, range_key: Any, packed: bytes) -> Any:
     item: Any = Item.__new__(Item)
     item.hash_key = hash_key
     item.range_key = range_key
-    item.__dict__["_balai_attrs"] = None
-    item.__dict__["_balai_packed"] = packed
+    item._balai_attrs = None
+    item._balai_packed = packed
     return item
 
 
 def packed_attributes(item: Any) -> bytes:
     """The item's attributes in the compact stored form (no unpacking when it is packed)."""
-    state = item.__dict__
-    packed = state.get("_balai_packed")
-    if state.get("_balai_attrs") is None and packed is not None:
+    packed = item._balai_packed
+    if item._balai_attrs is None and packed is not None:
         return packed  # type: ignore[no-any-return]
     return pack_attributes(_original_item_to_json(item)["Attributes"])
 
 
 def attribute(item: Any, name: str) -> dict[str, Any] | None:
     """One attribute of an item in DynamoDB JSON, read without unpacking the item."""
-    state = item.__dict__
-    packed = state.get("_balai_packed")
-    if state.get("_balai_attrs") is None and packed is not None:
+    packed = item._balai_packed
+    if item._balai_attrs is None and packed is not None:
         if b'"' + name.encode() + b'":' not in packed:
             return None
         found = json.loads(packed).get(name)
@@ -314,18 +313,16 @@ def attribute(item: Any, name: str) -> dict[str, Any] | None:
 
 
 def _item_to_json(self: Any, root_attr_name: str = "Attributes") -> dict[str, Any]:
-    state = self.__dict__
-    packed = state.get("_balai_packed")
-    if state.get("_balai_attrs") is None and packed is not None:
+    packed = self._balai_packed
+    if self._balai_attrs is None and packed is not None:
         return {root_attr_name: json.loads(packed)}
     return _original_item_to_json(self, root_attr_name)  # type: ignore[no-any-return]
 
 
 def _item_deepcopy(self: Any, memo: dict[int, Any]) -> Any:
     """A packed item's copy shares its (immutable) packed bytes; an unpacked one is copied as moto does."""
-    state = self.__dict__
-    packed = state.get("_balai_packed")
-    if state.get("_balai_attrs") is None and packed is not None:
+    packed = self._balai_packed
+    if self._balai_attrs is None and packed is not None:
         return new_packed_item(copy.deepcopy(self.hash_key, memo), copy.deepcopy(self.range_key, memo), packed)
     return _original_item_deepcopy(self, memo)
 
@@ -335,12 +332,11 @@ def settle(reencode: bool = True) -> None:
     after a read, drop the unpacked form. Call with store_lock held."""
     while _unpacked:
         item = _unpacked.pop()
-        state = item.__dict__
-        if state.get("_balai_attrs") is None:
+        if item._balai_attrs is None:
             continue
-        if reencode or state.get("_balai_packed") is None:
-            state["_balai_packed"] = pack_attributes(_original_item_to_json(item)["Attributes"])
-        state["_balai_attrs"] = None
+        if reencode or item._balai_packed is None:
+            item._balai_packed = pack_attributes(_original_item_to_json(item)["Attributes"])
+        item._balai_attrs = None
 
 
 def _call_action(self: Any) -> Any:
@@ -579,6 +575,7 @@ def apply() -> None:
     DynamoDBBackend.update_item = _backend_update_item  # type: ignore[method-assign]
     Item.__init__ = _item_init  # type: ignore[method-assign]
     _original_item_to_json, _original_item_deepcopy = Item.to_json, Item.__deepcopy__
+    Item._balai_attrs = Item._balai_packed = None  # type: ignore[attr-defined]
     Item.attrs = property(_get_attrs, _set_attrs)  # type: ignore[assignment]
     Item.to_json = _item_to_json  # type: ignore[method-assign]
     _original_dynamo_hash = DynamoType.__hash__

@@ -132,6 +132,19 @@ def _start_api(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
                              "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT, env={**os.environ, **env})
 
 
+def _memory_report(*_: object) -> None:
+    import collections
+    import gc
+    import tracemalloc
+
+    gc.collect()
+    counts = collections.Counter(type(o).__name__ for o in gc.get_objects())
+    print("[balai] live objects: " + ", ".join(f"{name} {n}" for name, n in counts.most_common(15)), flush=True)
+    if tracemalloc.is_tracing():
+        for stat in tracemalloc.take_snapshot().statistics("lineno")[:15]:
+            print(f"[balai]   {stat}", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("BALAI_PORT", "8000")))
@@ -144,8 +157,10 @@ def main(argv: list[str] | None = None) -> int:
     # local mode (and the API it starts) creates is readable by the owner only.
     os.umask(0o077)
     private_tree(data_dir)
-    # `kill -USR1 <pid>` prints every thread's stack to the log: what a stuck local mode is doing.
+    # `kill -USR1 <pid>` prints every thread's stack to the log: what a stuck local mode is doing;
+    # `kill -USR2 <pid>` the live objects by type (and, under PYTHONTRACEMALLOC=1, the top allocations).
     faulthandler.register(signal.SIGUSR1, all_threads=True)
+    signal.signal(signal.SIGUSR2, _memory_report)
     started = time.monotonic()
     db, env = prepare(data_dir, args.db_port, args.port, args.web_port)
     issuing_poller = _start_issuing(env)

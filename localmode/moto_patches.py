@@ -53,7 +53,7 @@ from datetime import datetime
 from typing import Any
 
 MOTO_VERSION = "5.2.5"  # the version whose transact_write_items this mirrors (requirements-dev.txt)
-STREAM_RECORDS_KEPT = 5_000  # per shard (~2 minutes of a busy local run); the local poller reads within a second
+STREAM_RECORDS_KEPT = 1_000  # per shard (~40 s of a busy local run); the local poller reads within a second
 MAX_SHARD_ITERATORS = 1000  # DynamoDB expires iterators after 15 minutes; moto keeps every one
 
 _pending = threading.local()  # the stream records of the transaction running on this thread

@@ -132,6 +132,27 @@ def _start_api(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
                              "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT, env={**os.environ, **env})
 
 
+def share_botocore_data() -> None:
+    """One botocore data loader for every session in this process.
+
+    PynamoDB gives each thread its own botocore session, and each session loads the service model and
+    endpoint data anew (~5 MB): the stream poller, scheduler, issuing poller and outbox sender threads
+    kept ~10 copies. The data is read-only once loaded, so the sessions share boto3's default one's."""
+    import boto3
+    import botocore.session
+    import pynamodb.connection.base
+
+    loader = boto3._get_default_session()._session.get_component("data_loader")
+    new_session = botocore.session.get_session
+
+    def get_session(env_vars: dict[str, object] | None = None) -> botocore.session.Session:
+        session = new_session(env_vars)
+        session.register_component("data_loader", loader)
+        return session
+
+    pynamodb.connection.base.get_session = get_session  # type: ignore[assignment]
+
+
 def _memory_report(*_: object) -> None:
     import collections
     import gc
@@ -161,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     # `kill -USR2 <pid>` the live objects by type (and, under PYTHONTRACEMALLOC=1, the top allocations).
     faulthandler.register(signal.SIGUSR1, all_threads=True)
     signal.signal(signal.SIGUSR2, _memory_report)
+    share_botocore_data()
     started = time.monotonic()
     db, env = prepare(data_dir, args.db_port, args.port, args.web_port)
     issuing_poller = _start_issuing(env)

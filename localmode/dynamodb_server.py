@@ -30,8 +30,10 @@ from typing import Any
 WRITE_OPERATIONS = {"CreateTable", "UpdateTable", "DeleteTable", "UpdateTimeToLive", "PutItem", "UpdateItem",
                     "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
 _REPLAY_HEADERS = ("Authorization", "Host", "Content-Type", "X-Amz-Target", "X-Amz-Date")
-SNAPSHOT_FORMAT = "balai-dynamodb-snapshot/2"  # lines [table, hash key, range key or null, attributes]
-SNAPSHOT_FORMATS = (SNAPSHOT_FORMAT, "balai-dynamodb-snapshot/1")  # /1: lines [table, attributes]
+# Lines [table, hash key, range key or null, {index hash key attribute: value}, attributes]; earlier ones:
+# /2 [table, hash key, range key, attributes] and /1 [table, attributes] (their indexes are rebuilt on load).
+SNAPSHOT_FORMAT = "balai-dynamodb-snapshot/3"
+SNAPSHOT_FORMATS = (SNAPSHOT_FORMAT, "balai-dynamodb-snapshot/2", "balai-dynamodb-snapshot/1")
 TTL_SWEEP_SECONDS = 60.0  # DynamoDB deletes expired items "within a few days"; local mode within a minute
 TTL_MAX_AGE_SECONDS = 5 * 365 * 24 * 3600  # DynamoDB leaves items whose TTL is more than five years past
 DEFAULT_ACCOUNT = "123456789012"  # moto's account for any access key it does not know
@@ -201,9 +203,12 @@ def write_snapshot(path: Path, continued_by: str) -> int:
         fh.write(json.dumps({"format": SNAPSHOT_FORMAT, "journal": continued_by,
                              "tables": [_table_definition(a, r, t) for a, r, t in tables]}) + "\n")
         for position, (_, _, table) in enumerate(tables):
+            indexes = moto_patches.index_map(table)
             for item in _stored_items(table):
                 range_key = json.dumps(item.range_key.to_json()) if item.range_key is not None else "null"
+                index_values = indexes.index_values((item.hash_key, item.range_key)) if indexes else {}
                 fh.write(f"[{position},{json.dumps(item.hash_key.to_json())},{range_key},"
+                         f"{json.dumps(index_values, separators=(',', ':'))},"
                          f"{moto_patches.packed_attributes(item).decode()}]\n")
                 count += 1
         fh.flush()
@@ -224,8 +229,9 @@ def _stored_items(table: Any) -> Iterator[Any]:
 def load_snapshot(path: Path) -> tuple[str | None, int]:
     """Create the snapshot's tables in this process's moto and put its items back; (journal id, items).
 
-    Each line is `[table position,hash key,range key,{attributes}]`: only the keys are decoded (into moto's
-    DynamoType); the attributes' text becomes the stored (packed) item as it is."""
+    Each line is `[table position,hash key,range key,{index hash keys},{attributes}]`: only the keys are
+    decoded (into moto's DynamoType, and into the index map); the attributes' text becomes the stored
+    (packed) item as it is."""
     from moto.dynamodb.models import dynamodb_backends
     from moto.dynamodb.models.dynamo_type import DynamoType, Item
 
@@ -248,8 +254,10 @@ def load_snapshot(path: Path) -> tuple[str | None, int]:
                 warm_throughput=None)
             table.ttl = d["ttl"]
             tables.append(table)
+        keys_first = header["format"] != "balai-dynamodb-snapshot/1"
+        with_indexes = header["format"] == SNAPSHOT_FORMAT
+        indexes: list[Any] = [moto_patches.index_map(table, scan=False) if with_indexes else None for table in tables]
         # Items were validated when first written: no per-attribute checks, no DynamoType per value.
-        keys_first = header["format"] == SNAPSHOT_FORMAT
         raw_decode = json.JSONDecoder().raw_decode
         new_dynamo, new_item = DynamoType.__new__, Item.__new__
 
@@ -264,10 +272,13 @@ def load_snapshot(path: Path) -> tuple[str | None, int]:
         last_table, last_hash, hash_key, partition = None, None, None, None
         for line in fh:
             comma = line.index(",")
-            table = tables[int(line[1:comma])]
+            position = int(line[1:comma])
+            table = tables[position]
             if keys_first:
                 hash_value, end = raw_decode(line, comma + 1)
                 range_value, end = raw_decode(line, end + 1)
+                if with_indexes:
+                    index_values, end = raw_decode(line, end + 1)
                 raw = line[end + 1:line.rindex("]")]
             else:
                 raw = line[comma + 1:line.rindex("]")]
@@ -287,6 +298,8 @@ def load_snapshot(path: Path) -> tuple[str | None, int]:
                 partition[range_key] = item
             else:
                 table.items[hash_key] = item
+            if with_indexes and index_values:
+                indexes[position].place_values((hash_key, range_key), item, index_values)
             count += 1
     return header.get("journal"), count
 
@@ -415,6 +428,8 @@ class LocalDynamoDB:
                 self.replayed = replay(self._raw_app, self.journal.entries_to_replay(continued_by, self.has_snapshot))
                 if self.replayed or not self.has_snapshot or self.journal.journal_id() != continued_by:
                     self._compact_locked()
+                for _, _, table in _tables():  # from an older snapshot: built now, not on the first Query
+                    moto_patches.index_map(table)
                 self.stream_positions = _stream_ends()
                 self.restore_seconds = time.monotonic() - began
         except BaseException as exc:

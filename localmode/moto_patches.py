@@ -403,6 +403,7 @@ def _stream_record_to_json(self: Any) -> dict[str, Any]:
 _original_item_to_json: Any = None
 _original_serialized: Any = None
 _original_dynamo_hash: Any = None
+_original_dynamo_eq: Any = None
 _original_item_deepcopy: Any = None
 _original_call_action: Any = None
 _original_stream_record_init: Any = None
@@ -432,13 +433,48 @@ class _PartitionView:
 class _IndexMap:
     """For each global secondary index with one hash attribute: hash value -> {item key: item}."""
 
-    def __init__(self, table: Any) -> None:
+    def __init__(self, table: Any, scan: bool = True) -> None:
         self.signature = _index_signature(table)
         self.hash_attrs = dict(self.signature)
         self.members: dict[str, dict[Any, dict[Any, Any]]] = {name: {} for name in self.hash_attrs}
         self.placed: dict[Any, dict[str, Any]] = {}  # item key -> {index: hash value}
-        for item in table.all_items():
-            self.place((item.hash_key, item.range_key), item)
+        self._canonical: dict[tuple[str, str, Any], Any] = {}
+        if not scan:  # filled by the caller (a snapshot load, which knows each item's index values)
+            return
+        partitions = list(table.items.values())  # storage order: no need for all_items()'s sort
+        for partition in partitions:
+            for item in ([partition] if table.range_key_attr is None else list(partition.values())):
+                self.place((item.hash_key, item.range_key), item)
+
+    def index_values(self, key: Any) -> dict[str, Any]:
+        """{attribute: DynamoDB JSON} of the index hash keys the item under `key` was placed by."""
+        return {self.hash_attrs[name]: value.to_json() for name, value in self.placed.get(key, {}).items()}
+
+    def place_values(self, key: Any, item: Any, values: dict[str, Any]) -> None:
+        """Place a new item by index hash values already known ({attribute: DynamoDB JSON})."""
+        placed = {}
+        for name, attr in self.hash_attrs.items():
+            if attr in values:
+                (kind, raw), = values[attr].items()
+                canonical = (name, kind, raw)
+                value = self._canonical.get(canonical)
+                if value is None:  # one value object per index partition: lookups match it by identity
+                    value = self._canonical[canonical] = dynamo_type(values[attr])
+                self.members[name].setdefault(value, {})[key] = item
+                placed[name] = value
+        if placed:
+            self.placed[key] = placed
+
+    def _values(self, item: Any) -> dict[str, Any]:
+        """The item's index key attributes in DynamoDB JSON (a packed item's text parsed once for all)."""
+        packed = item._balai_packed
+        if item._balai_attrs is None and packed is not None:
+            if not any(b'"' + attr.encode() + b'":' in packed for attr in self.hash_attrs.values()):
+                return {}
+            attrs = json.loads(packed)
+            return {attr: attrs[attr] for attr in self.hash_attrs.values() if isinstance(attrs.get(attr), dict)}
+        return {attr: value.to_json() for attr in self.hash_attrs.values()
+                if (value := item.attrs.get(attr)) is not None}
 
     def place(self, key: Any, item: Any) -> None:
         for name, value in self.placed.pop(key, {}).items():
@@ -450,9 +486,9 @@ class _IndexMap:
         if item is None:
             return
         placed = {}
+        values = self._values(item)
         for name, attr in self.hash_attrs.items():
-            raw = attribute(item, attr)
-            value = dynamo_type(raw) if raw is not None else None
+            value = dynamo_type(values[attr]) if attr in values else None
             if value is not None:
                 self.members[name].setdefault(value, {})[key] = item
                 placed[name] = value
@@ -478,6 +514,18 @@ def _index_map(table: Any) -> _IndexMap:
         if current is None or current.signature != _index_signature(table):
             current = table.__dict__["_balai_index_map"] = _IndexMap(table)
         return current  # type: ignore[no-any-return]
+
+
+def index_map(table: Any, scan: bool = True) -> Any:
+    """The table's index map (for a snapshot): built now if need be, or, with scan=False, started empty
+    (for a snapshot load to fill with place_values). None for a table without global secondary indexes."""
+    if not table.global_indexes:
+        return None
+    if not scan:
+        with _index_lock:
+            table._balai_index_map = made = _IndexMap(table, scan=False)
+            return made
+    return _index_map(table)
 
 
 def _reindex(table: Any, hash_key: Any, range_key: Any) -> None:
@@ -517,6 +565,14 @@ def _dynamo_hash(self: Any) -> int:
     if kind == "S" or kind == "B":
         return hash((kind, self.value))
     return _original_dynamo_hash(self)  # type: ignore[no-any-return]
+
+
+def _dynamo_eq(self: Any, other: Any) -> bool:
+    """DynamoType.__eq__ without building cast_value for two strings or two binaries (the same answer)."""
+    kind = self.type
+    if (kind == "S" or kind == "B") and type(other) is type(self) and other.type == kind:
+        return bool(self.value == other.value)
+    return _original_dynamo_eq(self, other)  # type: ignore[no-any-return]
 
 
 def _item_init(self: Any, hash_key: Any, range_key: Any, attrs: dict[str, Any]) -> None:
@@ -584,7 +640,7 @@ def apply() -> None:
     global _original_shard_add, _original_query, _original_get_shard_iterator, _original_table_put_item
     global _original_table_delete_item, _original_update_item, _original_item_init, _original_item_to_json
     global _original_item_deepcopy, _original_call_action, _original_stream_record_init, _original_dynamo_hash
-    global _original_serialized
+    global _original_serialized, _original_dynamo_eq
     import moto
     from moto.core.responses import BaseResponse
     from moto.dynamodb.models import DynamoDBBackend
@@ -615,6 +671,8 @@ def apply() -> None:
     Item.to_json = _item_to_json  # type: ignore[method-assign]
     _original_dynamo_hash = DynamoType.__hash__
     DynamoType.__hash__ = _dynamo_hash  # type: ignore[method-assign]
+    _original_dynamo_eq = DynamoType.__eq__
+    DynamoType.__eq__ = _dynamo_eq  # type: ignore[method-assign,assignment]
     Item.__deepcopy__ = _item_deepcopy  # type: ignore[method-assign]
     _original_serialized = BaseResponse.serialized
     DynamoHandler.serialized = _serialized  # type: ignore[method-assign]

@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench web lint package check-infra fuzz deploy-web clean
+.PHONY: run test bench web lint typecheck package check-infra fuzz deploy-web clean
 
 STACK ?= balai-prod-infra
 
@@ -31,6 +31,10 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check app.py chalicelib localmode
+
+# mypy (configured in pyproject.toml) over the shipped code: app.py and chalicelib/.
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy app.py chalicelib
 
 # cfn-lint of infra/balai.yaml, `chalice package` of the prod stage (with the IAM policy and the API
 # throttling merge), cfn-lint of the SAM output, package sizes. No AWS account or credentials needed.

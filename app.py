@@ -1,12 +1,14 @@
 """Balai's Chalice app: blueprints and event handlers only; the logic lives in chalicelib/."""
 
-from chalice import Chalice, Cron, Rate
+from chalice import Chalice
 
 from chalicelib.api import (
     attachments,
     auth,
+    complaints,
     cors,
     letters,
+    messages,
     notifications,
     public,
     requests,
@@ -15,7 +17,8 @@ from chalicelib.api import (
     villages,
 )
 from chalicelib.config import get_settings
-from chalicelib.observability import SERVICE
+from chalicelib.observability import SERVICE, install
+from chalicelib.workers.schedules import SCHEDULES
 
 app = Chalice(app_name=SERVICE)
 app.experimental_feature_flags.update(["BLUEPRINTS"])
@@ -34,8 +37,12 @@ app.register_blueprint(notifications.bp)
 app.register_blueprint(staff.bp)
 app.register_blueprint(residents.bp)
 app.register_blueprint(attachments.bp)
+app.register_blueprint(messages.bp)
+app.register_blueprint(complaints.bp)
 # After every route: CORS for the configured origins only, and a preflight answer for each path.
 cors.install(app)
+# Every handler: Powertools' Lambda context in its log lines, its metrics flushed once per invocation.
+install(app)
 
 
 @app.middleware("http")
@@ -64,25 +71,20 @@ def issue_letters(event):  # type: ignore[no-untyped-def]
     issuing.handle_sqs_event(event)
 
 
-@app.schedule(Rate(1, unit=Rate.MINUTES))
+# ---- schedules: rates and targets declared once in chalicelib/workers/schedules.py (local mode runs them too)
+@app.schedule(SCHEDULES["outbox_retry"].expression, name="outbox_retry")
 def outbox_retry(event):  # type: ignore[no-untyped-def]
     """Retry notifications whose backoff, quiet hours or lease has ended."""
-    from chalicelib.workers import outbox
-
-    outbox.retry_due()
+    SCHEDULES["outbox_retry"].run()
 
 
-@app.schedule(Rate(15, unit=Rate.MINUTES))
+@app.schedule(SCHEDULES["sla_escalation"].expression, name="sla_escalation")
 def sla_escalation(event):  # type: ignore[no-untyped-def]
     """Remind near the SLA, escalate past it (camat) and past twice (admin kabupaten)."""
-    from chalicelib.workers import sla
-
-    sla.run()
+    SCHEDULES["sla_escalation"].run()
 
 
-@app.schedule(Cron(0, "*", "*", "*", "?", "*"))
+@app.schedule(SCHEDULES["daily_digest"].expression, name="daily_digest")
 def daily_digest(event):  # type: ignore[no-untyped-def]
     """Hourly; queues each village's digest once its kabupaten's clock reads 07:00 (WIB/WITA/WIT alike)."""
-    from chalicelib.workers import digest
-
-    digest.run()
+    SCHEDULES["daily_digest"].run()

@@ -1,20 +1,24 @@
-"""Monthly AWS cost of one Balai deployment for a district profile, by service (stdlib only).
+"""Monthly AWS cost of one Balai deployment, counted from a simulated sample of a month through the real code.
 
 Usage:
-    python bench/cost.py --profile sinjai|10x [--json] [--units] [--free-tier]
-        [--prices bench/prices.json] [--measurements bench/measurements.json]
+    python bench/cost.py [--profile sinjai|10x|idle ...] [--sample-letters N] [--sample-villages N]
+        [--json] [--free-tier] [--prices bench/prices.json] [--counts FILE] [--save-counts FILE]
 
-Prices come from bench/prices.json (region, date and exchange rate are in that file). Lambda durations and
-memory come from bench/measurements.json when it exists; every figure taken from the defaults below is
-marked "default" in the output. Expected shape of measurements.json (every key optional):
-    {"functions": {"api": {"memory_mb": 512, "mean_ms": 45.0, "init_ms": 800.0},
-                   "stream": {"memory_mb": 256, "mean_ms": 30.0, "send_ms": 120.0},
-                   "schedule": {"memory_mb": 256, "mean_ms": 300.0}},
-     "endpoints": {"submit": {"mean_ms": 120.0}, "transition": {"mean_ms": 100.0}, ...}}
-DynamoDB request units are counted per endpoint from the operations each makes (ENDPOINT_OPS), with the
-on-demand rules: reads 4 KB per RRU (half for eventually consistent, double in a transaction), writes
-1 KB per WRU (double in a transaction), and every GSI that holds the item costs one more write per KB
-(two when the index key changes: a delete and a put).
+What is counted and what is assumed:
+- COUNTED (bench/cost_sim.py, real services on in-process moto through Chalice's test client): per sample
+  letter the API calls per route, DynamoDB calls and request units (RRU from the items each read returned,
+  WRU from both images of every stream record, GSI writes included), stream records, Lambda invocations of
+  every function (API, stream, issuing queue), the time each spent outside the database, the log bytes each
+  wrote, the messages per channel (login codes included) and S3 objects written and read; one run of each
+  scheduled handler.
+- READ FROM THE REPOSITORY: function memory and architecture (.chalice/config.json), alarm metrics,
+  composite alarms, dashboard (and whether it is on by default), secrets, X-Ray sampling rule and log
+  retention (infra/balai.yaml and .chalice/config.json), custom metric names (chalicelib/).
+- ASSUMED (ASSUMPTIONS below, each with its source): the district's volumes, the citizen shares, the
+  in-region DynamoDB and provider latencies, cold-start share, how often staff log in, complaint shape.
+The sample (default 20 letters in 4 villages, about 2 minutes on an idle 2-core machine) is scaled
+linearly to the profile's volumes; the sample size is a flag. The arithmetic below is pure (tested in
+tests/unit/test_cost_model.py; reading infra/balai.yaml needs PyYAML); the simulation needs the .venv.
 """
 
 from __future__ import annotations
@@ -22,14 +26,16 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 HOURS_PER_MONTH = 730.0
-SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
+MINUTES_PER_MONTH = HOURS_PER_MONTH * 60
 WORKING_DAYS_PER_MONTH = 22
 
 # ------------------------------------------------------------------------------------------------ profiles
@@ -42,10 +48,8 @@ class Profile:
     name: str
     villages: int
     residents: int
-    letters: int  # service requests (permohonan) per month; most end in an issued letter
+    letters: int  # service requests (permohonan) per month, each driven to an issued letter
     complaints: int
-    sms: int  # SMS parts sent
-    emails: int
     verifications: int  # QR verifications of issued letters
     dashboard_views: int  # public transparency pages and the Pendopo screen
     retention_months: int = 12  # how much history the table and bucket hold when the bill is read
@@ -53,225 +57,375 @@ class Profile:
 
 
 def sinjai() -> Profile:
-    """Kabupaten Sinjai: 80 villages, ~260,000 residents, 10,000 letters a month.
-
-    Assumptions (stated, not measured):
-    - complaints: 1,000/month (one per 260 residents a month, ~12 per village).
-    - SMS 40,000/month: per letter 1.5 OTP logins (submit, then download) + received + outcome + 0.15
-      revision notices = 3.65 -> 36,500; per complaint OTP + acknowledged + resolved = 3 -> 3,000; staff
-      escalations by SMS ~500.
-    - e-mail 25,000/month: per letter the operator (new request) and the kades (waiting signature) ->
-      20,000; daily digest 80 villages x 2 operators x 22 working days -> 3,520; complaint routing 1,000;
-      the rest escalations.
-    - verifications: 4,000/month (40 % of letters checked once by a receiving office).
-    - dashboard views: 30,000/month (public pages plus a Pendopo screen refreshing every minute in office
-      hours, ~10,500).
-    """
-    return Profile(
-        name="Kabupaten Sinjai",
-        villages=80,
-        residents=260_000,
-        letters=10_000,
-        complaints=1_000,
-        sms=40_000,
-        emails=25_000,
-        verifications=4_000,
-        dashboard_views=30_000,
-    )
+    """Kabupaten Sinjai: 80 villages, ~260,000 residents (issue 14's workload: 10,000 letters and 1,000
+    complaints a month); verifications 40 % of letters; 30,000 dashboard views (public pages plus a Pendopo
+    screen refreshing every minute in office hours)."""
+    return Profile(name="Kabupaten Sinjai", villages=80, residents=260_000, letters=10_000, complaints=1_000,
+                   verifications=4_000, dashboard_views=30_000)
 
 
 def tenfold() -> Profile:
     """A district ten times Sinjai's size: every volume x10 (one kabupaten, one deployment)."""
-    base = sinjai()
-    return Profile(
-        name="10x Sinjai",
-        villages=base.villages * 10,
-        residents=base.residents * 10,
-        letters=base.letters * 10,
-        complaints=base.complaints * 10,
-        sms=base.sms * 10,
-        emails=base.emails * 10,
-        verifications=base.verifications * 10,
-        dashboard_views=base.dashboard_views * 10,
+    b = sinjai()
+    return Profile(name="10x Sinjai", villages=b.villages * 10, residents=b.residents * 10, letters=b.letters * 10,
+                   complaints=b.complaints * 10, verifications=b.verifications * 10,
+                   dashboard_views=b.dashboard_views * 10)
+
+
+def idle() -> Profile:
+    """Sinjai's deployment before a single letter: regions and staff accounts, no traffic, no resident
+    register imported yet (a full register of 260,000 residents adds its storage, about US$0.25 a month)."""
+    return replace(sinjai(), name="Idle month (Sinjai deployed, no traffic)", residents=0, letters=0, complaints=0,
+                   verifications=0, dashboard_views=0)
+
+
+PROFILES = {"sinjai": sinjai, "10x": tenfold, "idle": idle}
+
+# ---------------------------------------------------------------------------------------- assumptions
+# Every figure the simulation cannot count, with where it comes from. Printed with --assumptions.
+SHARES: dict[str, float] = {
+    # Share of applicants who give an e-mail address. Indonesia: 79.5 % of people use the internet (APJII
+    # survey 2024); far fewer read e-mail: the share of villagers who would give one to a village portal
+    # is not published. 25 % is a planning figure to be replaced by the share in the portal's profiles.
+    "email": 0.25,
+    # Share with the PWA installed (Web Push possible). No public figure; 20 % planning figure, to be
+    # replaced by the share of push subscriptions among the month's citizens.
+    "pwa": 0.20,
+    # Share of returning citizens (coming back for the PDF) with a live 30-day refresh session on their
+    # own phone: the median letter is issued within days (SLA 8-24 working hours), so most come back
+    # inside 30 days; 80 % leaves room for shared or reset phones and cleared browsers.
+    "returning_session": 0.80,
+}
+ASSUMPTIONS: dict[str, tuple[float, str]] = {
+    "ddb_ms_per_call": (8.0, "in-region DynamoDB p50 with margin (AWS: single-digit ms); moto's own time is excluded"),
+    "send_ms_per_sms": (100.0, "SNS Publish to a phone number, p50 with margin (bench/measurements.json basis)"),
+    "send_ms_per_email": (80.0, "SES SendEmail p50 with margin"),
+    "send_ms_per_push": (150.0, "a Web Push POST to the browser vendor's push service (FCM, Mozilla), p50 "
+                                "with margin; the push itself costs nothing"),
+    "vcpu_mb": (1769.0, "Lambda gives one full vCPU at 1,769 MB (AWS docs); below that, time stretches"),
+    "cold_start_share": (0.03, "share of API invocations that pay an INIT, billed since Aug 2025"),
+    "platform_log_bytes": (350.0, "START/END/REPORT lines Lambda writes per invocation"),
+    "log_compression": (0.15, "CloudWatch bills stored logs on their compressed size"),
+    "staff_logins_per_village_day": (3.0, "operator, kades, a second operator; 30-minute staff tokens"),
+    "complaint_work_vs_letter": (0.55, "a complaint is submit + 3 transitions + reads, no PDF: 0.55 of a "
+                                       "letter's API/DynamoDB work (complaints are not on this branch yet)"),
+    "complaint_sms_vs_letter": (1.0, "a complaint's messages follow the letter's per-call rate"),
+    "metric_hours_share": (0.10, "an alarm's custom metric (failures) is published in 10 % of a busy "
+                                 "month's hours, none in an idle month (billed per hour published)"),
+    "attachment_kb": (300.0, "a KTP/KK photo resized to ~1600 px; NOTE the web client does not resize "
+                             "today, a phone camera JPEG is 1-4 MB (up to BALAI_MAX_UPLOAD_BYTES, 5 MB)"),
+    "attachments_per_letter_in_storage": (3.0, "SKD's three required files (counted uploads agree)"),
+    "secret_warm_containers": (2.0, "API containers warm in office hours (10 h x 22 days), each re-reading "
+                                    "the two SecureStrings every 5 minutes (Powertools max_age 300)"),
+    "pdf_kb": (5.0, "one-page letter with QR (STACK-NOTES: 2.9-4.8 KB)"),
+    "api_response_kb": (3.0, "mean JSON answer"),
+}
+SCHEDULE_RUNS = {"outbox_retry": MINUTES_PER_MONTH, "sla_escalation": HOURS_PER_MONTH * 4,
+                 "daily_digest": HOURS_PER_MONTH}
+FUNCTION_OF_SCHEDULE = {"outbox_retry": "outbox_retry", "sla_escalation": "sla_escalation",
+                        "daily_digest": "daily_digest"}
+CHALICE_FUNCTION = {"api": "api_handler", "stream": "on_table_stream", "issue_letters": "issue_letters",
+                    "outbox_retry": "outbox_retry", "sla_escalation": "sla_escalation",
+                    "daily_digest": "daily_digest"}
+
+# ------------------------------------------------------------------------------ DynamoDB request units
+
+
+def _attr_size(value: dict[str, Any]) -> int:
+    (kind, v), = value.items()
+    if kind == "S":
+        return len(str(v).encode())
+    if kind == "N":
+        digits = len(str(v).lstrip("-").replace(".", "").lstrip("0")) or 1
+        return 1 + (digits + 1) // 2
+    if kind == "B":
+        return len(v) if isinstance(v, (bytes, bytearray)) else len(str(v)) * 3 // 4
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "SS":
+        return sum(len(str(s).encode()) for s in v)
+    if kind == "NS":
+        return sum(_attr_size({"N": n}) for n in v)
+    if kind == "BS":
+        return sum(_attr_size({"B": b}) for b in v)
+    if kind == "L":
+        return 3 + sum(1 + _attr_size(x) for x in v)
+    if kind == "M":
+        return 3 + sum(1 + len(k.encode()) + _attr_size(x) for k, x in v.items())
+    raise ValueError(f"unknown attribute type {kind!r}")
+
+
+def item_size(item: dict[str, Any] | None) -> int:
+    """Bytes of an item in DynamoDB JSON as DynamoDB counts them: attribute names plus values."""
+    return sum(len(name.encode()) + _attr_size(value) for name, value in (item or {}).items())
+
+
+def read_units(sizes: list[int], consistent: bool = False, transactional: bool = False) -> float:
+    """RRU of reads returning items of `sizes` bytes: 4 KB per unit (a Query rounds its total, pass one
+    size), half for eventually consistent, double in a transaction; a read of nothing costs the minimum."""
+    factor = 2.0 if transactional else 1.0 if consistent else 0.5
+    if not sizes:
+        return factor
+    return sum(max(1, math.ceil(s / 4096)) * factor for s in sizes)
+
+
+def _index_key(image: dict[str, Any] | None, hash_key: str, range_key: str) -> tuple[str, str] | None:
+    if not image or hash_key not in image or range_key not in image:
+        return None
+    return (json.dumps(image[hash_key], sort_keys=True), json.dumps(image[range_key], sort_keys=True))
+
+
+def write_units(old: dict[str, Any] | None, new: dict[str, Any] | None, gsis: list[tuple[str, str]],
+                transactional: bool = False) -> float:
+    """WRU of one item change from its stream images: 1 KB per unit of the larger image (double in a
+    transaction), plus for each GSI the item is in a put, an update or a delete of its projection (ALL),
+    two writes where the index key changed."""
+    size = max(item_size(old), item_size(new))
+    base = max(1, math.ceil(size / 1024)) * (2.0 if transactional else 1.0)
+    index = 0.0
+    for hash_key, range_key in gsis:
+        before, after = _index_key(old, hash_key, range_key), _index_key(new, hash_key, range_key)
+        if before is None and after is None:
+            continue
+        if before is not None and after is not None and before != after:
+            index += max(1, math.ceil(item_size(old) / 1024)) + max(1, math.ceil(item_size(new) / 1024))
+        else:
+            index += max(1, math.ceil(item_size(new if after is not None else old) / 1024))
+    return base + index
+
+
+# --------------------------------------------------------------------------------------- counted usage
+
+
+@dataclass
+class Usage:
+    """Counted work, per unit (a letter, a run) or per month once scaled. Keys of the dicts: function names."""
+
+    invocations: dict[str, float] = field(default_factory=dict)
+    own_ms: dict[str, float] = field(default_factory=dict)  # measured outside the database, this machine
+    ddb_calls: dict[str, float] = field(default_factory=dict)
+    log_bytes: dict[str, float] = field(default_factory=dict)
+    rru: float = 0.0
+    wru: float = 0.0
+    stream_records: float = 0.0
+    sms: float = 0.0
+    email: float = 0.0
+    push: float = 0.0
+    s3_puts: float = 0.0
+    s3_gets: float = 0.0
+    pdf_downloads: float = 0.0
+    attachment_views: float = 0.0
+
+    def scaled(self, k: float) -> Usage:
+        d: dict[str, Any] = {name: ({f: v * k for f, v in value.items()} if isinstance(value, dict) else value * k)
+                             for name, value in self.__dict__.items()}
+        return Usage(**d)
+
+    def plus(self, other: Usage) -> Usage:
+        out: dict[str, Any] = {}
+        for name, value in self.__dict__.items():
+            theirs = getattr(other, name)
+            if isinstance(value, dict):
+                out[name] = {f: value.get(f, 0.0) + theirs.get(f, 0.0) for f in {*value, *theirs}}
+            else:
+                out[name] = value + theirs
+        return Usage(**out)
+
+
+@dataclass
+class Counted:
+    """What the sample counted, per unit of each driver of the bill."""
+
+    sample_letters: int
+    per_letter: Usage
+    per_verification: Usage
+    per_dashboard_view: Usage
+    per_staff_login: Usage
+    per_schedule_run: dict[str, Usage]
+    policy: str = "today's notification rules"
+    endpoints: dict[str, dict[str, float]] = field(default_factory=dict)  # route -> per call figures
+    messages_by_event: dict[str, dict[str, float]] = field(default_factory=dict)
+    sample_seconds: float = 0.0
+
+
+def _function_of(bucket: str) -> str:
+    if bucket.startswith(("GET ", "POST ", "PUT ", "DELETE ")):
+        return "api"
+    return bucket
+
+
+def usage_of(tallies: dict[str, Any], names: list[str]) -> Usage:
+    """Sum of the named tallies (objects or dicts with invocations, own_ms, ddb_calls, rru, wru, ...)."""
+    u = Usage()
+    for name in names:
+        t = tallies.get(name)
+        if t is None:
+            continue
+        t = t if isinstance(t, dict) else t.as_dict()
+        fn = _function_of(name)
+        calls = t["ddb_calls"]
+        db = float(sum(v for k, v in calls.items() if not k.startswith("S3 ")))
+        links = {k: v for k, v in calls.items() if k.startswith("S3 LINK")}
+        # "s3" and "browser": the browser's own S3 requests (presigned POST, links), no function runs
+        runs = {fn: float(t["invocations"])} if fn in CHALICE_FUNCTION else {}
+        u = u.plus(Usage(invocations=runs, own_ms={fn: float(t["own_ms"])} if runs else {},
+                         ddb_calls={fn: db} if runs else {}, log_bytes={fn: float(t["log_bytes"])} if runs else {},
+                         rru=float(t["rru"]),
+                         wru=float(t["wru"]), stream_records=float(t["stream_records"]), sms=float(t["sms"]),
+                         email=float(t["email"]), push=float(t.get("push", 0)),
+                         s3_puts=float(calls.get("S3 PUT", 0)),
+                         s3_gets=float(calls.get("S3 GET", 0) + sum(links.values())),
+                         pdf_downloads=float(links.get("S3 LINK letters", 0)),
+                         attachment_views=float(links.get("S3 LINK attachments", 0))))
+    return u
+
+
+def counted_from_sample(result: Any) -> Counted:
+    """Turn a bench/cost_sim.py SampleResult into per-unit usage."""
+    tallies = {k: v.as_dict() for k, v in result.tallies.items()}
+    verify = [k for k in tallies if k.startswith("GET /v1/letters/verify")]
+    dashboard = ["GET /v1/regions/{code}"]
+    login = ["POST /v1/auth/login"]
+    schedules = list(SCHEDULE_RUNS)
+    letter_names = [k for k in tallies if k not in {*verify, *dashboard, *login, *schedules}]
+    per_letter = usage_of(tallies, letter_names).scaled(1 / result.letters)
+    n_verify = sum(tallies[k]["invocations"] for k in verify) or 1
+    endpoints = {k: {"per_letter": t["invocations"] / result.letters,
+                     "ddb_calls": sum(t["ddb_calls"].values()) / max(1, t["invocations"]),
+                     "rru": t["rru"] / max(1, t["invocations"]), "wru": t["wru"] / max(1, t["invocations"]),
+                     "own_ms": t["own_ms"] / max(1, t["invocations"]), "sms": t["sms"], "email": t["email"]}
+                 for k, t in tallies.items() if t["invocations"]}
+    return Counted(
+        sample_letters=result.letters,
+        per_letter=per_letter,
+        per_verification=usage_of(tallies, verify).scaled(1 / n_verify),
+        per_dashboard_view=usage_of(tallies, dashboard),
+        per_staff_login=usage_of(tallies, login),
+        per_schedule_run={name: usage_of(tallies, [name]) for name in schedules},
+        policy=result.policy,
+        endpoints=endpoints,
+        messages_by_event={"sms": {k: v / result.letters for k, v in result.sms_by_event.items()},
+                           "email": {k: v / result.letters for k, v in result.email_by_event.items()}},
+        sample_seconds=result.seconds,
     )
 
 
-PROFILES = {"sinjai": sinjai, "10x": tenfold}
-
-# ------------------------------------------------------------------------------------------ item sizes, KB
-REQUEST_KB = 2.0  # fields + applicant snapshot; in GSI1..GSI4
-AUDIT_KB = 0.3
-OUTBOX_KB = 0.5  # in GSI2 (by status)
-TRACKING_KB = 0.2
-IDEMPOTENCY_KB = 0.5  # Powertools idempotency record before completion
-IDEMPOTENCY_DONE_KB = 3.0  # ... and with the stored response
-VILLAGE_KB = 1.0
-LETTER_TYPE_KB = 2.0
-PROFILE_KB = 1.0
-OTP_KB = 0.3
-LETTER_KB = 0.5  # issued letter facts; in GSI1
-COUNTER_KB = 0.1
-COMPLAINT_KB = 1.5  # in GSI1..GSI3
-AGGREGATE_KB = 0.3
-PDF_KB = 5.0
-ATTACHMENT_KB = 300.0  # a phone photo of a KTP/KK, resized by the web client
-API_RESPONSE_KB = 3.0
-
-# ------------------------------------------------------------------------------- DynamoDB operation model
-# An op is (kind, item KB, GSI item writes) for writes, (kind, KB read) for reads:
-#   get      GetItem, eventually consistent      ceil(kb/4) * 0.5 RRU
-#   cget     GetItem, strongly consistent        ceil(kb/4) RRU
-#   query    Query (total KB returned), eventual ceil(kb/4) * 0.5 RRU
-#   tget     one item of a TransactGetItems      ceil(kb/4) * 2 RRU
-#   write    PutItem/UpdateItem                  ceil(kb) WRU + gsi * ceil(kb)
-#   twrite   one item of a TransactWriteItems    ceil(kb) * 2 WRU + gsi * ceil(kb)
-# A fractional weight (the 4th element) scales an op that happens on only some calls.
-Op = tuple[Any, ...]
-
-ENDPOINT_OPS: dict[str, list[Op]] = {
-    # citizen login: look the citizen up by NIK hash, store the code, queue the SMS (outbox row)
-    "otp_send": [("get", PROFILE_KB), ("write", OTP_KB, 0), ("write", OUTBOX_KB, 1)],
-    # read the code strongly (attempt counting), burn it, create the citizen on a first login (30 %)
-    "otp_verify": [("cget", OTP_KB), ("write", OTP_KB, 0), ("get", PROFILE_KB), ("write", PROFILE_KB, 1, 0.3)],
-    "staff_login": [("get", 0.5)],
-    "region": [("get", 1.0), ("query", 4.0)],
-    "letter_types": [("query", 8.0)],
-    # idempotency guard; TransactGet of village, letter type, profile; one TransactWrite of the request,
-    # its audit event, two outbox rows (operator, citizen) and the tracking code; idempotency completion
-    "submit": [
-        ("write", IDEMPOTENCY_KB, 0),
-        ("tget", VILLAGE_KB), ("tget", LETTER_TYPE_KB), ("tget", PROFILE_KB),
-        ("twrite", REQUEST_KB, 4), ("twrite", AUDIT_KB, 0), ("twrite", OUTBOX_KB, 1),
-        ("twrite", OUTBOX_KB, 1), ("twrite", TRACKING_KB, 0),
-        ("write", IDEMPOTENCY_DONE_KB, 0),
-    ],
-    # read the request; one TransactWrite: request with version check (4 GSI copies updated, the status
-    # index key changes: 5 index writes), audit event, 1.5 outbox rows on average
-    "transition": [
-        ("get", REQUEST_KB),
-        ("twrite", REQUEST_KB, 5), ("twrite", AUDIT_KB, 0), ("twrite", OUTBOX_KB, 1, 1.5),
-    ],
-    # a transition plus the yearly counter ADD and the letter item, read of village settings and type
-    "issue": [
-        ("get", REQUEST_KB), ("get", VILLAGE_KB), ("get", LETTER_TYPE_KB),
-        ("twrite", REQUEST_KB, 5), ("twrite", AUDIT_KB, 0), ("twrite", OUTBOX_KB, 1),
-        ("twrite", COUNTER_KB, 0), ("twrite", LETTER_KB, 1),
-    ],
-    "queue": [("query", 20 * REQUEST_KB)],  # one page of 20
-    "request_detail": [("get", REQUEST_KB), ("query", 10 * AUDIT_KB)],
-    "my_requests": [("query", 5 * REQUEST_KB)],
-    "track": [("get", TRACKING_KB), ("get", REQUEST_KB)],
-    "letter_download": [("get", REQUEST_KB), ("get", LETTER_KB)],
-    "verify": [("get", LETTER_KB), ("write", COUNTER_KB, 0)],  # every verification is counted
-    "stats": [("get", 1.0), ("query", 12 * AGGREGATE_KB)],
-    "complaint_submit": [
-        ("write", IDEMPOTENCY_KB, 0),
-        ("tget", VILLAGE_KB), ("tget", PROFILE_KB),
-        ("twrite", COMPLAINT_KB, 3), ("twrite", AUDIT_KB, 0), ("twrite", OUTBOX_KB, 1),
-        ("write", IDEMPOTENCY_DONE_KB, 0),
-    ],
-    "complaint_transition": [
-        ("get", COMPLAINT_KB),
-        ("twrite", COMPLAINT_KB, 4), ("twrite", AUDIT_KB, 0), ("twrite", OUTBOX_KB, 1),
-    ],
-}
-
-# Work of the event handlers, per unit of what triggers it.
-HANDLER_OPS: dict[str, list[Op]] = {
-    # per notification: claim the outbox row (conditional update, status index key changes) and record
-    # the delivery state (again)
-    "stream_per_notification": [("write", OUTBOX_KB, 2), ("write", OUTBOX_KB, 2)],
-    # per state change: ADD to the village's and the district's monthly aggregate items
-    "stream_per_state_change": [("write", AGGREGATE_KB, 0), ("write", AGGREGATE_KB, 0)],
-    # every 15 minutes, per kabupaten: the due-time index (GSI4) from the last run to now
-    "sla_run": [("query", 4.0)],
-    # daily, per village: counts waiting / near SLA / overdue
-    "digest_per_village": [("query", 4.0)],
-}
-
-# API calls each business event causes (the front end's usual path), per letter, complaint, etc.
-CALLS_PER_LETTER: dict[str, float] = {
-    "otp_send": 1.5, "otp_verify": 1.5,  # submit, later download
-    "letter_types": 1.0, "submit": 1.0,
-    "transition": 2.3,  # review, approve + 0.15 x (request_revision + resubmit)
-    "issue": 1.0,
-    "queue": 4.0, "request_detail": 3.0,  # operator and kades
-    "my_requests": 2.0, "track": 3.0, "letter_download": 1.2,
-}
-CALLS_PER_COMPLAINT: dict[str, float] = {
-    "otp_send": 1.0, "otp_verify": 1.0, "complaint_submit": 1.0,
-    "complaint_transition": 3.0, "queue": 2.0, "request_detail": 3.0,
-}
-CALLS_PER_VERIFICATION = {"verify": 1.0}
-CALLS_PER_DASHBOARD_VIEW = {"stats": 1.0, "region": 0.5}
-STAFF_LOGINS_PER_VILLAGE_DAY = 3  # operator, kades, a second operator
-STATE_CHANGES_PER_LETTER = 1 + 2.3 + 1  # submit, transitions, issue
-STATE_CHANGES_PER_COMPLAINT = 1 + 3
-ATTACHMENTS_PER_LETTER = 1.5
-PHOTOS_PER_COMPLAINT = 0.5
-ATTACHMENT_VIEWS = 2.0  # operator and kades open each attachment
-
-# ------------------------------------------------------------------------------- Lambda defaults
-# Used where bench/measurements.json has no figure; marked "default" in the output. Memory as planned for
-# the prod stage; durations are estimates from STACK-NOTES figures (PDF render ~47 ms, SNS publish ~100 ms).
-DEFAULT_FUNCTIONS: dict[str, dict[str, float]] = {
-    "api": {"memory_mb": 512, "mean_ms": 40.0, "init_ms": 800.0},
-    "stream": {"memory_mb": 256, "mean_ms": 30.0, "send_ms": 120.0},
-    "schedule": {"memory_mb": 256, "mean_ms": 300.0},
-}
-DEFAULT_ENDPOINT_MS: dict[str, float] = {
-    "submit": 120.0, "transition": 100.0, "issue": 250.0, "complaint_submit": 110.0,
-    "complaint_transition": 100.0, "otp_send": 60.0, "otp_verify": 60.0, "staff_login": 150.0,
-}
-API_COLD_START_SHARE = 0.03  # invocations that pay an INIT (billed since Aug 2025)
-STREAM_RECORDS_PER_INVOCATION = 2.0  # batches are small at village traffic
-LOG_KB = {"api": 1.2, "stream": 1.0, "stream_per_notification": 0.5, "schedule": 2.0}
-LOG_COMPRESSION = 0.15  # CloudWatch bills stored logs compressed
-LOG_RETENTION_MONTHS = 1
-XRAY_RESERVOIR_PER_SECOND = 1.0  # Powertools/X-Ray default sampling: 1 per second, then 5 %
-XRAY_RATE = 0.05
-SECRETS = 2  # app secret, letter keyring
-SECRET_CACHE_SECONDS = 300  # Powertools parameters max_age
-WARM_CONTAINERS = {"api": 2, "stream": 1, "schedule": 0}  # around the clock, for secret/KMS refreshes
-ALARM_METRICS = 18  # infra/balai.yaml: 9 single-metric alarms + 2 + 6 + 1 in metric-math alarms
-DASHBOARDS = 1
-CUSTOM_METRICS = 8  # Powertools EMF metrics the app publishes (NotificationFailed among them)
+def monthly_usage(profile: Profile, counted: Counted) -> Usage:
+    """The month's usage: each driver of the bill times its counted per-unit usage."""
+    a = {k: v[0] for k, v in ASSUMPTIONS.items()}
+    total = Usage()
+    for name, runs in SCHEDULE_RUNS.items():
+        total = total.plus(counted.per_schedule_run.get(name, Usage()).scaled(runs * profile.kabupaten))
+    if not (profile.letters or profile.complaints or profile.verifications or profile.dashboard_views):
+        return total
+    total = total.plus(counted.per_letter.scaled(profile.letters))
+    complaint = counted.per_letter.scaled(a["complaint_work_vs_letter"])
+    complaint.invocations.pop("issue_letters", None)
+    complaint.own_ms.pop("issue_letters", None)
+    complaint.s3_puts = complaint.s3_gets = complaint.pdf_downloads = 0.0
+    complaint.sms = counted.per_letter.sms * a["complaint_work_vs_letter"] * a["complaint_sms_vs_letter"]
+    total = total.plus(complaint.scaled(profile.complaints))
+    total = total.plus(counted.per_verification.scaled(profile.verifications))
+    total = total.plus(counted.per_dashboard_view.scaled(profile.dashboard_views))
+    if profile.letters or profile.complaints:  # staff log in only where there is work
+        logins = profile.villages * a["staff_logins_per_village_day"] * WORKING_DAYS_PER_MONTH
+        total = total.plus(counted.per_staff_login.scaled(logins))
+    return total
 
 
-# ------------------------------------------------------------------------------------------- arithmetic
+# ------------------------------------------------------------------------------- the deployment's facts
 
 
-def op_units(op: Op) -> tuple[float, float]:
-    """(RRU, WRU) of one operation, weight applied."""
-    kind, kb = op[0], float(op[1])
-    gsi = float(op[2]) if len(op) > 2 else 0.0
-    weight = float(op[3]) if len(op) > 3 else 1.0
-    if kind == "get" or kind == "query":
-        return max(1, math.ceil(kb / 4)) * 0.5 * weight, 0.0
-    if kind == "cget":
-        return max(1, math.ceil(kb / 4)) * weight, 0.0
-    if kind == "tget":
-        return max(1, math.ceil(kb / 4)) * 2.0 * weight, 0.0
-    wru = max(1, math.ceil(kb))
-    if kind == "write":
-        return 0.0, (wru + gsi * wru) * weight
-    if kind == "twrite":
-        return 0.0, (2 * wru + gsi * wru) * weight
-    raise ValueError(f"unknown op kind {kind!r}")
+@dataclass
+class Deployment:
+    """What the repository configures: read from .chalice/config.json, infra/balai.yaml and the code."""
+
+    memory_mb: dict[str, float]
+    architecture: str
+    xray_active: bool  # Lambda active tracing on every function (traces everything below 1/s)
+    sampling_rate: float  # the API's X-Ray sampling rule (fixed rate), 0 when none
+    sampling_reservoir: float  # per second
+    log_retention_days: int | None
+    alarm_metrics: int
+    composite_alarms: int
+    dashboard_default_on: bool
+    secrets_manager_secrets: int
+    ssm_parameters: int
+    custom_metrics: list[str]
+    attachments_archive_days: int | None = None  # lifecycle transition of attachments/ to GLACIER_IR
+    api_init_ms: float = 641.0  # bench/measurements.json (cold start of the API function)
 
 
-def ops_units(ops: list[Op]) -> tuple[float, float]:
-    rru = wru = 0.0
-    for op in ops:
-        r, w = op_units(op)
-        rru += r
-        wru += w
-    return rru, wru
+def _yaml_template(path: Path) -> dict[str, Any]:
+    """infra/balai.yaml with its short-form intrinsics kept as plain values."""
+    import yaml  # PyYAML (in the .venv through cfn-lint and moto)
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def any_tag(loader: Any, suffix: str, node: Any) -> Any:
+        if isinstance(node, yaml.ScalarNode):
+            return loader.construct_scalar(node)
+        if isinstance(node, yaml.SequenceNode):
+            return loader.construct_sequence(node, deep=True)
+        return loader.construct_mapping(node, deep=True)
+
+    Loader.add_multi_constructor("!", any_tag)
+    return dict(yaml.load(path.read_text(), Loader=Loader))  # noqa: S506 (a SafeLoader subclass)
 
 
-def items_written(ops: list[Op]) -> float:
-    """Base-table item changes, i.e. stream records."""
-    return sum(float(op[3]) if len(op) > 3 else 1.0 for op in ops if op[0] in ("write", "twrite"))
+def read_deployment(root: Path = ROOT, measurements: dict[str, Any] | None = None) -> Deployment:
+    """The deployment as the repository configures its prod stage."""
+    config = json.loads((root / ".chalice" / "config.json").read_text())
+    prod = config["stages"]["prod"]
+    memory = {}
+    for fn, chalice_name in CHALICE_FUNCTION.items():
+        per_fn = prod.get("lambda_functions", {}).get(chalice_name, {})
+        memory[fn] = float(per_fn.get("lambda_memory_size", prod.get("lambda_memory_size", 128)))
+    template = _yaml_template(root / "infra" / "balai.yaml")
+    resources = template.get("Resources", {})
+    alarm_metrics = composite = secrets = 0
+    params = sum(1 for k in template.get("Outputs", {}) if k.endswith("ParameterArn"))
+    archive_days = None
+    rate, reservoir = 0.0, 0.0
+    dashboard_on = False
+    for res in resources.values():
+        kind, props = res.get("Type"), res.get("Properties", {})
+        if kind == "AWS::CloudWatch::Alarm":
+            metrics = props.get("Metrics")
+            alarm_metrics += sum(1 for m in metrics if "MetricStat" in m) if metrics else 1
+        elif kind == "AWS::CloudWatch::CompositeAlarm":
+            composite += 1
+        elif kind == "AWS::SecretsManager::Secret":
+            secrets += 1
+        elif kind == "AWS::S3::Bucket":
+            for rule in props.get("LifecycleConfiguration", {}).get("Rules", []):
+                for move in rule.get("Transitions", []):
+                    if rule.get("Prefix") == "attachments/" and move.get("StorageClass") == "GLACIER_IR":
+                        archive_days = int(move["TransitionInDays"])
+        elif kind == "AWS::XRay::SamplingRule":
+            rule = props.get("SamplingRule", {})
+            rate, reservoir = float(rule.get("FixedRate", 0)), float(rule.get("ReservoirSize", 0))
+        elif kind == "AWS::CloudWatch::Dashboard":
+            condition = res.get("Condition")
+            if condition is None:
+                dashboard_on = True
+            else:
+                param = template.get("Parameters", {}).get("CreateDashboard", {})
+                dashboard_on = str(param.get("Default", "false")).lower() == "true"
+    metric_names = sorted(set(re.findall(r'(?:count_metric\(|add_metric\(name=)"(\w+)"',
+                                         "\n".join(p.read_text() for p in (root / "chalicelib").rglob("*.py")))))
+    meas = measurements or {}
+    init = float(meas.get("functions", {}).get("api", {}).get("init_ms", 641.0))
+    return Deployment(memory_mb=memory, architecture=str(prod.get("lambda_architecture", "x86_64")),
+                      xray_active=bool(prod.get("xray")), sampling_rate=rate, sampling_reservoir=reservoir,
+                      log_retention_days=prod.get("log_retention_in_days"), alarm_metrics=alarm_metrics,
+                      composite_alarms=composite, dashboard_default_on=dashboard_on,
+                      secrets_manager_secrets=secrets, ssm_parameters=params, custom_metrics=metric_names,
+                      api_init_ms=init, attachments_archive_days=archive_days)
+
+
+# ------------------------------------------------------------------------------------------ the bill
 
 
 @dataclass
@@ -287,7 +441,6 @@ class Estimate:
     profile: Profile
     lines: list[Line] = field(default_factory=list)
     usage: dict[str, float] = field(default_factory=dict)
-    sources: dict[str, str] = field(default_factory=dict)
 
     @property
     def total_usd(self) -> float:
@@ -299,299 +452,352 @@ class Estimate:
             out[line.service] = out.get(line.service, 0.0) + line.usd
         return out
 
+    @property
+    def sms_usd(self) -> float:
+        return self.by_service().get("SNS SMS (Indonesia)", 0.0)
+
 
 def load_prices(path: Path) -> dict[str, Any]:
     return dict(json.loads(path.read_text()))
 
 
-def load_measurements(path: Path | None) -> dict[str, Any]:
-    if path is None or not path.exists():
-        return {}
-    return dict(json.loads(path.read_text()))
+def lambda_ms(fn: str, u: Usage, dep: Deployment) -> float:
+    """Billed milliseconds of function `fn` for the usage: measured own time stretched to the function's
+    share of a vCPU, plus DynamoDB and provider latency per call (ASSUMPTIONS)."""
+    a = {k: v[0] for k, v in ASSUMPTIONS.items()}
+    stretch = max(1.0, a["vcpu_mb"] / dep.memory_mb[fn])
+    ms = u.own_ms.get(fn, 0.0) * stretch + u.ddb_calls.get(fn, 0.0) * a["ddb_ms_per_call"]
+    if fn == "api":
+        ms += u.invocations.get("api", 0.0) * a["cold_start_share"] * dep.api_init_ms
+    if fn in ("stream", "outbox_retry", "daily_digest", "sla_escalation"):
+        # Messages are sent by the outbox sender (stream handler or its retry schedule).
+        ms += (u.sms * a["send_ms_per_sms"] + u.email * a["send_ms_per_email"]
+               + u.push * a["send_ms_per_push"]) if fn == "stream" else 0.0
+    return ms
 
 
-def _function_setting(meas: dict[str, Any], fn: str, key: str, sources: dict[str, str]) -> float:
-    value = meas.get("functions", {}).get(fn, {}).get(key)
-    if value is None:
-        sources[f"{fn}.{key}"] = "default"
-        return float(DEFAULT_FUNCTIONS[fn][key])
-    sources[f"{fn}.{key}"] = "measured"
-    return float(value)
-
-
-def _endpoint_ms(meas: dict[str, Any], endpoint: str, api_mean: float, sources: dict[str, str]) -> float:
-    value = meas.get("endpoints", {}).get(endpoint, {}).get("mean_ms")
-    if value is not None:
-        sources[f"endpoint.{endpoint}"] = "measured"
-        return float(value)
-    sources[f"endpoint.{endpoint}"] = "default"
-    return DEFAULT_ENDPOINT_MS.get(endpoint, api_mean)
-
-
-def api_calls(profile: Profile) -> dict[str, float]:
-    """API calls per endpoint per month."""
-    calls: dict[str, float] = {}
-
-    def add(per: dict[str, float], times: float) -> None:
-        for endpoint, n in per.items():
-            calls[endpoint] = calls.get(endpoint, 0.0) + n * times
-
-    add(CALLS_PER_LETTER, profile.letters)
-    add(CALLS_PER_COMPLAINT, profile.complaints)
-    add(CALLS_PER_VERIFICATION, profile.verifications)
-    add(CALLS_PER_DASHBOARD_VIEW, profile.dashboard_views)
-    staff_logins = profile.villages * STAFF_LOGINS_PER_VILLAGE_DAY * WORKING_DAYS_PER_MONTH
-    if profile.letters or profile.complaints:
-        # Staff log in only where there is work; a district without traffic has no staff sessions.
-        calls["staff_login"] = calls.get("staff_login", 0.0) + staff_logins
-    return {k: v for k, v in calls.items() if v}
-
-
-def estimate(profile: Profile, prices: dict[str, Any], meas: dict[str, Any], free_tier: bool = False) -> Estimate:
+def estimate(profile: Profile, counted: Counted, prices: dict[str, Any], dep: Deployment,
+             free_tier: bool = False) -> Estimate:
     """The monthly bill for profile, line by line."""
     p = {k: float(v["usd"]) for k, v in prices["prices"].items()}
     free = prices["always_free_per_month"] if free_tier else {}
+    a = {k: v[0] for k, v in ASSUMPTIONS.items()}
     est = Estimate(profile=profile)
-    u = est.usage
-    src = est.sources
+    u = monthly_usage(profile, counted)
+    busy = bool(profile.letters or profile.complaints or profile.verifications or profile.dashboard_views)
+    n_api = u.invocations.get("api", 0.0)
+    est.usage.update(api_requests=n_api, dynamodb_rru=u.rru, dynamodb_wru=u.wru, stream_records=u.stream_records,
+                     sms=u.sms, email=u.email, push=u.push, **{f"invocations_{k}": v for k, v in u.invocations.items()})
 
-    # -- API traffic
-    calls = api_calls(profile)
-    n_api = sum(calls.values())
-    u["api_requests"] = n_api
-
-    # -- DynamoDB request units
-    rru = wru = 0.0
-    stream_records = 0.0
-    for endpoint, n in calls.items():
-        r, w = ops_units(ENDPOINT_OPS[endpoint])
-        rru += r * n
-        wru += w * n
-        stream_records += items_written(ENDPOINT_OPS[endpoint]) * n
-    notifications = profile.sms + profile.emails
-    state_changes = profile.letters * STATE_CHANGES_PER_LETTER + profile.complaints * STATE_CHANGES_PER_COMPLAINT
-    handler_work = [
-        (HANDLER_OPS["stream_per_notification"], notifications),
-        (HANDLER_OPS["stream_per_state_change"], state_changes),
-        (HANDLER_OPS["sla_run"], profile.kabupaten * HOURS_PER_MONTH * 4),
-        (HANDLER_OPS["digest_per_village"], profile.villages * 30),
-    ]
-    for ops, n in handler_work:
-        r, w = ops_units(ops)
-        rru += r * n
-        wru += w * n
-        stream_records += items_written(ops) * n
-    u.update(dynamodb_rru=rru, dynamodb_wru=wru, stream_records=stream_records)
-
-    # -- storage held after retention_months
-    months = profile.retention_months
-    per_letter_kb = REQUEST_KB * 5 + AUDIT_KB * 5 + TRACKING_KB + LETTER_KB * 2 + OUTBOX_KB * 3.65
-    per_complaint_kb = COMPLAINT_KB * 4 + AUDIT_KB * 4 + OUTBOX_KB * 3
-    citizens = min(profile.residents, (profile.letters + profile.complaints) * months * 0.6)
-    table_gb = (
-        months * (profile.letters * per_letter_kb + profile.complaints * per_complaint_kb)
-        + citizens * PROFILE_KB * 2  # profile + its index copy
-        + profile.villages * 40.0  # village, catalogue, staff, aggregates
-    ) / 1024 / 1024
-    u["table_gb"] = table_gb
-
-    # -- Lambda
-    api_mem = _function_setting(meas, "api", "memory_mb", src) / 1024
-    api_mean = _function_setting(meas, "api", "mean_ms", src)
-    api_init = _function_setting(meas, "api", "init_ms", src)
-    api_seconds = sum(n * _endpoint_ms(meas, e, api_mean, src) for e, n in calls.items()) / 1000
-    api_seconds += n_api * API_COLD_START_SHARE * api_init / 1000
-    st_mem = _function_setting(meas, "stream", "memory_mb", src) / 1024
-    st_mean = _function_setting(meas, "stream", "mean_ms", src)
-    st_send = _function_setting(meas, "stream", "send_ms", src)
-    n_stream = stream_records / STREAM_RECORDS_PER_INVOCATION
-    st_seconds = (n_stream * st_mean + notifications * st_send) / 1000
-    sc_mem = _function_setting(meas, "schedule", "memory_mb", src) / 1024
-    sc_mean = _function_setting(meas, "schedule", "mean_ms", src)
-    n_schedule = profile.kabupaten * (HOURS_PER_MONTH * 4 + 30)  # SLA every 15 min + daily digest
-    sc_seconds = n_schedule * sc_mean / 1000
-    gb_s = {"api": api_seconds * api_mem, "stream": st_seconds * st_mem, "schedule": sc_seconds * sc_mem}
-    invocations = {"api": n_api, "stream": n_stream, "schedule": n_schedule}
-    u.update({f"lambda_gb_s_{k}": v for k, v in gb_s.items()})
-    u.update({f"lambda_invocations_{k}": v for k, v in invocations.items()})
-    # The free tier is shared: apply it in proportion to each function's use.
-    total_gb_s = sum(gb_s.values())
-    total_inv = sum(invocations.values())
+    # -- Lambda, per function; the free tier is shared in proportion
+    gb_price = p["lambda_gb_second_arm64"] if dep.architecture == "arm64" else p["lambda_gb_second_x86"]
+    fns = sorted(u.invocations)
+    gb_s = {fn: lambda_ms(fn, u, dep) / 1000 * dep.memory_mb[fn] / 1024 for fn in fns}
+    total_gb_s, total_inv = sum(gb_s.values()), sum(u.invocations.values())
     free_gb_s = min(total_gb_s, float(free.get("lambda_gb_seconds", 0)))
     free_inv = min(total_inv, float(free.get("lambda_requests", 0)))
-    for fn in ("api", "stream", "schedule"):
-        share_gb = gb_s[fn] / total_gb_s if total_gb_s else 0.0
-        share_inv = invocations[fn] / total_inv if total_inv else 0.0
-        billed_gb = gb_s[fn] - free_gb_s * share_gb
-        billed_inv = invocations[fn] - free_inv * share_inv
-        cost = billed_gb * p["lambda_gb_second_x86"] + billed_inv / 1e6 * p["lambda_request_per_million"]
-        est.lines.append(Line(
-            f"Lambda {fn}", cost,
-            f"{invocations[fn]:,.0f} invocations, {gb_s[fn]:,.0f} GB-s",
-            fixed=(fn == "schedule"),  # runs every 15 minutes whatever the traffic
-        ))
+    for fn in fns:
+        inv = u.invocations[fn]
+        billed_gb = gb_s[fn] - free_gb_s * (gb_s[fn] / total_gb_s if total_gb_s else 0.0)
+        billed_inv = inv - free_inv * (inv / total_inv if total_inv else 0.0)
+        est.usage[f"lambda_gb_s_{fn}"] = gb_s[fn]
+        est.lines.append(Line(f"Lambda {fn}", billed_gb * gb_price + billed_inv / 1e6 * p["lambda_request_per_million"],
+                              f"{inv:,.0f} invocations, {gb_s[fn]:,.0f} GB-s ({dep.architecture}, "
+                              f"{dep.memory_mb[fn]:.0f} MB, {lambda_ms(fn, u, dep) / max(inv, 1):.0f} ms each)",
+                              fixed=fn in SCHEDULE_RUNS))
 
-    # -- API Gateway
     est.lines.append(Line("API Gateway REST", n_api / 1e6 * p["apigw_rest_request_per_million"],
                           f"{n_api:,.0f} requests"))
-
-    # -- DynamoDB
     est.lines.append(Line("DynamoDB requests",
-                          rru / 1e6 * p["dynamodb_rru_per_million"] + wru / 1e6 * p["dynamodb_wru_per_million"],
-                          f"{rru:,.0f} RRU, {wru:,.0f} WRU"))
+                          u.rru / 1e6 * p["dynamodb_rru_per_million"] + u.wru / 1e6 * p["dynamodb_wru_per_million"],
+                          f"{u.rru:,.0f} RRU, {u.wru:,.0f} WRU (counted)"))
+
+    # -- storage held after retention_months: what a month writes, kept (TTL'd items are small and few)
+    months = profile.retention_months
+    bytes_per_letter = 6 * 1024.0  # request, its audit events, outbox rows, letter, tracking: ~6 KB
+    table_gb = (months * (profile.letters + profile.complaints * 0.6) * bytes_per_letter
+                + min(profile.residents, 1.0 * profile.residents) * 1024 * 2  # register rows + index copy
+                + profile.villages * 40 * 1024) / 1024 ** 3
+    est.usage["table_gb"] = table_gb
     billed_gb = max(0.0, table_gb - float(free.get("dynamodb_storage_gb", 0)))
     est.lines.append(Line("DynamoDB storage", billed_gb * p["dynamodb_storage_gb_month"],
-                          f"{table_gb:,.2f} GB after {months} months"))
-    est.lines.append(Line("DynamoDB PITR", table_gb * p["dynamodb_pitr_gb_month"], f"{table_gb:,.2f} GB"))
+                          f"{table_gb:,.2f} GB after {months} months", fixed=not busy))
+    est.lines.append(Line("DynamoDB PITR", table_gb * p["dynamodb_pitr_gb_month"], f"{table_gb:,.2f} GB",
+                          fixed=not busy))
 
-    # -- S3: letters (PDF) and uploads (attachments, complaint photos)
-    puts = profile.letters * (1 + ATTACHMENTS_PER_LETTER) + profile.complaints * PHOTOS_PER_COMPLAINT
-    gets = calls.get("letter_download", 0.0) + profile.letters * ATTACHMENTS_PER_LETTER * ATTACHMENT_VIEWS
-    s3_gb = months * (
-        profile.letters * (PDF_KB + ATTACHMENTS_PER_LETTER * ATTACHMENT_KB)
-        + profile.complaints * PHOTOS_PER_COMPLAINT * ATTACHMENT_KB
-    ) / 1024 / 1024
-    u.update(s3_gb=s3_gb, s3_puts=puts, s3_gets=gets)
-    est.lines.append(Line("S3", s3_gb * p["s3_standard_gb_month"] + puts / 1000 * p["s3_put_per_thousand"]
-                          + gets / 1000 * p["s3_get_per_thousand"],
-                          f"{s3_gb:,.1f} GB, {puts:,.0f} PUT, {gets:,.0f} GET"))
+    # -- S3: attachments and PDFs held after retention_months; requests counted
+    month_att_gb = profile.letters * a["attachments_per_letter_in_storage"] * a["attachment_kb"] / 1024 / 1024
+    month_pdf_gb = profile.letters * a["pdf_kb"] / 1024 / 1024
+    if dep.attachments_archive_days is not None:
+        hot_months = min(months, max(1.0, dep.attachments_archive_days / 30.0))
+        standard_gb = hot_months * month_att_gb + months * month_pdf_gb
+        archive_gb = (months - hot_months) * month_att_gb
+        transitions = profile.letters * a["attachments_per_letter_in_storage"]
+    else:
+        standard_gb, archive_gb, transitions = months * (month_att_gb + month_pdf_gb), 0.0, 0.0
+    est.usage.update(s3_standard_gb=standard_gb, s3_archive_gb=archive_gb)
+    est.lines.append(Line("S3", standard_gb * p["s3_standard_gb_month"] + archive_gb * p["s3_glacier_ir_gb_month"]
+                          + transitions / 1000 * p["s3_lifecycle_transition_per_thousand"]
+                          + u.s3_puts / 1000 * p["s3_put_per_thousand"] + u.s3_gets / 1000 * p["s3_get_per_thousand"],
+                          f"{standard_gb:,.1f} GB standard, {archive_gb:,.1f} GB Glacier IR, {u.s3_puts:,.0f} PUT, "
+                          f"{u.s3_gets:,.0f} GET (counted)"))
 
-    # -- messaging
-    est.lines.append(Line("SNS SMS (Indonesia)", profile.sms * p["sns_sms_indonesia_per_message"],
-                          f"{profile.sms:,} messages x ${p['sns_sms_indonesia_per_message']}"))
-    est.lines.append(Line("SES e-mail", profile.emails / 1000 * p["ses_per_thousand_emails"],
-                          f"{profile.emails:,} e-mails"))
+    # -- messages (counted)
+    est.lines.append(Line("SNS SMS (Indonesia)", u.sms * p["sns_sms_indonesia_per_message"],
+                          f"{u.sms:,.0f} messages x ${p['sns_sms_indonesia_per_message']} (counted)"))
+    est.lines.append(Line("SES e-mail", u.email / 1000 * p["ses_per_thousand_emails"], f"{u.email:,.0f} e-mails"))
 
-    # -- secrets and keys: every warm container refreshes its cached secrets every 5 minutes
-    refreshes = sum(WARM_CONTAINERS.values()) * SECONDS_PER_MONTH / SECRET_CACHE_SECONDS
-    cold = n_api * API_COLD_START_SHARE
-    secret_calls = (refreshes + cold + n_schedule) * SECRETS
-    est.lines.append(Line("Secrets Manager", SECRETS * p["secrets_manager_secret_month"],
-                          f"{SECRETS} secrets", fixed=True))
-    est.lines.append(Line("Secrets Manager API", secret_calls / 1e4 * p["secrets_manager_per_10k_calls"],
-                          f"{secret_calls:,.0f} GetSecretValue"))
-    # Secrets Manager and DynamoDB (aws/dynamodb) each ask KMS about as often as the secrets refresh.
-    est.lines.append(Line("KMS requests", 2 * secret_calls / 1e4 * p["kms_per_10k_requests"],
-                          f"{2 * secret_calls:,.0f} requests"))
+    # -- secrets: Secrets Manager per secret; SSM standard SecureString parameters are free, their KMS
+    # decrypts are cached by Powertools for 5 minutes per warm container
+    # Two values (app keys, letter keyring) read at each cold start of a function that uses them and every
+    # 5 minutes by warm API containers; the schedules and the stream read none unless they send or sign.
+    warm = a["secret_warm_containers"] * 10 * WORKING_DAYS_PER_MONTH * 12 if busy else 0.0
+    # The issuing function reads the keyring at most every 5 minutes per warm container.
+    secret_reads = 2 * (n_api * a["cold_start_share"] + warm) + min(u.invocations.get("issue_letters", 0.0), warm)
+    est.lines.append(Line("Secrets Manager", dep.secrets_manager_secrets * p["secrets_manager_secret_month"]
+                          + (secret_reads / 1e4 * p["secrets_manager_per_10k_calls"]
+                             if dep.secrets_manager_secrets else 0.0),
+                          f"{dep.secrets_manager_secrets} secrets", fixed=True))
+    est.lines.append(Line("KMS requests (secrets)", secret_reads / 1e4 * p["kms_per_10k_requests"],
+                          f"{secret_reads:,.0f} decrypts ({dep.ssm_parameters} SSM SecureString parameters)"))
 
-    # -- CloudWatch
-    log_gb = (n_api * LOG_KB["api"] + n_stream * LOG_KB["stream"]
-              + notifications * LOG_KB["stream_per_notification"] + n_schedule * LOG_KB["schedule"]) / 1024 / 1024
-    u["log_gb"] = log_gb
+    # -- CloudWatch logs (counted bytes + platform lines), alarms, dashboard, custom metrics
+    log_bytes = sum(u.log_bytes.values()) + total_inv * a["platform_log_bytes"]
+    log_gb = log_bytes / 1024 ** 3
+    est.usage["log_gb"] = log_gb
+    kept_months = (dep.log_retention_days or 3650) / 30.0
+    stored_gb = log_gb * a["log_compression"] * min(kept_months, 12.0)  # never-expiring logs keep growing
     billed_log = max(0.0, log_gb - float(free.get("cloudwatch_logs_ingest_gb", 0)))
-    est.lines.append(Line("CloudWatch Logs",
-                          billed_log * p["cloudwatch_logs_ingest_gb"]
-                          + log_gb * LOG_COMPRESSION * LOG_RETENTION_MONTHS * p["cloudwatch_logs_storage_gb_month"],
-                          f"{log_gb:,.2f} GB ingested"))
-    alarm_metrics = max(0, ALARM_METRICS - int(free.get("cloudwatch_alarm_metrics", 0)))
-    dashboards = max(0, DASHBOARDS - int(free.get("cloudwatch_dashboards", 0)))
-    metrics = max(0, CUSTOM_METRICS - int(free.get("cloudwatch_custom_metrics", 0)))
-    est.lines.append(Line("CloudWatch alarms, dashboard, metrics",
+    est.lines.append(Line("CloudWatch Logs", billed_log * p["cloudwatch_logs_ingest_gb"]
+                          + stored_gb * p["cloudwatch_logs_storage_gb_month"],
+                          f"{log_gb:,.3f} GB ingested (counted), retention "
+                          f"{dep.log_retention_days or 'never expires'} days"))
+    alarm_metrics = max(0, dep.alarm_metrics - int(free.get("cloudwatch_alarm_metrics", 0)))
+    dashboards = max(0, int(dep.dashboard_default_on) - int(free.get("cloudwatch_dashboards", 0)))
+    est.lines.append(Line("CloudWatch alarms and dashboard",
                           alarm_metrics * p["cloudwatch_alarm_metric_month"]
-                          + dashboards * p["cloudwatch_dashboard_month"]
-                          + metrics * p["cloudwatch_custom_metric_month"],
-                          f"{ALARM_METRICS} alarm metrics, {DASHBOARDS} dashboard, {CUSTOM_METRICS} custom metrics",
-                          fixed=True))
+                          + dep.composite_alarms * p.get("cloudwatch_composite_alarm_month", 0.50)
+                          + dashboards * p["cloudwatch_dashboard_month"],
+                          f"{dep.alarm_metrics} alarm metrics, {dep.composite_alarms} composite, dashboard "
+                          f"{'on' if dep.dashboard_default_on else 'off'} by default", fixed=True))
+    hours_share = a["metric_hours_share"] if busy else 0.0
+    metrics = max(0.0, len(dep.custom_metrics) * hours_share - float(free.get("cloudwatch_custom_metrics", 0)))
+    est.lines.append(Line("CloudWatch custom metrics", metrics * p["cloudwatch_custom_metric_month"],
+                          f"{len(dep.custom_metrics)} names ({', '.join(dep.custom_metrics)}), published only "
+                          "when they happen"))
 
-    # -- X-Ray (Powertools Tracer): at village traffic the 1/s reservoir samples nearly everything
-    traced_invocations = n_api + n_stream + n_schedule
-    reservoir = XRAY_RESERVOIR_PER_SECOND * SECONDS_PER_MONTH
-    traces = min(traced_invocations, reservoir) + max(0.0, traced_invocations - reservoir) * XRAY_RATE
+    # -- X-Ray: the API's sampling rule (API Gateway decides, Lambda passes the decision through), or
+    # Lambda active tracing of every function (1 per second + 5 %)
+    if dep.xray_active:
+        traced = total_inv
+        reservoir = 1.0 * HOURS_PER_MONTH * 3600
+        traces = min(traced, reservoir) + max(0.0, traced - reservoir) * 0.05
+    else:
+        traces = min(n_api, dep.sampling_reservoir * HOURS_PER_MONTH * 3600) + n_api * dep.sampling_rate
     billed_traces = max(0.0, traces - float(free.get("xray_traces", 0)))
     est.lines.append(Line("X-Ray", billed_traces / 1e6 * p["xray_traces_recorded_per_million"],
                           f"{traces:,.0f} traces"))
 
-    # -- data transfer out: API responses, PDF downloads, staff viewing attachments
-    out_gb = (n_api * API_RESPONSE_KB + calls.get("letter_download", 0.0) * PDF_KB
-              + profile.letters * ATTACHMENTS_PER_LETTER * ATTACHMENT_VIEWS * ATTACHMENT_KB) / 1024 / 1024
+    out_gb = (n_api * a["api_response_kb"] + u.pdf_downloads * a["pdf_kb"]
+              + u.attachment_views * a["attachment_kb"]) / 1024 / 1024
     billed_out = max(0.0, out_gb - float(free.get("data_transfer_out_gb", 0)))
     est.lines.append(Line("Data transfer out", billed_out * p["data_transfer_out_gb"], f"{out_gb:,.1f} GB"))
     return est
 
 
+# ---------------------------------------------------------------------------------------------- bars
+
+
+@dataclass(frozen=True)
+class Bar:
+    name: str
+    value: float
+    limit: float
+    unit: str
+
+    @property
+    def passed(self) -> bool:
+        return self.value <= self.limit
+
+
+def bars(estimates: dict[str, Estimate], counted: Counted) -> list[Bar]:
+    """Issue 14's bars, from the profiles that were priced."""
+    out = []
+    if "sinjai" in estimates:
+        e = estimates["sinjai"]
+        out.append(Bar("Sinjai: everything except messages", e.total_usd - e.sms_usd - e.by_service().get(
+            "SES e-mail", 0.0), 5.00, "US$/month"))
+        letters = e.profile.letters
+        out.append(Bar("SMS per issued letter", counted.per_letter.sms, 1.2, "SMS") if letters else
+                   Bar("SMS per issued letter", float("nan"), 1.2, "SMS"))
+    if "idle" in estimates:
+        out.append(Bar("Idle month", estimates["idle"].total_usd, 1.00, "US$/month"))
+    if "10x" in estimates:
+        e = estimates["10x"]
+        out.append(Bar("10x Sinjai: everything except messages",
+                       e.total_usd - e.sms_usd - e.by_service().get("SES e-mail", 0.0), 30.00, "US$/month"))
+    return out
+
+
 # ------------------------------------------------------------------------------------------- output
-
-
-def as_dict(est: Estimate, prices: dict[str, Any]) -> dict[str, Any]:
-    rate = float(prices["usd_to_idr"])
-    return {
-        "profile": est.profile.__dict__,
-        "region": prices["region"],
-        "prices_date": prices["date"],
-        "usd_to_idr": rate,
-        "lines": [{"service": l.service, "usd": round(l.usd, 4), "detail": l.detail, "fixed": l.fixed}
-                  for l in est.lines],
-        "total_usd": round(est.total_usd, 2),
-        "total_idr": round(est.total_usd * rate),
-        "usage": {k: round(v, 3) for k, v in est.usage.items()},
-        "lambda_figures": est.sources,
-    }
 
 
 def render(est: Estimate, prices: dict[str, Any], free_tier: bool) -> str:
     rate = float(prices["usd_to_idr"])
     total = est.total_usd
     pr = est.profile
+    u = est.usage
     out = [
         f"{pr.name}: {pr.villages} villages, {pr.residents:,} residents; per month {pr.letters:,} letters, "
-        f"{pr.complaints:,} complaints, {pr.sms:,} SMS, {pr.emails:,} e-mails, "
-        f"{pr.verifications:,} verifications, {pr.dashboard_views:,} dashboard views",
+        f"{pr.complaints:,} complaints, {pr.verifications:,} verifications, {pr.dashboard_views:,} dashboard views",
+        f"counted: {u.get('sms', 0):,.0f} SMS, {u.get('email', 0):,.0f} e-mails, {u.get('api_requests', 0):,.0f} API "
+        f"requests, {u.get('dynamodb_rru', 0):,.0f} RRU, {u.get('dynamodb_wru', 0):,.0f} WRU, "
+        f"{u.get('stream_records', 0):,.0f} stream records",
         f"prices: {prices['region']} ({prices['region_name']}), {prices['date']}; "
         f"Rp {rate:,.0f}/USD; {'always-free tier applied' if free_tier else 'no free tier applied'}",
         "",
         f"{'service':<46} {'USD/month':>10} {'share':>6}  detail",
         "-" * 108,
     ]
-    for line in sorted(est.lines, key=lambda l: -l.usd):
+    for line in sorted(est.lines, key=lambda item: -item.usd):
         share = 100 * line.usd / total if total else 0.0
         mark = " (fixed)" if line.fixed else ""
         out.append(f"{line.service + mark:<46} {line.usd:>10.2f} {share:>5.1f}%  {line.detail}")
     out.append("-" * 108)
     out.append(f"{'TOTAL':<46} {total:>10.2f} {'':>6}  = Rp {total * rate:,.0f} per month")
-    sms = est.by_service().get("SNS SMS (Indonesia)", 0.0)
+    sms = est.sms_usd
     rest = total - sms
     out.append(f"{'  of which SMS':<46} {sms:>10.2f}  everything else: ${rest:,.2f} (Rp {rest * rate:,.0f})")
-    defaults = sorted(k for k, v in est.sources.items() if v == "default" and not k.startswith("endpoint."))
-    ep_defaults = sum(1 for k, v in est.sources.items() if k.startswith("endpoint.") and v == "default")
-    if defaults or ep_defaults:
-        out.append(f"Lambda figures from DEFAULTS, not measurements: {', '.join(defaults)}"
-                   f"{f' and {ep_defaults} endpoint durations' if ep_defaults else ''}"
-                   " (write bench/measurements.json to replace them)")
-    checks = sorted(k for k, v in prices["prices"].items() if v.get("check"))
-    out.append(f"prices to re-check before quoting: {', '.join(checks)}")
     return "\n".join(out)
 
 
-def render_units() -> str:
-    out = [f"{'endpoint / handler':<26} {'RRU':>6} {'WRU':>6} {'items written':>14}"]
-    for name, ops in {**ENDPOINT_OPS, **HANDLER_OPS}.items():
-        r, w = ops_units(ops)
-        out.append(f"{name:<26} {r:>6.1f} {w:>6.1f} {items_written(ops):>14.1f}")
+def render_sample(counted: Counted, dep: Deployment) -> str:
+    pl = counted.per_letter
+    out = [f"sample: {counted.sample_letters} letters driven through the real code in {counted.sample_seconds:.0f} s "
+           f"({counted.policy})",
+           f"per issued letter (counted): {pl.sms:.2f} SMS, {pl.email:.2f} e-mails, {pl.push:.2f} Web Push, "
+           f"{sum(pl.invocations.values()):.1f} Lambda invocations "
+           f"({', '.join(f'{k} {v:.1f}' for k, v in sorted(pl.invocations.items()))}), "
+           f"{sum(pl.ddb_calls.values()):.1f} DynamoDB calls, {pl.rru:.1f} RRU, {pl.wru:.1f} WRU, "
+           f"{pl.stream_records:.1f} stream records"]
+    sms = counted.messages_by_event.get("sms", {})
+    if sms:
+        out.append("SMS per letter by kind: " + ", ".join(f"{k} {v:.2f}" for k, v in sorted(sms.items())))
+    emails = counted.messages_by_event.get("email", {})
+    if emails:
+        out.append("e-mails per letter by kind: " + ", ".join(f"{k} {v:.2f}" for k, v in sorted(emails.items())))
+    out.append(f"{'route / handler (per call)':<52} {'per letter':>10} {'DB calls':>8} {'RRU':>6} {'WRU':>6} "
+               f"{'own ms':>7}")
+    for name, e in sorted(counted.endpoints.items(), key=lambda kv: -kv[1]["per_letter"]):
+        out.append(f"{name[:52]:<52} {e['per_letter']:>10.2f} {e['ddb_calls']:>8.1f} {e['rru']:>6.1f} "
+                   f"{e['wru']:>6.1f} {e['own_ms']:>7.1f}")
+    memory = ", ".join(f"{k} {v:.0f}" for k, v in dep.memory_mb.items())
+    xray = "active on every function" if dep.xray_active else f"API sampling rule {dep.sampling_rate:.0%}"
+    out.append(f"deployment: {dep.architecture}, memory {memory} MB; X-Ray {xray}"
+               f"; log retention {dep.log_retention_days} days; {dep.alarm_metrics} alarm metrics; dashboard "
+               f"{'on' if dep.dashboard_default_on else 'off'} by default; {dep.secrets_manager_secrets} Secrets "
+               f"Manager secrets, {dep.ssm_parameters} SSM parameters")
     return "\n".join(out)
+
+
+def render_assumptions() -> str:
+    out = ["assumptions (not counted):"]
+    for k, v in SHARES.items():
+        out.append(f"  share {k}: {v:.0%} (see SHARES in bench/cost.py for the source)")
+    for k, (v, why) in ASSUMPTIONS.items():
+        out.append(f"  {k}: {v:g} - {why}")
+    return "\n".join(out)
+
+
+def render_bars(items: list[Bar], with_free_tier: list[Bar] | None = None, free_tier: bool = False) -> str:
+    tier = "always-free tier applied" if free_tier else "no free tier"
+    out = [f"bars (issue 14; messages = SMS and e-mail; {tier}):"]
+    for n, b in enumerate(items):
+        verdict = "n/a " if math.isnan(b.value) else "PASS" if b.passed else "FAIL"
+        line = f"  {verdict}  {b.name}: {b.value:,.2f} {b.unit} (bar <= {b.limit:,.2f})"
+        if with_free_tier and b.unit.startswith("US$"):
+            f = with_free_tier[n]
+            verdict_free = "PASS" if f.passed else "FAIL"
+            line += f"; in an account of its own, always-free tier applied: {f.value:,.2f} {verdict_free}"
+        out.append(line)
+    return "\n".join(out)
+
+
+def counted_to_json(c: Counted) -> dict[str, Any]:
+    return {"sample_letters": c.sample_letters, "per_letter": c.per_letter.__dict__,
+            "per_verification": c.per_verification.__dict__, "per_dashboard_view": c.per_dashboard_view.__dict__,
+            "per_staff_login": c.per_staff_login.__dict__,
+            "per_schedule_run": {k: v.__dict__ for k, v in c.per_schedule_run.items()}, "policy": c.policy,
+            "endpoints": c.endpoints, "messages_by_event": c.messages_by_event, "sample_seconds": c.sample_seconds}
+
+
+def counted_from_json(d: dict[str, Any]) -> Counted:
+    return Counted(sample_letters=int(d["sample_letters"]), per_letter=Usage(**d["per_letter"]),
+                   per_verification=Usage(**d["per_verification"]),
+                   per_dashboard_view=Usage(**d["per_dashboard_view"]), per_staff_login=Usage(**d["per_staff_login"]),
+                   per_schedule_run={k: Usage(**v) for k, v in d["per_schedule_run"].items()},
+                   policy=str(d.get("policy", "")), endpoints=d.get("endpoints", {}),
+                   messages_by_event=d.get("messages_by_event", {}), sample_seconds=float(d.get("sample_seconds", 0)))
+
+
+def as_dict(est: Estimate, prices: dict[str, Any]) -> dict[str, Any]:
+    rate = float(prices["usd_to_idr"])
+    return {
+        "profile": est.profile.__dict__, "region": prices["region"], "prices_date": prices["date"],
+        "usd_to_idr": rate,
+        "lines": [{"service": line.service, "usd": round(line.usd, 4), "detail": line.detail, "fixed": line.fixed}
+                  for line in est.lines],
+        "total_usd": round(est.total_usd, 2), "total_idr": round(est.total_usd * rate),
+        "usage": {k: round(v, 3) for k, v in est.usage.items()},
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--profile", choices=sorted(PROFILES), action="append",
-                        help="district profile (repeatable; default: both)")
+                        help="district profile (repeatable; default: sinjai, idle and 10x)")
+    parser.add_argument("--sample-letters", type=int, default=20, help="letters driven through the code (20)")
+    parser.add_argument("--sample-villages", type=int, default=4, help="villages the sample spreads over (4)")
+    parser.add_argument("--counts", type=Path, help="reuse counts saved with --save-counts (no simulation)")
+    parser.add_argument("--save-counts", type=Path, help="write the sample's counts to this JSON file")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
-    parser.add_argument("--units", action="store_true", help="also print DynamoDB units per endpoint")
     parser.add_argument("--free-tier", action="store_true", help="subtract the account's always-free tier")
     parser.add_argument("--prices", type=Path, default=HERE / "prices.json")
     parser.add_argument("--measurements", type=Path, default=HERE / "measurements.json")
     args = parser.parse_args(argv)
 
     prices = load_prices(args.prices)
-    meas = load_measurements(args.measurements)
-    names = args.profile or ["sinjai", "10x"]
-    estimates = [estimate(PROFILES[n](), prices, meas, free_tier=args.free_tier) for n in names]
+    meas = json.loads(args.measurements.read_text()) if args.measurements.exists() else {}
+    if args.counts:
+        counted = counted_from_json(json.loads(args.counts.read_text()))
+    else:
+        sys.path.insert(0, str(HERE))
+        import cost_sim
+
+        log = (lambda _: None) if args.json else (lambda line: print(line, file=sys.stderr, flush=True))
+        result = cost_sim.run_sample(args.sample_letters, args.sample_villages, SHARES, log=log)
+        counted = counted_from_sample(result)
+    if args.save_counts:
+        args.save_counts.write_text(json.dumps(counted_to_json(counted), indent=1, default=float) + "\n")
+    dep = read_deployment(ROOT, meas)
+    names = args.profile or ["sinjai", "idle", "10x"]
+    estimates = {n: estimate(PROFILES[n](), counted, prices, dep, free_tier=args.free_tier) for n in names}
+    results = bars(estimates, counted)
     if args.json:
-        print(json.dumps([as_dict(e, prices) for e in estimates], indent=2))
+        print(json.dumps({"estimates": [as_dict(e, prices) for e in estimates.values()],
+                          "bars": [{**b.__dict__, "passed": b.passed} for b in results],
+                          "counted": counted_to_json(counted)}, indent=2, default=float))
         return 0
-    print("\n\n".join(render(e, prices, args.free_tier) for e in estimates))
-    if args.units:
-        print()
-        print(render_units())
+    print(render_sample(counted, dep))
+    print()
+    print("\n\n".join(render(e, prices, args.free_tier) for e in estimates.values()))
+    print()
+    print(render_assumptions())
+    print()
+    free = None
+    if not args.free_tier:
+        free = bars({n: estimate(PROFILES[n](), counted, prices, dep, free_tier=True) for n in names}, counted)
+    print(render_bars(results, free, args.free_tier))
     return 0
 
 

@@ -4,6 +4,7 @@ issuing queue, (b) the per-letter time split. Everything is timed from outside t
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import statistics
 import sys
@@ -50,9 +51,9 @@ def _setup() -> Any:
         "POWERTOOLS_SERVICE_NAME": "balai", "POWERTOOLS_LOG_LEVEL": "WARNING",
     })
     _serialize_moto()
-    from localmode.issuing_queue import _client, create_queues
+    from localmode.issuing_queue import create_queues, sqs_client
 
-    queue_url, _ = create_queues(_client(server.endpoint, "ap-southeast-3"), "balai-bench")
+    queue_url, _ = create_queues(sqs_client(server.endpoint, "ap-southeast-3"), "balai-bench")
     os.environ.update({"BALAI_ISSUE_QUEUE_URL": queue_url, "BALAI_SQS_ENDPOINT": server.endpoint})
     from chalicelib.storage import table
 
@@ -86,8 +87,6 @@ def _approved(n: int) -> list[Any]:
     from chalicelib.config import get_secrets
     from chalicelib.domain.clock import iso, utcnow
     from chalicelib.domain.nik import nik_hash
-    from chalicelib.domain.requests import Principal
-    from chalicelib.services import requests as svc
     from chalicelib.storage import people
 
     nik = "7307032508770001"
@@ -100,10 +99,11 @@ def _approved(n: int) -> list[Any]:
     assert citizen is not None
     people.save_profile(h, profile, citizen.version, iso(utcnow()))
     from chalicelib.domain.ids import new_id, new_tracking_code
+    from chalicelib.domain.operations import CreateRequest
     from chalicelib.domain.requests import HistoryEntry, ServiceRequest
     from chalicelib.services.profile import applicant_snapshot
     from chalicelib.storage import regions
-    from chalicelib.storage import requests as repo
+    from chalicelib.storage.unit_of_work import DynamoUnitOfWork
 
     village = regions.get(VILLAGE)
     citizen = people.get_citizen(h)
@@ -120,7 +120,9 @@ def _approved(n: int) -> list[Any]:
                            applicant=applicant_snapshot(citizen, village), sla_hours=8, created_at=at, updated_at=at,
                            due_at=at, history=[HistoryEntry(at, "Operator", "operator", "approve", "in_review",
                                                             "approved", None, 3)])
-        repo.create(r, [], None)
+        uow = DynamoUnitOfWork()
+        uow.add(CreateRequest(r))
+        uow.commit()
         out.append(r)
     return out
 
@@ -214,6 +216,10 @@ class _Timer:
         self.last_ms = 0.0
         setattr(owner, name, self)
 
+    def __get__(self, obj: Any, objtype: Any = None) -> Any:
+        # Set on a class (a method): bind like a function would.
+        return self if obj is None else functools.partial(self, obj)
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         start = time.perf_counter()
         try:
@@ -226,11 +232,11 @@ def latency(n: int) -> None:
     """Sequential letters, each decided and then completed by the worker step, split into its parts."""
     from chalicelib.services import issuing, wiring
     from chalicelib.storage import letters
-    from chalicelib.storage import requests as repo
+    from chalicelib.storage.unit_of_work import DynamoUnitOfWork
 
     store = wiring.file_store()
     timers = {"render_ms": _Timer(issuing, "render"), "store_ms": _Timer(store, "put"),
-              "commit_ms": _Timer(repo, "transition_many"), "counter_read_ms": _Timer(letters, "last_number")}
+              "commit_ms": _Timer(DynamoUnitOfWork, "commit"), "counter_read_ms": _Timer(letters, "last_number")}
     requests = _approved(n)
     rows = []
     cold = None

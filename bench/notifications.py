@@ -42,7 +42,8 @@ def stream_batch(rows: int) -> float:
     from chalicelib.storage import keys
     from chalicelib.storage.models import OutboxItem
     from chalicelib.storage.people import Staff, create_staff
-    from chalicelib.storage.requests import outbox_item
+    from chalicelib.domain.outbox import outbox_message
+    from chalicelib.storage.outbox import outbox_item
     from chalicelib.workers import outbox
 
     create_staff(Staff("operator.bench", "x", "operator", VILLAGE, "Operator Bench", phone="+6281311112222",
@@ -55,7 +56,8 @@ def stream_batch(rows: int) -> float:
         audience = ({"kind": "staff", "region": VILLAGE, "role": "operator"} if i % 5 == 0
                     else {"kind": "citizen", "nik_hash": f"h{i}", "phone": f"+62812{i:08d}"})
         event = "new_request" if audience["kind"] == "staff" else "request_received"
-        items.append(outbox_item({"event": event, "audience": audience, "payload": payload}, new_id(), VILLAGE, now))
+        items.append(outbox_item(outbox_message({"event": event, "audience": audience, "payload": payload}, new_id(),
+                                                VILLAGE, now)))
     with OutboxItem.batch_write() as batch:
         for item in items:
             batch.save(item)

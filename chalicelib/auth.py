@@ -68,6 +68,8 @@ def issue_token(principal: Principal) -> tuple[str, int]:
                               "region": principal.region, "name": principal.name, "iat": now, "exp": now + ttl}
     if principal.role != "citizen":
         claims["sv"] = principal.session_version
+    if principal.role == "opd":
+        claims["opd"] = principal.unit
     return jwt.encode(claims, get_secrets().jwt_key, algorithm="HS256"), ttl
 
 
@@ -93,8 +95,11 @@ def principal_from_header(authorization: str | None) -> Principal:
     if claims["role"] != "citizen" and (type(session_version) is not int or session_version < 1):
         raise UnauthorizedError("Token tidak valid.", code="invalid_token")
     name = claims.get("name", "")
+    unit = claims.get("opd", "") if claims["role"] == "opd" else ""
+    if claims["role"] == "opd" and (not isinstance(unit, str) or not unit):
+        raise UnauthorizedError("Token tidak valid.", code="invalid_token")
     return Principal(role=claims["role"], region=claims["region"], subject=claims["sub"], name=name,
-                     session_version=session_version if claims["role"] != "citizen" else 0)
+                     session_version=session_version if claims["role"] != "citizen" else 0, unit=unit)
 
 
 def require_role(principal: Principal, *roles: str) -> None:

@@ -1,82 +1,186 @@
-"""Settings parsed from the environment once; the only reader of os.environ."""
+"""Settings parsed from the environment once, validated at cold start; the only reader of os.environ."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+Positive = Annotated[int, Field(gt=0)]
+NonNegative = Annotated[int, Field(ge=0)]
+# A comma-separated list in the environment ("73.07,35.09"), not JSON: NoDecode hands the raw text to the
+# field's own validator.
+CommaList = Annotated[tuple[str, ...], NoDecode]
 
-@dataclass(frozen=True)
-class Settings:
-    """Everything configurable, read from BALAI_* environment variables.
+_STAGE = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+_KABUPATEN = re.compile(r"[0-9]{2}\.[0-9]{2}")
+_AWS_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]+")
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 
-    stage: "local" (embedded moto server, file adapters), "test" (moto in-process) or "prod".
+
+class ConfigurationError(ValueError):
+    """The environment holds a setting Balai cannot run with; raised at cold start, naming the variable."""
+
+
+class Settings(BaseSettings):
+    """Everything configurable, read from BALAI_* environment variables (a field `x` is BALAI_X unless its
+    alias says otherwise) and validated when the settings are built, i.e. at cold start.
+
+    stage: "local" (embedded moto server, file adapters), "test" (moto in-process) or a cloud stage ("prod").
+    Each default is written once, here; an empty variable counts as unset.
     """
 
+    model_config = SettingsConfigDict(
+        env_prefix="BALAI_", env_ignore_empty=True, frozen=True, populate_by_name=True, extra="ignore")
+
     stage: str = "local"
-    table_name: str = "balai-local"
-    aws_region: str = "ap-southeast-3"
+    table_name: str = Field(default_factory=lambda data: f"balai-{data.get('stage', 'local')}",
+                            validation_alias="BALAI_TABLE")
+    aws_region: str = Field(default="ap-southeast-3", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION"))
     dynamodb_endpoint: str | None = None
-    data_dir: Path = field(default_factory=lambda: PROJECT_ROOT / ".balai")
+    data_dir: Path = PROJECT_ROOT / ".balai"
+    # SSM SecureString parameter (ARN or name) with the JWT and NIK-hash keys; unset: a generated local file.
     secrets_arn: str | None = None
-    token_ttl_seconds: int = 1800
-    otp_ttl_seconds: int = 300
-    otp_max_attempts: int = 5
+    token_ttl_seconds: Positive = 1800
+    otp_ttl_seconds: Positive = 300
+    otp_max_attempts: Positive = 5
     # Abuse limits (issue 8): wrong OTP guesses per NIK across codes, then a lock for the rest of the
     # window; codes sent per phone and per client address per hour and per day; staff password tries.
-    otp_fail_limit: int = 10
-    otp_fail_window_seconds: int = 24 * 3600
-    otp_per_phone_hour: int = 5
-    otp_per_phone_day: int = 10
-    otp_per_client_hour: int = 30
-    otp_per_client_day: int = 200
-    login_free_attempts_user: int = 5
-    login_free_attempts_client: int = 20
-    login_max_delay_seconds: int = 900
-    sms_channel: str = "local"
+    otp_fail_limit: Positive = 10
+    otp_fail_window_seconds: Positive = 24 * 3600
+    otp_per_phone_hour: Positive = 5
+    otp_per_phone_day: Positive = 10
+    otp_per_client_hour: Positive = 30
+    otp_per_client_day: Positive = 200
+    login_free_attempts_user: Positive = 5
+    login_free_attempts_client: Positive = 20
+    login_max_delay_seconds: NonNegative = 900
+    sms_channel: Literal["local", "sns"] = "local"
     # The region SNS sends SMS from (BALAI_SMS_REGION): SMS to Indonesia may not be offered in the
     # functions' region; unset, the functions' own region.
     sms_region: str | None = None
-    email_channel: str = "local"
+    email_channel: Literal["local", "ses"] = "local"
     public_base_url: str = "http://127.0.0.1:8000"
     letters_bucket: str | None = None
-    # Secrets Manager secret holding the kabupaten's Ed25519 letter keyring (local: data_dir file).
+    # SSM SecureString parameter (ARN) holding the kabupaten's Ed25519 letter keyring (local: data_dir file).
     letter_keys_arn: str | None = None
     s3_endpoint: str | None = None
     email_sender: str = "noreply@balai.local"
-    log_level: str = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        default="INFO", validation_alias="POWERTOOLS_LOG_LEVEL")
     # Notifications: the table's stream (set per cloud stage from the stack outputs), retry policy.
     # `kabupaten` (BALAI_KABUPATEN) only restricts the schedules; unset, they walk every kabupaten
     # imported into the table (services.regions.served_kabupaten).
     table_stream_arn: str | None = None
-    kabupaten: tuple[str, ...] = ()
-    outbox_max_attempts: int = 5
-    outbox_backoff_seconds: int = 60
+    kabupaten: CommaList = ()
+    outbox_max_attempts: Positive = 5
+    outbox_backoff_seconds: Positive = 60
     # The issuing queue (SQS FIFO, one message group per village): its URL for sending, its ARN for the
     # handler's event source (set per cloud stage from the stack outputs), and an endpoint in local mode.
     issue_queue_url: str | None = None
-    issue_queue_arn_value: str | None = None
+    issue_queue_arn_value: str | None = Field(default=None, validation_alias="BALAI_ISSUE_QUEUE_ARN")
     sqs_endpoint: str | None = None
+    # The web front end's public origin (QR codes of browsers land there; SMS texts point to it) and the
+    # origins the API's CORS allows (default: the web base URL's origin only). Unset, the web base URL is
+    # local mode's web server on BALAI_WEB_PORT.
+    web_port: Annotated[int, Field(gt=0, lt=65536)] = 8080
+    web_base_url: str = Field(default_factory=lambda data: f"http://127.0.0.1:{data.get('web_port', 8080)}")
+    cors_origins: CommaList = Field(
+        default_factory=lambda data: (origin_of(data["web_base_url"]),) if "web_base_url" in data else ())
+    # Attachments: the largest file a citizen may upload, and how long an unused upload is kept.
+    max_upload_bytes: Positive = 5 * 1024 * 1024
+    upload_ttl_seconds: Positive = 86400
+    # Messages (issue 14): price of one unit per channel (USD; an SMS part, an e-mail, a push), Web Push
+    # ("local" file or "webpush"), the VAPID contact, and how long a citizen stays logged in.
+    sms_price_usd: Annotated[float, Field(ge=0)] = 0.0416
+    email_price_usd: Annotated[float, Field(ge=0)] = 0.0001
+    push_price_usd: Annotated[float, Field(ge=0)] = 0.0
+    push_channel: Literal["local", "webpush"] = "local"
+    vapid_subject: str = "mailto:diskominfo@balai.local"
+    refresh_ttl_days: Positive = 30
+    # Complaints (issue 12): filings per citizen per local day, and the days a resolved one can be reopened.
+    complaint_daily_limit: Positive = 5
+    complaint_reopen_days: Positive = 5
 
+    # ---- validation: a wrong value fails here, at cold start, not at the first send ---------------------
+    @field_validator("stage")
+    @classmethod
+    def _stage(cls, value: str) -> str:
+        if not _STAGE.fullmatch(value):
+            raise ValueError("a stage name is lower-case letters, digits, '-' or '_' (e.g. local, test, prod)")
+        return value
+
+    @field_validator("aws_region", "sms_region")
+    @classmethod
+    def _region(cls, value: str | None) -> str | None:
+        if value is not None and not _AWS_REGION.fullmatch(value):
+            raise ValueError(f"not an AWS region name: {value!r}")
+        return value
+
+    @field_validator("public_base_url", "web_base_url", "dynamodb_endpoint", "s3_endpoint", "sqs_endpoint")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        origin_of(value)  # raises ValueError for anything but an http(s) URL with a host
+        return value.strip().rstrip("/")
+
+    @field_validator("table_stream_arn", "issue_queue_arn_value")
+    @classmethod
+    def _arn(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("arn:"):
+            raise ValueError(f"not an ARN: {value!r}")
+        return value
+
+    @field_validator("letters_bucket")
+    @classmethod
+    def _bucket(cls, value: str | None) -> str | None:
+        if value is not None and not _BUCKET.fullmatch(value):
+            raise ValueError(f"not an S3 bucket name: {value!r}")
+        return value
+
+    @field_validator("email_sender")
+    @classmethod
+    def _sender(cls, value: str) -> str:
+        if "@" not in value or any(ord(c) < 32 or ord(c) == 127 for c in value):
+            raise ValueError(f"not an e-mail address: {value!r}")
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("kabupaten", mode="before")
+    @classmethod
+    def _kabupaten(cls, value: Any) -> Any:
+        codes = _split(value)
+        for code in codes:
+            if not _KABUPATEN.fullmatch(code):
+                raise ValueError(f"not a kabupaten code (NN.NN): {code!r}")
+        return codes
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: Any) -> Any:
+        return tuple(origin_of(o) for o in _split(value))
+
+    # ---- derived ------------------------------------------------------------------------------------------
     @property
     def issue_queue_arn(self) -> str:
         """The queue app.py's issuing handler reads; a placeholder locally, where a poller feeds it instead."""
         return self.issue_queue_arn_value or (
             f"arn:aws:sqs:{self.aws_region}:000000000000:{self.table_name}-issuing.fifo")
-    # The web front end's public origin (QR codes of browsers land there; SMS texts point to it) and the
-    # origins the API's CORS allows (default: the web base URL's origin only).
-    web_base_url: str = "http://127.0.0.1:8080"
-    cors_origins: tuple[str, ...] = ("http://127.0.0.1:8080",)
-    # Attachments: the largest file a citizen may upload, and how long an unused upload is kept.
-    max_upload_bytes: int = 5 * 1024 * 1024
-    upload_ttl_seconds: int = 86400
 
     @property
     def stream_arn(self) -> str:
@@ -93,58 +197,50 @@ class Settings:
         return self.data_dir / "outbox"
 
 
-def _env(name: str, default: str | None = None) -> str | None:
-    value = os.environ.get(name)
-    return value if value not in (None, "") else default
+def _split(value: Any) -> tuple[str, ...]:
+    """A comma-separated variable (or a list given in code) as a tuple of its non-empty, stripped parts."""
+    parts = value.split(",") if isinstance(value, str) else list(value or ())
+    return tuple(str(p).strip() for p in parts if str(p).strip())
+
+
+def env_name(field: str) -> str:
+    """The environment variable a settings field is read from (its alias, else BALAI_<FIELD>)."""
+    info = Settings.model_fields[field]
+    alias = info.validation_alias
+    if isinstance(alias, str):
+        return alias
+    if isinstance(alias, AliasChoices):
+        return " or ".join(str(c) for c in alias.choices)
+    return f"BALAI_{field.upper()}"
+
+
+def _env_of(loc: tuple[int | str, ...]) -> str:
+    """Map a validation error's location (a field name or an alias, any case) to the variable's name."""
+    key = str(loc[0]) if loc else ""
+    for name in Settings.model_fields:
+        names = {name.lower(), env_name(name).lower(), *(n.strip() for n in env_name(name).lower().split(" or "))}
+        if key.lower() in names:
+            return env_name(name)
+    return key
+
+
+def load_settings() -> Settings:
+    """Build and validate the settings from the environment; a bad value raises ConfigurationError naming
+    the variable (e.g. "BALAI_SMS_CHANNEL='pigeon': Input should be 'local' or 'sns'")."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        # A derived default (table name, web base URL, CORS origins) is not built once an earlier value is
+        # wrong; report only the values that are wrong.
+        problems = [f"{_env_of(err['loc'])}={err.get('input')!r}: {err['msg']}" for err in exc.errors()
+                    if err["type"] != "default_factory_not_called"]
+        raise ConfigurationError("invalid configuration: " + "; ".join(problems)) from exc
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    stage = _env("BALAI_STAGE", "local") or "local"
-    data_dir = Path(_env("BALAI_DATA_DIR", str(PROJECT_ROOT / ".balai")) or ".balai")
-    web_base_url = (_env("BALAI_WEB_BASE_URL")
-                    or f"http://127.0.0.1:{_env('BALAI_WEB_PORT', '8080')}").rstrip("/")
-    return Settings(
-        stage=stage,
-        table_name=_env("BALAI_TABLE", f"balai-{stage}") or f"balai-{stage}",
-        aws_region=_env("AWS_REGION", _env("AWS_DEFAULT_REGION", "ap-southeast-3")) or "ap-southeast-3",
-        dynamodb_endpoint=_env("BALAI_DYNAMODB_ENDPOINT"),
-        data_dir=data_dir,
-        secrets_arn=_env("BALAI_SECRETS_ARN"),
-        token_ttl_seconds=int(_env("BALAI_TOKEN_TTL_SECONDS", "1800") or 1800),
-        otp_ttl_seconds=int(_env("BALAI_OTP_TTL_SECONDS", "300") or 300),
-        otp_max_attempts=int(_env("BALAI_OTP_MAX_ATTEMPTS", "5") or 5),
-        otp_fail_limit=int(_env("BALAI_OTP_FAIL_LIMIT", "10") or 10),
-        otp_fail_window_seconds=int(_env("BALAI_OTP_FAIL_WINDOW_SECONDS", "86400") or 86400),
-        otp_per_phone_hour=int(_env("BALAI_OTP_PER_PHONE_HOUR", "5") or 5),
-        otp_per_phone_day=int(_env("BALAI_OTP_PER_PHONE_DAY", "10") or 10),
-        otp_per_client_hour=int(_env("BALAI_OTP_PER_CLIENT_HOUR", "30") or 30),
-        otp_per_client_day=int(_env("BALAI_OTP_PER_CLIENT_DAY", "200") or 200),
-        login_free_attempts_user=int(_env("BALAI_LOGIN_FREE_ATTEMPTS_USER", "5") or 5),
-        login_free_attempts_client=int(_env("BALAI_LOGIN_FREE_ATTEMPTS_CLIENT", "20") or 20),
-        login_max_delay_seconds=int(_env("BALAI_LOGIN_MAX_DELAY_SECONDS", "900") or 900),
-        sms_channel=_env("BALAI_SMS_CHANNEL", "local") or "local",
-        sms_region=_env("BALAI_SMS_REGION"),
-        email_channel=_env("BALAI_EMAIL_CHANNEL", "local") or "local",
-        public_base_url=(_env("BALAI_PUBLIC_BASE_URL", "http://127.0.0.1:8000") or "").rstrip("/"),
-        letters_bucket=_env("BALAI_LETTERS_BUCKET"),
-        letter_keys_arn=_env("BALAI_LETTER_KEYS_ARN"),
-        s3_endpoint=_env("BALAI_S3_ENDPOINT"),
-        email_sender=_env("BALAI_EMAIL_SENDER", "noreply@balai.local") or "noreply@balai.local",
-        log_level=_env("POWERTOOLS_LOG_LEVEL", "INFO") or "INFO",
-        table_stream_arn=_env("BALAI_TABLE_STREAM_ARN"),
-        kabupaten=tuple(k.strip() for k in (_env("BALAI_KABUPATEN", "") or "").split(",") if k.strip()),
-        outbox_max_attempts=int(_env("BALAI_OUTBOX_MAX_ATTEMPTS", "5") or 5),
-        outbox_backoff_seconds=int(_env("BALAI_OUTBOX_BACKOFF_SECONDS", "60") or 60),
-        issue_queue_url=_env("BALAI_ISSUE_QUEUE_URL"),
-        issue_queue_arn_value=_env("BALAI_ISSUE_QUEUE_ARN"),
-        sqs_endpoint=_env("BALAI_SQS_ENDPOINT"),
-        web_base_url=web_base_url,
-        cors_origins=tuple(origin_of(o) for o in (_env("BALAI_CORS_ORIGINS", "") or "").split(",") if o.strip())
-        or (origin_of(web_base_url),),
-        max_upload_bytes=int(_env("BALAI_MAX_UPLOAD_BYTES", str(5 * 1024 * 1024)) or 5 * 1024 * 1024),
-        upload_ttl_seconds=int(_env("BALAI_UPLOAD_TTL_SECONDS", "86400") or 86400),
-    )
+    """The settings of this process, built once (at cold start: app.py reads them at import)."""
+    return load_settings()
 
 
 def origin_of(url: str) -> str:
@@ -167,7 +263,7 @@ class AppSecrets:
 
     jwt_key: str
     nik_hash_key: str
-    letter_signing_key: str | None = None
+    vapid_private_key: str | None = None  # Web Push (issue 14): written by `python -m chalicelib.ops vapid-keys`
 
 
 def _local_secrets(path: Path) -> dict[str, Any]:
@@ -185,18 +281,19 @@ def _local_secrets(path: Path) -> dict[str, Any]:
 
 @lru_cache(maxsize=1)
 def get_secrets() -> AppSecrets:
-    """Secrets Manager in the cloud (cached by Powertools parameters), a generated file locally."""
+    """An SSM Parameter Store SecureString (JSON; its ARN in BALAI_SECRETS_ARN) in the cloud, cached by
+    Powertools parameters; a generated file locally."""
     settings = get_settings()
     if settings.secrets_arn:
         from aws_lambda_powertools.utilities import parameters
 
-        data = parameters.get_secret(settings.secrets_arn, transform="json", max_age=300)
+        data = parameters.get_parameter(settings.secrets_arn, decrypt=True, transform="json", max_age=300)
     else:
         data = _local_secrets(settings.data_dir / "secrets.json")
     return AppSecrets(
         jwt_key=str(data["jwt_key"]),
         nik_hash_key=str(data["nik_hash_key"]),
-        letter_signing_key=data.get("letter_signing_key"),
+        vapid_private_key=data.get("vapid_private_key"),
     )
 
 

@@ -1,4 +1,5 @@
-"""The one Logger, Metrics and Tracer; logs never carry a full NIK or phone number."""
+"""The one Logger, Metrics and Tracer, and the middleware that gives every handler its Lambda context and
+flushes its metrics once per invocation; logs never carry a full NIK or phone number."""
 
 from __future__ import annotations
 
@@ -42,17 +43,59 @@ def metrics() -> Any:
 
 
 def count_metric(name: str, value: int = 1) -> None:
-    """Emit one count (EMF, namespace Balai, dimension service) right away; alarms watch these."""
+    """Add one count (EMF, namespace Balai, dimension service); alarms watch these. The handler's middleware
+    (`install`) flushes what an invocation added when it ends, as one EMF line."""
     from aws_lambda_powertools.metrics import MetricUnit
 
-    m = metrics()
-    m.add_metric(name=name, unit=MetricUnit.Count, value=value)
-    m.flush_metrics()
+    metrics().add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+def flush_metrics() -> None:
+    """Write the metrics added since the last flush as one EMF line; nothing (and no warning) when there are
+    none. Called at the end of every invocation (see `install`) and by local mode after each job it runs."""
+    if metrics.cache_info().currsize and metrics().metric_set:
+        metrics().flush_metrics()
 
 
 @lru_cache(maxsize=1)
 def tracer() -> Any:
-    """Powertools Tracer; it loads the X-Ray SDK, so only the functions that trace build it."""
+    """Powertools Tracer. Building it loads the X-Ray SDK and patches botocore, so every AWS call made after it
+    (SNS, SES, S3, SQS, DynamoDB) is a subsegment of the invocation's trace; `aws_client` builds it before the
+    first outbound client, which keeps the SDK off the import path. Tracing off (POWERTOOLS_TRACE_DISABLED, as
+    in tests and local mode): nothing is patched."""
     from aws_lambda_powertools import Tracer
 
     return Tracer(service=SERVICE)
+
+
+def aws_client(service: str, **kwargs: Any) -> Any:
+    """A boto3 client for an outbound call (SNS, SES, S3, SQS) whose calls are traced (see `tracer`)."""
+    tracer()
+    import boto3
+
+    return boto3.client(service, **kwargs)
+
+
+def install(app: Any) -> None:
+    """Give every handler of the Chalice app (API, stream, SQS, schedules) Powertools' Lambda context in its log
+    lines (function name, request id, cold start; the API's correlation id too) and flush its metrics once per
+    invocation, whether it returns or raises."""
+    from functools import partial
+
+    from aws_lambda_powertools.logging import correlation_paths
+    from chalice import ConvertToMiddleware
+
+    app.register_middleware(ConvertToMiddleware(partial(
+        logger.inject_lambda_context, clear_state=True, correlation_id_path=correlation_paths.API_GATEWAY_REST)),
+        "http")
+    for event_type in ("dynamodb", "sqs", "scheduled", "s3", "sns", "cloudwatch", "pure_lambda"):
+        app.register_middleware(ConvertToMiddleware(partial(logger.inject_lambda_context, clear_state=True)),
+                                event_type)
+    app.register_middleware(_flush_metrics_after, "all")
+
+
+def _flush_metrics_after(event: Any, get_response: Any) -> Any:
+    try:
+        return get_response(event)
+    finally:
+        flush_metrics()

@@ -19,8 +19,9 @@ OUTPUT_TO_ENV: dict[str, str] = {
     # Chalice sets the stage's variables before it imports app.py for deploy/package, so
     # @app.on_dynamodb_record(stream_arn=...) can read the stream ARN from here.
     "TableStreamArn": "BALAI_TABLE_STREAM_ARN",
-    "AppSecretArn": "BALAI_SECRETS_ARN",
-    "LetterKeysSecretArn": "BALAI_LETTER_KEYS_ARN",
+    # SSM SecureString parameters (ARNs) the ops CLI writes: the app keys and the letter keyring.
+    "AppSecretParameterArn": "BALAI_SECRETS_ARN",
+    "LetterKeysParameterArn": "BALAI_LETTER_KEYS_ARN",
     "BucketName": "BALAI_LETTERS_BUCKET",
     "EmailSender": "BALAI_EMAIL_SENDER",
     "PublicBaseUrl": "BALAI_PUBLIC_BASE_URL",
@@ -31,14 +32,15 @@ OUTPUT_TO_ENV: dict[str, str] = {
     "WebBaseUrl": "BALAI_WEB_BASE_URL",
 }
 # Fixed for a cloud stage: the real channels, not the local file adapters.
-CLOUD_CONSTANTS: dict[str, str] = {"BALAI_SMS_CHANNEL": "sns", "BALAI_EMAIL_CHANNEL": "ses"}
+CLOUD_CONSTANTS: dict[str, str] = {"BALAI_SMS_CHANNEL": "sns", "BALAI_EMAIL_CHANNEL": "ses",
+                                   "BALAI_PUSH_CHANNEL": "webpush"}
 
 
 # Stack outputs the IAM policy template names (besides Stage); Partition, Region and AccountId come from
 # TableArn, AppName from the Chalice config. Chalice reads the policy file as plain JSON at deploy time,
 # so the ARNs are written into it here rather than resolved by CloudFormation.
-POLICY_OUTPUTS: tuple[str, ...] = ("TableArn", "BucketArn", "AppSecretArn", "LetterKeysSecretArn", "EmailIdentityArn",
-                                   "IssueQueueArn")
+POLICY_OUTPUTS: tuple[str, ...] = ("TableArn", "BucketArn", "AppSecretParameterArn", "LetterKeysParameterArn",
+                                   "EmailIdentityArn", "IssueQueueArn")
 _ARN = re.compile(r"^arn:(?P<partition>[^:]+):dynamodb:(?P<region>[^:]+):(?P<account>\d{12}):table/.+$")
 
 
@@ -88,9 +90,8 @@ def example_outputs(stage: str = "prod", region: str = "ap-southeast-3",
         "Stage": stage,
         "TableArn": arn.format("dynamodb", f"table/balai-{stage}"),
         "BucketArn": f"arn:aws:s3:::balai-{stage}-letters-{account}-{region}",
-        # Secrets Manager appends six random characters to a secret's name in its ARN.
-        "AppSecretArn": arn.format("secretsmanager", f"secret:balai/{stage}/app-EXAMPL"),
-        "LetterKeysSecretArn": arn.format("secretsmanager", f"secret:balai/{stage}/letter-keys-EXAMPL"),
+        "AppSecretParameterArn": arn.format("ssm", f"parameter/balai/{stage}/app"),
+        "LetterKeysParameterArn": arn.format("ssm", f"parameter/balai/{stage}/letter-keys"),
         "EmailIdentityArn": arn.format("ses", "identity/example.go.id"),
         "IssueQueueArn": arn.format("sqs", f"balai-{stage}-issuing.fifo"),
     }

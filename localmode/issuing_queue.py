@@ -17,7 +17,7 @@ MAX_RECEIVES = 5  # as infra/balai.yaml's RedrivePolicy: then the dead-letter qu
 RETRY_AFTER_S = 2  # a failed batch is visible again after this (the cloud waits its visibility timeout)
 
 
-def _client(endpoint: str, region: str) -> Any:
+def sqs_client(endpoint: str, region: str) -> Any:
     import boto3
 
     return boto3.client("sqs", endpoint_url=endpoint, region_name=region,
@@ -124,7 +124,7 @@ def start_issuing_queue(endpoint: str, region: str, table: str) -> tuple[Issuing
     """Create the queues on the local server, start the poller; returns it and the environment the API needs."""
     from chalicelib.workers import issuing
 
-    sqs = _client(endpoint, region)
+    sqs = sqs_client(endpoint, region)
     url, _ = create_queues(sqs, table)
     env = {"BALAI_ISSUE_QUEUE_URL": url, "BALAI_SQS_ENDPOINT": endpoint}
     return IssuingQueuePoller(sqs, url, lambda event: issuing.handle_sqs_event(event)).start(), env

@@ -11,7 +11,7 @@ from typing import Any
 Handler = Callable[[dict[str, Any]], Any]
 
 
-def _client(service: str, endpoint: str, region: str) -> Any:
+def aws_client(service: str, endpoint: str, region: str) -> Any:
     import boto3
 
     return boto3.client(service, endpoint_url=endpoint, region_name=region,
@@ -51,14 +51,14 @@ class StreamPoller:
     def start(self, after: dict[str, str | None] | None = None) -> StreamPoller:
         """Start reading at LATEST or, for the shards in `after`, after the given sequence number (from the
         shard's start for None): where a restore left the stream, however long ago that was."""
-        self._streams = _client("dynamodbstreams", self.endpoint, self.region)
+        self._streams = aws_client("dynamodbstreams", self.endpoint, self.region)
         self._refresh_shards(initial="LATEST", after=after or {})
         self._thread = threading.Thread(target=self._run, name="balai-stream-poller", daemon=True)
         self._thread.start()
         return self
 
     def _refresh_shards(self, initial: str, after: dict[str, str | None] | None = None) -> None:
-        table = _client("dynamodb", self.endpoint, self.region).describe_table(TableName=self.table)["Table"]
+        table = aws_client("dynamodb", self.endpoint, self.region).describe_table(TableName=self.table)["Table"]
         if table["LatestStreamArn"] != self._stream_arn:  # first start, or the table was recreated
             self._stream_arn = table["LatestStreamArn"]
             self._stream_label = table.get("LatestStreamLabel", "")
@@ -105,7 +105,7 @@ class StreamPoller:
         return handled
 
     def _deliver(self, event: dict[str, Any]) -> None:
-        from chalicelib.observability import logger
+        from chalicelib.observability import flush_metrics, logger
 
         for attempt in range(self.max_retries + 1):
             try:
@@ -117,6 +117,8 @@ class StreamPoller:
                 logger.exception("local stream batch failed", extra={"attempt": attempt + 1})
                 if attempt < self.max_retries:
                     time.sleep(min(self.interval * 2 ** attempt, 5))
+            finally:
+                flush_metrics()  # as at the end of a Lambda invocation
 
     def _run(self) -> None:
         from chalicelib.observability import logger
@@ -183,7 +185,7 @@ class Scheduler:
         return self
 
     def _run(self) -> None:
-        from chalicelib.observability import logger
+        from chalicelib.observability import flush_metrics, logger
 
         while not self._stop.is_set():
             for job in self.jobs:
@@ -192,6 +194,8 @@ class Scheduler:
                         job.run()
                     except Exception:
                         logger.exception("local scheduled job failed", extra={"job": job.name})
+                    finally:
+                        flush_metrics()  # as at the end of a Lambda invocation
                     self.runs[job.name] += 1
                     job.next_at = time.monotonic() + job.every_seconds
             self._stop.wait(self.tick)
@@ -203,12 +207,10 @@ class Scheduler:
 
 
 def cloud_jobs() -> list[Job]:
-    """The same functions and rates as app.py's @app.schedule handlers."""
-    from chalicelib.workers import digest, outbox, sla
+    """The jobs app.py schedules in the cloud, from their one declaration (chalicelib/workers/schedules.py)."""
+    from chalicelib.workers.schedules import SCHEDULES
 
-    return [Job("outbox_retry", 60, lambda: outbox.retry_due()),
-            Job("sla_escalation", 15 * 60, lambda: sla.run()),
-            Job("daily_digest", 60 * 60, lambda: digest.run())]
+    return [Job(s.name, s.every_seconds, s.run) for s in SCHEDULES.values()]
 
 
 @dataclass

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
 import random
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
@@ -286,3 +289,21 @@ def checked(client: Client, token: str, request: dict[str, Any]) -> dict[str, An
                     {"action": "verify_identity", "version": request["version"], "document": "KTP-el"}, token)
     assert response.status_code == 200, response.body
     return dict(response.json_body)
+
+
+@contextmanager
+def captured_logs() -> Iterator[io.StringIO]:
+    """The JSON lines Balai's logger writes while inside the block (its handler's stream, swapped back after)."""
+    from chalicelib.observability import logger
+
+    handler = logger.registered_handler
+    original, handler.stream = handler.stream, io.StringIO()
+    try:
+        yield handler.stream
+    finally:
+        handler.stream = original
+
+
+def log_records(stream: io.StringIO, message: str) -> list[dict[str, Any]]:
+    """The captured log records with this message, parsed."""
+    return [r for r in map(json.loads, stream.getvalue().splitlines()) if r.get("message") == message]

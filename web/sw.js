@@ -1,9 +1,9 @@
 // Service worker: keeps the app shell (pages, CSS, JS, icons) so the portal opens without a connection.
 // API calls (another origin) are never cached: a kept form is sent by the page itself when online.
-const CACHE = "balai-shell-v1";
+const CACHE = "balai-shell-v2";
 const SHELL = [
   "/", "/index.html", "/lacak/", "/verifikasi/", "/staf/", "/assets/app.css", "/assets/lib.js",
-  "/assets/citizen.js", "/assets/track.js", "/assets/verify.js", "/assets/staff.js", "/manifest.webmanifest",
+  "/assets/citizen.js", "/assets/inbox.js", "/assets/staff-messages.js", "/assets/track.js", "/assets/verify.js", "/assets/staff.js", "/manifest.webmanifest",
   "/icons/icon.svg", "/icons/icon-192.png", "/icons/icon-512.png", "/config.json",
 ];
 
@@ -31,4 +31,27 @@ self.addEventListener("fetch", (event) => {
     }).catch(() => caches.match(event.request, { ignoreSearch: true })
       .then((hit) => hit || caches.match(url.pathname.endsWith("/") ? `${url.pathname}index.html` : "/"))),
   );
+});
+
+// Web Push: a status message (title, body, tracking code) decrypted by the browser; a tap opens the inbox.
+self.addEventListener("push", (event) => {
+  let data = {};
+  try {
+    data = event.data ? event.data.json() : {};
+  } catch (err) {
+    data = { body: event.data ? event.data.text() : "" };
+  }
+  event.waitUntil(self.registration.showNotification(data.title || "Balai", {
+    body: data.body || "Ada kabar baru tentang permohonan Anda.", icon: "/icons/icon-192.png",
+    tag: data.tracking_code || "balai", data: { url: data.url || "/#kotak-pesan" },
+  }));
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const url = new URL((event.notification.data && event.notification.data.url) || "/#kotak-pesan", self.location.origin);
+  event.waitUntil(self.clients.matchAll({ type: "window" }).then((wins) => {
+    const open = wins.find((w) => new URL(w.url).origin === url.origin);
+    return open ? open.navigate(url.href).then((w) => w && w.focus()) : self.clients.openWindow(url.href);
+  }));
 });

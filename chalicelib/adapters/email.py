@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.adapters.messaging import (
+    LocalFileSender,
     PermanentSendError,
     SendError,
     TransientSendError,
     translate_boto_error,
-    write_local,
 )
-from chalicelib.domain.clock import iso, utcnow
 
 if TYPE_CHECKING:
     from chalicelib.config import Settings
@@ -70,31 +68,18 @@ class SesEmailSender:
         return str(response["MessageId"])
 
 
-class LocalFileEmailSender:
+class LocalFileEmailSender(LocalFileSender):
     """Appends each email as one JSON line to a file (default .balai/outbox/email.jsonl) for local runs."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-
     def send(self, to: str, subject: str, text: str, html: str | None, *, message_id: str) -> str:
-        record = {
-            "message_id": message_id,
-            "to": to,
-            "subject": subject,
-            "text": text,
-            "html": html,
-            "sent_at": iso(utcnow()),
-        }
-        return write_local(self.path, record, message_id)
+        return self.write(message_id, to=to, subject=subject, text=text, html=html)
 
 
 def get_email_sender(settings: Settings | None = None) -> EmailSender:
     """The sender the stage's settings choose (`email_channel`: "local" or "ses"), built once per settings."""
-    if settings is None:
-        from chalicelib.config import get_settings
+    from chalicelib.config import get_settings
 
-        settings = get_settings()
-    return _build_email_sender(settings)
+    return _build_email_sender(settings or get_settings())
 
 
 @lru_cache(maxsize=4)
@@ -102,10 +87,10 @@ def _build_email_sender(settings: Settings) -> EmailSender:
     if settings.email_channel == "local":
         return LocalFileEmailSender(settings.outbox_dir / "email.jsonl")
     if settings.email_channel == "ses":
-        # Imported here: boto3 costs ~250 ms to import, and only the sending worker needs it.
-        import boto3
+        # aws_client imports boto3 (~250 ms) here, only in the sending worker, and traces its calls.
+        from chalicelib.observability import aws_client
 
-        return SesEmailSender(boto3.client("ses", region_name=settings.aws_region), settings.email_sender)
+        return SesEmailSender(aws_client("ses", region_name=settings.aws_region), settings.email_sender)
     raise ValueError(f"unknown email_channel {settings.email_channel!r}")
 
 

@@ -8,6 +8,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from chalicelib.domain.clock import iso, utcnow
+
 
 class SendError(Exception):
     """A message could not be handed to the provider; `provider_code` is the provider's own error code."""
@@ -102,6 +104,17 @@ def append_jsonl(path: Path, record: dict[str, Any]) -> None:
             os.write(fd, line)
         finally:
             os.close(fd)  # closing releases the flock
+
+
+class LocalFileSender:
+    """What the local SMS and e-mail senders share: one JSON line per message appended to a file under the
+    outbox folder (`.balai/outbox/*.jsonl`), stamped with its message id and the time it was "sent"."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    def write(self, message_id: str, **fields: Any) -> str:
+        return write_local(self.path, {"message_id": message_id, **fields, "sent_at": iso(utcnow())}, message_id)
 
 
 def write_local(path: Path, record: dict[str, Any], message_id: str) -> str:

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.adapters.messaging import (
+    LocalFileSender,
     PermanentSendError,
     SendError,
     TransientSendError,
     translate_boto_error,
-    write_local,
 )
-from chalicelib.domain.clock import iso, utcnow
 
 if TYPE_CHECKING:
     from chalicelib.config import Settings
@@ -60,24 +58,18 @@ class SnsSmsSender:
         return str(response["MessageId"])
 
 
-class LocalFileSmsSender:
+class LocalFileSmsSender(LocalFileSender):
     """Appends each SMS as one JSON line to a file (default .balai/outbox/sms.jsonl) for local runs."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-
     def send(self, phone_e164: str, text: str, *, message_id: str) -> str:
-        record = {"message_id": message_id, "to": phone_e164, "text": text, "sent_at": iso(utcnow())}
-        return write_local(self.path, record, message_id)
+        return self.write(message_id, to=phone_e164, text=text)
 
 
 def get_sms_sender(settings: Settings | None = None) -> SmsSender:
     """The sender the stage's settings choose (`sms_channel`: "local" or "sns"), built once per settings."""
-    if settings is None:
-        from chalicelib.config import get_settings
+    from chalicelib.config import get_settings
 
-        settings = get_settings()
-    return _build_sms_sender(settings)
+    return _build_sms_sender(settings or get_settings())
 
 
 @lru_cache(maxsize=4)
@@ -85,10 +77,10 @@ def _build_sms_sender(settings: Settings) -> SmsSender:
     if settings.sms_channel == "local":
         return LocalFileSmsSender(settings.outbox_dir / "sms.jsonl")
     if settings.sms_channel == "sns":
-        # Imported here: boto3 costs ~250 ms to import, and only the sending worker needs it.
-        import boto3
+        # aws_client imports boto3 (~250 ms) here, only in the sending worker, and traces its calls.
+        from chalicelib.observability import aws_client
 
-        return SnsSmsSender(boto3.client("sns", region_name=settings.sms_region or settings.aws_region))
+        return SnsSmsSender(aws_client("sns", region_name=settings.sms_region or settings.aws_region))
     raise ValueError(f"unknown sms_channel {settings.sms_channel!r}")
 
 

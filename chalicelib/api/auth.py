@@ -35,5 +35,7 @@ def otp() -> Response:
 @bp.route("/v1/auth/otp/verify", methods=["POST"])
 @endpoint
 def otp_verify() -> Response:
-    body = parse(bp.current_request, "OtpVerify")
-    return respond(auth.verify_otp(body.nik, body.phone, body.code))
+    request = bp.current_request
+    body = parse(request, "OtpVerify")
+    device = request.headers.get("user-agent") if body.remember else None
+    return respond(auth.verify_otp(body.nik, body.phone, body.code, remember=body.remember, device=device))

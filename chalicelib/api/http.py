@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Mapping
 from typing import Any, Callable, TypeVar
 
 from chalice import Response
@@ -155,7 +156,7 @@ def client_ip(request: Request) -> str | None:
 
 
 def query_param(request: Request, name: str) -> str | None:
-    params = request.query_params or {}
+    params: Mapping[str, str] = request.query_params or {}
     return params.get(name)
 
 

@@ -48,4 +48,5 @@ def put_notification_preferences() -> Response:
     who = principal(request)
     body = parse(request, "NotificationPreferencesUpdate")
     quiet = body.quiet_hours.model_dump() if body.quiet_hours else None
-    return respond(notifications.put_preferences(who, list(body.channels), quiet, body.phone, body.email))
+    return respond(notifications.put_preferences(who, list(body.channels), quiet, body.phone, body.email,
+                                                   body.mode))

@@ -47,13 +47,14 @@ def _schema_ref(name: str) -> dict[str, str]:
 
 @lru_cache(maxsize=1)
 def build_spec(server_url: str = "/") -> dict[str, Any]:
-    from pydantic.json_schema import models_json_schema
+    from pydantic import BaseModel
+    from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
     from chalicelib.api import schemas
 
     names = sorted({n for r in ROUTES for n in (r.body, r.response) if n} | {"Error"})
-    models = [(getattr(schemas, n), "validation" if any(r.body == n for r in ROUTES) else "serialization")
-              for n in names]
+    models: list[tuple[type[BaseModel], JsonSchemaMode]] = [
+        (getattr(schemas, n), "validation" if any(r.body == n for r in ROUTES) else "serialization") for n in names]
     _, defs = models_json_schema(models, ref_template="#/components/schemas/{model}")
     components = defs.get("$defs", {})
     paths: dict[str, Any] = {}

@@ -58,8 +58,8 @@ def transition(request_id: str) -> Response:
     request = bp.current_request
     who = principal(request)
     body = parse(request, "TransitionRequest")
-    result = requests.transition(who, request_id, body.action, body.version, body.note, body.fields, body.document,
-                                 body.attachments)
+    result = requests.transition(who, request_id, body.action, body.version, body.note, fields=body.fields,
+                                 document=body.document, attachment_refs=body.attachments)
     return respond(requests.to_public(result, who), status=202 if result.status == "issuing" else 200)
 
 

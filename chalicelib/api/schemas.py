@@ -57,6 +57,8 @@ class OtpRequest(_In):
 
 class OtpVerify(OtpRequest):
     code: StrictStr = Field(description="Six-digit code from the SMS")
+    remember: StrictBool = Field(default=True, description="Stay logged in on this device (a refresh token, "
+                                 "30 days); false on a shared device")
 
 
 class SubmitRequest(_In):
@@ -216,6 +218,7 @@ class Token(_Out):
     expires_in: int
     role: Literal["citizen", "operator", "kades", "camat", "opd", "admin"]
     region: str
+    refresh_token: str | None = Field(default=None, description="Citizens only: trade it at /v1/auth/refresh")
 
 
 class OtpSent(_Out):
@@ -520,6 +523,9 @@ class NotificationPreferencesUpdate(_In):
                                            "not notifications); they are sent when it ends")
     phone: StrictStr | None = Field(default=None, max_length=32, description="Mobile number, 08… or +628…")
     email: SingleLine | None = Field(default=None, max_length=254)
+    mode: Literal["each", "digest_only"] | None = Field(
+        default=None, description="each: one message per event; digest_only: new requests, signatures and SLA "
+        "reminders only in the daily digest (escalations still come at once)")
 
 
 class NotificationPreferences(_Out):
@@ -527,6 +533,7 @@ class NotificationPreferences(_Out):
     quiet_hours: dict[str, str] | None
     phone: str | None
     email: str | None
+    mode: Literal["each", "digest_only"]
     timezone: str
     timezone_label: str
 
@@ -570,6 +577,8 @@ class StaffCreate(_In):
                                 examples=["Kepala Desa Pulau Harapan"])
     nip: StrictStr | None = Field(default=None, max_length=24, description="18-digit NIP, where the person has one",
                                   examples=["198204152009011004"])
+    opd: StrictStr | None = Field(default=None, max_length=32, examples=["dpupr"],
+                                  description="Role opd only: the OPD's code in the kabupaten's complaint categories")
 
 
 class StaffUpdate(_In):
@@ -609,6 +618,7 @@ class StaffAccount(_Out):
     nip: str | None
     active: bool
     version: int
+    opd: str | None = Field(default=None, description="Role opd only: the OPD's code")
     history: list[StaffEvent] | None = None
 
 
@@ -630,3 +640,210 @@ class PasswordChanged(_Out):
     expires_in: int
     role: str
     region: str
+
+
+# ---- messages (issue 14) ---------------------------------------------------------------------
+class RefreshTokenBody(_In):
+    refresh_token: StrictStr = Field(max_length=200, description="rt1.… as given at login or the last refresh")
+
+
+class LoggedOut(_Out):
+    logged_out: bool
+
+
+class Device(_Out):
+    id: str
+    device: str
+    created_at: str
+    last_used_at: str
+    expires_at: str
+    active: bool
+    revoked_reason: str | None
+
+
+class DeviceList(_Out):
+    items: list[Device]
+    next: str | None
+
+
+class InboxMessage(_Out):
+    id: str
+    event: str
+    title: str
+    text: str
+    created_at: str
+    read: bool
+    read_at: str | None
+    request_id: str | None
+    tracking_code: str | None
+
+
+class Inbox(_Out):
+    items: list[InboxMessage]
+    next: str | None
+    unread: int
+
+
+class CitizenContactUpdate(_In):
+    email: SingleLine | None = Field(default=None, max_length=254, description="null removes it")
+
+
+class CitizenContact(_Out):
+    email: str | None
+
+
+class PushKeys(_In):
+    p256dh: StrictStr = Field(max_length=200, description="The subscription's P-256 public key, base64url")
+    auth: StrictStr = Field(max_length=100, description="The subscription's 16-byte auth secret, base64url")
+
+
+class PushSubscriptionIn(_In):
+    endpoint: StrictStr = Field(max_length=1024, description="The push service URL (https in the cloud)")
+    keys: PushKeys
+    expirationTime: int | None = Field(default=None, description="Ignored (PushSubscription.toJSON())")  # noqa: N815
+
+
+class PushSubscriptionDelete(_In):
+    endpoint: StrictStr = Field(max_length=1024)
+
+
+class PushSubscribed(_Out):
+    id: str
+    created_at: str
+
+
+class VapidPublicKey(_Out):
+    public_key: str
+
+
+class MessagePolicyUpdate(_In):
+    events: dict[str, dict[str, Any]] = Field(
+        description="Per event: channels (a subset of the default) and sms (always for otp; fallback or never "
+        "for citizens)", examples=[{"issued": {"sms": "never"}}])
+
+
+class MessagePolicy(_Out):
+    kabupaten: str
+    events: dict[str, Any]
+    overrides: dict[str, Any]
+
+
+class MessageBill(_Out):
+    region: str
+    month: str
+    lines: list[dict[str, Any]]
+    totals: dict[str, Any]
+    total_usd: float
+# ---- complaints and aspirations (issue 12) ------------------------------------------------------------------------
+# Lengths, location bounds and photo counts are checked by the service, so each answers with its own code.
+class ComplaintFile(_In):
+    kind: Literal["complaint", "aspiration"]
+    category: StrictStr = Field(max_length=32, examples=["jalan_jembatan"])
+    title: StrictStr = Field(description="One line, 5–150 characters", examples=["Jalan poros berlubang"])
+    text: StrictStr = Field(description="10–4 000 characters; line breaks allowed")
+    lat: float | None = Field(default=None, description="Latitude inside Indonesia (with lon)", examples=[-5.1236])
+    lon: float | None = Field(default=None, description="Longitude inside Indonesia (with lat)", examples=[120.2531])
+    photos: list[StrictStr] | None = Field(default=None, description="Up to 3 upload ids of finished photo uploads")
+    public: StrictBool = Field(default=False, description="Visible to everyone (without name or NIK)")
+
+
+class ComplaintUnitRef(_In):
+    type: Literal["village", "opd"]
+    code: StrictStr | None = Field(default=None, max_length=32, description="The OPD's code (type opd)")
+
+
+class ComplaintTransition(_In):
+    action: Literal["acknowledge", "start", "resolve", "close", "reject", "reopen", "rate", "reroute", "hide",
+                    "redact"]
+    version: StrictInt = Field(ge=1, description="The version the client last saw")
+    note: StrictStr | None = Field(default=None, description="Note or reason (≤ 1 000); the comment of `rate`")
+    rating: StrictInt | None = Field(default=None, description="rate only: 1–5")
+    unit: ComplaintUnitRef | None = Field(default=None, description="reroute only: the new unit")
+    target: StrictStr | None = Field(default=None, max_length=64,
+                                     description="redact only: \"text\", \"title\" or \"photo:<id>\"")
+
+
+class PhotoUploadRequest(_In):
+    filename: StrictStr = Field(min_length=1, max_length=255, examples=["jalan.jpg"])
+    content_type: StrictStr = Field(max_length=100, description="image/jpeg or image/png", examples=["image/jpeg"])
+    size: StrictInt = Field(ge=1, description="File size in bytes (at most max_bytes)")
+
+
+class ComplaintConfigUpdate(_In):
+    opds: list[dict[str, Any]] = Field(description="[{code, name}]")
+    categories: list[dict[str, Any]] = Field(description="[{code, name, routes_to: village | opd:<code>, sla_hours}]")
+    version: StrictInt = Field(ge=0, description="The stored version (0 to create)")
+
+
+class ComplaintUnit(_Out):
+    type: str
+    code: str
+    name: str | None = None
+
+
+class ComplaintPhoto(_Out):
+    id: str
+    content_type: str
+    size: int
+    hidden: bool | None = None
+
+
+class Complaint(_Out):
+    id: str
+    reference: str
+    village: str
+    village_name: str
+    kecamatan: str
+    kabupaten: str
+    kind: str
+    category: str
+    category_name: str
+    title: str
+    text: str
+    lat: float | None
+    lon: float | None
+    photos: list[ComplaintPhoto]
+    status: str
+    unit: ComplaintUnit
+    created_at: str
+    updated_at: str
+    resolved_at: str | None
+    reopen_count: int
+    rating: int | None
+    history: list[dict[str, Any]]
+    public: bool | None = Field(default=None, description="Owner and staff only")
+    hidden: bool | None = Field(default=None, description="Owner and staff only")
+    version: int | None = Field(default=None, description="Owner and staff only")
+    due_at: str | None = Field(default=None, description="Owner and staff only")
+    reporter: dict[str, Any] | None = Field(default=None, description="Staff only: name, masked NIK")
+
+
+class ComplaintList(_Out):
+    items: list[Complaint]
+    next: str | None
+
+
+class ComplaintOpd(_Out):
+    code: str
+    name: str
+
+
+class ComplaintCategory(_Out):
+    code: str
+    name: str
+    routes_to: str
+    sla_hours: int
+
+
+class ComplaintConfig(_Out):
+    kabupaten: str
+    opds: list[ComplaintOpd]
+    categories: list[ComplaintCategory]
+    version: int
+    updated_at: str | None
+
+
+class PhotoLink(_Out):
+    url: str
+    expires_in: int
+    content_type: str

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from functools import lru_cache
+from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.domain.regions import kabupaten_of, kecamatan_of, timezone_for
-from chalicelib.domain.sla import WorkCalendar, add_working_hours, working_hours_between
+from chalicelib.domain.sla import add_working_hours, calendar_for, subtract_working_hours, working_hours_between
 
 NEAR_FRACTION = 0.8  # the operator is reminded once 80 % of the SLA's working time is used
-_MAX_DAYS = 3660
 
 # Level reached -> (outbox event, who is told). Level 0 means nothing was sent yet.
 REMINDER, OVERDUE, OVERDUE_TWICE = 1, 2, 3
@@ -22,38 +20,6 @@ LEVEL_NOTES = {
     OVERDUE: "Batas waktu layanan terlewati; camat diberi tahu.",
     OVERDUE_TWICE: "Lewat dua kali batas waktu layanan; admin kabupaten diberi tahu.",
 }
-
-
-@lru_cache(maxsize=64)
-def calendar_of(region_code: str) -> WorkCalendar:
-    """The working calendar of the region's kabupaten (its zone, government office hours, holidays)."""
-    return _calendar(kabupaten_of(region_code))
-
-
-@lru_cache(maxsize=64)
-def _calendar(kabupaten: str) -> WorkCalendar:
-    return WorkCalendar.create(timezone_for(kabupaten))
-
-
-def subtract_working_hours(end_utc: datetime, hours: float, cal: WorkCalendar) -> datetime:
-    """The UTC instant `hours` working hours before `end_utc` (the inverse of add_working_hours)."""
-    end = end_utc.astimezone(UTC)
-    remaining = timedelta(hours=hours)
-    if remaining <= timedelta(0):
-        return end
-    day = end.astimezone(cal.tz).date()
-    for _ in range(_MAX_DAYS):
-        window = cal.window(day)
-        if window is not None:
-            opens, closes = (w.astimezone(UTC) for w in window)
-            stop = min(end, closes)
-            if stop > opens:
-                available = stop - opens
-                if remaining <= available:
-                    return stop - remaining
-                remaining -= available
-        day -= timedelta(days=1)
-    raise ValueError("the work calendar has no working time in the previous ten years")
 
 
 @dataclass(frozen=True)
@@ -86,7 +52,7 @@ def parse_iso(value: str) -> datetime:
 def checkpoints(due_at_iso: str, sla_hours: float, region_code: str) -> Checkpoints:
     """Derived from the due time alone, so a resubmission (which moves due_at) restarts them, and the
     item needs no extra start time: near = due - 20 % of the SLA, twice = due + the SLA (working time)."""
-    cal = calendar_of(region_code)
+    cal = calendar_for(region_code)
     due = parse_iso(due_at_iso)
     return Checkpoints(near_at=subtract_working_hours(due, sla_hours * (1 - NEAR_FRACTION), cal), due_at=due,
                        twice_at=add_working_hours(due, sla_hours, cal))
@@ -114,7 +80,7 @@ def audience(level: int, village: str) -> dict[str, str]:
 
 
 def overdue_working_hours(now: datetime, points: Checkpoints, region_code: str) -> float:
-    return round(working_hours_between(points.due_at, now, calendar_of(region_code)), 1)
+    return round(working_hours_between(points.due_at, now, calendar_for(region_code)), 1)
 
 
 def local_label(at: datetime, region_code: str) -> str:
@@ -122,5 +88,5 @@ def local_label(at: datetime, region_code: str) -> str:
     from chalicelib.domain.regions import ZONE_LABELS
 
     zone = timezone_for(region_code)
-    local = at.astimezone(calendar_of(region_code).tz)
+    local = at.astimezone(calendar_for(region_code).tz)
     return f"{local:%d/%m %H.%M} {ZONE_LABELS.get(zone, '')}".strip()

@@ -9,6 +9,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from chalicelib.errors import ValidationError
@@ -538,3 +539,85 @@ def applicant_name_hash(letter_id: str, name: str) -> str:
     """
     normalised = " ".join(name.split()).casefold()
     return hashlib.sha256(f"{letter_id}\n{normalised}".encode()).hexdigest()[:32]
+
+
+@dataclass
+class Letter:
+    """An issued letter: its number in its counter (scope, local year), signed facts and stored document."""
+
+    id: str
+    request_id: str
+    village: str
+    kabupaten: str
+    letter_type: str
+    letter_name: str
+    number: str
+    seq: int
+    counter_scope: str
+    year: int
+    issued_at: str
+    facts: dict[str, str]
+    token: str
+    verify_url: str
+    file_key: str
+    document: dict[str, Any] = field(default_factory=dict)
+    status: str = "valid"
+    revoked_at: str | None = None
+    revoked_reason: str | None = None
+    revoked_by: str | None = None
+    verification_count: int = 0
+
+
+def applicant_village_label(applicant: Mapping[str, object]) -> str | None:
+    """ "Desa Pulau Harapan" / "Kelurahan Samataring": how a letter names the applicant's village."""
+    if not applicant.get("desa"):
+        return None
+    kind = "Kelurahan" if applicant.get("desa_kind") == "kelurahan" else "Desa"
+    return f"{kind} {applicant['desa']}"
+
+
+def _as_date(value: object) -> object:
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else value
+    except ValueError:
+        return value
+
+
+def applicant_rows(applicant: Mapping[str, object]) -> list[tuple[str, str]]:
+    """The applicant block printed under the opening sentence: (label, value) in the letter's order."""
+    a = applicant
+    born = _as_date(a.get("birth_date"))
+    born_text = format_date_id(born) if isinstance(born, date) else str(born or "-")
+    address = str(a.get("address") or "-")
+    if a.get("rt") or a.get("rw"):
+        address += f", RT {a.get('rt') or '-'}/RW {a.get('rw') or '-'}"
+    if a.get("desa"):
+        address += f", {applicant_village_label(a)}"
+    if a.get("kecamatan"):
+        address += f", Kecamatan {a['kecamatan']}"
+    return [
+        ("Nama", str(a.get("name") or "-")), ("NIK", str(a.get("nik") or "-")),
+        ("Tempat/Tanggal Lahir", f"{a.get('birth_place') or '-'}, {born_text}"),
+        ("Jenis Kelamin", SEX_LABELS.get(str(a.get("sex")), str(a.get("sex") or "-"))),
+        ("Agama", str(a.get("religion") or "-")), ("Status Perkawinan", str(a.get("marital_status") or "-")),
+        ("Pekerjaan", str(a.get("occupation") or "-")), ("Alamat", address),
+    ]
+
+
+def template_values(applicant: Mapping[str, object], fields: Mapping[str, object],
+                    date_fields: Sequence[str] = (), field_names: Sequence[str] = ()) -> dict[str, object]:
+    """The values a letter body template may name: the applicant's data (Indonesian placeholder names) and
+    the request's fields (`date_fields` of them parsed as dates, so they print as Indonesian dates)."""
+    a = applicant
+    values: dict[str, object] = {
+        "nama": a.get("name"), "nik": a.get("nik"), "tempat_lahir": a.get("birth_place"),
+        "tanggal_lahir": _as_date(a.get("birth_date")),
+        "jenis_kelamin": SEX_LABELS.get(str(a.get("sex")), a.get("sex")),
+        "agama": a.get("religion"), "status_perkawinan": a.get("marital_status"), "pekerjaan": a.get("occupation"),
+        "alamat": a.get("address"), "rt": a.get("rt"), "rw": a.get("rw"), "desa": applicant_village_label(a),
+        "kecamatan": a.get("kecamatan"), "kabupaten": a.get("kabupaten"),
+    }
+    for name in field_names:
+        value = fields.get(name)
+        values[name] = _as_date(value) if name in date_fields else value
+    return values

@@ -9,9 +9,11 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from chalicelib.domain.message_policy import DEFAULT_POLICY, STAFF_CHANNELS, Policy, Reach, route, staff_reach
 from chalicelib.errors import ValidationError
 
-CHANNELS = ("sms", "email")
+CHANNELS = STAFF_CHANNELS  # what staff may choose in their preferences
+STAFF_MODES = ("each", "digest_only")
 # Row states. "pending" covers new rows, retries waiting for their time and quiet-hours deferrals;
 # "sending" is a row claimed by one sender (a lease); "sent" and "failed" are final until a resend.
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
@@ -27,14 +29,22 @@ def listed_status(status: str) -> str:
 
 @dataclass(frozen=True)
 class Recipient:
-    """A staff member (username) or the citizen of a request, with the contacts they can be reached on."""
+    """A staff member (username) or the citizen of a request: their contacts by kind ("phone", "email",
+    "citizen" for the NIK hash the inbox and push subscriptions are kept under) and what reaches them."""
 
     id: str
     kind: str
-    phone: str | None
-    email: str | None
-    channels: tuple[str, ...]
+    contacts: Mapping[str, str]
+    reach: Reach
     quiet_hours: tuple[time, time] | None = None
+
+    @property
+    def phone(self) -> str | None:
+        return self.contacts.get("phone")
+
+    @property
+    def email(self) -> str | None:
+        return self.contacts.get("email")
 
 
 @dataclass(frozen=True)
@@ -83,34 +93,45 @@ def quiet_until(now_utc: datetime, quiet: tuple[time, time] | None, tz: str) -> 
 
 def staff_recipient(username: str, phone: str | None, email: str | None,
                     preferences: Mapping[str, Any] | None) -> Recipient:
-    """Channels from the staff member's preferences; without preferences, every channel they have a contact for."""
+    """Channels from the staff member's preferences; without preferences, every channel they have a contact
+    for. `mode` "digest_only" holds the alerts the daily digest counts (message_policy.DIGESTIBLE)."""
     prefs = preferences or {}
-    channels = tuple(c for c in (prefs.get("channels") or CHANNELS) if c in CHANNELS)
+    chosen = prefs.get("channels")
+    preferred = tuple(c for c in chosen if c in CHANNELS) if chosen else None
     quiet = prefs.get("quiet_hours")
     quiet_hours = (parse_hhmm(quiet["start"]), parse_hhmm(quiet["end"])) if quiet else None
-    return Recipient(id=username, kind="staff", phone=phone, email=email, channels=channels,
-                     quiet_hours=quiet_hours)
+    contacts = {k: v for k, v in (("phone", phone), ("email", email)) if v}
+    reach = staff_reach(phone=bool(phone), email=bool(email), preferred=preferred,
+                        digest_only=prefs.get("mode") == "digest_only")
+    return Recipient(id=username, kind="staff", contacts=contacts, reach=reach, quiet_hours=quiet_hours)
 
 
-def citizen_recipient(phone: str | None) -> Recipient:
-    """Citizens are reached by the SMS number they logged in with; only OTPs bypass the outbox."""
-    return Recipient(id="citizen", kind="citizen", phone=phone, email=None, channels=("sms",))
+def citizen_recipient(phone: str | None, nik_hash: str | None = None, email: str | None = None,
+                      push: bool = False, session: bool = False) -> Recipient:
+    """The citizen of a request: the SMS number they logged in with, the inbox and push subscriptions kept
+    under their NIK hash, the e-mail they gave. Only OTPs bypass the outbox."""
+    contacts = {k: v for k, v in (("phone", phone), ("email", email), ("citizen", nik_hash)) if v}
+    reach = Reach(phone=bool(phone), email=bool(email), push=bool(push and nik_hash), inbox=bool(nik_hash),
+                  session=session)
+    return Recipient(id="citizen", kind="citizen", contacts=contacts, reach=reach)
 
 
-def deliveries(recipients: Iterable[Recipient], now_utc: datetime, tz: str) -> list[Delivery]:
-    """Every (recipient, channel) with an address; quiet hours postpone a staff member's messages."""
+def deliveries(recipients: Iterable[Recipient], now_utc: datetime, tz: str, event: str,
+               contact_of: Mapping[str, str], policy: Policy = DEFAULT_POLICY) -> list[Delivery]:
+    """Every (recipient, channel) the message policy routes `event` to, with its address (`contact_of`: the
+    contact kind each channel is addressed by); quiet hours postpone a staff member's messages."""
     result: list[Delivery] = []
     for r in recipients:
         not_before = quiet_until(now_utc, r.quiet_hours, tz)
-        for channel in r.channels:
-            address = r.phone if channel == "sms" else r.email
+        for channel in route(event, r.reach, policy):
+            address = r.contacts.get(contact_of.get(channel, ""))
             if address:
                 result.append(Delivery(f"{channel}:{r.id}", r.id, channel, address, not_before))
     return result
 
 
 def validate_preferences(channels: list[str], quiet_hours: Mapping[str, str] | None, phone: str | None,
-                         email: str | None) -> dict[str, Any]:
+                         email: str | None, mode: str | None = None) -> dict[str, Any]:
     """Check a staff member's new preferences; raises ValidationError with a code per problem.
 
     `phone` must already be normalised; a channel needs its contact (sms -> phone, email -> email)."""
@@ -121,6 +142,11 @@ def validate_preferences(channels: list[str], quiet_hours: Mapping[str, str] | N
     if "email" in channels and not email:
         raise ValidationError("Isi alamat email untuk menerima email.", code="email_required")
     prefs: dict[str, Any] = {"channels": [c for c in CHANNELS if c in channels]}
+    if mode is not None:
+        if mode not in STAFF_MODES:
+            raise ValidationError("Mode harus each (setiap kejadian) atau digest_only (ringkasan harian saja).",
+                                  code="invalid_mode")
+        prefs["mode"] = mode
     if quiet_hours:
         start, end = parse_hhmm(quiet_hours.get("start", "")), parse_hhmm(quiet_hours.get("end", ""))
         if start == end:
@@ -131,6 +157,7 @@ def validate_preferences(channels: list[str], quiet_hours: Mapping[str, str] | N
 
 def validate_email(value: str) -> str:
     value = value.strip()
-    if len(value) > 254 or not _EMAIL.match(value):
+    # ASCII only: SES sends to neither a non-ASCII local part nor an un-encoded non-ASCII domain.
+    if len(value) > 254 or not value.isascii() or not _EMAIL.match(value):
         raise ValidationError("Alamat email tidak valid.", code="invalid_email")
     return value.lower()

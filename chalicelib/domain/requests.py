@@ -90,6 +90,8 @@ class Principal:
     name: str = ""
     # Staff only: the account's session version when the token was issued (see chalicelib/auth.py).
     session_version: int = 0
+    # Role `opd` only: the code of the OPD (agency) the officer works for, e.g. "dpupr" (domain/complaints.py).
+    unit: str = ""
 
     @property
     def is_citizen(self) -> bool:
@@ -219,7 +221,7 @@ def announcements(action: str, request: ServiceRequest, note: str | None,
     base = {"tracking_code": request.tracking_code, "letter_name": request.letter_name,
             "request_id": request.id, "village": request.village,
             "village_name": str(request.applicant.get("desa", ""))}
-    rows: list[tuple[str, dict[str, Any], dict[str, Any]]] = {
+    by_action: dict[str, list[tuple[str, dict[str, Any], dict[str, Any]]]] = {
         "submit": [("request_received", citizen, {}), ("new_request", operators, {})],
         "resubmit": [("new_request", operators, {"resubmitted": True})],
         "request_revision": [("needs_revision", citizen, {"note": note or ""})],
@@ -227,6 +229,7 @@ def announcements(action: str, request: ServiceRequest, note: str | None,
         "reject": [("rejected", citizen, {"reason": note or ""})],
         # The decision announces nothing: the citizen is told when the letter exists (the queue's commit).
         "issued": [("issued", citizen, {})],
-    }.get(action, [])
+    }
+    rows = by_action.get(action, [])
     return [{"event": event, "audience": audience, "payload": {**base, **extra}}
             for event, audience, extra in rows]

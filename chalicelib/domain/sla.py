@@ -10,6 +10,8 @@ from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from chalicelib.domain.regions import kabupaten_of, timezone_for
+
 SlaState = Literal["ok", "near", "overdue", "overdue_twice"]
 
 OfficeHours = tuple[time, time] | None
@@ -26,7 +28,7 @@ GOVERNMENT_OFFICE_HOURS: Mapping[int, OfficeHours] = {
     7: None,
 }
 
-# A calendar without a single working day would make add_working_hours loop for ever; stop after ten years.
+# A calendar without a single working day would make the working-hours walk loop for ever; stop after ten years.
 _MAX_DAYS = 3660
 
 
@@ -124,26 +126,38 @@ def add_working_hours(start_utc: datetime, hours: float, cal: WorkCalendar) -> d
     Time outside office hours does not count: a request made on Friday evening starts on Monday morning.
     A deadline that is exactly reached at closing time stays at closing time.
     """
-    _require_aware(start_utc, "start_utc")
+    return _walk_working_hours(start_utc, hours, cal, forward=True)
+
+
+def subtract_working_hours(end_utc: datetime, hours: float, cal: WorkCalendar) -> datetime:
+    """The UTC instant `hours` working hours before `end_utc` (the inverse of add_working_hours)."""
+    return _walk_working_hours(end_utc, hours, cal, forward=False)
+
+
+def _walk_working_hours(from_utc: datetime, hours: float, cal: WorkCalendar, *, forward: bool) -> datetime:
+    """Walk office windows day by day from `from_utc`, forwards or backwards, until `hours` of them are used."""
+    _require_aware(from_utc, "from_utc")
     if hours < 0 or math.isnan(hours):
         raise ValueError("hours must be >= 0")
-    start = start_utc.astimezone(UTC)
+    origin = from_utc.astimezone(UTC)
     remaining = timedelta(hours=hours)
     if remaining == timedelta(0):
-        return start
-    day = start.astimezone(cal.tz).date()
+        return origin
+    day = origin.astimezone(cal.tz).date()
+    step = timedelta(days=1 if forward else -1)
     for _ in range(_MAX_DAYS):
         window = cal.window(day)
         if window is not None:
             opens, closes = (w.astimezone(UTC) for w in window)
-            begin = max(start, opens)
-            if begin < closes:
-                available = closes - begin
+            # The part of today's window on the walk's side of the origin.
+            begin, end = (max(origin, opens), closes) if forward else (opens, min(origin, closes))
+            if begin < end:
+                available = end - begin
                 if remaining <= available:
-                    return begin + remaining
+                    return begin + remaining if forward else end - remaining
                 remaining -= available
-        day += timedelta(days=1)
-    raise ValueError("the work calendar has no working time in the next ten years")
+        day += step
+    raise ValueError("the work calendar has no working time within ten years")
 
 
 def working_hours_between(a_utc: datetime, b_utc: datetime, cal: WorkCalendar) -> float:
@@ -190,6 +204,17 @@ def sla_state(
     if used >= near_fraction * sla_hours:
         return "near"
     return "ok"
+
+
+@lru_cache(maxsize=64)
+def _kabupaten_calendar(kabupaten: str) -> WorkCalendar:
+    return WorkCalendar.create(timezone_for(kabupaten))
+
+
+def calendar_for(region_code: str) -> WorkCalendar:
+    """The working calendar of the region's kabupaten (its zone, government office hours, holidays): the one
+    calendar every SLA (due times, reminders, escalations, digests) is counted on."""
+    return _kabupaten_calendar(kabupaten_of(region_code))
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,14 @@ def _seed_demo(_: argparse.Namespace) -> int:
     return 0
 
 
+def _vapid_keys(_: argparse.Namespace) -> int:
+    from chalicelib.ops.vapid_keys import init_vapid_keys
+
+    created, where, public = init_vapid_keys()
+    print(f"{'created' if created else 'kept the existing'} VAPID key pair in {where}; public key {public}")
+    return 0
+
+
 def _init_letter_keys(_: argparse.Namespace) -> int:
     from chalicelib.ops.letter_keys import init_keys, store_for
 
@@ -172,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--password", help="prompted for when omitted")
         p.set_defaults(fn=_create_staff)
     sub.add_parser("seed-demo", help="local mode: Sinjai demo data and accounts").set_defaults(fn=_seed_demo)
+    sub.add_parser("vapid-keys", help="Web Push: generate the VAPID key pair once (never replaces one)"
+                   ).set_defaults(fn=_vapid_keys)
     sub.add_parser("init-letter-keys", help="write the first letter-signing key (never replaces one)").set_defaults(
         fn=_init_letter_keys)
     sub.add_parser("rotate-letter-keys", help="new active signing key; old public keys stay").set_defaults(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from chalicelib.auth import hash_password
 from chalicelib.domain.clock import iso, utcnow
+from chalicelib.domain.complaints import default_config as default_complaint_config
 from chalicelib.domain.regions import Region, is_village
 from chalicelib.ops.region_data import kabupaten_regions
+from chalicelib.storage import complaints as complaints_repo
 from chalicelib.storage import people, regions
 
 DEMO_KABUPATEN = "73.07"
@@ -87,6 +89,15 @@ def seed_demo(with_residents: bool = True) -> dict[str, int]:
             staff.append(people.Staff(f"camat.{region.code}", password_hash, "camat", region.code,
                                       f"Drs. {name}, M.Si.", position=f"Camat {region.name}",
                                       email=_demo_email(f"camat.{region.code}"), nip=_demo_nip(index, sex)))
+    # Complaints (issue 12): the kabupaten's OPDs and categories, and one officer per OPD (`opd.<code>`).
+    config = default_complaint_config(DEMO_KABUPATEN, iso(utcnow()))
+    if complaints_repo.get_config(DEMO_KABUPATEN, consistent=True) is None:  # an admin's changes are kept
+        complaints_repo.put_config(config, None, "demo")
+    for index, opd in enumerate(config.opds):
+        name, sex = _person(index, 4)
+        staff.append(people.Staff(f"opd.{opd.code}", password_hash, "opd", DEMO_KABUPATEN, name,
+                                  position=f"Staf Pengaduan, {opd.name}"[:120], email=_demo_email(f"opd.{opd.code}"),
+                                  nip=_demo_nip(index + 40, sex), opd=opd.code))
     people.create_staff_many(staff, iso(utcnow()))
     result = {"regions": imported, "staff": len(staff)}
     if with_residents:

@@ -22,21 +22,35 @@ class KeyringStore(Protocol):
     def write(self, keyring_json: str) -> None: ...
 
 
-class SecretKeyringStore:
-    """The Secrets Manager secret of BALAI_LETTER_KEYS_ARN (CloudFormation creates it holding `{}`)."""
+def parameter_name(arn_or_name: str) -> str:
+    """The name of an SSM parameter from its ARN (arn:aws:ssm:REGION:ACCOUNT:parameter/balai/prod/x ->
+    /balai/prod/x); a name is returned as it is."""
+    if arn_or_name.startswith("arn:"):
+        return "/" + arn_or_name.split(":parameter/", 1)[1]
+    return arn_or_name
 
-    def __init__(self, client: Any, secret_arn: str) -> None:
+
+class ParameterKeyringStore:
+    """The SSM SecureString parameter of BALAI_LETTER_KEYS_ARN (written here: CloudFormation cannot create
+    SecureString parameters, so it does not exist before init-letter-keys)."""
+
+    def __init__(self, client: Any, parameter_arn: str) -> None:
         self.client = client
-        self.secret_arn = secret_arn
-        self.where = secret_arn
+        self.name = parameter_name(parameter_arn)
+        self.where = parameter_arn
 
     def read(self) -> str | None:
-        text = str(self.client.get_secret_value(SecretId=self.secret_arn).get("SecretString") or "")
+        try:
+            text = str(self.client.get_parameter(Name=self.name, WithDecryption=True)["Parameter"]["Value"])
+        except self.client.exceptions.ParameterNotFound:
+            return None
         return text if _holds_keyring(text) else None
 
     def write(self, keyring_json: str) -> None:
-        # A new secret version; the previous one stays as AWSPREVIOUS, an undo for a botched rotation.
-        self.client.put_secret_value(SecretId=self.secret_arn, SecretString=keyring_json)
+        # A new parameter version; SSM keeps the earlier ones (get_parameter_history), an undo for a botched
+        # rotation. Standard tier (free) holds 4 KB: about 30 rotations' public keys.
+        self.client.put_parameter(Name=self.name, Value=keyring_json, Type="SecureString", Overwrite=True,
+                                  Tier="Standard")
 
 
 class FileKeyringStore:
@@ -69,13 +83,12 @@ def _holds_keyring(text: str) -> bool:
 
 
 def store_for(settings: Settings | None = None) -> KeyringStore:
-    """Secrets Manager when BALAI_LETTER_KEYS_ARN is set, else the local keyring file."""
+    """The SSM parameter when BALAI_LETTER_KEYS_ARN is set, else the local keyring file."""
     settings = settings or get_settings()
     if settings.letter_keys_arn:
         import boto3
 
-        return SecretKeyringStore(boto3.client("secretsmanager", region_name=settings.aws_region),
-                                  settings.letter_keys_arn)
+        return ParameterKeyringStore(boto3.client("ssm", region_name=settings.aws_region), settings.letter_keys_arn)
     return FileKeyringStore(settings.data_dir / KEYRING_FILE)
 
 

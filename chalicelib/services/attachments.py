@@ -23,7 +23,7 @@ from chalicelib.domain.attachments import (
 )
 from chalicelib.domain.clock import iso, utcnow
 from chalicelib.domain.ids import new_id
-from chalicelib.domain.regions import is_village
+from chalicelib.domain.regions import Region, is_village
 from chalicelib.domain.requests import Principal, ServiceRequest
 from chalicelib.errors import ForbiddenError, NotFoundError, UnprocessableError, ValidationError
 from chalicelib.observability import logger
@@ -40,14 +40,28 @@ def create_upload(principal: Principal, village_code: str, letter_type_code: str
 
     Raises ForbiddenError (not a citizen), NotFoundError (village), UnprocessableError (inactive village,
     unknown or disabled letter type, attachment the type does not ask for, file type, size)."""
+    name, village = _upload_request(principal, village_code, filename, content_type, size, ALLOWED_TYPES,
+                                    "Jenis berkas harus JPG, PNG atau PDF.")
+    letter_type = catalog.effective_type(letter_type_code, village.letter_types)
+    if letter_type is None or not letter_type.enabled:
+        raise UnprocessableError("Jenis surat tidak dikenal.", code="unknown_letter_type")
+    if attachment not in {a.name for a in letter_type.attachments}:
+        raise UnprocessableError(f"{letter_type.name} tidak meminta lampiran {attachment!r}.",
+                                 code="unknown_attachment")
+    return _presign(principal, village.code, letter_type.code, attachment, name, content_type, size)
+
+
+def _upload_request(principal: Principal, village_code: str, filename: str, content_type: str, size: int,
+                    allowed: tuple[str, ...], type_message: str) -> tuple[str, Region]:
+    """What every upload request must be: a citizen's, for an active village, of an allowed type and size, with a
+    usable file name. Returns (clean file name, village)."""
     if not principal.is_citizen:
-        raise ForbiddenError("Hanya warga yang dapat mengunggah lampiran.", code="forbidden_role")
+        raise ForbiddenError("Hanya warga yang dapat mengunggah berkas.", code="forbidden_role")
     if not is_village(village_code):
         raise NotFoundError("Desa/kelurahan tidak ditemukan.", code="village_not_found")
     settings = get_settings()
-    if content_type not in ALLOWED_TYPES:
-        raise UnprocessableError("Jenis berkas harus JPG, PNG atau PDF.", code="unsupported_file_type",
-                                 allowed=list(ALLOWED_TYPES))
+    if content_type not in allowed:
+        raise UnprocessableError(type_message, code="unsupported_file_type", allowed=list(allowed))
     if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= settings.max_upload_bytes:
         raise UnprocessableError(f"Ukuran berkas harus 1 bita sampai {settings.max_upload_bytes // (1024 * 1024)} MB.",
                                  code="file_too_large", max_bytes=settings.max_upload_bytes)
@@ -57,22 +71,23 @@ def create_upload(principal: Principal, village_code: str, letter_type_code: str
         raise NotFoundError("Desa/kelurahan tidak ditemukan.", code="village_not_found")
     if not village.active:
         raise UnprocessableError(f"Layanan daring belum aktif di {village.name}.", code="village_inactive")
-    letter_type = catalog.effective_type(letter_type_code, village.letter_types)
-    if letter_type is None or not letter_type.enabled:
-        raise UnprocessableError("Jenis surat tidak dikenal.", code="unknown_letter_type")
-    if attachment not in {a.name for a in letter_type.attachments}:
-        raise UnprocessableError(f"{letter_type.name} tidak meminta lampiran {attachment!r}.",
-                                 code="unknown_attachment")
+    return name, village
+
+
+def _presign(principal: Principal, village: str, letter_type: str, attachment: str, name: str, content_type: str,
+             size: int) -> dict[str, Any]:
+    """Record the upload (who, where, what for) and presign the size- and type-limited POST to storage."""
+    settings = get_settings()
     now = utcnow()
     upload_id = new_id()
     expires = now + timedelta(seconds=settings.upload_ttl_seconds)
-    upload = Upload(id=upload_id, owner=principal.subject, village=village.code, letter_type=letter_type.code,
+    upload = Upload(id=upload_id, owner=principal.subject, village=village, letter_type=letter_type,
                     attachment=attachment, filename=name, content_type=content_type, size=size,
-                    file_key=upload_file_key(village.code, upload_id), created_at=iso(now), expires_at=iso(expires))
+                    file_key=upload_file_key(village, upload_id), created_at=iso(now), expires_at=iso(expires))
     repo.create(upload, expires)
     url, fields = wiring.file_store().presign_post(upload.file_key, content_type, settings.max_upload_bytes,
                                                   UPLOAD_SECONDS)
-    logger.info("upload presigned", extra={"upload_id": upload_id, "village": village.code,
+    logger.info("upload presigned", extra={"upload_id": upload_id, "village": village,
                                            "attachment": attachment, "content_type": content_type})
     return {"upload_id": upload_id, "method": "POST", "url": url, "fields": fields, "expires_in": UPLOAD_SECONDS,
             "max_bytes": settings.max_upload_bytes}
@@ -106,17 +121,23 @@ def _check_one(principal: Principal, request_village: str, letter_type: catalog.
             or upload.expires_at <= iso(utcnow()):
         # Another citizen's upload looks exactly like an unknown one.
         raise _invalid(spec.label, "tidak ditemukan; unggah ulang berkasnya.")
-    store = wiring.file_store()
-    stored = store.probe(upload.file_key, HEAD_BYTES)
+    size = _stored_size(upload, lambda why: _invalid(spec.label, why))
+    return Attachment(name=name, label=spec.label, filename=upload.filename, content_type=upload.content_type,
+                      size=size, file_key=attachment_file_key(request_village, upload.id), upload_id=upload.id)
+
+
+def _stored_size(upload: Upload, invalid: Any) -> int:
+    """The stored file's size once it is there, within the size limit and of its declared type (its first bytes);
+    else `invalid(why)` is raised."""
+    stored = wiring.file_store().probe(upload.file_key, HEAD_BYTES)
     if stored is None:
-        raise _invalid(spec.label, "belum selesai diunggah.")
+        raise invalid("belum selesai diunggah.")
     if stored.size > get_settings().max_upload_bytes or stored.size < 1:
-        raise _invalid(spec.label, "terlalu besar.")
+        raise invalid("terlalu besar.")
     if not matches_type(upload.content_type, stored.head):
         logger.info("attachment type mismatch", extra={"upload_id": upload.id, "declared": upload.content_type})
-        raise _invalid(spec.label, "bukan berkas JPG, PNG atau PDF yang sah.")
-    return Attachment(name=name, label=spec.label, filename=upload.filename, content_type=upload.content_type,
-                      size=stored.size, file_key=attachment_file_key(request_village, upload.id), upload_id=upload.id)
+        raise invalid("bukan berkas JPG, PNG atau PDF yang sah.")
+    return int(stored.size)
 
 
 def resolve(principal: Principal, village: str, letter_type: catalog.LetterType, refs: dict[str, str],
@@ -196,3 +217,53 @@ def accept_local_post(content_type: str, body: bytes) -> None:
     fields, data = parse_form(content_type, body)
     key = store.accept_post(fields, data)
     logger.info("local upload stored", extra={"key": key, "bytes": len(data)})
+
+
+# ---- complaint photos (issue 12.1): the same presigned, size- and type-limited upload, photos only ----------
+PHOTO_PURPOSE = "COMPLAINT"  # recorded as the upload's letter type: a photo upload never fits a letter
+PHOTO_ATTACHMENT = "photo"
+PHOTO_TYPES = ("image/jpeg", "image/png")
+
+
+def create_photo_upload(principal: Principal, village_code: str, filename: str, content_type: str,
+                        size: int) -> dict[str, Any]:
+    """Presign one complaint photo upload (JPEG/PNG, the upload size limit) for an active village.
+
+    Raises ForbiddenError, NotFoundError, UnprocessableError(unsupported_file_type, file_too_large, village_inactive),
+    ValidationError(invalid_filename)."""
+    name, village = _upload_request(principal, village_code, filename, content_type, size, PHOTO_TYPES,
+                                    "Foto harus berupa JPG atau PNG.")
+    return _presign(principal, village.code, PHOTO_PURPOSE, PHOTO_ATTACHMENT, name, content_type, size)
+
+
+def resolve_photos(principal: Principal, village: str, upload_ids: list[str],
+                   uploads: dict[str, Upload]) -> list[dict[str, Any]]:
+    """Check the named photo uploads (the citizen's own, this village's, finished, JPEG/PNG by their first bytes,
+    within the size limit), then copy them out of the expiring staging prefix. Returns the complaint's photos
+    [{id, content_type, size, hidden}]; a filed photo lives where request attachments do (the upload id is its key,
+    inside the storage prefixes the functions may write). Raises UnprocessableError(invalid_photo)."""
+
+    def check(upload_id: str) -> dict[str, Any]:
+        upload = uploads.get(upload_id)
+
+        def invalid(why: str) -> UnprocessableError:
+            return UnprocessableError(f"Foto {upload_id[-6:]} {why}", code="invalid_photo", photo=upload_id)
+
+        if upload is None or upload.owner != principal.subject or upload.village != village \
+                or upload.letter_type != PHOTO_PURPOSE or upload.expires_at <= iso(utcnow()):
+            raise invalid("tidak ditemukan; unggah ulang fotonya.")
+        size = _stored_size(upload, invalid)
+        return {"id": upload.id, "content_type": upload.content_type, "size": size, "hidden": False}
+
+    photos = _each(check, list(upload_ids))
+    store = wiring.file_store()
+    _each(lambda p: store.copy(uploads[p["id"]].file_key, attachment_file_key(village, p["id"])), photos)
+    return photos
+
+
+def photo_link(village: str, photo: dict[str, Any]) -> dict[str, Any]:
+    """A short-lived link to one complaint photo."""
+    extension = "png" if photo["content_type"] == "image/png" else "jpg"
+    url = wiring.file_store().link(attachment_file_key(village, photo["id"]), f"foto-{photo['id']}.{extension}",
+                                   LINK_SECONDS, photo["content_type"])
+    return {"url": url, "expires_in": LINK_SECONDS, "content_type": photo["content_type"]}

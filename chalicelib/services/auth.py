@@ -51,7 +51,7 @@ def _token_response(principal: Principal) -> dict[str, Any]:
 
 def _login_throttled(username: str, client: str, now: Any, retry_after: int, which: str) -> TooManyRequestsError:
     throttle.record_login(username, "throttled", client, now)
-    count_metric("StaffLoginThrottled")
+    # No custom metric: no alarm or dashboard reads one (docs/operations.md, 7); Logs Insights counts these.
     logger.warning("staff login throttled", extra={"username": username, "client_ip": client, "by": which,
                                                     "retry_after": retry_after})
     return TooManyRequestsError(
@@ -94,7 +94,7 @@ def staff_login(username: str, password: str, client_ip: str | None = None) -> d
     throttle.record_login(name, "success", client, now)
     logger.info("staff login", extra={"username": staff.username, "role": staff.role, "region": staff.region})
     return _token_response(Principal(role=staff.role, region=staff.region, subject=staff.username,
-                                     name=staff.name, session_version=staff.session_version))
+                                     name=staff.name, session_version=staff.session_version, unit=staff.opd or ""))
 
 
 def _otp_locked(retry_after: int) -> TooManyRequestsError:
@@ -125,7 +125,6 @@ def _count_sends(kind: str, subject: str, limits: tuple[tuple[str, int, int], ..
         if counter.count > limit:
             retry_after = counter.window_ends - int(now.timestamp())
             logger.warning("otp rate limited", extra={"by": f"{kind}-{window}", "retry_after": retry_after})
-            count_metric("OtpRateLimited")
             raise TooManyRequestsError(
                 f"Terlalu banyak permintaan kode. Coba lagi dalam {_duration(retry_after)}.",
                 code="otp_rate_limited", retry_after=retry_after)
@@ -161,7 +160,7 @@ def request_otp(nik: str, phone: str, client_ip: str | None = None) -> dict[str,
     except TooManyRequestsError:
         people.delete_otp(h)
         raise
-    _send_otp_sms(phone_e164, code, settings.otp_ttl_seconds // 60)
+    _send_otp_sms(phone_e164, code, settings.otp_ttl_seconds // 60, info.kecamatan_code)
     logger.info("otp sent", extra={"nik": mask_nik(info.nik), "phone": mask_phone(phone_e164)})
     return {"sent": True, "expires_in": settings.otp_ttl_seconds, "phone": mask_phone(phone_e164)}
 
@@ -178,7 +177,7 @@ def _register_phones(nik_hash_: str, phone_e164: str) -> set[str]:
     return phones
 
 
-def _send_otp_sms(phone: str, code: str, minutes: int) -> None:
+def _send_otp_sms(phone: str, code: str, minutes: int, kecamatan: str | None = None) -> None:
     """OTPs are sent at once, not through the outbox: a late code is useless, and a failure is
     reported to the citizen (502) so nothing is silently lost."""
     from chalicelib.adapters.messaging import SendError
@@ -191,10 +190,25 @@ def _send_otp_sms(phone: str, code: str, minutes: int) -> None:
     except SendError as exc:
         logger.warning("otp sms failed", extra={"phone": mask_phone(phone), "error": type(exc).__name__})
         raise ExternalServiceError("SMS kode masuk gagal dikirim; silakan coba lagi.", code="sms_failed") from exc
+    if kecamatan:
+        _bill_login_code(kecamatan, text)
 
 
-def verify_otp(nik: str, phone: str, code: str) -> dict[str, Any]:
-    """Trade a valid code for a citizen token; wrong, expired and over-tried codes are 401/429."""
+def _bill_login_code(kecamatan: str, text: str) -> None:
+    """Login codes are sent before any village is known: they are billed to the citizen's kecamatan (the NIK's)."""
+    from chalicelib.storage import bill
+    from chalicelib.templates.messages import sms_segments
+
+    parts = sms_segments(text)
+    price = get_settings().sms_price_usd
+    bill.record(kecamatan, iso(utcnow())[:7],
+                {"sms": bill.Usage(count=1, units=parts, cost_micros=round(parts * price * 1_000_000))})
+
+
+def verify_otp(nik: str, phone: str, code: str, *, remember: bool = False,
+               device: str | None = None) -> dict[str, Any]:
+    """Trade a valid code for a citizen token (and with `remember` a refresh token for this device: see
+    services/sessions.py); wrong, expired and over-tried codes are 401/429."""
     info = parse_nik(nik)
     phone_e164 = normalize_phone(phone)
     if not ascii_digits(code, 6):
@@ -214,7 +228,7 @@ def verify_otp(nik: str, phone: str, code: str) -> dict[str, Any]:
         failures = throttle.hit(OTP_FAIL, h, settings.otp_fail_window_seconds, now)
         if failures.count >= settings.otp_fail_limit:
             people.delete_otp(h)
-            count_metric("OtpLocked")
+            logger.warning("otp locked", extra={"nik": mask_nik(info.nik)})
             raise _otp_locked(failures.window_ends - int(now.timestamp()))
         raise UnauthorizedError("Kode salah.", code="otp_invalid")
     register_phones = _register_phones(h, phone_e164)
@@ -222,4 +236,10 @@ def verify_otp(nik: str, phone: str, code: str) -> dict[str, Any]:
     throttle.forget(OTP_FAIL, h)
     people.bind_citizen(h, info.nik, phone_e164, iso(now), rebind=bool(register_phones))
     logger.info("citizen login", extra={"nik": mask_nik(info.nik)})
-    return _token_response(Principal(role="citizen", region=info.kecamatan_code, subject=h, name=""))
+    answer = _token_response(Principal(role="citizen", region=info.kecamatan_code, subject=h, name=""))
+    if remember:
+        from chalicelib.services import sessions
+
+        answer["refresh_token"] = sessions.start(h, info.kecamatan_code, device)
+        answer["refresh_expires_in"] = settings.refresh_ttl_days * 86400
+    return answer

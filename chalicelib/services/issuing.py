@@ -16,27 +16,30 @@ from datetime import date, datetime
 from typing import Any
 
 from chalicelib.domain import catalog
+from chalicelib.domain import letters as letter_rules
 from chalicelib.domain.clock import iso, utcnow
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.letters import (
     CLOSING,
     DEFAULT_NUMBER_FORMAT,
-    SEX_LABELS,
+    Letter,
     LetterDocument,
     Signer,
+    applicant_rows,
     counter_scope,
     counter_year,
     fill_template,
-    format_date_id,
     format_number,
     kop_address,
     opening_sentence,
     signed_facts,
+    template_values,
     to_local,
     village_kind,
     village_number_code,
 )
-from chalicelib.domain.letters import head_title as _head_title
+from chalicelib.domain.operations import ChangeRequest, PutEvent, PutOutbox, StoreLetter, number_letters
+from chalicelib.domain.outbox import outbox_message
 from chalicelib.domain.regions import Region
 from chalicelib.domain.requests import (
     ISSUED,
@@ -51,11 +54,7 @@ from chalicelib.domain.staff import format_nip
 from chalicelib.errors import ConflictError, ExternalServiceError, ForbiddenError, NotFoundError
 from chalicelib.observability import logger
 from chalicelib.services import wiring
-from chalicelib.storage import letters as letters_repo
-from chalicelib.storage import people
-from chalicelib.storage import regions as regions_repo
-from chalicelib.storage import requests as requests_repo
-from chalicelib.storage.letters import Letter
+from chalicelib.services.ports import UnitOfWork
 
 LETTER_DEFAULTS: dict[str, Any] = {
     "number_format": DEFAULT_NUMBER_FORMAT,
@@ -80,11 +79,11 @@ def letter_settings(village: Region) -> dict[str, Any]:
 
 
 def head_title(village: Region) -> str:
-    return _head_title(village.level, village.name)
+    return letter_rules.head_title(village.level, village.name)
 
 
-def _village(code: str) -> Region:
-    village = regions_repo.get(code, consistent=True)
+def _village(uow: UnitOfWork, code: str) -> Region:
+    village = uow.regions.get(code, consistent=True)
     if village is None:
         raise NotFoundError("Desa/kelurahan tidak ditemukan.", code="village_not_found")
     return village
@@ -93,20 +92,20 @@ def _village(code: str) -> Region:
 # ---------------------------------------------------------------------------------------------- decide
 
 
-def resolve_signer(principal: Principal, village: Region) -> Signer:
+def resolve_signer(uow: UnitOfWork, principal: Principal, village: Region) -> Signer:
     """The person who actually issues the letter, from their staff profile at the moment of the decision
     (issue 8.3): never free text from the village settings. Raises ForbiddenError if the account is gone."""
-    staff = people.get_staff(principal.subject)
+    staff = uow.staff.get_staff(principal.subject)
     if staff is None or not staff.active:
         raise ForbiddenError("Akun penanda tangan tidak aktif.", code="signer_inactive")
     position = staff.position or (head_title(village) if staff.role == "kades" else staff.role.capitalize())
     return Signer(name=staff.name, position=position, nip=staff.nip, username=staff.username)
 
 
-def decide(principal: Principal, after: ServiceRequest, now: datetime) -> None:
+def decide(uow: UnitOfWork, principal: Principal, after: ServiceRequest, now: datetime) -> None:
     """Record the signer's decision on the request about to move to `issuing` (written by its transition)."""
     # decision_id tells this decision from a concurrent one by the same signer in the same instant.
-    after.issue_order = {"signer": resolve_signer(principal, _village(after.village)).to_dict(),
+    after.issue_order = {"signer": resolve_signer(uow, principal, _village(uow, after.village)).to_dict(),
                          "decided_at": iso(now), "decision_id": new_id()}
 
 
@@ -125,17 +124,6 @@ def enqueue(request: ServiceRequest, again: bool = False) -> None:
 # ---------------------------------------------------------------------------------------------- complete
 
 
-def _signer(principal: Principal, village: Region) -> dict[str, Any]:
-    """The person who actually issues the letter, from their staff profile at this moment (issue 8.3):
-    never free text from the village settings. Raises ForbiddenError if the account is gone."""
-    staff = people.get_staff(principal.subject)
-    if staff is None or not staff.active:
-        raise ForbiddenError("Akun penanda tangan tidak aktif.", code="signer_inactive")
-    position = staff.position or (head_title(village) if staff.role == "kades" else staff.role.capitalize())
-    return {"signer_name": staff.name, "signer_position": position, "signer_nip": staff.nip,
-            "signer_username": staff.username}
-
-
 @dataclass(frozen=True)
 class _Numbering:
     village: Region
@@ -146,8 +134,8 @@ class _Numbering:
     issued_local: datetime
 
 
-def _numbering(request: ServiceRequest, now: datetime) -> _Numbering:
-    village = _village(request.village)
+def _numbering(uow: UnitOfWork, request: ServiceRequest, now: datetime) -> _Numbering:
+    village = _village(uow, request.village)
     settings = letter_settings(village)
     letter_type = catalog.effective_type(request.letter_type, village.letter_types)
     if letter_type is None:
@@ -211,7 +199,8 @@ def complete(request_id: str, now: datetime | None = None) -> Letter | None:
     return letters[0] if letters else None
 
 
-def complete_village(request_ids: list[str], now: datetime | None = None) -> list[Letter]:
+def complete_village(request_ids: list[str], now: datetime | None = None,
+                     uow: UnitOfWork | None = None) -> list[Letter]:
     """The queue's step for requests of one village, in queue order: number -> render -> store -> commit, the
     commit being one transaction for all of them (up to MAX_LETTERS_PER_COMMIT). Requests that are not
     `issuing` (a redelivered message of an issued letter) are skipped. Only one call per village runs at a
@@ -222,57 +211,81 @@ def complete_village(request_ids: list[str], now: datetime | None = None) -> lis
     """
     if len(request_ids) > MAX_LETTERS_PER_COMMIT:
         raise ValueError(f"at most {MAX_LETTERS_PER_COMMIT} letters per commit")
+    uow = uow or wiring.unit_of_work()
     now = now or utcnow()
-    at = iso(now)
+    pending = _pending(uow, request_ids)
+    if not pending:
+        return []
+    letters = _number(uow, pending, now)
+    for before, letter in zip(pending, letters, strict=True):
+        _store_pdf(letter, before)
+    _commit(uow, pending, letters, now)
+    for letter in letters:
+        logger.info("letter issued", extra={"letter_id": letter.id, "request_id": letter.request_id,
+                                            "number": letter.number})
+    return letters
+
+
+def _pending(uow: UnitOfWork, request_ids: list[str]) -> list[ServiceRequest]:
+    """The requests still waiting for their letter (status `issuing` with a recorded decision), in order."""
     pending: list[ServiceRequest] = []
     for request_id in dict.fromkeys(request_ids):  # a duplicate message in one batch counts once
-        before = requests_repo.get(request_id)
+        before = uow.requests.get(request_id)
         if before is None or before.status != "issuing" or not before.issue_order:
             logger.info("issuing: nothing to do", extra={"request_id": request_id,
                                                          "status": before.status if before else None})
             continue
         pending.append(before)
-    if not pending:
-        return []
-    if len({r.village for r in pending}) != 1:
+    if len({r.village for r in pending}) > 1:
         raise ValueError("complete_village takes one village's requests")
+    return pending
+
+
+def _number(uow: UnitOfWork, pending: list[ServiceRequest], now: datetime) -> list[Letter]:
+    """Each request's letter with the next numbers of its counter (read once per counter, then counted on)."""
     last: dict[tuple[str, int], int] = {}
-    changes: list[requests_repo.Change] = []
     letters: list[Letter] = []
     for before in pending:
-        n = _numbering(before, now)
+        n = _numbering(uow, before, now)
         counter = (n.scope, n.year)
         if counter not in last:
-            last[counter] = letters_repo.last_number(n.village.code, n.scope, n.year)
+            last[counter] = uow.letters.last_number(n.village.code, n.scope, n.year)
         seq = last[counter] + 1 + sum(1 for x in letters if (x.counter_scope, x.year) == counter)
         assert before.issue_order is not None  # only requests with a decision are pending
-        letter = _letter(n, before, Signer.from_dict(before.issue_order["signer"]), seq, now)
+        letters.append(_letter(n, before, Signer.from_dict(before.issue_order["signer"]), seq, now))
+    return letters
+
+
+def _store_pdf(letter: Letter, request: ServiceRequest) -> None:
+    """Render and store before the commit, so the letter is downloadable the moment it shows as issued. A
+    render or storage failure must not hold up the village's numbering: the PDF is then regenerated, byte for
+    byte, when it is first downloaded (ensure_pdf)."""
+    try:
+        wiring.file_store().put(letter.file_key, render(letter, request), "application/pdf")
+    except Exception:
+        logger.exception("letter pdf not stored; it will be regenerated on download", extra={"letter_id": letter.id})
+
+
+def _commit(uow: UnitOfWork, pending: list[ServiceRequest], letters: list[Letter], now: datetime) -> None:
+    """One transaction: per request issuing -> issued with its audit event and the citizen's message, the
+    counters moved from the numbers read (NumberLetters) and the letters stored."""
+    at = iso(now)
+    expected = {(x.counter_scope, x.year): x.seq - 1 for x in reversed(letters)}
+    for before, letter in zip(pending, letters, strict=True):
         after = replace(before, status=ISSUED.target_from(before.status), version=next_version(before.version),
                         updated_at=at, history=list(before.history), letter=request_letter_ref(letter))
-        # Render and store before the commit, so the letter is downloadable the moment it shows as issued. A
-        # render or storage failure must not hold up the village's numbering: the PDF is then regenerated,
-        # byte for byte, when it is first downloaded (ensure_pdf).
-        try:
-            wiring.file_store().put(letter.file_key, render(letter, before), "application/pdf")
-        except Exception:
-            logger.exception("letter pdf not stored; it will be regenerated on download",
-                             extra={"letter_id": letter.id})
         event = HistoryEntry(at, SYSTEM_ACTOR, "system", ISSUED.action, before.status, after.status, None,
                              after.version)
-        outbox = [requests_repo.outbox_item(row, new_id(), after.village, at) for row in _announcements(after)]
-        changes.append(requests_repo.Change(before, after, event, outbox))
-        letters.append(letter)
+        uow.add(ChangeRequest(before, after), PutEvent(after.id, event),
+                *(PutOutbox(outbox_message(row, new_id(), after.village, at)) for row in _announcements(after)))
+    uow.add(*number_letters(letters, expected, at), *(StoreLetter(x) for x in letters))
     try:
-        requests_repo.transition_many(changes, letters_repo.issue_many_ops(letters, last, at))
+        uow.commit()
     except (ConflictError, ExternalServiceError):
-        current = requests_repo.get(letters[0].request_id)
+        current = uow.requests.get(letters[0].request_id)
         if not (current and current.letter and current.letter.get("id") == letters[0].id):
             raise
         # Ours after all: it committed before a timeout, or its retry was refused (DynamoDB dedups by token).
-    for letter in letters:
-        logger.info("letter issued", extra={"letter_id": letter.id, "request_id": letter.request_id,
-                                            "number": letter.number})
-    return letters
 
 
 def _announcements(request: ServiceRequest) -> list[dict[str, Any]]:
@@ -283,54 +296,10 @@ def _announcements(request: ServiceRequest) -> list[dict[str, Any]]:
 
 
 def _template_values(request: ServiceRequest) -> dict[str, object]:
-    a = request.applicant
-    values: dict[str, object] = {
-        "nama": a.get("name"), "nik": a.get("nik"), "tempat_lahir": a.get("birth_place"),
-        "tanggal_lahir": _date(a.get("birth_date")), "jenis_kelamin": SEX_LABELS.get(str(a.get("sex")), a.get("sex")),
-        "agama": a.get("religion"), "status_perkawinan": a.get("marital_status"), "pekerjaan": a.get("occupation"),
-        "alamat": a.get("address"), "rt": a.get("rt"), "rw": a.get("rw"), "desa": _village_label(a),
-        "kecamatan": a.get("kecamatan"), "kabupaten": a.get("kabupaten"),
-    }
     base = catalog.DEFAULT_CATALOG.get(request.letter_type)
-    for spec in base.fields if base else ():
-        value = request.fields.get(spec.name)
-        values[spec.name] = _date(value) if spec.type == "date" else value
-    return values
-
-
-def _village_label(applicant: dict[str, Any]) -> str | None:
-    """ "Desa Pulau Harapan" / "Kelurahan Samataring": how a letter names the applicant's village."""
-    if not applicant.get("desa"):
-        return None
-    kind = "Kelurahan" if applicant.get("desa_kind") == "kelurahan" else "Desa"
-    return f"{kind} {applicant['desa']}"
-
-
-def _date(value: Any) -> Any:
-    try:
-        return date.fromisoformat(value) if isinstance(value, str) else value
-    except ValueError:
-        return value
-
-
-def _applicant_rows(request: ServiceRequest) -> list[tuple[str, str]]:
-    a = request.applicant
-    born = _date(a.get("birth_date"))
-    born_text = format_date_id(born) if isinstance(born, date) else str(born or "-")
-    address = str(a.get("address") or "-")
-    if a.get("rt") or a.get("rw"):
-        address += f", RT {a.get('rt') or '-'}/RW {a.get('rw') or '-'}"
-    if a.get("desa"):
-        address += f", {_village_label(a)}"
-    if a.get("kecamatan"):
-        address += f", Kecamatan {a['kecamatan']}"
-    return [
-        ("Nama", str(a.get("name") or "-")), ("NIK", str(a.get("nik") or "-")),
-        ("Tempat/Tanggal Lahir", f"{a.get('birth_place') or '-'}, {born_text}"),
-        ("Jenis Kelamin", SEX_LABELS.get(str(a.get("sex")), str(a.get("sex") or "-"))),
-        ("Agama", str(a.get("religion") or "-")), ("Status Perkawinan", str(a.get("marital_status") or "-")),
-        ("Pekerjaan", str(a.get("occupation") or "-")), ("Alamat", address),
-    ]
+    specs = base.fields if base else ()
+    return template_values(request.applicant, request.fields, date_fields=[f.name for f in specs if f.type == "date"],
+                           field_names=[f.name for f in specs])
 
 
 def build_document(letter: Letter, request: ServiceRequest) -> LetterDocument:
@@ -339,7 +308,7 @@ def build_document(letter: Letter, request: ServiceRequest) -> LetterDocument:
     return LetterDocument(
         paper=d["paper"], kabupaten_name=d["kabupaten_name"], kecamatan_name=d["kecamatan_name"],
         village_name=d["village_name"], village_kind=d["village_kind"], village_address=d["village_address"],
-        title=d["title"], number=letter.number, opening=d["opening"], applicant_rows=_applicant_rows(request),
+        title=d["title"], number=letter.number, opening=d["opening"], applicant_rows=applicant_rows(request.applicant),
         body=fill_template(d["body_template"], _template_values(request)), closing=d["closing"], place=d["place"],
         issued_date=date.fromisoformat(d["issued_date"]), signer_position=d["signer_position"],
         signer_name=d["signer_name"], signer_nip=format_nip(d.get("signer_nip")), verify_url=letter.verify_url,

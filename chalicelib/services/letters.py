@@ -13,7 +13,7 @@ from chalicelib.errors import ForbiddenError, NotFoundError, ValidationError
 from chalicelib.observability import logger
 from chalicelib.services import issuing, wiring
 from chalicelib.services import requests as requests_service
-from chalicelib.services.regions import _ensure_manager, _village
+from chalicelib.services.regions import ensure_manager, village_or_404
 from chalicelib.storage import letters as repo
 from chalicelib.storage import regions as regions_repo
 from chalicelib.storage import requests as requests_repo
@@ -165,8 +165,8 @@ def _settings_view(village: Any) -> dict[str, Any]:
 
 
 def get_letter_settings(principal: Principal, village_code: str) -> dict[str, Any]:
-    _ensure_manager(principal, village_code)
-    return _settings_view(_village(village_code))
+    ensure_manager(principal, village_code)
+    return _settings_view(village_or_404(village_code))
 
 
 def update_letter_settings(principal: Principal, village_code: str, changes: dict[str, Any],
@@ -175,8 +175,8 @@ def update_letter_settings(principal: Principal, village_code: str, changes: dic
 
     Raises ValidationError(invalid_number_format, invalid_setting, no_changes), NotFoundError, ConflictError.
     """
-    _ensure_manager(principal, village_code)
-    village = _village(village_code)
+    ensure_manager(principal, village_code)
+    village = village_or_404(village_code)
     unknown = sorted(set(changes) - set(issuing.LETTER_DEFAULTS) | ({"logo_key"} & set(changes)))
     if unknown:
         raise ValidationError(f"Pengaturan tidak dikenal: {', '.join(unknown)}.", code="invalid_setting")
@@ -216,8 +216,8 @@ def upload_logo(principal: Principal, village_code: str, data: bytes | None, con
 
     Raises ValidationError(invalid_logo, logo_too_large, unsupported_media_type), NotFoundError, ConflictError.
     """
-    _ensure_manager(principal, village_code)
-    village = _village(village_code)
+    ensure_manager(principal, village_code)
+    village = village_or_404(village_code)
     media = (content_type or "").split(";")[0].strip().lower()
     if media not in LOGO_TYPES:
         raise ValidationError("Logo harus berkas PNG atau JPEG (Content-Type image/png atau image/jpeg).",
@@ -252,8 +252,8 @@ def _stored_letters(village: Any) -> dict[str, Any]:
 
 def remove_logo(principal: Principal, village_code: str) -> dict[str, Any]:
     """The kop without a lambang again (letters already issued keep theirs)."""
-    _ensure_manager(principal, village_code)
-    village = _village(village_code)
+    ensure_manager(principal, village_code)
+    village = village_or_404(village_code)
     letters = {k: v for k, v in _stored_letters(village).items() if k != "logo_key"}
     village.settings = {**village.settings, "letters": letters}
     regions_repo.save(village, expected_version=village.version)

@@ -12,13 +12,13 @@ from chalicelib.domain.notifications import (
     validate_email,
     validate_preferences,
 )
+from chalicelib.domain.paging import page_limit
 from chalicelib.domain.phones import mask_phone, normalize_phone
 from chalicelib.domain.regions import ZONE_LABELS, timezone_for, within
 from chalicelib.domain.requests import READERS, STAFF_ROLES, Principal
 from chalicelib.errors import ForbiddenError, NotFoundError, ValidationError
 from chalicelib.observability import logger
 
-MAX_PAGE = 100
 RESENDERS = ("operator", "kades", "admin")
 
 
@@ -49,10 +49,7 @@ def list_village(principal: Principal, village: str, status: str | None, limit: 
     status = status or "failed"
     if status not in LISTED_STATUSES:
         raise ValidationError("Status harus failed, pending atau sent.", code="invalid_status")
-    limit = 20 if limit is None else limit
-    if not 1 <= limit <= MAX_PAGE:
-        raise ValidationError(f"limit harus 1 sampai {MAX_PAGE}.", code="invalid_limit")
-    rows, next_cursor = outbox.list_village(village, status, limit, cursor)
+    rows, next_cursor = outbox.list_village(village, status, page_limit(limit), cursor)
     return {"items": [_public(r) for r in rows], "next": next_cursor}
 
 
@@ -85,9 +82,13 @@ def _staff(principal: Principal) -> Any:
 
 def _preferences(staff: Any) -> dict[str, Any]:
     prefs = staff.preferences or {}
-    default = [c for c in CHANNELS if (staff.phone if c == "sms" else staff.email)]
+    from chalicelib import channels
+
+    contacts = {"phone": staff.phone, "email": staff.email}
+    default = [c for c in CHANNELS if contacts.get(channels.get(c).contact)]
     zone = timezone_for(staff.region)
     return {"channels": prefs.get("channels") or default, "quiet_hours": prefs.get("quiet_hours"),
+            "mode": prefs.get("mode") or "each",
             "phone": staff.phone, "email": staff.email, "timezone": zone,
             "timezone_label": ZONE_LABELS.get(zone, "")}
 
@@ -97,7 +98,7 @@ def get_preferences(principal: Principal) -> dict[str, Any]:
 
 
 def put_preferences(principal: Principal, channels: list[str], quiet_hours: dict[str, str] | None,
-                    phone: str | None, email: str | None) -> dict[str, Any]:
+                    phone: str | None, email: str | None, mode: str | None = None) -> dict[str, Any]:
     """Replace the staff member's channels, quiet hours (local time of the kabupaten) and contacts.
     Raises ValidationError (invalid_phone, invalid_email, invalid_channels, phone_required, ...)."""
     from chalicelib.storage.people import save_contact_preferences
@@ -105,7 +106,7 @@ def put_preferences(principal: Principal, channels: list[str], quiet_hours: dict
     staff = _staff(principal)
     phone_e164 = normalize_phone(phone) if phone else None
     email_clean = validate_email(email) if email else None
-    prefs = validate_preferences(channels, quiet_hours, phone_e164, email_clean)
+    prefs = validate_preferences(channels, quiet_hours, phone_e164, email_clean, mode)
     saved = save_contact_preferences(staff.username, phone_e164, email_clean, prefs)
     logger.info("notification preferences", extra={"username": staff.username, "channels": prefs["channels"],
                                                    "at": iso(utcnow())})

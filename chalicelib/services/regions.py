@@ -29,7 +29,7 @@ def get_region(code: str) -> dict[str, Any]:
             "children": [_public(c) for c in repo.children(code)]}
 
 
-def _village(code: str) -> Region:
+def village_or_404(code: str) -> Region:
     validate_code(code)
     region = repo.get(code) if is_village(code) else None
     if region is None:
@@ -44,13 +44,13 @@ def letter_types(code: str, principal: Principal | None = None, include_disabled
     if include_disabled:
         if principal is None:
             raise UnauthorizedError("Token wajib ada.", code="missing_token")
-        _ensure_manager(principal, code)
-    village = _village(code)
+        ensure_manager(principal, code)
+    village = village_or_404(code)
     items = [lt.to_dict() for lt in catalog.village_catalog(village.letter_types) if lt.enabled or include_disabled]
     return {"village": village.code, "active": village.active, "version": village.version, "items": items}
 
 
-def _ensure_manager(principal: Principal, village: str) -> None:
+def ensure_manager(principal: Principal, village: str) -> None:
     """Village staff manage their own village; the kabupaten admin manages every village."""
     if principal.role not in ("operator", "kades", "admin"):
         raise ForbiddenError("Peran Anda tidak boleh mengubah pengaturan desa.", code="forbidden_role")
@@ -61,12 +61,12 @@ def _ensure_manager(principal: Principal, village: str) -> None:
 def adjust_letter_type(principal: Principal, village_code: str, type_code: str, changes: dict[str, Any],
                        version: int) -> dict[str, Any]:
     """Enable, disable or adjust one letter type for one village (optimistic version check)."""
-    _ensure_manager(principal, village_code)
+    ensure_manager(principal, village_code)
     if "signer_role" in changes and principal.role not in SIGNER_DECIDERS:
         # Who signs is the kades' (or the admin's) decision: an operator must not make themselves the signer.
         raise ForbiddenError("Hanya kepala desa/lurah atau admin kabupaten yang dapat menentukan penanda tangan.",
                              code="forbidden_signer_change")
-    village = _village(village_code)
+    village = village_or_404(village_code)
     cleaned = catalog.validate_adjustment(type_code, changes)
     if not cleaned:
         raise ValidationError("Tidak ada perubahan.", code="no_changes")
@@ -87,7 +87,7 @@ def set_village_active(principal: Principal, code: str, active: bool) -> dict[st
         raise ForbiddenError("Hanya admin kabupaten yang dapat mengaktifkan desa.", code="forbidden_role")
     if not within(principal.region, code):
         raise NotFoundError("Desa/kelurahan tidak ditemukan.", code="village_not_found")
-    _village(code)
+    village_or_404(code)
     repo.set_active(code, active)
     logger.info("village activation", extra={"village": code, "active": active})
     return get_region(code)

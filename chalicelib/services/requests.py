@@ -13,6 +13,17 @@ from chalicelib.domain.clock import iso, utcnow
 from chalicelib.domain.ids import new_id, new_tracking_code
 from chalicelib.domain.inputs import canonical_tracking_code
 from chalicelib.domain.nik import mask_nik
+from chalicelib.domain.operations import (
+    ChangeRequest,
+    CreateRequest,
+    IdempotencyGuard,
+    IdempotentReplay,
+    PutEvent,
+    PutOutbox,
+    TrackingCodeTaken,
+)
+from chalicelib.domain.outbox import OutboxMessage, outbox_message
+from chalicelib.domain.paging import page_limit
 from chalicelib.domain.regions import is_village, kabupaten_of, kecamatan_of
 from chalicelib.domain.requests import (
     STATUSES,
@@ -27,6 +38,7 @@ from chalicelib.domain.requests import (
     next_version,
 )
 from chalicelib.domain.residents import IDENTITY_DOCUMENTS
+from chalicelib.domain.sla import add_working_hours, calendar_for
 from chalicelib.errors import (
     ConflictError,
     ExternalServiceError,
@@ -36,20 +48,19 @@ from chalicelib.errors import (
     ValidationError,
 )
 from chalicelib.observability import logger
-from chalicelib.services import attachments, issuing
-from chalicelib.services.calendar import calendar_for
+from chalicelib.services import attachments, issuing, wiring
+from chalicelib.services.ports import UnitOfWork
 from chalicelib.services.profile import PROFILE_REQUIRED, applicant_snapshot, merged_profile
 from chalicelib.storage import requests as repo
 from chalicelib.storage import uploads as uploads_repo
 from chalicelib.storage.context import load_submit_context
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
-MAX_PAGE = 100
 
 
 def _outbox(request: ServiceRequest, action: str, note: str | None, created_at: str,
-            signer_role: str = "kades") -> list[Any]:
-    return [repo.outbox_item(row, new_id(), request.village, created_at)
+            signer_role: str = "kades") -> list[OutboxMessage]:
+    return [outbox_message(row, new_id(), request.village, created_at)
             for row in announcements(action, request, note, signer_role)]
 
 
@@ -97,11 +108,11 @@ def submit(principal: Principal, village_code: str, letter_type_code: str, field
 
     now = utcnow()
     at = iso(now)
-    due = calendar_for(village.code).add_hours(now, letter_type.sla_hours)
+    due = add_working_hours(now, letter_type.sla_hours, calendar_for(village.code))
     guard = None
     if idempotency_key:
-        guard = repo.IdempotencyGuard(principal.subject, idempotency_key, payload_hash,
-                                      now + IDEMPOTENCY_TTL)
+        guard = IdempotencyGuard(principal.subject, idempotency_key, payload_hash, now + IDEMPOTENCY_TTL)
+    uow = wiring.unit_of_work()
     for _ in range(3):
         request = ServiceRequest(
             id=new_id(), village=village.code, kecamatan=kecamatan_of(village.code),
@@ -115,43 +126,36 @@ def submit(principal: Principal, village_code: str, letter_type_code: str, field
         )
         request.history = [HistoryEntry(at, principal.name or "warga", "citizen", "submit", None, "submitted",
                                         None, 1)]
+        uow.add(CreateRequest(request, guard), *(PutOutbox(m) for m in _outbox(request, "submit", None, at)))
         try:
-            repo.create(request, _outbox(request, "submit", None, at), guard)
-        except repo.TrackingCodeTaken:
+            uow.commit()
+        except TrackingCodeTaken:
             continue
-        except repo.IdempotentReplay as replay:
-            return _replay(principal, (replay.request_id, replay.payload_hash), payload_hash), False
+        except IdempotentReplay as replay:
+            return _replay(uow, principal, (replay.request_id, replay.payload_hash), payload_hash), False
         logger.info("request submitted", extra={"request_id": request.id, "village": village.code,
                                                  "letter_type": letter_type.code})
         return request, True
     raise ConflictError("Gagal membuat kode pelacakan; silakan coba lagi.", code="tracking_code_conflict")
 
 
-def _replay(principal: Principal, found: tuple[str, str], payload_hash: str) -> ServiceRequest:
+def _replay(uow: UnitOfWork, principal: Principal, found: tuple[str, str], payload_hash: str) -> ServiceRequest:
     request_id, first_hash = found
     if first_hash != payload_hash:
         raise UnprocessableError("Idempotency-Key ini sudah dipakai untuk permohonan lain.",
                                  code="idempotency_key_reused")
-    request = repo.get(request_id)
+    request = uow.requests.get(request_id)
     if request is None or not can_read(principal, request):
         raise NotFoundError("Permohonan tidak ditemukan.", code="request_not_found")
     return request
 
 
 def get(principal: Principal, request_id: str) -> ServiceRequest:
-    request = repo.get(request_id)
+    request = wiring.unit_of_work().requests.get(request_id)
     if request is None:
         raise NotFoundError("Permohonan tidak ditemukan.", code="request_not_found")
     ensure_readable(principal, request)
     return request
-
-
-def _check_page(limit: int | None) -> int:
-    if limit is None:
-        return 20
-    if not 1 <= limit <= MAX_PAGE:
-        raise ValidationError(f"limit harus 1 sampai {MAX_PAGE}.", code="invalid_limit")
-    return limit
 
 
 def list_village(principal: Principal, village: str, status: str | None, limit: int | None,
@@ -166,13 +170,13 @@ def list_village(principal: Principal, village: str, status: str | None, limit: 
         raise NotFoundError("Desa/kelurahan tidak ditemukan.", code="village_not_found")
     if status is not None and status not in STATUSES:
         raise ValidationError("Status tidak dikenal.", code="invalid_status", allowed=list(STATUSES))
-    return repo.list_village(village, status, _check_page(limit), cursor)
+    return repo.list_village(village, status, page_limit(limit), cursor)
 
 
 def list_mine(principal: Principal, limit: int | None, cursor: str | None) -> tuple[list[ServiceRequest], str | None]:
     if not principal.is_citizen:
         raise ForbiddenError("Hanya untuk warga.", code="forbidden_role")
-    return repo.list_citizen(principal.subject, _check_page(limit), cursor)
+    return repo.list_citizen(principal.subject, page_limit(limit), cursor)
 
 
 def track(code: str) -> ServiceRequest:
@@ -184,7 +188,7 @@ def track(code: str) -> ServiceRequest:
     return request
 
 
-def transition(principal: Principal, request_id: str, action: str, version: Any, note: str | None,
+def transition(principal: Principal, request_id: str, action: str, version: Any, note: str | None = None, *,
                fields: Any = None, document: str | None = None, attachment_refs: Any = None) -> ServiceRequest:
     """Apply one state-machine action if `version` is current; one atomic write of the new state,
     its audit event and its outbox rows. `verify_identity` records an operator's in-person check of
@@ -194,7 +198,8 @@ def transition(principal: Principal, request_id: str, action: str, version: Any,
     identity_not_verified, identity_already_verified), ExternalServiceError (the issuing queue is unreachable)."""
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise ValidationError("version harus bilangan bulat ≥ 1.", code="invalid_version")
-    before = repo.get(request_id)
+    uow = wiring.unit_of_work()
+    before = uow.requests.get(request_id)
     if before is None:
         raise NotFoundError("Permohonan tidak ditemukan.", code="request_not_found")
     signer_role = before.signer_role
@@ -238,16 +243,18 @@ def transition(principal: Principal, request_id: str, action: str, version: Any,
                                                 uploads_repo.get_many(sorted(set(refs.values()))),
                                                 before.attachments)
         # The SLA clock restarts: the village waited on the citizen.
-        after.due_at = iso(calendar_for(before.village).add_hours(now, before.sla_hours))
+        after.due_at = iso(add_working_hours(now, before.sla_hours, calendar_for(before.village)))
     if action == "issue":
-        issuing.decide(principal, after, now)
+        issuing.decide(uow, principal, after, now)
     event = HistoryEntry(at, principal.name or principal.subject if not principal.is_citizen else "warga",
                          principal.role, action, before.status, target, note, after.version, details)
+    uow.add(ChangeRequest(before, after), PutEvent(after.id, event),
+            *(PutOutbox(m) for m in _outbox(after, action, note, at, signer_role)))
     try:
-        repo.transition(before, after, event, _outbox(after, action, note, at, signer_role))
+        uow.commit()
     except (ConflictError, ExternalServiceError):
         # A timeout or a retried commit may hide a decision that was written: it must still be queued.
-        if not (action == "issue" and _committed(after)):
+        if not (action == "issue" and _committed(uow, after)):
             raise
     after.history.append(event)
     logger.info("request transition", extra={"request_id": request_id, "action": action,
@@ -257,11 +264,11 @@ def transition(principal: Principal, request_id: str, action: str, version: Any,
     return after
 
 
-def _committed(after: ServiceRequest) -> bool:
+def _committed(uow: UnitOfWork, after: ServiceRequest) -> bool:
     """True when the write reported as failed is in fact ours: it committed before its answer was lost (a
     timeout), or the client's retry of it was refused (DynamoDB answers such a retry by its token; moto not).
     The `issue` decision must then still be queued, or the request would wait in `issuing` for nothing."""
-    current = repo.get(after.id)
+    current = uow.requests.get(after.id)
     return current is not None and current.version == after.version and current.issue_order == after.issue_order
 
 

@@ -9,6 +9,7 @@ from chalicelib.config import get_secrets
 from chalicelib.domain.clock import iso, utcnow
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.nik import mask_nik, nik_hash, parse_nik
+from chalicelib.domain.paging import page_limit
 from chalicelib.domain.regions import is_village, validate_code, within
 from chalicelib.domain.requests import VILLAGE_STAFF, Principal
 from chalicelib.domain.residents import (
@@ -35,7 +36,6 @@ from chalicelib.storage.residents import WRITES_PER_TRANSACTION, AuditEntry, Res
 
 WRITERS = ("operator", "kades", "admin")
 READERS = ("operator", "kades", "camat", "admin")
-MAX_PAGE = 100
 MAX_REPORTED_ERRORS = 200
 _RESIDENT_ID = re.compile(r"[0-9a-f]{40}")
 
@@ -69,9 +69,7 @@ def _audit_view(principal: Principal, village: str, a: AuditEntry) -> dict[str, 
 def list_residents(principal: Principal, village: str, limit: int | None, cursor: str | None) -> dict[str, Any]:
     """A village's residents by name, paginated. Raises ForbiddenError, NotFoundError, ValidationError."""
     _scope(principal, village, write=False)
-    if limit is not None and not 1 <= limit <= MAX_PAGE:
-        raise ValidationError(f"limit harus 1 sampai {MAX_PAGE}.", code="invalid_limit")
-    items, next_cursor = repo.list_by_name(village, limit or 20, cursor)
+    items, next_cursor = repo.list_by_name(village, page_limit(limit), cursor)
     return {"items": [_view(principal, r) for r in items], "next": next_cursor}
 
 

@@ -41,6 +41,8 @@ def _view(staff: people.Staff, with_history: bool = False) -> dict[str, Any]:
         "username": staff.username, "role": staff.role, "region": staff.region, "name": staff.name,
         "position": staff.position, "nip": staff.nip, "active": staff.active, "version": staff.version,
     }
+    if staff.opd:
+        body["opd"] = staff.opd
     if with_history:
         body["history"] = repo.history(staff.username)
     return body
@@ -76,14 +78,25 @@ def _region_for(role: str, region_code: str) -> None:
 
 
 def new_account(username: str, password: str, role: str, region: str, name: str, position: str,
-                nip: str | None = None, phone: str | None = None, email: str | None = None) -> people.Staff:
-    """A validated account (not yet stored): for the API and the ops CLI alike. Raises ValidationError,
+                nip: str | None = None, phone: str | None = None, email: str | None = None,
+                opd: str | None = None) -> people.Staff:
+    """A validated account (not yet stored): for the API and the ops CLI alike. An `opd` officer names an OPD of
+    the kabupaten's complaint configuration; no other role has one. Raises ValidationError,
     NotFoundError(region_not_found)."""
     _region_for(role, region)
     rules.check_password(password)
+    if role == "opd":
+        from chalicelib.storage import complaints as complaints_repo
+
+        config = complaints_repo.get_config(region, consistent=True)
+        if not isinstance(opd, str) or config is None or config.opd(opd) is None:
+            raise ValidationError("Akun opd harus menyebut kode OPD yang terdaftar di kabupaten ini.",
+                                  code="invalid_opd")
+    elif opd is not None:
+        raise ValidationError("Hanya akun opd yang menyebut kode OPD.", code="invalid_opd")
     return people.Staff(rules.normalize_username(username), auth.hash_password(password), role, region,
                         rules.clean_name(name), position=rules.clean_position(position), phone=phone, email=email,
-                        nip=rules.validate_nip(nip))
+                        nip=rules.validate_nip(nip), opd=opd)
 
 
 def list_staff(principal: Principal, region_code: str) -> dict[str, Any]:
@@ -108,7 +121,7 @@ def create(principal: Principal, region_code: str, data: dict[str, Any]) -> dict
         raise NotFoundError("Wilayah tidak ditemukan.", code="region_not_found")
     rules.ensure_manages(principal.role, principal.region, data["role"], region_code)
     staff = new_account(data["username"], data["password"], data["role"], region_code, data["name"],
-                        data["position"], data.get("nip"))
+                        data["position"], data.get("nip"), opd=data.get("opd"))
     repo.create(staff, _event(principal, "create", ("name", "position", "nip", "role", "region")))
     logger.info("staff created", extra={"username": staff.username, "role": staff.role, "region": staff.region,
                                         "by": principal.subject})
@@ -201,7 +214,7 @@ def change_own_password(principal: Principal, current: str, new: str) -> dict[st
                 password_hash=auth.hash_password(new), end_sessions=True)
     logger.info("own password changed", extra={"username": staff.username})
     renewed = Principal(role=staff.role, region=staff.region, subject=staff.username, name=staff.name,
-                        session_version=staff.session_version + 1)
+                        session_version=staff.session_version + 1, unit=staff.opd or "")
     token, ttl = auth.issue_token(renewed)
     return {"changed": True, "token": token, "expires_in": ttl, "role": staff.role, "region": staff.region}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import threading
+from collections.abc import Callable
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -14,9 +15,10 @@ if TYPE_CHECKING:
     from chalicelib.adapters.files import FileStore
     from chalicelib.adapters.queue import IssueQueue
     from chalicelib.adapters.signing import LetterKeyring
+    from chalicelib.services.ports import UnitOfWork
 
 
-# How long a warm function may keep signing with a rotated-out key: Powertools caches the secret this long.
+# How long a warm function may keep signing with a rotated-out key: Powertools caches the parameter this long.
 # Rotation (python -m chalicelib.ops rotate-letter-keys) reaches every warm function within it.
 LETTER_KEYS_MAX_AGE_S = 300
 _keyring_lock = threading.Lock()
@@ -24,13 +26,13 @@ _keyring_cache: dict[str, LetterKeyring] = {}
 
 
 def _keyring_text() -> str | None:
-    """The keyring JSON as stored now: the Secrets Manager secret (at most LETTER_KEYS_MAX_AGE_S old) in the
-    cloud, the local file otherwise (None before it is generated)."""
+    """The keyring JSON as stored now: the SSM SecureString parameter (at most LETTER_KEYS_MAX_AGE_S old) in
+    the cloud, the local file otherwise (None before it is generated)."""
     settings = get_settings()
     if settings.letter_keys_arn:
         from aws_lambda_powertools.utilities import parameters
 
-        return str(parameters.get_secret(settings.letter_keys_arn, max_age=LETTER_KEYS_MAX_AGE_S))
+        return str(parameters.get_parameter(settings.letter_keys_arn, decrypt=True, max_age=LETTER_KEYS_MAX_AGE_S))
     from chalicelib.adapters.signing import KEYRING_FILE
 
     try:
@@ -68,14 +70,15 @@ def file_store() -> FileStore:
 
     settings = get_settings()
     if settings.letters_bucket:
-        import boto3
         from botocore.config import Config
+
+        from chalicelib.observability import aws_client
 
         # The regional endpoint, virtual-hosted: presigned links and upload forms would otherwise name the
         # legacy global endpoint, which buckets in opt-in regions such as ap-southeast-3 (Jakarta) refuse.
-        client = boto3.client("s3", region_name=settings.aws_region,
-                              endpoint_url=settings.s3_endpoint or f"https://s3.{settings.aws_region}.amazonaws.com",
-                              config=Config(signature_version="s3v4", s3={"addressing_style": "virtual"}))
+        client = aws_client("s3", region_name=settings.aws_region,
+                            endpoint_url=settings.s3_endpoint or f"https://s3.{settings.aws_region}.amazonaws.com",
+                            config=Config(signature_version="s3v4", s3={"addressing_style": "virtual"}))
         return S3FileStore(client, settings.letters_bucket)
     # A key derived from the JWT key: file links cannot be forged, and no extra secret to manage.
     link_key = hmac.new(get_secrets().jwt_key.encode(), b"balai-file-links", hashlib.sha256).digest()
@@ -91,10 +94,29 @@ def issue_queue() -> IssueQueue:
     settings = get_settings()
     if not settings.issue_queue_url:
         raise ExternalServiceError("Antrean penerbitan surat belum dikonfigurasi.", code="issue_queue_unavailable")
-    import boto3
+    from chalicelib.observability import aws_client
 
-    client = boto3.client("sqs", region_name=settings.aws_region, endpoint_url=settings.sqs_endpoint)
+    client = aws_client("sqs", region_name=settings.aws_region, endpoint_url=settings.sqs_endpoint)
     return SqsIssueQueue(client, settings.issue_queue_url)
+
+
+# Tests swap in an in-memory unit of work (tests/fakes.py) with use_unit_of_work(); None means DynamoDB.
+_unit_of_work_factory: Callable[[], UnitOfWork] | None = None
+
+
+def unit_of_work() -> UnitOfWork:
+    """A new unit of work (one per use case call): DynamoDB's, or the one a test installed."""
+    if _unit_of_work_factory is not None:
+        return _unit_of_work_factory()
+    from chalicelib.storage.unit_of_work import DynamoUnitOfWork
+
+    return DynamoUnitOfWork()
+
+
+def use_unit_of_work(factory: Callable[[], UnitOfWork] | None) -> None:
+    """Make unit_of_work() build with `factory` (None: back to DynamoDB)."""
+    global _unit_of_work_factory
+    _unit_of_work_factory = factory
 
 
 def reset() -> None:

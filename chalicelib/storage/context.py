@@ -14,8 +14,8 @@ from chalicelib.storage import keys
 from chalicelib.storage.connection import transaction_connection, translate_errors
 from chalicelib.storage.models import CitizenItem, RegionItem, ResidentItem, UploadItem
 from chalicelib.storage.people import Citizen, citizen_from_item
-from chalicelib.storage.regions import _from_item as region_from_item
-from chalicelib.storage.residents import _from_item as resident_from_item
+from chalicelib.storage.regions import from_item as region_from_item
+from chalicelib.storage.residents import from_item as resident_from_item
 
 
 @dataclass

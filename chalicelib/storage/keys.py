@@ -174,3 +174,85 @@ def resident_nik_pk(nik_hash: str) -> str:
 def download_event_sk(at_iso: str, version: int, entry_id: str) -> str:
     """An audit event that does not change the request (a letter download) sorts among the others."""
     return f"{event_sk(at_iso, version)}#{entry_id}"
+
+
+# Messages (issue 14): a citizen's portal inbox (one partition per citizen, newest last by time), its unread
+# counter, their Web Push subscriptions, their refresh sessions (one item per session family, listed per
+# citizen on GSI1), a kabupaten's message policy overrides, and a village's bill per month.
+def inbox_pk(nik_hash: str) -> str:
+    return f"INBOX#{nik_hash}"
+
+
+def inbox_sk(message_id: str) -> str:
+    return f"MSG#{message_id}"
+
+
+INBOX_META = "META"
+
+
+def push_subscription_sk(subscription_id: str) -> str:
+    return f"PUSH#{subscription_id}"
+
+
+PUSH_PREFIX = "PUSH#"
+
+
+def session_pk(family: str) -> str:
+    return f"SESSION#{family}"
+
+
+def citizen_sessions_pk(nik_hash: str) -> str:
+    return f"SESSIONS_OF#{nik_hash}"
+
+
+def message_policy_pk(kabupaten: str) -> str:
+    return f"MESSAGE_POLICY#{kabupaten}"
+
+
+def bill_pk(region: str) -> str:
+    return f"BILL#{region}"
+
+
+def bill_sk(month: str) -> str:
+    return f"MONTH#{month}"
+# Complaints and aspirations (pengaduan): the complaint and its audit events share one partition. GSI1 is the
+# handling unit's queue by status (a village, or an OPD of the kabupaten), GSI2 the village's public list (sparse:
+# public and not hidden), GSI3 the citizen's own, GSI4 the SLA sweep's next checkpoint (sparse, its own partition
+# per kabupaten so the requests' sweep never reads a complaint).
+def complaint_pk(complaint_id: str) -> str:
+    return f"COMPLAINT#{complaint_id}"
+
+
+def complaint_unit_key(unit_type: str, unit_code: str, kabupaten: str) -> str:
+    """A village's code, or OPD#{kabupaten}#{opd code}: OPD codes are only unique within their kabupaten."""
+    return unit_code if unit_type == "village" else f"OPD#{kabupaten}#{unit_code}"
+
+
+def complaint_queue_pk(unit_key: str, status: str) -> str:
+    return f"CQUEUE#{unit_key}#{status}"
+
+
+def complaint_public_pk(village: str) -> str:
+    return f"CPUBLIC#{village}"
+
+
+def citizen_complaints_pk(nik_hash: str) -> str:
+    return f"CITIZEN_COMPLAINTS#{nik_hash}"
+
+
+def complaint_due_pk(kabupaten: str) -> str:
+    return f"CDUE#{kabupaten}"
+
+
+def complaint_idempotency_pk(subject: str, key: str) -> str:
+    return f"IDEMPOTENCY#COMPLAINT#{subject}#{key}"
+
+
+def complaint_daily_pk(nik_hash: str, local_date: str) -> str:
+    """The citizen's complaints filed on one local day (the daily limit's counter, swept by TTL)."""
+    return f"THROTTLE#complaint-day#{nik_hash}#{local_date}"
+
+
+# A kabupaten's OPDs and complaint categories: one item, read with the village at filing.
+def complaint_config_pk(kabupaten: str) -> str:
+    return f"COMPLAINT_CONFIG#{kabupaten}"

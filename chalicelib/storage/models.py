@@ -62,12 +62,28 @@ Access patterns (every one a GetItem, a Query on a known key, or a transaction o
 | registers holding a NIK (login, profile)  | Query    GSI2 GSI2PK=RESIDENT_NIK#{hash}                    |
 | add / edit residents (one, or an import)  | TransactWriteItems: resident put if absent / if version=n,  |
 |                                           |          audit put; imports send 50 residents + 50 audits   |
+| complaint filing context                  | TransactGetItems REGION#{desa}, COMPLAINT_CONFIG#{kab},     |
+|                                           |          CITIZEN#{hash}/PROFILE, UPLOAD#{id}… (photos)      |
+| file a complaint                          | TransactWriteItems complaint put if new, event put, daily    |
+|                                           |          counter ADD if below the limit, idempotency put if  |
+|                                           |          new, outbox puts                                   |
+| complaint with its history                | Query    PK=COMPLAINT#{id}                                  |
+| complaint transition / moderation         | Query PK=COMPLAINT#{id}, then TransactWriteItems: complaint |
+|                                           |          update if version, event put, outbox puts          |
+| a unit's complaint queue by status        | Query    GSI1 GSI1PK=CQUEUE#{desa or OPD#kab#opd}#{status}  |
+| a village's public complaints, newest 1st | Query    GSI2 GSI2PK=CPUBLIC#{desa} (sparse)                |
+| a citizen's complaints                    | Query    GSI3 GSI3PK=CITIZEN_COMPLAINTS#{hash}              |
+| complaints by next SLA checkpoint         | Query    GSI4 GSI4PK=CDUE#{kabupaten}, GSI4SK <= {now}      |
+| complaint SLA checkpoint reached          | TransactWriteItems: complaint update if version, event put, |
+|                                           |          outbox put (deterministic id, if not exists)       |
+| a kabupaten's complaint categories, OPDs  | GetItem  PK=COMPLAINT_CONFIG#{kab}; PutItem if version      |
 """
 
 from __future__ import annotations
 
 from pynamodb.attributes import (
     BooleanAttribute,
+    ListAttribute,
     MapAttribute,
     NumberAttribute,
     TTLAttribute,
@@ -107,6 +123,7 @@ class KabupatenRegistryItem(BaseItem):
 class CitizenItem(BaseItem):
     nik = UnicodeAttribute()
     phone = UnicodeAttribute(null=True)
+    email = UnicodeAttribute(null=True)  # given by the citizen for status messages (issue 14)
     profile: MapAttribute = MapAttribute(null=True)  # type: ignore[type-arg]
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
@@ -158,6 +175,8 @@ class StaffItem(BaseItem):
     session_version = NumberAttribute(default=1)
     version = NumberAttribute(default=1)
     updated_at = UnicodeAttribute(null=True)
+    # Role `opd` only: the OPD's code within the kabupaten (issue 12.2).
+    opd = UnicodeAttribute(null=True)
 
 
 class StaffEventItem(BaseItem):
@@ -330,3 +349,111 @@ class LetterItem(BaseItem):
     revoked_reason = UnicodeAttribute(null=True)
     revoked_by = UnicodeAttribute(null=True)
     verification_count = NumberAttribute(default=0)
+
+
+class InboxMessageItem(BaseItem):
+    """One message in a citizen's portal inbox (PK=INBOX#{hash}, SK=MSG#{time-ordered id})."""
+
+    id = UnicodeAttribute()
+    event = UnicodeAttribute()
+    title = UnicodeAttribute()
+    text = UnicodeAttribute()
+    request_id = UnicodeAttribute(null=True)
+    tracking_code = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    read_at = UnicodeAttribute(null=True)
+
+
+class InboxMetaItem(BaseItem):
+    """A citizen's inbox counter (PK=INBOX#{hash}, SK=META): unread messages, kept by ADD."""
+
+    unread = NumberAttribute(default=0)
+
+
+class PushSubscriptionItem(BaseItem):
+    """A Web Push subscription of a citizen's installed portal (PK=CITIZEN#{hash}, SK=PUSH#{id})."""
+
+    id = UnicodeAttribute()
+    endpoint = UnicodeAttribute()
+    p256dh = UnicodeAttribute()
+    auth = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+
+
+class SessionItem(BaseItem):
+    """A citizen's refresh session (PK=SESSION#{family}): only the hash of the current refresh token."""
+
+    family = UnicodeAttribute()
+    nik_hash = UnicodeAttribute()
+    region = UnicodeAttribute()
+    token_hash = UnicodeAttribute()
+    generation = NumberAttribute(default=1)
+    device = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    last_used_at = UnicodeAttribute()
+    revoked_at = UnicodeAttribute(null=True)
+    revoked_reason = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute()
+
+
+class MessagePolicyItem(BaseItem):
+    """A kabupaten's overrides of the default message policy (PK=MESSAGE_POLICY#{kabupaten}, SK=META)."""
+
+    events_json = UnicodeAttribute()  # {event: {"channels": [...], "sms": "..."}}, as validated when saved
+    updated_at = UnicodeAttribute()
+    updated_by = UnicodeAttribute()
+    version = NumberAttribute(default=1)
+
+
+class BillItem(BaseItem):
+    """A village's (or, for login codes, a kecamatan's) messages in one month, per channel: counts, billable
+    units and cost in micro-USD, each kept by ADD in the write that records the sending."""
+
+    region = UnicodeAttribute()
+    month = UnicodeAttribute()
+    counts: MapAttribute = MapAttribute(null=True)  # type: ignore[type-arg]
+class ComplaintItem(BaseItem):
+    """A complaint or aspiration (PK=COMPLAINT#{id}, SK=META, entity "complaint"); its audit events are EventItems
+    with entity "complaint_event" in the same partition. The transparency stream reads these attribute names."""
+
+    id = UnicodeAttribute()
+    village = UnicodeAttribute()
+    kecamatan = UnicodeAttribute()
+    kabupaten = UnicodeAttribute()
+    village_name = UnicodeAttribute(null=True)
+    kind = UnicodeAttribute()
+    category = UnicodeAttribute()
+    category_name = UnicodeAttribute(null=True)
+    title = UnicodeAttribute()
+    text = UnicodeAttribute()
+    lat = NumberAttribute(null=True)
+    lon = NumberAttribute(null=True)
+    photos = ListAttribute(null=True)  # type: ignore[var-annotated]  # [{id, content_type, size, hidden?}]
+    public = BooleanAttribute(default=False)
+    status = UnicodeAttribute()
+    unit: MapAttribute = MapAttribute()  # type: ignore[type-arg]  # {"type": "village"|"opd", "code": ...}
+    version = NumberAttribute()
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    due_at = UnicodeAttribute()
+    sla_hours = NumberAttribute()
+    resolved_at = UnicodeAttribute(null=True)
+    reopen_count = NumberAttribute(default=0)
+    rating = NumberAttribute(null=True)
+    rating_comment = UnicodeAttribute(null=True)
+    hidden = BooleanAttribute(default=False)
+    nik_hash = UnicodeAttribute()
+    reporter: MapAttribute = MapAttribute(null=True)  # type: ignore[type-arg]
+    contact_phone = UnicodeAttribute(null=True)
+    sla: MapAttribute = MapAttribute(null=True)  # type: ignore[type-arg]
+
+
+class ComplaintConfigItem(BaseItem):
+    """A kabupaten's OPDs [{code, name}] and complaint categories [{code, name, routes_to, sla_hours}]."""
+
+    kabupaten = UnicodeAttribute()
+    opds = ListAttribute(null=True)  # type: ignore[var-annotated]
+    categories = ListAttribute(null=True)  # type: ignore[var-annotated]
+    version = NumberAttribute(default=1)
+    updated_at = UnicodeAttribute(null=True)
+    updated_by = UnicodeAttribute(null=True)

@@ -3,52 +3,52 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.clock import iso
+from chalicelib.domain.escalation import parse_iso
 from chalicelib.domain.notifications import FAILED, PENDING, SENDING, SENT
-from chalicelib.domain.regions import kabupaten_of
+from chalicelib.domain.outbox import OutboxMessage, OutboxRow
 from chalicelib.errors import ConflictError
-from chalicelib.storage import keys
-from chalicelib.storage.connection import translate_errors
+from chalicelib.storage import bill, keys
+from chalicelib.storage.bill import Usage
+from chalicelib.storage.codec import page, plain
+from chalicelib.storage.connection import transaction_connection, translate_errors
 from chalicelib.storage.models import OutboxItem
-from chalicelib.storage.requests import OUTBOX_GRACE, _decode_cursor, _encode_cursor, _plain
+
+__all__ = ["OUTBOX_GRACE", "OutboxRow", "outbox_item", "from_item", "from_image", "get", "put_new", "claim",
+           "finish", "due_for_retry", "list_village", "resend"]
+
+# How long a new outbox row waits for the stream handler before the retry schedule sends it instead.
+OUTBOX_GRACE = timedelta(minutes=2)
 
 
-@dataclass
-class OutboxRow:
-    id: str
-    event: str
-    audience: dict[str, Any]
-    village: str
-    payload: dict[str, Any]
-    status: str
-    attempts: int
-    created_at: str
-    next_try_at: str | None = None
-    last_error: str | None = None
-    updated_at: str | None = None
-    sent_at: str | None = None
-    request_id: str | None = None
-    claim: str | None = None
-    delivered: set[str] = field(default_factory=set)
-
-    @property
-    def kabupaten(self) -> str:
-        return kabupaten_of(self.village)
+def outbox_item(message: OutboxMessage) -> OutboxItem:
+    """The stored row of a new message: pending, in its village's status list and in the retry index."""
+    return OutboxItem(
+        keys.outbox_pk(message.id), keys.META, entity="outbox", id=message.id, event=message.event,
+        audience=message.audience, village=message.village, request_id=message.request_id,
+        payload=message.payload, status="pending", attempts=0, created_at=message.created_at,
+        next_try_at=message.created_at, kabupaten=message.kabupaten,
+        GSI2PK=keys.outbox_status_pk(message.village, "pending"), GSI2SK=f"{message.created_at}#{message.id}",
+        # Safety net: if the stream handler has not sent the row after a grace period, the retry
+        # schedule finds it here (workers/outbox.py); the stream normally sends within seconds.
+        GSI3PK=keys.outbox_retry_pk(message.kabupaten),
+        GSI3SK=keys.outbox_retry_sk(iso(parse_iso(message.created_at) + OUTBOX_GRACE), message.id),
+    )
 
 
 def from_item(item: OutboxItem) -> OutboxRow:
     return OutboxRow(
-        id=item.id, event=item.event, audience=_plain(item.audience) or {}, village=item.village,
-        payload=_plain(item.payload) or {}, status=item.status, attempts=int(item.attempts or 0),
+        id=item.id, event=item.event, audience=plain(item.audience) or {}, village=item.village,
+        payload=plain(item.payload) or {}, status=item.status, attempts=int(item.attempts or 0),
         created_at=item.created_at, next_try_at=item.next_try_at, last_error=item.last_error,
-        updated_at=item.updated_at, sent_at=item.sent_at, request_id=item.request_id, claim=item.claim,
+        updated_at=item.updated_at, sent_at=item.sent_at, claim=item.claim,
         delivered=set(item.delivered or ()),
     )
 
@@ -65,10 +65,10 @@ def get(outbox_id: str) -> OutboxRow | None:
         return None
 
 
-def put_new(item: OutboxItem) -> bool:
-    """Write a row unless its (deterministic) id exists: False when it was written before."""
+def put_new(message: OutboxMessage) -> bool:
+    """Write a message unless its (deterministic) id exists: False when it was written before."""
     try:
-        item.save(condition=OutboxItem.PK.does_not_exist())
+        outbox_item(message).save(condition=OutboxItem.PK.does_not_exist())
         return True
     except PutError as exc:
         if exc.cause_response_code == "ConditionalCheckFailedException":
@@ -104,8 +104,12 @@ def claim(outbox_id: str, now: datetime, lease_until: datetime) -> OutboxRow | N
 
 
 def finish(row: OutboxRow, now: datetime, *, status: str, attempts: int, delivered: set[str],
-           next_try_at: datetime | None = None, last_error: str | None = None) -> bool:
-    """Record the outcome of a claim; only the claim's holder may (False if it lost the lease)."""
+           next_try_at: datetime | None = None, last_error: str | None = None,
+           usage: Mapping[str, Usage] | None = None) -> bool:
+    """Record the outcome of a claim; only the claim's holder may (False if it lost the lease).
+
+    `usage` (what the deliveries of this claim cost, per channel) is added to the village's bill for the
+    month in the same conditional write: a claim that lost its lease bills nothing, so no retry counts twice."""
     now_iso = iso(now)
     actions: list[Any] = [
         OutboxItem.status.set(status), OutboxItem.attempts.set(attempts), OutboxItem.updated_at.set(now_iso),
@@ -124,11 +128,23 @@ def finish(row: OutboxRow, now: datetime, *, status: str, attempts: int, deliver
         actions += [OutboxItem.GSI3PK.remove(), OutboxItem.GSI3SK.remove(), OutboxItem.next_try_at.remove()]
     if status == SENT:
         actions.append(OutboxItem.sent_at.set(now_iso))
+    condition = (OutboxItem.status == SENDING) & (OutboxItem.claim == row.claim)
+    if usage:
+        month = now_iso[:7]
+        try:
+            with TransactWrite(connection=transaction_connection()) as tw:
+                tw.update(OutboxItem(keys.outbox_pk(row.id), keys.META), actions=actions, condition=condition)
+                tw.update(bill.bill_item(row.village, month),
+                          actions=bill.base_actions(row.village, month) + bill.add_actions(usage))
+            return True
+        except TransactWriteError as exc:
+            if any(getattr(r, "code", None) == "ConditionalCheckFailed" for r in (exc.cancellation_reasons or []) if r):
+                return False
+            raise translate_errors(exc) from exc
     try:
         # Low-level call without ReturnValues: Model.update always asks for the whole item back.
         OutboxItem._get_connection().update_item(
-            keys.outbox_pk(row.id), keys.META, actions=actions,
-            condition=(OutboxItem.status == SENDING) & (OutboxItem.claim == row.claim))
+            keys.outbox_pk(row.id), keys.META, actions=actions, condition=condition)
         return True
     except UpdateError as exc:
         if exc.cause_response_code == "ConditionalCheckFailedException":
@@ -145,11 +161,7 @@ def due_for_retry(kabupaten: str, now: datetime, limit: int = 500) -> Iterator[O
 
 
 def list_village(village: str, status: str, limit: int, cursor: str | None) -> tuple[list[OutboxRow], str | None]:
-    pk = keys.outbox_status_pk(village, status)
-    results = OutboxItem.gsi2.query(pk, scan_index_forward=False, limit=limit,
-                                    last_evaluated_key=_decode_cursor(cursor, pk, "GSI2PK"))
-    items = [from_item(i) for i in results]
-    return items, _encode_cursor(results.last_evaluated_key)
+    return page(OutboxItem.gsi2, "GSI2PK", keys.outbox_status_pk(village, status), limit, cursor, from_item)
 
 
 def resend(outbox_id: str, now: datetime) -> OutboxRow:

@@ -7,12 +7,13 @@ from datetime import datetime
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.expressions.update import Action
 
 from chalicelib.errors import ConflictError, TooManyRequestsError
 from chalicelib.storage import keys
+from chalicelib.storage.codec import plain
 from chalicelib.storage.connection import translate_errors
 from chalicelib.storage.models import CitizenItem, OtpItem, StaffItem
-from chalicelib.storage.requests import _plain
 
 
 @dataclass
@@ -22,6 +23,7 @@ class Citizen:
     phone: str | None
     profile: dict[str, Any]
     version: int
+    email: str | None = None
 
 
 @dataclass
@@ -39,11 +41,13 @@ class Staff:
     nip: str | None = None
     session_version: int = 1
     version: int = 1
+    # Role `opd` only: the OPD's code within the kabupaten.
+    opd: str | None = None
 
 
 def citizen_from_item(item: CitizenItem, nik_hash: str) -> Citizen:
-    return Citizen(nik_hash=nik_hash, nik=item.nik, phone=item.phone, profile=_plain(item.profile) or {},
-                   version=int(item.version or 1))
+    return Citizen(nik_hash=nik_hash, nik=item.nik, phone=item.phone, profile=plain(item.profile) or {},
+                   version=int(item.version or 1), email=item.email)
 
 
 def get_citizen(nik_hash: str) -> Citizen | None:
@@ -90,6 +94,19 @@ def save_profile(nik_hash: str, profile: dict[str, Any], expected_version: int, 
     return expected_version + 1
 
 
+def save_citizen_email(nik_hash: str, email: str | None, now: str) -> bool:
+    """Set (or with None remove) the citizen's e-mail; False when there is no such citizen."""
+    action = CitizenItem.email.set(email) if email else CitizenItem.email.remove()
+    try:
+        CitizenItem(keys.citizen_pk(nik_hash), keys.PROFILE).update(
+            actions=[action, CitizenItem.updated_at.set(now)], condition=CitizenItem.PK.exists())
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise translate_errors(exc) from exc
+    return True
+
+
 def put_otp(nik_hash: str, code_hash: str, phone: str, now: str, expires_at: datetime, min_interval_iso: str) -> None:
     """Store a new code unless one was issued after `min_interval_iso` (resend throttle)."""
     item = OtpItem(keys.otp_pk(nik_hash), keys.META, entity="otp", code_hash=code_hash, phone=phone,
@@ -131,8 +148,8 @@ def delete_otp(nik_hash: str) -> None:
 def staff_from_item(item: StaffItem) -> Staff:
     return Staff(username=item.username, password_hash=item.password_hash, role=item.role, region=item.region,
                  name=item.name, position=item.position, phone=item.phone, email=item.email,
-                 active=bool(item.active), preferences=_plain(item.preferences), nip=item.nip,
-                 session_version=int(item.session_version or 1), version=int(item.version or 1))
+                 active=bool(item.active), preferences=plain(item.preferences), nip=item.nip,
+                 session_version=int(item.session_version or 1), version=int(item.version or 1), opd=item.opd)
 
 
 def get_staff(username: str) -> Staff | None:
@@ -147,7 +164,7 @@ def staff_item(staff: Staff, now: str) -> StaffItem:
                      password_hash=staff.password_hash, role=staff.role, region=staff.region, name=staff.name,
                      position=staff.position, phone=staff.phone, email=staff.email, active=staff.active,
                      preferences=staff.preferences, created_at=now, nip=staff.nip,
-                     session_version=staff.session_version, version=staff.version,
+                     session_version=staff.session_version, version=staff.version, opd=staff.opd,
                      GSI1PK=keys.staff_region_pk(staff.region),
                      GSI1SK=keys.staff_region_sk(staff.role, staff.username))
 
@@ -178,7 +195,7 @@ def save_contact_preferences(username: str, phone: str | None, email: str | None
                              preferences: dict[str, Any]) -> Staff:
     """Replace a staff member's phone, email and notification preferences (the account must exist)."""
     item = StaffItem(keys.staff_pk(username), keys.META)
-    actions = [StaffItem.preferences.set(preferences),
+    actions: list[Action] = [StaffItem.preferences.set(preferences),
                StaffItem.phone.set(phone) if phone else StaffItem.phone.remove(),
                StaffItem.email.set(email) if email else StaffItem.email.remove()]
     try:

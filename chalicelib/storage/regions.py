@@ -9,15 +9,15 @@ from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from chalicelib.domain.regions import Region
 from chalicelib.errors import ConflictError
 from chalicelib.storage import keys
+from chalicelib.storage.codec import plain
 from chalicelib.storage.connection import translate_errors
 from chalicelib.storage.models import KabupatenRegistryItem, RegionItem
-from chalicelib.storage.requests import _plain
 
 
-def _from_item(item: RegionItem) -> Region:
+def from_item(item: RegionItem) -> Region:
     return Region(code=item.code, name=item.name, level=item.level, parent=item.parent,
                   active=bool(item.active), timezone=item.timezone or "Asia/Jakarta",
-                  letter_types=_plain(item.letter_types) or {}, settings=_plain(item.settings) or {},
+                  letter_types=plain(item.letter_types) or {}, settings=plain(item.settings) or {},
                   version=int(item.version or 1))
 
 
@@ -34,13 +34,13 @@ def to_item(region: Region) -> RegionItem:
 
 def get(code: str, consistent: bool = False) -> Region | None:
     try:
-        return _from_item(RegionItem.get(keys.region_pk(code), keys.META, consistent_read=consistent))
+        return from_item(RegionItem.get(keys.region_pk(code), keys.META, consistent_read=consistent))
     except DoesNotExist:
         return None
 
 
 def children(code: str) -> list[Region]:
-    return [_from_item(i) for i in RegionItem.gsi1.query(keys.region_children_pk(code))]
+    return [from_item(i) for i in RegionItem.gsi1.query(keys.region_children_pk(code))]
 
 
 def put_many(regions: Iterable[Region], overwrite: bool = False) -> int:

@@ -5,15 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import DoesNotExist, PynamoDBException
 
 from chalicelib.domain.residents import Resident, sort_name
 from chalicelib.errors import ConflictError
 from chalicelib.storage import keys
-from chalicelib.storage.connection import transaction_connection, translate_errors
+from chalicelib.storage.codec import page, plain
+from chalicelib.storage.connection import translate_errors
 from chalicelib.storage.models import ResidentAuditItem, ResidentItem
-from chalicelib.storage.requests import _decode_cursor, _encode_cursor, _plain
+from chalicelib.storage.transaction import Transaction, TransactionCancelled
 
 # DynamoDB takes up to 100 items in one transaction: a resident and its audit entry make two.
 WRITES_PER_TRANSACTION = 50
@@ -56,9 +56,9 @@ def _to_item(r: Resident) -> ResidentItem:
     )
 
 
-def _from_item(item: ResidentItem) -> Resident:
+def from_item(item: ResidentItem) -> Resident:
     return Resident(village=item.village, nik_hash=item.SK.split("#", 1)[1], nik=item.nik,
-                    data=_plain(item.data) or {}, version=int(item.version or 1), created_at=item.created_at,
+                    data=plain(item.data) or {}, version=int(item.version or 1), created_at=item.created_at,
                     updated_at=item.updated_at, updated_by=item.updated_by)
 
 
@@ -74,13 +74,13 @@ def _audit_item(r: Resident, a: AuditEntry) -> ResidentAuditItem:
 
 def _audit_from_item(item: ResidentAuditItem) -> AuditEntry:
     return AuditEntry(entry_id=item.SK.rsplit("#", 1)[1], at=item.at, actor=item.actor, actor_role=item.actor_role,
-                      action=item.action, source=item.source, changes=_plain(item.changes) or {},
+                      action=item.action, source=item.source, changes=plain(item.changes) or {},
                       version=int(item.version), nik_masked=item.nik_masked)
 
 
 def get(village: str, nik_hash: str, consistent: bool = True) -> Resident | None:
     try:
-        return _from_item(ResidentItem.get(keys.resident_pk(village), keys.resident_sk(nik_hash),
+        return from_item(ResidentItem.get(keys.resident_pk(village), keys.resident_sk(nik_hash),
                                            consistent_read=consistent))
     except DoesNotExist:
         return None
@@ -91,7 +91,7 @@ def get(village: str, nik_hash: str, consistent: bool = True) -> Resident | None
 def registered_in(nik_hash: str) -> list[Resident]:
     """Every village register holding this NIK (normally one), most recently changed first."""
     try:
-        found = [_from_item(i) for i in ResidentItem.gsi2.query(keys.resident_nik_pk(nik_hash))]
+        found = [from_item(i) for i in ResidentItem.gsi2.query(keys.resident_nik_pk(nik_hash))]
     except PynamoDBException as exc:
         raise translate_errors(exc) from exc
     return sorted(found, key=lambda r: r.updated_at, reverse=True)
@@ -103,7 +103,7 @@ def get_many(village: str, nik_hashes: list[str]) -> dict[str, Resident]:
     try:
         items = ResidentItem.batch_get([(keys.resident_pk(village), keys.resident_sk(h)) for h in nik_hashes],
                                        consistent_read=True)
-        return {r.nik_hash: r for r in (_from_item(i) for i in items)}
+        return {r.nik_hash: r for r in (from_item(i) for i in items)}
     except PynamoDBException as exc:
         raise translate_errors(exc) from exc
 
@@ -111,11 +111,10 @@ def get_many(village: str, nik_hashes: list[str]) -> dict[str, Resident]:
 def list_by_name(village: str, limit: int, cursor: str | None) -> tuple[list[Resident], str | None]:
     pk = keys.residents_by_name_pk(village)
     try:
-        results = ResidentItem.gsi1.query(pk, limit=limit, last_evaluated_key=_decode_cursor(cursor, pk, "GSI1PK"))
-        items = [_from_item(i) for i in results]
+        # By name, A to Z (the index's sort key is the sort name).
+        return page(ResidentItem.gsi1, "GSI1PK", pk, limit, cursor, from_item, newest_first=False)
     except PynamoDBException as exc:
         raise translate_errors(exc) from exc
-    return items, _encode_cursor(results.last_evaluated_key)
 
 
 def audit_of(village: str, nik_hash: str) -> list[AuditEntry]:
@@ -134,18 +133,21 @@ def write(writes: list[ResidentWrite]) -> None:
     """
     if len(writes) > WRITES_PER_TRANSACTION:
         raise ValueError("too many writes for one transaction")
+    tx = Transaction()
+    for w in writes:
+        condition = (ResidentItem.PK.does_not_exist() if w.expected_version is None
+                     else ResidentItem.version == w.expected_version)
+        tx.put(_to_item(w.resident), "resident", condition)
+        tx.put(_audit_item(w.resident, w.audit), "resident_audit", ResidentAuditItem.SK.does_not_exist())
     try:
-        with TransactWrite(connection=transaction_connection()) as tw:
-            for w in writes:
-                condition = (ResidentItem.PK.does_not_exist() if w.expected_version is None
-                             else ResidentItem.version == w.expected_version)
-                tw.save(_to_item(w.resident), condition=condition)
-                tw.save(_audit_item(w.resident, w.audit), condition=ResidentAuditItem.SK.does_not_exist())
-    except TransactWriteError as exc:
-        reasons = [getattr(r, "code", None) for r in exc.cancellation_reasons]
-        if "ConditionalCheckFailed" in reasons or "TransactionConflict" in reasons:
+        tx.commit()
+    except TransactionCancelled as cancelled:
+        # Any resident or audit entry written meanwhile (or being written right now) by someone else.
+        if any(f.code in ("ConditionalCheckFailed", "TransactionConflict") for f in cancelled.failures):
             raise ConflictError("Data penduduk telah diubah oleh orang lain; muat ulang dan coba lagi.",
-                                code="stale_version") from exc
+                                code="stale_version") from cancelled.cause
+        raise translate_errors(cancelled.cause) from cancelled.cause
+    except PynamoDBException as exc:
         raise translate_errors(exc) from exc
 
 

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import UpdateError
 
 from chalicelib.domain.clock import iso
+from chalicelib.domain.operations import PutEvent, PutOutbox, RecordSlaLevel
+from chalicelib.domain.outbox import OutboxMessage
 from chalicelib.domain.requests import OPEN_STATUSES, HistoryEntry, ServiceRequest
+from chalicelib.errors import ConflictError
 from chalicelib.storage import keys
-from chalicelib.storage.connection import transaction_connection, translate_errors
-from chalicelib.storage.models import EventItem, OutboxItem, RequestItem
-from chalicelib.storage.requests import _event_item, _from_item
+from chalicelib.storage.codec import request_from_item, sla_level_actions, unchanged
+from chalicelib.storage.connection import translate_errors
+from chalicelib.storage.models import RequestItem
 
 
 def due(kabupaten: str, now: datetime, limit: int = 1000) -> Iterator[ServiceRequest]:
@@ -23,47 +24,35 @@ def due(kabupaten: str, now: datetime, limit: int = 1000) -> Iterator[ServiceReq
     results = RequestItem.gsi4.query(keys.due_pk(kabupaten), RequestItem.GSI4SK <= keys.time_upper_bound(iso(now)),
                                      limit=limit)
     for item in results:
-        yield _from_item(item)
+        yield request_from_item(item)
 
 
-def _sla_actions(request: ServiceRequest, level: int, next_at: datetime | None) -> list[Any]:
-    actions: list[Any] = [RequestItem.sla.set({"for": request.due_at, "level": level})]
-    if next_at is None:
-        actions += [RequestItem.GSI4PK.remove(), RequestItem.GSI4SK.remove()]
-    else:
-        actions.append(RequestItem.GSI4SK.set(keys.due_sk(iso(next_at), request.id)))
-    return actions
-
-
-def _unchanged(request: ServiceRequest) -> Any:
-    # Version and status as read: a transition meanwhile wins, and the next sweep looks again.
-    return (RequestItem.version == request.version) & (RequestItem.status == request.status)
 
 
 def escalate(request: ServiceRequest, level: int, next_at: datetime | None, event: HistoryEntry | None,
-             outbox: list[OutboxItem]) -> str:
+             outbox: list[OutboxMessage]) -> str:
     """Record the level reached, its audit event and its outbox rows in one transaction.
 
     Returns "done"; "stale" when the request changed since it was read; "repaired" when an outbox row
     of this level already existed (a concurrent transition had overwritten the recorded level): the
     level is written again and nobody is told twice, because the rows' ids are deterministic.
     """
-    request_item = RequestItem(keys.request_pk(request.id), keys.META)
+    from chalicelib.storage.unit_of_work import DynamoUnitOfWork
+
+    uow = DynamoUnitOfWork()
+    uow.add(RecordSlaLevel(request, level, next_at))
+    if event is not None:
+        uow.add(PutEvent(request.id, event))
+    uow.add(*(PutOutbox(m) for m in outbox))
     try:
-        with TransactWrite(connection=transaction_connection()) as tw:
-            tw.update(request_item, actions=_sla_actions(request, level, next_at), condition=_unchanged(request))
-            if event is not None:
-                tw.save(_event_item(request.id, event), condition=EventItem.SK.does_not_exist())
-            for row in outbox:
-                tw.save(row, condition=OutboxItem.PK.does_not_exist())
-    except TransactWriteError as exc:
-        reasons = [getattr(r, "code", None) for r in exc.cancellation_reasons]
-        if reasons and reasons[0] == "ConditionalCheckFailed":
+        uow.commit()
+    except ConflictError as exc:
+        if exc.code == "stale_version":
             return "stale"
-        if "ConditionalCheckFailed" in reasons[1:]:
-            set_level(request, level, next_at)
-            return "repaired"
-        raise translate_errors(exc) from exc
+        if exc.code not in ("duplicate_outbox", "duplicate_event"):
+            raise
+        set_level(request, level, next_at)
+        return "repaired"
     return "done"
 
 
@@ -71,7 +60,7 @@ def set_level(request: ServiceRequest, level: int, next_at: datetime | None) -> 
     """Move the request's checkpoint without telling anyone (nothing new reached, or a repair)."""
     try:
         RequestItem(keys.request_pk(request.id), keys.META).update(
-            actions=_sla_actions(request, level, next_at), condition=_unchanged(request))
+            actions=sla_level_actions(request, level, next_at), condition=unchanged(request))
         return True
     except UpdateError as exc:
         if exc.cause_response_code == "ConditionalCheckFailedException":

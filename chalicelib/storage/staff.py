@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import DoesNotExist, PynamoDBException
 
 from chalicelib.errors import ConflictError, NotFoundError
 from chalicelib.storage import keys
-from chalicelib.storage.connection import query_partition, transaction_connection, translate_errors
+from chalicelib.storage.connection import query_partition, translate_errors
 from chalicelib.storage.models import StaffEventItem, StaffItem
 from chalicelib.storage.people import Staff, staff_item
+from chalicelib.storage.transaction import Transaction, TransactionCancelled
 
 
 @dataclass(frozen=True)
@@ -44,21 +44,26 @@ def _stale() -> ConflictError:
     return ConflictError("Akun petugas telah diubah; muat ulang dan coba lagi.", code="stale_version")
 
 
-def _condition_failed(exc: TransactWriteError) -> bool:
-    # Only the account item carries a condition (the event put has none), so any conditional failure is its.
-    return any(getattr(r, "code", None) == "ConditionalCheckFailed" for r in exc.cancellation_reasons or [])
+def _commit(tx: Transaction) -> bool:
+    """Commit; False when the account's condition failed (read by the item's purpose, not its position)."""
+    try:
+        tx.commit()
+    except TransactionCancelled as cancelled:
+        if cancelled.failed("staff_account"):
+            return False
+        raise translate_errors(cancelled.cause) from cancelled.cause
+    except PynamoDBException as exc:
+        raise translate_errors(exc) from exc
+    return True
 
 
 def create(staff: Staff, event: StaffEvent) -> None:
     """Create the account with its first audit event. Raises ConflictError(username_taken)."""
-    try:
-        with TransactWrite(connection=transaction_connection()) as tw:
-            tw.save(staff_item(staff, event.at), condition=StaffItem.PK.does_not_exist())
-            tw.save(_event_item(staff.username, event, staff.version))
-    except TransactWriteError as exc:
-        if _condition_failed(exc):
-            raise ConflictError("Nama pengguna sudah dipakai.", code="username_taken") from exc
-        raise translate_errors(exc) from exc
+    tx = Transaction()
+    tx.put(staff_item(staff, event.at), "staff_account", StaffItem.PK.does_not_exist())
+    tx.put(_event_item(staff.username, event, staff.version), "staff_event")
+    if not _commit(tx):
+        raise ConflictError("Nama pengguna sudah dipakai.", code="username_taken")
 
 
 def update(username: str, expected_version: int, event: StaffEvent, *, name: str | None = None,
@@ -91,16 +96,13 @@ def update(username: str, expected_version: int, event: StaffEvent, *, name: str
     version_ok = (StaffItem.version == expected_version)
     if expected_version == 1:
         version_ok = version_ok | StaffItem.version.does_not_exist()
-    try:
-        with TransactWrite(connection=transaction_connection()) as tw:
-            tw.update(item, actions=actions, condition=StaffItem.PK.exists() & version_ok)
-            tw.save(_event_item(username, event, new_version))
-    except TransactWriteError as exc:
-        if _condition_failed(exc):
-            if session_state(username) is None:
-                raise NotFoundError("Akun petugas tidak ditemukan.", code="staff_not_found") from exc
-            raise _stale() from exc
-        raise translate_errors(exc) from exc
+    tx = Transaction()
+    tx.update(item, actions, "staff_account", StaffItem.PK.exists() & version_ok)
+    tx.put(_event_item(username, event, new_version), "staff_event")
+    if not _commit(tx):
+        if session_state(username) is None:
+            raise NotFoundError("Akun petugas tidak ditemukan.", code="staff_not_found")
+        raise _stale()
     return new_version
 
 

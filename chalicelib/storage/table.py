@@ -73,7 +73,9 @@ class GSI4Index(GlobalSecondaryIndex[Any]):
 class BaseItem(Model):
     """Attributes every item of the table may carry; entity models subclass it."""
 
-    Meta = _Meta
+    # PynamoDB's metaclass fills in the MetaProtocol attributes _Meta leaves to their defaults (tags,
+    # extra_headers ...), which mypy cannot see on the plain class.
+    Meta = _Meta  # type: ignore[assignment]
 
     PK = UnicodeAttribute(hash_key=True)
     SK = UnicodeAttribute(range_key=True)

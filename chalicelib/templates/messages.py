@@ -11,7 +11,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-CHANNELS = ("sms", "email")
+# Template forms: "sms" (one GSM-7 part where it fits) and "email" (subject, text, HTML) are written per event;
+# "short" (the portal inbox, Web Push) is the SMS wording in full Unicode under the e-mail's subject.
+# A channel (chalicelib/channels/) names the form it renders.
+FORMS = ("sms", "email")
+DERIVED_FORMS = ("short",)
 SMS_MAX_CHARS = 160
 _ELLIPSIS = "..."  # "…" is not in the GSM-7 alphabet and would turn the SMS into UCS-2 (70 chars)
 _MIN_TRUNCATED = 12  # below this a truncated name or note says nothing
@@ -185,6 +189,23 @@ def _prepare_digest(data: Mapping[str, Any]) -> dict[str, str]:
     return values
 
 
+def _prepare_complaint(data: Mapping[str, Any]) -> dict[str, str]:
+    values = _require(data, "reference", "title", "kind_label", "village_name", "unit_name")
+    note = data.get("note")
+    values["note"] = f" Catatan: {note}" if note else ""
+    values["status_label"] = str(data.get("status_label") or "")
+    return values
+
+
+def _prepare_complaint_sla(data: Mapping[str, Any]) -> dict[str, str]:
+    values = _require(data, "reference", "title", "village_name", "unit_name")
+    due = data.get("due_at")
+    values["due"] = f" Batas waktu {due}." if due else ""
+    hours = data.get("overdue_hours")
+    values["overdue_hours"] = _number(hours) if hours is not None else "0"
+    return values
+
+
 _PREPARE: dict[str, Prepare] = {
     "otp": _prepare_otp,
     "request_received": _prepare_request,
@@ -197,6 +218,12 @@ _PREPARE: dict[str, Prepare] = {
     "sla_reminder": _prepare_sla_reminder,
     "sla_escalation": _prepare_sla_escalation,
     "daily_digest": _prepare_digest,
+    "complaint_received": _prepare_complaint,
+    "new_complaint": _prepare_complaint,
+    "complaint_status": _prepare_complaint,
+    "complaint_moderated": _prepare_complaint,
+    "complaint_sla_reminder": _prepare_complaint_sla,
+    "complaint_sla_escalation": _prepare_complaint_sla,
 }
 
 _FOOTER = "\n\nPesan ini dikirim otomatis oleh Balai, layanan publik desa. Mohon tidak membalas email ini."
@@ -308,6 +335,67 @@ TEMPLATES: dict[tuple[str, str], Template] = {
     ),
 }
 
+# Complaints and aspirations (issue 12): the citizen hears of each change, the handling unit of new work.
+TEMPLATES.update({
+    ("complaint_received", "sms"): Template(
+        "Balai: {kind_label} \"{title}\" di {village_name} diterima (ref {reference}), ditangani {unit_name}.",
+        truncatable=("title", "unit_name", "village_name"),
+    ),
+    ("complaint_received", "email"): Template(
+        subject="{kind_label} diterima: {title}",
+        text="{kind_label} Anda \"{title}\" di {village_name} telah kami terima dengan nomor referensi "
+        "{reference}.\n\nYang menangani: {unit_name}\n\nAnda dapat mengikuti perkembangannya di portal Balai:\n"
+        "{portal}",
+    ),
+    ("new_complaint", "sms"): Template(
+        "Balai: {kind_label} baru untuk {unit_name} dari {village_name}: \"{title}\" (ref {reference}).{note}",
+        truncatable=("note", "title", "village_name", "unit_name"),
+    ),
+    ("new_complaint", "email"): Template(
+        subject="{kind_label} baru: {title} ({village_name})",
+        text="Ada {kind_label} untuk {unit_name} dari {village_name}.\n\nJudul: {title}\nReferensi: {reference}"
+        "{note}\n\nMohon segera ditindaklanjuti di konsol petugas Balai:\n{staff_url}",
+    ),
+    ("complaint_status", "sms"): Template(
+        "Balai: {kind_label} \"{title}\" (ref {reference}) kini {status_label}.{note}",
+        truncatable=("note", "title"),
+    ),
+    ("complaint_status", "email"): Template(
+        subject="{kind_label} {reference}: {status_label}",
+        text="{kind_label} Anda \"{title}\" (referensi {reference}) kini berstatus {status_label}.{note}\n\n"
+        "Yang menangani: {unit_name}\n\nLihat perkembangannya di portal Balai:\n{portal}",
+    ),
+    ("complaint_moderated", "sms"): Template(
+        "Balai: {kind_label} \"{title}\" (ref {reference}) tidak lagi ditampilkan untuk umum.{note}",
+        truncatable=("note", "title"),
+    ),
+    ("complaint_moderated", "email"): Template(
+        subject="{kind_label} {reference} disembunyikan dari umum",
+        text="{kind_label} Anda \"{title}\" (referensi {reference}) tidak lagi ditampilkan untuk umum.{note}\n\n"
+        "Penanganannya tetap berjalan; Anda dapat mengikutinya di portal Balai:\n{portal}",
+    ),
+    ("complaint_sla_reminder", "sms"): Template(
+        "Balai: Pengaduan \"{title}\" (ref {reference}) di {village_name} hampir lewat batas waktu.{due} "
+        "Mohon segera ditangani.",
+        truncatable=("title", "village_name"),
+    ),
+    ("complaint_sla_reminder", "email"): Template(
+        subject="Segera ditangani: pengaduan {reference}",
+        text="Pengaduan \"{title}\" (referensi {reference}) di {village_name} untuk {unit_name} hampir melewati "
+        "batas waktu layanan.{due}\n\nMohon segera ditangani di konsol petugas Balai:\n{staff_url}",
+    ),
+    ("complaint_sla_escalation", "sms"): Template(
+        "Balai: Pengaduan \"{title}\" (ref {reference}) di {village_name} terlambat {overdue_hours} jam kerja "
+        "di {unit_name}. Mohon ditindaklanjuti.",
+        truncatable=("title", "unit_name", "village_name"),
+    ),
+    ("complaint_sla_escalation", "email"): Template(
+        subject="Pengaduan terlambat: {reference} di {village_name}",
+        text="Pengaduan \"{title}\" (referensi {reference}) di {village_name} telah melewati batas waktu layanan "
+        "selama {overdue_hours} jam kerja.\n\nYang menangani: {unit_name}\n\nMohon ditindaklanjuti.",
+    ),
+})
+
 EVENTS = tuple(_PREPARE)
 
 
@@ -395,6 +483,8 @@ def render_message(event: str, channel: str, data: Mapping[str, Any], portal: st
     Raises ValueError for an unknown event or channel or missing data: those are programming errors.
     SMS text is converted to GSM-7 and shortened to 160 characters where free-text fields allow it.
     """
+    if channel == "short":
+        return _render_short(event, data, portal)
     template = TEMPLATES.get((event, channel))
     if template is None:
         raise ValueError(f"no template for event {event!r} on channel {channel!r}")
@@ -410,3 +500,20 @@ def render_message(event: str, channel: str, data: Mapping[str, Any], portal: st
     subject = template.subject.format_map(subject_values).strip() if template.subject else "Balai"
     subject = subject[:1].upper() + subject[1:]
     return Message(subject=_truncate(subject, 150), text=text, html=_to_html(template.text + _FOOTER, values, data))
+
+
+def _render_short(event: str, data: Mapping[str, Any], portal: str | None) -> Message:
+    """The inbox and push form: a title (the e-mail's subject) and the SMS text, neither cut nor converted."""
+    short, long = TEMPLATES.get((event, "sms")), TEMPLATES.get((event, "email"))
+    if short is None or long is None:
+        raise ValueError(f"no template for event {event!r}")
+    values = _PREPARE[event](data)
+    values.update(portal_links(portal if portal is not None else _default_portal(), values.get("tracking_code")))
+    if "download_url" in values:
+        values["download"] = _download_line(values.pop("download_url"), "sms", values.get("track_url", ""))
+    values = {k: _one_line(v) for k, v in values.items()}
+    text = _squeeze(short.text.format_map(values))
+    if text.startswith("Balai: "):
+        text = text[len("Balai: "):]
+    subject = long.subject.format_map(values).strip() if long.subject else "Balai"
+    return Message(subject=_truncate(subject[:1].upper() + subject[1:], 150), text=text, html=None)

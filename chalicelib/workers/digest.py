@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 
 from chalicelib.domain.clock import iso, utcnow
-from chalicelib.domain.escalation import calendar_of, checkpoints
+from chalicelib.domain.escalation import checkpoints
 from chalicelib.domain.regions import Region, is_village
+from chalicelib.domain.sla import calendar_for
 from chalicelib.observability import logger
 
 # The schedule runs hourly; a village's digest goes out on the first run from 07:00 local time on
@@ -65,14 +66,14 @@ def digest_id(village: str, local_day: str) -> str:
 def run(*, now: datetime | None = None, kabupaten: Iterable[str] | None = None, force: bool = False) -> DigestResult:
     """Queue today's digest for every active village with work waiting (a digest of zeros is noise and
     costs an SMS per operator). `force` ignores the local-time window (ops and tests)."""
+    from chalicelib.domain.outbox import outbox_message
     from chalicelib.services.regions import served_kabupaten
     from chalicelib.storage.outbox import put_new
-    from chalicelib.storage.requests import outbox_item
 
     now = now or utcnow()
     result = DigestResult()
     for kab in kabupaten or served_kabupaten():
-        cal = calendar_of(kab)
+        cal = calendar_for(kab)
         local = now.astimezone(cal.tz)
         if not force and not (DIGEST_FROM <= local.time() < DIGEST_UNTIL and cal.is_working_day(local.date())):
             result.skip("outside_window")
@@ -86,8 +87,8 @@ def run(*, now: datetime | None = None, kabupaten: Iterable[str] | None = None, 
                    "audience": {"kind": "staff", "region": village.code, "role": "operator"},
                    "payload": {"village": village.code, "village_name": village.name, "date": local.date().isoformat(),
                                "waiting": counts.waiting, "near_sla": counts.near_sla, "overdue": counts.overdue}}
-            item = outbox_item(row, digest_id(village.code, local.date().isoformat()), village.code, iso(now))
-            if put_new(item):
+            message = outbox_message(row, digest_id(village.code, local.date().isoformat()), village.code, iso(now))
+            if put_new(message):
                 result.queued.append(village.code)
             else:
                 result.skip("already_sent_today")

@@ -20,7 +20,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from chalicelib import channels
+from chalicelib.channels import Outgoing, Senders
 from chalicelib.domain.clock import utcnow
+from chalicelib.domain.message_policy import DIGESTIBLE, Policy, policy_from_overrides
 from chalicelib.domain.notifications import (
     FAILED,
     PENDING,
@@ -34,27 +37,19 @@ from chalicelib.domain.notifications import (
 )
 from chalicelib.domain.phones import mask_phone
 from chalicelib.domain.regions import timezone_for
-from chalicelib.observability import logger, metrics
+from chalicelib.observability import count_metric, logger
 from chalicelib.storage import outbox as repo
+from chalicelib.storage.bill import Usage
 
 LEASE = timedelta(minutes=5)  # longer than a Lambda run: a live sender never loses its claim
 MAX_WORKERS = 8  # provider calls take 50-150 ms; a 100-record batch must fit the function's timeout
+HELD_FOR_DIGEST = "Ditampung untuk ringkasan harian (pilihan petugas)."
 NO_RECIPIENTS = "Tidak ada penerima: belum ada petugas dengan nomor HP/email, atau nomor warga kosong."
 
 
-@dataclass
-class Senders:
-    """The channel adapters a run sends through (injected in tests; the stage's settings otherwise)."""
-
-    sms: Any
-    email: Any
-
-
 def default_senders() -> Senders:
-    from chalicelib.adapters.email import get_email_sender
-    from chalicelib.adapters.sms import get_sms_sender
-
-    return Senders(sms=get_sms_sender(), email=get_email_sender())
+    """Each registered channel's sender as the stage's settings choose, built on first use."""
+    return Senders()
 
 
 @dataclass
@@ -83,43 +78,91 @@ class StaffDirectory:
         self._cache: dict[tuple[str, str], list[Recipient]] = {}
         self._lock = threading.Lock()
 
-    def recipients(self, region: str, role: str) -> list[Recipient]:
-        key = (region, role)
+    def recipients(self, region: str, role: str, opd: str | None = None) -> list[Recipient]:
+        """Active staff of the region and role; for role `opd`, only the officers of that OPD."""
+        key = (region, role if opd is None else f"{role}:{opd}")
         with self._lock:
             if key in self._cache:
                 return self._cache[key]
         from chalicelib.storage.people import staff_in_region
 
         found = [staff_recipient(s.username, s.phone, s.email, s.preferences)
-                 for s in staff_in_region(region, role) if s.active]
+                 for s in staff_in_region(region, role) if s.active and (opd is None or s.opd == opd)]
         with self._lock:
             self._cache[key] = found
         return found
 
 
-def _recipients(row: repo.OutboxRow, directory: StaffDirectory) -> list[Recipient]:
+class CitizenDirectory:
+    """What reaches a citizen, looked up when their row is sent: the e-mail they gave (GetItem on their
+    profile), their Web Push subscriptions (one Query) and a live refresh session (Query on GSI1)."""
+
+    def recipient(self, audience: Mapping[str, Any]) -> Recipient:
+        nik_hash = audience.get("nik_hash")
+        phone = audience.get("phone")
+        if not nik_hash:
+            return citizen_recipient(phone, None)
+        from chalicelib.storage import push_subscriptions
+        from chalicelib.storage.people import get_citizen
+
+        citizen = get_citizen(str(nik_hash))
+        email = citizen.email if citizen is not None else None
+        push = bool(push_subscriptions.list_for(str(nik_hash)))
+        return citizen_recipient(phone, str(nik_hash), email=email, push=push)
+
+
+class PolicyBook:
+    """Each kabupaten's message policy, read once per run (GetItem MESSAGE_POLICY#{kabupaten})."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, Policy] = {}
+        self._lock = threading.Lock()
+
+    def policy(self, kabupaten: str) -> Policy:
+        with self._lock:
+            if kabupaten in self._cache:
+                return self._cache[kabupaten]
+        from chalicelib.storage import message_policy
+
+        found = policy_from_overrides(message_policy.get_overrides(kabupaten))
+        with self._lock:
+            self._cache[kabupaten] = found
+        return found
+
+
+def _recipients(row: repo.OutboxRow, directory: StaffDirectory,
+                citizens: CitizenDirectory | None = None) -> list[Recipient]:
     audience = row.audience
     if audience.get("kind") == "citizen":
-        return [citizen_recipient(audience.get("phone"))]
+        return [(citizens or CitizenDirectory()).recipient(audience)]
     if audience.get("kind") == "staff":
-        return directory.recipients(str(audience["region"]), str(audience["role"]))
+        opd = audience.get("opd")
+        return directory.recipients(str(audience["region"]), str(audience["role"]), str(opd) if opd else None)
     raise ValueError(f"unknown audience kind {audience.get('kind')!r}")
 
 
-def _send(delivery: Delivery, row: repo.OutboxRow, senders: Senders) -> None:
+def _contact_of() -> dict[str, str]:
+    return {name: channel.contact for name, channel in channels.registry().items()}
+
+
+def _send(delivery: Delivery, row: repo.OutboxRow, senders: Senders) -> Usage:
+    """Render the row's message in the channel's template form and hand it to the channel's sender;
+    returns what it costs (for the village's bill)."""
+    from chalicelib.config import get_settings
     from chalicelib.templates.messages import render_message
 
-    message = render_message(row.event, delivery.channel, row.payload)
-    message_id = f"{row.id}:{delivery.key}"
-    if delivery.channel == "sms":
-        senders.sms.send(delivery.address, message.text, message_id=message_id)
-    else:
-        senders.email.send(delivery.address, message.subject or "Balai", message.text, message.html,
-                           message_id=message_id)
+    channel = channels.get(delivery.channel)
+    message = render_message(row.event, channel.form, row.payload)
+    outgoing = Outgoing(address=delivery.address, message=message, message_id=f"{row.id}:{delivery.key}",
+                        event=row.event, village=row.village, payload=row.payload, created_at=row.created_at)
+    units = senders.for_channel(delivery.channel).deliver(outgoing)
+    return Usage(count=1 if units else 0, units=units,
+                 cost_micros=round(units * channel.price(get_settings()) * 1_000_000))
 
 
 def send_row(row_id: str, now: datetime, senders: Senders, directory: StaffDirectory,
-             max_attempts: int, backoff_seconds: int) -> str:
+             max_attempts: int, backoff_seconds: int, policies: PolicyBook | None = None,
+             citizens: CitizenDirectory | None = None) -> str:
     """Claim one row, send what it still owes, record the outcome. Returns the outcome name."""
     from chalicelib.adapters.messaging import SendError
 
@@ -127,12 +170,19 @@ def send_row(row_id: str, now: datetime, senders: Senders, directory: StaffDirec
     if row is None:
         return "skipped"
     try:
-        planned = deliveries(_recipients(row, directory), now, timezone_for(row.village))
+        policy = (policies or PolicyBook()).policy(row.kabupaten)
+        recipients = _recipients(row, directory, citizens)
+        planned = deliveries(recipients, now, timezone_for(row.village), row.event, _contact_of(), policy)
     except (ValueError, KeyError) as exc:  # a malformed row: retrying cannot help
         return _finish_failed(row, now, row.attempts, set(), f"Data notifikasi tidak valid: {exc}")
     if not planned and not row.delivered:
+        if row.event in DIGESTIBLE and any(r.reach.digest_only and r.contacts for r in recipients):
+            # Everyone reachable chose the daily digest, which counts this event: nothing is owed now.
+            repo.finish(row, now, status=SENT, attempts=row.attempts, delivered=set(), last_error=HELD_FOR_DIGEST)
+            return SENT
         return _finish_failed(row, now, row.attempts, set(), NO_RECIPIENTS)
     delivered: set[str] = set()
+    usage: dict[str, Usage] = {}
     deferred: list[datetime] = []
     transient: str | None = None
     permanent: str | None = None
@@ -145,8 +195,12 @@ def send_row(row_id: str, now: datetime, senders: Senders, directory: StaffDirec
             continue
         attempted = True
         try:
-            _send(delivery, row, senders)
+            cost = _send(delivery, row, senders)
             delivered.add(delivery.key)
+            if cost.count:
+                before = usage.get(delivery.channel, Usage(0, 0, 0))
+                usage[delivery.channel] = Usage(before.count + cost.count, before.units + cost.units,
+                                                before.cost_micros + cost.cost_micros)
         except ValueError as exc:  # the template lacks data: a programming or data error, not the provider
             permanent = f"{delivery.key}: {exc}"
         except SendError as exc:
@@ -159,25 +213,27 @@ def send_row(row_id: str, now: datetime, senders: Senders, directory: StaffDirec
     attempts = row.attempts + (1 if attempted else 0)
     _log_deliveries(row, delivered)
     if permanent is not None:
-        return _finish_failed(row, now, attempts, delivered, permanent)
+        return _finish_failed(row, now, attempts, delivered, permanent, usage)
     if transient is not None:
         if attempts >= max_attempts:
-            return _finish_failed(row, now, attempts, delivered, transient)
+            return _finish_failed(row, now, attempts, delivered, transient, usage)
         retry_at = now + retry_delay(attempts, backoff_seconds)
         if deferred:
             retry_at = min([retry_at, *deferred])
         repo.finish(row, now, status=PENDING, attempts=attempts, delivered=delivered, next_try_at=retry_at,
-                    last_error=transient)
+                    last_error=transient, usage=usage)
         return "retrying"
     if deferred:
-        repo.finish(row, now, status=PENDING, attempts=attempts, delivered=delivered, next_try_at=min(deferred))
+        repo.finish(row, now, status=PENDING, attempts=attempts, delivered=delivered, next_try_at=min(deferred),
+                    usage=usage)
         return "deferred"
-    repo.finish(row, now, status=SENT, attempts=attempts, delivered=delivered)
+    repo.finish(row, now, status=SENT, attempts=attempts, delivered=delivered, usage=usage)
     return SENT
 
 
-def _finish_failed(row: repo.OutboxRow, now: datetime, attempts: int, delivered: set[str], error: str) -> str:
-    repo.finish(row, now, status=FAILED, attempts=attempts, delivered=delivered, last_error=error)
+def _finish_failed(row: repo.OutboxRow, now: datetime, attempts: int, delivered: set[str], error: str,
+                   usage: Mapping[str, Usage] | None = None) -> str:
+    repo.finish(row, now, status=FAILED, attempts=attempts, delivered=delivered, last_error=error, usage=usage)
     logger.warning("notification failed", extra={"outbox_id": row.id, "event": row.event,
                                                   "village": row.village, "attempts": attempts,
                                                   "error": error})
@@ -203,13 +259,15 @@ def send_rows(row_ids: Iterable[str], *, senders: Senders | None = None, now: da
     senders = senders or default_senders()
     now = now or utcnow()
     directory = StaffDirectory()
+    policies = PolicyBook()
+    citizens = CitizenDirectory()
     ids = list(dict.fromkeys(row_ids))  # a batch may carry the same row twice (insert + resend)
     result = RunResult()
 
     def one(row_id: str) -> tuple[str, str]:
         try:
             return row_id, send_row(row_id, now, senders, directory, settings.outbox_max_attempts,
-                                    settings.outbox_backoff_seconds)
+                                    settings.outbox_backoff_seconds, policies, citizens)
         except Exception:
             # Never fail the batch for one row: a failed stream batch blocks its shard. The row keeps its
             # lease in the retry index and the retry schedule sends it once the lease has expired.
@@ -229,11 +287,7 @@ def send_rows(row_ids: Iterable[str], *, senders: Senders | None = None, now: da
 
 
 def _emit_failed_metric(count: int) -> None:
-    from aws_lambda_powertools.metrics import MetricUnit
-
-    m = metrics()
-    m.add_metric(name="NotificationFailed", unit=MetricUnit.Count, value=count)
-    m.flush_metrics()
+    count_metric("NotificationFailed", count)
 
 
 def _records(event: Any) -> list[Mapping[str, Any]]:

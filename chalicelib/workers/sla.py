@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from chalicelib.domain.clock import iso, utcnow
 from chalicelib.domain.escalation import (
@@ -20,11 +21,10 @@ from chalicelib.domain.escalation import (
     next_checkpoint,
     overdue_working_hours,
 )
+from chalicelib.domain.outbox import OutboxMessage, outbox_message
 from chalicelib.domain.requests import HistoryEntry, ServiceRequest
 from chalicelib.observability import logger
 from chalicelib.storage import sla as repo
-from chalicelib.storage.models import OutboxItem
-from chalicelib.storage.requests import outbox_item
 
 SYSTEM_ACTOR = "Sistem Balai"
 
@@ -44,20 +44,21 @@ def outbox_id(request: ServiceRequest, level: int) -> str:
     return f"SLA-{request.id}-{re.sub(r'[^0-9]', '', request.due_at)[:14]}-{level}"
 
 
-def _rows(request: ServiceRequest, levels: range, now: datetime, at: str) -> list[OutboxItem]:
+def _rows(request: ServiceRequest, levels: range, now: datetime, at: str) -> list[OutboxMessage]:
     points = checkpoints(request.due_at, request.sla_hours, request.village)
     base = {"tracking_code": request.tracking_code, "letter_name": request.letter_name,
             "request_id": request.id, "village": request.village,
             "village_name": str(request.applicant.get("desa") or request.village)}
     rows = []
     for level in levels:
+        extra: dict[str, Any]
         if level == REMINDER:
             event, extra = "sla_reminder", {"due_at": local_label(points.due_at, request.village)}
         else:
             event = "sla_escalation"
             extra = {"overdue_hours": overdue_working_hours(now, points, request.village), "level": level}
         row = {"event": event, "audience": audience(level, request.village), "payload": {**base, **extra}}
-        rows.append(outbox_item(row, outbox_id(request, level), request.village, at))
+        rows.append(outbox_message(row, outbox_id(request, level), request.village, at))
     return rows
 
 
@@ -86,6 +87,7 @@ def sweep_request(request: ServiceRequest, now: datetime) -> tuple[str, int]:
 def run(*, now: datetime | None = None, kabupaten: Iterable[str] | None = None) -> SweepResult:
     """The scheduled handler's logic: per kabupaten one Query of what is due, then one transaction each."""
     from chalicelib.services.regions import served_kabupaten
+    from chalicelib.workers import complaint_sla
 
     now = now or utcnow()
     result = SweepResult()
@@ -101,5 +103,13 @@ def run(*, now: datetime | None = None, kabupaten: Iterable[str] | None = None) 
             result.add(outcome)
             if outcome == "done":
                 result.notified.append((request.id, level))
+        complaint_sla.sweep(kab, now, lambda cid, outcome, level: _count(result, cid, outcome, level))
     logger.info("sla sweep", extra={"read": result.read, **result.outcomes})
     return result
+
+
+def _count(result: SweepResult, item_id: str, outcome: str, level: int) -> None:
+    result.read += 1
+    result.add(outcome)
+    if outcome == "done":
+        result.notified.append((item_id, level))

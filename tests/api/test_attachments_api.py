@@ -255,9 +255,9 @@ def test_resubmit_of_a_request_without_attachments_needs_them(client):
     request = submit(client, c).json_body
     stored = repo.get(request["id"])
     stored.attachments = {}
-    from chalicelib.storage.requests import _to_item
+    from chalicelib.storage.codec import request_item
 
-    _to_item(stored).save()
+    request_item(stored).save()
     op = staff_token(client, f"operator.{SAMATARING}")
     request = act(client, op, request, "review").json_body
     request = act(client, op, request, "request_revision", "Lengkapi lampiran").json_body

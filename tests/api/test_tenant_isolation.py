@@ -68,20 +68,21 @@ def test_staff_matrix(client, requests_by_place, role, place_index, place):
         assert response.status_code == (403 if can_read else 404), response.body
 
 
-def _account_token(username: str, role: str, region: str) -> str:
+def _account_token(username: str, role: str, region: str, opd: str | None = None) -> str:
     """A token of a real account (tokens of accounts that do not exist are refused since sessions are checked)."""
     from chalicelib.auth import issue_token
     from chalicelib.domain.clock import iso, utcnow
     from chalicelib.domain.requests import Principal
     from chalicelib.storage import people
 
-    people.create_staff(people.Staff(username, "x", role, region, "Andi Uji Isolasi", position="Staf"), iso(utcnow()))
-    token, _ = issue_token(Principal(role, region, username, session_version=1))
+    people.create_staff(people.Staff(username, "x", role, region, "Andi Uji Isolasi", position="Staf", opd=opd),
+                        iso(utcnow()), overwrite=True)
+    token, _ = issue_token(Principal(role, region, username, session_version=1, unit=opd or ""))
     return token
 
 
 def test_opd_reads_no_service_requests(client, requests_by_place):
-    token = _account_token("dinas.pupr", "opd", "73.07")
+    token = _account_token("dinas.pupr", "opd", "73.07", opd="dpupr")
     assert get(client, f"/v1/requests/{requests_by_place[('other', 'own')]['id']}", token).status_code == 404
     assert get(client, f"/v1/villages/{SAMATARING}/requests", token).status_code == 403
 
@@ -256,3 +257,116 @@ def test_a_token_from_another_kabupaten_sees_no_register(client, residents_by_pl
     resident = residents_by_place["own"]
     assert get(client, f"/v1/villages/{SAMATARING}/residents", token).status_code == 404
     assert get(client, f"/v1/villages/{SAMATARING}/residents/{resident['id']}", token).status_code == 404
+
+
+# The message bill (issue 14.4): each staff role against its own village, another village of the same
+# kecamatan and a village of another kecamatan; the opd role and citizens read no bill.
+BILL_MATRIX = {"operator": (200, 404, 404), "kades": (200, 404, 404), "camat": (200, 200, 404),
+               "admin": (200, 200, 200)}
+
+
+@pytest.mark.parametrize("role", list(BILL_MATRIX))
+def test_message_bill_matrix(client, role):
+    token = staff_token(client, account(role))
+    places = (SAMATARING, other_village_same_kecamatan(), PULAU_HARAPAN)
+    got = tuple(get(client, f"/v1/admin/message-bill/{village}", token).status_code for village in places)
+    assert got == BILL_MATRIX[role]
+# ---- complaints (issue 12.2): every staff role, the opd role of two OPDs, another kabupaten, against private
+# complaints the village handles [own village, same kecamatan, other kecamatan] and ones Dinas PUPR handles
+# [in the own village, in another kecamatan]. For each: the read status, and the status of `acknowledge`.
+COMPLAINT_PLACES = ["village_own", "village_same_kecamatan", "village_other_kecamatan", "pupr_own", "pupr_other"]
+COMPLAINT_MATRIX = {
+    "operator": [(200, 200), (404, 404), (404, 404), (200, 403), (404, 404)],
+    "kades": [(200, 200), (404, 404), (404, 404), (200, 403), (404, 404)],
+    "camat": [(200, 403), (200, 403), (404, 404), (200, 403), (404, 404)],
+    "admin": [(200, 403), (200, 403), (200, 403), (200, 403), (200, 403)],
+    "opd_pupr": [(404, 404), (404, 404), (404, 404), (200, 200), (200, 200)],
+    "opd_dinkes": [(404, 404)] * 5,
+    "admin_other_kabupaten": [(404, 404)] * 5,
+    "opd_pupr_other_kabupaten": [(404, 404)] * 5,
+}
+
+
+def complaint_token(client, who: str) -> str:
+    if who in MATRIX:
+        return staff_token(client, account(who))
+    return {"opd_pupr": lambda: staff_token(client, "opd.dpupr"),
+            "opd_dinkes": lambda: staff_token(client, "opd.dinkes"),
+            "admin_other_kabupaten": lambda: _account_token("admin.bulukumba", "admin", "73.08"),
+            "opd_pupr_other_kabupaten": lambda: _account_token("opd.dpupr.bulukumba", "opd", "73.08", opd="dpupr"),
+            }[who]()
+
+
+@pytest.fixture(scope="module")
+def complaints_by_place(app):
+    from chalice.test import Client
+
+    from tests.complaints_support import ROAD, filed
+
+    with Client(app) as client:
+        places = {"village_own": (SAMATARING, "pelayanan_desa"),
+                  "village_same_kecamatan": (other_village_same_kecamatan(), "pelayanan_desa"),
+                  "village_other_kecamatan": (PULAU_HARAPAN, "pelayanan_desa"),
+                  "pupr_own": (SAMATARING, ROAD), "pupr_other": (PULAU_HARAPAN, ROAD)}
+        found = {}
+        for who in COMPLAINT_MATRIX:  # one citizen per account: five complaints a day each
+            citizen = citizen_login(client)
+            for place, (village, category) in places.items():
+                found[(who, place)] = filed(client, citizen, village=village, category=category, public=False)
+        return found
+
+
+@pytest.mark.parametrize("who", list(COMPLAINT_MATRIX))
+@pytest.mark.parametrize("place_index,place", enumerate(COMPLAINT_PLACES))
+def test_complaint_matrix(client, complaints_by_place, who, place_index, place):
+    from tests.complaints_support import act
+
+    token = complaint_token(client, who)
+    complaint = complaints_by_place[(who, place)]
+    read_status, act_status = COMPLAINT_MATRIX[who][place_index]
+    read = get(client, f"/v1/complaints/{complaint['id']}", token)
+    assert read.status_code == read_status, read.body
+    if read_status == 200:
+        assert read.json_body["reporter"]["nik"].startswith("****")  # staff view, NIK masked
+    response = act(client, token, complaint, "acknowledge")
+    assert response.status_code == act_status, response.body
+    from chalicelib.storage import complaints as repo
+
+    stored = repo.get(complaint["id"])
+    assert stored is not None and stored.status == ("acknowledged" if act_status == 200 else "open")
+
+
+@pytest.mark.parametrize("who,path,status", [
+    ("operator", f"/v1/villages/{PULAU_HARAPAN}/complaints", 404),
+    ("camat", f"/v1/villages/{PULAU_HARAPAN}/complaints", 404),
+    ("opd_pupr", f"/v1/villages/{SAMATARING}/complaints", 403),
+    ("opd_pupr", "/v1/kabupaten/73.07/opds/dinkes/complaints", 404),
+    ("opd_dinkes", "/v1/kabupaten/73.07/opds/dpupr/complaints", 404),
+    ("camat", "/v1/kabupaten/73.07/opds/dpupr/complaints", 403),
+    ("operator", "/v1/kabupaten/73.07/opds/dpupr/complaints", 403),
+    ("admin_other_kabupaten", "/v1/kabupaten/73.07/opds/dpupr/complaints", 404),
+    ("opd_pupr_other_kabupaten", "/v1/kabupaten/73.07/opds/dpupr/complaints", 404),
+    ("admin_other_kabupaten", f"/v1/villages/{SAMATARING}/complaints", 404),
+    ("admin", "/v1/kabupaten/73.07/opds/dpupr/complaints", 200),
+    ("opd_pupr", "/v1/kabupaten/73.07/opds/dpupr/complaints", 200),
+])
+def test_complaint_queues_are_scoped(client, complaints_by_place, who, path, status):
+    response = get(client, path, complaint_token(client, who))
+    assert response.status_code == status, response.body
+
+
+def test_opd_queue_holds_only_its_own_opds_complaints(client, complaints_by_place):
+    items = get(client, "/v1/kabupaten/73.07/opds/dpupr/complaints?limit=100",
+                staff_token(client, "opd.dpupr")).json_body["items"]
+    assert items and all(i["unit"]["code"] == "dpupr" for i in items)
+
+
+def test_a_citizen_cannot_see_or_touch_another_citizens_private_complaint(client, complaints_by_place):
+    from tests.complaints_support import act
+
+    other = citizen_login(client)
+    complaint = complaints_by_place[("operator", "village_own")]
+    assert get(client, f"/v1/complaints/{complaint['id']}", other["token"]).status_code == 404
+    assert act(client, other["token"], complaint, "close").status_code == 404
+    assert get(client, "/v1/me/complaints", other["token"]).json_body["items"] == []
+    assert get(client, f"/v1/villages/{SAMATARING}/complaints", other["token"]).status_code == 403

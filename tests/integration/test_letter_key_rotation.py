@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-import boto3
 import pytest
 
 from chalicelib import config
@@ -46,11 +45,10 @@ class _Later:
 
 
 @pytest.fixture()
-def keys_in_secrets_manager(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def keys_in_ssm_parameter(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     from aws_lambda_powertools.utilities import parameters
 
-    sm = boto3.client("secretsmanager", region_name="ap-southeast-3")
-    arn = sm.create_secret(Name="balai/test/rotation-letter-keys", SecretString="{}")["ARN"]
+    arn = "arn:aws:ssm:ap-southeast-3:123456789012:parameter/balai/test/rotation-letter-keys"
     monkeypatch.setenv("BALAI_LETTER_KEYS_ARN", arn)
     config.reset_caches()
     wiring.reset()
@@ -63,8 +61,8 @@ def keys_in_secrets_manager(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     parameters.clear_caches()
 
 
-def test_rotation_in_secrets_manager_reaches_a_warm_process_within_the_cache_time(
-        citizen, monkeypatch, keys_in_secrets_manager):
+def test_rotation_in_the_ssm_parameter_reaches_a_warm_process_within_the_cache_time(
+        citizen, monkeypatch, keys_in_ssm_parameter):
     # Given a warm process that has issued a letter with the first key
     clock = _Later(monkeypatch)
     first = issue(approved(citizen, BIRORO))

@@ -1,4 +1,4 @@
-"""Issuing letters through the service layer on moto: numbers, yearly reset, sequences, races, PDFs."""
+"""Issuing letters through the service layer on moto: races, retries, PDFs (numbering rules: tests/unit on the fake)."""
 
 from __future__ import annotations
 
@@ -44,80 +44,11 @@ def _settings(village: str, **changes: object) -> dict:
     return letters_service.update_letter_settings(operator(village), village, dict(changes), current["version"])
 
 
-def test_number_has_the_default_format_in_the_kabupatens_zone(citizen, monkeypatch):
-    # Given Sinjai (WITA, UTC+8) at 17:30 UTC on 30 November 2032: already 1 December locally
-    fix_clock(monkeypatch, datetime(2032, 11, 30, 17, 30, tzinfo=UTC))
-    request = approved(citizen, BIRORO)
-    # When the kepala desa issues it
-    issued = issue(request)
-    # Then the first number of the year carries the local month (XII), the desa code and the year
-    assert issued.status == "issued"
-    assert issued.letter["number"] == "470/001/DS-2008/XII/2032"
-    letter = letters_repo.get(issued.letter["id"])
-    assert letter.document["issued_date"] == "2032-12-01" and letter.facts["issued_date"] == "2032-12-01"
-
-
-def test_counter_restarts_at_local_midnight_on_new_year(citizen, monkeypatch):
-    # Given two letters issued in 2033, the last at 23:59 WITA on 31 December
-    fix_clock(monkeypatch, datetime(2033, 6, 1, 3, 0, tzinfo=UTC))
-    assert issue(approved(citizen, BIRORO)).letter["number"] == "470/001/DS-2008/VI/2033"
-    fix_clock(monkeypatch, datetime(2033, 12, 31, 15, 59, tzinfo=UTC))
-    assert issue(approved(citizen, BIRORO)).letter["number"] == "470/002/DS-2008/XII/2033"
-    # When the next is issued one minute later: 00:00 WITA on 1 January, still 31 December in UTC
-    fix_clock(monkeypatch, datetime(2033, 12, 31, 16, 0, tzinfo=UTC))
-    first_of_year = issue(approved(citizen, BIRORO))
-    # Then numbering starts again at 001 for 2034
-    assert first_of_year.letter["number"] == "470/001/DS-2008/I/2034"
-    assert letters_repo.last_number(BIRORO, "ALL", 2033) == 2
-    assert letters_repo.last_number(BIRORO, "ALL", 2034) == 1
-
-
-def test_one_sequence_for_all_letter_types_by_default(citizen, monkeypatch):
-    # Given a village with the default single sequence
-    fix_clock(monkeypatch, datetime(2034, 3, 2, 2, 0, tzinfo=UTC))
-    # When it issues a domicile letter, then an SKCK cover letter
-    first = issue(approved(citizen, KALOLING))
-    second = issue(approved(citizen, KALOLING, "SPSKCK", SKCK_FIELDS))
-    # Then they share one counter, each with its own classification code
-    assert first.letter["number"] == "470/001/DS-2009/III/2034"
-    assert second.letter["number"] == "331/002/DS-2009/III/2034"
-
-
-def test_per_type_sequences_count_each_letter_type_apart(citizen, monkeypatch):
-    # Given a village that numbers each letter type on its own, with the type in the format
-    fix_clock(monkeypatch, datetime(2034, 3, 2, 2, 0, tzinfo=UTC))
-    _settings(PASIMARANNU, sequence_mode="per_type",
-              number_format="{classification}/{letter_type}-{seq:03}/{village_code}/{roman_month}/{year}")
-    # When it issues two SKD and one SPSKCK
-    numbers = [issue(approved(citizen, PASIMARANNU, *args)).letter["number"]
-               for args in (("SKD",), ("SPSKCK", SKCK_FIELDS), ("SKD",))]
-    # Then each type counts from 1
-    assert numbers == ["470/SKD-001/DS-2010/III/2034", "331/SPSKCK-001/DS-2010/III/2034",
-                       "470/SKD-002/DS-2010/III/2034"]
-    assert letters_repo.last_number(PASIMARANNU, "SKD", 2034) == 2
-    assert letters_repo.last_number(PASIMARANNU, "SPSKCK", 2034) == 1
-
-
 def test_per_type_sequence_without_the_type_in_the_format_is_refused(citizen):
     # Letter types share classification codes (SKD and SPKTP are both 470): their numbers would collide
     with pytest.raises(Exception) as info:
         _settings(PASIMARANNU, sequence_mode="per_type", number_format="{classification}/{seq:03}/{year}")
     assert info.value.code == "invalid_number_format"
-
-
-def test_a_failed_issue_uses_no_number(citizen, monkeypatch):
-    # Given an approved request and a stale version
-    fix_clock(monkeypatch, datetime(2035, 1, 5, 2, 0, tzinfo=UTC))
-    request = approved(citizen, TONGKE)
-    from chalicelib.services import requests as svc
-
-    # When issuing with an old version is refused
-    with pytest.raises(ConflictError) as info:
-        svc.transition(kades(TONGKE), request.id, "issue", request.version - 1, None)
-    assert info.value.code == "stale_version"
-    # Then the counter did not move and the next letter still gets 001 (no gap)
-    assert letters_repo.last_number(TONGKE, "ALL", 2035) == 0
-    assert issue(request).letter["number"].startswith("470/001/")
 
 
 def test_fifteen_simultaneous_issues_in_one_village_all_become_letters_numbered_1_to_15(
@@ -162,22 +93,23 @@ def test_a_failed_commit_leaves_the_request_issuing_and_the_message_for_a_retry(
     fix_clock(monkeypatch, datetime(2039, 10, 1, 1, 0, tzinfo=UTC))
     from chalicelib.services import requests as svc
     from chalicelib.storage import requests as requests_repo
+    from chalicelib.storage.unit_of_work import DynamoUnitOfWork
 
     request = approved(citizen, BONGKI)
     svc.transition(kades(BONGKI), request.id, "issue", request.version, None)
-    real = requests_repo.transition_many
+    real = DynamoUnitOfWork.commit
 
-    def failing(*args, **kwargs):
+    def failing(self):
         raise RuntimeError("throttled")
 
-    monkeypatch.setattr(requests_repo, "transition_many", failing)
+    monkeypatch.setattr(DynamoUnitOfWork, "commit", failing)
     # When the queue's handler runs, then it fails loudly (the message goes back to the queue)
     with pytest.raises(RuntimeError):
         drain_issuing_queue()
     assert requests_repo.get(request.id).status == "issuing"
     assert letters_repo.last_number(BONGKI, "ALL", 2039) == 0
     # When SQS delivers it again with DynamoDB back, then the letter is issued with the next number, no gap
-    monkeypatch.setattr(requests_repo, "transition_many", real)
+    monkeypatch.setattr(DynamoUnitOfWork, "commit", real)
     assert drain_issuing_queue() == 1
     assert requests_repo.get(request.id).letter["number"].startswith("470/001/")
 
@@ -202,18 +134,19 @@ def test_a_decision_written_before_a_timeout_is_still_queued(citizen, monkeypatc
     from chalicelib.errors import ExternalServiceError
     from chalicelib.services import requests as svc
     from chalicelib.storage import requests as requests_repo
+    from chalicelib.storage.unit_of_work import DynamoUnitOfWork
 
     request = approved(citizen, PERSATUAN)
-    real = requests_repo.transition
+    real = DynamoUnitOfWork.commit
 
-    def commits_then_times_out(*args, **kwargs):
-        real(*args, **kwargs)
+    def commits_then_times_out(self):
+        real(self)
         raise ExternalServiceError("Basis data sedang tidak dapat diakses; silakan coba lagi.", code="storage_error")
 
-    monkeypatch.setattr(requests_repo, "transition", commits_then_times_out)
+    monkeypatch.setattr(DynamoUnitOfWork, "commit", commits_then_times_out)
     # When the kades issues, then the answer is the decision (not a 502), and the letter is queued and issued
     decided = svc.transition(kades(PERSATUAN), request.id, "issue", request.version, None)
-    monkeypatch.setattr(requests_repo, "transition", real)
+    monkeypatch.setattr(DynamoUnitOfWork, "commit", real)
     assert decided.status == "issuing"
     assert drain_issuing_queue() == 1
     assert requests_repo.get(request.id).status == "issued"

@@ -10,7 +10,7 @@ import pytest
 
 from chalicelib.workers.outbox import wanted
 from localmode.dynamodb_server import LocalDynamoDB
-from localmode.streams import Job, Scheduler, StreamPoller, _client
+from localmode.streams import Job, Scheduler, StreamPoller, aws_client
 
 REGION = "ap-southeast-3"
 
@@ -18,7 +18,7 @@ REGION = "ap-southeast-3"
 @pytest.fixture()
 def server() -> Iterator[LocalDynamoDB]:
     db = LocalDynamoDB(port=0).start()
-    client = _client("dynamodb", db.endpoint, REGION)
+    client = aws_client("dynamodb", db.endpoint, REGION)
     client.create_table(TableName="poller-test", BillingMode="PAY_PER_REQUEST",
                         AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "S"},
                                               {"AttributeName": "SK", "AttributeType": "S"}],
@@ -35,7 +35,7 @@ def outbox_row(outbox_id: str) -> dict[str, Any]:
 
 
 def test_poller_feeds_new_writes_only_in_the_lambda_event_shape(server: LocalDynamoDB) -> None:
-    client = _client("dynamodb", server.endpoint, REGION)
+    client = aws_client("dynamodb", server.endpoint, REGION)
     # Given a write made before the poller starts (as a journal replay would)
     client.put_item(TableName="poller-test", Item=outbox_row("OLD"))
     batches: list[dict[str, Any]] = []

@@ -12,7 +12,8 @@ from chalicelib.domain.clock import iso, utcnow
 from chalicelib.domain.ids import new_id
 from chalicelib.storage import outbox as repo
 from chalicelib.storage.people import get_staff, save_contact_preferences
-from chalicelib.storage.requests import outbox_item
+from chalicelib.domain.outbox import outbox_message
+from chalicelib.observability import flush_metrics
 from chalicelib.workers import outbox
 from tests.conftest import PULAU_HARAPAN, SAMATARING, get, post, staff_token
 from tests.fakes import PermanentSendError, RecordingEmailSender, RecordingSmsSender, TransientSendError
@@ -57,12 +58,12 @@ class FlakyFor(RecordingSmsSender):
         return super().send(phone_e164, text, message_id=message_id)
 
 
-def new_row(event: str = "request_received", audience: dict[str, Any] | None = None,
+def new_row(event: str = "issued", audience: dict[str, Any] | None = None,
             payload: dict[str, Any] | None = None, village: str = SAMATARING, at: datetime | None = None) -> str:
     outbox_id = new_id()
     row = {"event": event, "audience": audience or {"kind": "citizen", "nik_hash": "h", "phone": "+6281234500001"},
            "payload": payload or PAYLOAD}
-    assert repo.put_new(outbox_item(row, outbox_id, village, iso(at or utcnow())))
+    assert repo.put_new(outbox_message(row, outbox_id, village, iso(at or utcnow())))
     return outbox_id
 
 
@@ -73,12 +74,13 @@ def for_row(sent: list[Any], outbox_id: str) -> list[Any]:
 def test_stream_insert_sends_citizen_sms_and_staff_sms_and_email(client: Any, senders: outbox.Senders,
                                                                  operator_contacts: None) -> None:
     # Given a citizen row and a staff row, as a submission writes them
-    citizen_row = new_row("request_received")
+    citizen_row = new_row("issued")
     staff_row = new_row("new_request", {"kind": "staff", "region": SAMATARING, "role": "operator"})
     event = inserts([citizen_row, staff_row])
     # When the stream handler runs on their INSERT records
     client.lambda_.invoke("on_table_stream", event)
-    # Then the citizen got the SMS with the tracking code, the operator an SMS and an email
+    # Then the citizen (phone only) got the letter's news in the inbox and by SMS (their only channel that
+    # arrives by itself), the operator an SMS and an email
     (sms,) = for_row(senders.sms.sent, citizen_row)
     assert sms.to == "+6281234500001" and "ABCD-EF12" in sms.text
     assert [m.to for m in for_row(senders.sms.sent, staff_row)] == [OPERATOR_PHONE]
@@ -89,6 +91,7 @@ def test_stream_insert_sends_citizen_sms_and_staff_sms_and_email(client: Any, se
         row = repo.get(outbox_id)
         assert row is not None and (row.status, row.attempts) == ("sent", 1)
     assert repo.get(staff_row).delivered == {f"sms:{OPERATOR}", f"email:{OPERATOR}"}  # type: ignore[union-attr]
+    assert repo.get(citizen_row).delivered == {"sms:citizen", "inbox:citizen"}  # type: ignore[union-attr]
 
 
 def test_replayed_stream_batch_sends_nothing_twice(client: Any, senders: outbox.Senders) -> None:
@@ -147,9 +150,11 @@ def test_always_failing_ends_failed_visible_to_staff_and_resend_works(
             break
         now = datetime.fromisoformat(row.next_try_at or "") + timedelta(seconds=1)
         outbox.retry_due(senders=senders, now=now, kabupaten=["73.07"])
-    # Then it is failed after 5 attempts, and the NotificationFailed metric was emitted
+    # Then it is failed after 5 attempts, and the NotificationFailed metric is emitted when the invocation ends
+    # (here the test is the invoker: it flushes as the handlers' middleware does)
     row = repo.get(outbox_id)
     assert row is not None and (row.status, row.attempts) == ("failed", 5)
+    flush_metrics()
     assert '"NotificationFailed"' in capsys.readouterr().out
     # And the village's staff see it in the failed list
     token = staff_token(client, OPERATOR)
@@ -295,3 +300,20 @@ def test_cloud_channels_send_through_sns_and_ses(operator_contacts: None) -> Non
     (mail,) = ses_backends[DEFAULT_ACCOUNT_ID][region].sent_messages[ses_seen:]
     assert mail.destinations == {"ToAddresses": [OPERATOR_EMAIL]}
     assert mail.subject == "Permohonan baru: Surat Keterangan Domisili (ABCD-EF12)"
+
+
+def test_an_operator_on_digest_only_gets_no_alert_per_request_but_the_digest(senders: outbox.Senders,
+                                                                             operator_contacts: None) -> None:
+    # Given the village's operator chose "digest only"
+    save_contact_preferences(OPERATOR, OPERATOR_PHONE, OPERATOR_EMAIL, {"channels": ["sms"], "mode": "digest_only"})
+    staff = {"kind": "staff", "region": SAMATARING, "role": "operator"}
+    new = new_row("new_request", staff)
+    digest = new_row("daily_digest", staff, {"village_name": "Samataring", "waiting": 3, "near_sla": 1, "overdue": 0})
+    # When both rows are sent
+    outbox.handle_stream(inserts([new, digest]), senders=senders)
+    # Then the new request cost no SMS and is sent (held for the digest, not failed); the digest went by SMS
+    assert for_row(senders.sms.sent, new) == []
+    held = repo.get(new)
+    assert held is not None and held.status == "sent" and held.delivered == set()
+    (sms,) = for_row(senders.sms.sent, digest)
+    assert sms.to == OPERATOR_PHONE and "3 permohonan menunggu" in sms.text

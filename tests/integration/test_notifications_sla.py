@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain.escalation import calendar_of, checkpoints
-from chalicelib.domain.sla import next_local_time
+from chalicelib.domain.escalation import checkpoints
+from chalicelib.domain.sla import calendar_for, next_local_time
 from chalicelib.storage import keys
 from chalicelib.storage import outbox as outbox_repo
 from chalicelib.storage import requests as requests_repo
@@ -155,7 +155,7 @@ def test_daily_digest_counts_and_is_sent_once_per_day(client: Any, citizen: dict
     try:
         # When the hourly schedule runs at 07:05 WITA on the first working day after the first one's due time
         points = checkpoints(first.due_at, first.sla_hours, village)
-        cal = calendar_of(village)
+        cal = calendar_for(village)
         seven = next_local_time(points.due_at, cal.tz, 7, 5, cal=cal)
         assert seven.astimezone(cal.tz).hour == 7
         expected = digest.village_counts(village, seven)

@@ -160,25 +160,31 @@ def _sign_and_verify(keyring_json: str, token: str | None = None) -> tuple[str, 
     return token, verify_signature(keyring, token)
 
 
-def test_init_then_rotate_in_secrets_manager(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_init_then_rotate_in_an_ssm_securestring_parameter(monkeypatch: pytest.MonkeyPatch) -> None:
     from chalicelib import config
 
-    # Given the secret as CloudFormation creates it: "{}"
-    sm = boto3.client("secretsmanager", region_name="ap-southeast-3")
-    arn = sm.create_secret(Name="balai/test/letter-keys", SecretString="{}")["ARN"]
+    # Given the stack's LetterKeysParameterArn: a SecureString parameter nobody has written yet
+    ssm = boto3.client("ssm", region_name="ap-southeast-3")
+    arn = "arn:aws:ssm:ap-southeast-3:123456789012:parameter/balai/test/letter-keys"
     monkeypatch.setenv("BALAI_LETTER_KEYS_ARN", arn)
+
+    def stored() -> str:
+        parameter = ssm.get_parameter(Name="/balai/test/letter-keys", WithDecryption=True)["Parameter"]
+        assert parameter["Type"] == "SecureString"
+        return str(parameter["Value"])
+
     config.reset_caches()
     try:
         # When init runs twice, the second run keeps the first key
         assert main(["init-letter-keys"]) == 0
-        first = sm.get_secret_value(SecretId=arn)["SecretString"]
+        first = stored()
         assert main(["init-letter-keys"]) == 0
-        assert sm.get_secret_value(SecretId=arn)["SecretString"] == first
+        assert stored() == first
         token, ok = _sign_and_verify(first)
         assert ok
         # When the keys are rotated
         assert main(["rotate-letter-keys"]) == 0
-        rotated = json.loads(sm.get_secret_value(SecretId=arn)["SecretString"])
+        rotated = json.loads(stored())
         old_kid = json.loads(first)["active"]
         # Then a new key is active, the old one kept only its public half, and old letters still verify
         assert rotated["active"] != old_kid

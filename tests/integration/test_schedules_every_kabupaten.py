@@ -12,11 +12,12 @@ from chalicelib.config import get_settings, reset_caches
 from chalicelib.domain.clock import iso, utcnow
 from chalicelib.domain.escalation import checkpoints
 from chalicelib.domain.ids import new_id, new_tracking_code
+from chalicelib.domain.operations import CreateRequest
 from chalicelib.domain.requests import HistoryEntry, ServiceRequest
 from chalicelib.ops.__main__ import main
 from chalicelib.storage import outbox as outbox_repo
 from chalicelib.storage import regions
-from chalicelib.storage import requests as requests_repo
+from chalicelib.storage.unit_of_work import DynamoUnitOfWork
 from chalicelib.workers import digest, outbox, sla
 from tests.fakes import RecordingEmailSender, RecordingSmsSender
 
@@ -51,7 +52,9 @@ def _open_request(village: str) -> ServiceRequest:
         nik_hash="h" * 64, fields={"keperluan": "Melamar pekerjaan"}, applicant={"name": "Siti Aminah"},
         sla_hours=8, created_at=at, updated_at=at, due_at=at,
         history=[HistoryEntry(at, "warga", "citizen", "submit", None, "submitted", None, 1)])
-    requests_repo.create(request, [], None)
+    uow = DynamoUnitOfWork()
+    uow.add(CreateRequest(request))
+    uow.commit()
     return request
 
 

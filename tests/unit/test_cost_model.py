@@ -1,12 +1,10 @@
-"""The cost model's arithmetic: fixed costs at zero traffic, linear SMS, bigger district costs more."""
+"""The cost model's arithmetic (pure: no moto): request units from item sizes, scaling counted usage, the
+deployment read from the repository, fixed costs at zero traffic, linear SMS, the bars."""
 
 from __future__ import annotations
 
-import dataclasses
 import importlib.util
-import json
 import math
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,81 +18,200 @@ cost = importlib.util.module_from_spec(_spec)
 sys.modules[_spec.name] = cost  # dataclasses resolve annotations through sys.modules
 _spec.loader.exec_module(cost)
 
+GSIS = [(f"GSI{n}PK", f"GSI{n}SK") for n in range(1, 5)]
+
+
+def s(text: str) -> dict[str, str]:
+    return {"S": text}
+
 
 @pytest.fixture(scope="module")
 def prices() -> dict[str, Any]:
     return cost.load_prices(ROOT / "bench" / "prices.json")
 
 
-def _zero() -> Any:
-    return cost.Profile(name="empty", villages=0, residents=0, letters=0, complaints=0, sms=0, emails=0,
-                        verifications=0, dashboard_views=0)
+@pytest.fixture(scope="module")
+def deployment() -> Any:
+    pytest.importorskip("yaml")
+    return cost.read_deployment(ROOT)
 
 
-def test_zero_traffic_costs_only_fixed_items(prices: dict[str, Any]) -> None:
-    est = cost.estimate(_zero(), prices, {})
-    usage_lines = {l.service: l.usd for l in est.lines if not l.fixed}
-    for service in ("API Gateway REST", "SNS SMS (Indonesia)", "SES e-mail", "S3", "Lambda api",
-                    "DynamoDB storage", "Data transfer out"):
+def _counted(sms_per_letter: float = 4.0) -> Any:
+    """Counts shaped like a sample's: per letter, per verification, per view, per login and per schedule run."""
+    U = cost.Usage
+    letter = U(invocations={"api": 26.0, "stream": 20.0, "issue_letters": 1.0},
+               own_ms={"api": 26 * 10.0, "stream": 20 * 1.5, "issue_letters": 60.0},
+               ddb_calls={"api": 80.0, "stream": 14.0, "issue_letters": 5.0}, log_bytes={"api": 26_000.0},
+               rru=56.0, wru=215.0, stream_records=56.0, sms=sms_per_letter, email=2.5, s3_puts=7.0, s3_gets=8.0,
+               pdf_downloads=1.0, attachment_views=3.0)
+    one_call = U(invocations={"api": 1.0}, own_ms={"api": 5.0}, ddb_calls={"api": 2.0}, rru=1.0, wru=1.0)
+    runs = {name: U(invocations={name: 1.0}, own_ms={name: 2.0}, ddb_calls={name: 2.0}, rru=1.5)
+            for name in cost.SCHEDULE_RUNS}
+    return cost.Counted(sample_letters=10, per_letter=letter, per_verification=one_call,
+                        per_dashboard_view=one_call, per_staff_login=one_call, per_schedule_run=runs)
+
+
+# ------------------------------------------------------------------------------- request units
+
+
+def test_item_size_counts_names_and_values() -> None:
+    # Given an item with a string, a number and a map
+    item = {"PK": s("ab"), "n": {"N": "123"}, "m": {"M": {"k": s("v")}}}
+    # Then names and values add up as DynamoDB counts them
+    assert cost.item_size(item) == (2 + 2) + (1 + 3) + (1 + 3 + 1 + 1 + 1)
+    assert cost.item_size(None) == 0
+
+
+def test_read_units_follow_the_4_kb_rules() -> None:
+    assert cost.read_units([100]) == 0.5  # eventually consistent
+    assert cost.read_units([100], consistent=True) == 1.0
+    assert cost.read_units([5000], consistent=True) == 2.0
+    assert cost.read_units([100, 100], transactional=True) == 4.0
+    assert cost.read_units([]) == 0.5  # a Query that finds nothing still costs the minimum
+
+
+def test_write_units_from_both_images_with_index_writes() -> None:
+    small = {"PK": s("R#1"), "SK": s("META"), "status": s("submitted")}
+    # Given a put of a new item in no index: one unit, two in a transaction
+    assert cost.write_units(None, small, GSIS) == 1.0
+    assert cost.write_units(None, small, GSIS, transactional=True) == 2.0
+    # Given the item in GSI1: a put there too
+    indexed = {**small, "GSI1PK": s("V#1"), "GSI1SK": s("2026")}
+    assert cost.write_units(None, indexed, GSIS) == 2.0
+    # When an update keeps the index key: one index write; when it changes it: a delete and a put
+    same_key = {**indexed, "status": s("in_review")}
+    moved = {**same_key, "GSI1SK": s("2027")}
+    assert cost.write_units(indexed, same_key, GSIS) == 2.0
+    assert cost.write_units(indexed, moved, GSIS) == 3.0
+    # A 1.5 KB item costs two units
+    big = {**small, "blob": s("x" * 1500)}
+    assert cost.write_units(None, big, GSIS) == 2.0
+
+
+# ------------------------------------------------------------------------------- scaling counted usage
+
+
+def test_usage_scales_and_adds_per_function() -> None:
+    a = cost.Usage(invocations={"api": 2.0}, sms=1.0)
+    b = cost.Usage(invocations={"api": 1.0, "stream": 3.0}, sms=0.5)
+    assert a.scaled(10).invocations == {"api": 20.0} and a.scaled(10).sms == 10.0
+    both = a.plus(b)
+    assert both.invocations == {"api": 3.0, "stream": 3.0} and both.sms == 1.5
+
+
+def test_monthly_usage_is_letters_times_counts_plus_schedules() -> None:
+    counted = _counted()
+    month = cost.monthly_usage(cost.sinjai(), counted)
+    # Every letter's counted SMS, plus complaints at the stated share of a letter's work
+    share = cost.ASSUMPTIONS["complaint_work_vs_letter"][0]
+    assert month.sms == pytest.approx(10_000 * 4.0 + 1_000 * 4.0 * share)
+    # The schedules run whatever the traffic: every minute, every 15 minutes, every hour
+    assert month.invocations["outbox_retry"] == pytest.approx(cost.MINUTES_PER_MONTH)
+    idle = cost.monthly_usage(cost.idle(), counted)
+    assert idle.sms == 0 and "api" not in idle.invocations
+    assert idle.invocations["sla_escalation"] == pytest.approx(cost.HOURS_PER_MONTH * 4)
+
+
+def test_sample_tallies_become_per_letter_usage() -> None:
+    # Given tallies as bench/cost_sim.py returns them for a 2-letter sample
+    tally = {"invocations": 4, "own_ms": 40.0, "ddb_calls": {"GetItem": 6, "S3 PUT": 3, "S3 LINK letters": 2},
+             "rru": 3.0, "wru": 8.0, "stream_records": 4, "log_bytes": 400, "sms": 2, "email": 1}
+    stream = {**tally, "ddb_calls": {"UpdateItem": 2}, "invocations": 2}
+
+    class Result:
+        letters = 2
+        tallies = {"POST /v1/auth/otp": type("T", (), {"as_dict": lambda self: tally})(),
+                   "stream": type("T", (), {"as_dict": lambda self: stream})()}
+        policy = "p"
+        sms_by_event = {"login_code": 2}
+        email_by_event: dict[str, int] = {}
+        seconds = 1.0
+
+    counted = cost.counted_from_sample(Result())
+    # Then per letter: half of everything, S3 requests apart from DynamoDB calls, links as downloads
+    pl = counted.per_letter
+    assert pl.invocations == {"api": 2.0, "stream": 1.0}
+    assert pl.ddb_calls == {"api": 3.0, "stream": 1.0}
+    assert (pl.s3_puts, pl.s3_gets, pl.pdf_downloads) == (1.5, 1.0, 1.0)
+    assert pl.sms == 2.0 and counted.messages_by_event["sms"] == {"login_code": 1.0}
+
+
+# ------------------------------------------------------------------------------- the bill
+
+
+def test_the_deployment_is_read_from_the_repository(deployment: Any) -> None:
+    # Issue 14's fixed costs: arm64, sampling, no Secrets Manager, few alarm metrics, dashboard off
+    assert deployment.architecture == "arm64"
+    assert not deployment.xray_active and 0 < deployment.sampling_rate <= 0.05
+    assert deployment.secrets_manager_secrets == 0 and deployment.ssm_parameters == 2
+    assert deployment.alarm_metrics <= 8 and not deployment.dashboard_default_on
+    assert deployment.log_retention_days == 30
+    # Only the custom metrics an alarm reads are published
+    assert deployment.custom_metrics == ["NotificationFailed", "StaffLoginFailed"]
+
+
+def test_zero_traffic_costs_only_fixed_items(prices: dict[str, Any], deployment: Any) -> None:
+    est = cost.estimate(cost.idle(), _counted(), prices, deployment)
+    usage_lines = {line.service: line.usd for line in est.lines if not line.fixed}
+    for service in ("API Gateway REST", "SNS SMS (Indonesia)", "SES e-mail", "S3", "Data transfer out", "X-Ray"):
         assert usage_lines[service] == 0.0, service
-    fixed = sum(l.usd for l in est.lines if l.fixed)
-    # What remains is the scheduled handler's polling and its traces, logs and secret refreshes: cents.
-    assert 0 < fixed <= est.total_usd < fixed + 1.0
-    assert est.total_usd < 15.0
+    assert "Lambda api" not in usage_lines
+    fixed = sum(line.usd for line in est.lines if line.fixed)
+    assert 0 < fixed <= est.total_usd <= 1.00
 
 
-def test_doubling_sms_doubles_the_sms_cost(prices: dict[str, Any]) -> None:
-    base = cost.sinjai()
-    one = cost.estimate(base, prices, {}).by_service()["SNS SMS (Indonesia)"]
-    two = cost.estimate(dataclasses.replace(base, sms=base.sms * 2), prices, {}).by_service()["SNS SMS (Indonesia)"]
-    assert one == pytest.approx(base.sms * prices["prices"]["sns_sms_indonesia_per_message"]["usd"])
+def test_sms_cost_is_linear_in_the_counted_sms(prices: dict[str, Any], deployment: Any) -> None:
+    one = cost.estimate(cost.sinjai(), _counted(4.0), prices, deployment).sms_usd
+    two = cost.estimate(cost.sinjai(), _counted(8.0), prices, deployment).sms_usd
     assert two == pytest.approx(2 * one)
+    assert one == pytest.approx(cost.monthly_usage(cost.sinjai(), _counted(4.0)).sms
+                                * prices["prices"]["sns_sms_indonesia_per_message"]["usd"])
 
 
-def test_lines_add_up_to_the_total(prices: dict[str, Any]) -> None:
-    est = cost.estimate(cost.sinjai(), prices, {})
-    assert sum(est.by_service().values()) == pytest.approx(est.total_usd)
+def test_lines_add_up_and_ten_times_the_district_costs_less_than_ten_times(prices: dict[str, Any],
+                                                                            deployment: Any) -> None:
+    small = cost.estimate(cost.sinjai(), _counted(), prices, deployment)
+    large = cost.estimate(cost.tenfold(), _counted(), prices, deployment)
+    assert sum(small.by_service().values()) == pytest.approx(small.total_usd)
+    assert small.total_usd < large.total_usd < 10 * small.total_usd  # fixed items are not multiplied
 
 
-def test_ten_times_the_district_costs_more(prices: dict[str, Any]) -> None:
-    small = cost.estimate(cost.sinjai(), prices, {}).total_usd
-    large = cost.estimate(cost.tenfold(), prices, {}).total_usd
-    assert large > small
-    # Fixed items are not multiplied, so 10x the traffic costs a little under 10x.
-    assert large < 10 * small
-
-
-def test_free_tier_only_lowers_the_bill(prices: dict[str, Any]) -> None:
-    gross = cost.estimate(cost.sinjai(), prices, {}).total_usd
-    net = cost.estimate(cost.sinjai(), prices, {}, free_tier=True).total_usd
+def test_free_tier_only_lowers_the_bill(prices: dict[str, Any], deployment: Any) -> None:
+    gross = cost.estimate(cost.sinjai(), _counted(), prices, deployment).total_usd
+    net = cost.estimate(cost.sinjai(), _counted(), prices, deployment, free_tier=True).total_usd
     assert 0 < net < gross
 
 
-def test_request_unit_rules() -> None:
-    # 4 KB per read unit, half for eventually consistent; 1 KB per write unit, double in a transaction.
-    assert cost.op_units(("get", 2.0)) == (0.5, 0.0)
-    assert cost.op_units(("cget", 5.0)) == (2.0, 0.0)
-    assert cost.op_units(("tget", 1.0)) == (2.0, 0.0)
-    assert cost.op_units(("write", 0.5, 0)) == (0.0, 1.0)
-    assert cost.op_units(("twrite", 2.0, 4)) == (0.0, 4.0 + 8.0)
-    assert cost.op_units(("twrite", 0.5, 1, 1.5)) == (0.0, 4.5)
-    submit_rru, submit_wru = cost.ops_units(cost.ENDPOINT_OPS["submit"])
-    assert submit_rru == 6.0 and submit_wru > 0
+def test_arm64_is_priced_lower_than_x86(prices: dict[str, Any], deployment: Any) -> None:
+    import dataclasses
+
+    x86 = dataclasses.replace(deployment, architecture="x86_64")
+    arm = cost.estimate(cost.sinjai(), _counted(), prices, deployment).by_service()["Lambda api"]
+    intel = cost.estimate(cost.sinjai(), _counted(), prices, x86).by_service()["Lambda api"]
+    assert arm < intel
 
 
-def test_measurements_replace_defaults(prices: dict[str, Any], tmp_path: Path) -> None:
-    default = cost.estimate(cost.sinjai(), prices, {})
-    assert default.sources["api.mean_ms"] == "default"
-    meas = {"functions": {"api": {"memory_mb": 1024, "mean_ms": 40.0, "init_ms": 800.0}}}
-    measured = cost.estimate(cost.sinjai(), prices, meas)
-    assert measured.sources["api.memory_mb"] == "measured"
-    # Twice the memory at the same durations: twice the GB-s.
-    assert measured.usage["lambda_gb_s_api"] == pytest.approx(2 * default.usage["lambda_gb_s_api"])
+def test_bars_pass_and_fail_on_their_limits(prices: dict[str, Any], deployment: Any) -> None:
+    estimates = {name: cost.estimate(cost.PROFILES[name](), _counted(1.0), prices, deployment)
+                 for name in ("sinjai", "idle", "10x")}
+    bars = {b.name: b for b in cost.bars(estimates, _counted(1.0))}
+    assert bars["SMS per issued letter"].passed  # 1.0 <= 1.2
+    assert not {b.name: b for b in cost.bars(estimates, _counted(1.3))}["SMS per issued letter"].passed
+    assert bars["Idle month"].passed
+    sinjai = estimates["sinjai"]
+    rest = sinjai.total_usd - sinjai.sms_usd - sinjai.by_service()["SES e-mail"]
+    assert bars["Sinjai: everything except messages"].value == pytest.approx(rest)
+    rendered = cost.render_bars(list(bars.values()))
+    assert "PASS" in rendered and not math.isnan(bars["Idle month"].value)
 
 
-def test_cli_json_output() -> None:
-    out = subprocess.run([sys.executable, str(ROOT / "bench" / "cost.py"), "--profile", "sinjai", "--json"],
-                         capture_output=True, text=True, check=True).stdout
-    data = json.loads(out)
-    assert data[0]["profile"]["letters"] == 10_000
-    assert math.isclose(data[0]["total_idr"], data[0]["total_usd"] * data[0]["usd_to_idr"], rel_tol=1e-3)
+def test_printed_lines_keep_their_form(prices: dict[str, Any], deployment: Any) -> None:
+    est = cost.estimate(cost.sinjai(), _counted(), prices, deployment)
+    text = cost.render(est, prices, free_tier=False)
+    assert "everything else: $" in text and "TOTAL" in text
+
+
+def test_counts_survive_a_json_round_trip() -> None:
+    counted = _counted()
+    again = cost.counted_from_json(cost.counted_to_json(counted))
+    assert again.per_letter == counted.per_letter and again.per_schedule_run == counted.per_schedule_run

@@ -57,8 +57,9 @@ MODEL_INSTANCE_CALLS = {  # item.<method>(...)
     "delete": "dynamodb:DeleteItem",
     "refresh": "dynamodb:GetItem",
 }
-TRANSACT_WRITE_CALLS = {  # with TransactWrite(...) as tw: tw.<method>(...)
+TRANSACT_WRITE_CALLS = {  # with TransactWrite(...) as tw: tw.<method>(...); tx = Transaction(): tx.<method>(...)
     "save": "dynamodb:PutItem",
+    "put": "dynamodb:PutItem",  # storage/transaction.py's Transaction (items sent in the order added)
     "update": "dynamodb:UpdateItem",
     "delete": "dynamodb:DeleteItem",
     "condition_check": "dynamodb:ConditionCheckItem",
@@ -102,7 +103,7 @@ BOTO3_CUSTOM = {
 }
 # The Lambda platform itself, from the Chalice config and decorators rather than from calls.
 LOGS = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
-XRAY = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]  # the X-Ray daemon, when "xray": true
+XRAY = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]  # the X-Ray daemon, when anything is traced
 STREAM = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"]
 # What Lambda's SQS event source mapping does with the function's role (on_sqs_message handlers).
 SQS_EVENT_SOURCE = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
@@ -113,7 +114,7 @@ SQS_EVENT_SOURCE = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttr
 # Resources as written in the policy template (${...} are stack outputs, rendered at deploy time).
 TABLE, INDEXES, STREAMS = "${TableArn}", "${TableArn}/index/*", "${TableArn}/stream/*"
 LOG_GROUP = "arn:${Partition}:logs:${Region}:${AccountId}:log-group:/aws/lambda/${AppName}-${Stage}*"
-SECRET_SETTINGS = {"secrets_arn": "${AppSecretArn}", "letter_keys_arn": "${LetterKeysSecretArn}"}
+SECRET_SETTINGS = {"secrets_arn": "${AppSecretParameterArn}", "letter_keys_arn": "${LetterKeysParameterArn}"}
 # Every S3 key the code builds starts with one of these: letter PDFs, attachment uploads (a staging prefix
 # the bucket's lifecycle empties) and the attachments requests use.
 LETTER_PREFIXES = ("letters/", "uploads/", "attachments/")
@@ -144,7 +145,7 @@ def expected_resources(action: str, secrets: set[str]) -> set[str]:
         return {"${BucketArn}"}
     if action.startswith("s3:"):
         return {f"${{BucketArn}}/{prefix}*" for prefix in LETTER_PREFIXES}
-    if action == "secretsmanager:GetSecretValue":
+    if action in ("secretsmanager:GetSecretValue", "ssm:GetParameter"):
         return secrets
     if action.startswith("ses:"):
         return {"${EmailIdentityArn}"}
@@ -253,7 +254,7 @@ class _Scanner(ast.NodeVisitor):
                 return "model_item"
             if name in self.factories:
                 return "model_item"
-            if name == "TransactWrite":
+            if name in ("TransactWrite", "Transaction"):
                 return "transact_write"
             if name == "TransactGet":
                 return "transact_get"
@@ -288,8 +289,8 @@ class _Scanner(ast.NodeVisitor):
         scope: dict[str, str] = {}
         for arg in [*node.args.args, *node.args.kwonlyargs]:
             ann = _annotation(arg.annotation)
-            if ann in ("TransactWrite", "TransactGet"):
-                scope[arg.arg] = "transact_write" if ann == "TransactWrite" else "transact_get"
+            if ann in ("TransactWrite", "Transaction", "TransactGet"):
+                scope[arg.arg] = "transact_get" if ann == "TransactGet" else "transact_write"
             elif ann in self.models:
                 scope[arg.arg] = "model_item"
             elif "client" in arg.arg.lower():
@@ -342,7 +343,7 @@ class _Scanner(ast.NodeVisitor):
         text = ast.unparse(func)
         if name in POWERTOOLS_CALLS and (name == "DynamoDBPersistenceLayer" or "parameters" in text):
             self.add(node, POWERTOOLS_CALLS[name], f"Powertools {text}()")
-            if name == "get_secret":
+            if name in ("get_secret", "get_parameter"):
                 self.add_secret(node)
         elif name in ("TransactWrite", "TransactGet"):
             pass  # the item-level calls inside decide the actions
@@ -434,11 +435,12 @@ def _iam_prefix(service: str) -> str:
 
 
 def boto3_services() -> set[str]:
-    """Services the scanned code makes clients for: boto3.client("sns") and friends (literal names)."""
+    """Services the scanned code makes clients for: boto3.client("sns"), observability.aws_client("ses") (the
+    traced factory) and friends (literal names)."""
     found = set()
     for tree in _trees().values():
         for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and _callee_name(node.func) == "client" and node.args \
+            if isinstance(node, ast.Call) and _callee_name(node.func) in ("client", "aws_client") and node.args \
                     and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
                 found.add(node.args[0].value)
     return found
@@ -450,6 +452,11 @@ def app_platform_uses() -> list[Use]:
     config = json.loads(CONFIG.read_text())
     if config["stages"]["prod"].get("xray", config.get("xray")):
         uses += [Use(a, ".chalice/config.json", "xray: true") for a in XRAY]
+    # Tracing by sampling (issue 14): API Gateway traces the requests its sampling rule picks and the
+    # functions (tracing mode PassThrough) send the segments of exactly those through the X-Ray daemon.
+    merge = json.loads((ROOT / "infra" / "chalice-prod-merge.json").read_text())
+    if merge["Resources"].get("RestAPI", {}).get("Properties", {}).get("TracingEnabled"):
+        uses += [Use(a, "infra/chalice-prod-merge.json", "API tracing, PassThrough") for a in XRAY]
     for node in ast.walk(_trees()["app.py"]):
         if isinstance(node, ast.Attribute) and node.attr == "on_dynamodb_record":
             uses += [Use(a, f"app.py:{node.lineno}", "stream event source") for a in STREAM]
@@ -556,8 +563,11 @@ def test_the_scanner_sees_the_calls_we_know_of() -> None:
     for action in ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
                    "dynamodb:DeleteItem", "sns:Publish", "ses:SendEmail", "s3:PutObject", "s3:GetObject"):
         assert action in used, action
-    assert {u.why for u in used["dynamodb:PutItem"]} & {"TransactWriteItems: tw.save"}
-    assert used_secrets() == {"${AppSecretArn}", "${LetterKeysSecretArn}"}
+    assert {u.why for u in used["dynamodb:PutItem"]} & {"TransactWriteItems: tx.put"}
+    assert {u.why for u in used["dynamodb:UpdateItem"]} & {"TransactWriteItems: tx.update"}
+    assert used_secrets() == {"${AppSecretParameterArn}", "${LetterKeysParameterArn}"}
+    # The keys live in SSM SecureString parameters, not Secrets Manager (issue 14: no rotation is used)
+    assert "ssm:GetParameter" in used_actions() and "secretsmanager:GetSecretValue" not in used_actions()
 
 
 def test_policy_allows_every_action_the_code_calls_on_its_resource() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -94,7 +95,7 @@ def test_ttl_stream_billing_and_safety(table_props: dict[str, Any], code_layout:
 
 
 def test_data_survives_stack_deletion(template: dict[str, Any]) -> None:
-    for name in ("Table", "LettersBucket", "AppSecret", "LetterKeysSecret"):
+    for name in ("Table", "LettersBucket"):
         resource = template["Resources"][name]
         assert resource["DeletionPolicy"] == "Retain", name
         assert resource["UpdateReplacePolicy"] == "Retain", name
@@ -123,8 +124,8 @@ def test_bucket_policy_refuses_plain_http(template: dict[str, Any]) -> None:
 
 def test_outputs_cover_what_the_config_needs(template: dict[str, Any]) -> None:
     outputs = set(template["Outputs"])
-    required = {"TableName", "TableArn", "TableStreamArn", "BucketName", "BucketArn", "AppSecretArn",
-                "LetterKeysSecretArn", "AlarmTopicArn", "EmailIdentityArn"}
+    required = {"TableName", "TableArn", "TableStreamArn", "BucketName", "BucketArn", "AppSecretParameterArn",
+                "LetterKeysParameterArn", "AlarmTopicArn", "EmailIdentityArn"}
     assert required <= outputs
     assert set(outputs_to_config.POLICY_OUTPUTS) <= outputs
     assert set(outputs_to_config.OUTPUT_TO_ENV) <= outputs
@@ -156,8 +157,8 @@ def _describe(outputs: dict[str, str]) -> dict[str, Any]:
 
 
 STACK_OUTPUTS = {
-    "Stage": "prod", "TableName": "balai-prod", "AppSecretArn": "arn:aws:secretsmanager:x:1:secret:app",
-    "LetterKeysSecretArn": "arn:aws:secretsmanager:x:1:secret:keys", "BucketName": "balai-prod-letters-1-x",
+    "Stage": "prod", "TableName": "balai-prod", "AppSecretParameterArn": "arn:aws:ssm:x:1:parameter/balai/prod/app",
+    "LetterKeysParameterArn": "arn:aws:ssm:x:1:parameter/balai/prod/keys", "BucketName": "balai-prod-letters-1-x",
     "EmailSender": "noreply@sinjaikab.go.id", "PublicBaseUrl": "https://balai.sinjaikab.go.id",
     "TableArn": "arn:aws:dynamodb:x:1:table/balai-prod",
     "TableStreamArn": "arn:aws:dynamodb:x:1:table/balai-prod/stream/2026-11-01T00:00:00.000", "AlarmTopicArn": "arn:aws:sns:x:1:balai-prod-alarms",
@@ -190,8 +191,8 @@ def test_outputs_to_config_touches_only_prod_environment(tmp_path: Path) -> None
     assert after == config
     assert env["POWERTOOLS_SERVICE_NAME"] == "balai"
     assert env["BALAI_TABLE"] == "balai-prod"
-    assert env["BALAI_SECRETS_ARN"].endswith(":app")
-    assert env["BALAI_LETTER_KEYS_ARN"].endswith(":keys")
+    assert env["BALAI_SECRETS_ARN"].endswith("/app")
+    assert env["BALAI_LETTER_KEYS_ARN"].endswith("/keys")
     assert env["BALAI_LETTERS_BUCKET"] == "balai-prod-letters-1-x"
     assert env["BALAI_TABLE_STREAM_ARN"].startswith("arn:aws:dynamodb:")
     assert (env["BALAI_SMS_CHANNEL"], env["BALAI_EMAIL_CHANNEL"]) == ("sns", "ses")
@@ -219,6 +220,49 @@ def test_init_secrets_adds_nik_hash_key_once() -> None:
     assert init_secrets.completed_secret(completed) is None
     with pytest.raises(ValueError):
         init_secrets.completed_secret({})
+
+
+def test_init_secrets_creates_keys_once_and_carries_an_old_secret_over() -> None:
+    # Given no parameter yet: fresh keys
+    fresh = init_secrets.plan(None, None)
+    assert fresh is not None and len(fresh["jwt_key"]) >= 48 and len(fresh["nik_hash_key"]) >= 48
+    # Given an earlier deployment's Secrets Manager value: its keys are copied unchanged
+    old = {"jwt_key": "j", "nik_hash_key": "n"}
+    assert init_secrets.plan(None, old) == old
+    # Given a parameter that already holds both keys: nothing is written, also on a second run
+    assert init_secrets.plan(old, None) is None and init_secrets.plan(old, old) is None
+    # Given a parameter whose nik_hash_key differs from the old secret's: refused, nothing decided for ops
+    with pytest.raises(ValueError):
+        init_secrets.plan({"jwt_key": "j", "nik_hash_key": "other"}, old)
+    assert init_secrets.parameter_name("arn:aws:ssm:ap-southeast-3:1:parameter/balai/prod/app") == "/balai/prod/app"
+
+
+def test_fixed_costs_stay_down(template: dict[str, Any]) -> None:
+    """Issue 14: no Secrets Manager, an X-Ray sampling rule, few alarm metrics, the dashboard optional."""
+    resources = template["Resources"]
+    kinds = [r["Type"] for r in resources.values()]
+    # Secrets live in SSM SecureString parameters the ops CLI writes (free standard tier)
+    assert "AWS::SecretsManager::Secret" not in kinds
+    # API Gateway samples 5 % for X-Ray; without a rule the default traces nearly everything at village traffic
+    (rule,) = [r["Properties"]["SamplingRule"] for r in resources.values() if r["Type"] == "AWS::XRay::SamplingRule"]
+    assert rule["ServiceType"] == "AWS::ApiGateway::Stage" and rule["FixedRate"] <= 0.05 and rule["ReservoirSize"] == 0
+    # Each alarm metric costs US$0.10 a month: the paging alarms fit in 8
+    alarms = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+    metrics = sum(sum(1 for m in a["Metrics"] if "MetricStat" in m) if "Metrics" in a else 1 for a in alarms)
+    assert metrics <= 8
+    assert all(a.get("AlarmActions") for a in alarms), "every alarm left pages someone"
+    # The dashboard (US$3) is created only when asked for
+    assert resources["Dashboard"]["Condition"] == "HasDashboard"
+    assert template["Parameters"]["CreateDashboard"]["Default"] == "false"
+    # Every alarm on the dashboard exists
+    body = str(resources["Dashboard"]["Properties"]["DashboardBody"])
+    for name in re.findall(r"\$\{(\w+Alarm)\.Arn\}", body):
+        assert name in resources, name
+    # Attachments move to Glacier Instant Retrieval after 30 days (read rarely once the letter is out)
+    rules = {r["Id"]: r for r in resources["LettersBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]}
+    (move,) = rules["attachments-to-instant-archive"]["Transitions"]
+    assert rules["attachments-to-instant-archive"]["Prefix"] == "attachments/"
+    assert (move["StorageClass"], move["TransitionInDays"]) == ("GLACIER_IR", 30)
 
 
 def test_outputs_to_config_renders_the_policy_beside_the_config(tmp_path: Path) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import stat
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -215,7 +214,7 @@ def test_public_keys_are_published_and_usable(keyring: LetterKeyring) -> None:
 
 
 def test_local_keyring_file_is_created_once_with_0600(tmp_path: Path) -> None:
-    settings = replace(Settings(), stage="local", data_dir=tmp_path)
+    settings = Settings(stage="local", data_dir=tmp_path)
     first = load_keyring(settings)
     path = tmp_path / "letter-keys.json"
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
@@ -227,13 +226,13 @@ def test_local_keyring_file_is_created_once_with_0600(tmp_path: Path) -> None:
 
 def test_cloud_keyring_comes_from_the_secret_text() -> None:
     secret = generate_keyring_json()
-    keyring = load_keyring(replace(Settings(), stage="prod"), secret_json=secret)
+    keyring = load_keyring(Settings(stage="prod"), secret_json=secret)
     assert keyring.active_kid == json.loads(secret)["active"]
 
 
 def test_cloud_without_secret_fails_loudly() -> None:
     with pytest.raises(ExternalServiceError):
-        load_keyring(replace(Settings(), stage="prod"))
+        load_keyring(Settings(stage="prod"))
 
 
 def test_mismatched_private_key_is_refused() -> None:

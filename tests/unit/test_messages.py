@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from chalicelib.templates.messages import (
-    CHANNELS,
     EVENTS,
+    FORMS,
     TEMPLATES,
     gsm7_length,
     is_gsm7,
@@ -36,6 +36,11 @@ WORST_CASE: dict[str, Any] = {
     "waiting": 1234,
     "near_sla": 567,
     "overdue": 890,
+    "reference": "46DH3H9Z",
+    "title": "Jalan poros Samataring–Bikeru berlubang besar di depan SD Negeri 12, sudah tiga bulan tidak diperbaiki",
+    "kind_label": "Pengaduan",
+    "unit_name": "Dinas Pekerjaan Umum dan Penataan Ruang (PUPR)",
+    "status_label": "sedang ditangani",
 }
 
 TYPICAL: dict[str, Any] = {
@@ -52,11 +57,16 @@ TYPICAL: dict[str, Any] = {
     "waiting": 5,
     "near_sla": 1,
     "overdue": 0,
+    "reference": "46DH3H9Z",
+    "title": "Lampu jalan mati",
+    "kind_label": "Aspirasi",
+    "unit_name": "Kelurahan Samataring",
+    "status_label": "diterima petugas",
 }
 
 
 def test_every_event_has_a_template_for_every_channel() -> None:
-    assert set(TEMPLATES) == {(e, c) for e in EVENTS for c in CHANNELS}
+    assert set(TEMPLATES) == {(e, c) for e in EVENTS for c in FORMS}
     assert {"otp", "request_received", "new_request", "awaiting_signature", "needs_revision", "approved"} <= set(EVENTS)
     assert {"issued", "rejected", "sla_reminder", "sla_escalation", "daily_digest"} <= set(EVENTS)
 
@@ -202,7 +212,7 @@ def test_missing_or_wrong_data_is_a_programming_error(event: str, data: dict[str
 
 def test_unknown_event_or_channel_is_a_programming_error() -> None:
     with pytest.raises(ValueError):
-        render_message("complaint_received", "sms", TYPICAL)
+        render_message("no_such_event", "sms", TYPICAL)
     with pytest.raises(ValueError):
         render_message("otp", "whatsapp", TYPICAL)
 

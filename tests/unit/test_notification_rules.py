@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from chalicelib.domain.escalation import Checkpoints, checkpoints, subtract_working_hours
+from chalicelib.domain.escalation import Checkpoints, checkpoints
 from chalicelib.domain.notifications import (
     citizen_recipient,
     deliveries,
@@ -14,7 +14,7 @@ from chalicelib.domain.notifications import (
     retry_delay,
     staff_recipient,
 )
-from chalicelib.domain.sla import WorkCalendar, add_working_hours, working_hours_between
+from chalicelib.domain.sla import WorkCalendar, add_working_hours, subtract_working_hours, working_hours_between
 
 WITA, WIB = "Asia/Makassar", "Asia/Jakarta"
 
@@ -50,9 +50,14 @@ def test_staff_channels_follow_preferences_and_contacts() -> None:
     both = staff_recipient("op", "+6281", "op@x.id", None)
     sms_only = staff_recipient("kd", "+6282", "kd@x.id", {"channels": ["sms"]})
     no_email = staff_recipient("ca", "+6283", None, {"channels": ["email"]})
-    keys = [d.key for d in deliveries([both, sms_only, no_email, citizen_recipient("+6284")], now, WITA)]
-    assert keys == ["sms:op", "email:op", "sms:kd", "sms:citizen"]
-    assert deliveries([citizen_recipient(None)], now, WITA) == []
+    contact_of = {"sms": "phone", "email": "email", "inbox": "citizen", "push": "citizen"}
+    keys = [d.key for d in deliveries([both, sms_only, no_email], now, WITA, "new_request", contact_of)]
+    assert keys == ["email:op", "sms:op", "sms:kd"]
+    # A phone-only citizen: the inbox, and SMS as their only channel that arrives by itself
+    citizen = citizen_recipient("+6284", "nikhash")
+    assert [d.key for d in deliveries([citizen], now, WITA, "issued", contact_of)] == ["inbox:citizen", "sms:citizen"]
+    assert [d.key for d in deliveries([citizen], now, WITA, "approved", contact_of)] == ["inbox:citizen"]
+    assert deliveries([citizen_recipient(None)], now, WITA, "issued", contact_of) == []
 
 
 @pytest.mark.parametrize("tz", [WITA, WIB])

@@ -232,3 +232,54 @@ class TestNextLocalTime:
         # Saturday 15 August 2026 07:05 WITA: Sunday, then Independence Day Monday, are skipped
         now = local(WITA, 2026, 8, 15, 7, 5).astimezone(UTC)
         assert next_local_time(now, "Asia/Makassar", cal=sinjai) == local(WITA, 2026, 8, 18, 7).astimezone(UTC)
+
+
+# ---- one walk for both directions, one calendar per kabupaten (issue 11, item 7) ----------------------------
+
+
+@pytest.mark.parametrize("hours", [0.25, 1, 4.5, 8, 8.5, 40, 123.75])
+@pytest.mark.parametrize("start_local", [
+    datetime(2026, 12, 23, 7, 30),   # Wednesday at opening, before cuti bersama and Christmas
+    datetime(2026, 12, 24, 11, 0),   # on cuti bersama (closed)
+    datetime(2026, 11, 20, 16, 30),  # Friday at closing
+    datetime(2026, 11, 21, 10, 0),   # Saturday
+    datetime(2026, 11, 23, 12, 15),  # Monday midday
+])
+def test_subtracting_walks_back_exactly_what_adding_walked_forward(start_local: datetime, hours: float) -> None:
+    # Given a start in WITA on a working or a closed day
+    from chalicelib.domain.sla import subtract_working_hours
+
+    cal = WorkCalendar.create("Asia/Makassar")
+    start = start_local.replace(tzinfo=cal.tz).astimezone(UTC)
+    # When the hours are added, then subtracted again
+    due = add_working_hours(start, hours, cal)
+    back = subtract_working_hours(due, hours, cal)
+    # Then exactly `hours` of working time lie between, and nothing of working time lies between start and back
+    assert working_hours_between(back, due, cal) == pytest.approx(hours)
+    assert working_hours_between(min(start, back), max(start, back), cal) == 0
+
+
+def test_subtracting_refuses_what_adding_refuses() -> None:
+    from chalicelib.domain.sla import subtract_working_hours
+
+    cal = WorkCalendar.create("Asia/Jakarta")
+    end = datetime(2026, 11, 23, 5, 0, tzinfo=UTC)
+    with pytest.raises(ValueError):
+        subtract_working_hours(end, -1, cal)
+    with pytest.raises(ValueError):
+        subtract_working_hours(end.replace(tzinfo=None), 1, cal)
+    closed = WorkCalendar(tz_name="Asia/Jakarta", office_hours=(None,) * 7)
+    with pytest.raises(ValueError, match="no working time"):
+        subtract_working_hours(end, 1, closed)
+    assert subtract_working_hours(end, 0, cal) == end
+
+
+def test_one_calendar_per_kabupaten_for_every_region_under_it() -> None:
+    from chalicelib.domain.sla import calendar_for
+
+    # Sinjai (WITA): the kabupaten, a kecamatan and a village share one calendar
+    sinjai = calendar_for("73.07")
+    assert calendar_for("73.07.03") is sinjai and calendar_for("73.07.03.1001") is sinjai
+    assert sinjai.tz_name == "Asia/Makassar"
+    # Jember (WIB) has its own
+    assert calendar_for("35.09.01.2001").tz_name == "Asia/Jakarta"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -132,17 +131,23 @@ class TestFactories:
             assert isinstance(sms, SnsSmsSender)
             assert sms._client.meta.region_name == "ap-southeast-1"
             # Unset: the functions' own region
-            unset = get_sms_sender(replace(settings, sms_region=None))
+            unset = get_sms_sender(settings.model_copy(update={"sms_region": None}))
             assert unset._client.meta.region_name == "ap-southeast-3"  # type: ignore[attr-defined]
         finally:
             get_settings.cache_clear()
 
     def test_unknown_channel_is_a_configuration_error(self, tmp_path: Path) -> None:
+        # The settings refuse it when they are built (cold start) ...
+        with pytest.raises(ValueError):
+            Settings(data_dir=tmp_path, sms_channel="pigeon")
+        with pytest.raises(ValueError):
+            Settings(data_dir=tmp_path, email_channel="fax")
+        # ... and a factory handed unvalidated settings still refuses to guess.
         settings = Settings(data_dir=tmp_path)
         with pytest.raises(ValueError):
-            get_sms_sender(replace(settings, sms_channel="pigeon"))
+            get_sms_sender(settings.model_copy(update={"sms_channel": "pigeon"}))
         with pytest.raises(ValueError):
-            get_email_sender(replace(settings, email_channel="fax"))
+            get_email_sender(settings.model_copy(update={"email_channel": "fax"}))
 
     def test_importing_the_adapters_does_not_import_boto3(self) -> None:
         import subprocess

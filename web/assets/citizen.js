@@ -3,8 +3,9 @@
 // Idempotency-Key), my requests with history, revise/resubmit, cancel, download the issued letter.
 import {
   ACTIONS, ApiError, NetworkError, api, fieldLabels, fmtDate, goTo, h, loadConfig, mount, newKey, notice, registerServiceWorker,
-  refreshWhileIssuing, sessionStore, setTimeZone, showFieldErrors, statusBadge,
+  refreshWhileIssuing, sessionFromLogin, sessionStore, setTimeZone, showFieldErrors, statusBadge,
 } from "./lib.js";
+import { pushOffer, viewInbox, viewMessageSettings } from "./inbox.js";
 
 const SESSION_KEY = "balai.citizen";
 const DRAFT_KEY = "balai.draft";
@@ -20,10 +21,10 @@ const auth = sessionStore(SESSION_KEY, () => {
 const session = auth.get;
 const call = auth.call;
 function saveSession(login) {
-  auth.save({ token: login.token, expiresAt: Date.now() + login.expires_in * 1000 });
+  auth.save(sessionFromLogin(login));
 }
-function logout() {
-  auth.clear();
+async function logout() {
+  await auth.logout();
   go("masuk");
 }
 export function loadDraft() {
@@ -43,7 +44,8 @@ function go(route) {
 function setMenu(active) {
   const links = [["/lacak/", "Lacak permohonan"], ["/staf/", "Petugas"]];
   const items = session()
-    ? [["#ajukan", "Ajukan surat"], ["#permohonan", "Permohonan saya"], ["#profil", "Profil"]]
+    ? [["#ajukan", "Ajukan surat"], ["#permohonan", "Permohonan saya"], ["#kotak-pesan", "Kotak pesan"],
+      ["#profil", "Profil"]]
     : [["#masuk", "Masuk"]];
   mount(menu, ...items.map(([href, text]) => h("a", { href, "aria-current": href === `#${active}` ? "page" : null }, text)),
     ...links.map(([href, text]) => h("a", { href }, text)),
@@ -344,7 +346,8 @@ async function flushPending(form) {
     const created = await call("POST", `/v1/villages/${draft.village}/requests`,
       { body, headers: { "Idempotency-Key": draft.key } });
     clearDraft();
-    flash = notice("ok", `Permohonan terkirim. Kode lacak Anda: ${created.tracking_code}. Simpan kode ini.`);
+    flash = h("div", {}, notice("ok", `Permohonan terkirim. Kode lacak Anda: ${created.tracking_code}. Simpan kode ini.`),
+      pushOffer(call));
     go(`permohonan/${created.id}`);
   } catch (err) {
     if (err instanceof NetworkError) {
@@ -530,6 +533,8 @@ async function render() {
   if (!session() && name !== "masuk") return go("masuk");
   if (name === "masuk") return session() ? go("permohonan") : viewLogin();
   if (name === "profil") return viewProfile();
+  if (name === "kotak-pesan") return viewInbox({ call, show, seq: renderSeq, errorNotice, render });
+  if (name === "pemberitahuan") return viewMessageSettings({ call, show, seq: renderSeq, errorNotice, render, logout });
   if (name === "ajukan") return viewChoose();
   if (name === "permohonan" && arg) return viewRequest(arg);
   return viewList();

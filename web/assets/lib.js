@@ -57,26 +57,78 @@ export async function api(method, path, { body, raw, token, headers } = {}) {
   return data;
 }
 
-/** A logged-in session kept in localStorage under `key` ({token, expiresAt, ...}), and an API caller that
- * sends its token and, on a 401, forgets it and calls onExpired (the app then shows its login). */
+/** The session to keep from a login or refresh answer: the short access token and, for a citizen who asked
+ * to stay logged in, the refresh token (30 days, rotated on every use). */
+export function sessionFromLogin(login) {
+  const s = { token: login.token, expiresAt: Date.now() + login.expires_in * 1000 };
+  if (login.refresh_token) {
+    s.refreshToken = login.refresh_token;
+    s.refreshExpiresAt = Date.now() + (login.refresh_expires_in || 0) * 1000;
+  }
+  return s;
+}
+
+/** A logged-in session kept in localStorage under `key` ({token, expiresAt, refreshToken?, ...}), and an API
+ * caller that sends its token. An expired access token is renewed with the refresh token first (one tab at a
+ * time: a refresh token used twice ends the session on every device); a 401 that no refresh can cure forgets
+ * the session and calls onExpired (the app then shows its login). */
 export function sessionStore(key, onExpired) {
+  const read = () => JSON.parse(localStorage.getItem(key) || "null");
   const get = () => {
-    const s = JSON.parse(localStorage.getItem(key) || "null");
-    return s && s.expiresAt > Date.now() ? s : null;
+    const s = read();
+    if (!s) return null;
+    if (s.expiresAt > Date.now()) return s;
+    return s.refreshToken && s.refreshExpiresAt > Date.now() ? s : null;
+  };
+  const expire = () => {
+    localStorage.removeItem(key);
+    onExpired();
+  };
+  const renew = async (used) => {
+    const now = read();
+    if (!now || !now.refreshToken) return null;
+    if (now.token !== used && now.expiresAt > Date.now() + 30000) return now; // another tab renewed it
+    const answer = await api("POST", "/v1/auth/refresh", { body: { refresh_token: now.refreshToken } });
+    const next = sessionFromLogin(answer);
+    localStorage.setItem(key, JSON.stringify(next));
+    return next;
+  };
+  let renewing = null;
+  const refresh = (used) => {
+    if (!renewing) {
+      const locked = navigator.locks ? navigator.locks.request(`${key}.refresh`, () => renew(used)) : renew(used);
+      renewing = locked.finally(() => { renewing = null; });
+    }
+    return renewing;
   };
   const call = async (method, path, opts = {}) => {
-    const s = get();
+    let s = get();
     try {
+      if (s && s.refreshToken && s.expiresAt <= Date.now() + 30000) s = await refresh(s.token);
       return await api(method, path, { ...opts, token: s && s.token });
     } catch (err) {
       if (err instanceof ApiError && err.status === 401 && s) {
-        localStorage.removeItem(key);
-        onExpired();
+        if (s.refreshToken && !opts.retried && err.code !== "refresh_reused" && path !== "/v1/auth/refresh") {
+          try {
+            await refresh(s.token);
+            return await call(method, path, { ...opts, retried: true });
+          } catch (again) {
+            if (!(again instanceof ApiError && again.status === 401)) throw again;
+          }
+        }
+        expire();
       }
       throw err;
     }
   };
-  return { get, call, save: (data) => localStorage.setItem(key, JSON.stringify(data)), clear: () => localStorage.removeItem(key) };
+  const logout = async () => {
+    const s = read();
+    localStorage.removeItem(key);
+    if (s && s.refreshToken) {
+      await api("POST", "/v1/auth/logout", { body: { refresh_token: s.refreshToken } }).catch(() => {});
+    }
+  };
+  return { get, call, logout, save: (data) => localStorage.setItem(key, JSON.stringify(data)), clear: () => localStorage.removeItem(key) };
 }
 
 /** Go to a hash route; render again when it is already the current one. */

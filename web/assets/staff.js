@@ -5,6 +5,7 @@ import {
   ACTIONS, NetworkError, STATUS, api, fieldLabels, fmtDate, goTo, h, mount, notice, registerServiceWorker, sessionStore,
   refreshWhileIssuing, setTimeZone, showFieldErrors, slaState, statusBadge,
 } from "./lib.js";
+import { viewMessages } from "./staff-messages.js";
 
 const SESSION_KEY = "balai.staff";
 const VILLAGE_KEY = "balai.staff.village";
@@ -54,7 +55,7 @@ function field(id, label, input) {
 
 function setMenu(active) {
   const s = session();
-  const items = s ? [["#antrean", "Antrean"], ["#notifikasi", "Notifikasi gagal"], ["#pengaturan", "Pengaturan surat"], ["#jenis-surat", "Jenis surat"], ["#akun", "Akun"]] : [];
+  const items = s ? [["#antrean", "Antrean"], ["#notifikasi", "Notifikasi gagal"], ["#pengaturan", "Pengaturan surat"], ["#jenis-surat", "Jenis surat"], ["#akun", "Akun"], ["#pesan", "Pesan dan biaya"]] : [];
   mount(menu, ...items.map(([href, text]) => h("a", { href, "aria-current": href === `#${active}` ? "page" : null }, text)),
     h("a", { href: "/" }, "Portal warga"),
     s ? h("a", { href: "#keluar", onclick: (e) => { e.preventDefault(); auth.clear(); go("masuk"); } },
@@ -625,6 +626,7 @@ async function render() {
   if (name === "pengaturan") return viewSettings();
   if (name === "jenis-surat") return viewLetterTypes();
   if (name === "akun") return viewAccounts();
+  if (name === "pesan") return viewMessages({ call, show, seq: renderSeq, errorNotice, session });
   return viewQueue();
 }
 

@@ -1,0 +1,680 @@
+"""A sample of a month's work driven through Balai's real code on in-process moto, counted call by call.
+
+`python bench/cost.py` imports this (not the unit tests: it needs moto). What it does, in order:
+1. In-process moto (mock_aws), the table and the Sinjai demo data (regions, staff, resident registers),
+   with the local file channels for SMS and e-mail. Setup work is not counted.
+2. Counting hooks on every botocore DynamoDB client (`before-parameter-build` and `after-call`): each
+   call's operation, the item sizes it read (RRU from the returned items: 4 KB units, half for eventually
+   consistent reads, double in a transaction), the keys it wrote (WRU from the table's NEW_AND_OLD_IMAGES
+   stream records: 1 KB units of the larger image, double in a transaction, plus one write per GSI the
+   item is in and two where an index key changed), and the time spent inside moto.
+3. For each sample letter, the citizen's and the staff's usual path over HTTP through Chalice's test
+   client (`LETTER_FLOW` below), the table's stream handed to the real stream handler after each step,
+   the issuing queue drained into the real `issue_letters` handler, verifications of a share of the
+   letters, and at the end one run of each scheduled handler.
+4. Messages per channel are the lines the local SMS and e-mail adapters wrote (login codes included).
+
+Each invocation's billed duration is estimated from what was measured: the time spent outside moto (one
+full core of this machine, scaled to the function's share of a vCPU) plus an assumed in-region DynamoDB
+latency per call and an assumed provider latency per message (ASSUMPTIONS in bench/cost.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+
+
+def _environment(data_dir: str) -> None:
+    os.environ.update({
+        "BALAI_STAGE": "test", "BALAI_TABLE": "balai-cost", "BALAI_DATA_DIR": data_dir,
+        "BALAI_SMS_CHANNEL": "local", "BALAI_EMAIL_CHANNEL": "local",
+        "AWS_DEFAULT_REGION": "ap-southeast-3", "AWS_REGION": "ap-southeast-3",
+        "AWS_ACCESS_KEY_ID": "cost", "AWS_SECRET_ACCESS_KEY": "cost",
+        "POWERTOOLS_SERVICE_NAME": "balai", "POWERTOOLS_LOG_LEVEL": "INFO",
+        "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true",
+        # Every sample citizen calls from one address: lift the per-client OTP limits.
+        "BALAI_OTP_PER_CLIENT_HOUR": "1000000", "BALAI_OTP_PER_CLIENT_DAY": "1000000",
+    })
+    for var in ("BALAI_DYNAMODB_ENDPOINT", "BALAI_SECRETS_ARN", "BALAI_LETTER_KEYS_ARN"):
+        os.environ.pop(var, None)
+
+
+# --------------------------------------------------------------------------------------------- tallies
+
+
+@dataclass
+class Tally:
+    """What one kind of invocation (an API route, the stream handler, a schedule) did in the sample."""
+
+    invocations: int = 0
+    own_ms: float = 0.0  # wall time outside moto, on this machine
+    ddb_calls: Counter[str] = field(default_factory=Counter)
+    rru: float = 0.0
+    wru: float = 0.0
+    stream_records: int = 0
+    log_bytes: int = 0
+    sms: int = 0
+    email: int = 0
+    push: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"invocations": self.invocations, "own_ms": round(self.own_ms, 2), "ddb_calls": dict(self.ddb_calls),
+                "rru": self.rru, "wru": self.wru, "stream_records": self.stream_records,
+                "log_bytes": self.log_bytes, "sms": self.sms, "email": self.email, "push": self.push}
+
+
+@dataclass
+class _Write:
+    key: tuple[str, str]
+    transactional: bool
+    bucket: str
+
+
+class Meter:
+    """Counts DynamoDB calls, request units, time inside moto and log bytes into the current bucket."""
+
+    def __init__(self, item_size: Callable[[dict[str, Any]], int], read_units: Callable[..., float],
+                 write_units: Callable[..., float], gsis: list[tuple[str, str]]) -> None:
+        self.tallies: dict[str, Tally] = {}
+        self.bucket: str | None = None
+        self.in_moto_ms = 0.0
+        self._local = threading.local()
+        self._writes: list[_Write] = []
+        self._item_size, self._read_units, self._write_units = item_size, read_units, write_units
+        self.gsis = gsis
+
+    def tally(self, name: str) -> Tally:
+        return self.tallies.setdefault(name, Tally())
+
+    # -- botocore hooks
+    def before(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        self._local.call = (model.name, params, time.perf_counter())
+
+    def after(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        name, params, started = getattr(self._local, "call", (model.name, {}, time.perf_counter()))
+        self.in_moto_ms += (time.perf_counter() - started) * 1000
+        if self.bucket is None:
+            return
+        tally = self.tally(self.bucket)
+        tally.ddb_calls[name] += 1
+        tally.rru += self._reads(name, params, parsed)
+        for key, transactional in self._written_keys(name, params):
+            self._writes.append(_Write(key, transactional, self.bucket))
+        if "Error" in parsed and name in ("PutItem", "UpdateItem", "DeleteItem"):
+            tally.wru += 1.0  # a failed conditional write still costs a write unit
+
+    def _reads(self, name: str, params: dict[str, Any], parsed: dict[str, Any]) -> float:
+        consistent = bool(params.get("ConsistentRead"))
+        if name == "GetItem":
+            return self._read_units([self._item_size(parsed.get("Item") or {})], consistent=consistent)
+        if name == "Query":
+            return self._read_units([sum(self._item_size(i) for i in parsed.get("Items") or [])], consistent=consistent)
+        if name == "TransactGetItems":
+            sizes = [self._item_size(r.get("Item") or {}) for r in parsed.get("Responses") or []]
+            return self._read_units(sizes, transactional=True)
+        if name == "BatchGetItem":
+            items = [i for rows in (parsed.get("Responses") or {}).values() for i in rows]
+            return self._read_units([self._item_size(i) for i in items], consistent=consistent)
+        if name == "TransactWriteItems":
+            checks = [i for i in params.get("TransactItems") or [] if "ConditionCheck" in i]
+            return 0.0 if not checks else 0.0  # a condition check is billed as a write (see _written_keys)
+        return 0.0
+
+    @staticmethod
+    def _key(item: dict[str, Any]) -> tuple[str, str]:
+        return (str(item.get("PK", {}).get("S")), str(item.get("SK", {}).get("S")))
+
+    def _written_keys(self, name: str, params: dict[str, Any]) -> list[tuple[tuple[str, str], bool]]:
+        if name == "PutItem":
+            return [(self._key(params["Item"]), False)]
+        if name in ("UpdateItem", "DeleteItem"):
+            return [(self._key(params["Key"]), False)]
+        if name == "TransactWriteItems":
+            out = []
+            for entry in params.get("TransactItems") or []:
+                if "Put" in entry:
+                    out.append((self._key(entry["Put"]["Item"]), True))
+                elif "Update" in entry:
+                    out.append((self._key(entry["Update"]["Key"]), True))
+                elif "Delete" in entry:
+                    out.append((self._key(entry["Delete"]["Key"]), True))
+                elif "ConditionCheck" in entry and self.bucket is not None:
+                    self.tally(self.bucket).wru += 2.0  # at most 1 KB checked, in a transaction
+            return out
+        if name == "BatchWriteItem":
+            out = []
+            for rows in (params.get("RequestItems") or {}).values():
+                for row in rows:
+                    if "PutRequest" in row:
+                        out.append((self._key(row["PutRequest"]["Item"]), False))
+                    elif "DeleteRequest" in row:
+                        out.append((self._key(row["DeleteRequest"]["Key"]), False))
+            return out
+        return []
+
+    # -- stream records: the write units of the writes, from both images
+    def account_stream_records(self, records: list[dict[str, Any]]) -> None:
+        for record in records:
+            ddb = record.get("dynamodb") or {}
+            key = self._key(ddb.get("Keys") or {})
+            match = next((w for w in self._writes if w.key == key), None)
+            if match is None:
+                continue  # a write made outside any bucket (setup)
+            self._writes.remove(match)
+            old, new = ddb.get("OldImage"), ddb.get("NewImage")
+            tally = self.tally(match.bucket)
+            tally.wru += self._write_units(old, new, self.gsis, transactional=match.transactional)
+            tally.stream_records += 1
+
+    def forget_unmatched_writes(self) -> None:
+        """Writes that left no stream record changed nothing (a failed condition, an identical put)."""
+        for write in self._writes:
+            self.tally(write.bucket).wru += 1.0
+        self._writes.clear()
+
+
+class _CountingStream:
+    """Stands in for the log handler's stdout: counts the bytes a Lambda would ship to CloudWatch Logs."""
+
+    def __init__(self, meter: Meter) -> None:
+        self.meter = meter
+
+    def write(self, text: str) -> int:
+        if self.meter.bucket is not None:
+            self.meter.tally(self.meter.bucket).log_bytes += len(text.encode())
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+# ---------------------------------------------------------------------------------------- the driver
+
+
+@dataclass
+class CitizenTraits:
+    """What the message policy may use: an e-mail given, the PWA installed, a live refresh session."""
+
+    email: bool
+    pwa: bool
+    returning_session: bool
+
+
+@dataclass
+class SampleResult:
+    letters: int
+    villages: list[str]
+    tallies: dict[str, Tally]
+    per_letter_calls: dict[str, float]
+    verifications: int
+    sms_by_event: Counter[str]
+    email_by_event: Counter[str]
+    schedules: dict[str, Tally]
+    seconds: float
+    policy: str
+    traits: dict[str, float]
+
+
+class Simulation:
+    """The running sample: app, client, meter, stream position."""
+
+    def __init__(self, meter: Meter, app: Any, client: Any, data_dir: Path) -> None:
+        self.meter, self.app, self.client, self.data_dir = meter, app, client, data_dir
+        self._stream_position: dict[str, str] = {}
+        self._sms_seen = 0
+        self._email_seen = 0
+        self._push_seen = 0
+        self.sms_by_event: Counter[str] = Counter()
+        self.email_by_event: Counter[str] = Counter()
+
+    # -- timing an invocation
+    @contextmanager
+    def invocation(self, bucket: str) -> Iterator[None]:
+        self.meter.bucket = bucket
+        before_moto = self.meter.in_moto_ms
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            wall = (time.perf_counter() - started) * 1000
+            tally = self.meter.tally(bucket)
+            tally.invocations += 1
+            tally.own_ms += max(0.0, wall - (self.meter.in_moto_ms - before_moto))
+            self._count_messages(tally)
+            self.meter.bucket = None
+        self.pump_stream()
+
+    @contextmanager
+    def uncounted(self) -> Iterator[None]:
+        previous, self.meter.bucket = self.meter.bucket, None
+        try:
+            yield
+        finally:
+            self.meter.bucket = previous
+
+    def _outbox_lines(self, name: str) -> list[dict[str, Any]]:
+        path = self.data_dir / "outbox" / name
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+    def _count_messages(self, tally: Tally) -> None:
+        sms = self._outbox_lines("sms.jsonl")
+        emails = self._outbox_lines("email.jsonl")
+        new_sms, new_email = sms[self._sms_seen:], emails[self._email_seen:]
+        pushes = self._outbox_lines("push.jsonl")
+        tally.push += len(pushes) - self._push_seen
+        self._push_seen = len(pushes)
+        tally.sms += len(new_sms)
+        tally.email += len(new_email)
+        for message in new_sms:
+            self.sms_by_event[_event_of(message)] += 1
+        for message in new_email:
+            self.email_by_event[_event_of(message)] += 1
+        self._sms_seen, self._email_seen = len(sms), len(emails)
+
+    # -- the stream: records after the last position, each poll one batch for the stream handler
+    def _stream_records(self) -> list[dict[str, Any]]:
+        """New records of the table's stream shard, read from moto's backend (in-process moto routes no
+        DynamoDB Streams calls), by sequence number (a cancelled transaction swaps moto's shard object)."""
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.dynamodb.models import dynamodb_backends
+        from moto.dynamodbstreams.models import ShardIterator, dynamodbstreams_backends
+
+        from chalicelib.config import get_settings
+
+        settings = get_settings()
+        table = dynamodb_backends[DEFAULT_ACCOUNT_ID][settings.aws_region].get_table(settings.table_name)
+        streams = dynamodbstreams_backends[DEFAULT_ACCOUNT_ID][settings.aws_region]
+        records: list[dict[str, Any]] = []
+        shard = table.stream_shard
+        assert shard is not None, "the table has no stream"
+        while True:
+            position = self._stream_position.get("seq")
+            iterator = (ShardIterator(streams, shard, "AFTER_SEQUENCE_NUMBER", int(position))
+                        if position else ShardIterator(streams, shard, "TRIM_HORIZON"))
+            items = iterator.stream_shard.get(iterator.sequence_number, 1000)
+            if not items:
+                return records
+            records += items
+            self._stream_position["seq"] = str(max(int(i["dynamodb"]["SequenceNumber"]) for i in items))
+
+    def skip_stream(self) -> None:
+        """Forget what setup wrote: the sample starts from here."""
+        self._stream_records()
+        self.meter._writes.clear()
+
+    def pump_stream(self) -> None:
+        """Hand the new stream records to the real stream handler, one batch per poll, until none are left
+        (the handler's own updates are records too: the event source mapping invokes it for them)."""
+        for _ in range(5):
+            records = self._stream_records()
+            if not records:
+                return
+            self.meter.account_stream_records(_plain_records(records))
+            event = {"Records": [_lambda_record(r) for r in records]}
+            with self.invocation_no_pump("stream"):
+                self.client.lambda_.invoke("on_table_stream", event)
+
+    @contextmanager
+    def invocation_no_pump(self, bucket: str) -> Iterator[None]:
+        self.meter.bucket = bucket
+        before_moto = self.meter.in_moto_ms
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            wall = (time.perf_counter() - started) * 1000
+            tally = self.meter.tally(bucket)
+            tally.invocations += 1
+            tally.own_ms += max(0.0, wall - (self.meter.in_moto_ms - before_moto))
+            self._count_messages(tally)
+            self.meter.bucket = None
+
+    # -- HTTP through the Chalice app, one Lambda invocation each
+    def http(self, method: str, bucket: str, path: str, token: str | None = None, body: Any = None,
+             headers: dict[str, str] | None = None) -> Any:
+        h = {"Content-Type": "application/json"}
+        if token:
+            h["Authorization"] = f"Bearer {token}"
+        h.update(headers or {})
+        with self.invocation(bucket):
+            call = getattr(self.client.http, method.lower())
+            response = call(path, headers=h, body=json.dumps(body) if body is not None else None) \
+                if method in ("POST", "PUT") else call(path, headers=h)
+        return response
+
+    def drain_issuing(self) -> int:
+        import boto3
+
+        from chalicelib.config import get_settings
+
+        settings = get_settings()
+        sqs = boto3.client("sqs", region_name=settings.aws_region)
+        handled = 0
+        while True:
+            messages = sqs.receive_message(QueueUrl=settings.issue_queue_url, MaxNumberOfMessages=10,
+                                           VisibilityTimeout=30).get("Messages", [])
+            if not messages:
+                return handled
+            event = self.client.events.generate_sqs_event(message_bodies=[m["Body"] for m in messages],
+                                                          queue_name="balai-test-issuing.fifo")
+            with self.invocation("issue_letters"):
+                self.client.lambda_.invoke("issue_letters", event)
+            for m in messages:
+                sqs.delete_message(QueueUrl=settings.issue_queue_url, ReceiptHandle=m["ReceiptHandle"])
+            handled += len(messages)
+
+
+def _event_of(message: dict[str, Any]) -> str:
+    """login code (sent directly, no outbox row), or the kind of recipient of an outbox delivery."""
+    if "kode verifikasi" in str(message.get("text", "")).lower():
+        return "login_code"
+    message_id = str(message.get("message_id") or "")
+    recipient = message_id.rsplit(":", 1)[-1] if ":" in message_id else "?"
+    return "status_to_citizen" if recipient == "citizen" else "to_staff"
+
+
+def _plain_records(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return records
+
+
+def _lambda_record(record: dict[str, Any]) -> dict[str, Any]:
+    """A boto3 GetRecords record as the Lambda event carries it (ApproximateCreationDateTime as a number)."""
+    out = dict(record)
+    ddb = dict(out.get("dynamodb") or {})
+    created: Any = ddb.get("ApproximateCreationDateTime")
+    if hasattr(created, "timestamp"):
+        ddb["ApproximateCreationDateTime"] = created.timestamp()
+    out["dynamodb"] = ddb
+    return out
+
+
+def _otp_code(data_dir: Path, phone_e164: str) -> str:
+    import re
+
+    lines = (data_dir / "outbox" / "sms.jsonl").read_text().splitlines()
+    for line in reversed(lines):
+        message = json.loads(line)
+        if message.get("to") == phone_e164:
+            match = re.search(r"\b(\d{6})\b", message["text"])
+            if match:
+                return match.group(1)
+    raise AssertionError("no login code sent")
+
+
+def run_sample(letters: int, villages: int, shares: dict[str, float], seed: int = 7,
+               verification_share: float = 0.4, revision_share: float = 0.15,
+               log: Callable[[str], None] = lambda _: None) -> SampleResult:
+    """Drive `letters` letters spread over `villages` active villages; returns the counted tallies."""
+    import importlib.util
+
+    started = time.perf_counter()
+    data_dir = Path(tempfile.mkdtemp(prefix="balai-cost-"))
+    _environment(str(data_dir))
+    sys.path.insert(0, str(ROOT))
+    from moto import mock_aws
+
+    mock = mock_aws()
+    mock.start()
+    try:
+        import boto3
+
+        # The issuing queue (SQS FIFO), as the infra stack makes it; moto's fixes local mode also uses.
+        os.environ["BALAI_ISSUE_QUEUE_URL"] = boto3.client("sqs", region_name="ap-southeast-3").create_queue(
+            QueueName="balai-test-issuing.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+        from localmode import moto_patches
+
+        moto_patches.apply()
+        import botocore.session
+
+        spec = importlib.util.spec_from_file_location("balai_bench_cost_units", HERE / "cost.py")
+        assert spec and spec.loader
+        units = importlib.util.module_from_spec(spec)
+        sys.modules.setdefault(spec.name, units)
+        spec.loader.exec_module(units)
+        meter = Meter(units.item_size, units.read_units, units.write_units,
+                      [(f"GSI{n}PK", f"GSI{n}SK") for n in range(1, 5)])
+        original = botocore.session.Session.create_client
+
+        def create_client(self: Any, service_name: str, *args: Any, **kwargs: Any) -> Any:
+            client = original(self, service_name, *args, **kwargs)
+            if service_name == "dynamodb":
+                client.meta.events.register("before-parameter-build.dynamodb.*", meter.before)
+                client.meta.events.register("after-call.dynamodb.*", meter.after)
+            return client
+
+        botocore.session.Session.create_client = create_client  # type: ignore[method-assign]
+        return _drive(meter, data_dir, letters, villages, shares, seed, verification_share, revision_share,
+                      started, log)
+    finally:
+        mock.stop()
+        import shutil
+
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _count_file_store(meter: Meter) -> None:
+    """Count the S3 requests the cloud's file store would make, at the local store that stands in for it:
+    put/copy (PUT), the browser's presigned POST (PUT), read/probe (GET/HEAD) and every presigned link the
+    API hands out (a GET by the browser that opens it)."""
+    from chalicelib.adapters.files import LocalFileStore
+
+    depth = threading.local()
+
+    def counted(name: str, kind: str) -> None:
+        original = getattr(LocalFileStore, name)
+
+        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+            outer = not getattr(depth, "n", 0)  # accept_post stores with put(): one request, not two
+            if outer:
+                bucket = meter.bucket or "browser"
+                key = str(args[0]) if args and isinstance(args[0], str) else ""
+                prefix = key.split("/", 1)[0] if "/" in key else ""
+                meter.tally(bucket).ddb_calls[f"S3 {kind}{' ' + prefix if kind == 'LINK' else ''}"] += 1
+            depth.n = getattr(depth, "n", 0) + 1
+            try:
+                return original(self, *args, **kwargs)
+            finally:
+                depth.n -= 1
+
+        setattr(LocalFileStore, name, wrapper)
+
+    for name, kind in (("put", "PUT"), ("copy", "PUT"), ("accept_post", "PUT"), ("read", "GET"),
+                       ("probe", "GET"), ("exists", "GET"), ("link", "LINK")):
+        counted(name, kind)
+
+
+def _drive(meter: Meter, data_dir: Path, letters: int, n_villages: int, shares: dict[str, float], seed: int,
+           verification_share: float, revision_share: float, started: float,
+           log: Callable[[str], None]) -> SampleResult:
+    from chalice.test import Client
+
+    from app import app
+    from chalicelib.observability import logger
+    from chalicelib.ops.demo import seed_demo
+    from chalicelib.storage import regions
+    from chalicelib.storage.table import create_table
+    from tests import helpers as fx
+
+    rng = random.Random(seed)
+    random.seed(seed)
+    create_table()
+    seed_demo()
+    _count_file_store(meter)
+    # The logs the functions would ship: the Powertools handler writes into a byte counter.
+    handler = logger.registered_handler
+    handler.setStream(_CountingStream(meter))  # type: ignore[attr-defined]
+    client = Client(app)
+    sim = Simulation(meter, app, client, data_dir)
+    active = [r.code for k in ("73.07.03", "73.07.09") for r in regions.children(k) if r.active]
+    villages = active[:max(1, n_villages)]
+    policy = "today's notification rules (chalicelib/domain/notifications.py: citizens by SMS only)"
+    has_refresh = any("/v1/auth/refresh" in path for path in app.routes)
+    if has_refresh:
+        policy = ("the message policy (chalicelib/domain/message_policy.py: SMS for login codes and as the "
+                  "citizen's last resort), 30-day refresh sessions")
+
+    # Staff tokens (their logins are counted separately, per working day: see cost.py)
+    staff: dict[str, dict[str, str]] = {}
+    for village in villages:
+        with sim.uncounted():
+            staff[village] = {role: fx.staff_token(client, f"{role}.{village}") for role in ("operator", "kades")}
+    with sim.invocation("POST /v1/auth/login"):
+        fx.post(client, "/v1/auth/login", {"username": f"operator.{villages[0]}", "password": fx.PASSWORD})
+    sim.skip_stream()
+    meter.tallies.pop("stream", None)
+
+    calls_before: Counter[str] = Counter()
+    issued: list[tuple[dict[str, Any], dict[str, Any], str]] = []
+    for n in range(letters):
+        village = villages[n % len(villages)]
+        traits = CitizenTraits(email=rng.random() < shares["email"], pwa=rng.random() < shares["pwa"],
+                               returning_session=rng.random() < shares["returning_session"])
+        phone = fx.random_phone()
+        citizen = {"nik": fx.random_nik(village.replace(".", "")[:6]), "phone": phone}
+        with sim.uncounted():  # the village register holds most applicants (issue 8); setup, not counted
+            fx.register_resident(citizen, village, phone=fx.e164(phone))
+        sim.skip_stream()
+        token = _citizen_login(sim, data_dir, citizen)
+        citizen["token"] = token
+        if has_refresh and traits.email:  # the portal asks once for an e-mail for status messages
+            sim.http("PUT", "PUT /v1/me/contact", "/v1/me/contact", token, {"email": f"warga{n}@contoh.id"})
+        if has_refresh and traits.pwa:  # an installed PWA subscribes to Web Push
+            sim.http("GET", "GET /v1/push/vapid-public-key", "/v1/push/vapid-public-key")
+            sub = sim.http("POST", "POST /v1/me/push-subscriptions", "/v1/me/push-subscriptions", token,
+                           {"endpoint": f"https://push.example.id/sub/{n}",
+                            "keys": {"p256dh": P256DH, "auth": PUSH_AUTH}})
+            assert sub.status_code == 201, sub.body
+        sim.http("GET", "GET /v1/me/profile", "/v1/me/profile", token)
+        sim.http("GET", "GET /v1/villages/{desa}/letter-types", f"/v1/villages/{village}/letter-types")
+        refs = {}
+        from chalicelib.domain import catalog
+
+        for spec in catalog.DEFAULT_CATALOG["SKD"].attachments:
+            if not spec.required:
+                continue
+            form = sim.http("POST", "POST /v1/villages/{desa}/uploads", f"/v1/villages/{village}/uploads", token,
+                            {"letter_type": "SKD", "attachment": spec.name, "filename": "ktp.jpg",
+                             "content_type": "image/jpeg", "size": len(fx.JPEG)})
+            assert form.status_code == 201, form.body
+            # In the cloud the browser posts the file straight to S3: no function runs, one S3 PUT.
+            meter.bucket = "s3"
+            assert fx.send_form(client, form.json_body, fx.JPEG).status_code == 204
+            meter.bucket = None
+            refs[spec.name] = form.json_body["upload_id"]
+        response = sim.http("POST", "POST /v1/villages/{desa}/requests", f"/v1/villages/{village}/requests", token,
+                            {"letter_type": "SKD", "fields": fx.SKD_FIELDS, "attachments": refs},
+                            {"Idempotency-Key": f"form-{n}"})
+        assert response.status_code == 201, response.body
+        request = response.json_body
+        sim.http("GET", "GET /v1/track/{code}", f"/v1/track/{request['tracking_code']}")
+        op, kades = staff[village]["operator"], staff[village]["kades"]
+        sim.http("GET", "GET /v1/villages/{desa}/requests", f"/v1/villages/{village}/requests?status=submitted", op)
+        sim.http("GET", "GET /v1/requests/{id}", f"/v1/requests/{request['id']}", op)
+        for name in refs:
+            sim.http("GET", "GET /v1/requests/{id}/attachments/{name}",
+                     f"/v1/requests/{request['id']}/attachments/{name}", op)
+        request = _act(sim, op, request, "review")
+        if rng.random() < revision_share:
+            request = _act(sim, op, request, "request_revision", "Foto KTP kurang jelas.")
+            sim.http("GET", "GET /v1/requests/{id}", f"/v1/requests/{request['id']}", token)
+            request = _act(sim, token, request, "resubmit")
+            request = _act(sim, op, request, "review")
+        if not request.get("identity_verified", True):
+            request = _act(sim, op, request, "verify_identity", document="KTP-el")
+        request = _act(sim, op, request, "approve")
+        sim.http("GET", "GET /v1/villages/{desa}/requests", f"/v1/villages/{village}/requests?status=approved", kades)
+        sim.http("GET", "GET /v1/requests/{id}", f"/v1/requests/{request['id']}", kades)
+        decided = _act(sim, kades, request, "issue", expect=202)
+        sim.drain_issuing()
+        sim.http("GET", "GET /v1/track/{code}", f"/v1/track/{decided['tracking_code']}")
+        # The citizen comes back for the PDF: a new login code, unless a live refresh session remains
+        if has_refresh and traits.returning_session:
+            refreshed = sim.http("POST", "POST /v1/auth/refresh", "/v1/auth/refresh", None,
+                                 {"refresh_token": citizen["refresh_token"]})
+            assert refreshed.status_code == 200, refreshed.body
+            citizen["token"] = refreshed.json_body["token"]
+        else:
+            citizen["token"] = _citizen_login(sim, data_dir, citizen)
+        if has_refresh:
+            sim.http("GET", "GET /v1/me/inbox", "/v1/me/inbox", citizen["token"])
+        sim.http("GET", "GET /v1/me/requests", "/v1/me/requests", citizen["token"])
+        link = sim.http("GET", "GET /v1/requests/{id}/letter", f"/v1/requests/{request['id']}/letter",
+                        citizen["token"])
+        assert link.status_code == 200, link.body
+        issued.append((citizen, request, str(link.json_body.get("verify_url") or "")))
+        if (n + 1) % 10 == 0:
+            log(f"  {n + 1}/{letters} letters driven ({time.perf_counter() - started:.0f} s)")
+    verifications = 0
+    for _, _, url in issued:
+        if url and rng.random() < verification_share:
+            token = url.rsplit("/", 1)[-1]
+            sim.http("GET", "GET /v1/letters/verify/{token}", f"/v1/letters/verify/{token}",
+                     headers={"Accept": "application/json"})
+            verifications += 1
+    # A public page view: the region tree (the transparency pages' own API is not on this branch yet).
+    sim.http("GET", "GET /v1/regions/{code}", "/v1/regions/73.07")
+    meter.forget_unmatched_writes()
+    del calls_before
+
+    # One run of each scheduled handler over the sample's data.
+    schedules: dict[str, Tally] = {}
+    for name in ("outbox_retry", "sla_escalation", "daily_digest"):
+        before = Tally(**{k: v for k, v in meter.tally(name).__dict__.items()})
+        event = client.events.generate_cw_event(source="aws.events", detail_type="Scheduled Event", detail={},
+                                                resources=[])
+        with sim.invocation(name):
+            client.lambda_.invoke(name, event)
+        schedules[name] = meter.tally(name)
+        del before
+    per_letter = {name: t.invocations / letters for name, t in meter.tallies.items()
+                  if name.startswith(("GET ", "POST ", "PUT "))}
+    return SampleResult(letters=letters, villages=villages, tallies=dict(meter.tallies), per_letter_calls=per_letter,
+                        verifications=verifications, sms_by_event=sim.sms_by_event, email_by_event=sim.email_by_event,
+                        schedules=schedules, seconds=time.perf_counter() - started, policy=policy, traits=shares)
+
+
+# A valid P-256 public key and auth secret, as a browser's PushSubscription carries them.
+P256DH = "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM"
+PUSH_AUTH = "tBHItJI5svbpez7KI4CCXg"
+
+
+def _citizen_login(sim: Simulation, data_dir: Path, citizen: dict[str, Any]) -> str:
+    from tests import helpers as fx
+
+    body = {"nik": citizen["nik"], "phone": citizen["phone"]}
+    response = sim.http("POST", "POST /v1/auth/otp", "/v1/auth/otp", None, body)
+    assert response.status_code == 202, response.body
+    code = _otp_code(data_dir, fx.e164(citizen["phone"]))
+    response = sim.http("POST", "POST /v1/auth/otp/verify", "/v1/auth/otp/verify", None, {**body, "code": code})
+    assert response.status_code == 200, response.body
+    if response.json_body.get("refresh_token"):
+        citizen["refresh_token"] = response.json_body["refresh_token"]
+    return str(response.json_body["token"])
+
+
+def _act(sim: Simulation, token: str, request: dict[str, Any], action: str, note: str | None = None,
+         expect: int = 200, **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"action": action, "version": request["version"], **extra}
+    if note:
+        body["note"] = note
+    response = sim.http("POST", "POST /v1/requests/{id}/transitions", f"/v1/requests/{request['id']}/transitions",
+                        token, body)
+    assert response.status_code == expect, (action, response.status_code, response.body)
+    return dict(response.json_body)

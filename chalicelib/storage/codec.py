@@ -1,0 +1,167 @@
+"""Item encoding shared by the repositories: plain values, requests, audit events, page cursors and paging."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from chalicelib.domain.clock import iso
+from chalicelib.domain.escalation import checkpoints, current_level, next_checkpoint
+from chalicelib.domain.requests import OPEN_STATUSES, HistoryEntry, ServiceRequest
+from chalicelib.errors import ValidationError
+from chalicelib.storage import keys
+from chalicelib.storage.models import EventItem, RequestItem
+
+T = TypeVar("T")
+Page = tuple[list[T], str | None]
+
+
+def plain(value: Any) -> Any:
+    """PynamoDB raw maps hold Decimals; turn them back into ints/floats for JSON."""
+    if hasattr(value, "as_dict"):
+        value = value.as_dict()
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if value.__class__.__name__ == "Decimal":
+        return int(value) if value == int(value) else float(value)
+    return value
+
+
+# ---------------------------------------------------------------------------------------------- requests
+
+
+def request_item(r: ServiceRequest) -> RequestItem:
+    """The request's META item with its queue, status, citizen and SLA-checkpoint index keys."""
+    item = RequestItem(
+        keys.request_pk(r.id), keys.META, entity="request",
+        id=r.id, village=r.village, kecamatan=r.kecamatan, kabupaten=r.kabupaten,
+        letter_type=r.letter_type, letter_name=r.letter_name, status=r.status, version=r.version,
+        tracking_code=r.tracking_code, nik_hash=r.nik_hash, contact_phone=r.contact_phone,
+        signer_role=r.signer_role,
+        fields=r.fields, applicant=r.applicant, sla_hours=r.sla_hours, created_at=r.created_at,
+        updated_at=r.updated_at, due_at=r.due_at, letter=r.letter, issue_order=r.issue_order,
+        attachments=r.attachments or None,
+        identity_verified=r.identity_verified, identity_check=r.identity_check,
+        GSI1PK=keys.village_queue_pk(r.village), GSI1SK=keys.queue_sk(r.created_at, r.id),
+        GSI2PK=keys.village_status_pk(r.village, r.status), GSI2SK=keys.queue_sk(r.created_at, r.id),
+        GSI3PK=keys.citizen_requests_pk(r.nik_hash), GSI3SK=keys.queue_sk(r.created_at, r.id),
+    )
+    level = current_level(r.sla, r.due_at)
+    item.sla = {"for": r.due_at, "level": level}
+    if r.status in OPEN_STATUSES:
+        # Sparse index keyed by the *next* SLA checkpoint (reminder, due, twice due): the 15-minute sweep
+        # Queries GSI4SK <= now and so reads only requests with something to do; once the admin has
+        # been told there is nothing left to do and the request leaves the index.
+        at = next_checkpoint(level, checkpoints(r.due_at, r.sla_hours, r.village))
+        if at is not None:
+            item.GSI4PK = keys.due_pk(r.kabupaten)
+            item.GSI4SK = keys.due_sk(iso(at), r.id)
+    return item
+
+
+def request_from_item(item: RequestItem) -> ServiceRequest:
+    """The request (without its history, which lives in its event items)."""
+    return ServiceRequest(
+        id=item.id, village=item.village, kecamatan=item.kecamatan, kabupaten=item.kabupaten,
+        letter_type=item.letter_type, letter_name=item.letter_name, status=item.status,
+        version=int(item.version), tracking_code=item.tracking_code, nik_hash=item.nik_hash,
+        fields=plain(item.fields) or {}, applicant=plain(item.applicant) or {},
+        sla_hours=int(item.sla_hours), created_at=item.created_at, updated_at=item.updated_at,
+        due_at=item.due_at, contact_phone=item.contact_phone, signer_role=item.signer_role or "kades",
+        letter=plain(item.letter) if item.letter is not None else None,
+        sla=plain(item.sla) if item.sla is not None else None,
+        issue_order=plain(item.issue_order) if item.issue_order is not None else None,
+        attachments=plain(item.attachments) or {} if item.attachments is not None else {},
+        identity_verified=bool(item.identity_verified),
+        identity_check=plain(item.identity_check) if item.identity_check is not None else None,
+    )
+
+
+def sla_level_actions(request: ServiceRequest, level: int, next_at: datetime | None) -> list[Any]:
+    """The update recording an SLA level reached; the request leaves the checkpoint index when nothing is left."""
+    actions: list[Any] = [RequestItem.sla.set({"for": request.due_at, "level": level})]
+    if next_at is None:
+        actions += [RequestItem.GSI4PK.remove(), RequestItem.GSI4SK.remove()]
+    else:
+        actions.append(RequestItem.GSI4SK.set(keys.due_sk(iso(next_at), request.id)))
+    return actions
+
+
+def unchanged(request: ServiceRequest) -> Any:
+    """Condition: the request is still at the version and status it was read with."""
+    return (RequestItem.version == request.version) & (RequestItem.status == request.status)
+
+
+# ---------------------------------------------------------------------------------------------- audit events
+
+
+def event_item(request_id: str, e: HistoryEntry, sk: str | None = None) -> EventItem:
+    """A request's audit event, keyed by time and version (or `sk`) in the request's partition."""
+    return EventItem(keys.request_pk(request_id), sk or keys.event_sk(e.at, e.version), entity="event",
+                     at=e.at, actor=e.actor, actor_role=e.actor_role, action=e.action,
+                     from_status=e.from_status, to_status=e.to_status, note=e.note, version=e.version,
+                     details=e.details)
+
+
+def history_entry(ev: EventItem) -> HistoryEntry:
+    return HistoryEntry(ev.at, ev.actor, ev.actor_role, ev.action, ev.from_status, ev.to_status, ev.note,
+                        int(ev.version), plain(ev.details) if ev.details is not None else None)
+
+
+# ---------------------------------------------------------------------------------------------- page cursors
+
+
+def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
+    if not last_key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(last_key, separators=(",", ":")).encode()).decode()
+
+
+# The keys a page cursor of each index may hold: the index's keys and the table's (a LastEvaluatedKey).
+CURSOR_KEYS = {"GSI1PK": {"PK", "SK", "GSI1PK", "GSI1SK"}, "GSI2PK": {"PK", "SK", "GSI2PK", "GSI2SK"},
+               "GSI3PK": {"PK", "SK", "GSI3PK", "GSI3SK"}}
+
+
+# What encode_cursor() produces: URL-safe base64 with its padding and nothing else (base64 decoding would
+# otherwise skip a trailing newline or stray characters and accept a look-alike).
+_CURSOR_TEXT = re.compile(r"[A-Za-z0-9_-]+={0,2}")
+
+
+def decode_cursor(cursor: str | None, expected_pk: str, pk_name: str) -> dict[str, Any] | None:
+    """A cursor is handed back by the client, so it is checked like any input: the exact key names
+    of its index, each a short string, and the partition of the list being read; else 400."""
+    if not cursor:
+        return None
+    try:
+        if len(cursor) > 1024 or not _CURSOR_TEXT.fullmatch(cursor):
+            raise ValueError("cursor too long or not URL-safe base64 (a newline, a space, another alphabet)")
+        data = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if not isinstance(data, dict) or set(data) != CURSOR_KEYS[pk_name]:
+            raise ValueError("cursor of another index")
+        for value in data.values():
+            if (not isinstance(value, dict) or list(value) != ["S"] or not isinstance(value["S"], str)
+                    or not 0 < len(value["S"]) <= 256):
+                raise ValueError("cursor key is not a string")
+        if data[pk_name]["S"] != expected_pk:
+            raise ValueError("cursor of another list")
+        return dict(data)
+    except (ValueError, KeyError, TypeError, RecursionError):
+        raise ValidationError("Kursor halaman tidak valid.", code="invalid_cursor") from None
+
+
+def page(index: Any, pk_name: str, pk: str, limit: int, cursor: str | None, decode: Callable[[Any], T], *,
+         newest_first: bool = True) -> Page[T]:
+    """One page of a GSI partition (a Query on a known key) and the cursor of the next page (None at the end).
+
+    `index` is the model's GlobalSecondaryIndex whose hash key is `pk_name`; the client's cursor is checked
+    (decode_cursor) before it reaches DynamoDB."""
+    results = index.query(pk, scan_index_forward=not newest_first, limit=limit,
+                          last_evaluated_key=decode_cursor(cursor, pk, pk_name))
+    items = [decode(item) for item in results]
+    return items, encode_cursor(results.last_evaluated_key)

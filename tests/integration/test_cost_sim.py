@@ -1,0 +1,49 @@
+"""bench/cost.py end to end: a one-letter sample through the real code (its own process: the simulation
+starts its own moto and environment), counted and priced, with the bars printed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_a_one_letter_sample_is_counted_and_priced(tmp_path: Path) -> None:
+    # When the cost model drives one letter through the code and saves its counts
+    counts = tmp_path / "counts.json"
+    run = subprocess.run([sys.executable, str(ROOT / "bench" / "cost.py"), "--sample-letters", "1",
+                          "--sample-villages", "1", "--save-counts", str(counts), "--json"],
+                         capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert run.returncode == 0, run.stderr[-3000:]
+    out = json.loads(run.stdout)
+    letter = out["counted"]["per_letter"]
+    # Then the letter's path was counted: API calls, stream handler runs, one issuing run, DynamoDB units
+    assert letter["invocations"]["api"] >= 15 and letter["invocations"]["issue_letters"] == 1
+    assert letter["invocations"]["stream"] >= 1 and letter["stream_records"] >= 10
+    assert letter["rru"] > 0 and letter["wru"] > letter["rru"]
+    # and the messages the local adapters wrote: a login code at submit, and at the download either a second
+    # code or a refresh of the live session (no SMS); status SMS only as the message policy's last resort
+    sms = out["counted"]["messages_by_event"]["sms"]
+    refreshes = out["counted"]["endpoints"].get("POST /v1/auth/refresh", {}).get("per_letter", 0)
+    assert sms["login_code"] + refreshes == 2 and sum(sms.values()) == letter["sms"]
+    assert "message policy" in out["counted"]["policy"]
+    # and S3: three uploads, their copies and the PDF; links for attachments and the letter
+    assert letter["s3_puts"] >= 7 and letter["pdf_downloads"] == 1 and letter["attachment_views"] == 3
+    # and one run of each schedule
+    assert set(out["counted"]["per_schedule_run"]) == {"outbox_retry", "sla_escalation", "daily_digest"}
+    # and the bill and the bars come from those counts
+    names = [b["name"] for b in out["bars"]]
+    assert names == ["Sinjai: everything except messages", "SMS per issued letter", "Idle month",
+                     "10x Sinjai: everything except messages"]
+    sinjai = out["estimates"][0]
+    assert sinjai["usage"]["sms"] == pytest.approx(sinjai["profile"]["letters"] * letter["sms"]
+                                                   + sinjai["profile"]["complaints"] * letter["sms"] * 0.55, rel=1e-3)
+    # And the saved counts price again without a simulation
+    again = subprocess.run([sys.executable, str(ROOT / "bench" / "cost.py"), "--counts", str(counts),
+                            "--profile", "idle"], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert again.returncode == 0 and "everything else: $" in again.stdout and "Idle month" in again.stdout

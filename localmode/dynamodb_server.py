@@ -21,6 +21,7 @@ import json
 import os
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -29,7 +30,13 @@ from typing import Any
 WRITE_OPERATIONS = {"CreateTable", "UpdateTable", "DeleteTable", "UpdateTimeToLive", "PutItem", "UpdateItem",
                     "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
 _REPLAY_HEADERS = ("Authorization", "Host", "Content-Type", "X-Amz-Target", "X-Amz-Date")
-SNAPSHOT_FORMAT = "balai-dynamodb-snapshot/1"
+# Lines [table, hash key, range key or null, {index hash key attribute: value}, attributes]; earlier ones:
+# /2 [table, hash key, range key, attributes] and /1 [table, attributes] (their indexes are rebuilt on load).
+SNAPSHOT_FORMAT = "balai-dynamodb-snapshot/3"
+SNAPSHOT_FORMATS = (SNAPSHOT_FORMAT, "balai-dynamodb-snapshot/2", "balai-dynamodb-snapshot/1")
+TTL_SWEEP_SECONDS = 60.0  # DynamoDB deletes expired items "within a few days"; local mode within a minute
+TTL_MAX_AGE_SECONDS = 5 * 365 * 24 * 3600  # DynamoDB leaves items whose TTL is more than five years past
+DEFAULT_ACCOUNT = "123456789012"  # moto's account for any access key it does not know
 
 
 def private_dir(path: Path) -> Path:
@@ -183,16 +190,26 @@ def _table_definition(account_id: str, region: str, table: Any) -> dict[str, Any
 
 
 def write_snapshot(path: Path, continued_by: str) -> int:
-    """Write every table of this process's moto to `path` (atomically); returns the item count."""
+    """Write every table of this process's moto to `path` (atomically); returns the item count.
+
+    Items are written in their packed form as they are (no unpacking or re-encoding)."""
+    from localmode import moto_patches
+
     count = 0
     tmp = path.with_suffix(".tmp")
-    tables = list(_tables())
-    with open_private(tmp, "w") as fh:
+    with moto_patches.store_lock, open_private(tmp, "w") as fh:
+        moto_patches.settle()
+        tables = list(_tables())
         fh.write(json.dumps({"format": SNAPSHOT_FORMAT, "journal": continued_by,
                              "tables": [_table_definition(a, r, t) for a, r, t in tables]}) + "\n")
         for position, (_, _, table) in enumerate(tables):
-            for item in table.all_items():
-                fh.write(json.dumps([position, item.to_json()["Attributes"]], separators=(",", ":")) + "\n")
+            indexes = moto_patches.index_map(table)
+            for item in _stored_items(table):
+                range_key = json.dumps(item.range_key.to_json()) if item.range_key is not None else "null"
+                index_values = indexes.index_values((item.hash_key, item.range_key)) if indexes else {}
+                fh.write(f"[{position},{json.dumps(item.hash_key.to_json())},{range_key},"
+                         f"{json.dumps(index_values, separators=(',', ':'))},"
+                         f"{moto_patches.packed_attributes(item).decode()}]\n")
                 count += 1
         fh.flush()
         os.fsync(fh.fileno())
@@ -200,38 +217,32 @@ def write_snapshot(path: Path, continued_by: str) -> int:
     return count
 
 
-def _dynamo(value: dict[str, Any]) -> Any:
-    """DynamoType(value), built directly (what its __init__ does, without its per-value checks)."""
-    for kind, raw in value.items():
-        if kind == "M":
-            raw = {k: _dynamo(v) for k, v in raw.items()}
-        elif kind == "L":
-            raw = [_dynamo(v) for v in raw]
-        made = _new_dynamo(_DynamoType)
-        made.type = kind
-        made.value = raw
-        return made
-    raise ValueError("empty attribute value")
-
-
-_DynamoType: Any = None
-_new_dynamo: Any = None
+def _stored_items(table: Any) -> Iterator[Any]:
+    """The table's items in storage order (moto's all_items() also sorts them: a snapshot need not)."""
+    for partition in list(table.items.values()):
+        if table.range_key_attr is None:
+            yield partition
+        else:
+            yield from list(partition.values())
 
 
 def load_snapshot(path: Path) -> tuple[str | None, int]:
-    """Create the snapshot's tables in this process's moto and put its items back; (journal id, items)."""
-    from moto.dynamodb.models import dynamodb_backends
-    from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+    """Create the snapshot's tables in this process's moto and put its items back; (journal id, items).
 
-    global _DynamoType, _new_dynamo
-    _DynamoType, _new_dynamo = DynamoType, DynamoType.__new__
+    Each line is `[table position,hash key,range key,{index hash keys},{attributes}]`: only the keys are
+    decoded (into moto's DynamoType, and into the index map); the attributes' text becomes the stored
+    (packed) item as it is."""
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+    from localmode import moto_patches
 
     if not path.exists():
         return None, 0
     count = 0
-    with path.open(encoding="utf-8") as fh:
+    with path.open(encoding="utf-8") as fh, moto_patches.store_lock:
         header = json.loads(fh.readline())
-        if header.get("format") != SNAPSHOT_FORMAT:
+        if header.get("format") not in SNAPSHOT_FORMATS:
             raise ValueError(f"{path} is not a {SNAPSHOT_FORMAT} file")
         tables = []
         for d in header["tables"]:
@@ -243,35 +254,119 @@ def load_snapshot(path: Path) -> tuple[str | None, int]:
                 warm_throughput=None)
             table.ttl = d["ttl"]
             tables.append(table)
+        keys_first = header["format"] != "balai-dynamodb-snapshot/1"
+        with_indexes = header["format"] == SNAPSHOT_FORMAT
+        indexes: list[Any] = [moto_patches.index_map(table, scan=False) if with_indexes else None for table in tables]
+        # Items were validated when first written: no per-attribute checks, no DynamoType per value.
+        raw_decode = json.JSONDecoder().raw_decode
+        new_dynamo, new_item = DynamoType.__new__, Item.__new__
+
+        kinds = {"S": "S", "N": "N", "B": "B"}  # one type string for all keys, not one per item
+
+        def key_value(value: dict[str, Any]) -> Any:
+            made = new_dynamo(DynamoType)
+            (kind, made.value), = value.items()  # key attributes are S, N or B: no nesting
+            made.type = kinds.get(kind, kind)
+            return made
+
+        last_table, last_hash, hash_key, partition = None, None, None, None
         for line in fh:
-            position, attrs = json.loads(line)
+            comma = line.index(",")
+            position = int(line[1:comma])
             table = tables[position]
-            # Items were validated when first written: build them without moto's per-attribute size checks.
-            item = Item.__new__(Item)
-            item.hash_key = _dynamo(attrs[table.hash_key_attr])
-            item.range_key = _dynamo(attrs[table.range_key_attr]) if table.range_key_attr else None
-            values = LimitedSizeDict.__new__(LimitedSizeDict)
-            dict.__init__(values)
-            for name, value in attrs.items():
-                dict.__setitem__(values, sys.intern(name), _dynamo(value))
-            item.attrs = values
-            if table.range_key_attr:
-                table.items[item.hash_key][item.range_key] = item
+            if keys_first:
+                hash_value, end = raw_decode(line, comma + 1)
+                range_value, end = raw_decode(line, end + 1)
+                if with_indexes:
+                    index_values, end = raw_decode(line, end + 1)
+                raw = line[end + 1:line.rindex("]")]
             else:
-                table.items[item.hash_key] = item
+                raw = line[comma + 1:line.rindex("]")]
+                attrs = json.loads(raw)
+                hash_value = attrs[table.hash_key_attr]
+                range_value = attrs.get(table.range_key_attr) if table.range_key_attr else None
+            if table is not last_table or hash_value != last_hash:
+                # A partition's items are written together: they share one hash key object and one lookup.
+                last_table, last_hash, hash_key = table, hash_value, key_value(hash_value)
+                partition = table.items[hash_key] if table.range_key_attr else None
+            item: Any = new_item(Item)
+            item.hash_key = hash_key
+            item.range_key = range_key = key_value(range_value) if range_value is not None else None
+            item._balai_attrs = None
+            item._balai_packed = raw.encode()
+            if partition is not None:
+                partition[range_key] = item
+            else:
+                table.items[hash_key] = item
+            if with_indexes and index_values:
+                indexes[position].place_values((hash_key, range_key), item, index_values)
             count += 1
     return header.get("journal"), count
+
+
+def expired_items(now: float) -> list[tuple[str, str, dict[str, Any], str, dict[str, str]]]:
+    """Items whose TTL has passed, as DynamoDB picks them: (region, table, key, TTL attribute, its value).
+
+    Only tables with TTL enabled; only a Number attribute; not one more than five years in the past.
+    Reads the packed items (no unpacking), under the store lock."""
+    from localmode import moto_patches
+
+    found = []
+    with moto_patches.store_lock:
+        moto_patches.settle()
+        for account_id, region, table in _tables():
+            ttl = table.ttl or {}
+            attr = ttl.get("AttributeName")
+            if account_id != DEFAULT_ACCOUNT or ttl.get("TimeToLiveStatus") != "ENABLED" or not attr:
+                continue
+            for item in _stored_items(table):
+                value = moto_patches.attribute(item, attr)
+                if not value or "N" not in value:
+                    continue
+                try:
+                    expires = float(value["N"])
+                except ValueError:
+                    continue
+                if now - TTL_MAX_AGE_SECONDS <= expires < now:
+                    key = {table.hash_key_attr: item.hash_key.to_json()}
+                    if table.range_key_attr:
+                        key[table.range_key_attr] = item.range_key.to_json()
+                    found.append((region, table.name, key, attr, value))
+    return found
+
+
+def _stream_ends() -> dict[str, dict[str, str | None]]:
+    ends: dict[str, dict[str, str | None]] = {}
+    for _, _, table in _tables():
+        shard = getattr(table, "stream_shard", None)
+        if shard is not None:
+            last = shard.starting_sequence_number + len(shard.items) - 1 if shard.items else None
+            ends[table.name] = {shard.id: None if last is None else str(last)}
+    return ends
 
 
 class LocalDynamoDB:
     """Start/stop the server in a thread. `data_dir=None` keeps nothing (tests of other things)."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, data_dir: Path | None = None) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, data_dir: Path | None = None,
+                 ttl_sweep_seconds: float | None = TTL_SWEEP_SECONDS) -> None:
         self.host = host
         self.port = port
         self.journal = Journal(data_dir) if data_dir is not None else None
+        self.ttl_sweep_seconds = ttl_sweep_seconds
         self._server: Any = None
+        self._app: Any = None
         self._thread: threading.Thread | None = None
+        self._sweeper: threading.Thread | None = None
+        self._restorer: threading.Thread | None = None
+        self._raw_app: Any = None
+        self._stopping = threading.Event()
+        self.has_snapshot = False
+        self.restore_seconds = 0.0
+        self.restore_error: BaseException | None = None
+        # table name -> {shard id: sequence number of its last record, or None for an empty shard}, as the
+        # restore left them: a stream reader starting there misses nothing written after the restore.
+        self.stream_positions: dict[str, dict[str, str | None]] = {}
         self.replayed = 0
         self.restored_items = 0
 
@@ -279,7 +374,8 @@ class LocalDynamoDB:
     def endpoint(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def start(self) -> LocalDynamoDB:
+    def start(self, background: bool = False) -> LocalDynamoDB:
+        """Serve; with a data folder, first restore it (in a thread with `background`: see wait_restored)."""
         from moto.server import DomainDispatcherApplication, create_backend_app
 
         from localmode import moto_patches
@@ -292,30 +388,111 @@ class LocalDynamoDB:
                 """One line per DynamoDB call would drown the API's own log."""
 
         app: Any = DomainDispatcherApplication(create_backend_app)
+        self._raw_app = app
         if self.journal is not None:
             private_dir(self.journal.directory)
-            continued_by, self.restored_items = load_snapshot(self.journal.snapshot_path)
-            has_snapshot = self.journal.snapshot_path.exists()
-            self.replayed = replay(app, self.journal.entries_to_replay(continued_by, has_snapshot))
-            if self.replayed or not has_snapshot or self.journal.journal_id() != continued_by:
-                self.compact()
+            self.has_snapshot = self.journal.snapshot_path.exists()
             app = JournalMiddleware(app, self.journal)
+            if background:
+                # Restore in a thread that holds the journal and store locks from before the server answers
+                # until the data is back: DynamoDB calls wait for it, other services (SQS) answer at once.
+                gated = threading.Event()
+                self._restorer = threading.Thread(target=self._restore, args=(gated,), name="local-dynamodb-restore",
+                                                  daemon=True)
+                self._restorer.start()
+                gated.wait()
+            else:
+                self._restore(None)
+        self._app = app
         self._server = make_server(self.host, self.port, app, threaded=True, request_handler=QuietHandler)
         self.port = self._server.server_port
         self._thread = threading.Thread(target=self._server.serve_forever, name="local-dynamodb", daemon=True)
         self._thread.start()
+        if self.ttl_sweep_seconds:
+            self._sweeper = threading.Thread(target=self._sweep_forever, args=(self.ttl_sweep_seconds,),
+                                             name="local-dynamodb-ttl", daemon=True)
+            self._sweeper.start()
         return self
+
+    def _restore(self, gated: threading.Event | None) -> None:
+        """Load the snapshot, replay the journal, compact if needed; note where each stream then ends."""
+        from localmode import moto_patches
+
+        assert self.journal is not None
+        try:
+            with self.journal.lock, moto_patches.store_lock:
+                if gated is not None:
+                    gated.set()
+                began = time.monotonic()
+                continued_by, self.restored_items = load_snapshot(self.journal.snapshot_path)
+                self.replayed = replay(self._raw_app, self.journal.entries_to_replay(continued_by, self.has_snapshot))
+                if self.replayed or not self.has_snapshot or self.journal.journal_id() != continued_by:
+                    self._compact_locked()
+                for _, _, table in _tables():  # from an older snapshot: built now, not on the first Query
+                    moto_patches.index_map(table)
+                self.stream_positions = _stream_ends()
+                self.restore_seconds = time.monotonic() - began
+        except BaseException as exc:
+            self.restore_error = exc
+            raise
+        finally:
+            if gated is not None:
+                gated.set()
+
+    def wait_restored(self) -> LocalDynamoDB:
+        """Wait for a background restore (start(background=True)); re-raises what made it fail."""
+        if self._restorer is not None:
+            self._restorer.join()
+        if self.restore_error is not None:
+            raise RuntimeError("restoring the local DynamoDB data failed") from self.restore_error
+        return self
+
+    def sweep_expired(self, now: float | None = None) -> int:
+        """Delete the items whose TTL has passed, as DynamoDB's TTL process does; returns how many.
+
+        Each is a DeleteItem through the server (so it is journaled and leaves a REMOVE stream record),
+        conditional on the TTL value it was found with: an item given a new expiry meanwhile stays."""
+        from werkzeug.test import Client
+
+        client = Client(self._app)
+        deleted = 0
+        for region, table, key, attr, value in expired_items(time.time() if now is None else now):
+            headers = {"X-Amz-Target": "DynamoDB_20120810.DeleteItem", "Content-Type": "application/x-amz-json-1.0",
+                       "Host": f"{self.host}:{self.port}",
+                       "Authorization": f"AWS4-HMAC-SHA256 Credential=local/20260101/{region}/dynamodb/aws4_request, "
+                                        "SignedHeaders=host;x-amz-target, Signature=0"}
+            body = json.dumps({"TableName": table, "Key": key, "ConditionExpression": "#ttl = :expires",
+                               "ExpressionAttributeNames": {"#ttl": attr},
+                               "ExpressionAttributeValues": {":expires": value}})
+            if client.post("/", data=body.encode(), headers=headers).status_code == 200:
+                deleted += 1
+        return deleted
+
+    def _sweep_forever(self, every: float) -> None:
+        while not self._stopping.wait(every):
+            try:
+                self.sweep_expired()
+            except Exception as exc:  # noqa: BLE001 - the next sweep tries again; the server keeps serving
+                print(f"[balai] TTL sweep failed: {exc!r}", file=sys.stderr, flush=True)
 
     def compact(self) -> int:
         """Snapshot the current state, then start an empty journal that continues it; returns the items."""
         assert self.journal is not None
         with self.journal.lock:
-            journal_id = uuid.uuid4().hex
-            count = write_snapshot(self.journal.snapshot_path, journal_id)
-            self.journal.start_new(journal_id)
+            return self._compact_locked()
+
+    def _compact_locked(self) -> int:
+        assert self.journal is not None
+        journal_id = uuid.uuid4().hex
+        count = write_snapshot(self.journal.snapshot_path, journal_id)
+        self.journal.start_new(journal_id)
         return count
 
     def stop(self, compact: bool = True) -> None:
+        self._stopping.set()
+        if self._sweeper is not None:
+            self._sweeper.join(timeout=30)
+            self._sweeper = None
         if self._server is not None:
             self._server.shutdown()
             self._server = None

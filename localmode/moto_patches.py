@@ -28,22 +28,40 @@ moto keeps every stream record for good (DynamoDB keeps them 24 hours): each hol
 item, so a long run grew by the size of everything ever written twice over. Only the newest
 STREAM_RECORDS_KEPT records of a shard are kept; older ones read as trimmed (as after 24 hours).
 
+Items are kept compact. A moto Item held ~5 KB for ~760 bytes of data: one DynamoType object per
+attribute value (and per nested value), a dict of them per item, a string per attribute name and value.
+Here a stored item keeps only its key values and its attributes as one UTF-8 JSON bytes string (the
+DynamoDB wire form); `item.attrs` unpacks them into moto's usual LimitedSizeDict of DynamoType on
+first use. Every DynamoDB call runs under one lock (moto is not thread-safe, and the GIL runs one at a
+time anyway); when it ends, the items it unpacked are packed again: those a write may have changed are
+re-encoded, those a read only looked at drop their unpacked form. So conditions, updates, rollback,
+streams and queries see exactly moto's objects while they run, and memory holds ~1 KB per item. Stream
+records keep their item images packed the same way.
+
 Smaller ones: item attribute names are interned (moto kept a copy of each name in every item), and
 the stream iterators that each GetRecords creates are capped instead of kept forever.
 """
 
 from __future__ import annotations
 
+import base64
 import copy
+import json
 import sys
 import threading
+from datetime import datetime
 from typing import Any
 
 MOTO_VERSION = "5.2.5"  # the version whose transact_write_items this mirrors (requirements-dev.txt)
-STREAM_RECORDS_KEPT = 5_000  # per shard (~2 minutes of a busy local run); the local poller reads within a second
+STREAM_RECORDS_KEPT = 1_000  # per shard (~40 s of a busy local run); the local poller reads within a second
 MAX_SHARD_ITERATORS = 1000  # DynamoDB expires iterators after 15 minutes; moto keeps every one
 
 _pending = threading.local()  # the stream records of the transaction running on this thread
+# Held across each DynamoDB call (and a snapshot): items are unpacked and packed again only under it.
+store_lock = threading.RLock()
+_unpacked: list[Any] = []  # items unpacked (or stored unpacked) since the last call ended
+READ_ACTIONS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems", "DescribeTable",
+                          "ListTables", "DescribeTimeToLive", "DescribeContinuousBackups", "ListTagsOfResource"})
 
 
 class _TouchedItems:
@@ -59,6 +77,8 @@ class _TouchedItems:
     def restore(self) -> None:
         for table, hash_key, range_key, before in reversed(self._before):
             _restore_item(table, hash_key, range_key, before)
+            if before is not None:
+                _unpacked.append(before)  # a copy made unpacked: pack it when the call ends
             _reindex(table, hash_key, range_key)
         self._before.clear()
 
@@ -204,6 +224,189 @@ def _shard_add(self: Any, old: Any, new: Any) -> None:
         _add_record(self, old, new)
 
 
+def _json_default(value: Any) -> str:
+    if isinstance(value, bytes):  # a nested binary value, as DynamoDB JSON carries it
+        return base64.b64encode(value).decode("ascii")
+    raise TypeError(f"cannot pack {type(value).__name__}")
+
+
+def pack_attributes(attributes: dict[str, Any]) -> bytes:
+    """DynamoDB JSON attributes ({"name": {"S": "..."}}) -> the compact stored form (UTF-8 JSON)."""
+    return json.dumps(attributes, separators=(",", ":"), ensure_ascii=False, default=_json_default).encode()
+
+
+def dynamo_type(value: dict[str, Any]) -> Any:
+    """DynamoType(value), built directly (what its __init__ does, without its per-value checks)."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    for kind, raw in value.items():
+        if kind == "M":
+            raw = {k: dynamo_type(v) for k, v in raw.items()}
+        elif kind == "L":
+            raw = [dynamo_type(v) for v in raw]
+        made = DynamoType.__new__(DynamoType)
+        made.type = kind
+        made.value = raw
+        return made
+    raise ValueError("empty attribute value")
+
+
+def _unpack(packed: bytes) -> Any:
+    from moto.dynamodb.models.dynamo_type import LimitedSizeDict
+
+    values = LimitedSizeDict.__new__(LimitedSizeDict)  # stored items passed the size check when written
+    dict.__init__(values)
+    for name, value in json.loads(packed).items():
+        dict.__setitem__(values, name, dynamo_type(value))
+    return values
+
+
+# Item's state here is two plain attributes (class defaults None): `_balai_packed`, the attributes as
+# pack_attributes bytes, and `_balai_attrs`, moto's LimitedSizeDict while unpacked. Plain attribute access
+# (never item.__dict__, which would give every item a dict of its own) keeps an Item at ~100 bytes.
+def _get_attrs(self: Any) -> Any:
+    """Item.attrs: the unpacked attributes (unpacked on first use; packed again when the call ends)."""
+    attrs = self._balai_attrs
+    if attrs is None:
+        packed = self._balai_packed
+        if packed is None:
+            return None
+        attrs = self._balai_attrs = _unpack(packed)
+        _unpacked.append(self)
+    return attrs
+
+
+def _set_attrs(self: Any, value: Any) -> None:
+    self._balai_attrs = value
+    self._balai_packed = None  # changed: encoded again when the call ends (if stored)
+
+
+def new_packed_item(hash_key: Any, range_key: Any, packed: bytes) -> Any:
+    """An Item holding `packed` (pack_attributes output) and its key values, without unpacking."""
+    from moto.dynamodb.models.dynamo_type import Item
+
+    item: Any = Item.__new__(Item)
+    item.hash_key = hash_key
+    item.range_key = range_key
+    item._balai_attrs = None
+    item._balai_packed = packed
+    return item
+
+
+def packed_attributes(item: Any) -> bytes:
+    """The item's attributes in the compact stored form (no unpacking when it is packed)."""
+    packed = item._balai_packed
+    if item._balai_attrs is None and packed is not None:
+        return packed  # type: ignore[no-any-return]
+    return pack_attributes(_original_item_to_json(item)["Attributes"])
+
+
+def attribute(item: Any, name: str) -> dict[str, Any] | None:
+    """One attribute of an item in DynamoDB JSON, read without unpacking the item."""
+    packed = item._balai_packed
+    if item._balai_attrs is None and packed is not None:
+        if b'"' + name.encode() + b'":' not in packed:
+            return None
+        found = json.loads(packed).get(name)
+        return found if isinstance(found, dict) else None
+    value = item.attrs.get(name)
+    return value.to_json() if value is not None else None  # type: ignore[no-any-return]
+
+
+def _item_to_json(self: Any, root_attr_name: str = "Attributes") -> dict[str, Any]:
+    packed = self._balai_packed
+    if self._balai_attrs is None and packed is not None:
+        return {root_attr_name: json.loads(packed)}
+    return _original_item_to_json(self, root_attr_name)  # type: ignore[no-any-return]
+
+
+def _item_deepcopy(self: Any, memo: dict[int, Any]) -> Any:
+    """A packed item's copy shares its (immutable) packed bytes; an unpacked one is copied as moto does."""
+    packed = self._balai_packed
+    if self._balai_attrs is None and packed is not None:
+        return new_packed_item(copy.deepcopy(self.hash_key, memo), copy.deepcopy(self.range_key, memo), packed)
+    return _original_item_deepcopy(self, memo)
+
+
+def settle(reencode: bool = True) -> None:
+    """Pack the items unpacked since the last call: re-encode them (a write may have changed them) or,
+    after a read, drop the unpacked form. Call with store_lock held."""
+    while _unpacked:
+        item = _unpacked.pop()
+        if item._balai_attrs is None:
+            continue
+        if reencode or item._balai_packed is None:
+            item._balai_packed = pack_attributes(_original_item_to_json(item)["Attributes"])
+        item._balai_attrs = None
+
+
+def _call_action(self: Any) -> Any:
+    """DynamoHandler.call_action: one DynamoDB call at a time; its unpacked items packed again after."""
+    with store_lock:
+        try:
+            return _original_call_action(self)
+        finally:
+            try:
+                action = self._get_action()
+            except Exception:  # noqa: BLE001 - unknown: re-encode, which is always right
+                action = ""
+            settle(reencode=action not in READ_ACTIONS)
+
+
+# The item and stream operations whose answers are plain JSON (AttributeValue trees, counts, keys, the
+# stream records' epoch timestamps): encoded by json in C rather than by moto's generic, shape-walking
+# response serializer, which took a third of the local DynamoDB process's CPU time.
+FAST_ANSWERS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems", "PutItem", "UpdateItem",
+                          "DeleteItem", "BatchWriteItem", "TransactWriteItems", "GetRecords", "GetShardIterator"})
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, datetime):
+        from moto.core.utils import unix_time
+
+        return unix_time(value)
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def _serialized(self: Any, action_result: Any) -> Any:
+    """BaseResponse.serialized for DynamoDB and DynamoDB Streams: FAST_ANSWERS as JSON text (what the
+    shape serializer writes for them: None members left out, binary as base64, times as epoch seconds)."""
+    result = action_result.result
+    if isinstance(result, dict) and self._get_action() in FAST_ANSWERS:
+        body = json.dumps({k: v for k, v in result.items() if v is not None}, separators=(",", ":"),
+                          default=_plain)
+        headers = {"Content-Type": "application/x-amz-json-1.0"}
+        headers.update(self.response_headers)
+        return 200, headers, body
+    return _original_serialized(self, action_result)
+
+
+def _stream_record_init(self: Any, *args: Any, **kwargs: Any) -> None:
+    _original_stream_record_init(self, *args, **kwargs)
+    images = self.record["dynamodb"]
+    for name in ("NewImage", "OldImage"):
+        if name in images:
+            images[name] = pack_attributes(images[name])
+
+
+def _stream_record_to_json(self: Any) -> dict[str, Any]:
+    record = dict(self.record)
+    images = record["dynamodb"] = dict(record["dynamodb"])
+    for name in ("NewImage", "OldImage"):
+        if name in images:
+            images[name] = json.loads(images[name])
+    return record
+
+
+_original_item_to_json: Any = None
+_original_serialized: Any = None
+_original_dynamo_hash: Any = None
+_original_dynamo_eq: Any = None
+_original_item_deepcopy: Any = None
+_original_call_action: Any = None
+_original_stream_record_init: Any = None
 _original_shard_add: Any = None
 _original_query: Any = None
 _original_get_shard_iterator: Any = None
@@ -230,13 +433,48 @@ class _PartitionView:
 class _IndexMap:
     """For each global secondary index with one hash attribute: hash value -> {item key: item}."""
 
-    def __init__(self, table: Any) -> None:
+    def __init__(self, table: Any, scan: bool = True) -> None:
         self.signature = _index_signature(table)
         self.hash_attrs = dict(self.signature)
         self.members: dict[str, dict[Any, dict[Any, Any]]] = {name: {} for name in self.hash_attrs}
         self.placed: dict[Any, dict[str, Any]] = {}  # item key -> {index: hash value}
-        for item in table.all_items():
-            self.place((item.hash_key, item.range_key), item)
+        self._canonical: dict[tuple[str, str, Any], Any] = {}
+        if not scan:  # filled by the caller (a snapshot load, which knows each item's index values)
+            return
+        partitions = list(table.items.values())  # storage order: no need for all_items()'s sort
+        for partition in partitions:
+            for item in ([partition] if table.range_key_attr is None else list(partition.values())):
+                self.place((item.hash_key, item.range_key), item)
+
+    def index_values(self, key: Any) -> dict[str, Any]:
+        """{attribute: DynamoDB JSON} of the index hash keys the item under `key` was placed by."""
+        return {self.hash_attrs[name]: value.to_json() for name, value in self.placed.get(key, {}).items()}
+
+    def place_values(self, key: Any, item: Any, values: dict[str, Any]) -> None:
+        """Place a new item by index hash values already known ({attribute: DynamoDB JSON})."""
+        placed = {}
+        for name, attr in self.hash_attrs.items():
+            if attr in values:
+                (kind, raw), = values[attr].items()
+                canonical = (name, kind, raw)
+                value = self._canonical.get(canonical)
+                if value is None:  # one value object per index partition: lookups match it by identity
+                    value = self._canonical[canonical] = dynamo_type(values[attr])
+                self.members[name].setdefault(value, {})[key] = item
+                placed[name] = value
+        if placed:
+            self.placed[key] = placed
+
+    def _values(self, item: Any) -> dict[str, Any]:
+        """The item's index key attributes in DynamoDB JSON (a packed item's text parsed once for all)."""
+        packed = item._balai_packed
+        if item._balai_attrs is None and packed is not None:
+            if not any(b'"' + attr.encode() + b'":' in packed for attr in self.hash_attrs.values()):
+                return {}
+            attrs = json.loads(packed)
+            return {attr: attrs[attr] for attr in self.hash_attrs.values() if isinstance(attrs.get(attr), dict)}
+        return {attr: value.to_json() for attr in self.hash_attrs.values()
+                if (value := item.attrs.get(attr)) is not None}
 
     def place(self, key: Any, item: Any) -> None:
         for name, value in self.placed.pop(key, {}).items():
@@ -248,8 +486,9 @@ class _IndexMap:
         if item is None:
             return
         placed = {}
+        values = self._values(item)
         for name, attr in self.hash_attrs.items():
-            value = item.attrs.get(attr)
+            value = dynamo_type(values[attr]) if attr in values else None
             if value is not None:
                 self.members[name].setdefault(value, {})[key] = item
                 placed[name] = value
@@ -277,6 +516,18 @@ def _index_map(table: Any) -> _IndexMap:
         return current  # type: ignore[no-any-return]
 
 
+def index_map(table: Any, scan: bool = True) -> Any:
+    """The table's index map (for a snapshot): built now if need be, or, with scan=False, started empty
+    (for a snapshot load to fill with place_values). None for a table without global secondary indexes."""
+    if not table.global_indexes:
+        return None
+    if not scan:
+        with _index_lock:
+            table._balai_index_map = made = _IndexMap(table, scan=False)
+            return made
+    return _index_map(table)
+
+
 def _reindex(table: Any, hash_key: Any, range_key: Any) -> None:
     """Keep the index map (if one was built) current after a write to one item."""
     index_map = table.__dict__.get("_balai_index_map")
@@ -290,6 +541,7 @@ def _reindex(table: Any, hash_key: Any, range_key: Any) -> None:
 
 def _table_put_item(self: Any, *args: Any, **kwargs: Any) -> Any:
     item = _original_table_put_item(self, *args, **kwargs)
+    _unpacked.append(item)  # stored unpacked: packed when the call ends
     _reindex(self, item.hash_key, item.range_key)
     return item
 
@@ -304,6 +556,23 @@ def _backend_update_item(self: Any, table_name: str, *args: Any, **kwargs: Any) 
     item = _original_update_item(self, table_name, *args, **kwargs)  # changes the stored item in place
     _reindex(self.get_table(table_name), item.hash_key, item.range_key)
     return item
+
+
+def _dynamo_hash(self: Any) -> int:
+    """DynamoType.__hash__ without building cast_value for strings and binaries (the same value: every
+    table lookup hashes its keys)."""
+    kind = self.type
+    if kind == "S" or kind == "B":
+        return hash((kind, self.value))
+    return _original_dynamo_hash(self)  # type: ignore[no-any-return]
+
+
+def _dynamo_eq(self: Any, other: Any) -> bool:
+    """DynamoType.__eq__ without building cast_value for two strings or two binaries (the same answer)."""
+    kind = self.type
+    if (kind == "S" or kind == "B") and type(other) is type(self) and other.type == kind:
+        return bool(self.value == other.value)
+    return _original_dynamo_eq(self, other)  # type: ignore[no-any-return]
 
 
 def _item_init(self: Any, hash_key: Any, range_key: Any, attrs: dict[str, Any]) -> None:
@@ -369,12 +638,17 @@ def _stop_tracking(*classes: Any) -> None:
 def apply() -> None:
     """Patch moto in this process (idempotent). Refuses another moto version: the copy above is of 5.2.5."""
     global _original_shard_add, _original_query, _original_get_shard_iterator, _original_table_put_item
-    global _original_table_delete_item, _original_update_item, _original_item_init
+    global _original_table_delete_item, _original_update_item, _original_item_init, _original_item_to_json
+    global _original_item_deepcopy, _original_call_action, _original_stream_record_init, _original_dynamo_hash
+    global _original_serialized, _original_dynamo_eq
     import moto
+    from moto.core.responses import BaseResponse
     from moto.dynamodb.models import DynamoDBBackend
-    from moto.dynamodb.models.dynamo_type import Item
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
     from moto.dynamodb.models.table import StreamRecord, StreamShard, Table
+    from moto.dynamodb.responses import DynamoHandler
     from moto.dynamodbstreams.models import DynamoDBStreamsBackend, ShardIterator
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
     if getattr(DynamoDBBackend, "_balai_patched", False):
         return
@@ -391,6 +665,23 @@ def apply() -> None:
     Table.delete_item = _table_delete_item  # type: ignore[method-assign]
     DynamoDBBackend.update_item = _backend_update_item  # type: ignore[method-assign]
     Item.__init__ = _item_init  # type: ignore[method-assign]
+    _original_item_to_json, _original_item_deepcopy = Item.to_json, Item.__deepcopy__
+    Item._balai_attrs = Item._balai_packed = None  # type: ignore[attr-defined]
+    Item.attrs = property(_get_attrs, _set_attrs)  # type: ignore[assignment]
+    Item.to_json = _item_to_json  # type: ignore[method-assign]
+    _original_dynamo_hash = DynamoType.__hash__
+    DynamoType.__hash__ = _dynamo_hash  # type: ignore[method-assign]
+    _original_dynamo_eq = DynamoType.__eq__
+    DynamoType.__eq__ = _dynamo_eq  # type: ignore[method-assign,assignment]
+    Item.__deepcopy__ = _item_deepcopy  # type: ignore[method-assign]
+    _original_serialized = BaseResponse.serialized
+    DynamoHandler.serialized = _serialized  # type: ignore[method-assign]
+    DynamoDBStreamsHandler.serialized = _serialized  # type: ignore[method-assign]
+    _original_call_action = DynamoHandler.call_action
+    DynamoHandler.call_action = _call_action  # type: ignore[method-assign]
+    _original_stream_record_init = StreamRecord.__init__
+    StreamRecord.__init__ = _stream_record_init  # type: ignore[method-assign]
+    StreamRecord.to_json = _stream_record_to_json  # type: ignore[method-assign]
     StreamShard.add = _shard_add  # type: ignore[method-assign]
     StreamShard.get = _shard_get  # type: ignore[method-assign]
     Table.query = _query  # type: ignore[method-assign]

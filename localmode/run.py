@@ -8,6 +8,7 @@ While it runs, .balai/local-mode.json tells `python -m chalicelib.ops --local` w
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import json
 import os
 import signal
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from localmode.dynamodb_server import LocalDynamoDB
     from localmode.issuing_queue import IssuingQueuePoller
 
 from chalicelib.ops.local import ENDPOINT_FILE
@@ -61,17 +63,23 @@ def write_endpoint_file(data_dir: Path, env: dict[str, str], api_port: int) -> P
     return path
 
 
-def prepare(data_dir: Path, db_port: int, api_port: int = 8000, web_port: int = 8080) -> tuple[object, dict[str, str]]:
-    """Start the journaled server, then create and seed the table on the first run."""
+def prepare(data_dir: Path, db_port: int, api_port: int = 8000, web_port: int = 8080
+            ) -> tuple[LocalDynamoDB, dict[str, str]]:
+    """Start the journaled server; its data is restored in the background (see seed_or_report)."""
     from localmode.dynamodb_server import LocalDynamoDB
 
-    started = time.monotonic()
-    db = LocalDynamoDB(port=db_port, data_dir=data_dir).start()
+    db = LocalDynamoDB(port=db_port, data_dir=data_dir).start(background=True)
     env = local_env(data_dir, db.endpoint, api_port, web_port)
     os.environ.update(env)
     from chalicelib.config import reset_caches
 
     reset_caches()
+    return db, env
+
+
+def seed_or_report(db: LocalDynamoDB, data_dir: Path, started: float) -> None:
+    """Wait for the restore; on the first run create and seed the table."""
+    db.wait_restored()
     from chalicelib.storage.models import TTLItem
 
     if not TTLItem.exists():
@@ -82,8 +90,7 @@ def prepare(data_dir: Path, db_port: int, api_port: int = 8000, web_port: int = 
         print(f"[balai] demo data: {seed_demo()}", flush=True)
     else:
         print(f"[balai] restored {db.restored_items} items and {db.replayed} journaled writes from {data_dir} "
-              f"in {time.monotonic() - started:.1f} s", flush=True)
-    return db, env
+              f"in {db.restore_seconds:.1f} s ({time.monotonic() - started:.1f} s since start)", flush=True)
 
 
 def private_tree(data_dir: Path) -> None:
@@ -99,18 +106,64 @@ def private_tree(data_dir: Path) -> None:
 
 
 def _start_issuing(env: dict[str, str]) -> IssuingQueuePoller:
-    """The issuing queue on the local server and its poller; the API process gets the queue's URL."""
+    """The issuing queue on the local server and its poller; the API process gets the queue's URL.
+    (SQS answers while the DynamoDB data is still being restored.)"""
     from chalicelib.config import reset_caches
-    from localmode.issuing_queue import requeue_issuing, start_issuing_queue
+    from localmode.issuing_queue import start_issuing_queue
 
     poller, queue_env = start_issuing_queue(env["BALAI_DYNAMODB_ENDPOINT"], env["AWS_REGION"], env["BALAI_TABLE"])
     env.update(queue_env)
     os.environ.update(queue_env)
     reset_caches()
+    return poller
+
+
+def _requeue_issuing() -> None:
+    from localmode.issuing_queue import requeue_issuing
+
     requeued = requeue_issuing()
     print(f"[balai] letters: issuing queue on{f', {requeued} waiting letters queued again' if requeued else ''}",
           flush=True)
-    return poller
+
+
+def _start_api(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """`chalice local`, through localmode.gateway so unknown routes answer a JSON 404."""
+    return subprocess.Popen([sys.executable, "-m", "localmode.gateway", "local", "--no-autoreload", "--stage", "local",
+                             "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT, env={**os.environ, **env})
+
+
+def share_botocore_data() -> None:
+    """One botocore data loader for every session in this process.
+
+    PynamoDB gives each thread its own botocore session, and each session loads the service model and
+    endpoint data anew (~5 MB): the stream poller, scheduler, issuing poller and outbox sender threads
+    kept ~10 copies. The data is read-only once loaded, so the sessions share boto3's default one's."""
+    import boto3
+    import botocore.session
+    import pynamodb.connection.base
+
+    loader = boto3._get_default_session()._session.get_component("data_loader")
+    new_session = botocore.session.get_session
+
+    def get_session(env_vars: dict[str, object] | None = None) -> botocore.session.Session:
+        session = new_session(env_vars)
+        session.register_component("data_loader", loader)
+        return session
+
+    pynamodb.connection.base.get_session = get_session  # type: ignore[assignment]
+
+
+def _memory_report(*_: object) -> None:
+    import collections
+    import gc
+    import tracemalloc
+
+    gc.collect()
+    counts = collections.Counter(type(o).__name__ for o in gc.get_objects())
+    print("[balai] live objects: " + ", ".join(f"{name} {n}" for name, n in counts.most_common(15)), flush=True)
+    if tracemalloc.is_tracing():
+        for stat in tracemalloc.take_snapshot().statistics("lineno")[:15]:
+            print(f"[balai]   {stat}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -125,28 +178,49 @@ def main(argv: list[str] | None = None) -> int:
     # local mode (and the API it starts) creates is readable by the owner only.
     os.umask(0o077)
     private_tree(data_dir)
+    # `kill -USR1 <pid>` prints every thread's stack to the log: what a stuck local mode is doing;
+    # `kill -USR2 <pid>` the live objects by type (and, under PYTHONTRACEMALLOC=1, the top allocations).
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
+    signal.signal(signal.SIGUSR2, _memory_report)
+    share_botocore_data()
+    started = time.monotonic()
     db, env = prepare(data_dir, args.db_port, args.port, args.web_port)
-    # Before the API starts, so the poller's LATEST iterators see every write the API makes.
-    from localmode.streams import start_local_workers
-
-    workers = start_local_workers(env["BALAI_DYNAMODB_ENDPOINT"], env["BALAI_TABLE"], env["AWS_REGION"])
-    print(f"[balai] notifications: stream poller and schedules on; messages go to {data_dir / 'outbox'}",
-          flush=True)
     issuing_poller = _start_issuing(env)
-    from chalicelib.services.regions import served_kabupaten
-    from localmode.web import LocalWeb
+    # On a restart the API process starts while the data is restored (both take seconds): its DynamoDB
+    # calls wait for the restore. On the first run it starts once the table exists.
+    api = _start_api(args.port, env) if db.has_snapshot else None
+    workers = None
+    try:
+        seed_or_report(db, data_dir, started)
+        # The poller starts where the restore left the stream, so it sees every write the API makes.
+        from localmode.streams import start_local_workers
 
-    # Before the API process: a web port already in use fails here, leaving no orphaned `chalice local`.
-    # The portal opens on the first kabupaten this table serves (the demo's Sinjai, or what was imported).
-    kabupaten = served_kabupaten()
-    web = LocalWeb(args.web_port, f"http://127.0.0.1:{args.port}", region=kabupaten[0] if kabupaten else None).start()
+        workers = start_local_workers(env["BALAI_DYNAMODB_ENDPOINT"], env["BALAI_TABLE"], env["AWS_REGION"],
+                                      after=db.stream_positions.get(env["BALAI_TABLE"]))
+        print(f"[balai] notifications: stream poller and schedules on; messages go to {data_dir / 'outbox'}",
+              flush=True)
+        _requeue_issuing()
+        from chalicelib.services.regions import served_kabupaten
+        from localmode.web import LocalWeb
+
+        # The portal opens on the first kabupaten this table serves (the demo's Sinjai, or what was imported).
+        kabupaten = served_kabupaten()
+        web = LocalWeb(args.web_port, f"http://127.0.0.1:{args.port}",
+                       region=kabupaten[0] if kabupaten else None).start()
+    except BaseException:
+        if api is not None:  # e.g. the web port is in use: leave no orphaned `chalice local`
+            api.terminate()
+            api.wait(timeout=10)
+        if workers is not None:
+            workers.stop()
+        issuing_poller.stop()
+        db.stop(compact=False)
+        raise
     print(f"[balai] web front end on {web.url}/  (staff console {web.url}/staf/)", flush=True)
-    # `chalice local`, through localmode.gateway so unknown routes answer a JSON 404.
-    api = subprocess.Popen([sys.executable, "-m", "localmode.gateway", "local", "--no-autoreload", "--stage", "local",
-                            "--host", "127.0.0.1",
-                            "--port", str(args.port)], cwd=ROOT, env={**os.environ, **env})
+    if api is None:
+        api = _start_api(args.port, env)
     endpoint_file = write_endpoint_file(data_dir, env, args.port)
-    print(f"[balai] API on http://127.0.0.1:{args.port}  (DynamoDB on {db.endpoint})", flush=True)  # type: ignore[attr-defined]
+    print(f"[balai] API on http://127.0.0.1:{args.port}  (DynamoDB on {db.endpoint})", flush=True)
     stopping = False
 
     def stop(*_: object) -> None:
@@ -169,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         workers.stop()
         endpoint_file.unlink(missing_ok=True)
         issuing_poller.stop()
-        db.stop()  # type: ignore[attr-defined]
+        db.stop()
     return 0 if stopping else (api.returncode or 0)
 
 

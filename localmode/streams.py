@@ -48,14 +48,16 @@ class StreamPoller:
         self._stream_label = ""
         self._streams: Any = None
 
-    def start(self) -> StreamPoller:
+    def start(self, after: dict[str, str | None] | None = None) -> StreamPoller:
+        """Start reading at LATEST or, for the shards in `after`, after the given sequence number (from the
+        shard's start for None): where a restore left the stream, however long ago that was."""
         self._streams = aws_client("dynamodbstreams", self.endpoint, self.region)
-        self._refresh_shards(initial="LATEST")
+        self._refresh_shards(initial="LATEST", after=after or {})
         self._thread = threading.Thread(target=self._run, name="balai-stream-poller", daemon=True)
         self._thread.start()
         return self
 
-    def _refresh_shards(self, initial: str) -> None:
+    def _refresh_shards(self, initial: str, after: dict[str, str | None] | None = None) -> None:
         table = aws_client("dynamodb", self.endpoint, self.region).describe_table(TableName=self.table)["Table"]
         if table["LatestStreamArn"] != self._stream_arn:  # first start, or the table was recreated
             self._stream_arn = table["LatestStreamArn"]
@@ -65,9 +67,14 @@ class StreamPoller:
         shards = self._streams.describe_stream(StreamArn=self._stream_arn)["StreamDescription"]["Shards"]
         for shard in shards:
             shard_id = shard["ShardId"]
-            if shard_id not in self._iterators and shard_id not in self._positions:
-                self._iterators[shard_id] = self._streams.get_shard_iterator(
-                    StreamArn=self._stream_arn, ShardId=shard_id, ShardIteratorType=initial)["ShardIterator"]
+            if shard_id in self._iterators or shard_id in self._positions:
+                continue
+            if after and after.get(shard_id) is not None:
+                self._positions[shard_id] = str(after[shard_id])
+                continue
+            kind = "TRIM_HORIZON" if after and shard_id in after else initial
+            self._iterators[shard_id] = self._streams.get_shard_iterator(
+                StreamArn=self._stream_arn, ShardId=shard_id, ShardIteratorType=kind)["ShardIterator"]
 
     def _iterator(self, shard_id: str) -> str | None:
         position = self._positions.get(shard_id)
@@ -216,13 +223,15 @@ class LocalWorkers:
         self.scheduler.stop()
 
 
-def start_local_workers(endpoint: str, table: str, region: str) -> LocalWorkers:
-    """Start the stream poller (feeding app.py's on_table_stream logic) and the scheduler."""
+def start_local_workers(endpoint: str, table: str, region: str,
+                        after: dict[str, str | None] | None = None) -> LocalWorkers:
+    """Start the stream poller (feeding app.py's on_table_stream logic) and the scheduler; the poller
+    starts at `after` (StreamPoller.start) or LATEST."""
     from chalicelib.workers import outbox, stats
 
     def on_table_stream(event: dict[str, Any]) -> None:
         outbox.handle_stream(event)
         stats.handle_stream(event)
 
-    poller = StreamPoller(endpoint, table, region, on_table_stream).start()
+    poller = StreamPoller(endpoint, table, region, on_table_stream).start(after)
     return LocalWorkers(poller=poller, scheduler=Scheduler(cloud_jobs()).start())

@@ -90,3 +90,20 @@ def test_restart_after_a_crash_and_a_half_finished_compaction_applies_each_write
     modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in data_dir.iterdir()}
     assert modes == {"dynamodb-journal.jsonl": 0o600, "dynamodb-snapshot.jsonl": 0o600}
     assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
+
+
+def test_a_snapshot_of_the_first_format_still_loads(tmp_path: Path) -> None:
+    # Given a snapshot written by an earlier local mode: lines [table, attributes]
+    data_dir = tmp_path / "balai"
+    run_phase("first", data_dir)
+    run_phase("third", data_dir)  # a clean stop: everything is in the (current format) snapshot
+    snapshot = data_dir / "dynamodb-snapshot.jsonl"
+    header, *lines = snapshot.read_text().splitlines()
+    old = [json.dumps({**json.loads(header), "format": "balai-dynamodb-snapshot/1"})]
+    old += [json.dumps([row[0], row[-1]], separators=(",", ":")) for row in map(json.loads, lines)]
+    snapshot.write_text("\n".join(old) + "\n")
+    # When local mode starts on it
+    again = run_phase("third", data_dir)
+    # Then every item is back (and the write of this run counted on top of them)
+    assert again["restored"] == len(lines) and again["counter"] == "3"
+    assert again["queue"] == ["REQ#1", "REQ#3"]

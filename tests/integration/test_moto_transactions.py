@@ -211,3 +211,57 @@ def test_old_stream_records_are_trimmed_and_readers_keep_their_place(
     latest = stream_iterator("LATEST")
     ddb.put_item(TableName=TABLE, Item={"PK": s("NEXT"), "SK": s("META")})
     assert [r["dynamodb"]["Keys"]["PK"]["S"] for r in latest.get(100)["Records"]] == ["NEXT"]
+
+
+def test_items_are_packed_between_calls_and_reads_do_not_re_encode_them(ddb: Any) -> None:
+    key = {"PK": s("P#1"), "SK": s("META")}
+    # Given an item with nested values, written and then changed by an update expression
+    ddb.put_item(TableName=TABLE, Item={**key, "G1": s("g"), "n": {"N": "1"},
+                                        "m": {"M": {"list": {"L": [s("x"), {"N": "2"}]}, "flag": {"BOOL": True}}},
+                                        "tags": {"SS": ["a", "b"]}})
+    ddb.update_item(TableName=TABLE, Key=key, UpdateExpression="SET m.flag = :f, n = n + :one",
+                    ExpressionAttributeValues={":f": {"BOOL": False}, ":one": {"N": "1"}})
+    stored = next(item for item in moto_table().all_items() if item.hash_key.value == "P#1")
+    # Then between calls it holds only its packed form, which reads back exactly what was written
+    assert stored._balai_attrs is None and isinstance(stored._balai_packed, bytes)
+    got = ddb.get_item(TableName=TABLE, Key=key, ConsistentRead=True)["Item"]
+    assert got["m"]["M"] == {"list": {"L": [s("x"), {"N": "2"}]}, "flag": {"BOOL": False}}
+    assert got["n"] == {"N": "2"} and sorted(got["tags"]["SS"]) == ["a", "b"]
+    # And reads (GetItem, a Query on the index) leave the very same bytes; a write re-encodes them
+    packed = stored._balai_packed
+    ddb.query(TableName=TABLE, IndexName="GSI1", KeyConditionExpression="G1 = :g",
+              ExpressionAttributeValues={":g": s("g")})
+    assert stored._balai_packed is packed and stored._balai_attrs is None
+    ddb.update_item(TableName=TABLE, Key=key, UpdateExpression="SET v = :v", ExpressionAttributeValues={":v": s("w")})
+    assert stored._balai_packed is not packed and stored._balai_attrs is None
+    assert ddb.get_item(TableName=TABLE, Key=key)["Item"]["v"] == s("w")
+
+
+def test_a_stored_item_costs_a_fraction_of_moto_s_own_form(ddb: Any) -> None:
+    import gc
+    import tracemalloc
+
+    attrs = {f"field_{n}": s(f"value {n} of a village request, long enough to be realistic") for n in range(20)}
+    attrs["history"] = {"L": [{"M": {"at": s("2026-12-02T04:00:00+00:00"), "to": s("approved")}}] * 3}
+    ddb.put_item(TableName=TABLE, Item={"PK": s("WARM"), "SK": s("META"), **attrs})
+    gc.collect()
+    tracemalloc.start()
+    # Given 300 items of ~2.4 KB of data each
+    for i in range(300):
+        ddb.put_item(TableName=TABLE, Item={"PK": s(f"MEM#{i}"), "SK": s("META"), **attrs})
+    gc.collect()
+    kept = tracemalloc.get_traced_memory()[0] / 300  # the item and its stream record
+    # When each is unpacked into moto's own form (as moto kept every item)
+    items = [item for item in moto_table().all_items() if item.hash_key.value.startswith("MEM#")]
+    for item in items:
+        item.attrs  # noqa: B018 - unpacks
+    gc.collect()
+    motos_form = tracemalloc.get_traced_memory()[0] / 300 - kept
+    tracemalloc.stop()
+    from localmode import moto_patches
+
+    with moto_patches.store_lock:
+        moto_patches.settle(reencode=False)
+    # Then all local mode keeps per item, its stream record included (~2.4 KB of data each), is less than
+    # what moto's form of the item alone takes (moto kept both, and the stream record unpacked too)
+    assert kept < 0.8 * motos_form, (kept, motos_form)

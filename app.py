@@ -22,7 +22,9 @@ from chalicelib.config import get_settings
 from chalicelib.observability import SERVICE, install
 from chalicelib.workers.schedules import SCHEDULES
 
-app = Chalice(app_name=SERVICE)
+# Powertools owns the "balai" logger: Chalice's own log set-up would add a second handler at level ERROR to
+# the same logger whenever it is not already writing to the current stdout, silencing every INFO line.
+app = Chalice(app_name=SERVICE, configure_logs=False)
 app.experimental_feature_flags.update(["BLUEPRINTS"])
 # Letter PDFs served by the local file route are binary.
 app.api.binary_types.append("application/pdf")

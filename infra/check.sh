@@ -34,8 +34,15 @@ fi
 echo "== chalice package --pkg-format cloudformation --stage $STAGE ${merge_args[*]} $OUT"
 rm -rf "$OUT"
 # Dummy credentials keep botocore from looking for real ones; packaging makes no AWS calls.
+# Chalice only warns when a dependency has no wheel for the Lambda runtime and leaves it out of the layer;
+# a layer without it would fail at the first import in the cloud, so that warning fails the check.
+pkg_log="$(mktemp)"
 AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-packaging}" AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-packaging}" \
-  chalice package --pkg-format cloudformation --stage "$STAGE" "${merge_args[@]}" "$OUT"
+  chalice package --pkg-format cloudformation --stage "$STAGE" "${merge_args[@]}" "$OUT" 2>&1 | tee "$pkg_log"
+if grep -q "Could not install dependencies" "$pkg_log"; then
+  echo "chalice package left dependencies out of the layer (no wheel for the Lambda runtime): pin versions that have one" >&2
+  exit 1
+fi
 
 echo "== cfn-lint $OUT/sam.json"
 # No check is ignored: Chalice's SAM output lints clean with cfn-lint 1.58 (STACK-NOTES). If a future

@@ -353,6 +353,7 @@ class Deployment:
     ssm_parameters: int
     custom_metrics: list[str]
     attachments_archive_days: int | None = None  # lifecycle transition of attachments/ to GLACIER_IR
+    attachments_retention_days: int | None = None  # lifecycle expiry of closed requests' attachments/
     api_init_ms: float = 641.0  # bench/measurements.json (cold start of the API function)
 
 
@@ -386,7 +387,7 @@ def read_deployment(root: Path = ROOT, measurements: dict[str, Any] | None = Non
     resources = template.get("Resources", {})
     alarm_metrics = composite = secrets = 0
     params = sum(1 for k in template.get("Outputs", {}) if k.endswith("ParameterArn"))
-    archive_days = None
+    archive_days = retention_days = None
     rate, reservoir = 0.0, 0.0
     dashboard_on = False
     for res in resources.values():
@@ -403,6 +404,11 @@ def read_deployment(root: Path = ROOT, measurements: dict[str, Any] | None = Non
                 for move in rule.get("Transitions", []):
                     if rule.get("Prefix") == "attachments/" and move.get("StorageClass") == "GLACIER_IR":
                         archive_days = int(move["TransitionInDays"])
+                prefix = rule.get("Prefix") or rule.get("Filter", {}).get("And", {}).get("Prefix")
+                if prefix == "attachments/" and "ExpirationInDays" in rule:
+                    days = rule["ExpirationInDays"]  # a number, or !Ref to the template's parameter
+                    param = template.get("Parameters", {}).get(str(days), {})
+                    retention_days = int(param.get("Default", days))
         elif kind == "AWS::XRay::SamplingRule":
             rule = props.get("SamplingRule", {})
             rate, reservoir = float(rule.get("FixedRate", 0)), float(rule.get("ReservoirSize", 0))
@@ -422,7 +428,8 @@ def read_deployment(root: Path = ROOT, measurements: dict[str, Any] | None = Non
                       log_retention_days=prod.get("log_retention_in_days"), alarm_metrics=alarm_metrics,
                       composite_alarms=composite, dashboard_default_on=dashboard_on,
                       secrets_manager_secrets=secrets, ssm_parameters=params, custom_metrics=metric_names,
-                      api_init_ms=init, attachments_archive_days=archive_days)
+                      api_init_ms=init, attachments_archive_days=archive_days,
+                      attachments_retention_days=retention_days)
 
 
 # ------------------------------------------------------------------------------------------ the bill
@@ -528,7 +535,12 @@ def estimate(profile: Profile, counted: Counted, prices: dict[str, Any], dep: De
     # -- S3: attachments and PDFs held after retention_months; requests counted
     month_att_gb = profile.letters * a["attachments_per_letter_in_storage"] * a["attachment_kb"] / 1024 / 1024
     month_pdf_gb = profile.letters * a["pdf_kb"] / 1024 / 1024
-    if dep.attachments_archive_days is not None:
+    if dep.attachments_retention_days is not None:
+        # Closed requests' files are deleted once retention-days old (counted from upload; letters close
+        # within days, so a month's files are held for about the retention, not for months x retention).
+        kept_months = min(months, dep.attachments_retention_days / 30.0)
+        standard_gb, archive_gb, transitions = kept_months * month_att_gb + months * month_pdf_gb, 0.0, 0.0
+    elif dep.attachments_archive_days is not None:
         hot_months = min(months, max(1.0, dep.attachments_archive_days / 30.0))
         standard_gb = hot_months * month_att_gb + months * month_pdf_gb
         archive_gb = (months - hot_months) * month_att_gb

@@ -496,7 +496,7 @@ def _count_file_store(meter: Meter) -> None:
         setattr(LocalFileStore, name, wrapper)
 
     for name, kind in (("put", "PUT"), ("copy", "PUT"), ("accept_post", "PUT"), ("read", "GET"),
-                       ("probe", "GET"), ("exists", "GET"), ("link", "LINK")):
+                       ("probe", "GET"), ("exists", "GET"), ("link", "LINK"), ("tag", "PUT")):
         counted(name, kind)
 
 

@@ -100,6 +100,10 @@ class Settings(BaseSettings):
     # Attachments: the largest file a citizen may upload, and how long an unused upload is kept.
     max_upload_bytes: Positive = 5 * 1024 * 1024
     upload_ttl_seconds: Positive = 86400
+    # Days an attachment (KTP/KK photos: personal data) is kept, counted from its upload, once its request is
+    # issued, rejected or cancelled (UU PDP 27/2022: no longer than needed). Must equal the bucket's lifecycle
+    # rule (infra/balai.yaml AttachmentRetentionDays, passed here by infra/outputs_to_config.py).
+    attachment_retention_days: Positive = 30
     # Messages (issue 14): price of one unit per channel (USD; an SMS part, an e-mail, a push), Web Push
     # ("local" file or "webpush"), the VAPID contact, and how long a citizen stays logged in.
     sms_price_usd: Annotated[float, Field(ge=0)] = 0.0416

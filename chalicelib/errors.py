@@ -67,6 +67,13 @@ class NotFoundError(AppError):
     code = "not_found"
 
 
+class GoneError(AppError):
+    """410: the thing existed and was deleted on purpose (an attachment past its retention)."""
+
+    status = 410
+    code = "gone"
+
+
 class ConflictError(AppError):
     status = 409
     code = "conflict"

@@ -25,6 +25,8 @@ OUTPUT_TO_ENV: dict[str, str] = {
     "BucketName": "BALAI_LETTERS_BUCKET",
     "EmailSender": "BALAI_EMAIL_SENDER",
     "PublicBaseUrl": "BALAI_PUBLIC_BASE_URL",
+    # The bucket's attachment retention rule, so the API says 410 attachment_expired on the same day.
+    "AttachmentRetentionDays": "BALAI_ATTACHMENT_RETENTION_DAYS",
     "IssueQueueUrl": "BALAI_ISSUE_QUEUE_URL",
     # Read by @app.on_sqs_message(queue_arn=...) at deploy/package time, like the stream ARN above.
     "IssueQueueArn": "BALAI_ISSUE_QUEUE_ARN",

@@ -47,6 +47,10 @@ class FileStore(Protocol):
     def copy(self, source: str, target: str) -> None:
         """Copy an object inside the store (server-side in S3)."""
 
+    def tag(self, key: str, name: str, value: str) -> None:
+        """Set the object's one tag `name`=`value` (the bucket's lifecycle rules act on it); nothing when
+        there is no such object."""
+
 
 @dataclass(frozen=True)
 class StoredObject:
@@ -133,6 +137,11 @@ class S3FileStore:
         self._call(lambda: self.client.copy_object(
             Bucket=self.bucket, Key=check_key(target), CopySource={"Bucket": self.bucket, "Key": check_key(source)},
             ServerSideEncryption="AES256"))
+
+    def tag(self, key: str, name: str, value: str) -> None:
+        self._call(lambda: self.client.put_object_tagging(
+            Bucket=self.bucket, Key=check_key(key), Tagging={"TagSet": [{"Key": name, "Value": value}]}),
+            missing_ok=True)
 
 
 class LocalFileStore:
@@ -255,6 +264,18 @@ class LocalFileStore:
         type_path = self._type_path(source)
         if type_path.exists():
             self._type_path(target).write_text(type_path.read_text())
+
+    def tag(self, key: str, name: str, value: str) -> None:
+        # Kept beside the file like its content type; local mode does not run S3's lifecycle (nothing is deleted).
+        if self.path(key).is_file():
+            target = self.path(key)
+            target.with_name(f".{target.name}.tags").write_text(json.dumps({name: value}))
+
+    def tags(self, key: str) -> dict[str, str]:
+        """The object's tags (what S3's GetObjectTagging answers), {} when none."""
+        target = self.path(key)
+        tag_path = target.with_name(f".{target.name}.tags")
+        return dict(json.loads(tag_path.read_text())) if tag_path.exists() else {}
 
     def _mac(self, body: str) -> bytes:
         return hmac.new(self.secret, body.encode(), hashlib.sha256).digest()

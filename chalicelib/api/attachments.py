@@ -36,7 +36,7 @@ def local_upload() -> Response:
 
 
 @doc("GET", "/v1/requests/{request_id}/attachments/{name}", "Short-lived link to one attachment",
-     response="AttachmentLink", auth="owner, or staff of its region", errors=(404,))
+     response="AttachmentLink", auth="owner, or staff of its region", errors=(404, 410))
 @bp.route("/v1/requests/{request_id}/attachments/{name}", methods=["GET"])
 @endpoint
 def attachment_link(request_id: str, name: str) -> Response:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalicelib.errors import ValidationError
@@ -38,6 +39,35 @@ def clean_filename(name: str) -> str:
     if not cleaned:
         raise ValidationError("Nama berkas tidak valid.", code="invalid_filename")
     return cleaned
+
+
+# The bucket's retention rule (infra/balai.yaml) deletes attachments carrying this tag once they are old enough.
+# The tag is set when their request reaches a final state, so an open request never loses its files.
+RETENTION_TAG = ("balai-retention", "closed")
+_ULID_CHARS = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def uploaded_at(upload_id: str) -> datetime | None:
+    """When an upload was presigned: the millisecond time in its ULID's first 10 characters; None when the id
+    is not a ULID (attachments from before ids were ULIDs)."""
+    head = upload_id[:10]
+    if len(upload_id) != 26 or any(c not in _ULID_CHARS for c in head):
+        return None
+    ms = 0
+    for c in head:
+        ms = ms * 32 + _ULID_CHARS.index(c)
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+def attachment_expires_at(upload_id: str, closed_at: datetime | None, retention_days: int) -> datetime | None:
+    """When an attachment of a request is deleted under the retention rule: never while the request is open
+    (closed_at None); else once the file is `retention_days` old counted from its upload, and not before the
+    request closed (S3's lifecycle counts an object's age from its creation, and only tagged objects expire).
+    None: kept."""
+    uploaded = uploaded_at(upload_id)
+    if closed_at is None or uploaded is None:
+        return None
+    return max(uploaded + timedelta(days=retention_days), closed_at)
 
 
 def upload_file_key(village: str, upload_id: str) -> str:

@@ -4,7 +4,7 @@ short-lived view links for the request's owner and staff."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.config import get_settings
@@ -13,9 +13,11 @@ from chalicelib.domain.attachments import (
     ALLOWED_TYPES,
     HEAD_BYTES,
     LINK_SECONDS,
+    RETENTION_TAG,
     UPLOAD_SECONDS,
     Attachment,
     Upload,
+    attachment_expires_at,
     attachment_file_key,
     clean_filename,
     matches_type,
@@ -24,8 +26,8 @@ from chalicelib.domain.attachments import (
 from chalicelib.domain.clock import iso, utcnow
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.regions import Region, is_village
-from chalicelib.domain.requests import Principal, ServiceRequest
-from chalicelib.errors import ForbiddenError, NotFoundError, UnprocessableError, ValidationError
+from chalicelib.domain.requests import FINAL_STATUSES, Principal, ServiceRequest
+from chalicelib.errors import ForbiddenError, GoneError, NotFoundError, UnprocessableError, ValidationError
 from chalicelib.observability import logger
 from chalicelib.services import wiring
 from chalicelib.storage import regions as regions_repo
@@ -190,6 +192,12 @@ def link(principal: Principal, request_id: str, name: str) -> dict[str, Any]:
     if data is None:
         raise NotFoundError("Lampiran tidak ditemukan.", code="attachment_not_found")
     attachment = Attachment.from_dict(data)
+    gone_at = attachment_expires_at(attachment.upload_id, closed_at(request), get_settings().attachment_retention_days)
+    if gone_at is not None and gone_at <= utcnow():
+        raise GoneError(f"Lampiran {attachment.label or name} sudah dihapus: lampiran disimpan "
+                        f"{get_settings().attachment_retention_days} hari setelah diunggah dan dihapus setelah "
+                        "permohonan selesai. Surat dan riwayat permohonan tetap tersimpan.",
+                        code="attachment_expired", deleted_at=iso(gone_at))
     if not (principal.is_citizen and principal.subject == request.nik_hash):
         # A KTP or KK photo shows the full NIK: like a letter download, staff viewing it leave an audit entry
         # (written before the link is handed out).
@@ -203,6 +211,31 @@ def link(principal: Principal, request_id: str, name: str) -> dict[str, Any]:
     url = wiring.file_store().link(attachment.file_key, attachment.filename, LINK_SECONDS, attachment.content_type)
     return {"url": url, "expires_in": LINK_SECONDS, "name": attachment.name, "filename": attachment.filename,
             "content_type": attachment.content_type}
+
+
+def closed_at(request: ServiceRequest) -> datetime | None:
+    """When the request reached its final state (issued, rejected, cancelled); None while it is open."""
+    if request.status not in FINAL_STATUSES:
+        return None
+    entry = next((e for e in reversed(request.history) if e.to_status == request.status
+                  and e.from_status not in FINAL_STATUSES), None)
+    return datetime.fromisoformat(entry.at if entry else request.updated_at)
+
+
+def release(requests: list[ServiceRequest]) -> None:
+    """Mark the attachments of requests that reached a final state for the bucket's retention rule (one S3 tag
+    request per file, in parallel): the lifecycle deletes them once they are BALAI_ATTACHMENT_RETENTION_DAYS old.
+    A failure is logged and leaves the files kept (never deleted early); the request's change stands."""
+    keys = [Attachment.from_dict(data).file_key for r in requests if r.status in FINAL_STATUSES
+            for data in (r.attachments or {}).values()]
+    if not keys:
+        return
+    store = wiring.file_store()
+    try:
+        _each(lambda key: store.tag(key, *RETENTION_TAG), keys)
+    except Exception:
+        logger.exception("attachments not marked for retention; they are kept",
+                         extra={"request_ids": [r.id for r in requests]})
 
 
 def accept_local_post(content_type: str, body: bytes) -> None:

@@ -53,7 +53,7 @@ from chalicelib.domain.requests import (
 from chalicelib.domain.staff import format_nip
 from chalicelib.errors import ConflictError, ExternalServiceError, ForbiddenError, NotFoundError
 from chalicelib.observability import logger
-from chalicelib.services import wiring
+from chalicelib.services import attachments, wiring
 from chalicelib.services.ports import UnitOfWork
 
 LETTER_DEFAULTS: dict[str, Any] = {
@@ -220,6 +220,7 @@ def complete_village(request_ids: list[str], now: datetime | None = None,
     for before, letter in zip(pending, letters, strict=True):
         _store_pdf(letter, before)
     _commit(uow, pending, letters, now)
+    attachments.release([replace(r, status="issued") for r in pending])  # the retention rule may delete them
     for letter in letters:
         logger.info("letter issued", extra={"letter_id": letter.id, "request_id": letter.request_id,
                                             "number": letter.number})

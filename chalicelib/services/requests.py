@@ -261,6 +261,7 @@ def transition(principal: Principal, request_id: str, action: str, version: Any,
                                               "from": before.status, "to": target, "version": after.version})
     if action == "issue":
         issuing.enqueue(after)
+    attachments.release([after])  # rejected or cancelled: the retention clock of its files may run out
     return after
 
 

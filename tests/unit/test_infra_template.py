@@ -165,7 +165,7 @@ STACK_OUTPUTS = {
     "IssueQueueUrl": "https://sqs.x.amazonaws.com/1/balai-prod-issuing.fifo",
     "IssueQueueArn": "arn:aws:sqs:x:1:balai-prod-issuing.fifo",
     "WebBaseUrl": "https://layanan.sinjaikab.go.id", "WebBucketName": "balai-prod-web-1-x",
-    "WebDistributionId": "E2EXAMPLE",
+    "WebDistributionId": "E2EXAMPLE", "AttachmentRetentionDays": "30",
 }
 
 
@@ -258,11 +258,16 @@ def test_fixed_costs_stay_down(template: dict[str, Any]) -> None:
     body = str(resources["Dashboard"]["Properties"]["DashboardBody"])
     for name in re.findall(r"\$\{(\w+Alarm)\.Arn\}", body):
         assert name in resources, name
-    # Attachments move to Glacier Instant Retrieval after 30 days (read rarely once the letter is out)
+    # Attachments of closed requests (tagged by the app) expire after the retention; nothing else in
+    # attachments/ does, and no photo is kept forever in an archive class
     rules = {r["Id"]: r for r in resources["LettersBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]}
-    (move,) = rules["attachments-to-instant-archive"]["Transitions"]
-    assert rules["attachments-to-instant-archive"]["Prefix"] == "attachments/"
-    assert (move["StorageClass"], move["TransitionInDays"]) == ("GLACIER_IR", 30)
+    expire = rules["expire-closed-attachments"]
+    assert expire["Filter"]["And"]["Prefix"] == "attachments/"
+    assert expire["Filter"]["And"]["Tags"] == [{"Key": "balai-retention", "Value": "closed"}]
+    assert expire["ExpirationInDays"] == {"Ref": "AttachmentRetentionDays"}
+    assert template["Parameters"]["AttachmentRetentionDays"]["Default"] == 30
+    assert not any(r.get("Transitions") for r in rules.values())
+    assert template["Outputs"]["AttachmentRetentionDays"]["Value"] == {"Ref": "AttachmentRetentionDays"}
 
 
 def test_outputs_to_config_renders_the_policy_beside_the_config(tmp_path: Path) -> None:

@@ -112,8 +112,8 @@ ASSUMPTIONS: dict[str, tuple[float, str]] = {
     "complaint_sms_vs_letter": (1.0, "a complaint's messages follow the letter's per-call rate"),
     "metric_hours_share": (0.10, "an alarm's custom metric (failures) is published in 10 % of a busy "
                                  "month's hours, none in an idle month (billed per hour published)"),
-    "attachment_kb": (300.0, "a KTP/KK photo resized to ~1600 px; NOTE the web client does not resize "
-                             "today, a phone camera JPEG is 1-4 MB (up to BALAI_MAX_UPLOAD_BYTES, 5 MB)"),
+    "attachment_kb": (300.0, "a KTP/KK photo resized to ~1600 px; used only when bench/measurements.json "
+                             "has no measured 'attachments.resized_photo_kb' (the portal's resize, measured)"),
     "attachments_per_letter_in_storage": (3.0, "SKD's three required files (counted uploads agree)"),
     "secret_warm_containers": (2.0, "API containers warm in office hours (10 h x 22 days), each re-reading "
                                     "the two SecureStrings every 5 minutes (Powertools max_age 300)"),
@@ -355,6 +355,7 @@ class Deployment:
     attachments_archive_days: int | None = None  # lifecycle transition of attachments/ to GLACIER_IR
     attachments_retention_days: int | None = None  # lifecycle expiry of closed requests' attachments/
     api_init_ms: float = 641.0  # bench/measurements.json (cold start of the API function)
+    attachment_kb: float | None = None  # bench/measurements.json: a photo as the portal uploads it (measured)
 
 
 def _yaml_template(path: Path) -> dict[str, Any]:
@@ -429,7 +430,8 @@ def read_deployment(root: Path = ROOT, measurements: dict[str, Any] | None = Non
                       composite_alarms=composite, dashboard_default_on=dashboard_on,
                       secrets_manager_secrets=secrets, ssm_parameters=params, custom_metrics=metric_names,
                       api_init_ms=init, attachments_archive_days=archive_days,
-                      attachments_retention_days=retention_days)
+                      attachments_retention_days=retention_days,
+                      attachment_kb=meas.get("attachments", {}).get("resized_photo_kb"))
 
 
 # ------------------------------------------------------------------------------------------ the bill
@@ -489,6 +491,8 @@ def estimate(profile: Profile, counted: Counted, prices: dict[str, Any], dep: De
     p = {k: float(v["usd"]) for k, v in prices["prices"].items()}
     free = prices["always_free_per_month"] if free_tier else {}
     a = {k: v[0] for k, v in ASSUMPTIONS.items()}
+    if dep.attachment_kb:
+        a["attachment_kb"] = float(dep.attachment_kb)  # measured: the portal's resized upload
     est = Estimate(profile=profile)
     u = monthly_usage(profile, counted)
     busy = bool(profile.letters or profile.complaints or profile.verifications or profile.dashboard_views)
@@ -708,7 +712,10 @@ def render_sample(counted: Counted, dep: Deployment) -> str:
     out.append(f"deployment: {dep.architecture}, memory {memory} MB; X-Ray {xray}"
                f"; log retention {dep.log_retention_days} days; {dep.alarm_metrics} alarm metrics; dashboard "
                f"{'on' if dep.dashboard_default_on else 'off'} by default; {dep.secrets_manager_secrets} Secrets "
-               f"Manager secrets, {dep.ssm_parameters} SSM parameters")
+               f"Manager secrets, {dep.ssm_parameters} SSM parameters; attachments "
+               + (f"{dep.attachment_kb:.0f} KB a photo (measured)" if dep.attachment_kb else "assumed size")
+               + (f", deleted {dep.attachments_retention_days} days after upload once closed"
+                  if dep.attachments_retention_days else ""))
     return "\n".join(out)
 
 

@@ -1,6 +1,6 @@
 // Citizen portal, complaints: file one (category, text, optional photos and location from the browser, public or
 // private; sent once with its Idempotency-Key), follow one's own, close, reopen within the window, rate.
-import { fmtDate, h, loadConfig, mount, newKey, notice, sendUpload, showFieldErrors } from "./lib.js";
+import { fmtDate, h, loadConfig, mount, newKey, notice, sendUpload, showFieldErrors, shrinkPhoto } from "./lib.js";
 import { C_KIND, complaintBadge, complaintCard, kabupatenOf, slaBadge, villagePicker } from "./complaints.js";
 
 const MAX_PHOTOS = 3;
@@ -36,7 +36,8 @@ async function viewMine(ctx) {
       ` ${C_KIND[c.kind] || c.kind} · ${c.village_name || c.village} · ${fmtDate(c.created_at)}`)))));
 }
 
-async function uploadPhoto(ctx, village, file) {
+async function uploadPhoto(ctx, village, chosen) {
+  const file = await shrinkPhoto(chosen);
   const up = await ctx.call("POST", `/v1/villages/${village}/complaint-uploads`,
     { body: { filename: file.name, content_type: file.type, size: file.size } });
   await sendUpload(up, file, "Foto ditolak penyimpanan. Gunakan JPG atau PNG, paling besar 5 MB.");

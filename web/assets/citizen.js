@@ -3,7 +3,7 @@
 // Idempotency-Key), my requests with history, revise/resubmit, cancel, download the issued letter.
 import {
   ACTIONS, NetworkError, api, fieldLabels, fmtDate, goTo, h, loadConfig, mount, newKey, notice, registerServiceWorker,
-  refreshWhileIssuing, sendUpload, sessionFromLogin, sessionStore, setTimeZone, showFieldErrors, statusBadge,
+  refreshWhileIssuing, sendUpload, sessionFromLogin, sessionStore, setTimeZone, showFieldErrors, shrinkPhoto, statusBadge,
 } from "./lib.js";
 import { pushOffer, viewInbox, viewMessageSettings } from "./inbox.js";
 
@@ -297,14 +297,15 @@ function attachmentField(att, type, village, attachments, onChange) {
   const id = `a-${att.name}`;
   const input = h("input", { type: "file", id, name: att.name, accept: FILE_TYPES.join(",") });
   const state = h("p", { class: "hint", "aria-live": "polite" },
-    attachments[att.name] ? `Terunggah: ${attachments[att.name].filename}` : "Foto (JPG/PNG) atau PDF, paling besar 5 MB.");
+    attachments[att.name] ? `Terunggah: ${attachments[att.name].filename}` : "Foto (JPG/PNG) atau PDF, paling besar 5 MB. Foto diperkecil otomatis sebelum dikirim.");
   input.addEventListener("change", async () => {
     const box = input.closest(".field");
     box.querySelectorAll(".field-error").forEach((e) => e.remove());
-    const file = input.files[0];
-    if (!file) return;
+    const chosen = input.files[0];
+    if (!chosen) return;
     state.textContent = "Mengunggah…";
     try {
+      const file = await shrinkPhoto(chosen);
       const up = await call("POST", `/v1/villages/${village}/uploads`, { body: {
         letter_type: type.code, attachment: att.name, filename: file.name, content_type: file.type, size: file.size } });
       await sendUpload(up, file, "Unggahan ditolak penyimpanan. Periksa jenis dan ukuran berkas.");

@@ -72,6 +72,44 @@ export async function sendUpload(up, file, refused) {
   if (!sent.ok) throw new ApiError(sent.status, { message: refused });
 }
 
+/** Photos are sent at the size a reader needs, not the camera's (a phone JPEG is 1-4 MB): the long side at
+ * most PHOTO_MAX_SIDE px keeps a KTP's and a KK's smallest print legible (a KK across 1600 px: ~5 px per mm), and
+ * storage, transfer and a slow upload pay for a few hundred KB. PDFs go as they are. */
+export const PHOTO_MAX_SIDE = 1600;
+export const PHOTO_QUALITY = 0.8;
+const PHOTO_KEEP_BYTES = 400 * 1024; // a JPEG/PNG already this small and within the side limit is kept as it is
+
+/** The file to upload: a JPEG/PNG photo scaled down (long side <= PHOTO_MAX_SIDE, EXIF orientation applied) and
+ * encoded as JPEG; the original when it is a PDF, already small, or the browser cannot decode or encode it, or
+ * when the result would not be smaller. Never rejects. */
+export async function shrinkPhoto(file, maxSide = PHOTO_MAX_SIDE, quality = PHOTO_QUALITY) {
+  if (!["image/jpeg", "image/png"].includes(file.type) || typeof createImageBitmap !== "function") return file;
+  let bitmap;
+  try {
+    bitmap = await createImageBitmap(file, { imageOrientation: "from-image" });
+    const scale = Math.min(1, maxSide / Math.max(bitmap.width, bitmap.height));
+    if (scale === 1 && file.size <= PHOTO_KEEP_BYTES) return file;
+    const width = Math.max(1, Math.round(bitmap.width * scale));
+    const height = Math.max(1, Math.round(bitmap.height * scale));
+    const canvas = document.createElement("canvas");
+    canvas.width = width;
+    canvas.height = height;
+    const ctx = canvas.getContext("2d");
+    ctx.fillStyle = "#fff"; // a transparent PNG becomes white paper, not black
+    ctx.fillRect(0, 0, width, height);
+    ctx.imageSmoothingQuality = "high";
+    ctx.drawImage(bitmap, 0, 0, width, height);
+    const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", quality));
+    if (!blob || blob.size >= file.size) return file;
+    const name = file.name.replace(/\.[A-Za-z0-9]{1,5}$/, "") + ".jpg";
+    return new File([blob], name, { type: "image/jpeg", lastModified: Date.now() });
+  } catch (err) {
+    return file;
+  } finally {
+    if (bitmap) bitmap.close();
+  }
+}
+
 /** The session to keep from a login or refresh answer: the short access token and, for a citizen who asked
  * to stay logged in, the refresh token (30 days, rotated on every use). */
 export function sessionFromLogin(login) {

@@ -561,7 +561,13 @@ def _drive(meter: Meter, data_dir: Path, letters: int, n_villages: int, shares: 
                            {"endpoint": f"https://push.example.id/sub/{n}",
                             "keys": {"p256dh": P256DH, "auth": PUSH_AUTH}})
             assert sub.status_code == 201, sub.body
+        # The portal after a login lists her requests (web/assets/citizen.js viewList); "Ajukan surat" reads the
+        # profile, the kabupaten's kecamatan and her kecamatan's villages, then the village's letter types (the
+        # form's second read of them is answered by the browser cache: Cache-Control max-age=300).
+        sim.http("GET", "GET /v1/me/requests", "/v1/me/requests?limit=50", token)
         sim.http("GET", "GET /v1/me/profile", "/v1/me/profile", token)
+        sim.http("GET", "GET /v1/regions/{code} (portal)", "/v1/regions/73.07")  # not the dashboard's bucket
+        sim.http("GET", "GET /v1/regions/{code} (portal)", f"/v1/regions/{village.rsplit('.', 1)[0]}")
         sim.http("GET", "GET /v1/villages/{desa}/letter-types", f"/v1/villages/{village}/letter-types")
         refs = {}
         from chalicelib.domain import catalog
@@ -594,6 +600,8 @@ def _drive(meter: Meter, data_dir: Path, letters: int, n_villages: int, shares: 
         if rng.random() < revision_share:
             request = _act(sim, op, request, "request_revision", "Foto KTP kurang jelas.")
             sim.http("GET", "GET /v1/requests/{id}", f"/v1/requests/{request['id']}", token)
+            # the revision form is drawn from the letter type's schema (read days after the submission)
+            sim.http("GET", "GET /v1/villages/{desa}/letter-types", f"/v1/villages/{village}/letter-types")
             request = _act(sim, token, request, "resubmit")
             request = _act(sim, op, request, "review")
         if not request.get("identity_verified", True):
@@ -603,6 +611,8 @@ def _drive(meter: Meter, data_dir: Path, letters: int, n_villages: int, shares: 
         sim.http("GET", "GET /v1/requests/{id}", f"/v1/requests/{request['id']}", kades)
         decided = _act(sim, kades, request, "issue", expect=202)
         sim.drain_issuing()
+        # The console shows "Sedang diterbitkan" and reads the request again 1.5 s later (refreshWhileIssuing)
+        sim.http("GET", "GET /v1/requests/{id}", f"/v1/requests/{request['id']}", kades)
         sim.http("GET", "GET /v1/track/{code}", f"/v1/track/{decided['tracking_code']}")
         # The citizen comes back for the PDF: a new login code, unless a live refresh session remains
         if has_refresh and traits.returning_session:
@@ -614,7 +624,8 @@ def _drive(meter: Meter, data_dir: Path, letters: int, n_villages: int, shares: 
             citizen["token"] = _citizen_login(sim, data_dir, citizen)
         if has_refresh:
             sim.http("GET", "GET /v1/me/inbox", "/v1/me/inbox", citizen["token"])
-        sim.http("GET", "GET /v1/me/requests", "/v1/me/requests", citizen["token"])
+        sim.http("GET", "GET /v1/me/requests", "/v1/me/requests?limit=50", citizen["token"])
+        sim.http("GET", "GET /v1/requests/{id}", f"/v1/requests/{request['id']}", citizen["token"])  # her request
         link = sim.http("GET", "GET /v1/requests/{id}/letter", f"/v1/requests/{request['id']}/letter",
                         citizen["token"])
         assert link.status_code == 200, link.body

@@ -9,13 +9,18 @@ from chalicelib.api.openapi import build_spec, doc
 from chalicelib.services import regions, requests
 
 bp = Blueprint(__name__)
+# Regions and a village's letter catalogue change seldom (an activation, an adjusted type): a browser keeps them
+# for minutes, so a page that needs them again (the form after the list, the queue after a request) answers
+# itself and the request never reaches API Gateway (issue 14: ~US$3.50 per million requests).
+REGION_CACHE = {"Cache-Control": "public, max-age=600"}
+CATALOGUE_CACHE = {"Cache-Control": "public, max-age=300"}
 
 
 @doc("GET", "/v1/regions/{code}", "A region with its children", response="Region", errors=(404,))
 @bp.route("/v1/regions/{code}", methods=["GET"])
 @endpoint
 def get_region(code: str) -> Response:
-    return respond(regions.get_region(code))
+    return respond(regions.get_region(code), headers=REGION_CACHE)
 
 
 @doc("GET", "/v1/villages/{desa}/letter-types", "Letter types a village offers", response="LetterTypeList",
@@ -26,7 +31,8 @@ def letter_types(desa: str) -> Response:
     request = bp.current_request
     include_disabled = query_param(request, "include_disabled") == "true"
     who = optional_principal(request) if include_disabled else None
-    return respond(regions.letter_types(desa, who, include_disabled))
+    return respond(regions.letter_types(desa, who, include_disabled),
+                   headers={"Cache-Control": "private, no-store"} if include_disabled else CATALOGUE_CACHE)
 
 
 @doc("GET", "/v1/track/{tracking_code}", "Status of a request by its tracking code (no personal data)",

@@ -219,6 +219,8 @@ class Token(_Out):
     role: Literal["citizen", "operator", "kades", "camat", "opd", "admin"]
     region: str
     refresh_token: str | None = Field(default=None, description="Citizens only: trade it at /v1/auth/refresh")
+    region_info: dict[str, str] | None = Field(default=None, description="Staff only: the account's region "
+                                               "(code, name, level, timezone), so the console needs no region call")
 
 
 class OtpSent(_Out):
@@ -268,6 +270,9 @@ class ServiceRequest(_Out):
     village: str
     letter_type: str
     letter_name: str
+    signer_role: str | None = Field(default=None, description="Who issues this letter type in the village")
+    field_labels: dict[str, str] = Field(default_factory=dict,
+                                         description="Each field's label, to show `fields` under their names")
     status: Literal["submitted", "in_review", "needs_revision", "approved", "issuing", "issued", "rejected",
                     "cancelled"]
     version: int

@@ -24,6 +24,7 @@ from chalicelib.errors import (
 )
 from chalicelib.observability import count_metric, logger
 from chalicelib.storage import people, throttle
+from chalicelib.storage import regions as regions_repo
 
 OTP_RESEND_INTERVAL = timedelta(seconds=60)
 # A login counter restarts after an hour without attempts; a lock can outlast it (see reserve()).
@@ -93,8 +94,15 @@ def staff_login(username: str, password: str, client_ip: str | None = None) -> d
     throttle.give_back(LOGIN_CLIENT, client)
     throttle.record_login(name, "success", client, now)
     logger.info("staff login", extra={"username": staff.username, "role": staff.role, "region": staff.region})
-    return _token_response(Principal(role=staff.role, region=staff.region, subject=staff.username,
-                                     name=staff.name, session_version=staff.session_version, unit=staff.opd or ""))
+    answer = _token_response(Principal(role=staff.role, region=staff.region, subject=staff.username,
+                                       name=staff.name, session_version=staff.session_version, unit=staff.opd or ""))
+    # The console heads every page with the account's region (name, level, time zone): it comes with the login
+    # (one GetItem a login) rather than with a GET /v1/regions call on every queue view (issue 14).
+    region = regions_repo.get(staff.region)
+    if region is not None:
+        answer["region_info"] = {"code": region.code, "name": region.name, "level": region.level,
+                                 "timezone": region.timezone}
+    return answer
 
 
 def _otp_locked(retry_after: int) -> TooManyRequestsError:

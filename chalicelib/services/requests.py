@@ -273,6 +273,12 @@ def _committed(uow: UnitOfWork, after: ServiceRequest) -> bool:
     return current is not None and current.version == after.version and current.issue_order == after.issue_order
 
 
+def _field_labels(letter_type: str) -> dict[str, str]:
+    # Villages adjust SLA, template and signer, never the fields, so the default schema names them.
+    spec = catalog.DEFAULT_CATALOG.get(letter_type)
+    return {f.name: f.label for f in spec.fields} if spec else {}
+
+
 def to_public(request: ServiceRequest, viewer: Principal | None) -> dict[str, Any]:
     """The request as the API shows it; the NIK is masked unless the viewer is its owner or village staff."""
     applicant = dict(request.applicant)
@@ -294,6 +300,9 @@ def to_public(request: ServiceRequest, viewer: Principal | None) -> dict[str, An
         "tracking_code": request.tracking_code, "fields": request.fields, "applicant": applicant,
         "created_at": request.created_at, "updated_at": request.updated_at, "due_at": request.due_at,
         "sla_hours": request.sla_hours, "history": [h.to_dict() for h in request.history], "letter": letter,
+        # What a page showing the request needs besides it (who signs, the fields' labels): no second call for
+        # the village's letter types.
+        "signer_role": request.signer_role, "field_labels": _field_labels(request.letter_type),
         "attachments": attachments.public_list(request),
         "identity_verified": request.identity_verified, "identity_check": request.identity_check,
     }

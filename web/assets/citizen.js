@@ -2,7 +2,7 @@
 // generated form (kept on the device across a dropped connection and a reload, sent once with its
 // Idempotency-Key), my requests with history, revise/resubmit, cancel, download the issued letter.
 import {
-  ACTIONS, NetworkError, api, fieldLabels, fmtDate, goTo, h, loadConfig, mount, newKey, notice, registerServiceWorker,
+  ACTIONS, NetworkError, api, fmtDate, goTo, h, loadConfig, mount, newKey, notice, registerServiceWorker,
   refreshWhileIssuing, sendUpload, sessionFromLogin, sessionStore, setTimeZone, showFieldErrors, shrinkPhoto, statusBadge,
 } from "./lib.js";
 import { pushOffer, viewInbox, viewMessageSettings } from "./inbox.js";
@@ -338,6 +338,7 @@ async function flushPending(form) {
     const created = await call("POST", `/v1/villages/${draft.village}/requests`,
       { body, headers: { "Idempotency-Key": draft.key } });
     clearDraft();
+    shown = created;
     flash = h("div", {}, notice("ok", `Permohonan terkirim. Kode lacak Anda: ${created.tracking_code}. Simpan kode ini.`),
       pushOffer(call));
     go(`permohonan/${created.id}`);
@@ -424,21 +425,23 @@ async function viewList() {
         h("div", { class: "muted" }, `Kode lacak ${r.tracking_code} · diajukan ${fmtDate(r.created_at)}`)))));
 }
 
+// A submission or a transition answers with the request as it now is: the next page is drawn from that answer.
+let shown = null;
+
 async function viewRequest(id) {
   const seq = renderSeq;
   let r;
-  try {
-    r = await call("GET", `/v1/requests/${encodeURIComponent(id)}`);
-  } catch (err) {
-    return show(seq, "Permohonan", errorNotice(err));
+  if (shown && shown.id === id) {
+    r = shown;
+  } else {
+    try {
+      r = await call("GET", `/v1/requests/${encodeURIComponent(id)}`);
+    } catch (err) {
+      return show(seq, "Permohonan", errorNotice(err));
+    }
   }
-  let labels = {};
-  try {
-    const list = await api("GET", `/v1/villages/${r.village}/letter-types`);
-    labels = fieldLabels(list.items.find((t) => t.code === r.letter_type));
-  } catch (err) {
-    labels = {};
-  }
+  shown = null;
+  const labels = r.field_labels || {}; // the request names its fields' labels: no call for the letter types
   const status = h("div", { "aria-live": "polite" });
   const parts = [
     h("div", { class: "card" }, h("dl", { class: "facts" },
@@ -466,7 +469,7 @@ async function viewRequest(id) {
     actions.append(h("button", { type: "button", class: "danger", onclick: async () => {
       if (!confirm("Batalkan permohonan ini?")) return;
       try {
-        await call("POST", `/v1/requests/${r.id}/transitions`, { body: { action: "cancel", version: r.version } });
+        shown = await call("POST", `/v1/requests/${r.id}/transitions`, { body: { action: "cancel", version: r.version } });
         flash = notice("ok", "Permohonan dibatalkan.");
         render();
       } catch (err) {
@@ -502,7 +505,7 @@ async function revisionForm(r) {
     if (Object.keys(ids).length) body.attachments = ids;
     busy(form, true);
     try {
-      await call("POST", `/v1/requests/${r.id}/transitions`, { body });
+      shown = await call("POST", `/v1/requests/${r.id}/transitions`, { body });
       flash = notice("ok", "Permohonan diajukan ulang.");
       render();
     } catch (err) {

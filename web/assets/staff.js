@@ -2,7 +2,7 @@
 // its history and attachments; exactly the transitions the role may take; revoke a letter; failed
 // notifications with resend; letter settings. Camat and admin switch between the villages of their region.
 import {
-  ACTIONS, NetworkError, STATUS, api, fieldLabels, fmtDate, goTo, h, mount, notice, registerServiceWorker, sessionStore,
+  ACTIONS, NetworkError, STATUS, api, fmtDate, goTo, h, mount, notice, registerServiceWorker, sessionStore,
   refreshWhileIssuing, setTimeZone, showFieldErrors, slaState, statusBadge,
 } from "./lib.js";
 import { districtNodes } from "./district.js";
@@ -83,7 +83,7 @@ function viewLogin() {
     try {
       const login = await api("POST", "/v1/auth/login", { body: { username: username.value.trim(), password: password.value } });
       auth.save({ token: login.token, role: login.role, region: login.region, username: username.value.trim(),
-        expiresAt: Date.now() + login.expires_in * 1000 });
+        regionInfo: login.region_info || null, expiresAt: Date.now() + login.expires_in * 1000 });
       go("antrean");
     } catch (err) {
       mount(status, errorNotice(err));
@@ -98,7 +98,8 @@ async function villageChooser(onPick) {
   const s = session();
   const box = h("div", { class: "card grid2" });
   if (VILLAGE_STAFF.includes(s.role)) {
-    const r = await api("GET", `/v1/regions/${s.region}`);
+    // The login answered the village's name and zone; an older session asks once.
+    const r = s.regionInfo && s.regionInfo.code === s.region ? s.regionInfo : await api("GET", `/v1/regions/${s.region}`);
     setTimeZone(r.timezone);
     mount(box, h("p", { class: "flat" }, `${ROLE[s.role]} · ${r.level === "kelurahan" ? "Kelurahan" : "Desa"} ${r.name} (${r.code})`));
     return box;
@@ -182,21 +183,26 @@ async function viewQueue() {
 }
 
 // ---- a request ---------------------------------------------------------------------------------
+// A transition answers with the request as it now is: the page is drawn from that answer, not fetched again.
+let shown = null;
+
 async function viewRequest(id) {
   const seq = renderSeq;
   const s = session();
   let r;
-  let signer = "kades";
-  let labels = {};
-  try {
-    r = await call("GET", `/v1/requests/${encodeURIComponent(id)}`);
-    const types = await api("GET", `/v1/villages/${r.village}/letter-types`);
-    const t = types.items.find((x) => x.code === r.letter_type);
-    if (t) signer = t.signer_role;
-    labels = fieldLabels(t);
-  } catch (err) {
-    return show(seq, "Permohonan", errorNotice(err));
+  if (shown && shown.id === id) {
+    r = shown;
+  } else {
+    try {
+      r = await call("GET", `/v1/requests/${encodeURIComponent(id)}`);
+    } catch (err) {
+      return show(seq, "Permohonan", errorNotice(err));
+    }
   }
+  shown = null;
+  // The request names its signer and its fields' labels: no call for the village's letter types.
+  const signer = r.signer_role || "kades";
+  const labels = r.field_labels || {};
   const status = h("div", { "aria-live": "polite" });
   const mine = VILLAGE_STAFF.includes(s.role) && s.region === r.village;
   const allowed = Object.entries(TRANSITIONS).filter(([action, t]) =>
@@ -218,7 +224,7 @@ async function viewRequest(id) {
         try {
           const body = { action, version: r.version };
           if (note.value.trim()) body.note = note.value.trim();
-          await call("POST", `/v1/requests/${r.id}/transitions`, { body });
+          shown = await call("POST", `/v1/requests/${r.id}/transitions`, { body });
           flash = notice("ok", `${ACTIONS[action]}: berhasil.`);
           render();
         } catch (err) {
@@ -297,7 +303,7 @@ function identityBox(r) {
     const body = { action: "verify_identity", version: r.version, document: doc.value };
     if (note.value.trim()) body.note = note.value.trim();
     try {
-      await call("POST", `/v1/requests/${r.id}/transitions`, { body });
+      shown = await call("POST", `/v1/requests/${r.id}/transitions`, { body });
       flash = notice("ok", "Pemeriksaan identitas tercatat.");
       render();
     } catch (err) {

@@ -593,9 +593,9 @@ def _drive(meter: Meter, data_dir: Path, letters: int, n_villages: int, shares: 
         op, kades = staff[village]["operator"], staff[village]["kades"]
         sim.http("GET", "GET /v1/villages/{desa}/requests", f"/v1/villages/{village}/requests?status=submitted", op)
         sim.http("GET", "GET /v1/requests/{id}", f"/v1/requests/{request['id']}", op)
-        for name in refs:
-            sim.http("GET", "GET /v1/requests/{id}/attachments/{name}",
-                     f"/v1/requests/{request['id']}/attachments/{name}", op)
+        # "Tampilkan semua lampiran": every file's link in one answer, drawn in the page (web/assets/staff.js)
+        shown = sim.http("GET", "GET /v1/requests/{id}/attachments", f"/v1/requests/{request['id']}/attachments", op)
+        assert shown.status_code == 200 and len(shown.json_body["items"]) == len(refs), shown.body
         request = _act(sim, op, request, "review")
         if rng.random() < revision_share:
             request = _act(sim, op, request, "request_revision", "Foto KTP kurang jelas.")
@@ -625,11 +625,10 @@ def _drive(meter: Meter, data_dir: Path, letters: int, n_villages: int, shares: 
         if has_refresh:
             sim.http("GET", "GET /v1/me/inbox", "/v1/me/inbox", citizen["token"])
         sim.http("GET", "GET /v1/me/requests", "/v1/me/requests?limit=50", citizen["token"])
-        sim.http("GET", "GET /v1/requests/{id}", f"/v1/requests/{request['id']}", citizen["token"])  # her request
-        link = sim.http("GET", "GET /v1/requests/{id}/letter", f"/v1/requests/{request['id']}/letter",
-                        citizen["token"])
-        assert link.status_code == 200, link.body
-        issued.append((citizen, request, str(link.json_body.get("verify_url") or "")))
+        # Her request, whose answer carries the PDF's link for "Unduh surat" (no GET .../letter: web/assets/citizen.js)
+        mine = sim.http("GET", "GET /v1/requests/{id}", f"/v1/requests/{request['id']}", citizen["token"])
+        assert mine.status_code == 200 and mine.json_body["letter"]["download"]["url"], mine.body
+        issued.append((citizen, request, str(mine.json_body["letter"]["download"].get("verify_url") or "")))
         if (n + 1) % 10 == 0:
             log(f"  {n + 1}/{letters} letters driven ({time.perf_counter() - started:.0f} s)")
     verifications = 0

@@ -42,3 +42,13 @@ def local_upload() -> Response:
 def attachment_link(request_id: str, name: str) -> Response:
     return respond(attachments.link(principal(bp.current_request), request_id, name),
                    headers={"Cache-Control": "private, no-store"})
+
+
+@doc("GET", "/v1/requests/{request_id}/attachments", "Short-lived links to every attachment of a request, in one "
+     "answer (one audit event for staff); files past the retention are listed `expired`",
+     response="AttachmentLinks", auth="owner, or staff of its region", errors=(404, 410))
+@bp.route("/v1/requests/{request_id}/attachments", methods=["GET"])
+@endpoint
+def attachment_links(request_id: str) -> Response:
+    return respond(attachments.links(principal(bp.current_request), request_id),
+                   headers={"Cache-Control": "private, no-store"})

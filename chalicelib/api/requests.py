@@ -6,7 +6,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.api.http import endpoint, int_param, parse, principal, query_param, respond
 from chalicelib.api.openapi import doc
-from chalicelib.services import profile, requests
+from chalicelib.services import letters, profile, requests
 
 bp = Blueprint(__name__)
 _PAGING = (("limit", "Page size, 1–100 (default 20)"), ("cursor", "The `next` value of the previous page"))
@@ -44,8 +44,7 @@ def queue(desa: str) -> Response:
 @bp.route("/v1/requests/{request_id}", methods=["GET"])
 @endpoint
 def get_request(request_id: str) -> Response:
-    who = principal(bp.current_request)
-    return respond(requests.to_public(requests.get(who, request_id), who))
+    return respond(letters.request_view(principal(bp.current_request), request_id))
 
 
 @doc("POST", "/v1/requests/{request_id}/transitions", "Move a request through its states",

@@ -243,6 +243,8 @@ class HistoryEntry(_Out):
 class LetterRef(_Out):
     number: str | None = None
     issued_at: str | None = None
+    download: dict[str, Any] | None = Field(default=None, description="Its owner only, once issued: the PDF's "
+                                            "short-lived link (as GET .../letter answers it)")
 
 
 class RequestAttachment(_Out):
@@ -303,6 +305,23 @@ class AttachmentLink(_Out):
     name: str
     filename: str
     content_type: str
+
+
+class AttachmentLinkItem(_Out):
+    name: str
+    label: str
+    url: str | None = Field(default=None, description="Short-lived link; absent when `expired`")
+    filename: str | None = None
+    content_type: str | None = None
+    expires_in: int | None = None
+    expired: bool | None = Field(default=None, description="True: deleted under the retention rule")
+    deleted_at: str | None = None
+    message: str | None = None
+
+
+class AttachmentLinks(_Out):
+    items: list[AttachmentLinkItem]
+    expires_in: int
 
 
 class ServiceRequestList(_Out):

@@ -174,17 +174,23 @@ def _each(work: Any, items: list[Any]) -> list[Any]:
         return list(pool.map(work, items))
 
 
-def public_list(request: ServiceRequest, letter_type: catalog.LetterType | None = None) -> list[dict[str, Any]]:
-    """The request's attachments as the API shows them, in the letter type's order."""
+def public_order(request: ServiceRequest, letter_type: catalog.LetterType | None = None) -> list[dict[str, Any]]:
+    """The request's stored attachments in the letter type's order."""
     order = [a.name for a in (letter_type or catalog.DEFAULT_CATALOG.get(request.letter_type) or
                               catalog.DEFAULT_CATALOG["SKD"]).attachments]
     items = sorted((request.attachments or {}).items(),
                    key=lambda kv: (order.index(kv[0]) if kv[0] in order else len(order), kv[0]))
-    return [Attachment.from_dict(data).to_public() for _, data in items]
+    return [data for _, data in items]
+
+
+def public_list(request: ServiceRequest, letter_type: catalog.LetterType | None = None) -> list[dict[str, Any]]:
+    """The request's attachments as the API shows them, in the letter type's order."""
+    return [Attachment.from_dict(data).to_public() for data in public_order(request, letter_type)]
 
 
 def link(principal: Principal, request_id: str, name: str) -> dict[str, Any]:
-    """A short-lived link to one attachment: its owner, or staff who may read the request."""
+    """A short-lived link to one attachment: its owner, or staff who may read the request. Raises NotFoundError
+    (request, attachment), GoneError(attachment_expired) past the retention."""
     from chalicelib.services import requests as requests_service
 
     request = requests_service.get(principal, request_id)  # 404 for anyone else
@@ -192,22 +198,62 @@ def link(principal: Principal, request_id: str, name: str) -> dict[str, Any]:
     if data is None:
         raise NotFoundError("Lampiran tidak ditemukan.", code="attachment_not_found")
     attachment = Attachment.from_dict(data)
-    gone_at = attachment_expires_at(attachment.upload_id, closed_at(request), get_settings().attachment_retention_days)
-    if gone_at is not None and gone_at <= utcnow():
-        raise GoneError(f"Lampiran {attachment.label or name} sudah dihapus: lampiran disimpan "
-                        f"{get_settings().attachment_retention_days} hari setelah diunggah dan dihapus setelah "
-                        "permohonan selesai. Surat dan riwayat permohonan tetap tersimpan.",
-                        code="attachment_expired", deleted_at=iso(gone_at))
-    if not (principal.is_citizen and principal.subject == request.nik_hash):
-        # A KTP or KK photo shows the full NIK: like a letter download, staff viewing it leave an audit entry
-        # (written before the link is handed out).
-        from chalicelib.domain.requests import HistoryEntry
-        from chalicelib.storage import requests as requests_repo
+    gone_at = _gone_at(request, attachment)
+    if gone_at is not None:
+        raise GoneError(_gone_message(attachment.label or name), code="attachment_expired", deleted_at=iso(gone_at))
+    _audit_view(principal, request, [name])
+    return _handout(attachment)
 
-        entry = HistoryEntry(iso(utcnow()), principal.name or principal.subject, principal.role, "view_attachment",
-                             request.status, request.status, None, request.version,
-                             {"attachment": name, "username": principal.subject})
-        requests_repo.append_event(request.id, entry, new_id())
+
+def links(principal: Principal, request_id: str) -> dict[str, Any]:
+    """Short-lived links to every attachment of a request, in one answer (a page showing them all needs one
+    call, not one per file); a file past its retention is listed `expired`. Staff viewing them leave one audit
+    event naming them. Raises NotFoundError (request), GoneError(attachment_expired) when every file is gone."""
+    from chalicelib.services import requests as requests_service
+
+    request = requests_service.get(principal, request_id)  # 404 for anyone else
+    items: list[dict[str, Any]] = []
+    for data in public_order(request):
+        attachment = Attachment.from_dict(data)
+        gone_at = _gone_at(request, attachment)
+        items.append({"name": attachment.name, "label": attachment.label, "expired": True,
+                      "deleted_at": iso(gone_at), "message": _gone_message(attachment.label or attachment.name)}
+                     if gone_at is not None else {**_handout(attachment), "label": attachment.label})
+    shown = [i["name"] for i in items if not i.get("expired")]
+    if items and not shown:
+        raise GoneError(_gone_message("permohonan ini"), code="attachment_expired")
+    if shown:
+        _audit_view(principal, request, shown)
+    return {"items": items, "expires_in": LINK_SECONDS}
+
+
+def _gone_at(request: ServiceRequest, attachment: Attachment) -> datetime | None:
+    gone_at = attachment_expires_at(attachment.upload_id, closed_at(request), get_settings().attachment_retention_days)
+    return gone_at if gone_at is not None and gone_at <= utcnow() else None
+
+
+def _gone_message(label: str) -> str:
+    return (f"Lampiran {label} sudah dihapus: lampiran disimpan {get_settings().attachment_retention_days} hari "
+            "setelah diunggah dan dihapus setelah permohonan selesai. Surat dan riwayat permohonan tetap tersimpan.")
+
+
+def _audit_view(principal: Principal, request: ServiceRequest, names: list[str]) -> None:
+    if principal.is_citizen and principal.subject == request.nik_hash:
+        return
+    # A KTP or KK photo shows the full NIK: like a letter download, staff viewing it leave an audit entry
+    # (written before the link is handed out).
+    from chalicelib.domain.requests import HistoryEntry
+    from chalicelib.storage import requests as requests_repo
+
+    details: dict[str, Any] = {"attachment": names[0], "username": principal.subject}
+    if len(names) > 1:
+        details["attachments"] = names
+    entry = HistoryEntry(iso(utcnow()), principal.name or principal.subject, principal.role, "view_attachment",
+                         request.status, request.status, None, request.version, details)
+    requests_repo.append_event(request.id, entry, new_id())
+
+
+def _handout(attachment: Attachment) -> dict[str, Any]:
     url = wiring.file_store().link(attachment.file_key, attachment.filename, LINK_SECONDS, attachment.content_type)
     return {"url": url, "expires_in": LINK_SECONDS, "name": attachment.name, "filename": attachment.filename,
             "content_type": attachment.content_type}

@@ -37,6 +37,30 @@ def letter_link(principal: Principal, request_id: str) -> dict[str, Any]:
         raise _not_issued()
     issuing.ensure_pdf(letter, request)
     _record_download(principal, request, letter.id, letter.number)
+    return _link(letter)
+
+
+def request_view(principal: Principal, request_id: str) -> dict[str, Any]:
+    """The request as GET /v1/requests/{id} shows it; for its owner, once the letter is issued, with the PDF's
+    short-lived link in `letter.download` (what "Unduh surat" needs, without a second call; the owner's download
+    is not audited). Raises NotFoundError."""
+    request = requests_service.get(principal, request_id)  # 404 for anyone else
+    body = requests_service.to_public(request, principal)
+    owner = principal.is_citizen and principal.subject == request.nik_hash
+    if owner and request.status == "issued" and body.get("letter"):
+        body["letter"]["download"] = _download(request)
+    return body
+
+
+def _download(request: Any) -> dict[str, Any] | None:
+    letter = repo.get(str(request.letter["id"]), consistent=True) if request.letter.get("id") else None
+    if letter is None:
+        return None
+    issuing.ensure_pdf(letter, request)
+    return _link(letter)
+
+
+def _link(letter: Any) -> dict[str, Any]:
     filename = "surat-" + re.sub(r"[^A-Za-z0-9.-]+", "-", letter.number).strip("-") + ".pdf"
     return {"url": wiring.file_store().link(letter.file_key, filename, LINK_SECONDS), "expires_in": LINK_SECONDS,
             "number": letter.number, "letter_id": letter.id, "issued_at": letter.issued_at,

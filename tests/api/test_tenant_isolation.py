@@ -116,6 +116,9 @@ def test_attachment_links_follow_the_matrix(client, requests_by_place, role, pla
     assert response.status_code == (200 if can_read else 404), response.body
     if not can_read:
         assert "url" not in response.json_body
+    every = get(client, f"/v1/requests/{request['id']}/attachments", token)
+    assert every.status_code == (200 if can_read else 404), every.body
+    assert ("items" in every.json_body) == can_read
 
 
 def test_citizen_cannot_open_or_reuse_another_citizens_attachments(client, requests_by_place):

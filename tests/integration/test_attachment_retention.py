@@ -124,3 +124,31 @@ def test_a_file_whose_tagging_fails_is_kept_and_the_change_stands(client, citize
     assert response.status_code == 200 and response.json_body["status"] == "cancelled"
     assert all(_tags(s3, key) == {} for key in keys)
     assert JPEG  # the files are the fixture's JPEG/PNG
+
+
+def test_every_link_in_one_answer_one_audit_event_and_expired_files_listed(client, citizen, s3, monkeypatch):
+    import requests as http
+
+    # Given a request with three attachments
+    request, keys = _submitted(client, citizen, s3)
+    op = staff_token(client, f"operator.{SAMATARING}")
+    before = len(get(client, f"/v1/requests/{request['id']}", op).json_body["history"])
+    # When the operator opens them all at once
+    answer = get(client, f"/v1/requests/{request['id']}/attachments", op)
+    # Then one answer carries a working link per file, in the letter type's order, and one audit event names them
+    assert answer.status_code == 200, answer.body
+    items = answer.json_body["items"]
+    assert [i["name"] for i in items] == ["ktp", "kk", "pengantar_rt"]
+    assert http.get(items[2]["url"], timeout=5).content == PNG
+    history = get(client, f"/v1/requests/{request['id']}", op).json_body["history"]
+    assert len(history) == before + 1 and history[-1]["action"] == "view_attachment"
+    # And the owner reads them without an audit event
+    assert get(client, f"/v1/requests/{request['id']}/attachments", citizen["token"]).status_code == 200
+    assert len(get(client, f"/v1/requests/{request['id']}", op).json_body["history"]) == before + 1
+    # When the request was cancelled and the retention has passed
+    assert act(client, citizen["token"], get(client, f"/v1/requests/{request['id']}", citizen["token"]).json_body,
+               "cancel").status_code == 200
+    _later(monkeypatch, 31)
+    gone = get(client, f"/v1/requests/{request['id']}/attachments", op)
+    # Then the answer is 410 in Bahasa Indonesia
+    assert gone.status_code == 410 and gone.json_body["code"] == "attachment_expired", gone.body

@@ -3,7 +3,7 @@
 // Idempotency-Key), my requests with history, revise/resubmit, cancel, download the issued letter.
 import {
   ACTIONS, NetworkError, api, fmtDate, goTo, h, loadConfig, mount, newKey, notice, registerServiceWorker,
-  refreshWhileIssuing, sendUpload, sessionFromLogin, sessionStore, setTimeZone, showFieldErrors, shrinkPhoto, statusBadge,
+  keepRequest, refreshWhileIssuing, requestToShow, sendUpload, sessionFromLogin, sessionStore, setTimeZone, showFieldErrors, shrinkPhoto, statusBadge,
 } from "./lib.js";
 import { pushOffer, viewInbox, viewMessageSettings } from "./inbox.js";
 
@@ -338,7 +338,7 @@ async function flushPending(form) {
     const created = await call("POST", `/v1/villages/${draft.village}/requests`,
       { body, headers: { "Idempotency-Key": draft.key } });
     clearDraft();
-    shown = created;
+    keepRequest(created);
     flash = h("div", {}, notice("ok", `Permohonan terkirim. Kode lacak Anda: ${created.tracking_code}. Simpan kode ini.`),
       pushOffer(call));
     go(`permohonan/${created.id}`);
@@ -425,22 +425,14 @@ async function viewList() {
         h("div", { class: "muted" }, `Kode lacak ${r.tracking_code} · diajukan ${fmtDate(r.created_at)}`)))));
 }
 
-// A submission or a transition answers with the request as it now is: the next page is drawn from that answer.
-let shown = null;
-
 async function viewRequest(id) {
   const seq = renderSeq;
   let r;
-  if (shown && shown.id === id) {
-    r = shown;
-  } else {
-    try {
-      r = await call("GET", `/v1/requests/${encodeURIComponent(id)}`);
-    } catch (err) {
-      return show(seq, "Permohonan", errorNotice(err));
-    }
+  try {
+    r = await requestToShow(call, id); // after a submission or a transition: its answer, no call
+  } catch (err) {
+    return show(seq, "Permohonan", errorNotice(err));
   }
-  shown = null;
   const labels = r.field_labels || {}; // the request names its fields' labels: no call for the letter types
   const status = h("div", { "aria-live": "polite" });
   const parts = [
@@ -454,9 +446,12 @@ async function viewRequest(id) {
   ];
   const actions = h("div", { class: "actions" });
   if (r.status === "issued") {
+    // The request's answer carries the PDF's 5-minute link for its owner: used while fresh, else asked for.
+    const kept = r.letter && r.letter.download;
+    const keptUntil = kept ? Date.now() + (kept.expires_in - 30) * 1000 : 0;
     actions.append(h("button", { type: "button", onclick: async () => {
       try {
-        const link = await call("GET", `/v1/requests/${r.id}/letter`);
+        const link = kept && Date.now() < keptUntil ? kept : await call("GET", `/v1/requests/${r.id}/letter`);
         mount(status, h("p", {}, h("a", { href: link.url, class: "button", id: "letter-link", target: "_blank", rel: "noopener" },
           `Buka surat ${link.number} (PDF)`)),
         h("p", {}, h("a", { href: `/verifikasi/?token=${encodeURIComponent(link.verify_url.split("/").pop())}` }, "Lihat halaman verifikasi surat")));
@@ -469,7 +464,7 @@ async function viewRequest(id) {
     actions.append(h("button", { type: "button", class: "danger", onclick: async () => {
       if (!confirm("Batalkan permohonan ini?")) return;
       try {
-        shown = await call("POST", `/v1/requests/${r.id}/transitions`, { body: { action: "cancel", version: r.version } });
+        keepRequest(await call("POST", `/v1/requests/${r.id}/transitions`, { body: { action: "cancel", version: r.version } }));
         flash = notice("ok", "Permohonan dibatalkan.");
         render();
       } catch (err) {
@@ -505,7 +500,7 @@ async function revisionForm(r) {
     if (Object.keys(ids).length) body.attachments = ids;
     busy(form, true);
     try {
-      shown = await call("POST", `/v1/requests/${r.id}/transitions`, { body });
+      keepRequest(await call("POST", `/v1/requests/${r.id}/transitions`, { body }));
       flash = notice("ok", "Permohonan diajukan ulang.");
       render();
     } catch (err) {

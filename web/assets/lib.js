@@ -184,6 +184,21 @@ export function sessionStore(key, onExpired) {
   return { get, call, logout, save: (data) => localStorage.setItem(key, JSON.stringify(data)), clear: () => localStorage.removeItem(key) };
 }
 
+let keptRequest = null;
+
+/** Keep a request as an answer returned it (a submission, a transition): the next view of it is drawn from it. */
+export function keepRequest(r) {
+  keptRequest = r;
+  return r;
+}
+
+/** The request to show: the kept answer when it is this one (no call), else read from the API with `call`. */
+export async function requestToShow(call, id) {
+  const kept = keptRequest;
+  keptRequest = null;
+  return kept && kept.id === id ? kept : call("GET", `/v1/requests/${encodeURIComponent(id)}`);
+}
+
 /** Go to a hash route; render again when it is already the current one. */
 export function goTo(route, render) {
   if (location.hash === `#${route}`) render();

@@ -3,7 +3,7 @@
 // notifications with resend; letter settings. Camat and admin switch between the villages of their region.
 import {
   ACTIONS, NetworkError, STATUS, api, fmtDate, goTo, h, mount, notice, registerServiceWorker, sessionStore,
-  refreshWhileIssuing, setTimeZone, showFieldErrors, slaState, statusBadge,
+  keepRequest, refreshWhileIssuing, requestToShow, setTimeZone, showFieldErrors, slaState, statusBadge,
 } from "./lib.js";
 import { districtNodes } from "./district.js";
 import { viewMessages } from "./staff-messages.js";
@@ -183,23 +183,15 @@ async function viewQueue() {
 }
 
 // ---- a request ---------------------------------------------------------------------------------
-// A transition answers with the request as it now is: the page is drawn from that answer, not fetched again.
-let shown = null;
-
 async function viewRequest(id) {
   const seq = renderSeq;
   const s = session();
   let r;
-  if (shown && shown.id === id) {
-    r = shown;
-  } else {
-    try {
-      r = await call("GET", `/v1/requests/${encodeURIComponent(id)}`);
-    } catch (err) {
-      return show(seq, "Permohonan", errorNotice(err));
-    }
+  try {
+    r = await requestToShow(call, id); // after a submission or a transition: its answer, no call
+  } catch (err) {
+    return show(seq, "Permohonan", errorNotice(err));
   }
-  shown = null;
   // The request names its signer and its fields' labels: no call for the village's letter types.
   const signer = r.signer_role || "kades";
   const labels = r.field_labels || {};
@@ -224,7 +216,7 @@ async function viewRequest(id) {
         try {
           const body = { action, version: r.version };
           if (note.value.trim()) body.note = note.value.trim();
-          shown = await call("POST", `/v1/requests/${r.id}/transitions`, { body });
+          keepRequest(await call("POST", `/v1/requests/${r.id}/transitions`, { body }));
           flash = notice("ok", `${ACTIONS[action]}: berhasil.`);
           render();
         } catch (err) {
@@ -276,6 +268,7 @@ function attachmentsBox(r) {
   const list = r.attachments || [];
   if (!list.length) return null;
   const msg = h("div", { "aria-live": "polite" });
+  const shown = h("div", { class: "attachments-shown" });
   return h("div", { class: "card" }, h("h2", {}, "Lampiran"), h("ul", { class: "list" }, ...list.map((x) => h("li", {},
     h("div", { class: "row" }, h("span", {}, `${x.label}: ${x.filename}`),
       h("button", { type: "button", class: "secondary", onclick: async () => {
@@ -285,7 +278,22 @@ function attachmentsBox(r) {
         } catch (err) {
           mount(msg, errorNotice(err));
         }
-      } }, `Lihat ${x.label}`))))), msg);
+      } }, `Lihat ${x.label}`))))),
+  list.length > 1 ? h("div", { class: "actions" }, h("button", { type: "button", onclick: async (e) => {
+    // Every file at once, drawn in the page: one call for all of them, not one per file.
+    e.target.disabled = true;
+    try {
+      const all = await call("GET", `/v1/requests/${r.id}/attachments`);
+      mount(shown, ...all.items.map((x) => (x.expired ? notice("info", x.message)
+        : h("figure", { class: "attachment" }, h("figcaption", {}, `${x.label}: ${x.filename}`),
+          x.content_type.startsWith("image/")
+            ? h("a", { href: x.url, target: "_blank", rel: "noopener" }, h("img", { src: x.url, alt: x.label, loading: "lazy" }))
+            : h("a", { href: x.url, target: "_blank", rel: "noopener" }, `Buka ${x.label} (PDF)`)))));
+    } catch (err) {
+      e.target.disabled = false;
+      mount(msg, errorNotice(err));
+    }
+  } }, "Tampilkan semua lampiran")) : null, shown, msg);
 }
 
 const IDENTITY_DOCUMENTS = ["KTP-el", "KK", "Akta Kelahiran", "Surat Keterangan Kependudukan", "Paspor"];
@@ -303,7 +311,7 @@ function identityBox(r) {
     const body = { action: "verify_identity", version: r.version, document: doc.value };
     if (note.value.trim()) body.note = note.value.trim();
     try {
-      shown = await call("POST", `/v1/requests/${r.id}/transitions`, { body });
+      keepRequest(await call("POST", `/v1/requests/${r.id}/transitions`, { body }));
       flash = notice("ok", "Pemeriksaan identitas tercatat.");
       render();
     } catch (err) {

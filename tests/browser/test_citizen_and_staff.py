@@ -100,6 +100,13 @@ def test_letter_from_request_to_verification(site: LocalSite, phone_ctx: Any, de
     assert action_buttons(desk) == ["review", "reject"]
     if uploaded:
         desk.get_by_role("button", name=re.compile("^Lihat ")).first.wait_for()
+    if uploaded > 1:
+        # And every attachment is drawn in the page with one call (issue 14), each image loaded
+        desk.get_by_role("button", name="Tampilkan semua lampiran").click()
+        desk.locator("figure.attachment").nth(uploaded - 1).wait_for()
+        assert desk.locator("figure.attachment").count() == uploaded
+        desk.wait_for_function("[...document.querySelectorAll('figure.attachment img')].every(i => i.complete"
+                               " && i.naturalWidth > 0)")
     shoot(desk, "07-staff-request")
     # When the operator reviews, then approves
     desk.get_by_role("button", name="Mulai periksa").click()

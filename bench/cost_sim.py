@@ -418,6 +418,21 @@ def _otp_code(data_dir: Path, phone_e164: str) -> str:
     raise AssertionError("no login code sent")
 
 
+def _signin_link(data_dir: Path, phone_e164: str) -> str | None:
+    """The secret of the sign-in link in the newest SMS to this phone that carries one (a status SMS)."""
+    import re
+
+    path = data_dir / "outbox" / "sms.jsonl"
+    lines = path.read_text().splitlines() if path.exists() else []
+    for line in reversed(lines):
+        message = json.loads(line)
+        if message.get("to") == phone_e164:
+            match = re.search(r"#masuk/([A-Za-z0-9_-]{22})", message["text"])
+            if match:
+                return match.group(1)
+    return None
+
+
 def run_sample(letters: int, villages: int, shares: dict[str, float], seed: int = 7,
                verification_share: float = 0.4, revision_share: float = 0.15,
                log: Callable[[str], None] = lambda _: None) -> SampleResult:
@@ -610,6 +625,11 @@ def _drive(meter: Meter, data_dir: Path, letters: int, n_villages: int, shares: 
                                  {"refresh_token": citizen["refresh_token"]})
             assert refreshed.status_code == 200, refreshed.body
             citizen["token"] = refreshed.json_body["token"]
+        elif (secret := _signin_link(data_dir, fx.e164(citizen["phone"]))) is not None:
+            # No session left, but the status SMS carried a one-time sign-in link: opening it is the login
+            opened = sim.http("POST", "POST /v1/auth/link", "/v1/auth/link", None, {"token": secret})
+            assert opened.status_code == 200, opened.body
+            citizen["token"] = opened.json_body["token"]
         else:
             citizen["token"] = _citizen_login(sim, data_dir, citizen)
         if has_refresh:

@@ -707,6 +707,15 @@ class LoggedOut(_Out):
     logged_out: bool
 
 
+class SigninLinkRedeem(_In):
+    token: StrictStr = Field(max_length=64, description="The secret after #masuk/ in the link of a status SMS")
+    remember: StrictBool = Field(default=True, description="Stay logged in on this device (a refresh token)")
+
+
+class SigninLinkToken(Token):
+    request_id: str = Field(description="The request the SMS was about: the portal opens it")
+
+
 class Device(_Out):
     id: str
     device: str

@@ -244,6 +244,11 @@ def citizen_sessions_pk(nik_hash: str) -> str:
     return f"SESSIONS_OF#{nik_hash}"
 
 
+def signin_link_pk(secret_hash: str) -> str:
+    """A one-time sign-in link of a status SMS, keyed by the HMAC of its secret (the secret is never stored)."""
+    return f"SIGNIN_LINK#{secret_hash}"
+
+
 def message_policy_pk(kabupaten: str) -> str:
     return f"MESSAGE_POLICY#{kabupaten}"
 

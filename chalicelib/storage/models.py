@@ -23,6 +23,8 @@ Access patterns (every one a GetItem, a Query on a known key, or a transaction o
 | attachment upload (presigned)             | PutItem  PK=UPLOAD#{id} if new (TTL expires_at)             |
 | uploads named by a submit / resubmit      | TransactGetItems UPLOAD#{id}… (with the submit context)     |
 | OTP challenge                             | GetItem / conditional UpdateItem PK=OTP#{hash}              |
+| sign-in link of a status SMS              | PutItem if new / GetItem / conditional UpdateItem (used_at) |
+|                                           |          PK=SIGNIN_LINK#{hmac of the link's secret}          |
 | staff account (login)                     | GetItem  PK=STAFF#{username}                                |
 | login throttle (per username, per client) | GetItem + UpdateItem if attempts unchanged                  |
 |                                           |          PK=THROTTLE#login-user#{username} / login-ip#{ip}  |
@@ -411,6 +413,19 @@ class SessionItem(BaseItem):
     last_used_at = UnicodeAttribute()
     revoked_at = UnicodeAttribute(null=True)
     revoked_reason = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute()
+
+
+class SigninLinkItem(BaseItem):
+    """A one-time sign-in link sent in a citizen's status SMS (PK=SIGNIN_LINK#{hmac of its secret}): the secret
+    itself is never stored; bound to the citizen, the phone it was sent to and the request it announced."""
+
+    nik_hash = UnicodeAttribute()
+    phone = UnicodeAttribute()
+    request_id = UnicodeAttribute()
+    event = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    used_at = UnicodeAttribute(null=True)
     expires_at = TTLAttribute()
 
 

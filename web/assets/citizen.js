@@ -119,6 +119,24 @@ function viewLogin() {
     h("p", {}, "Sudah punya kode lacak? ", h("a", { href: "/lacak/" }, "Lacak permohonan tanpa masuk"), "."));
 }
 
+// ---- sign-in link of a status SMS (#masuk/<secret>): opens the request it announced, no login code ----
+async function viewLinkSignIn(secret) {
+  const seq = renderSeq;
+  show(seq, "Masuk", h("p", { "aria-live": "polite" }, "Memeriksa tautan masuk dari SMS…"));
+  let target = "masuk";
+  try {
+    const login = await api("POST", "/v1/auth/link", { body: { token: secret } });
+    saveSession(login);
+    target = `permohonan/${login.request_id}`;
+  } catch (err) {
+    flash = errorNotice(err);
+    if (session()) target = "permohonan";
+  }
+  // The one-time secret leaves the address bar and the history either way.
+  history.replaceState(null, "", `#${target}`);
+  return render();
+}
+
 // ---- profile -------------------------------------------------------------------------------------
 const RELIGIONS = ["Islam", "Kristen", "Katolik", "Hindu", "Buddha", "Khonghucu", "Kepercayaan"];
 const MARITAL = ["Belum Kawin", "Kawin", "Cerai Hidup", "Cerai Mati"];
@@ -522,6 +540,7 @@ async function render() {
   const [name, arg] = route.split("/");
   setMenu(name);
   if (!session() && name !== "masuk") return go("masuk");
+  if (name === "masuk" && arg) return viewLinkSignIn(arg);
   if (name === "masuk") return session() ? go("permohonan") : viewLogin();
   if (name === "profil") return viewProfile();
   if (name === "kotak-pesan") return viewInbox({ call, show, seq: renderSeq, errorNotice, render });

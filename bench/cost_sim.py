@@ -405,32 +405,29 @@ def _lambda_record(record: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _otp_code(data_dir: Path, phone_e164: str) -> str:
+def _newest_in_sms(data_dir: Path, phone_e164: str, pattern: str) -> str | None:
+    """The first group of `pattern` in the newest SMS to this phone that matches it."""
     import re
 
-    lines = (data_dir / "outbox" / "sms.jsonl").read_text().splitlines()
-    for line in reversed(lines):
+    path = data_dir / "outbox" / "sms.jsonl"
+    for line in reversed(path.read_text().splitlines() if path.exists() else []):
         message = json.loads(line)
-        if message.get("to") == phone_e164:
-            match = re.search(r"\b(\d{6})\b", message["text"])
-            if match:
-                return match.group(1)
-    raise AssertionError("no login code sent")
+        match = re.search(pattern, message["text"]) if message.get("to") == phone_e164 else None
+        if match:
+            return match.group(1)
+    return None
+
+
+def _otp_code(data_dir: Path, phone_e164: str) -> str:
+    code = _newest_in_sms(data_dir, phone_e164, r"\b(\d{6})\b")
+    if code is None:
+        raise AssertionError("no login code sent")
+    return code
 
 
 def _signin_link(data_dir: Path, phone_e164: str) -> str | None:
     """The secret of the sign-in link in the newest SMS to this phone that carries one (a status SMS)."""
-    import re
-
-    path = data_dir / "outbox" / "sms.jsonl"
-    lines = path.read_text().splitlines() if path.exists() else []
-    for line in reversed(lines):
-        message = json.loads(line)
-        if message.get("to") == phone_e164:
-            match = re.search(r"#masuk/([A-Za-z0-9_-]{22})", message["text"])
-            if match:
-                return match.group(1)
-    return None
+    return _newest_in_sms(data_dir, phone_e164, r"#masuk/([A-Za-z0-9_-]{22})")
 
 
 def run_sample(letters: int, villages: int, shares: dict[str, float], seed: int = 7,

@@ -20,14 +20,14 @@ def login() -> Response:
     return respond(auth.staff_login(body.username, body.password, client_ip(request)))
 
 
-@doc("POST", "/v1/auth/otp", "Send a one-time login code by SMS", body="OtpRequest", response="OtpSent",
-     status=202, errors=(403, 429, 502))
+@doc("POST", "/v1/auth/otp", "Send a one-time login code (SMS; a returning citizen's confirmed e-mail)",
+     body="OtpSend", response="OtpSent", status=202, errors=(403, 429, 502))
 @bp.route("/v1/auth/otp", methods=["POST"])
 @endpoint
 def otp() -> Response:
     request = bp.current_request
-    body = parse(request, "OtpRequest")
-    return respond(auth.request_otp(body.nik, body.phone, client_ip(request)), status=202)
+    body = parse(request, "OtpSend")
+    return respond(auth.request_otp(body.nik, body.phone, client_ip(request), body.via), status=202)
 
 
 @doc("POST", "/v1/auth/otp/verify", "Trade the code for a citizen token", body="OtpVerify", response="Token",

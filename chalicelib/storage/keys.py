@@ -78,6 +78,9 @@ def otp_pk(nik_hash: str) -> str:
     return f"OTP#{nik_hash}"
 
 
+EMAIL_CONFIRM = "EMAIL_CONFIRM"  # SK of the code that confirms a citizen's e-mail, beside their login code
+
+
 # Rate counters and locks (login throttle, OTP limits): one item per kind and subject, swept by TTL.
 def throttle_pk(kind: str, subject: str) -> str:
     return f"THROTTLE#{kind}#{subject}"

@@ -82,13 +82,27 @@ function viewLogin() {
   const nik = h("input", { name: "nik", inputmode: "numeric", autocomplete: "off", maxlength: "16" });
   const phone = h("input", { name: "phone", type: "tel", inputmode: "tel", autocomplete: "tel" });
   const code = h("input", { name: "code", inputmode: "numeric", autocomplete: "one-time-code", maxlength: "6" });
-  const codeBox = h("div", { hidden: true }, field("code", "Kode verifikasi (6 angka dari SMS)", code));
+  const codeBox = h("div", { hidden: true }, field("code", "Kode verifikasi (6 angka dari SMS atau email)", code));
   const sendBtn = h("button", { type: "submit" }, "Kirim kode lewat SMS");
   const form = h("form", { class: "card", novalidate: true },
     field("nik", "NIK (16 angka)", nik, "Nomor Induk Kependudukan sesuai KTP."),
     field("phone", "Nomor HP", phone, "Contoh: 081234567890. Kode masuk dikirim lewat SMS ke nomor ini."),
     codeBox, h("div", { class: "actions" }, sendBtn), status);
   let codeSent = false;
+  // A returning citizen with a confirmed e-mail gets the code there (no SMS); they may still ask for SMS.
+  const bySms = h("button", { type: "button", class: "secondary", hidden: true, onclick: async () => {
+    busy(form, true);
+    try {
+      const sent = await api("POST", "/v1/auth/otp", { body: { nik: nik.value.trim(), phone: phone.value.trim(), via: "sms" } });
+      bySms.hidden = true;
+      mount(status, notice("ok", `Kode dikirim lewat SMS ke ${sent.phone}. Berlaku ${Math.round(sent.expires_in / 60)} menit.`));
+    } catch (err) {
+      mount(status, errorNotice(err));
+    } finally {
+      busy(form, false);
+    }
+  } }, "Kirim lewat SMS saja");
+  codeBox.append(bySms);
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     busy(form, true);
@@ -100,7 +114,9 @@ function viewLogin() {
         codeSent = true;
         codeBox.hidden = false;
         sendBtn.textContent = "Masuk";
-        mount(status, notice("ok", `Kode dikirim ke ${sent.phone}. Berlaku ${Math.round(sent.expires_in / 60)} menit.`));
+        const where = sent.via === "email" ? `email ${sent.email}` : sent.phone;
+        bySms.hidden = sent.via !== "email";
+        mount(status, notice("ok", `Kode dikirim ke ${where}. Berlaku ${Math.round(sent.expires_in / 60)} menit.`));
         code.focus();
       } else {
         const login = await api("POST", "/v1/auth/otp/verify", { body: { ...body, code: code.value.trim() } });

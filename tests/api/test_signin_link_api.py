@@ -178,3 +178,46 @@ def test_unknown_links_are_rate_limited_per_client(client: Any) -> None:
     finally:
         for ip in ("127.0.0.1", "unknown"):
             throttle.forget(SIGNIN_FAIL, ip)
+
+
+def test_two_devices_opening_one_link_at_once_get_one_session(client: Any, citizen: dict[str, Any],
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from chalicelib.errors import UnauthorizedError
+    from chalicelib.services import signin_links
+    from chalicelib.storage import signin_links as links_repo
+    from tests.moto_locking import serialized_moto_writes
+
+    # Given one link, read by two devices before either marks it used (held at a barrier)
+    url = signin_links.link_for(nik_hash(citizen["nik"], get_secrets().nik_hash_key), e164(citizen["phone"]),
+                                "01M8TRX77M5JK92F8PM19ZNBBN", "issued")
+    secret = url.rsplit("/", 1)[-1]
+    barrier = threading.Barrier(2, timeout=10)
+    real_get = links_repo.get
+
+    def get_then_wait(secret_hash: str) -> Any:
+        found = real_get(secret_hash)
+        barrier.wait()
+        return found
+
+    monkeypatch.setattr(links_repo, "get", get_then_wait)
+    results: list[object] = []
+
+    def redeem() -> None:
+        try:
+            results.append(signin_links.redeem(secret, "198.51.100.7"))
+        except UnauthorizedError as exc:
+            results.append(exc)
+
+    # When both redeem it at the same moment
+    with serialized_moto_writes():
+        threads = [threading.Thread(target=redeem) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    # Then exactly one gets a session; the other is told the link was used
+    assert sum(isinstance(r, dict) for r in results) == 1
+    refused = [r for r in results if isinstance(r, UnauthorizedError)]
+    assert len(refused) == 1 and refused[0].code == "signin_link_used"

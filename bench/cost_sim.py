@@ -71,6 +71,9 @@ class Tally:
     sms: int = 0
     email: int = 0
     push: int = 0
+    # WRU by item kind and where they go: "{kind} table" (the item itself, "tx" when transactional) or
+    # "{kind} GSIn" (the index copy); bench/cost_breakdown.py prints it.
+    wru_parts: Counter[str] = field(default_factory=Counter)
 
     def as_dict(self) -> dict[str, Any]:
         return {"invocations": self.invocations, "own_ms": round(self.own_ms, 2), "ddb_calls": dict(self.ddb_calls),
@@ -180,12 +183,25 @@ class Meter:
             tally = self.tally(match.bucket)
             tally.wru += self._write_units(old, new, self.gsis, transactional=match.transactional)
             tally.stream_records += 1
+            kind = _kind(new or old or {}, key)
+            base = self._write_units(old, new, [], transactional=match.transactional)
+            tally.wru_parts[f"{kind} table{' tx' if match.transactional else ''}"] += base
+            for gsi in self.gsis:
+                extra = self._write_units(old, new, [gsi], transactional=match.transactional) - base
+                if extra:
+                    tally.wru_parts[f"{kind} {gsi[0][:4]}"] += extra
 
     def forget_unmatched_writes(self) -> None:
         """Writes that left no stream record changed nothing (a failed condition, an identical put)."""
         for write in self._writes:
             self.tally(write.bucket).wru += 1.0
         self._writes.clear()
+
+
+def _kind(image: dict[str, Any], key: tuple[str, str]) -> str:
+    """An item's kind: its `entity` attribute, else the first part of its key (INBOX META, a counter)."""
+    entity = (image.get("entity") or {}).get("S")
+    return str(entity) if entity else f"{key[0].split('#', 1)[0]}/{key[1].split('#', 1)[0]}"
 
 
 class _CountingStream:

@@ -91,10 +91,12 @@ def claim(outbox_id: str, now: datetime, lease_until: datetime) -> OutboxRow | N
                  | ((OutboxItem.status == SENDING) & (OutboxItem.lease_until < now_iso)))
     try:
         item.update(
+            # The row stays in the retry index at the time it had (its grace period or retry time, both
+            # past or near): a sender that dies mid-send leaves it there, and the retry schedule claims it
+            # once the lease has ended (this condition refuses it before). Moving the index key here would
+            # cost two index writes per message for a crash that almost never happens.
             actions=[OutboxItem.status.set(SENDING), OutboxItem.claim.set(token),
-                     OutboxItem.lease_until.set(lease_iso), OutboxItem.updated_at.set(now_iso),
-                     # Still in the retry index, due when the lease ends: a crashed sender's row is picked up.
-                     OutboxItem.GSI3SK.set(keys.outbox_retry_sk(lease_iso, outbox_id))],
+                     OutboxItem.lease_until.set(lease_iso), OutboxItem.updated_at.set(now_iso)],
             condition=OutboxItem.PK.exists() & condition)
     except UpdateError as exc:
         if exc.cause_response_code == "ConditionalCheckFailedException":

@@ -109,6 +109,11 @@ def outbox_pk(outbox_id: str) -> str:
     return f"OUTBOX#{outbox_id}"
 
 
+def outbox_id(pk: str) -> str:
+    """The outbox row's id from its key (the retry index holds only keys)."""
+    return pk.removeprefix("OUTBOX#")
+
+
 def outbox_status_pk(village: str, status: str) -> str:
     return f"OUTBOX_IN#{village}#{status}"
 

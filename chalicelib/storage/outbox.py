@@ -154,12 +154,13 @@ def finish(row: OutboxRow, now: datetime, *, status: str, attempts: int, deliver
         raise translate_errors(exc) from exc
 
 
-def due_for_retry(kabupaten: str, now: datetime, limit: int = 500) -> Iterator[OutboxRow]:
-    """Unfinished rows whose retry time, deferral or lease has come (Query on the sparse retry index)."""
+def due_for_retry(kabupaten: str, now: datetime, limit: int = 500) -> Iterator[str]:
+    """The ids of unfinished rows whose retry time, deferral or grace period has come (Query on the sparse
+    retry index, which holds only keys: the sender claims each row, and the claim returns it whole)."""
     results = OutboxItem.gsi3.query(keys.outbox_retry_pk(kabupaten),
                                     OutboxItem.GSI3SK <= keys.time_upper_bound(iso(now)), limit=limit)
     for item in results:
-        yield from_item(item)
+        yield keys.outbox_id(item.PK)
 
 
 def list_village(village: str, status: str, limit: int, cursor: str | None) -> tuple[list[OutboxRow], str | None]:

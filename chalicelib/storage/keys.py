@@ -220,8 +220,8 @@ def stats_marker_pk(item_pk: str, item_sk: str, version: str) -> str:
     return f"STATS_APPLIED#{item_pk}#{item_sk}#{version}"
 
 
-# Messages (issue 14): a citizen's portal inbox (one partition per citizen, newest last by time), its unread
-# counter, their Web Push subscriptions, their refresh sessions (one item per session family, listed per
+# Messages (issue 14): a citizen's portal inbox (one partition per citizen, newest last by time; unread = no
+# read_at), their Web Push subscriptions, their refresh sessions (one item per session family, listed per
 # citizen on GSI1), a kabupaten's message policy overrides, and a village's bill per month.
 def inbox_pk(nik_hash: str) -> str:
     return f"INBOX#{nik_hash}"
@@ -230,8 +230,6 @@ def inbox_pk(nik_hash: str) -> str:
 def inbox_sk(message_id: str) -> str:
     return f"MSG#{message_id}"
 
-
-INBOX_META = "META"
 
 
 def push_subscription_sk(subscription_id: str) -> str:

@@ -382,12 +382,6 @@ class InboxMessageItem(BaseItem):
     read_at = UnicodeAttribute(null=True)
 
 
-class InboxMetaItem(BaseItem):
-    """A citizen's inbox counter (PK=INBOX#{hash}, SK=META): unread messages, kept by ADD."""
-
-    unread = NumberAttribute(default=0)
-
-
 class PushSubscriptionItem(BaseItem):
     """A Web Push subscription of a citizen's installed portal (PK=CITIZEN#{hash}, SK=PUSH#{id})."""
 

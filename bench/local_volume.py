@@ -56,7 +56,8 @@ class Local:
 
     def start(self) -> float:
         """Start local mode; seconds until it answered its first request."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("BALAI_", "AWS_"))}
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("BALAI_", "AWS_")) or k == "BALAI_TRACEMALLOC"}  # see localmode/run.py
         env.update({"BALAI_PORT": str(self.port), "BALAI_DB_PORT": str(self.db_port),
                     "BALAI_WEB_PORT": str(self.web_port),
                     "BALAI_DATA_DIR": str(self.data_dir), "POWERTOOLS_LOG_LEVEL": "WARNING"})

@@ -16,6 +16,7 @@ NIKs and phone numbers).
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
@@ -32,8 +33,9 @@ WRITE_OPERATIONS = {"CreateTable", "UpdateTable", "DeleteTable", "UpdateTimeToLi
 _REPLAY_HEADERS = ("Authorization", "Host", "Content-Type", "X-Amz-Target", "X-Amz-Date")
 # Lines [table, hash key, range key or null, {index hash key attribute: value}, attributes]; earlier ones:
 # /2 [table, hash key, range key, attributes] and /1 [table, attributes] (their indexes are rebuilt on load).
-SNAPSHOT_FORMAT = "balai-dynamodb-snapshot/3"
-SNAPSHOT_FORMATS = (SNAPSHOT_FORMAT, "balai-dynamodb-snapshot/2", "balai-dynamodb-snapshot/1")
+SNAPSHOT_FORMAT = "balai-dynamodb-snapshot/4"
+SNAPSHOT_FORMATS = (SNAPSHOT_FORMAT, "balai-dynamodb-snapshot/3", "balai-dynamodb-snapshot/2",
+                    "balai-dynamodb-snapshot/1")
 TTL_SWEEP_SECONDS = 60.0  # DynamoDB deletes expired items "within a few days"; local mode within a minute
 TTL_MAX_AGE_SECONDS = 5 * 365 * 24 * 3600  # DynamoDB leaves items whose TTL is more than five years past
 DEFAULT_ACCOUNT = "123456789012"  # moto's account for any access key it does not know
@@ -192,16 +194,22 @@ def _table_definition(account_id: str, region: str, table: Any) -> dict[str, Any
 def write_snapshot(path: Path, continued_by: str) -> int:
     """Write every table of this process's moto to `path` (atomically); returns the item count.
 
-    Items are written in their packed form as they are (no unpacking or re-encoding)."""
-    from localmode import moto_patches
+    Items are written in their stored form as they are (no unpacking or re-encoding), base64, with the
+    dictionaries that form needs (localmode/item_text.py)."""
+    from localmode import item_text, moto_patches
 
     count = 0
     tmp = path.with_suffix(".tmp")
+    compress_plain()
     with moto_patches.store_lock, open_private(tmp, "w") as fh:
         moto_patches.settle()
         tables = list(_tables())
+        used = {n for _, _, table in tables for item in _stored_items(table)
+                if (n := item_text.dictionary_id(moto_patches.stored_form(item))) is not None}
         fh.write(json.dumps({"format": SNAPSHOT_FORMAT, "journal": continued_by,
-                             "tables": [_table_definition(a, r, t) for a, r, t in tables]}) + "\n")
+                             "tables": [_table_definition(a, r, t) for a, r, t in tables],
+                             "dictionaries": {str(n): base64.b64encode(item_text.dictionary(n)).decode()
+                                              for n in sorted(used)}}) + "\n")
         for position, (_, _, table) in enumerate(tables):
             indexes = moto_patches.index_map(table)
             for item in _stored_items(table):
@@ -209,12 +217,33 @@ def write_snapshot(path: Path, continued_by: str) -> int:
                 index_values = indexes.index_values((item.hash_key, item.range_key)) if indexes else {}
                 fh.write(f"[{position},{json.dumps(item.hash_key.to_json())},{range_key},"
                          f"{json.dumps(index_values, separators=(',', ':'))},"
-                         f"{moto_patches.packed_attributes(item).decode()}]\n")
+                         f"\"{base64.b64encode(moto_patches.stored_form(item)).decode()}\"]\n")
                 count += 1
         fh.flush()
         os.fsync(fh.fileno())
     tmp.replace(path)
     return count
+
+
+def compress_plain() -> int:
+    """Give every item still kept as plain text its compressed form (training a dictionary on them first
+    if none is in use); returns how many. Items are plain after a format 1-3 snapshot, and for a new
+    store's first writes (before the first dictionary was trained)."""
+    from localmode import item_text, moto_patches
+
+    with moto_patches.store_lock:
+        moto_patches.settle()
+        plain = [item for _, _, table in _tables() for item in _stored_items(table)
+                 if item._balai_attrs is None and item_text.is_plain(item._balai_packed)]
+        if not plain:
+            return 0
+        for item in plain[-20_000:]:
+            item_text.learn(item._balai_packed)
+        if not item_text.ensure_dictionary():
+            return 0
+        for item in plain:
+            item._balai_packed = item_text.pack(item._balai_packed)
+        return len(plain)
 
 
 def _stored_items(table: Any) -> Iterator[Any]:
@@ -229,13 +258,13 @@ def _stored_items(table: Any) -> Iterator[Any]:
 def load_snapshot(path: Path) -> tuple[str | None, int]:
     """Create the snapshot's tables in this process's moto and put its items back; (journal id, items).
 
-    Each line is `[table position,hash key,range key,{index hash keys},{attributes}]`: only the keys are
-    decoded (into moto's DynamoType, and into the index map); the attributes' text becomes the stored
-    (packed) item as it is."""
+    Each line is `[table position,hash key,range key,{index hash keys},"stored form, base64"]` (format 3:
+    the attributes' JSON text in its place): only the keys are decoded (into moto's DynamoType, and into
+    the index map); the stored form (or text) becomes the stored item as it is."""
     from moto.dynamodb.models import dynamodb_backends
     from moto.dynamodb.models.dynamo_type import DynamoType, Item
 
-    from localmode import moto_patches
+    from localmode import item_text, moto_patches
 
     if not path.exists():
         return None, 0
@@ -255,7 +284,13 @@ def load_snapshot(path: Path) -> tuple[str | None, int]:
             table.ttl = d["ttl"]
             tables.append(table)
         keys_first = header["format"] != "balai-dynamodb-snapshot/1"
-        with_indexes = header["format"] == SNAPSHOT_FORMAT
+        with_indexes = header["format"] in (SNAPSHOT_FORMAT, "balai-dynamodb-snapshot/3")
+        encoded = header["format"] == SNAPSHOT_FORMAT
+        # The file's dictionary numbers -> this process's (a process may hold others already).
+        ids = {int(n): item_text.register(base64.b64decode(d)) for n, d in header.get("dictionaries", {}).items()}
+        if ids:
+            item_text.use(ids[max(ids)])  # the newest: trained on the latest shapes
+        b64decode = base64.b64decode
         indexes: list[Any] = [moto_patches.index_map(table, scan=False) if with_indexes else None for table in tables]
         # Items were validated when first written: no per-attribute checks, no DynamoType per value.
         raw_decode = json.JSONDecoder().raw_decode
@@ -293,7 +328,7 @@ def load_snapshot(path: Path) -> tuple[str | None, int]:
             item.hash_key = hash_key
             item.range_key = range_key = key_value(range_value) if range_value is not None else None
             item._balai_attrs = None
-            item._balai_packed = raw.encode()
+            item._balai_packed = item_text.renumbered(b64decode(raw[1:-1]), ids) if encoded else raw.encode()
             if partition is not None:
                 partition[range_key] = item
             else:
@@ -301,6 +336,8 @@ def load_snapshot(path: Path) -> tuple[str | None, int]:
             if with_indexes and index_values:
                 indexes[position].place_values((hash_key, range_key), item, index_values)
             count += 1
+    if not encoded:
+        compress_plain()  # a snapshot from before item_text: kept compressed from now on
     return header.get("journal"), count
 
 

@@ -52,6 +52,8 @@ import threading
 from datetime import datetime
 from typing import Any
 
+from localmode import item_text
+
 MOTO_VERSION = "5.2.5"  # the version whose transact_write_items this mirrors (requirements-dev.txt)
 STREAM_RECORDS_KEPT = 1_000  # per shard (~40 s of a busy local run); the local poller reads within a second
 MAX_SHARD_ITERATORS = 1000  # DynamoDB expires iterators after 15 minutes; moto keeps every one
@@ -256,7 +258,7 @@ def _unpack(packed: bytes) -> Any:
 
     values = LimitedSizeDict.__new__(LimitedSizeDict)  # stored items passed the size check when written
     dict.__init__(values)
-    for name, value in json.loads(packed).items():
+    for name, value in json.loads(item_text.text(packed)).items():
         dict.__setitem__(values, name, dynamo_type(value))
     return values
 
@@ -294,17 +296,26 @@ def new_packed_item(hash_key: Any, range_key: Any, packed: bytes) -> Any:
 
 
 def packed_attributes(item: Any) -> bytes:
-    """The item's attributes in the compact stored form (no unpacking when it is packed)."""
+    """The item's attributes as pack_attributes text (no unpacking when it is packed)."""
+    packed = item._balai_packed
+    if item._balai_attrs is None and packed is not None:
+        return item_text.text(packed)
+    return pack_attributes(_original_item_to_json(item)["Attributes"])
+
+
+def stored_form(item: Any) -> bytes:
+    """The item as local mode keeps it between calls (item_text's form: what a snapshot writes)."""
     packed = item._balai_packed
     if item._balai_attrs is None and packed is not None:
         return packed  # type: ignore[no-any-return]
-    return pack_attributes(_original_item_to_json(item)["Attributes"])
+    return item_text.pack(pack_attributes(_original_item_to_json(item)["Attributes"]))
 
 
 def attribute(item: Any, name: str) -> dict[str, Any] | None:
     """One attribute of an item in DynamoDB JSON, read without unpacking the item."""
     packed = item._balai_packed
     if item._balai_attrs is None and packed is not None:
+        packed = item_text.text(packed)
         if b'"' + name.encode() + b'":' not in packed:
             return None
         found = json.loads(packed).get(name)
@@ -316,7 +327,7 @@ def attribute(item: Any, name: str) -> dict[str, Any] | None:
 def _item_to_json(self: Any, root_attr_name: str = "Attributes") -> dict[str, Any]:
     packed = self._balai_packed
     if self._balai_attrs is None and packed is not None:
-        return {root_attr_name: json.loads(packed)}
+        return {root_attr_name: json.loads(item_text.text(packed))}
     return _original_item_to_json(self, root_attr_name)  # type: ignore[no-any-return]
 
 
@@ -333,10 +344,14 @@ def settle(reencode: bool = True) -> None:
     after a read, drop the unpacked form. Call with store_lock held."""
     while _unpacked:
         item = _unpacked.pop()
-        if item._balai_attrs is None:
+        attrs = item._balai_attrs
+        if attrs is None:
             continue
-        if reencode or item._balai_packed is None:
-            item._balai_packed = pack_attributes(_original_item_to_json(item)["Attributes"])
+        old = item._balai_packed
+        if reencode or old is None:
+            text = pack_attributes(_original_item_to_json(item)["Attributes"])
+            if old is None or item_text.text(old) != text:  # a write's condition check only read it
+                item._balai_packed = item_text.pack(text, tuple(sorted(attrs)))
         item._balai_attrs = None
 
 
@@ -469,6 +484,7 @@ class _IndexMap:
         """The item's index key attributes in DynamoDB JSON (a packed item's text parsed once for all)."""
         packed = item._balai_packed
         if item._balai_attrs is None and packed is not None:
+            packed = item_text.text(packed)
             if not any(b'"' + attr.encode() + b'":' in packed for attr in self.hash_attrs.values()):
                 return {}
             attrs = json.loads(packed)

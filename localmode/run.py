@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from localmode.dynamodb_server import LocalDynamoDB
@@ -162,8 +162,19 @@ def _memory_report(*_: object) -> None:
     counts = collections.Counter(type(o).__name__ for o in gc.get_objects())
     print("[balai] live objects: " + ", ".join(f"{name} {n}" for name, n in counts.most_common(15)), flush=True)
     if tracemalloc.is_tracing():
-        for stat in tracemalloc.take_snapshot().statistics("lineno")[:15]:
-            print(f"[balai]   {stat}", flush=True)
+        global _last_trace
+        snapshot = tracemalloc.take_snapshot()
+        if _last_trace is None:
+            for stat in snapshot.statistics("lineno")[:15]:
+                print(f"[balai]   {stat}", flush=True)
+        else:  # what grew since the last report: a leak shows here
+            print("[balai] grown since the last report:", flush=True)
+            for diff in snapshot.compare_to(_last_trace, "lineno")[:15]:
+                print(f"[balai]   {diff}", flush=True)
+        _last_trace = snapshot
+
+
+_last_trace: Any = None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -179,9 +190,14 @@ def main(argv: list[str] | None = None) -> int:
     os.umask(0o077)
     private_tree(data_dir)
     # `kill -USR1 <pid>` prints every thread's stack to the log: what a stuck local mode is doing;
-    # `kill -USR2 <pid>` the live objects by type (and, under PYTHONTRACEMALLOC=1, the top allocations).
+    # `kill -USR2 <pid>` the live objects by type (and, with BALAI_TRACEMALLOC=1, the top allocations, then
+    # on each later signal what grew since the one before).
     faulthandler.register(signal.SIGUSR1, all_threads=True)
     signal.signal(signal.SIGUSR2, _memory_report)
+    if os.environ.get("BALAI_TRACEMALLOC"):  # trace this process's allocations from here on (not the imports)
+        import tracemalloc
+
+        tracemalloc.start()
     share_botocore_data()
     started = time.monotonic()
     db, env = prepare(data_dir, args.db_port, args.port, args.web_port)

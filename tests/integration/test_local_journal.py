@@ -5,12 +5,15 @@ local mode does (moto's state is per process)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import stat
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+
+from localmode import item_text
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -99,8 +102,11 @@ def test_a_snapshot_of_the_first_format_still_loads(tmp_path: Path) -> None:
     run_phase("third", data_dir)  # a clean stop: everything is in the (current format) snapshot
     snapshot = data_dir / "dynamodb-snapshot.jsonl"
     header, *lines = snapshot.read_text().splitlines()
-    old = [json.dumps({**json.loads(header), "format": "balai-dynamodb-snapshot/1"})]
-    old += [json.dumps([row[0], row[-1]], separators=(",", ":")) for row in map(json.loads, lines)]
+    head = json.loads(header)
+    ids = {int(n): item_text.register(base64.b64decode(d)) for n, d in head.get("dictionaries", {}).items()}
+    old = [json.dumps({**head, "format": "balai-dynamodb-snapshot/1"})]
+    old += [json.dumps([row[0], json.loads(item_text.text(item_text.renumbered(base64.b64decode(row[-1]), ids)))],
+                       separators=(",", ":")) for row in map(json.loads, lines)]
     snapshot.write_text("\n".join(old) + "\n")
     # When local mode starts on it
     again = run_phase("third", data_dir)

@@ -4,6 +4,7 @@ stream iterator taken before a cancelled transaction keeps seeing later writes; 
 
 from __future__ import annotations
 
+import json
 import time
 import tracemalloc
 from collections.abc import Iterator
@@ -265,3 +266,45 @@ def test_a_stored_item_costs_a_fraction_of_moto_s_own_form(ddb: Any) -> None:
     # Then all local mode keeps per item, its stream record included (~2.4 KB of data each), is less than
     # what moto's form of the item alone takes (moto kept both, and the stream record unpacked too)
     assert kept < 0.8 * motos_form, (kept, motos_form)
+
+
+def test_compressed_items_behave_as_moto_s_and_survive_a_snapshot(ddb: Any, monkeypatch: pytest.MonkeyPatch,
+                                                                   tmp_path: Any) -> None:
+    from localmode import item_text, moto_patches
+    from localmode.dynamodb_server import load_snapshot, write_snapshot
+
+    item_text.reset()
+    monkeypatch.setattr(item_text, "TRAIN_AT", (40,))
+    # Given a store past its first dictionary: 60 queue items written
+    for i in range(60):
+        ddb.put_item(TableName=TABLE, Item={"PK": s(f"Q#{i:03d}"), "SK": s("META"), "G1": s("queue"),
+                                            "state": s("submitted"), "village": s("73.07.08.2001")})
+    stored = {item.hash_key.value: item for item in moto_table().all_items()}
+    assert not item_text.is_plain(stored["Q#059"]._balai_packed)
+    assert len(stored["Q#059"]._balai_packed) < 0.6 * len(moto_patches.packed_attributes(stored["Q#059"]))
+    # When compressed items are updated, cancelled in a transaction, and queried by index
+    ddb.update_item(TableName=TABLE, Key={"PK": s("Q#059"), "SK": s("META")}, UpdateExpression="SET #s = :v",
+                    ExpressionAttributeNames={"#s": "state"}, ExpressionAttributeValues={":v": s("approved")})
+    with pytest.raises(ClientError):
+        ddb.transact_write_items(TransactItems=[
+            {"Update": {"TableName": TABLE, "Key": {"PK": s("Q#058"), "SK": s("META")},
+                        "UpdateExpression": "SET #s = :v", "ExpressionAttributeNames": {"#s": "state"},
+                        "ExpressionAttributeValues": {":v": s("lost")}}},
+            {"ConditionCheck": {"TableName": TABLE, "Key": {"PK": s("Q#057"), "SK": s("META")},
+                                "ConditionExpression": "attribute_not_exists(PK)"}}])
+    queue = ddb.query(TableName=TABLE, IndexName="GSI1", KeyConditionExpression="G1 = :q",
+                      ExpressionAttributeValues={":q": s("queue")})["Items"]
+    # Then they read as moto would answer
+    states = {i["PK"]["S"]: i["state"]["S"] for i in queue}
+    assert len(states) == 60 and states["Q#059"] == "approved" and states["Q#058"] == "submitted"
+    # And a snapshot written now loads into a process that numbers its dictionaries differently
+    before = everything(ddb)
+    path = tmp_path / "snapshot.jsonl"
+    write_snapshot(path, "test")
+    header = json.loads(path.read_text().splitlines()[0])
+    assert header["dictionaries"]  # the dictionary these items need travels with them
+    for backend in dynamodb_backends["123456789012"].values():
+        backend.tables.clear()
+    item_text.register(b"another store's dictionary" * 20)
+    load_snapshot(path)
+    assert everything(ddb) == before

@@ -338,12 +338,18 @@ class Simulation:
     def pump_stream(self) -> None:
         """Hand the new stream records to the real stream handler, one batch per poll, until none are left
         (the handler's own updates are records too: the event source mapping invokes it for them)."""
+        from chalicelib.workers.stream import matches
+
         for _ in range(5):
             records = self._stream_records()
             if not records:
                 return
             self.meter.account_stream_records(_plain_records(records))
-            event = {"Records": [_lambda_record(r) for r in records]}
+            # The event source mapping's filter (python -m chalicelib.ops stream-filter): Lambda drops the
+            # records no part of the handler reads and invokes it only when some are left.
+            event = {"Records": [r for r in (_lambda_record(r) for r in records) if matches(r)]}
+            if not event["Records"]:
+                continue
             with self.invocation_no_pump("stream"):
                 self.client.lambda_.invoke("on_table_stream", event)
 

@@ -87,6 +87,8 @@ SHARES: dict[str, float] = {
     # Share of applicants who give an e-mail address. Indonesia: 79.5 % of people use the internet (APJII
     # survey 2024); far fewer read e-mail: the share of villagers who would give one to a village portal
     # is not published. 25 % is a planning figure to be replaced by the share in the portal's profiles.
+    # The simulated citizens who give one also type the code it is sent (the portal asks in the same form);
+    # only confirmed addresses take login codes (cost_sim.py counts both).
     "email": 0.25,
     # Share with the PWA installed (Web Push possible). No public figure; 20 % planning figure, to be
     # replaced by the share of push subscriptions among the month's citizens.

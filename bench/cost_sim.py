@@ -427,17 +427,33 @@ def _lambda_record(record: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _otp_code(data_dir: Path, phone_e164: str) -> str:
+def _newest_in_outbox(data_dir: Path, name: str, to: str, pattern: str) -> str | None:
+    """The first group of `pattern` in the newest message of outbox file `name` to `to` that matches it."""
     import re
 
-    lines = (data_dir / "outbox" / "sms.jsonl").read_text().splitlines()
-    for line in reversed(lines):
+    path = data_dir / "outbox" / name
+    for line in reversed(path.read_text().splitlines() if path.exists() else []):
         message = json.loads(line)
-        if message.get("to") == phone_e164:
-            match = re.search(r"\b(\d{6})\b", message["text"])
-            if match:
-                return match.group(1)
-    raise AssertionError("no login code sent")
+        match = re.search(pattern, message["text"]) if message.get("to") == to else None
+        if match:
+            return match.group(1)
+    return None
+
+
+def _newest_in_sms(data_dir: Path, phone_e164: str, pattern: str) -> str | None:
+    return _newest_in_outbox(data_dir, "sms.jsonl", phone_e164, pattern)
+
+
+def _otp_code(data_dir: Path, phone_e164: str) -> str:
+    code = _newest_in_sms(data_dir, phone_e164, r"\b(\d{6})\b")
+    if code is None:
+        raise AssertionError("no login code sent")
+    return code
+
+
+def _signin_link(data_dir: Path, phone_e164: str) -> str | None:
+    """The secret of the sign-in link in the newest SMS to this phone that carries one (a status SMS)."""
+    return _newest_in_sms(data_dir, phone_e164, r"#masuk/([A-Za-z0-9_-]{22})")
 
 
 def run_sample(letters: int, villages: int, shares: dict[str, float], seed: int = 7,
@@ -596,7 +612,13 @@ def _drive(meter: Meter, data_dir: Path, letters: int, n_villages: int, shares: 
         token = _citizen_login(sim, data_dir, citizen)
         citizen["token"] = token
         if has_refresh and traits.email:  # the portal asks once for an e-mail for status messages
-            sim.http("PUT", "PUT /v1/me/contact", "/v1/me/contact", token, {"email": f"warga{n}@contoh.id"})
+            citizen["email"] = f"warga{n}@contoh.id"
+            saved = sim.http("PUT", "PUT /v1/me/contact", "/v1/me/contact", token, {"email": citizen["email"]})
+            if saved.json_body.get("confirmation_sent"):  # and for the code it sends there, in the same form
+                code = _newest_in_outbox(data_dir, "email.jsonl", citizen["email"], r"\b(\d{6})\b")
+                confirmed = sim.http("POST", "POST /v1/me/contact/confirm", "/v1/me/contact/confirm", token,
+                                     {"code": code})
+                assert confirmed.status_code == 200, confirmed.body
         if has_refresh and traits.pwa:  # an installed PWA subscribes to Web Push
             sim.http("GET", "GET /v1/push/vapid-public-key", "/v1/push/vapid-public-key")
             sub = sim.http("POST", "POST /v1/me/push-subscriptions", "/v1/me/push-subscriptions", token,
@@ -652,6 +674,11 @@ def _drive(meter: Meter, data_dir: Path, letters: int, n_villages: int, shares: 
                                  {"refresh_token": citizen["refresh_token"]})
             assert refreshed.status_code == 200, refreshed.body
             citizen["token"] = refreshed.json_body["token"]
+        elif (secret := _signin_link(data_dir, fx.e164(citizen["phone"]))) is not None:
+            # No session left, but the status SMS carried a one-time sign-in link: opening it is the login
+            opened = sim.http("POST", "POST /v1/auth/link", "/v1/auth/link", None, {"token": secret})
+            assert opened.status_code == 200, opened.body
+            citizen["token"] = opened.json_body["token"]
         else:
             citizen["token"] = _citizen_login(sim, data_dir, citizen)
         if has_refresh:
@@ -703,7 +730,11 @@ def _citizen_login(sim: Simulation, data_dir: Path, citizen: dict[str, Any]) -> 
     body = {"nik": citizen["nik"], "phone": citizen["phone"]}
     response = sim.http("POST", "POST /v1/auth/otp", "/v1/auth/otp", None, body)
     assert response.status_code == 202, response.body
-    code = _otp_code(data_dir, fx.e164(citizen["phone"]))
+    if response.json_body.get("via") == "email":  # a returning citizen with a confirmed e-mail
+        code = _newest_in_outbox(data_dir, "email.jsonl", citizen["email"], r"\b(\d{6})\b")
+        assert code is not None, "no login code e-mailed"
+    else:
+        code = _otp_code(data_dir, fx.e164(citizen["phone"]))
     response = sim.http("POST", "POST /v1/auth/otp/verify", "/v1/auth/otp/verify", None, {**body, "code": code})
     assert response.status_code == 200, response.body
     if response.json_body.get("refresh_token"):

@@ -11,6 +11,7 @@ and unpacked (moto's own form: a DynamoType per value), where it goes, and the s
 from __future__ import annotations
 
 import argparse
+import base64
 import gc
 import json
 import sys
@@ -25,19 +26,24 @@ sys.path.insert(0, str(ROOT))
 
 def multiplied(snapshot: Path, copies: int, out: Path) -> int:
     """A snapshot with every item `copies` times (copy n's key values get a #n suffix); returns the items."""
-    from localmode.dynamodb_server import SNAPSHOT_FORMAT
+    from localmode import item_text
 
     count = 0
     with snapshot.open(encoding="utf-8") as src, out.open("w", encoding="utf-8") as dst:
         header = json.loads(src.readline())
         key_names = [[k["AttributeName"] for k in sorted(t["schema"], key=lambda k: k["KeyType"])]
                      for t in header["tables"]]  # HASH, RANGE
-        dst.write(json.dumps({**header, "format": SNAPSHOT_FORMAT}) + "\n")
+        ids = {int(n): item_text.register(base64.b64decode(d)) for n, d in header.pop("dictionaries", {}).items()}
+        # Written as text, keys first (format 2): loading it trains a dictionary on these items and
+        # compresses them, as for any snapshot from before localmode/item_text.py.
+        dst.write(json.dumps({**header, "format": "balai-dynamodb-snapshot/2"}) + "\n")
         lines = src.readlines()
         for n in range(copies):
             for line in lines:
                 parsed = json.loads(line)
                 position, attrs = parsed[0], parsed[-1]
+                if isinstance(attrs, str):  # format 4: the stored form, base64
+                    attrs = json.loads(item_text.text(item_text.renumbered(base64.b64decode(attrs), ids)))
                 names = key_names[position]
                 for name in names:
                     kind, value = next(iter(attrs[name].items()))
@@ -86,8 +92,10 @@ def main() -> int:
     packed_bytes = tracemalloc.get_traced_memory()[0]
     stored = [item for _, _, table in _tables() for item in table.all_items()]
     data = sum(len(moto_patches.packed_attributes(item)) for item in stored)
+    kept = sum(len(moto_patches.stored_form(item)) for item in stored)
     print(f"packed (as local mode keeps them): {packed_bytes / loaded:,.0f} B per item "
-          f"({packed_bytes / 1e6:.0f} MB), of which the attributes' JSON {data / loaded:,.0f} B")
+          f"({packed_bytes / 1e6:.0f} MB), of which the attributes {kept / loaded:,.0f} B deflated "
+          f"({data / loaded:,.0f} B of JSON text)")
     for stat in tracemalloc.take_snapshot().statistics("lineno")[:4]:
         print(f"    {stat.size / loaded:7,.0f} B/item  {stat.traceback[0].filename.rsplit('/', 2)[-1]}:"
               f"{stat.traceback[0].lineno}")

@@ -17,6 +17,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from chalicelib.domain.message_policy import citizen_reach, route  # noqa: E402
 
+LINK_EVENTS = ("issued", "needs_revision")  # their SMS carries a sign-in link (services/signin_links.py)
+
 
 def month(letters: int, email: float, push: float, session: float, remember: float,
           revision: float, rejected: float, seed: int = 7) -> tuple[Counter[str], int]:
@@ -31,9 +33,11 @@ def month(letters: int, email: float, push: float, session: float, remember: flo
         # visit, 30 days) needs no code. Logging in again to download the letter: free for whoever kept the
         # session this time ("remember", the portal's default), one more code for the others.
         codes = 0 if reach.session else 1
-        if rng.random() >= remember and not reach.session:
-            codes += 1
+        # The return visit needs no SMS code either when the status SMS carried its one-time sign-in link, or
+        # when a confirmed e-mail takes the code (services/signin_links.py, services/auth.request_otp).
+        returns_without_session = rng.random() >= remember and not reach.session
         sent.update({"sms": codes} if codes else {})
+        linked = False
         events = ["request_received"]
         if rng.random() < revision:
             events.append("needs_revision")
@@ -43,7 +47,11 @@ def month(letters: int, email: float, push: float, session: float, remember: flo
             events += ["approved", "issued"]
             issued += 1
         for event in events:
-            sent.update(route(event, reach))
+            channels = route(event, reach)
+            sent.update(channels)
+            linked = linked or ("sms" in channels and event in LINK_EVENTS)
+        if returns_without_session and not linked:
+            sent.update({"email" if reach.email else "sms": 1})
     return sent, issued
 
 

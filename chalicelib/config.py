@@ -108,6 +108,10 @@ class Settings(BaseSettings):
     push_channel: Literal["local", "webpush"] = "local"
     vapid_subject: str = "mailto:diskominfo@balai.local"
     refresh_ttl_days: Positive = 30
+    # The one-time sign-in link in a status SMS (issued, needs revision): how long it works, and how many
+    # unknown or spent links one client address may present per hour before it is refused (429).
+    signin_link_ttl_hours: Positive = 72
+    signin_link_fail_per_client_hour: Positive = 20
     # Complaints (issue 12): filings per citizen per local day, and the days a resolved one can be reopened.
     complaint_daily_limit: Positive = 5
     complaint_reopen_days: Positive = 5

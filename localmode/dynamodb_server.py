@@ -511,6 +511,7 @@ class LocalDynamoDB:
                 self.sweep_expired()
             except Exception as exc:  # noqa: BLE001 - the next sweep tries again; the server keeps serving
                 print(f"[balai] TTL sweep failed: {exc!r}", file=sys.stderr, flush=True)
+            release_free_memory()
 
     def compact(self) -> int:
         """Snapshot the current state, then start an empty journal that continues it; returns the items."""
@@ -537,3 +538,24 @@ class LocalDynamoDB:
                 if compact and self.journal.entries:
                     self.compact()
                 self.journal.close()
+
+
+def release_free_memory() -> None:
+    """Hand the C heap's free pages back to the system (glibc's malloc_trim; elsewhere nothing).
+
+    Every write frees an item's old stored form and the objects a call unpacked; glibc keeps those pages
+    mapped, scattered between live items, so a long run's RSS grew with everything ever freed rather than
+    with what is kept. malloc_trim returns whole free pages inside the heap too (madvise), not only at its top."""
+    global _malloc_trim
+    if _malloc_trim is None:
+        try:
+            import ctypes
+
+            _malloc_trim = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            _malloc_trim = False
+    if _malloc_trim:
+        _malloc_trim(0)
+
+
+_malloc_trim: Any = None

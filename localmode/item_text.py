@@ -98,15 +98,7 @@ def text(stored: bytes) -> bytes:
 
 def _note_shape(shape: tuple[str, ...], text: bytes) -> None:
     global _packed_writes
-    entry = _shapes.get(shape)
-    if entry is None:
-        _shapes[shape] = [1, text]
-        if len(_shapes) > MAX_SHAPES:
-            _shapes.popitem(last=False)
-    else:
-        entry[0] = int(entry[0]) + 1  # type: ignore[call-overload]
-        entry[1] = text
-        _shapes.move_to_end(shape)
+    _remember(shape, text)
     _packed_writes += 1
     if _packed_writes in TRAIN_AT and len(_dictionaries) < MAX_DICTIONARIES:
         use(register(train()))
@@ -114,14 +106,19 @@ def _note_shape(shape: tuple[str, ...], text: bytes) -> None:
 
 def learn(text: bytes) -> None:
     """Note an item's text for training without counting it as a write (items loaded as text)."""
-    entry = _shapes.get(shape := tuple(sorted(json.loads(text))))
+    _remember(tuple(sorted(json.loads(text))), text)
+
+
+def _remember(shape: tuple[str, ...], text: bytes) -> None:
+    entry = _shapes.get(shape)
     if entry is None:
         _shapes[shape] = [1, text]
         if len(_shapes) > MAX_SHAPES:
-            _shapes.popitem(last=False)
+            _shapes.popitem(last=False)  # the shape least recently written
     else:
         entry[0] = int(entry[0]) + 1  # type: ignore[call-overload]
         entry[1] = text
+        _shapes.move_to_end(shape)
 
 
 def ensure_dictionary() -> bool:

@@ -427,6 +427,7 @@ _original_query: Any = None
 _original_get_shard_iterator: Any = None
 _original_table_put_item: Any = None
 _original_table_delete_item: Any = None
+_original_table_get_item: Any = None
 _original_update_item: Any = None
 _original_item_init: Any = None
 
@@ -452,7 +453,7 @@ class _IndexMap:
         self.signature = _index_signature(table)
         self.hash_attrs = dict(self.signature)
         self.members: dict[str, dict[Any, dict[Any, Any]]] = {name: {} for name in self.hash_attrs}
-        self.placed: dict[Any, dict[str, Any]] = {}  # item key -> {index: hash value}
+        self.placed: dict[Any, tuple[tuple[str, Any], ...]] = {}  # item key -> ((index, hash value), ...)
         self._canonical: dict[tuple[str, str, Any], Any] = {}
         if not scan:  # filled by the caller (a snapshot load, which knows each item's index values)
             return
@@ -463,22 +464,27 @@ class _IndexMap:
 
     def index_values(self, key: Any) -> dict[str, Any]:
         """{attribute: DynamoDB JSON} of the index hash keys the item under `key` was placed by."""
-        return {self.hash_attrs[name]: value.to_json() for name, value in self.placed.get(key, {}).items()}
+        return {self.hash_attrs[name]: value.to_json() for name, value in self.placed.get(key, ())}
+
+    def _shared(self, name: str, kind: str, raw: Any) -> Any:
+        """One value object per index partition (all its items' placements refer to it)."""
+        canonical = (name, kind, raw)
+        value = self._canonical.get(canonical)
+        if value is None:
+            value = self._canonical[canonical] = dynamo_type({kind: raw})
+        return value
 
     def place_values(self, key: Any, item: Any, values: dict[str, Any]) -> None:
         """Place a new item by index hash values already known ({attribute: DynamoDB JSON})."""
-        placed = {}
+        placed = []
         for name, attr in self.hash_attrs.items():
             if attr in values:
                 (kind, raw), = values[attr].items()
-                canonical = (name, kind, raw)
-                value = self._canonical.get(canonical)
-                if value is None:  # one value object per index partition: lookups match it by identity
-                    value = self._canonical[canonical] = dynamo_type(values[attr])
+                value = self._shared(name, kind, raw)
                 self.members[name].setdefault(value, {})[key] = item
-                placed[name] = value
+                placed.append((name, value))
         if placed:
-            self.placed[key] = placed
+            self.placed[key] = tuple(placed)
 
     def _values(self, item: Any) -> dict[str, Any]:
         """The item's index key attributes in DynamoDB JSON (a packed item's text parsed once for all)."""
@@ -493,23 +499,18 @@ class _IndexMap:
                 if (value := item.attrs.get(attr)) is not None}
 
     def place(self, key: Any, item: Any) -> None:
-        for name, value in self.placed.pop(key, {}).items():
+        for name, value in self.placed.pop(key, ()):
             partition = self.members[name].get(value)
             if partition is not None:
                 partition.pop(key, None)
                 if not partition:
                     del self.members[name][value]
+                    self._canonical.pop((name, value.type, value.value), None)
         if item is None:
             return
-        placed = {}
         values = self._values(item)
-        for name, attr in self.hash_attrs.items():
-            value = dynamo_type(values[attr]) if attr in values else None
-            if value is not None:
-                self.members[name].setdefault(value, {})[key] = item
-                placed[name] = value
-        if placed:
-            self.placed[key] = placed
+        if values:
+            self.place_values(key, item, values)
 
 
 _index_lock = threading.RLock()
@@ -562,8 +563,19 @@ def _table_put_item(self: Any, *args: Any, **kwargs: Any) -> Any:
     return item
 
 
+def _table_get_item(self: Any, hash_key: Any, range_key: Any = None, *args: Any, **kwargs: Any) -> Any:
+    """Table.get_item without its side effect: looking up a missing partition of moto's defaultdict left
+    an empty partition behind for good (every GetItem of an absent key: idempotency and uniqueness
+    checks, throttles, ~11 a request, each ~250 bytes with its key)."""
+    if range_key and hash_key not in self.items:
+        return None
+    return _original_table_get_item(self, hash_key, range_key, *args, **kwargs)
+
+
 def _table_delete_item(self: Any, hash_key: Any, range_key: Any) -> Any:
     item = _original_table_delete_item(self, hash_key, range_key)
+    if range_key and not self.items.get(hash_key, True):  # no empty partition left behind (see get_item)
+        del self.items[hash_key]
     _reindex(self, hash_key, range_key)
     return item
 
@@ -656,7 +668,7 @@ def apply() -> None:
     global _original_shard_add, _original_query, _original_get_shard_iterator, _original_table_put_item
     global _original_table_delete_item, _original_update_item, _original_item_init, _original_item_to_json
     global _original_item_deepcopy, _original_call_action, _original_stream_record_init, _original_dynamo_hash
-    global _original_serialized, _original_dynamo_eq
+    global _original_serialized, _original_dynamo_eq, _original_table_get_item
     import moto
     from moto.core.responses import BaseResponse
     from moto.dynamodb.models import DynamoDBBackend
@@ -678,6 +690,8 @@ def apply() -> None:
     _original_table_put_item, _original_table_delete_item = Table.put_item, Table.delete_item
     _original_update_item, _original_item_init = DynamoDBBackend.update_item, Item.__init__
     Table.put_item = _table_put_item  # type: ignore[method-assign]
+    _original_table_get_item = Table.get_item
+    Table.get_item = _table_get_item  # type: ignore[method-assign]
     Table.delete_item = _table_delete_item  # type: ignore[method-assign]
     DynamoDBBackend.update_item = _backend_update_item  # type: ignore[method-assign]
     Item.__init__ = _item_init  # type: ignore[method-assign]

@@ -77,6 +77,15 @@ def put_contact() -> Response:
     return respond(messages.put_contact(principal(request), parse(request, "CitizenContactUpdate").email))
 
 
+@doc("POST", "/v1/me/contact/confirm", "Confirm the citizen's e-mail with the code sent to it",
+     body="CitizenEmailConfirm", response="CitizenContact", auth="citizen", errors=(400, 429))
+@bp.route("/v1/me/contact/confirm", methods=["POST"])
+@endpoint
+def confirm_contact() -> Response:
+    request = bp.current_request
+    return respond(messages.confirm_email(principal(request), parse(request, "CitizenEmailConfirm").code))
+
+
 @doc("GET", "/v1/push/vapid-public-key", "The application server key the portal subscribes with",
      response="VapidPublicKey")
 @bp.route("/v1/push/vapid-public-key", methods=["GET"])

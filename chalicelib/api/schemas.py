@@ -55,6 +55,12 @@ class OtpRequest(_In):
     phone: StrictStr = Field(description="Mobile number, 08… or +628…", examples=["081234567890"])
 
 
+class OtpSend(OtpRequest):
+    via: Literal["sms", "email"] | None = Field(
+        default=None, description="Where the code goes: by default the confirmed e-mail of a returning citizen "
+        "(this phone already proven), else SMS; \"sms\" asks for SMS anyway")
+
+
 class OtpVerify(OtpRequest):
     code: StrictStr = Field(description="Six-digit code from the SMS")
     remember: StrictBool = Field(default=True, description="Stay logged in on this device (a refresh token, "
@@ -225,6 +231,8 @@ class OtpSent(_Out):
     sent: bool
     expires_in: int
     phone: str = Field(description="Masked phone number")
+    via: Literal["sms", "email"] = Field(description="Where the code went")
+    email: str | None = Field(default=None, description="Masked e-mail, when the code went by e-mail")
 
 
 class HistoryEntry(_Out):
@@ -707,6 +715,15 @@ class LoggedOut(_Out):
     logged_out: bool
 
 
+class SigninLinkRedeem(_In):
+    token: StrictStr = Field(max_length=64, description="The secret after #masuk/ in the link of a status SMS")
+    remember: StrictBool = Field(default=True, description="Stay logged in on this device (a refresh token)")
+
+
+class SigninLinkToken(Token):
+    request_id: str = Field(description="The request the SMS was about: the portal opens it")
+
+
 class Device(_Out):
     id: str
     device: str
@@ -746,6 +763,13 @@ class CitizenContactUpdate(_In):
 
 class CitizenContact(_Out):
     email: str | None
+    email_verified: bool = Field(default=False, description="The citizen typed the code sent to this e-mail: "
+                                 "login codes may then go there instead of by SMS")
+    confirmation_sent: bool = Field(default=False, description="A confirmation code was just e-mailed")
+
+
+class CitizenEmailConfirm(_In):
+    code: StrictStr = Field(description="Six-digit code from the confirmation e-mail")
 
 
 class PushKeys(_In):

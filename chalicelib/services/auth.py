@@ -118,7 +118,7 @@ def _check_nik_lock(h: str, now: Any) -> None:
         raise _otp_locked(counter.window_ends - int(now.timestamp()))
 
 
-def _count_sends(kind: str, subject: str, limits: tuple[tuple[str, int, int], ...], now: Any) -> None:
+def count_sends(kind: str, subject: str, limits: tuple[tuple[str, int, int], ...], now: Any) -> None:
     """Count one code for `subject` in each (window name, seconds, limit); 429 once any is exceeded."""
     for window, seconds, limit in limits:
         counter = throttle.hit(f"{kind}-{window}", subject, seconds, now)
@@ -130,9 +130,13 @@ def _count_sends(kind: str, subject: str, limits: tuple[tuple[str, int, int], ..
                 code="otp_rate_limited", retry_after=retry_after)
 
 
-def request_otp(nik: str, phone: str, client_ip: str | None = None) -> dict[str, Any]:
+def request_otp(nik: str, phone: str, client_ip: str | None = None, via: str | None = None) -> dict[str, Any]:
     """Send a six-digit code to the phone. The first verified phone is bound to the NIK; another
     phone is refused, so knowing someone's NIK is not enough to act as them.
+
+    A returning citizen (this phone already proven and bound to the NIK) who confirmed an e-mail gets the code
+    by e-mail instead, which costs no SMS, unless they ask `via="sms"`. The first login, and any login with a
+    phone not yet proven, always goes by SMS (issue 8).
 
     Limits (429, with Retry-After): a NIK locked by too many wrong codes gets no new code; codes are
     counted per client address and per phone, per hour and per day; one code a minute per NIK."""
@@ -142,7 +146,7 @@ def request_otp(nik: str, phone: str, client_ip: str | None = None) -> dict[str,
     h = nik_hash(info.nik, get_secrets().nik_hash_key)
     now = utcnow()
     _check_nik_lock(h, now)
-    _count_sends("otp-client", client_ip or UNKNOWN_CLIENT,
+    count_sends("otp-client", client_ip or UNKNOWN_CLIENT,
                  (("hour", 3600, settings.otp_per_client_hour), ("day", 86400, settings.otp_per_client_day)), now)
     register_phones = _register_phones(h, phone_e164)
     citizen = people.get_citizen(h)
@@ -155,14 +159,54 @@ def request_otp(nik: str, phone: str, client_ip: str | None = None) -> dict[str,
                    iso(now - OTP_RESEND_INTERVAL))
     try:
         # Counted once the code is stored, so a request refused by the one-a-minute rule costs nothing.
-        _count_sends("otp-phone", phone_e164,
+        count_sends("otp-phone", phone_e164,
                      (("hour", 3600, settings.otp_per_phone_hour), ("day", 86400, settings.otp_per_phone_day)), now)
     except TooManyRequestsError:
         people.delete_otp(h)
         raise
-    _send_otp_sms(phone_e164, code, settings.otp_ttl_seconds // 60, info.kecamatan_code)
-    logger.info("otp sent", extra={"nik": mask_nik(info.nik), "phone": mask_phone(phone_e164)})
-    return {"sent": True, "expires_in": settings.otp_ttl_seconds, "phone": mask_phone(phone_e164)}
+    answer: dict[str, Any] = {"sent": True, "expires_in": settings.otp_ttl_seconds, "phone": mask_phone(phone_e164)}
+    email = (citizen.email if citizen is not None and citizen.email_verified and citizen.phone == phone_e164
+             and via != "sms" else None)
+    if email:
+        _send_otp_email(email, code, settings.otp_ttl_seconds // 60, info.kecamatan_code)
+        answer.update(via="email", email=mask_email(email))
+    else:
+        _send_otp_sms(phone_e164, code, settings.otp_ttl_seconds // 60, info.kecamatan_code)
+        answer["via"] = "sms"
+    logger.info("otp sent", extra={"nik": mask_nik(info.nik), "phone": mask_phone(phone_e164), "via": answer["via"]})
+    return answer
+
+
+def mask_email(email: str) -> str:
+    """w***@contoh.id: enough for the citizen to recognise their address, not enough to learn it."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+def send_code_by_email(email: str, code: str, minutes: int, kecamatan: str | None, purpose: str) -> None:
+    """A login or confirmation code by e-mail, sent at once like an SMS code (a failure is a 502, never lost);
+    billed to the citizen's kecamatan."""
+    from chalicelib.adapters.email import get_email_sender
+    from chalicelib.adapters.messaging import SendError
+    from chalicelib.templates.messages import render_message
+
+    message = render_message("otp", "email", {"code": code, "minutes": minutes})
+    try:
+        get_email_sender().send(email, message.subject or "Balai", message.text, message.html,
+                                message_id=f"{purpose}:{new_id()}")
+    except SendError as exc:
+        logger.warning("code e-mail failed", extra={"purpose": purpose, "error": type(exc).__name__})
+        raise ExternalServiceError("Email kode gagal dikirim; silakan coba lagi.", code="email_failed") from exc
+    if kecamatan:
+        from chalicelib.storage import bill
+
+        price = get_settings().email_price_usd
+        bill.record(kecamatan, iso(utcnow())[:7],
+                    {"email": bill.Usage(count=1, units=1, cost_micros=round(price * 1_000_000))})
+
+
+def _send_otp_email(email: str, code: str, minutes: int, kecamatan: str) -> None:
+    send_code_by_email(email, code, minutes, kecamatan, "login")
 
 
 def _register_phones(nik_hash_: str, phone_e164: str) -> set[str]:

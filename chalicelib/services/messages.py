@@ -4,6 +4,7 @@ and a village's message bill."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -63,15 +64,72 @@ def mark_read(principal: Principal, message_id: str) -> dict[str, Any]:
 
 
 # ---- contact and push --------------------------------------------------------------------------------
+EMAIL_CODE_TTL = timedelta(minutes=30)  # read at leisure: an inbox is slower than an SMS
+EMAIL_CODE_RESEND = timedelta(seconds=60)
+
+
 def put_contact(principal: Principal, email: str | None) -> dict[str, Any]:
-    """The citizen's e-mail for status messages (None removes it)."""
-    from chalicelib.storage.people import save_citizen_email
+    """The citizen's e-mail for status messages (None removes it). A new address gets a six-digit code by
+    e-mail; typing it (confirm_email) lets later login codes go there instead of by SMS. The same confirmed
+    address again changes nothing. Raises ValidationError, NotFoundError, TooManyRequestsError (codes per
+    address per hour/day, one a minute), ExternalServiceError (the e-mail could not be sent)."""
+    from chalicelib import auth as tokens
+    from chalicelib.config import get_settings
+    from chalicelib.services.auth import count_sends, send_code_by_email
+    from chalicelib.storage import people
 
     nik_hash = _citizen(principal)
     clean = validate_email(email) if email else None
-    if not save_citizen_email(nik_hash, clean, iso(utcnow())):
+    citizen = people.get_citizen(nik_hash)
+    if citizen is None:
         raise NotFoundError("Data warga tidak ditemukan.", code="citizen_not_found")
-    return {"email": clean}
+    if clean and clean == citizen.email and citizen.email_verified:
+        return {"email": clean, "email_verified": True, "confirmation_sent": False}
+    now = utcnow()
+    code = tokens.new_otp_code()
+    if clean:
+        settings = get_settings()
+        # Checked before anything is stored: a refused request writes no address and no code.
+        count_sends("email-code", clean, (("hour", 3600, settings.otp_per_phone_hour),
+                                          ("day", 86400, settings.otp_per_phone_day)), now)
+        people.put_email_code(nik_hash, tokens.hash_otp(code, nik_hash), clean, iso(now), now + EMAIL_CODE_TTL,
+                              iso(now - EMAIL_CODE_RESEND))
+    if not people.save_citizen_email(nik_hash, clean, iso(now)):
+        raise NotFoundError("Data warga tidak ditemukan.", code="citizen_not_found")
+    if clean:
+        send_code_by_email(clean, code, int(EMAIL_CODE_TTL.total_seconds()) // 60, principal.region, "confirm-email")
+    return {"email": clean, "email_verified": False, "confirmation_sent": bool(clean)}
+
+
+def confirm_email(principal: Principal, code: str) -> dict[str, Any]:
+    """Confirm the citizen's e-mail with the code sent to it. Raises ValidationError (format, wrong or expired
+    code), TooManyRequestsError (5 tries per code)."""
+    import hmac
+
+    from chalicelib import auth as tokens
+    from chalicelib.config import get_settings
+    from chalicelib.domain.inputs import ascii_digits
+    from chalicelib.storage import people
+
+    nik_hash = _citizen(principal)
+    if not ascii_digits(code, 6):
+        raise ValidationError("Kode harus 6 angka.", code="invalid_otp_format")
+    now = utcnow()
+    challenge = people.get_email_code(nik_hash)
+    citizen = people.get_citizen(nik_hash)
+    expires = challenge.expires_at if challenge is not None else None
+    if (challenge is None or citizen is None or citizen.email != challenge.email or expires is None
+            or (expires if expires.tzinfo else expires.replace(tzinfo=now.tzinfo)) <= now):
+        raise ValidationError("Kode sudah kedaluwarsa atau belum diminta; simpan email Anda lagi untuk kode baru.",
+                              code="email_code_expired")
+    people.count_email_code_attempt(nik_hash, get_settings().otp_max_attempts)
+    if not hmac.compare_digest(challenge.code_hash, tokens.hash_otp(code, nik_hash)):
+        raise ValidationError("Kode salah.", code="email_code_invalid")
+    if not people.confirm_citizen_email(nik_hash, challenge.email, iso(now)):
+        raise ValidationError("Email Anda berubah; simpan email Anda lagi untuk kode baru.", code="email_code_expired")
+    people.delete_email_code(nik_hash)
+    logger.info("citizen e-mail confirmed")
+    return {"email": challenge.email, "email_verified": True, "confirmation_sent": False}
 
 
 def get_contact(principal: Principal) -> dict[str, Any]:
@@ -81,6 +139,7 @@ def get_contact(principal: Principal) -> dict[str, Any]:
     nik_hash = _citizen(principal)
     citizen = get_citizen(nik_hash)
     return {"email": citizen.email if citizen else None,
+            "email_verified": bool(citizen and citizen.email_verified),
             "push_subscriptions": len(push_subscriptions.list_for(nik_hash))}
 
 

@@ -78,6 +78,9 @@ def otp_pk(nik_hash: str) -> str:
     return f"OTP#{nik_hash}"
 
 
+EMAIL_CONFIRM = "EMAIL_CONFIRM"  # SK of the code that confirms a citizen's e-mail, beside their login code
+
+
 # Rate counters and locks (login throttle, OTP limits): one item per kind and subject, swept by TTL.
 def throttle_pk(kind: str, subject: str) -> str:
     return f"THROTTLE#{kind}#{subject}"
@@ -245,6 +248,11 @@ def session_pk(family: str) -> str:
 
 def citizen_sessions_pk(nik_hash: str) -> str:
     return f"SESSIONS_OF#{nik_hash}"
+
+
+def signin_link_pk(secret_hash: str) -> str:
+    """A one-time sign-in link of a status SMS, keyed by the HMAC of its secret (the secret is never stored)."""
+    return f"SIGNIN_LINK#{secret_hash}"
 
 
 def message_policy_pk(kabupaten: str) -> str:

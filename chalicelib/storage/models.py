@@ -25,6 +25,10 @@ Access patterns (every one a GetItem, a Query on a known key, or a transaction o
 | attachment upload (presigned)             | PutItem  PK=UPLOAD#{id} if new (TTL expires_at)             |
 | uploads named by a submit / resubmit      | TransactGetItems UPLOAD#{id}… (with the submit context)     |
 | OTP challenge                             | GetItem / conditional UpdateItem PK=OTP#{hash}              |
+| e-mail confirmation code                  | PutItem if none this minute / GetItem / UpdateItem ADD      |
+|                                           |          PK=OTP#{hash}, SK=EMAIL_CONFIRM                    |
+| sign-in link of a status SMS              | PutItem if new / GetItem / conditional UpdateItem (used_at) |
+|                                           |          PK=SIGNIN_LINK#{hmac of the link's secret}          |
 | staff account (login)                     | GetItem  PK=STAFF#{username}                                |
 | login throttle (per username, per client) | GetItem + UpdateItem if attempts unchanged                  |
 |                                           |          PK=THROTTLE#login-user#{username} / login-ip#{ip}  |
@@ -132,18 +136,30 @@ class CitizenItem(BaseItem):
     nik = UnicodeAttribute()
     phone = UnicodeAttribute(null=True)
     email = UnicodeAttribute(null=True)  # given by the citizen for status messages (issue 14)
+    email_verified_at = UnicodeAttribute(null=True)  # set when the citizen typed the code sent to that e-mail
     profile: MapAttribute = MapAttribute(null=True)  # type: ignore[type-arg]
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     version = NumberAttribute(default=1)
 
 
-class OtpItem(BaseItem):
+class CodeItem(BaseItem):
+    """A six-digit code's hash with its tries, made time and expiry (the login code, the e-mail confirmation)."""
+
     code_hash = UnicodeAttribute()
-    phone = UnicodeAttribute()
     attempts = NumberAttribute(default=0)
     created_at = UnicodeAttribute()
     expires_at = TTLAttribute()
+
+
+class OtpItem(CodeItem):
+    phone = UnicodeAttribute()
+
+
+class EmailCodeItem(CodeItem):
+    """The code that confirms a citizen's e-mail (PK=OTP#{hash}, SK=EMAIL_CONFIRM): only its hash is kept."""
+
+    email = UnicodeAttribute()
 
 
 class ThrottleItem(BaseItem):
@@ -411,6 +427,19 @@ class SessionItem(BaseItem):
     last_used_at = UnicodeAttribute()
     revoked_at = UnicodeAttribute(null=True)
     revoked_reason = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute()
+
+
+class SigninLinkItem(BaseItem):
+    """A one-time sign-in link sent in a citizen's status SMS (PK=SIGNIN_LINK#{hmac of its secret}): the secret
+    itself is never stored; bound to the citizen, the phone it was sent to and the request it announced."""
+
+    nik_hash = UnicodeAttribute()
+    phone = UnicodeAttribute()
+    request_id = UnicodeAttribute()
+    event = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    used_at = UnicodeAttribute(null=True)
     expires_at = TTLAttribute()
 
 

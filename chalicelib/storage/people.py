@@ -13,7 +13,7 @@ from chalicelib.errors import ConflictError, TooManyRequestsError
 from chalicelib.storage import keys
 from chalicelib.storage.codec import plain
 from chalicelib.storage.connection import translate_errors
-from chalicelib.storage.models import CitizenItem, OtpItem, StaffItem
+from chalicelib.storage.models import CitizenItem, CodeItem, EmailCodeItem, OtpItem, StaffItem
 
 
 @dataclass
@@ -24,6 +24,7 @@ class Citizen:
     profile: dict[str, Any]
     version: int
     email: str | None = None
+    email_verified: bool = False  # the citizen typed the code sent to `email`
 
 
 @dataclass
@@ -47,7 +48,8 @@ class Staff:
 
 def citizen_from_item(item: CitizenItem, nik_hash: str) -> Citizen:
     return Citizen(nik_hash=nik_hash, nik=item.nik, phone=item.phone, profile=plain(item.profile) or {},
-                   version=int(item.version or 1), email=item.email)
+                   version=int(item.version or 1), email=item.email,
+                   email_verified=bool(item.email and item.email_verified_at))
 
 
 def get_citizen(nik_hash: str) -> Citizen | None:
@@ -98,8 +100,10 @@ def save_citizen_email(nik_hash: str, email: str | None, now: str) -> bool:
     """Set (or with None remove) the citizen's e-mail; False when there is no such citizen."""
     action = CitizenItem.email.set(email) if email else CitizenItem.email.remove()
     try:
+        # A new address is unconfirmed until its code is typed (confirm_citizen_email).
         CitizenItem(keys.citizen_pk(nik_hash), keys.PROFILE).update(
-            actions=[action, CitizenItem.updated_at.set(now)], condition=CitizenItem.PK.exists())
+            actions=[action, CitizenItem.email_verified_at.remove(), CitizenItem.updated_at.set(now)],
+            condition=CitizenItem.PK.exists())
     except UpdateError as exc:
         if exc.cause_response_code == "ConditionalCheckFailedException":
             return False
@@ -107,17 +111,70 @@ def save_citizen_email(nik_hash: str, email: str | None, now: str) -> bool:
     return True
 
 
-def put_otp(nik_hash: str, code_hash: str, phone: str, now: str, expires_at: datetime, min_interval_iso: str) -> None:
-    """Store a new code unless one was issued after `min_interval_iso` (resend throttle)."""
-    item = OtpItem(keys.otp_pk(nik_hash), keys.META, entity="otp", code_hash=code_hash, phone=phone,
-                   attempts=0, created_at=now, expires_at=expires_at)
+def confirm_citizen_email(nik_hash: str, email: str, now: str) -> bool:
+    """Mark the citizen's e-mail confirmed, if it is still `email` (False when it changed meanwhile)."""
     try:
-        item.save(condition=OtpItem.PK.does_not_exist() | (OtpItem.created_at < min_interval_iso))
+        CitizenItem(keys.citizen_pk(nik_hash), keys.PROFILE).update(
+            actions=[CitizenItem.email_verified_at.set(now), CitizenItem.updated_at.set(now)],
+            condition=CitizenItem.email == email)
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise translate_errors(exc) from exc
+    return True
+
+
+def _save_code(item: CodeItem, min_interval_iso: str) -> None:
+    """Store a new code unless one was issued after `min_interval_iso` (429 otp_throttled: one a minute)."""
+    model = type(item)
+    try:
+        item.save(condition=model.PK.does_not_exist() | (model.created_at < min_interval_iso))
     except PutError as exc:
         if exc.cause_response_code == "ConditionalCheckFailedException":
             raise TooManyRequestsError("Kode baru saja dikirim; tunggu sebentar sebelum meminta lagi.",
                                        code="otp_throttled") from exc
         raise translate_errors(exc) from exc
+
+
+def _count_attempt(item: CodeItem, max_attempts: int) -> int:
+    """Atomically count a try of the code; refuse (429) once `max_attempts` were used."""
+    model = type(item)
+    try:
+        item.update(actions=[model.attempts.add(1)], condition=model.PK.exists() & (model.attempts < max_attempts))
+        return int(item.attempts)
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            raise TooManyRequestsError("Terlalu banyak percobaan; minta kode baru.",
+                                       code="otp_attempts_exceeded") from exc
+        raise translate_errors(exc) from exc
+
+
+def put_email_code(nik_hash: str, code_hash: str, email: str, now: str, expires_at: datetime,
+                   min_interval_iso: str) -> None:
+    """Store a new e-mail confirmation code unless one was made after `min_interval_iso`."""
+    _save_code(EmailCodeItem(keys.otp_pk(nik_hash), keys.EMAIL_CONFIRM, entity="email_code", code_hash=code_hash,
+                             email=email, attempts=0, created_at=now, expires_at=expires_at), min_interval_iso)
+
+
+def get_email_code(nik_hash: str) -> EmailCodeItem | None:
+    try:
+        return EmailCodeItem.get(keys.otp_pk(nik_hash), keys.EMAIL_CONFIRM, consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def count_email_code_attempt(nik_hash: str, max_attempts: int) -> int:
+    return _count_attempt(EmailCodeItem(keys.otp_pk(nik_hash), keys.EMAIL_CONFIRM), max_attempts)
+
+
+def delete_email_code(nik_hash: str) -> None:
+    EmailCodeItem(keys.otp_pk(nik_hash), keys.EMAIL_CONFIRM).delete()
+
+
+def put_otp(nik_hash: str, code_hash: str, phone: str, now: str, expires_at: datetime, min_interval_iso: str) -> None:
+    """Store a new code unless one was issued after `min_interval_iso` (resend throttle)."""
+    _save_code(OtpItem(keys.otp_pk(nik_hash), keys.META, entity="otp", code_hash=code_hash, phone=phone,
+                       attempts=0, created_at=now, expires_at=expires_at), min_interval_iso)
 
 
 def get_otp(nik_hash: str) -> OtpItem | None:
@@ -129,16 +186,7 @@ def get_otp(nik_hash: str) -> OtpItem | None:
 
 def count_otp_attempt(nik_hash: str, max_attempts: int) -> int:
     """Atomically count a verification try; refuse once the limit is reached."""
-    try:
-        item = OtpItem(keys.otp_pk(nik_hash), keys.META)
-        item.update(actions=[OtpItem.attempts.add(1)],
-                    condition=OtpItem.PK.exists() & (OtpItem.attempts < max_attempts))
-        return int(item.attempts)
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            raise TooManyRequestsError("Terlalu banyak percobaan; minta kode baru.",
-                                       code="otp_attempts_exceeded") from exc
-        raise translate_errors(exc) from exc
+    return _count_attempt(OtpItem(keys.otp_pk(nik_hash), keys.META), max_attempts)
 
 
 def delete_otp(nik_hash: str) -> None:

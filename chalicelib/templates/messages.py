@@ -490,6 +490,12 @@ def render_message(event: str, channel: str, data: Mapping[str, Any], portal: st
         raise ValueError(f"no template for event {event!r} on channel {channel!r}")
     values = _PREPARE[event](data)
     values.update(portal_links(portal if portal is not None else _default_portal(), values.get("tracking_code")))
+    signin = data.get("signin_url") if channel == "sms" else None
+    if signin:
+        # The SMS's one-time sign-in link (services/signin_links.py) opens the request already logged in.
+        values["portal"] = str(signin)
+        if "download_url" in values:
+            values["download_url"] = str(signin)
     if "download_url" in values:
         values["download"] = _download_line(values.pop("download_url"), channel, values.get("track_url", ""))
     if channel == "sms":

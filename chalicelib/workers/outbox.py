@@ -152,12 +152,27 @@ def _send(delivery: Delivery, row: repo.OutboxRow, senders: Senders) -> Usage:
     from chalicelib.templates.messages import render_message
 
     channel = channels.get(delivery.channel)
-    message = render_message(row.event, channel.form, row.payload)
+    payload = _with_signin_link(delivery, row)
+    message = render_message(row.event, channel.form, payload)
     outgoing = Outgoing(address=delivery.address, message=message, message_id=f"{row.id}:{delivery.key}",
-                        event=row.event, village=row.village, payload=row.payload, created_at=row.created_at)
+                        event=row.event, village=row.village, payload=payload, created_at=row.created_at)
     units = senders.for_channel(delivery.channel).deliver(outgoing)
     return Usage(count=1 if units else 0, units=units,
                  cost_micros=round(units * channel.price(get_settings()) * 1_000_000))
+
+
+def _with_signin_link(delivery: Delivery, row: repo.OutboxRow) -> Mapping[str, Any]:
+    """A citizen's SMS that brings them back to the portal (letter issued, revision needed) carries a one-time
+    sign-in link, so the return visit costs no login code (services/signin_links.py). Other deliveries, and rows
+    without a citizen or request, keep their payload."""
+    from chalicelib.services.signin_links import LINK_EVENTS, link_for
+
+    audience = row.audience
+    if (delivery.channel != "sms" or row.event not in LINK_EVENTS or audience.get("kind") != "citizen"
+            or not audience.get("nik_hash") or not row.request_id):
+        return row.payload
+    url = link_for(str(audience["nik_hash"]), delivery.address, row.request_id, row.event)
+    return {**row.payload, "signin_url": url}
 
 
 def send_row(row_id: str, now: datetime, senders: Senders, directory: StaffDirectory,

@@ -168,7 +168,7 @@ def citizen_login(page: Any, site: LocalSite, nik: str = NIK, phone: str = PHONE
         shoot(page, "01-citizen-login")
     before = site.sms_count()
     page.get_by_role("button", name="Kirim kode lewat SMS").click()
-    page.get_by_label("Kode verifikasi (6 angka dari SMS)").fill(site.last_code(before))
+    page.get_by_label("Kode verifikasi (6 angka dari SMS atau email)").fill(site.last_code(before))
     page.get_by_role("button", name="Masuk").click()
     page.get_by_role("link", name="Keluar").wait_for()
 

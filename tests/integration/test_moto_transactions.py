@@ -308,3 +308,16 @@ def test_compressed_items_behave_as_moto_s_and_survive_a_snapshot(ddb: Any, monk
     item_text.register(b"another store's dictionary" * 20)
     load_snapshot(path)
     assert everything(ddb) == before
+
+
+def test_looking_up_or_deleting_absent_items_leaves_no_empty_partition(ddb: Any) -> None:
+    # Given a table with one item
+    ddb.put_item(TableName=TABLE, Item={"PK": s("KEPT"), "SK": s("META")})
+    ddb.put_item(TableName=TABLE, Item={"PK": s("GONE"), "SK": s("META")})
+    # When absent keys are read (as idempotency and uniqueness checks do) and deleted, and an item deleted
+    for i in range(100):
+        ddb.get_item(TableName=TABLE, Key={"PK": s(f"ABSENT#{i}"), "SK": s("META")})
+        ddb.delete_item(TableName=TABLE, Key={"PK": s(f"ALSO#{i}"), "SK": s("META")})
+    ddb.delete_item(TableName=TABLE, Key={"PK": s("GONE"), "SK": s("META")})
+    # Then moto keeps only the partition that has an item (it kept one empty partition per absent key)
+    assert [key.value for key in moto_table().items] == ["KEPT"]

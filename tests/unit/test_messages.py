@@ -162,6 +162,21 @@ def test_numbers_use_the_indonesian_decimal_comma() -> None:
     assert "Menunggu diproses: 5" in digest and "Terlambat: 0" in digest
 
 
+@pytest.mark.parametrize("event", ["issued", "needs_revision"])
+def test_a_status_sms_with_its_sign_in_link_stays_one_part_and_the_link_is_never_cut(event: str) -> None:
+    # Given the worst-case data and the one-time sign-in link the outbox sender made for this SMS
+    link = PORTAL + "/#masuk/" + "A1b2C3d4E5f6G7h8I9j0_-"
+    data = WORST_CASE | {"signin_url": link}
+    # When the SMS is rendered
+    text = render_message(event, "sms", data, portal=PORTAL).text
+    # Then it ends with the whole link, instead of the tracking page or the portal, in one GSM-7 part
+    assert text.endswith(link), text
+    assert "/lacak/" not in text and sms_segments(text) == 1
+    # And the e-mail and the inbox never carry it (it proves the phone only when it arrives by SMS)
+    assert "#masuk/" not in render_message(event, "email", data, portal=PORTAL).text
+    assert "#masuk/" not in render_message(event, "short", data, portal=PORTAL).text
+
+
 def test_long_free_text_is_cut_with_three_dots_not_an_ellipsis_character() -> None:
     text = render_message("needs_revision", "sms", WORST_CASE, portal=PORTAL).text
     assert "... Perbaiki di https://layanan.sinjaikab.go.id/" in text  # the link is never cut

@@ -82,13 +82,27 @@ function viewLogin() {
   const nik = h("input", { name: "nik", inputmode: "numeric", autocomplete: "off", maxlength: "16" });
   const phone = h("input", { name: "phone", type: "tel", inputmode: "tel", autocomplete: "tel" });
   const code = h("input", { name: "code", inputmode: "numeric", autocomplete: "one-time-code", maxlength: "6" });
-  const codeBox = h("div", { hidden: true }, field("code", "Kode verifikasi (6 angka dari SMS)", code));
+  const codeBox = h("div", { hidden: true }, field("code", "Kode verifikasi (6 angka dari SMS atau email)", code));
   const sendBtn = h("button", { type: "submit" }, "Kirim kode lewat SMS");
   const form = h("form", { class: "card", novalidate: true },
     field("nik", "NIK (16 angka)", nik, "Nomor Induk Kependudukan sesuai KTP."),
     field("phone", "Nomor HP", phone, "Contoh: 081234567890. Kode masuk dikirim lewat SMS ke nomor ini."),
     codeBox, h("div", { class: "actions" }, sendBtn), status);
   let codeSent = false;
+  // A returning citizen with a confirmed e-mail gets the code there (no SMS); they may still ask for SMS.
+  const bySms = h("button", { type: "button", class: "secondary", hidden: true, onclick: async () => {
+    busy(form, true);
+    try {
+      const sent = await api("POST", "/v1/auth/otp", { body: { nik: nik.value.trim(), phone: phone.value.trim(), via: "sms" } });
+      bySms.hidden = true;
+      mount(status, notice("ok", `Kode dikirim lewat SMS ke ${sent.phone}. Berlaku ${Math.round(sent.expires_in / 60)} menit.`));
+    } catch (err) {
+      mount(status, errorNotice(err));
+    } finally {
+      busy(form, false);
+    }
+  } }, "Kirim lewat SMS saja");
+  codeBox.append(bySms);
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     busy(form, true);
@@ -100,7 +114,9 @@ function viewLogin() {
         codeSent = true;
         codeBox.hidden = false;
         sendBtn.textContent = "Masuk";
-        mount(status, notice("ok", `Kode dikirim ke ${sent.phone}. Berlaku ${Math.round(sent.expires_in / 60)} menit.`));
+        const where = sent.via === "email" ? `email ${sent.email}` : sent.phone;
+        bySms.hidden = sent.via !== "email";
+        mount(status, notice("ok", `Kode dikirim ke ${where}. Berlaku ${Math.round(sent.expires_in / 60)} menit.`));
         code.focus();
       } else {
         const login = await api("POST", "/v1/auth/otp/verify", { body: { ...body, code: code.value.trim() } });
@@ -117,6 +133,24 @@ function viewLogin() {
   });
   show(seq, "Masuk", h("p", {}, "Masuk dengan NIK dan nomor HP Anda. Kami mengirim kode 6 angka lewat SMS."), form,
     h("p", {}, "Sudah punya kode lacak? ", h("a", { href: "/lacak/" }, "Lacak permohonan tanpa masuk"), "."));
+}
+
+// ---- sign-in link of a status SMS (#masuk/<secret>): opens the request it announced, no login code ----
+async function viewLinkSignIn(secret) {
+  const seq = renderSeq;
+  show(seq, "Masuk", h("p", { "aria-live": "polite" }, "Memeriksa tautan masuk dari SMS…"));
+  let target = "masuk";
+  try {
+    const login = await api("POST", "/v1/auth/link", { body: { token: secret } });
+    saveSession(login);
+    target = `permohonan/${login.request_id}`;
+  } catch (err) {
+    flash = errorNotice(err);
+    if (session()) target = "permohonan";
+  }
+  // The one-time secret leaves the address bar and the history either way.
+  history.replaceState(null, "", `#${target}`);
+  return render();
 }
 
 // ---- profile -------------------------------------------------------------------------------------
@@ -522,6 +556,7 @@ async function render() {
   const [name, arg] = route.split("/");
   setMenu(name);
   if (!session() && name !== "masuk") return go("masuk");
+  if (name === "masuk" && arg) return viewLinkSignIn(arg);
   if (name === "masuk") return session() ? go("permohonan") : viewLogin();
   if (name === "profil") return viewProfile();
   if (name === "kotak-pesan") return viewInbox({ call, show, seq: renderSeq, errorNotice, render });

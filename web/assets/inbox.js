@@ -103,11 +103,28 @@ export async function viewMessageSettings(ctx) {
   }
   const status = h("div", { "aria-live": "polite" });
   const email = h("input", { id: "email", name: "email", type: "email", autocomplete: "email", value: contact.email || "" });
+  // A new address gets a six-digit code by e-mail; once it is typed, later login codes can go there instead of SMS.
+  const emailCode = h("input", { id: "email-code", name: "code", inputmode: "numeric", autocomplete: "one-time-code", maxlength: "6" });
+  const confirmBox = h("div", { class: "field", hidden: !contact.email || contact.email_verified },
+    h("label", { for: "email-code" }, "Kode konfirmasi (6 angka dari email)"), emailCode,
+    h("button", { type: "button", class: "secondary", onclick: async () => {
+      try {
+        await call("POST", "/v1/me/contact/confirm", { body: { code: emailCode.value.trim() } });
+        confirmBox.hidden = true;
+        mount(status, notice("ok", "Email terkonfirmasi. Kode masuk berikutnya dapat dikirim ke email ini, bukan lewat SMS."));
+      } catch (err) {
+        mount(status, errorNotice(err));
+      }
+    } }, "Konfirmasi email"));
   const emailForm = h("form", { class: "card", novalidate: true, onsubmit: async (e) => {
     e.preventDefault();
     try {
       const saved = await call("PUT", "/v1/me/contact", { body: { email: email.value.trim() || null } });
-      mount(status, notice("ok", saved.email ? `Kabar permohonan dikirim ke ${saved.email}.` : "Email dihapus."));
+      confirmBox.hidden = !saved.confirmation_sent;
+      mount(status, notice("ok", !saved.email ? "Email dihapus."
+        : saved.confirmation_sent ? `Kabar permohonan dikirim ke ${saved.email}. Kami mengirim kode konfirmasi ke email itu.`
+          : `Kabar permohonan dikirim ke ${saved.email}.`));
+      if (saved.confirmation_sent) emailCode.focus();
     } catch (err) {
       mount(status, errorNotice(err));
     }
@@ -115,7 +132,8 @@ export async function viewMessageSettings(ctx) {
   h("h2", {}, "Email"),
   h("p", { class: "hint" }, "Dengan email atau notifikasi perangkat, kabar permohonan tidak perlu dikirim lewat SMS."),
   h("div", { class: "field" }, h("label", { for: "email" }, "Alamat email"), email),
-  h("button", { type: "submit" }, "Simpan email"));
+  contact.email && contact.email_verified ? h("p", { class: "muted" }, "Email terkonfirmasi.") : null,
+  h("button", { type: "submit" }, "Simpan email"), confirmBox);
   const pushSupported = "serviceWorker" in navigator && "PushManager" in window && "Notification" in window;
   const subscribed = Boolean(localStorage.getItem(PUSH_KEY));
   const pushCard = h("section", { class: "card" }, h("h2", {}, "Notifikasi di perangkat ini"),

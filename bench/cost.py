@@ -177,22 +177,44 @@ def _index_key(image: dict[str, Any] | None, hash_key: str, range_key: str) -> t
     return (json.dumps(image[hash_key], sort_keys=True), json.dumps(image[range_key], sort_keys=True))
 
 
-def write_units(old: dict[str, Any] | None, new: dict[str, Any] | None, gsis: list[tuple[str, str]],
+TABLE_KEYS = ("PK", "SK")
+# An index: (hash key, range key) projecting ALL, or (hash key, range key, projection) with projection "ALL",
+# "KEYS_ONLY" or a tuple of the attribute names an INCLUDE projection adds to the keys.
+Index = tuple[str, str] | tuple[str, str, Any]
+
+
+def _index_entry(image: dict[str, Any], index: Index) -> dict[str, Any]:
+    """What the index holds of an item: the table's and the index's keys plus the projected attributes."""
+    projection = index[2] if len(index) > 2 else "ALL"
+    if projection == "ALL":
+        return image
+    names = {*TABLE_KEYS, index[0], index[1], *(() if projection == "KEYS_ONLY" else projection)}
+    return {k: v for k, v in image.items() if k in names}
+
+
+def write_units(old: dict[str, Any] | None, new: dict[str, Any] | None, gsis: list[Index],
                 transactional: bool = False) -> float:
     """WRU of one item change from its stream images: 1 KB per unit of the larger image (double in a
-    transaction), plus for each GSI the item is in a put, an update or a delete of its projection (ALL),
-    two writes where the index key changed."""
+    transaction), plus for each GSI the item is in a put, an update or a delete of its index entry, two
+    writes where the index key changed, none where the write changed no key and no projected attribute
+    (AWS: "If a write to a table does not require a global secondary index update, no write capacity is
+    consumed from the index"); an index write is sized by its entry (keys plus projected attributes)."""
     size = max(item_size(old), item_size(new))
     base = max(1, math.ceil(size / 1024)) * (2.0 if transactional else 1.0)
     index = 0.0
-    for hash_key, range_key in gsis:
+    for gsi in gsis:
+        hash_key, range_key = gsi[0], gsi[1]
         before, after = _index_key(old, hash_key, range_key), _index_key(new, hash_key, range_key)
         if before is None and after is None:
             continue
+        old_entry = _index_entry(old or {}, gsi) if before is not None else None
+        new_entry = _index_entry(new or {}, gsi) if after is not None else None
         if before is not None and after is not None and before != after:
-            index += max(1, math.ceil(item_size(old) / 1024)) + max(1, math.ceil(item_size(new) / 1024))
+            index += max(1, math.ceil(item_size(old_entry) / 1024)) + max(1, math.ceil(item_size(new_entry) / 1024))
+        elif before is not None and after is not None and old_entry == new_entry:
+            continue  # nothing the index holds changed: no index write
         else:
-            index += max(1, math.ceil(item_size(new if after is not None else old) / 1024))
+            index += max(1, math.ceil(item_size(new_entry if after is not None else old_entry) / 1024))
     return base + index
 
 

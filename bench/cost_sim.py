@@ -71,6 +71,9 @@ class Tally:
     sms: int = 0
     email: int = 0
     push: int = 0
+    # WRU by item kind and where they go: "{kind} table" (the item itself, "tx" when transactional) or
+    # "{kind} GSIn" (the index copy); bench/cost_breakdown.py prints it.
+    wru_parts: Counter[str] = field(default_factory=Counter)
 
     def as_dict(self) -> dict[str, Any]:
         return {"invocations": self.invocations, "own_ms": round(self.own_ms, 2), "ddb_calls": dict(self.ddb_calls),
@@ -89,7 +92,7 @@ class Meter:
     """Counts DynamoDB calls, request units, time inside moto and log bytes into the current bucket."""
 
     def __init__(self, item_size: Callable[[dict[str, Any]], int], read_units: Callable[..., float],
-                 write_units: Callable[..., float], gsis: list[tuple[str, str]]) -> None:
+                 write_units: Callable[..., float], gsis: list[tuple[str, str, Any]]) -> None:
         self.tallies: dict[str, Tally] = {}
         self.bucket: str | None = None
         self.in_moto_ms = 0.0
@@ -180,12 +183,25 @@ class Meter:
             tally = self.tally(match.bucket)
             tally.wru += self._write_units(old, new, self.gsis, transactional=match.transactional)
             tally.stream_records += 1
+            kind = _kind(new or old or {}, key)
+            base = self._write_units(old, new, [], transactional=match.transactional)
+            tally.wru_parts[f"{kind} table{' tx' if match.transactional else ''}"] += base
+            for gsi in self.gsis:
+                extra = self._write_units(old, new, [gsi], transactional=match.transactional) - base
+                if extra:
+                    tally.wru_parts[f"{kind} {gsi[0][:4]}"] += extra
 
     def forget_unmatched_writes(self) -> None:
         """Writes that left no stream record changed nothing (a failed condition, an identical put)."""
         for write in self._writes:
             self.tally(write.bucket).wru += 1.0
         self._writes.clear()
+
+
+def _kind(image: dict[str, Any], key: tuple[str, str]) -> str:
+    """An item's kind: its `entity` attribute, else the first part of its key (INBOX META, a counter)."""
+    entity = (image.get("entity") or {}).get("S")
+    return str(entity) if entity else f"{key[0].split('#', 1)[0]}/{key[1].split('#', 1)[0]}"
 
 
 class _CountingStream:
@@ -322,12 +338,18 @@ class Simulation:
     def pump_stream(self) -> None:
         """Hand the new stream records to the real stream handler, one batch per poll, until none are left
         (the handler's own updates are records too: the event source mapping invokes it for them)."""
+        from chalicelib.workers.stream import matches
+
         for _ in range(5):
             records = self._stream_records()
             if not records:
                 return
             self.meter.account_stream_records(_plain_records(records))
-            event = {"Records": [_lambda_record(r) for r in records]}
+            # The event source mapping's filter (python -m chalicelib.ops stream-filter): Lambda drops the
+            # records no part of the handler reads and invokes it only when some are left.
+            event = {"Records": [r for r in (_lambda_record(r) for r in records) if matches(r)]}
+            if not event["Records"]:
+                continue
             with self.invocation_no_pump("stream"):
                 self.client.lambda_.invoke("on_table_stream", event)
 
@@ -464,8 +486,7 @@ def run_sample(letters: int, villages: int, shares: dict[str, float], seed: int 
         units = importlib.util.module_from_spec(spec)
         sys.modules.setdefault(spec.name, units)
         spec.loader.exec_module(units)
-        meter = Meter(units.item_size, units.read_units, units.write_units,
-                      [(f"GSI{n}PK", f"GSI{n}SK") for n in range(1, 5)])
+        meter = Meter(units.item_size, units.read_units, units.write_units, table_indexes())
         original = botocore.session.Session.create_client
 
         def create_client(self: Any, service_name: str, *args: Any, **kwargs: Any) -> Any:
@@ -483,6 +504,27 @@ def run_sample(letters: int, villages: int, shares: dict[str, float], seed: int 
         import shutil
 
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def table_indexes() -> list[tuple[str, str, Any]]:
+    """The table's GSIs as the models declare them (the table is created from them): hash key, range key and
+    projection ("ALL", "KEYS_ONLY" or the attribute names an INCLUDE adds), so index writes are priced as built."""
+    from pynamodb.indexes import GlobalSecondaryIndex
+
+    from chalicelib.storage.table import BaseItem
+
+    out: list[tuple[str, str, Any]] = []
+    for index in vars(BaseItem).values():
+        if not isinstance(index, GlobalSecondaryIndex):
+            continue
+        attrs = index.Meta.attributes.values()
+        hash_key = next(a.attr_name for a in attrs if a.is_hash_key)
+        range_key = next(a.attr_name for a in attrs if a.is_range_key)
+        projection = index.Meta.projection
+        kind = projection.projection_type
+        out.append((hash_key, range_key,
+                    kind if kind in ("ALL", "KEYS_ONLY") else tuple(projection.non_key_attributes or ())))
+    return sorted(out)
 
 
 def _count_file_store(meter: Meter) -> None:

@@ -307,3 +307,16 @@ def captured_logs() -> Iterator[io.StringIO]:
 def log_records(stream: io.StringIO, message: str) -> list[dict[str, Any]]:
     """The captured log records with this message, parsed."""
     return [r for r in map(json.loads, stream.getvalue().splitlines()) if r.get("message") == message]
+
+
+def unsent_rows(village: str) -> list[Any]:
+    """The village's outbox rows not yet tried: only in their kabupaten's retry index (keys only) until their
+    first outcome puts them in the village's status list. Needs the table (tests/api, tests/integration)."""
+    from datetime import timedelta
+
+    from chalicelib.domain.clock import utcnow
+    from chalicelib.domain.regions import kabupaten_of
+    from chalicelib.storage import outbox as outbox_repo
+
+    rows = (outbox_repo.get(i) for i in outbox_repo.due_for_retry(kabupaten_of(village), utcnow() + timedelta(days=1)))
+    return [r for r in rows if r is not None and r.village == village and r.status == "pending" and r.attempts == 0]

@@ -265,13 +265,15 @@ def month_range(start: str | None, end: str | None, default_end: str) -> list[st
 
 
 def rollup(village: str, contribution: Contribution) -> dict[tuple[str, str], Counters]:
-    """A village's contribution added to the village and its kecamatan: {(month, code): counters}. The
-    kabupaten's figures are its kecamatan's added at read time (9 to 20 items a month, exact: counters merge)."""
+    """A village's contribution added to the village and, for months, to its kecamatan: {(month, code): counters}.
+    The kabupaten's figures are its kecamatan's added at read time (9 to 20 items a month, exact: counters merge).
+    The backlog (CURRENT) is kept per village only: a kabupaten's villages' backlogs are one Query, so a
+    kecamatan's is added at read time too, and a change of the backlog writes one counter item, not two."""
     from chalicelib.domain.regions import kecamatan_of
 
     out: dict[tuple[str, str], Counters] = {}
     for month, counters in contribution.items():
-        for code in (village, kecamatan_of(village)):
+        for code in (village,) if month == CURRENT else (village, kecamatan_of(village)):
             out[(month, code)] = dict(counters)
     return out
 

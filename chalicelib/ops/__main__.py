@@ -159,6 +159,28 @@ def _recompute_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stream_filter(args: argparse.Namespace) -> int:
+    import boto3
+    from botocore.exceptions import ClientError
+
+    from chalicelib.config import get_settings
+    from chalicelib.ops.stream_filter import apply, function_name
+
+    settings = get_settings()
+    stage = args.stage or settings.stage
+    try:
+        uuids = apply(boto3.client("lambda", region_name=settings.aws_region), function_name(stage),
+                      settings.table_stream_arn)
+    except ClientError as exc:
+        print(f"{function_name(stage)}: {exc}", file=sys.stderr)
+        return 1
+    except LookupError as exc:
+        print(f"{exc}: deploy the app first (chalice deploy --stage {stage})", file=sys.stderr)
+        return 1
+    print(f"stream filter set on {', '.join(uuids)}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m chalicelib.ops", description=__doc__)
     parser.add_argument("--local", action="store_true",
@@ -210,6 +232,9 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("recompute-stats", help="rebuild the transparency aggregates from the records (reads all)")
     p.add_argument("kabupaten", nargs="?", help="only this kabupaten, e.g. 73.07 (default: every one found)")
     p.set_defaults(fn=_recompute_stats)
+    p = sub.add_parser("stream-filter", help="after chalice deploy: set the stream function's event filter")
+    p.add_argument("--stage", help="the Chalice stage (default: BALAI_STAGE)")
+    p.set_defaults(fn=_stream_filter)
     args = parser.parse_args(argv)
     if args.local:
         from chalicelib.config import get_settings

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from chalicelib.domain.regions import kabupaten_of
 from chalicelib.storage import keys
 
 FORMAT = "balai-village-backup"
@@ -100,6 +101,12 @@ class VillageExporter:
         for status in OUTBOX_STATUSES:
             for entry in self._query(keys.outbox_status_pk(village, status), index="GSI2"):
                 yield from self._keep(self._get(entry["PK"]["S"], entry["SK"]["S"]))
+        # A row not yet tried enters its village's list with its first outcome: until then it is only in its
+        # kabupaten's retry index (keys only), read here and kept when it is this village's.
+        for entry in self._query(keys.outbox_retry_pk(kabupaten_of(village)), index="GSI3"):
+            row = self._get(entry["PK"]["S"], entry["SK"]["S"])
+            if row is not None and row.get("village", {}).get("S") == village:
+                yield from self._keep(row)
         for entry in self._query(keys.staff_region_pk(village), index="GSI1"):
             yield from self._keep(self._get(entry["PK"]["S"], entry["SK"]["S"]))
         # The resident register: its partition, and each resident's audit partition.

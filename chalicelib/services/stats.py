@@ -196,7 +196,8 @@ def district_view(principal: Principal, code: str, start: str | None, end: str |
     region = _region(code)
     kab = kabupaten_of(code)
     rows = _village_rows(region, months[0], months[-1])
-    current = {r.code: r.counters for r in repo.current(kab) if within(code, r.code)}
+    # The backlog is kept per village (domain/stats.py rollup); items of a kecamatan written before are ignored.
+    current = {r.code: r.counters for r in repo.current(kab) if within(code, r.code) and is_village(r.code)}
     pairs = _villages_under(region)
     per_code: dict[str, list[repo.StatsRow]] = {}
     for r in rows:
@@ -211,7 +212,8 @@ def district_view(principal: Principal, code: str, start: str | None, end: str |
     by_backlog = sorted(villages, key=lambda v: (-v["open_requests"] - v["open_complaints"], v["code"]))
     kecamatan_codes = sorted({k.code: k for k, _ in pairs}.items())
     totals = [{**_brief(k), **_ranked(figures(_merged(r for r in rows if kecamatan_of(r.code) == k.code))),
-               **backlog(current.get(k.code, {}))} for _, k in kecamatan_codes]
+               **backlog(_merged_counters(c for v, c in current.items() if kecamatan_of(v) == k.code))}
+              for _, k in kecamatan_codes]
     overdue = []
     for request in due(kab, now, limit=500):
         if within(code, request.village) and request.due_at < iso(now):

@@ -160,8 +160,27 @@ def page(index: Any, pk_name: str, pk: str, limit: int, cursor: str | None, deco
     """One page of a GSI partition (a Query on a known key) and the cursor of the next page (None at the end).
 
     `index` is the model's GlobalSecondaryIndex whose hash key is `pk_name`; the client's cursor is checked
-    (decode_cursor) before it reaches DynamoDB."""
+    (decode_cursor) before it reaches DynamoDB. From a KEYS_ONLY index the page's items are then read by their
+    keys (one BatchGetItem), in the index's order."""
     results = index.query(pk, scan_index_forward=not newest_first, limit=limit,
                           last_evaluated_key=decode_cursor(cursor, pk, pk_name))
-    items = [decode(item) for item in results]
-    return items, encode_cursor(results.last_evaluated_key)
+    found = list(results)
+    if keys_only(index):
+        found = full_items(found)
+    return [decode(item) for item in found], encode_cursor(results.last_evaluated_key)
+
+
+def keys_only(index: Any) -> bool:
+    """True for an index that holds only the keys of its items (storage/table.py: GSI3, GSI4)."""
+    return bool(index.Meta.projection.projection_type == "KEYS_ONLY")
+
+
+def full_items(entries: list[Any]) -> list[Any]:
+    """The items behind index entries that hold only their keys: BatchGetItem (100 keys a call, unprocessed
+    keys retried by PynamoDB), returned in the entries' order; an item deleted since the index was read is left
+    out. Eventually consistent, like the index itself."""
+    if not entries:
+        return []
+    model = type(entries[0])
+    by_key = {(item.PK, item.SK): item for item in model.batch_get([(e.PK, e.SK) for e in entries])}
+    return [by_key[(e.PK, e.SK)] for e in entries if (e.PK, e.SK) in by_key]

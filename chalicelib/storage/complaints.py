@@ -30,7 +30,7 @@ from chalicelib.domain.regions import Region
 from chalicelib.domain.requests import HistoryEntry
 from chalicelib.errors import ConflictError, TooManyRequestsError
 from chalicelib.storage import keys
-from chalicelib.storage.codec import history_entry, page, plain
+from chalicelib.storage.codec import full_items, history_entry, page, plain
 from chalicelib.storage.connection import query_partition, transaction_connection, translate_errors
 from chalicelib.storage.models import (
     CitizenItem,
@@ -282,7 +282,7 @@ def due(kabupaten: str, now: datetime, limit: int = 1000) -> Iterator[Complaint]
     """Active complaints whose next SLA checkpoint is at or before `now` (one Query on the sparse GSI4)."""
     results = ComplaintItem.gsi4.query(keys.complaint_due_pk(kabupaten),
                                        ComplaintItem.GSI4SK <= keys.time_upper_bound(iso(now)), limit=limit)
-    for item in results:
+    for item in full_items(list(results)):  # GSI4 holds only keys
         yield from_item(item)
 
 

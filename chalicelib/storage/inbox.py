@@ -2,7 +2,9 @@
 
 A message's id is `{UTC time, compact}-{outbox id}`: time-ordered, so one Query on the citizen's partition
 lists the inbox newest first, and derived from the outbox row, so a retried delivery writes nothing twice.
-The unread counter (SK=META) changes by ADD in the same transaction as the message it counts.
+Unread messages are those without `read_at`, counted when the inbox is read (a Query of the citizen's partition
+with Select=COUNT): a small partition read instead of a counter item kept by ADD in a transaction with every
+message (four write units per message instead of one), and a count that cannot drift from the messages.
 """
 
 from __future__ import annotations
@@ -11,12 +13,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import DoesNotExist, PutError, PynamoDBException, UpdateError
 
 from chalicelib.storage import keys
-from chalicelib.storage.connection import transaction_connection, translate_errors
-from chalicelib.storage.models import InboxMessageItem, InboxMetaItem
+from chalicelib.storage.connection import translate_errors
+from chalicelib.storage.models import InboxMessageItem
 
 MESSAGE_ID = re.compile(r"^\d{8}T\d{6}Z-[A-Za-z0-9_-]{1,64}$")
 
@@ -46,26 +47,19 @@ def message_id(outbox_id: str, at_iso: str) -> str:
 
 def deliver(nik_hash: str, outbox_id: str, created_at: str, *, event: str, title: str, text: str,
             request_id: str | None, tracking_code: str | None) -> bool:
-    """Write the message of one outbox row (its id from the row's id and creation time) with +1 unread in one
-    transaction; False when it was already written (a retry after a lost outcome write)."""
+    """Write the message of one outbox row (its id from the row's id and creation time), unread, with one
+    conditional put; False when it was already written (a retry after a lost outcome write)."""
     mid = message_id(outbox_id, created_at)
     message = InboxMessageItem(keys.inbox_pk(nik_hash), keys.inbox_sk(mid), entity="inbox", id=mid, event=event,
                                title=title[:200], text=text[:2000], request_id=request_id,
                                tracking_code=tracking_code, created_at=created_at)
-    meta = InboxMetaItem(keys.inbox_pk(nik_hash), keys.INBOX_META)
     try:
-        with TransactWrite(connection=transaction_connection()) as tw:
-            tw.save(message, condition=InboxMessageItem.PK.does_not_exist())
-            tw.update(meta, actions=[InboxMetaItem.unread.add(1)])
+        message.save(condition=InboxMessageItem.PK.does_not_exist())
         return True
-    except TransactWriteError as exc:
-        if _condition_failed(exc):
+    except PutError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
             return False
         raise translate_errors(exc) from exc
-
-
-def _condition_failed(exc: TransactWriteError) -> bool:
-    return any(getattr(r, "code", None) == "ConditionalCheckFailed" for r in (exc.cancellation_reasons or []) if r)
 
 
 def page(nik_hash: str, limit: int, before: str | None) -> tuple[list[InboxMessage], str | None]:
@@ -84,22 +78,25 @@ def page(nik_hash: str, limit: int, before: str | None) -> tuple[list[InboxMessa
 
 
 def unread(nik_hash: str) -> int:
+    """The citizen's messages without `read_at`: one Query (Select=COUNT) over their inbox partition."""
     try:
-        return max(int(InboxMetaItem.get(keys.inbox_pk(nik_hash), keys.INBOX_META).unread or 0), 0)
-    except DoesNotExist:
-        return 0
+        return int(InboxMessageItem.count(keys.inbox_pk(nik_hash), InboxMessageItem.SK.startswith("MSG#"),
+                                          filter_condition=InboxMessageItem.read_at.does_not_exist()))
+    except PynamoDBException as exc:
+        raise translate_errors(exc) from exc
 
 
 def mark_read(nik_hash: str, mid: str, at_iso: str) -> InboxMessage | None:
-    """Set read_at once with -1 unread (a second call changes nothing); None when there is no such message."""
+    """Set read_at once (a second call changes nothing); None when there is no such message."""
     pk, sk = keys.inbox_pk(nik_hash), keys.inbox_sk(mid)
+    item = InboxMessageItem(pk, sk)
     try:
-        with TransactWrite(connection=transaction_connection()) as tw:
-            tw.update(InboxMessageItem(pk, sk), actions=[InboxMessageItem.read_at.set(at_iso)],
-                      condition=InboxMessageItem.PK.exists() & InboxMessageItem.read_at.does_not_exist())
-            tw.update(InboxMetaItem(pk, keys.INBOX_META), actions=[InboxMetaItem.unread.add(-1)])
-    except TransactWriteError as exc:
-        if not _condition_failed(exc):
+        # The update answers the whole item (ReturnValues ALL_NEW): no read after it.
+        item.update(actions=[InboxMessageItem.read_at.set(at_iso)],
+                    condition=InboxMessageItem.PK.exists() & InboxMessageItem.read_at.does_not_exist())
+        return _from_item(item)
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
             raise translate_errors(exc) from exc
     try:
         return _from_item(InboxMessageItem.get(pk, sk, consistent_read=True))

@@ -112,6 +112,11 @@ def outbox_pk(outbox_id: str) -> str:
     return f"OUTBOX#{outbox_id}"
 
 
+def outbox_id(pk: str) -> str:
+    """The outbox row's id from its key (the retry index holds only keys)."""
+    return pk.removeprefix("OUTBOX#")
+
+
 def outbox_status_pk(village: str, status: str) -> str:
     return f"OUTBOX_IN#{village}#{status}"
 
@@ -218,8 +223,8 @@ def stats_marker_pk(item_pk: str, item_sk: str, version: str) -> str:
     return f"STATS_APPLIED#{item_pk}#{item_sk}#{version}"
 
 
-# Messages (issue 14): a citizen's portal inbox (one partition per citizen, newest last by time), its unread
-# counter, their Web Push subscriptions, their refresh sessions (one item per session family, listed per
+# Messages (issue 14): a citizen's portal inbox (one partition per citizen, newest last by time; unread = no
+# read_at), their Web Push subscriptions, their refresh sessions (one item per session family, listed per
 # citizen on GSI1), a kabupaten's message policy overrides, and a village's bill per month.
 def inbox_pk(nik_hash: str) -> str:
     return f"INBOX#{nik_hash}"
@@ -228,8 +233,6 @@ def inbox_pk(nik_hash: str) -> str:
 def inbox_sk(message_id: str) -> str:
     return f"MSG#{message_id}"
 
-
-INBOX_META = "META"
 
 
 def push_subscription_sk(subscription_id: str) -> str:

@@ -15,8 +15,10 @@ Access patterns (every one a GetItem, a Query on a known key, or a transaction o
 |                                           |          with version check, event put, outbox puts         |
 | village queue, newest first               | Query    GSI1 GSI1PK=QUEUE#{desa}, ScanIndexForward=false    |
 | village queue by status                   | Query    GSI2 GSI2PK=QUEUE#{desa}#{status}                  |
-| a citizen's requests                      | Query    GSI3 GSI3PK=CITIZEN_REQ#{nik hash}                 |
-| open requests by next SLA checkpoint      | Query    GSI4 GSI4PK=DUE#{kabupaten}, GSI4SK <= {now}       |
+| a citizen's requests                      | Query    GSI3 GSI3PK=CITIZEN_REQ#{nik hash} (keys only),    |
+|                                           |          then BatchGetItem of the page's requests           |
+| open requests by next SLA checkpoint      | Query    GSI4 GSI4PK=DUE#{kabupaten}, GSI4SK <= {now} (keys |
+|                                           |          only), then BatchGetItem of the due requests       |
 | tracking code -> request                  | GetItem  PK=TRACK#{code}                                    |
 | idempotent submit replay                  | GetItem  PK=IDEMPOTENCY#{subject}#{key}                     |
 | citizen profile                           | GetItem  PK=CITIZEN#{hash}, SK=PROFILE                      |
@@ -41,8 +43,10 @@ Access patterns (every one a GetItem, a Query on a known key, or a transaction o
 |                                           |          new), StaffEventItem put                           |
 | a staff account's audit history           | Query    PK=STAFF#{username}, SK begins EVENT#             |
 | outbox row                                | GetItem / conditional UpdateItem PK=OUTBOX#{id}             |
-| a village's outbox by status              | Query    GSI2 GSI2PK=OUTBOX_IN#{desa}#{status}              |
+| a village's outbox by status              | Query    GSI2 GSI2PK=OUTBOX_IN#{desa}#{status} (a row is    |
+|                                           |          listed from its first outcome)                     |
 | unfinished outbox rows due for a retry    | Query    GSI3 GSI3PK=OUTBOX_RETRY#{kabupaten}, GSI3SK <= now |
+|                                           |          (keys only: the ids the sender then claims)        |
 | claim / finish an outbox row              | conditional UpdateItem PK=OUTBOX#{id} (status, claim token)  |
 | SLA checkpoint reached (reminder, escal.) | TransactWriteItems: request update if version, event put,  |
 |                                           |          outbox put (deterministic id, if not exists)       |
@@ -78,8 +82,10 @@ Access patterns (every one a GetItem, a Query on a known key, or a transaction o
 |                                           |          update if version, event put, outbox puts          |
 | a unit's complaint queue by status        | Query    GSI1 GSI1PK=CQUEUE#{desa or OPD#kab#opd}#{status}  |
 | a village's public complaints, newest 1st | Query    GSI2 GSI2PK=CPUBLIC#{desa} (sparse)                |
-| a citizen's complaints                    | Query    GSI3 GSI3PK=CITIZEN_COMPLAINTS#{hash}              |
+| a citizen's complaints                    | Query    GSI3 GSI3PK=CITIZEN_COMPLAINTS#{hash} (keys only), |
+|                                           |          then BatchGetItem of the page's complaints         |
 | complaints by next SLA checkpoint         | Query    GSI4 GSI4PK=CDUE#{kabupaten}, GSI4SK <= {now}      |
+|                                           |          (keys only), then BatchGetItem                     |
 | complaint SLA checkpoint reached          | TransactWriteItems: complaint update if version, event put, |
 |                                           |          outbox put (deterministic id, if not exists)       |
 | a kabupaten's complaint categories, OPDs  | GetItem  PK=COMPLAINT_CONFIG#{kab}; PutItem if version      |
@@ -396,12 +402,6 @@ class InboxMessageItem(BaseItem):
     tracking_code = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     read_at = UnicodeAttribute(null=True)
-
-
-class InboxMetaItem(BaseItem):
-    """A citizen's inbox counter (PK=INBOX#{hash}, SK=META): unread messages, kept by ADD."""
-
-    unread = NumberAttribute(default=0)
 
 
 class PushSubscriptionItem(BaseItem):

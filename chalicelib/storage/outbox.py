@@ -21,26 +21,33 @@ from chalicelib.storage.codec import page, plain
 from chalicelib.storage.connection import transaction_connection, translate_errors
 from chalicelib.storage.models import OutboxItem
 
-__all__ = ["OUTBOX_GRACE", "OutboxRow", "outbox_item", "from_item", "from_image", "get", "put_new", "claim",
-           "finish", "due_for_retry", "list_village", "resend"]
+__all__ = ["OUTBOX_GRACE", "OutboxRow", "outbox_item", "outbox_list_sk", "from_item", "from_image", "get", "put_new",
+           "claim", "finish", "due_for_retry", "list_village", "resend"]
 
 # How long a new outbox row waits for the stream handler before the retry schedule sends it instead.
 OUTBOX_GRACE = timedelta(minutes=2)
 
 
 def outbox_item(message: OutboxMessage) -> OutboxItem:
-    """The stored row of a new message: pending, in its village's status list and in the retry index."""
+    """The stored row of a new message: pending and in the retry index. It enters its village's status list
+    (GSI2) with its first outcome (finish): a row there is rewritten with every change, and a new row's claim
+    and outcome follow within a second, so listing it from its creation would cost three more index writes per
+    message for a list that shows it a moment later anyway."""
     return OutboxItem(
         keys.outbox_pk(message.id), keys.META, entity="outbox", id=message.id, event=message.event,
         audience=message.audience, village=message.village, request_id=message.request_id,
         payload=message.payload, status="pending", attempts=0, created_at=message.created_at,
         next_try_at=message.created_at, kabupaten=message.kabupaten,
-        GSI2PK=keys.outbox_status_pk(message.village, "pending"), GSI2SK=f"{message.created_at}#{message.id}",
         # Safety net: if the stream handler has not sent the row after a grace period, the retry
         # schedule finds it here (workers/outbox.py); the stream normally sends within seconds.
         GSI3PK=keys.outbox_retry_pk(message.kabupaten),
         GSI3SK=keys.outbox_retry_sk(iso(parse_iso(message.created_at) + OUTBOX_GRACE), message.id),
     )
+
+
+def outbox_list_sk(created_at: str, outbox_id: str) -> str:
+    """A row's sort key in its village's status list: newest first by creation."""
+    return f"{created_at}#{outbox_id}"
 
 
 def from_item(item: OutboxItem) -> OutboxRow:
@@ -91,10 +98,12 @@ def claim(outbox_id: str, now: datetime, lease_until: datetime) -> OutboxRow | N
                  | ((OutboxItem.status == SENDING) & (OutboxItem.lease_until < now_iso)))
     try:
         item.update(
+            # The row stays in the retry index at the time it had (its grace period or retry time, both
+            # past or near): a sender that dies mid-send leaves it there, and the retry schedule claims it
+            # once the lease has ended (this condition refuses it before). Moving the index key here would
+            # cost two index writes per message for a crash that almost never happens.
             actions=[OutboxItem.status.set(SENDING), OutboxItem.claim.set(token),
-                     OutboxItem.lease_until.set(lease_iso), OutboxItem.updated_at.set(now_iso),
-                     # Still in the retry index, due when the lease ends: a crashed sender's row is picked up.
-                     OutboxItem.GSI3SK.set(keys.outbox_retry_sk(lease_iso, outbox_id))],
+                     OutboxItem.lease_until.set(lease_iso), OutboxItem.updated_at.set(now_iso)],
             condition=OutboxItem.PK.exists() & condition)
     except UpdateError as exc:
         if exc.cause_response_code == "ConditionalCheckFailedException":
@@ -115,6 +124,7 @@ def finish(row: OutboxRow, now: datetime, *, status: str, attempts: int, deliver
         OutboxItem.status.set(status), OutboxItem.attempts.set(attempts), OutboxItem.updated_at.set(now_iso),
         OutboxItem.claim.remove(), OutboxItem.lease_until.remove(),
         OutboxItem.GSI2PK.set(keys.outbox_status_pk(row.village, status if status != SENDING else PENDING)),
+        OutboxItem.GSI2SK.set(outbox_list_sk(row.created_at, row.id)),
     ]
     if delivered:
         actions.append(OutboxItem.delivered.add(delivered))
@@ -152,12 +162,13 @@ def finish(row: OutboxRow, now: datetime, *, status: str, attempts: int, deliver
         raise translate_errors(exc) from exc
 
 
-def due_for_retry(kabupaten: str, now: datetime, limit: int = 500) -> Iterator[OutboxRow]:
-    """Unfinished rows whose retry time, deferral or lease has come (Query on the sparse retry index)."""
+def due_for_retry(kabupaten: str, now: datetime, limit: int = 500) -> Iterator[str]:
+    """The ids of unfinished rows whose retry time, deferral or grace period has come (Query on the sparse
+    retry index, which holds only keys: the sender claims each row, and the claim returns it whole)."""
     results = OutboxItem.gsi3.query(keys.outbox_retry_pk(kabupaten),
                                     OutboxItem.GSI3SK <= keys.time_upper_bound(iso(now)), limit=limit)
     for item in results:
-        yield from_item(item)
+        yield keys.outbox_id(item.PK)
 
 
 def list_village(village: str, status: str, limit: int, cursor: str | None) -> tuple[list[OutboxRow], str | None]:
@@ -177,6 +188,7 @@ def resend(outbox_id: str, now: datetime) -> OutboxRow:
             OutboxItem.status.set(PENDING), OutboxItem.attempts.set(0), OutboxItem.next_try_at.set(now_iso),
             OutboxItem.updated_at.set(now_iso), OutboxItem.last_error.remove(),
             OutboxItem.GSI2PK.set(keys.outbox_status_pk(row.village, PENDING)),
+            OutboxItem.GSI2SK.set(outbox_list_sk(row.created_at, outbox_id)),
             OutboxItem.GSI3PK.set(keys.outbox_retry_pk(row.kabupaten)),
             OutboxItem.GSI3SK.set(keys.outbox_retry_sk(iso(now + OUTBOX_GRACE), outbox_id)),
         ], condition=OutboxItem.status == FAILED)

@@ -13,17 +13,18 @@ from chalicelib.domain.outbox import OutboxMessage
 from chalicelib.domain.requests import OPEN_STATUSES, HistoryEntry, ServiceRequest
 from chalicelib.errors import ConflictError
 from chalicelib.storage import keys
-from chalicelib.storage.codec import request_from_item, sla_level_actions, unchanged
+from chalicelib.storage.codec import full_items, request_from_item, sla_level_actions, unchanged
 from chalicelib.storage.connection import translate_errors
 from chalicelib.storage.models import RequestItem
 
 
 def due(kabupaten: str, now: datetime, limit: int = 1000) -> Iterator[ServiceRequest]:
     """Open requests whose next SLA checkpoint is at or before `now`: one Query on the sparse GSI4,
-    whose sort key is that checkpoint, so requests with nothing to do are never read."""
+    whose sort key is that checkpoint, so requests with nothing to do are never read; GSI4 holds only keys
+    (a transition then writes no index entry), so the due requests are read by key (BatchGetItem)."""
     results = RequestItem.gsi4.query(keys.due_pk(kabupaten), RequestItem.GSI4SK <= keys.time_upper_bound(iso(now)),
                                      limit=limit)
-    for item in results:
+    for item in full_items(list(results)):
         yield request_from_item(item)
 
 

@@ -2,9 +2,9 @@
 
 Layout (keys in storage/keys.py): PK=STATS#{kabupaten}; one item per village and month
 (SK=V#{kecamatan}#{YYYY-MM}#{village}), per kecamatan and month (SK=C#{YYYY-MM}#{kecamatan}), and each
-village's and kecamatan's backlog (SK=N#{code}). A kabupaten's figures are its kecamatan's, added. Counters are
-top-level number attributes named by domain/stats.py (`issued`, `req|SKD|submitted`, `hi|37`, ...), so any
-new counter is a plain ADD and no map has to exist first.
+village's backlog (SK=N#{village}; a kecamatan's is its villages', added when read). A kabupaten's figures are
+its kecamatan's, added. Counters are top-level number attributes named by domain/stats.py (`issued`,
+`req|SKD|submitted`, `hi|37`, ...), so any new counter is a plain ADD and no map has to exist first.
 
 Access patterns:
 | pattern                                      | operation                                                    |
@@ -13,7 +13,7 @@ Access patterns:
 |                                              |   absent + UpdateItem ADD on each (month, region) item       |
 | a kabupaten's kecamatan over months          | Query PK=STATS#{kab}, SK BETWEEN C#{from}# AND C#{to}#~      |
 | a kecamatan's villages (or one) over months  | Query PK=STATS#{kab}, SK BETWEEN V#{kec}#{from}# AND ..#~     |
-| backlog of every village and kecamatan       | Query PK=STATS#{kab}, SK begins_with N#                      |
+| backlog of every village                     | Query PK=STATS#{kab}, SK begins_with N#                      |
 | recompute (ops, not a request path)          | Scan (entity filter), Query the partition, BatchWriteItem    |
 The marker expires (TTL) after MARKER_DAYS, longer than a stream keeps records (24 hours).
 Counters are written with the raw client (PynamoDB's models want every attribute declared up front).

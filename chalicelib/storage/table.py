@@ -4,10 +4,13 @@ Key layout (built only in storage/keys.py):
   PK / SK          the item's own key
   GSI1PK / GSI1SK  lists by parent (children of a region, a village's queue, staff of a region)
   GSI2PK / GSI2SK  lists by parent and status (a village's queue filtered by status, outbox by status)
-  GSI3PK / GSI3SK  lists by owner (a citizen's requests)
+  GSI3PK / GSI3SK  lists by owner (a citizen's requests and complaints), the outbox retry index
   GSI4PK / GSI4SK  due-time index (open requests by due_at per kabupaten, for SLA reminders)
   expires_at       TTL (OTP codes, idempotency guards)
-All indexes project ALL attributes. The stream is NEW_AND_OLD_IMAGES (outbox sender, aggregates).
+GSI1 and GSI2 project ALL attributes. GSI3 and GSI4 hold only the keys (KEYS_ONLY): their items change often
+(every transition rewrites a request) while their keys rarely do, and DynamoDB writes a KEYS_ONLY index only
+when an item enters it, leaves it or changes its index key; their readers fetch the items they list by key
+(codec.full_items, one BatchGetItem per page). The stream is NEW_AND_OLD_IMAGES (outbox sender, aggregates).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from pynamodb.attributes import UnicodeAttribute
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib.config import get_settings
@@ -55,7 +58,7 @@ class GSI2Index(GlobalSecondaryIndex[Any]):
 class GSI3Index(GlobalSecondaryIndex[Any]):
     class Meta:
         index_name = "GSI3"
-        projection = AllProjection()
+        projection = KeysOnlyProjection()
 
     GSI3PK = UnicodeAttribute(hash_key=True)
     GSI3SK = UnicodeAttribute(range_key=True)
@@ -64,7 +67,7 @@ class GSI3Index(GlobalSecondaryIndex[Any]):
 class GSI4Index(GlobalSecondaryIndex[Any]):
     class Meta:
         index_name = "GSI4"
-        projection = AllProjection()
+        projection = KeysOnlyProjection()
 
     GSI4PK = UnicodeAttribute(hash_key=True)
     GSI4SK = UnicodeAttribute(range_key=True)

@@ -352,7 +352,7 @@ def retry_due(*, senders: Senders | None = None, now: datetime | None = None,
     now = now or utcnow()
     ids: list[str] = []
     for kab in kabupaten or served_kabupaten():
-        ids += [row.id for row in repo.due_for_retry(kab, now)]
+        ids += list(repo.due_for_retry(kab, now))
     if not ids:
         return RunResult()
     result = send_rows(ids, senders=senders, now=now)

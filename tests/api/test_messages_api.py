@@ -10,11 +10,10 @@ from typing import Any
 import pytest
 
 from chalicelib.domain.clock import utcnow
-from chalicelib.storage import outbox as outbox_repo
 from chalicelib.workers import outbox
 from tests.conftest import PULAU_HARAPAN, SAMATARING, get, post, put, staff_token
 from tests.fakes import RecordingEmailSender, RecordingSmsSender
-from tests.helpers import act, citizen_login, otp_code, random_nik, random_phone, submitted
+from tests.helpers import act, citizen_login, otp_code, random_nik, random_phone, submitted, unsent_rows
 
 
 def login(client: Any, remember: bool = True) -> dict[str, Any]:
@@ -34,7 +33,7 @@ def delete(client: Any, path: str, body: Any, token: str) -> Any:
 
 def send_request_rows(request_id: str, village: str = SAMATARING) -> outbox.Senders:
     """Run the outbox sender on the pending rows of one request, with recording fakes for SMS and e-mail."""
-    ids = [r.id for r in outbox_repo.list_village(village, "pending", 100, None)[0] if r.request_id == request_id]
+    ids = [r.id for r in unsent_rows(village) if r.request_id == request_id]
     fakes = outbox.Senders(sms=RecordingSmsSender(), email=RecordingEmailSender())
     outbox.send_rows(ids, senders=fakes, max_workers=1)
     return fakes

@@ -11,17 +11,16 @@ import pytest
 from chalicelib.config import get_secrets
 from chalicelib.domain.clock import utcnow
 from chalicelib.domain.nik import nik_hash
-from chalicelib.storage import outbox as outbox_repo
 from chalicelib.workers import outbox
 from tests.conftest import SAMATARING, get, post, put, staff_token
 from tests.fakes import RecordingEmailSender, RecordingSmsSender
-from tests.helpers import act, citizen_login, complete_profile, submitted
+from tests.helpers import act, citizen_login, complete_profile, submitted, unsent_rows
 
 LINK = re.compile(r"/#masuk/([A-Za-z0-9_-]{22})\b")
 
 
 def send_request_rows(request_id: str) -> outbox.Senders:
-    ids = [r.id for r in outbox_repo.list_village(SAMATARING, "pending", 100, None)[0] if r.request_id == request_id]
+    ids = [r.id for r in unsent_rows(SAMATARING) if r.request_id == request_id]
     fakes = outbox.Senders(sms=RecordingSmsSender(), email=RecordingEmailSender())
     outbox.send_rows(ids, senders=fakes, max_workers=1)
     return fakes

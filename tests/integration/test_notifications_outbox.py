@@ -246,6 +246,9 @@ def test_crashed_sender_lease_expires_and_the_row_is_sent_once(senders: outbox.S
     assert repo.claim(outbox_id, now, now + outbox.LEASE) is not None
     # When the stream batch is retried while the lease holds, nothing is sent
     assert outbox.handle_stream(event, senders=senders, now=now).count("skipped") == 1
+    # Nor when the retry schedule finds it due (past its grace period) while the lease still holds
+    assert outbox.retry_due(senders=senders, now=now + timedelta(minutes=3), kabupaten=["73.07"]).count("sent") == 0
+    assert for_row(senders.sms.sent, outbox_id) == []
     # Then after the lease the retry schedule sends it
     outbox.retry_due(senders=senders, now=now + outbox.LEASE + timedelta(seconds=1), kabupaten=["73.07"])
     assert len(for_row(senders.sms.sent, outbox_id)) == 1

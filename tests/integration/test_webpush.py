@@ -18,11 +18,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from chalicelib.adapters.webpush import WebPushSender, load_vapid_keys
 from chalicelib.config import get_settings
-from chalicelib.storage import outbox as outbox_repo
 from chalicelib.workers import outbox
 from tests.conftest import SAMATARING, get, post, staff_token
 from tests.fakes import RecordingEmailSender, RecordingSmsSender
-from tests.helpers import act, submitted
+from tests.helpers import act, submitted, unsent_rows
 
 
 def b64(data: bytes) -> str:
@@ -97,7 +96,7 @@ def push_service() -> Iterator[PushService]:
 
 
 def send_request_rows(request_id: str, push: WebPushSender) -> outbox.Senders:
-    ids = [r.id for r in outbox_repo.list_village(SAMATARING, "pending", 100, None)[0] if r.request_id == request_id]
+    ids = [r.id for r in unsent_rows(SAMATARING) if r.request_id == request_id]
     fakes = outbox.Senders(sms=RecordingSmsSender(), email=RecordingEmailSender(), push=push)
     outbox.send_rows(ids, senders=fakes, max_workers=1)
     return fakes

@@ -90,3 +90,13 @@ def test_api_gateways_own_errors_carry_the_web_origin() -> None:
         origin = props["ResponseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"]
         assert origin == {"Fn::Sub": "'${WebOrigin}'"}
     assert MERGE["Parameters"]["WebOrigin"]["AllowedPattern"].startswith("^https://")
+
+
+def test_the_packaged_stream_mapping_carries_the_handlers_event_filter() -> None:
+    # The one-stack path (chalice package + this merge template) gets the same filter `ops stream-filter` sets
+    # after a `chalice deploy`: the patterns of chalicelib/workers/stream.py, nothing else
+    from chalicelib.workers.stream import filter_criteria
+
+    event = MERGE["Resources"]["OnTableStream"]["Properties"]["Events"]["OnTableStreamDynamodbEventSource"]
+    assert event["Properties"]["FilterCriteria"] == filter_criteria()
+    assert app_functions()["on_table_stream"] == "on_dynamodb_record"

@@ -88,6 +88,27 @@ def test_write_units_from_both_images_with_index_writes() -> None:
     assert cost.write_units(None, big, GSIS) == 2.0
 
 
+def test_keys_only_and_include_indexes_are_written_only_when_what_they_hold_changes() -> None:
+    keys_only = [("GSI1PK", "GSI1SK", "KEYS_ONLY")]
+    include = [("GSI1PK", "GSI1SK", ("status",))]
+    item = {"PK": s("R#1"), "SK": s("META"), "GSI1PK": s("V#1"), "GSI1SK": s("2026"), "status": s("submitted"),
+            "blob": s("x" * 1500)}
+    # Given a 1.5 KB item put into a KEYS_ONLY index: two units for the item, one for its small index entry
+    assert cost.write_units(None, item, keys_only) == 3.0
+    assert cost.write_units(None, item, GSIS) == 4.0  # projecting ALL copies the whole item
+    # When an update changes no index key and nothing the index projects: no index write at all
+    changed = {**item, "status": s("in_review")}
+    assert cost.write_units(item, changed, keys_only) == 2.0
+    # An INCLUDE index holding `status` is written (a small entry), but not when only the blob changes
+    assert cost.write_units(item, changed, include) == 3.0
+    assert cost.write_units(item, {**item, "blob": s("y" * 1500)}, include) == 2.0
+    # When the index key moves: a delete and a put of the entry; when the item leaves the index: one delete
+    moved = {**item, "GSI1SK": s("2027")}
+    assert cost.write_units(item, moved, keys_only) == 4.0
+    left = {k: v for k, v in item.items() if not k.startswith("GSI1")}
+    assert cost.write_units(item, left, keys_only) == 3.0
+
+
 # ------------------------------------------------------------------------------- scaling counted usage
 
 

@@ -98,3 +98,15 @@ def test_month_ranges_default_and_limits() -> None:
                        ("2026-05", "2026-04"), ("2024-01", "2026-01")):
         with pytest.raises(ValidationError):
             month_range(start, end, "2026-12")
+
+
+def test_a_month_counts_for_village_and_kecamatan_the_backlog_for_the_village_only() -> None:
+    from chalicelib.domain.stats import CURRENT, rollup
+
+    # Given a submitted request's contribution: one request in its month, one open request in the backlog
+    contribution = {"2026-11": {"req|SKD|submitted": 1}, CURRENT: {"open_requests": 1}}
+    # Then the month goes to the village and its kecamatan, the backlog to the village alone (a kecamatan's
+    # backlog is its villages' added when read, so a backlog change writes one counter item)
+    assert rollup("73.07.03.1001", contribution) == {
+        ("2026-11", "73.07.03.1001"): {"req|SKD|submitted": 1}, ("2026-11", "73.07.03"): {"req|SKD|submitted": 1},
+        (CURRENT, "73.07.03.1001"): {"open_requests": 1}}

@@ -1,0 +1,64 @@
+"""GSI3 and GSI4 hold only keys: transitions write no index entry there, and their readers still answer whole
+records (a citizen's requests, the SLA sweep's due requests, the outbox retry index)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from chalice.test import Client
+
+from chalicelib.domain.clock import utcnow
+from chalicelib.storage import keys
+from chalicelib.storage import sla as sla_repo
+from chalicelib.storage.models import RequestItem
+from tests.helpers import SAMATARING, act, get, staff_token, submitted
+
+INDEX_KEYS = {"PK", "SK"}
+
+
+def _entry_attributes(index: str, pk: str) -> list[set[str]]:
+    """The attribute names each entry of an index partition holds, as DynamoDB answers the Query."""
+    from chalicelib.config import get_settings
+    from chalicelib.storage.table import connection_client
+
+    answer = connection_client().query(
+        TableName=get_settings().table_name, IndexName=index, KeyConditionExpression="#pk = :pk",
+        ExpressionAttributeNames={"#pk": f"{index}PK"}, ExpressionAttributeValues={":pk": {"S": pk}})
+    return [set(item) for item in answer["Items"]]
+
+
+def test_the_citizen_index_holds_keys_and_the_list_answers_whole_requests(client: Client,
+                                                                           registered_citizen: dict[str, Any]) -> None:
+    # Given a citizen's submitted request, reviewed by the operator
+    request = submitted(client, registered_citizen)
+    operator = staff_token(client, f"operator.{SAMATARING}")
+    assert act(client, operator, request, "review").status_code == 200
+    # Then the citizen index (GSI3) holds the request's keys and nothing else
+    entries = _entry_attributes("GSI3", _citizen_pk(request["id"]))
+    assert entries and all(e <= INDEX_KEYS | {"GSI3PK", "GSI3SK"} for e in entries)
+    # And the citizen's list still answers the whole request, as it is now
+    mine = get(client, "/v1/me/requests", registered_citizen["token"]).json_body["items"]
+    listed = next(r for r in mine if r["id"] == request["id"])
+    assert listed["status"] == "in_review" and listed["fields"] == request["fields"]
+    assert listed["applicant"]["name"] and [a["name"] for a in listed["attachments"]] == \
+        [a["name"] for a in request["attachments"]]
+
+
+def test_the_due_index_holds_keys_and_the_sweep_reads_whole_requests(client: Client,
+                                                                     registered_citizen: dict[str, Any]) -> None:
+    # Given an open request
+    request = submitted(client, registered_citizen)
+    item = RequestItem.get(keys.request_pk(request["id"]), keys.META)
+    assert item.GSI4PK is not None
+    # Then the due index (GSI4) holds its keys only
+    entries = _entry_attributes("GSI4", item.GSI4PK)
+    assert entries and all(e <= INDEX_KEYS | {"GSI4PK", "GSI4SK"} for e in entries)
+    # When the sweep looks far enough ahead, it reads the whole request by its key
+    due = {r.id: r for r in sla_repo.due(item.kabupaten, utcnow() + timedelta(days=60))}
+    assert due[request["id"]].tracking_code == request["tracking_code"]
+    assert due[request["id"]].fields == request["fields"] and due[request["id"]].version == request["version"]
+
+
+def _citizen_pk(request_id: str) -> str:
+    return keys.citizen_requests_pk(RequestItem.get(keys.request_pk(request_id), keys.META).nik_hash)

@@ -49,6 +49,7 @@ import copy
 import json
 import sys
 import threading
+import time
 from datetime import datetime
 from typing import Any
 
@@ -357,15 +358,47 @@ def settle(reencode: bool = True) -> None:
 
 def _call_action(self: Any) -> Any:
     """DynamoHandler.call_action: one DynamoDB call at a time; its unpacked items packed again after."""
-    with store_lock:
-        try:
-            return _original_call_action(self)
-        finally:
+    ident = threading.get_ident()
+    _calls[ident] = time.monotonic()  # for the watchdog: waiting for the lock counts
+    try:
+        with store_lock:
             try:
-                action = self._get_action()
-            except Exception:  # noqa: BLE001 - unknown: re-encode, which is always right
-                action = ""
-            settle(reencode=action not in READ_ACTIONS)
+                return _original_call_action(self)
+            finally:
+                try:
+                    action = self._get_action()
+                except Exception:  # noqa: BLE001 - unknown: re-encode, which is always right
+                    action = ""
+                settle(reencode=action not in READ_ACTIONS)
+    finally:
+        _calls.pop(ident, None)
+
+
+_calls: dict[int, float] = {}  # thread -> when its DynamoDB call began
+SLOW_CALL_SECONDS = 5.0
+
+
+def watch_slow_calls(out: Any, every: float = 1.0, quiet_for: float = 60.0) -> threading.Event:
+    """A daemon thread that writes every thread's stack to `out` when a DynamoDB call has waited or run for
+    SLOW_CALL_SECONDS (then stays quiet for `quiet_for`): what the server was doing during a stall, which
+    a client only sees as a timeout. Set the returned event to stop it."""
+    import faulthandler
+
+    stop = threading.Event()
+
+    def watch() -> None:
+        quiet_until = 0.0
+        while not stop.wait(every):
+            now = time.monotonic()
+            oldest = min(_calls.values(), default=now)
+            if now - oldest >= SLOW_CALL_SECONDS and now >= quiet_until:
+                out.write(f"[balai] a DynamoDB call has taken {now - oldest:.1f} s; every thread's stack:\n")
+                out.flush()
+                faulthandler.dump_traceback(file=out, all_threads=True)
+                quiet_until = now + quiet_for
+
+    threading.Thread(target=watch, name="slow-call-watchdog", daemon=True).start()
+    return stop
 
 
 # The item and stream operations whose answers are plain JSON (AttributeValue trees, counts, keys, the

@@ -201,6 +201,9 @@ def main(argv: list[str] | None = None) -> int:
     share_botocore_data()
     started = time.monotonic()
     db, env = prepare(data_dir, args.db_port, args.port, args.web_port)
+    from localmode.moto_patches import watch_slow_calls
+
+    watch_slow_calls(sys.stderr)  # a stall of the DynamoDB server leaves its threads' stacks in the log
     issuing_poller = _start_issuing(env)
     # On a restart the API process starts while the data is restored (both take seconds): its DynamoDB
     # calls wait for the restore. On the first run it starts once the table exists.

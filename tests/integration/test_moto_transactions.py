@@ -321,3 +321,28 @@ def test_looking_up_or_deleting_absent_items_leaves_no_empty_partition(ddb: Any)
     ddb.delete_item(TableName=TABLE, Key={"PK": s("GONE"), "SK": s("META")})
     # Then moto keeps only the partition that has an item (it kept one empty partition per absent key)
     assert [key.value for key in moto_table().items] == ["KEPT"]
+
+
+def test_a_call_stuck_behind_the_store_lock_leaves_every_thread_s_stack(ddb: Any, monkeypatch: pytest.MonkeyPatch,
+                                                                        tmp_path: Any) -> None:
+    import threading
+
+    from localmode import moto_patches
+
+    monkeypatch.setattr(moto_patches, "SLOW_CALL_SECONDS", 0.3)
+    log = (tmp_path / "watch.log").open("w")
+    stop = moto_patches.watch_slow_calls(log, every=0.05)
+    # Given the store held (as by a stalled call) while a GetItem waits for it
+    with moto_patches.store_lock:
+        waiting = threading.Thread(target=lambda: boto3.client("dynamodb", region_name=REGION).get_item(
+            TableName=TABLE, Key={"PK": s("X"), "SK": s("META")}), name="stuck-get-item")
+        waiting.start()
+        time.sleep(1.0)
+    waiting.join(timeout=10)
+    stop.set()
+    time.sleep(0.2)
+    log.close()
+    # Then the watchdog wrote, once, how long it waited and every thread's stack (the waiting one included)
+    text = (tmp_path / "watch.log").read_text()
+    assert text.count("a DynamoDB call has taken") == 1
+    assert "_call_action" in text and "test_a_call_stuck_behind_the_store_lock" in text

@@ -429,7 +429,7 @@ def read_deployment(root: Path = ROOT, measurements: dict[str, Any] | None = Non
                 for move in rule.get("Transitions", []):
                     if rule.get("Prefix") == "attachments/" and move.get("StorageClass") == "GLACIER_IR":
                         archive_days = int(move["TransitionInDays"])
-                prefix = rule.get("Prefix") or rule.get("Filter", {}).get("And", {}).get("Prefix")
+                prefix = rule.get("Prefix")
                 if prefix == "attachments/" and "ExpirationInDays" in rule:
                     days = rule["ExpirationInDays"]  # a number, or !Ref to the template's parameter
                     param = template.get("Parameters", {}).get(str(days), {})

@@ -264,8 +264,8 @@ def test_fixed_costs_stay_down(template: dict[str, Any]) -> None:
     # attachments/ does, and no photo is kept forever in an archive class
     rules = {r["Id"]: r for r in resources["LettersBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]}
     expire = rules["expire-closed-attachments"]
-    assert expire["Filter"]["And"]["Prefix"] == "attachments/"
-    assert expire["Filter"]["And"]["Tags"] == [{"Key": "balai-retention", "Value": "closed"}]
+    assert expire["Prefix"] == "attachments/"
+    assert expire["TagFilters"] == [{"Key": "balai-retention", "Value": "closed"}]
     assert expire["ExpirationInDays"] == {"Ref": "AttachmentRetentionDays"}
     assert template["Parameters"]["AttachmentRetentionDays"]["Default"] == 30
     assert not any(r.get("Transitions") for r in rules.values())

@@ -2,9 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
+from chalicelib.config import get_settings
 from chalicelib.domain.regions import level_of
 from chalicelib.domain.stats import recount
 from chalicelib.storage import stats as repo
+from chalicelib.storage.table import connection_client
+
+
+def scan_records() -> Iterator[dict[str, Any]]:
+    """Every request, complaint and audit event of the table. A Scan: it lives here, in the operator CLI
+    (run with the operator's credentials), so no module a Lambda function runs can reach it, and the
+    Lambda role has no dynamodb:Scan (tests/unit/test_iam_policy.py)."""
+    start = None
+    values = {f":e{i}": {"S": e} for i, e in enumerate(repo.RECORD_ENTITIES)}
+    while True:
+        page = connection_client().scan(
+            TableName=get_settings().table_name, FilterExpression=f"entity IN ({', '.join(values)})",
+            ExpressionAttributeValues=values, **({"ExclusiveStartKey": start} if start else {}))
+        for item in page.get("Items", []):
+            yield repo.plain(item)
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return
 
 
 def recompute(kabupaten: str | None = None) -> dict[str, tuple[int, int]]:
@@ -14,7 +36,7 @@ def recompute(kabupaten: str | None = None) -> dict[str, tuple[int, int]]:
     Run it while the table is quiet (or pause the stream's event source mapping): a change the stream
     handler counts between the scan and the write is overwritten by the rebuilt figures (and is then
     counted by the rebuild itself only if the scan saw it)."""
-    rebuilt = recount(repo.scan_records())
+    rebuilt = recount(scan_records())
     if kabupaten is not None:
         rebuilt = {kabupaten: rebuilt.get(kabupaten, {})}
     done = {}

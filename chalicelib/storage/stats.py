@@ -14,7 +14,7 @@ Access patterns:
 | a kabupaten's kecamatan over months          | Query PK=STATS#{kab}, SK BETWEEN C#{from}# AND C#{to}#~      |
 | a kecamatan's villages (or one) over months  | Query PK=STATS#{kab}, SK BETWEEN V#{kec}#{from}# AND ..#~     |
 | backlog of every village                     | Query PK=STATS#{kab}, SK begins_with N#                      |
-| recompute (ops, not a request path)          | Scan (entity filter), Query the partition, BatchWriteItem    |
+| recompute (ops CLI only: chalicelib/ops/stats)| its Scan; here: Query the partition, BatchWriteItem          |
 The marker expires (TTL) after MARKER_DAYS, longer than a stream keeps records (24 hours).
 Counters are written with the raw client (PynamoDB's models want every attribute declared up front).
 """
@@ -191,7 +191,7 @@ RECORD_ENTITIES = ("request", "event", "complaint", "complaint_event")
 
 
 def plain(image: Mapping[str, Any]) -> dict[str, Any]:
-    """A DynamoDB-JSON item (a stream image, a Scan answer) as plain Python values, numbers as int/float."""
+    """A DynamoDB-JSON item (a stream image, a recompute's record) as plain Python values, numbers as int/float."""
     from boto3.dynamodb.types import TypeDeserializer
 
     deserializer = TypeDeserializer()
@@ -206,20 +206,6 @@ def _numbers(value: Any) -> Any:
     if isinstance(value, (list, set, frozenset)):
         return [_numbers(v) for v in value]
     return value
-
-
-def scan_records() -> Iterator[dict[str, Any]]:
-    """Every request, complaint and audit event of the table (a Scan: for the recompute command only)."""
-    start = None
-    values = {f":e{i}": {"S": e} for i, e in enumerate(RECORD_ENTITIES)}
-    while True:
-        page = _client().scan(TableName=_table(), FilterExpression=f"entity IN ({', '.join(values)})",
-                              ExpressionAttributeValues=values, **({"ExclusiveStartKey": start} if start else {}))
-        for item in page.get("Items", []):
-            yield plain(item)
-        start = page.get("LastEvaluatedKey")
-        if not start:
-            return
 
 
 def replace_all(kabupaten: str, rows: list[StatsRow]) -> tuple[int, int]:

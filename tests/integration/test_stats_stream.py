@@ -16,7 +16,7 @@ from chalicelib.domain.stats import (
     quantile,
     recount,
 )
-from chalicelib.ops.stats import recompute
+from chalicelib.ops.stats import recompute, scan_records
 from chalicelib.storage import regions as regions_repo
 from chalicelib.storage import stats as repo
 from chalicelib.workers import stats as worker
@@ -31,7 +31,7 @@ def kept(kabupaten: str) -> dict[tuple[str, str], dict[str, int]]:
 
 
 def rebuilt(kabupaten: str) -> dict[tuple[str, str], dict[str, int]]:
-    items = recount(repo.scan_records()).get(kabupaten, {})
+    items = recount(scan_records()).get(kabupaten, {})
     return {k: {n: v for n, v in c.items() if v} for k, c in items.items() if any(c.values())}
 
 

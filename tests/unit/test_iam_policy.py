@@ -31,7 +31,6 @@ OPERATOR_ONLY: dict[str, str] = {
     "chalicelib/storage/people.py:create_staff_many": "seed-demo (BatchWriteItem)",
     "chalicelib/storage/residents.py:put_many": "seed-demo's resident registers (BatchWriteItem)",
     "chalicelib/storage/table.py:create_table": "create-table, local mode (CreateTable, UpdateTimeToLive)",
-    "chalicelib/storage/stats.py:scan_records": "recompute-stats (Scan)",
     "chalicelib/storage/stats.py:replace_all": "recompute-stats (BatchWriteItem)",
 }
 

@@ -261,18 +261,9 @@ class Simulation:
     # -- timing an invocation
     @contextmanager
     def invocation(self, bucket: str) -> Iterator[None]:
-        self.meter.bucket = bucket
-        before_moto = self.meter.in_moto_ms
-        started = time.perf_counter()
-        try:
+        """One Lambda invocation, timed; then the stream records it caused are delivered."""
+        with self.invocation_no_pump(bucket):
             yield
-        finally:
-            wall = (time.perf_counter() - started) * 1000
-            tally = self.meter.tally(bucket)
-            tally.invocations += 1
-            tally.own_ms += max(0.0, wall - (self.meter.in_moto_ms - before_moto))
-            self._count_messages(tally)
-            self.meter.bucket = None
         self.pump_stream()
 
     @contextmanager

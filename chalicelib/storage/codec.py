@@ -1,11 +1,12 @@
-"""Item encoding shared by the repositories: plain values, requests, audit events, page cursors and paging."""
+"""Item encoding shared by the repositories: plain values, requests, audit events, page cursors and paging,
+and the table stream's records as the workers receive them."""
 
 from __future__ import annotations
 
 import base64
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -184,3 +185,12 @@ def full_items(entries: list[Any]) -> list[Any]:
     model = type(entries[0])
     by_key = {(item.PK, item.SK): item for item in model.batch_get([(e.PK, e.SK) for e in entries])}
     return [by_key[(e.PK, e.SK)] for e in entries if (e.PK, e.SK) in by_key]
+
+
+def stream_records(event: Any) -> list[Mapping[str, Any]]:
+    """Raw stream records from a Chalice DynamoDBEvent, a Lambda event dict, or a list of records."""
+    if hasattr(event, "to_dict"):
+        event = event.to_dict()
+    if isinstance(event, Mapping):
+        return list(event.get("Records") or [])
+    return list(event)

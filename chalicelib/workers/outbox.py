@@ -40,6 +40,7 @@ from chalicelib.domain.regions import timezone_for
 from chalicelib.observability import count_metric, logger
 from chalicelib.storage import outbox as repo
 from chalicelib.storage.bill import Usage
+from chalicelib.storage.codec import stream_records
 
 LEASE = timedelta(minutes=5)  # longer than a Lambda run: a live sender never loses its claim
 MAX_WORKERS = 8  # provider calls take 50-150 ms; a 100-record batch must fit the function's timeout
@@ -305,15 +306,6 @@ def _emit_failed_metric(count: int) -> None:
     count_metric("NotificationFailed", count)
 
 
-def _records(event: Any) -> list[Mapping[str, Any]]:
-    """Raw stream records from a Chalice DynamoDBEvent, a Lambda event dict, or a list of records."""
-    if hasattr(event, "to_dict"):
-        event = event.to_dict()
-    if isinstance(event, Mapping):
-        return list(event.get("Records") or [])
-    return list(event)
-
-
 def _attr(image: Mapping[str, Any], name: str) -> str | None:
     value = image.get(name) or {}
     return value.get("S") if isinstance(value, Mapping) else None
@@ -336,7 +328,7 @@ def wanted(record: Mapping[str, Any]) -> str | None:
 def handle_stream(event: Any, *, senders: Senders | None = None, now: datetime | None = None,
                   max_workers: int = MAX_WORKERS) -> RunResult:
     """The stream handler: send the outbox rows a batch of table changes announces."""
-    ids = [i for i in (wanted(r) for r in _records(event)) if i]
+    ids = [i for i in (wanted(r) for r in stream_records(event)) if i]
     if not ids:
         return RunResult()
     result = send_rows(ids, senders=senders, now=now, max_workers=max_workers)

@@ -18,6 +18,7 @@ from chalicelib.domain.regions import kabupaten_of
 from chalicelib.domain.stats import change, rollup
 from chalicelib.observability import logger
 from chalicelib.storage import stats as repo
+from chalicelib.storage.codec import stream_records
 
 ENTITIES = ("request", "complaint")
 
@@ -30,14 +31,6 @@ class StatsRunResult:
     malformed: int = 0
     ignored: int = 0
     keys: list[str] = field(default_factory=list)
-
-
-def _records(event: Any) -> list[Mapping[str, Any]]:
-    if hasattr(event, "to_dict"):
-        event = event.to_dict()
-    if isinstance(event, Mapping):
-        return list(event.get("Records") or [])
-    return list(event)
 
 
 def count_record(record: Mapping[str, Any], result: StatsRunResult) -> None:
@@ -75,7 +68,7 @@ def count_record(record: Mapping[str, Any], result: StatsRunResult) -> None:
 def handle_stream(event: Any) -> StatsRunResult:
     """The stream handler's aggregate part: count every request and complaint change of the batch once."""
     result = StatsRunResult()
-    for record in _records(event):
+    for record in stream_records(event):
         count_record(record, result)
     if result.counted or result.replayed or result.malformed:
         logger.info("stats batch", extra={"counted": result.counted, "replayed": result.replayed,

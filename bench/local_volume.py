@@ -98,6 +98,17 @@ class Local:
         api = [int(p) for p in children.read_text().split()] if children.exists() else []
         return _rss(self.proc.pid), sum(_rss(pid) for pid in api)
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by local mode's two processes."""
+        assert self.proc is not None
+        children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
+        pids = [self.proc.pid] + ([int(p) for p in children.read_text().split()] if children.exists() else [])
+        total = 0.0
+        for pid in pids:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
+
     def upload(self, token: str, name: str, filename: str, content_type: str, content: bytes) -> str:
         """One attachment as the portal uploads it: a presigned form from the API, then the file posted with it."""
         status, form = self.call("POST", f"/v1/villages/{VILLAGE}/uploads", {
@@ -290,8 +301,12 @@ def main() -> int:
     print(f"local mode up in {first_start:.1f} s (first run: table and demo data); data in {data_dir}", flush=True)
     actors = Actors(local, args.citizens)
     actors.refresh()
-    print(f"requests | submit p50 ms | p99 ms | max ms | s/{args.block} | staff backlog | RSS MB db+api | issued",
-          flush=True)
+    # The machine's load (5-minute average) and local mode's own CPU per request (both processes, every
+    # request's whole work: submit, review, approval, issuing, stream): latency follows the load around the
+    # run, CPU per request does not, so a trend in the data shows in the CPU column whatever else runs.
+    print(f"requests | submit p50 ms | p99 ms | max ms | s/{args.block} | staff backlog | RSS MB db+api | issued"
+          " | load | cpu ms/req", flush=True)
+    cpu_before = local.cpu_seconds()
     submits: list[float] = []
     errors: list[tuple[int, int, Any]] = []
     per_thousand: list[tuple[float, float]] = []
@@ -332,8 +347,9 @@ def main() -> int:
                 per_thousand.append((p50, p99))
                 print(f"{n:>8} | {p50:>13.1f} | {p99:>6.1f} | {max(block):>6.0f} | "
                       f"{time.monotonic() - block_began:>6.1f} | {n - staff.worked:>13} | {db:>4.0f}+{api:<4.0f} | "
-                      f"{staff.issued}", flush=True)
-                block_began = time.monotonic()
+                      f"{staff.issued:>6} | {os.getloadavg()[1]:>4.1f} | "
+                      f"{(local.cpu_seconds() - cpu_before) * 1000 / args.block:>10.0f}", flush=True)
+                block_began, cpu_before = time.monotonic(), local.cpu_seconds()
     finally:
         print(f"waiting for the staff to work the last {len(submits) - staff.worked} requests", flush=True)
         if staff.error is None:

@@ -435,13 +435,7 @@ class LocalDynamoDB:
         from localmode import moto_patches
 
         moto_patches.apply()
-        from werkzeug.serving import WSGIRequestHandler, make_server
-
-        class QuietHandler(WSGIRequestHandler):
-            def log_request(self, *args: Any, **kwargs: Any) -> None:
-                """One line per DynamoDB call would drown the API's own log."""
-
-        app: Any = DomainDispatcherApplication(create_backend_app)
+        app: Any = _dispatcher(DomainDispatcherApplication)(create_backend_app)
         self._raw_app = app
         if self.journal is not None:
             private_dir(self.journal.directory)
@@ -458,9 +452,9 @@ class LocalDynamoDB:
             else:
                 self._restore(None)
         self._app = app
-        self._server = make_server(self.host, self.port, app, threaded=True, request_handler=QuietHandler)
-        self.port = self._server.server_port
-        self._thread = threading.Thread(target=self._server.serve_forever, name="local-dynamodb", daemon=True)
+        self._server = _http_server(app, self.host, self.port)
+        self.port = int(self._server.effective_port)
+        self._thread = threading.Thread(target=self._server.run, name="local-dynamodb", daemon=True)
         self._thread.start()
         if self.ttl_sweep_seconds:
             self._sweeper = threading.Thread(target=self._sweep_forever, args=(self.ttl_sweep_seconds,),
@@ -543,18 +537,73 @@ class LocalDynamoDB:
         self.journal.start_new(journal_id)
         return count
 
+    def stop_serving(self) -> bool:
+        """Stop answering, nothing more (what a crash leaves: no compaction, the journal as it is). False
+        when it was not serving."""
+        if self._server is None:
+            return False
+        _close_http_server(self._server, self._thread)
+        self._server = None
+        return True
+
     def stop(self, compact: bool = True) -> None:
         self._stopping.set()
         if self._sweeper is not None:
             self._sweeper.join(timeout=30)
             self._sweeper = None
-        if self._server is not None:
-            self._server.shutdown()
-            self._server = None
+        if self.stop_serving():
             if self.journal is not None:
                 if compact and self.journal.entries:
                     self.compact()
                 self.journal.close()
+
+
+# Worker threads for DynamoDB calls: the API's pool, the stream poller, the outbox sender's pool, the schedules
+# and the issuing queue's long poll (which holds one thread for up to 20 s) all call at once.
+HTTP_THREADS = 16
+
+
+def _http_server(app: Any, host: str, port: int) -> Any:
+    """waitress, not werkzeug's development server: werkzeug answers every call with `Connection: close`,
+    so each DynamoDB call cost a new TCP connection and a new thread (thousands a minute under load: the
+    connect alone was ~8 % of the server's CPU), and a stalled accept loop left clients in SYN retries.
+    waitress keeps connections alive and runs calls on a fixed pool of threads."""
+    import logging
+
+    from waitress.server import create_server
+
+    # "Serving on ..." and the queue-depth warning are for production servers; local mode prints its own.
+    logging.getLogger("waitress").setLevel(logging.ERROR)
+    return create_server(app, host=host, port=port, threads=HTTP_THREADS, ident="balai-local-dynamodb",
+                         connection_limit=1_000, channel_timeout=300, clear_untrusted_proxy_headers=False)
+
+
+def _close_http_server(server: Any, thread: threading.Thread | None) -> None:
+    """Close every connection from inside waitress's loop (its trigger runs the call there), so the loop
+    ends with nothing left in its map; then stop its worker threads."""
+    from waitress import wasyncore
+
+    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+    if thread is not None:
+        thread.join(timeout=10)
+    server.task_dispatcher.shutdown(timeout=5)
+
+
+def _dispatcher(base: Any) -> Any:
+    """moto's dispatcher finds the backend for every call by listing moto's package folder and matching
+    ~250 URL patterns, under one lock; the answer depends on the host alone, so keep it."""
+
+    class CachedDispatcher(base):  # type: ignore[misc,valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._backends: dict[str | None, Any] = {}
+
+        def get_backend_for_host(self, host: str | None) -> Any:
+            if host not in self._backends:
+                self._backends[host] = super().get_backend_for_host(host)
+            return self._backends[host]
+
+    return CachedDispatcher
 
 
 def release_free_memory() -> None:

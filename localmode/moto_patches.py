@@ -636,8 +636,27 @@ def _dynamo_eq(self: Any, other: Any) -> bool:
     return _original_dynamo_eq(self, other)  # type: ignore[no-any-return]
 
 
+ITEM_SIZE_LIMIT = 405_000  # moto's own figure in LimitedSizeDict (DynamoDB's 400 KB, measured)
+
+
 def _item_init(self: Any, hash_key: Any, range_key: Any, attrs: dict[str, Any]) -> None:
-    _original_item_init(self, hash_key, range_key, {sys.intern(k): v for k, v in attrs.items()})
+    """Item.__init__ without its quadratic size check: moto's LimitedSizeDict sums the size of every attribute
+    already set each time it sets one. Summed once here, with the same limit and error."""
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+    from moto.dynamodb.models.dynamo_type import DynamoType, LimitedSizeDict
+    from moto.dynamodb.models.utilities import bytesize
+
+    self.hash_key, self.range_key = hash_key, range_key
+    values = LimitedSizeDict()
+    size = 0
+    for key, value in attrs.items():
+        key = sys.intern(key)
+        typed = DynamoType(value)
+        dict.__setitem__(values, key, typed)
+        size += bytesize(key) + typed.size()
+    if size > ITEM_SIZE_LIMIT:
+        raise ItemSizeTooLarge
+    self.attrs = values
 
 
 def _query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:

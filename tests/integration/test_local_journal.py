@@ -54,11 +54,11 @@ PHASE = textwrap.dedent('''
                       "queue": sorted(i["PK"]["S"] for i in queue), "stream": table["StreamSpecification"],
                       "ttl": c.describe_time_to_live(TableName="t")["TimeToLiveDescription"]["TimeToLiveStatus"]})
     if phase == "first":
-        db._server.shutdown()  # a crash: no compaction on the way out
+        db.stop_serving()  # a crash: no compaction on the way out
     elif phase == "second":
         # a crash right after the snapshot was written, before the next journal was started
         write_snapshot(db.journal.snapshot_path, "journal-that-never-started")
-        db._server.shutdown()
+        db.stop_serving()
     else:
         db.stop()
     print(report)

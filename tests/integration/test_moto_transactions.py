@@ -346,3 +346,17 @@ def test_a_call_stuck_behind_the_store_lock_leaves_every_thread_s_stack(ddb: Any
     text = (tmp_path / "watch.log").read_text()
     assert text.count("a DynamoDB call has taken") == 1
     assert "_call_action" in text and "test_a_call_stuck_behind_the_store_lock" in text
+
+
+def test_an_item_over_the_size_limit_is_refused_and_one_under_it_kept(ddb: Any) -> None:
+    """The item constructor sums attribute sizes once instead of at every attribute: same limit, same error."""
+    big = "x" * 100_000
+    near = {"PK": s("BIG"), "SK": s("1"), **{f"a{i}": s(big) for i in range(4)}}  # ~400 KB: kept
+    ddb.put_item(TableName=TABLE, Item=near)
+    over = {"PK": s("BIG"), "SK": s("2"), **{f"a{i}": s(big) for i in range(5)}}  # ~500 KB: refused
+    with pytest.raises(ClientError) as refused:
+        ddb.put_item(TableName=TABLE, Item=over)
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert "size" in refused.value.response["Error"]["Message"].lower()
+    kept = ddb.query(TableName=TABLE, KeyConditionExpression="PK = :p", ExpressionAttributeValues={":p": s("BIG")})
+    assert [i["SK"]["S"] for i in kept["Items"]] == ["1"]

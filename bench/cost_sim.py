@@ -617,12 +617,13 @@ def _drive(meter: Meter, data_dir: Path, letters: int, n_villages: int, shares: 
                             "keys": {"p256dh": P256DH, "auth": PUSH_AUTH}})
             assert sub.status_code == 201, sub.body
         # The portal after a login lists her requests (web/assets/citizen.js viewList); "Ajukan surat" reads the
-        # profile, the kabupaten's kecamatan and her kecamatan's villages, then the village's letter types (the
-        # form's second read of them is answered by the browser cache: Cache-Control max-age=300).
+        # profile, then her own kecamatan with its villages and, as its siblings, the kabupaten's kecamatan (one
+        # answer), then the village's letter types (the form's second read of them is answered by the browser
+        # cache: Cache-Control max-age=300).
         sim.http("GET", "GET /v1/me/requests", "/v1/me/requests?limit=50", token)
         sim.http("GET", "GET /v1/me/profile", "/v1/me/profile", token)
-        sim.http("GET", "GET /v1/regions/{code} (portal)", "/v1/regions/73.07")  # not the dashboard's bucket
-        sim.http("GET", "GET /v1/regions/{code} (portal)", f"/v1/regions/{village.rsplit('.', 1)[0]}")
+        sim.http("GET", "GET /v1/regions/{code} (portal)",  # not the dashboard's bucket
+                 f"/v1/regions/{village.rsplit('.', 1)[0]}?siblings=true")
         sim.http("GET", "GET /v1/villages/{desa}/letter-types", f"/v1/villages/{village}/letter-types")
         refs = {}
         from chalicelib.domain import catalog
@@ -670,21 +671,26 @@ def _drive(meter: Meter, data_dir: Path, letters: int, n_villages: int, shares: 
         sim.http("GET", "GET /v1/requests/{id}", f"/v1/requests/{request['id']}", kades)
         sim.http("GET", "GET /v1/track/{code}", f"/v1/track/{decided['tracking_code']}")
         # The citizen comes back for the PDF: a new login code, unless a live refresh session remains
+        straight_to_request = False
         if has_refresh and traits.returning_session:
             refreshed = sim.http("POST", "POST /v1/auth/refresh", "/v1/auth/refresh", None,
                                  {"refresh_token": citizen["refresh_token"]})
             assert refreshed.status_code == 200, refreshed.body
             citizen["token"] = refreshed.json_body["token"]
         elif (secret := _signin_link(data_dir, fx.e164(citizen["phone"]))) is not None:
-            # No session left, but the status SMS carried a one-time sign-in link: opening it is the login
+            # No session left, but the status SMS carried a one-time sign-in link: opening it is the login, and the
+            # portal opens the request it names (citizen.js viewLinkSignIn)
             opened = sim.http("POST", "POST /v1/auth/link", "/v1/auth/link", None, {"token": secret})
             assert opened.status_code == 200, opened.body
             citizen["token"] = opened.json_body["token"]
+            straight_to_request = True
         else:
             citizen["token"] = _citizen_login(sim, data_dir, citizen)
-        if has_refresh:
-            sim.http("GET", "GET /v1/me/inbox", "/v1/me/inbox", citizen["token"])
-        sim.http("GET", "GET /v1/me/requests", "/v1/me/requests?limit=50", citizen["token"])
+        # A tap on the Web Push notification opens the request too (its url is /#permohonan/{id}, sw.js); the
+        # others open the portal on her list. The inbox is read only when she opens "Kotak pesan" herself.
+        straight_to_request = straight_to_request or (has_refresh and traits.pwa)
+        if not straight_to_request:
+            sim.http("GET", "GET /v1/me/requests", "/v1/me/requests?limit=50", citizen["token"])
         # Her request, whose answer carries the PDF's link for "Unduh surat" (no GET .../letter: web/assets/citizen.js)
         mine = sim.http("GET", "GET /v1/requests/{id}", f"/v1/requests/{request['id']}", citizen["token"])
         assert mine.status_code == 200 and mine.json_body["letter"]["download"]["url"], mine.body

@@ -178,6 +178,7 @@ class Region(RegionChild):
     timezone: str
     timezone_label: str
     children: list[RegionChild]
+    siblings: list[RegionChild] | None = None
 
 
 class FieldSchema(_Out):

@@ -69,3 +69,23 @@ def test_regions_and_the_catalogue_may_be_kept_by_the_browser_a_staff_catalogue_
     assert staff_view.status_code == 200 and staff_view.headers["Cache-Control"] == "private, no-store"
     # And an error is not kept either
     assert "public" not in get(client, "/v1/regions/99.99").headers.get("Cache-Control", "")
+
+
+def test_the_portal_form_gets_the_kecamatan_list_with_its_own_kecamatan_in_one_answer(client):
+    # When the portal asks for the citizen's own kecamatan with its siblings
+    own = get(client, "/v1/regions/73.07.03?siblings=true")
+    # Then one answer holds the kecamatan's villages and every kecamatan of the kabupaten, as two reads did
+    kabupaten = get(client, "/v1/regions/73.07").json_body
+    body = own.json_body
+    assert own.status_code == 200 and own.headers["Cache-Control"] == "public, max-age=600"
+    assert body["siblings"] == kabupaten["children"]
+    assert any(c["code"] == "73.07.03" for c in body["siblings"])
+    assert body["children"] == get(client, "/v1/regions/73.07.03").json_body["children"]
+    assert any(v["code"] == SAMATARING for v in body["children"])
+    # And without the parameter the answer is as before
+    assert "siblings" not in get(client, "/v1/regions/73.07.03").json_body
+
+
+def test_a_bad_siblings_parameter_is_a_400(client):
+    response = get(client, "/v1/regions/73.07.03?siblings=yes")
+    assert response.status_code == 400 and response.json_body["code"] == "invalid_parameter"

@@ -2,7 +2,7 @@
 // generated form (kept on the device across a dropped connection and a reload, sent once with its
 // Idempotency-Key), my requests with history, revise/resubmit, cancel, download the issued letter.
 import {
-  ACTIONS, NetworkError, api, fmtDate, goTo, h, loadConfig, mount, newKey, notice, registerServiceWorker,
+  ACTIONS, ApiError, NetworkError, api, fmtDate, goTo, h, loadConfig, mount, newKey, notice, registerServiceWorker,
   keepRequest, refreshWhileIssuing, requestToShow, sendUpload, sessionFromLogin, sessionStore, setTimeZone, showFieldErrors, shrinkPhoto, statusBadge,
 } from "./lib.js";
 import { pushOffer, viewInbox, viewMessageSettings } from "./inbox.js";
@@ -225,6 +225,8 @@ async function viewChoose() {
   if (draft && draft.village && draft.letterType) return viewForm(draft);
   let profile;
   let kab;
+  let ownKec;
+  let own = null; // her own kecamatan with its villages, when it lies in this kabupaten
   try {
     profile = await call("GET", "/v1/me/profile");
     if (!profile.complete) {
@@ -232,12 +234,20 @@ async function viewChoose() {
       return go("profil");
     }
     const cfg = await loadConfig();
-    kab = await api("GET", `/v1/regions/${cfg.region || `${profile.nik.slice(0, 2)}.${profile.nik.slice(2, 4)}`}`);
+    const kabCode = cfg.region || `${profile.nik.slice(0, 2)}.${profile.nik.slice(2, 4)}`;
+    ownKec = `${profile.nik.slice(0, 2)}.${profile.nik.slice(2, 4)}.${profile.nik.slice(4, 6)}`;
+    if (ownKec.startsWith(`${kabCode}.`)) {
+      // One answer: her kecamatan's villages and, as its siblings, every kecamatan of the kabupaten.
+      own = await api("GET", `/v1/regions/${ownKec}?siblings=true`).catch((err) => {
+        if (err instanceof ApiError && err.status === 404) return null; // a NIK code the region tree lacks
+        throw err;
+      });
+    }
+    kab = own ? { code: kabCode, timezone: own.timezone, children: own.siblings } : await api("GET", `/v1/regions/${kabCode}`);
   } catch (err) {
     return show(seq, "Ajukan surat", errorNotice(err));
   }
   setTimeZone(kab.timezone);
-  const ownKec = `${profile.nik.slice(0, 2)}.${profile.nik.slice(2, 4)}.${profile.nik.slice(4, 6)}`;
   const kecSel = select("kecamatan", kab.children.map((c) => [c.code, c.active ? c.name : `${c.name} (belum aktif)`]),
     kab.children.some((c) => c.code === ownKec) ? ownKec : "", "— pilih kecamatan —");
   const desaSel = select("village", [], "", "— pilih desa/kelurahan —");
@@ -247,7 +257,7 @@ async function viewChoose() {
     mount(types);
     if (!kecSel.value) return mount(desaSel, h("option", { value: "" }, "— pilih desa/kelurahan —"));
     try {
-      const kec = await api("GET", `/v1/regions/${kecSel.value}`);
+      const kec = own && own.code === kecSel.value ? own : await api("GET", `/v1/regions/${kecSel.value}`);
       mount(desaSel, h("option", { value: "" }, "— pilih desa/kelurahan —"),
         ...kec.children.map((d) => h("option", { value: d.code, disabled: !d.active },
           `${d.level === "kelurahan" ? "Kelurahan" : "Desa"} ${d.name}${d.active ? "" : " (belum aktif)"}`)));

@@ -117,8 +117,9 @@ ASSUMPTIONS: dict[str, tuple[float, str]] = {
     "attachment_kb": (300.0, "a KTP/KK photo resized to ~1600 px; used only when bench/measurements.json "
                              "has no measured 'attachments.resized_photo_kb' (the portal's resize, measured)"),
     "attachments_per_letter_in_storage": (3.0, "SKD's three required files (counted uploads agree)"),
-    "secret_warm_containers": (2.0, "API containers warm in office hours (10 h x 22 days), each re-reading "
-                                    "the two SecureStrings every 5 minutes (Powertools max_age 300)"),
+    "secret_warm_containers": (2.0, "containers that sign or verify letters, warm in office hours (10 h x 22 "
+                                    "days), each re-reading the letter keyring every 5 minutes (Powertools max_age "
+                                    "300); the app keys are read once per container (cold_start_share)"),
     "pdf_kb": (5.0, "one-page letter with QR (STACK-NOTES: 2.9-4.8 KB)"),
     "api_response_kb": (3.0, "mean JSON answer"),
 }
@@ -587,13 +588,15 @@ def estimate(profile: Profile, counted: Counted, prices: dict[str, Any], dep: De
                           f"{u.sms:,.0f} messages x ${p['sns_sms_indonesia_per_message']} (counted)"))
     est.lines.append(Line("SES e-mail", u.email / 1000 * p["ses_per_thousand_emails"], f"{u.email:,.0f} e-mails"))
 
-    # -- secrets: Secrets Manager per secret; SSM standard SecureString parameters are free, their KMS
-    # decrypts are cached by Powertools for 5 minutes per warm container
-    # Two values (app keys, letter keyring) read at each cold start of a function that uses them and every
-    # 5 minutes by warm API containers; the schedules and the stream read none unless they send or sign.
+    # -- secrets: Secrets Manager per secret; SSM standard SecureString parameters are free, each read of one is a
+    # KMS decrypt. As the code reads them (chalicelib/config.py get_secrets, services/wiring.py letter_keyring):
+    # the app keys once per container (kept for its life), at each cold start of a function; the letter keyring
+    # only where a letter is signed (issue_letters) or verified, at most every 5 minutes per warm container
+    # (Powertools max_age 300), never by a container that does neither.
+    cold = a["cold_start_share"] * (n_api + u.invocations.get("stream", 0.0) + u.invocations.get("issue_letters", 0.0))
     warm = a["secret_warm_containers"] * 10 * WORKING_DAYS_PER_MONTH * 12 if busy else 0.0
-    # The issuing function reads the keyring at most every 5 minutes per warm container.
-    secret_reads = 2 * (n_api * a["cold_start_share"] + warm) + min(u.invocations.get("issue_letters", 0.0), warm)
+    keyring_uses = u.invocations.get("issue_letters", 0.0) + profile.verifications
+    secret_reads = cold + min(keyring_uses, warm)
     est.lines.append(Line("Secrets Manager", dep.secrets_manager_secrets * p["secrets_manager_secret_month"]
                           + (secret_reads / 1e4 * p["secrets_manager_per_10k_calls"]
                              if dep.secrets_manager_secrets else 0.0),

@@ -255,6 +255,7 @@ class Simulation:
         self._sms_seen = 0
         self._email_seen = 0
         self._push_seen = 0
+        self._ttl_keys: set[str] = set()
         self.sms_by_event: Counter[str] = Counter()
         self.email_by_event: Counter[str] = Counter()
 
@@ -338,11 +339,31 @@ class Simulation:
             self.meter.account_stream_records(_plain_records(records))
             # The event source mapping's filter (python -m chalicelib.ops stream-filter): Lambda drops the
             # records no part of the handler reads and invokes it only when some are left.
-            event = {"Records": [r for r in (_lambda_record(r) for r in records) if matches(r)]}
+            event = {"Records": [r for r in (self._by_ttl(_lambda_record(r)) for r in records) if matches(r)]}
             if not event["Records"]:
                 continue
             with self.invocation_no_pump("stream"):
                 self.client.lambda_.invoke("on_table_stream", event)
+
+    def expire_by_ttl(self, pk: str) -> None:
+        """What DynamoDB's TTL does to the item PK/META once it expires: a free delete whose stream record names the
+        service (userIdentity), delivered to the stream function as Lambda would."""
+        import boto3
+
+        from chalicelib.config import get_settings
+
+        settings = get_settings()
+        with self.uncounted():
+            boto3.client("dynamodb", region_name=settings.aws_region).delete_item(
+                TableName=settings.table_name, Key={"PK": {"S": pk}, "SK": {"S": "META"}})
+        self._ttl_keys.add(pk)
+        self.pump_stream()
+
+    def _by_ttl(self, record: dict[str, Any]) -> dict[str, Any]:
+        keys = (record.get("dynamodb") or {}).get("Keys") or {}
+        if record.get("eventName") == "REMOVE" and (keys.get("PK") or {}).get("S") in self._ttl_keys:
+            return {**record, "userIdentity": {"type": "Service", "principalId": "dynamodb.amazonaws.com"}}
+        return record
 
     @contextmanager
     def invocation_no_pump(self, bucket: str) -> Iterator[None]:
@@ -520,8 +541,8 @@ def table_indexes() -> list[tuple[str, str, Any]]:
 
 def _count_file_store(meter: Meter) -> None:
     """Count the S3 requests the cloud's file store would make, at the local store that stands in for it:
-    put/copy (PUT), the browser's presigned POST (PUT), read/probe (GET/HEAD) and every presigned link the
-    API hands out (a GET by the browser that opens it)."""
+    put/copy (PUT), the browser's presigned POST (PUT), read/probe (GET/HEAD), every presigned link the
+    API hands out (a GET by the browser that opens it) and deletes (DELETE: counted, not billed by S3)."""
     from chalicelib.adapters.files import LocalFileStore
 
     depth = threading.local()
@@ -545,7 +566,7 @@ def _count_file_store(meter: Meter) -> None:
         setattr(LocalFileStore, name, wrapper)
 
     for name, kind in (("put", "PUT"), ("copy", "PUT"), ("accept_post", "PUT"), ("read", "GET"),
-                       ("probe", "GET"), ("exists", "GET"), ("link", "LINK"), ("tag", "PUT")):
+                       ("probe", "GET"), ("exists", "GET"), ("link", "LINK"), ("delete", "DELETE")):
         counted(name, kind)
 
 
@@ -704,6 +725,12 @@ def _drive(meter: Meter, data_dir: Path, letters: int, n_villages: int, shares: 
             sim.http("GET", "GET /v1/letters/verify/{token}", f"/v1/letters/verify/{token}",
                      headers={"Accept": "application/json"})
             verifications += 1
+    # 30 days on, DynamoDB's TTL removes each closed request's retention item and the stream function deletes its
+    # attachments (one invocation per letter here: TTL deletions arrive spread out, so batches are not assumed).
+    from chalicelib.storage import keys as table_keys
+
+    for _, request, _ in issued:
+        sim.expire_by_ttl(table_keys.retention_pk(request["id"]))
     # A public page view: the region tree (the transparency pages' own API is not on this branch yet).
     sim.http("GET", "GET /v1/regions/{code}", "/v1/regions/73.07")
     meter.forget_unmatched_writes()

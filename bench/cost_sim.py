@@ -638,11 +638,12 @@ def _drive(meter: Meter, data_dir: Path, letters: int, n_villages: int, shares: 
                             "keys": {"p256dh": P256DH, "auth": PUSH_AUTH}})
             assert sub.status_code == 201, sub.body
         # The portal after a login lists her requests (web/assets/citizen.js viewList); "Ajukan surat" reads the
-        # profile, then her own kecamatan with its villages and, as its siblings, the kabupaten's kecamatan (one
-        # answer), then the village's letter types (the form's second read of them is answered by the browser
-        # cache: Cache-Control max-age=300).
+        # profile unless the login said it is complete, then her own kecamatan with its villages and, as its
+        # siblings, the kabupaten's kecamatan (one answer), then the village's letter types (the form's second
+        # read of them is answered by the browser cache: Cache-Control max-age=300).
         sim.http("GET", "GET /v1/me/requests", "/v1/me/requests?limit=50", token)
-        sim.http("GET", "GET /v1/me/profile", "/v1/me/profile", token)
+        if not citizen["profile_complete"]:
+            sim.http("GET", "GET /v1/me/profile", "/v1/me/profile", token)
         sim.http("GET", "GET /v1/regions/{code} (portal)",  # not the dashboard's bucket
                  f"/v1/regions/{village.rsplit('.', 1)[0]}?siblings=true")
         sim.http("GET", "GET /v1/villages/{desa}/letter-types", f"/v1/villages/{village}/letter-types")
@@ -773,6 +774,7 @@ def _citizen_login(sim: Simulation, data_dir: Path, citizen: dict[str, Any]) -> 
     assert response.status_code == 200, response.body
     if response.json_body.get("refresh_token"):
         citizen["refresh_token"] = response.json_body["refresh_token"]
+    citizen["profile_complete"] = bool(response.json_body.get("profile_complete"))
     return str(response.json_body["token"])
 
 

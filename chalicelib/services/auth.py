@@ -288,7 +288,13 @@ def verify_otp(nik: str, phone: str, code: str, *, remember: bool = False,
     throttle.forget(OTP_FAIL, h)
     people.bind_citizen(h, info.nik, phone_e164, iso(now), rebind=bool(register_phones))
     logger.info("citizen login", extra={"nik": mask_nik(info.nik)})
-    answer = _token_response(Principal(role="citizen", region=info.kecamatan_code, subject=h, name=""))
+    citizen = Principal(role="citizen", region=info.kecamatan_code, subject=h, name="")
+    answer = _token_response(citizen)
+    # Whether the applicant data every letter needs is complete: the portal's "Ajukan surat" needs no profile read
+    # when it is (region is the NIK's kecamatan, which the form preselects).
+    from chalicelib.services import profile
+
+    answer["profile_complete"] = bool(profile.get_profile(citizen)["complete"])
     if remember:
         from chalicelib.services import sessions
 

@@ -89,3 +89,28 @@ def test_the_portal_form_gets_the_kecamatan_list_with_its_own_kecamatan_in_one_a
 def test_a_bad_siblings_parameter_is_a_400(client):
     response = get(client, "/v1/regions/73.07.03?siblings=yes")
     assert response.status_code == 400 and response.json_body["code"] == "invalid_parameter"
+
+
+def test_a_code_login_says_whether_the_profile_is_complete(client):
+    from tests.helpers import citizen_login, complete_profile, otp_code, random_nik, random_phone
+
+    # Given a citizen outside every register, whose first login finds no profile
+    nik, phone = random_nik(), random_phone()
+    first = citizen_login(client, nik, phone)
+    # When they have completed it and log in with a code again
+    complete_profile(client, first)
+    assert post(client, "/v1/auth/otp", {"nik": nik, "phone": phone}).status_code == 202
+    again = post(client, "/v1/auth/otp/verify", {"nik": nik, "phone": phone, "code": otp_code(phone)}).json_body
+    # Then the login answer says so and names the NIK's kecamatan: the portal's form needs no profile read
+    assert again["profile_complete"] is True and again["region"] == f"{nik[0:2]}.{nik[2:4]}.{nik[4:6]}"
+    assert get(client, "/v1/me/profile", again["token"]).json_body["complete"] is True
+
+
+def test_a_first_login_without_a_profile_says_it_is_incomplete(client):
+    from tests.helpers import otp_code, random_nik, random_phone
+
+    nik, phone = random_nik(), random_phone()
+    assert post(client, "/v1/auth/otp", {"nik": nik, "phone": phone}).status_code == 202
+    login = post(client, "/v1/auth/otp/verify", {"nik": nik, "phone": phone, "code": otp_code(phone)}).json_body
+    assert login["profile_complete"] is False
+    assert get(client, "/v1/me/profile", login["token"]).json_body["complete"] is False

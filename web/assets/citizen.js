@@ -21,7 +21,11 @@ const auth = sessionStore(SESSION_KEY, () => {
 const session = auth.get;
 const call = auth.call;
 function saveSession(login) {
-  auth.save(sessionFromLogin(login));
+  const s = sessionFromLogin(login);
+  // A code login says whether the profile is complete and names the NIK's kecamatan: "Ajukan surat" then needs
+  // no profile read.
+  if (login.profile_complete !== undefined) Object.assign(s, { profileComplete: login.profile_complete, kecamatan: login.region });
+  auth.save(s);
 }
 async function logout() {
   await auth.logout();
@@ -203,6 +207,8 @@ async function viewProfile(next) {
     busy(form, true);
     try {
       profile = await call("PUT", "/v1/me/profile", { body });
+      const s = session();
+      if (s) auth.save({ ...s, profileComplete: profile.complete, kecamatan: s.kecamatan || ownKecamatan(profile) });
       flash = notice("ok", "Profil tersimpan.");
       go(next || "ajukan");
     } catch (err) {
@@ -218,24 +224,32 @@ async function viewProfile(next) {
     h("p", {}, "Tanggal lahir dan jenis kelamin harus sesuai dengan NIK."), form);
 }
 
+function ownKecamatan(profile) {
+  return `${profile.nik.slice(0, 2)}.${profile.nik.slice(2, 4)}.${profile.nik.slice(4, 6)}`;
+}
+
 // ---- choose a village and a letter type, then the form ------------------------------------------
 async function viewChoose() {
   const seq = renderSeq;
   const draft = loadDraft();
   if (draft && draft.village && draft.letterType) return viewForm(draft);
-  let profile;
   let kab;
   let ownKec;
   let own = null; // her own kecamatan with its villages, when it lies in this kabupaten
   try {
-    profile = await call("GET", "/v1/me/profile");
-    if (!profile.complete) {
-      flash = notice("info", "Lengkapi profil Anda sebelum mengajukan surat.");
-      return go("profil");
+    const s = session();
+    if (s.profileComplete && s.kecamatan) {
+      ownKec = s.kecamatan; // the login said the profile is complete: no read of it
+    } else {
+      const profile = await call("GET", "/v1/me/profile");
+      if (!profile.complete) {
+        flash = notice("info", "Lengkapi profil Anda sebelum mengajukan surat.");
+        return go("profil");
+      }
+      ownKec = ownKecamatan(profile);
     }
     const cfg = await loadConfig();
-    const kabCode = cfg.region || `${profile.nik.slice(0, 2)}.${profile.nik.slice(2, 4)}`;
-    ownKec = `${profile.nik.slice(0, 2)}.${profile.nik.slice(2, 4)}.${profile.nik.slice(4, 6)}`;
+    const kabCode = cfg.region || ownKec.split(".").slice(0, 2).join(".");
     if (ownKec.startsWith(`${kabCode}.`)) {
       // One answer: her kecamatan's villages and, as its siblings, every kecamatan of the kabupaten.
       own = await api("GET", `/v1/regions/${ownKec}?siblings=true`).catch((err) => {

@@ -637,11 +637,13 @@ def _drive(meter: Meter, data_dir: Path, letters: int, n_villages: int, shares: 
                            {"endpoint": f"https://push.example.id/sub/{n}",
                             "keys": {"p256dh": P256DH, "auth": PUSH_AUTH}})
             assert sub.status_code == 201, sub.body
-        # The portal after a login lists her requests (web/assets/citizen.js viewList); "Ajukan surat" reads the
-        # profile unless the login said it is complete, then her own kecamatan with its villages and, as its
-        # siblings, the kabupaten's kecamatan (one answer), then the village's letter types (the form's second
-        # read of them is answered by the browser cache: Cache-Control max-age=300).
-        sim.http("GET", "GET /v1/me/requests", "/v1/me/requests?limit=50", token)
+        # The portal after a login lists her requests (web/assets/citizen.js viewList), unless the login said she
+        # has none: then it opens "Ajukan surat", which reads the profile unless the login said it is complete,
+        # then her own kecamatan with its villages and, as its siblings, the kabupaten's kecamatan (one answer),
+        # then the village's letter types (the form's second read of them is answered by the browser cache:
+        # Cache-Control max-age=300).
+        if citizen["has_requests"]:
+            sim.http("GET", "GET /v1/me/requests", "/v1/me/requests?limit=50", token)
         if not citizen["profile_complete"]:
             sim.http("GET", "GET /v1/me/profile", "/v1/me/profile", token)
         sim.http("GET", "GET /v1/regions/{code} (portal)",  # not the dashboard's bucket
@@ -775,6 +777,7 @@ def _citizen_login(sim: Simulation, data_dir: Path, citizen: dict[str, Any]) -> 
     if response.json_body.get("refresh_token"):
         citizen["refresh_token"] = response.json_body["refresh_token"]
     citizen["profile_complete"] = bool(response.json_body.get("profile_complete"))
+    citizen["has_requests"] = response.json_body.get("has_requests") is not False
     return str(response.json_body["token"])
 
 

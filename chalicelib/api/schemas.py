@@ -231,6 +231,8 @@ class Token(_Out):
     profile_complete: bool | None = Field(default=None, description="A citizen's login code only: the applicant "
                                           "data every letter needs is complete (the portal then skips the profile "
                                           "read before a new request); `region` is the NIK's kecamatan")
+    has_requests: bool | None = Field(default=None, description="A citizen's login code only: she has asked for "
+                                      "a letter before (the portal opens her list, else the form)")
 
 
 class OtpSent(_Out):

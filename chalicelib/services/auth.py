@@ -290,11 +290,14 @@ def verify_otp(nik: str, phone: str, code: str, *, remember: bool = False,
     logger.info("citizen login", extra={"nik": mask_nik(info.nik)})
     citizen = Principal(role="citizen", region=info.kecamatan_code, subject=h, name="")
     answer = _token_response(citizen)
-    # Whether the applicant data every letter needs is complete: the portal's "Ajukan surat" needs no profile read
-    # when it is (region is the NIK's kecamatan, which the form preselects).
+    # Whether the applicant data every letter needs is complete, and whether she has asked for a letter before:
+    # the portal's "Ajukan surat" needs no profile read when it is complete (region is the NIK's kecamatan, which
+    # the form preselects), and a first-time applicant goes straight to it instead of an empty list.
     from chalicelib.services import profile
+    from chalicelib.storage import requests as requests_repo
 
     answer["profile_complete"] = bool(profile.get_profile(citizen)["complete"])
+    answer["has_requests"] = requests_repo.citizen_has_any(h)
     if remember:
         from chalicelib.services import sessions
 

@@ -114,3 +114,20 @@ def test_a_first_login_without_a_profile_says_it_is_incomplete(client):
     login = post(client, "/v1/auth/otp/verify", {"nik": nik, "phone": phone, "code": otp_code(phone)}).json_body
     assert login["profile_complete"] is False
     assert get(client, "/v1/me/profile", login["token"]).json_body["complete"] is False
+
+
+def test_a_code_login_says_whether_she_has_asked_for_a_letter_before(client, registered_citizen):
+    from tests.helpers import otp_code
+
+    nik, phone = registered_citizen["nik"], registered_citizen["phone"]
+
+    def login() -> dict[str, Any]:
+        assert post(client, "/v1/auth/otp", {"nik": nik, "phone": phone}).status_code == 202
+        return post(client, "/v1/auth/otp/verify", {"nik": nik, "phone": phone, "code": otp_code(phone)}).json_body
+
+    # Given a citizen who has never asked for a letter: her login says so (the portal opens the form, not a list)
+    assert login()["has_requests"] is False
+    # When she has submitted one
+    submitted(client, registered_citizen)
+    # Then her next login says she has (the portal opens her list)
+    assert login()["has_requests"] is True

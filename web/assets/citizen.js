@@ -126,7 +126,8 @@ function viewLogin() {
         const login = await api("POST", "/v1/auth/otp/verify", { body: { ...body, code: code.value.trim() } });
         saveSession(login);
         const draft = loadDraft();
-        go(draft ? "ajukan" : "permohonan");
+        // A first-time applicant has no list to see: straight to the form (one call fewer).
+        go(draft || login.has_requests === false ? "ajukan" : "permohonan");
       }
     } catch (err) {
       mount(status, errorNotice(err));

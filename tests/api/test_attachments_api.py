@@ -333,7 +333,7 @@ def test_the_local_store_deletes_a_file_and_its_type_note_and_a_missing_one_quie
 
     # Given a file posted with an upload form (its content type noted beside it)
     store = LocalFileStore(tmp_path, "http://x", b"k" * 32)
-    _, fields = store.presign_post("attachments/v/1", "image/jpeg", 100, 600)
+    _, fields = store.presign_post("attachments/v/1", "image/jpeg", 10_000, 600)
     store.accept_post(fields, JPEG)
     assert store.probe("attachments/v/1") is not None
     # When its retention ran out and it is deleted (twice: a redelivered stream record)

@@ -274,7 +274,7 @@ class Counted:
 
 
 def _function_of(bucket: str) -> str:
-    if bucket.startswith(("GET ", "POST ", "PUT ", "DELETE ")):
+    if bucket.startswith(("GET ", "POST ", "PUT ", "DELETE ", "OPTIONS ")):
         return "api"
     return bucket
 
@@ -310,7 +310,7 @@ def counted_from_sample(result: Any) -> Counted:
     tallies = {k: v.as_dict() for k, v in result.tallies.items()}
     verify = [k for k in tallies if k.startswith("GET /v1/letters/verify")]
     dashboard = ["GET /v1/regions/{code}"]
-    login = ["POST /v1/auth/login"]
+    login = ["POST /v1/auth/login", "OPTIONS /v1/auth/login (CORS preflight)"]
     schedules = list(SCHEDULE_RUNS)
     letter_names = [k for k in tallies if k not in {*verify, *dashboard, *login, *schedules}]
     per_letter = usage_of(tallies, letter_names).scaled(1 / result.letters)

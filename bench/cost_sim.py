@@ -55,6 +55,7 @@ def _environment(data_dir: str) -> None:
 
 
 # --------------------------------------------------------------------------------------------- tallies
+STAFF_LOGIN_PREFLIGHT = "OPTIONS /v1/auth/login (CORS preflight)"
 
 
 @dataclass
@@ -256,6 +257,8 @@ class Simulation:
         self._email_seen = 0
         self._push_seen = 0
         self._ttl_keys: set[str] = set()
+        self._preflighted: set[tuple[str, str]] = set()
+        self.browsers: dict[str, str] = {}  # a staff token -> its browser; every other call is the citizen's
         self.sms_by_event: Counter[str] = Counter()
         self.email_by_event: Counter[str] = Counter()
 
@@ -381,12 +384,38 @@ class Simulation:
             self.meter.bucket = None
 
     # -- HTTP through the Chalice app, one Lambda invocation each
+    # -- the browser's CORS preflights. The portal and the console call the API on its own origin, so a browser
+    # sends an OPTIONS before every call that is not a "simple" request (a JSON body, an Authorization or
+    # Idempotency-Key header, PUT/PATCH/DELETE) and keeps its answer per URL for Access-Control-Max-Age (2 hours,
+    # chalicelib/api/cors.py). Each is an API Gateway request and a Lambda invocation of the OPTIONS view.
+    def visit(self, *browsers: str) -> None:
+        """These browsers come back hours or days after their last call: nothing of their preflights is kept."""
+        self._preflighted = {seen for seen in self._preflighted if seen[0] not in browsers}
+
+    def _preflight(self, browser: str, method: str, path: str, headers: dict[str, str], bucket: str) -> None:
+        if (browser, path) in self._preflighted:
+            return
+        self._preflighted.add((browser, path))
+        from chalicelib.config import get_settings
+
+        origins = get_settings().cors_origins
+        asked = sorted(k.lower() for k in headers if k.lower() != "accept")
+        # A staff login's preflight is priced with the login (per working day), not per letter.
+        name = STAFF_LOGIN_PREFLIGHT if bucket == "POST /v1/auth/login" else "OPTIONS (CORS preflight)"
+        with self.invocation(name):
+            self.client.http.request("OPTIONS", path, headers={
+                "Origin": origins[0] if origins else "http://127.0.0.1:8080",
+                "Access-Control-Request-Method": method, "Access-Control-Request-Headers": ", ".join(asked)})
+
     def http(self, method: str, bucket: str, path: str, token: str | None = None, body: Any = None,
              headers: dict[str, str] | None = None) -> Any:
-        h = {"Content-Type": "application/json"}
+        h = {"Content-Type": "application/json"} if body is not None else {}
         if token:
             h["Authorization"] = f"Bearer {token}"
         h.update(headers or {})
+        simple = method in ("GET", "HEAD", "POST") and not set(h) - {"Accept"}
+        if not simple:
+            self._preflight(self.browsers.get(token or "", "citizen"), method, path, h, bucket)
         with self.invocation(bucket):
             call = getattr(self.client.http, method.lower())
             response = call(path, headers=h, body=json.dumps(body) if body is not None else None) \
@@ -605,6 +634,7 @@ def _drive(meter: Meter, data_dir: Path, letters: int, n_villages: int, shares: 
     for village in villages:
         with sim.uncounted():
             staff[village] = {role: fx.staff_token(client, f"{role}.{village}") for role in ("operator", "kades")}
+        sim.browsers.update({token: f"{role}.{village}" for role, token in staff[village].items()})
     with sim.invocation("POST /v1/auth/login"):
         fx.post(client, "/v1/auth/login", {"username": f"operator.{villages[0]}", "password": fx.PASSWORD})
     sim.skip_stream()
@@ -621,6 +651,7 @@ def _drive(meter: Meter, data_dir: Path, letters: int, n_villages: int, shares: 
         with sim.uncounted():  # the village register holds most applicants (issue 8); setup, not counted
             fx.register_resident(citizen, village, phone=fx.e164(phone))
         sim.skip_stream()
+        sim.visit("citizen")  # a new citizen's browser
         token = _citizen_login(sim, data_dir, citizen)
         citizen["token"] = token
         if has_refresh and traits.email:  # the portal asks once for an e-mail for status messages
@@ -671,6 +702,7 @@ def _drive(meter: Meter, data_dir: Path, letters: int, n_villages: int, shares: 
         request = response.json_body
         sim.http("GET", "GET /v1/track/{code}", f"/v1/track/{request['tracking_code']}")
         op, kades = staff[village]["operator"], staff[village]["kades"]
+        sim.visit(f"operator.{village}", f"kades.{village}")  # each letter's work is a visit of its own (upper bound)
         sim.http("GET", "GET /v1/villages/{desa}/requests", f"/v1/villages/{village}/requests?status=submitted", op)
         sim.http("GET", "GET /v1/requests/{id}", f"/v1/requests/{request['id']}", op)
         # "Tampilkan semua lampiran": every file's link in one answer, drawn in the page (web/assets/staff.js)
@@ -679,6 +711,7 @@ def _drive(meter: Meter, data_dir: Path, letters: int, n_villages: int, shares: 
         request = _act(sim, op, request, "review")
         if rng.random() < revision_share:
             request = _act(sim, op, request, "request_revision", "Foto KTP kurang jelas.")
+            sim.visit("citizen")  # she comes back days later
             sim.http("GET", "GET /v1/requests/{id}", f"/v1/requests/{request['id']}", token)
             # the revision form is drawn from the letter type's schema (read days after the submission)
             sim.http("GET", "GET /v1/villages/{desa}/letter-types", f"/v1/villages/{village}/letter-types")
@@ -695,6 +728,7 @@ def _drive(meter: Meter, data_dir: Path, letters: int, n_villages: int, shares: 
         sim.http("GET", "GET /v1/requests/{id}", f"/v1/requests/{request['id']}", kades)
         sim.http("GET", "GET /v1/track/{code}", f"/v1/track/{decided['tracking_code']}")
         # The citizen comes back for the PDF: a new login code, unless a live refresh session remains
+        sim.visit("citizen")
         straight_to_request = False
         if has_refresh and traits.returning_session:
             refreshed = sim.http("POST", "POST /v1/auth/refresh", "/v1/auth/refresh", None,
@@ -750,7 +784,7 @@ def _drive(meter: Meter, data_dir: Path, letters: int, n_villages: int, shares: 
         schedules[name] = meter.tally(name)
         del before
     per_letter = {name: t.invocations / letters for name, t in meter.tallies.items()
-                  if name.startswith(("GET ", "POST ", "PUT "))}
+                  if name.startswith(("GET ", "POST ", "PUT ", "OPTIONS "))}
     return SampleResult(letters=letters, villages=villages, tallies=dict(meter.tallies), per_letter_calls=per_letter,
                         verifications=verifications, sms_by_event=sim.sms_by_event, email_by_event=sim.email_by_event,
                         schedules=schedules, seconds=time.perf_counter() - started, policy=policy, traits=shares)

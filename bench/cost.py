@@ -122,6 +122,7 @@ ASSUMPTIONS: dict[str, tuple[float, str]] = {
                                     "300); the app keys are read once per container (cold_start_share)"),
     "pdf_kb": (5.0, "one-page letter with QR (STACK-NOTES: 2.9-4.8 KB)"),
     "api_response_kb": (3.0, "mean JSON answer"),
+    "preflight_kb": (0.5, "a CORS preflight's answer: an empty 204 with its Access-Control headers"),
 }
 SCHEDULE_RUNS = {"outbox_retry": MINUTES_PER_MONTH, "sla_escalation": HOURS_PER_MONTH * 4,
                  "daily_digest": HOURS_PER_MONTH}
@@ -240,6 +241,7 @@ class Usage:
     s3_gets: float = 0.0
     pdf_downloads: float = 0.0
     attachment_views: float = 0.0
+    preflights: float = 0.0  # the browser's CORS OPTIONS among the api invocations (an empty 204 each)
 
     def scaled(self, k: float) -> Usage:
         d: dict[str, Any] = {name: ({f: v * k for f, v in value.items()} if isinstance(value, dict) else value * k)
@@ -301,7 +303,8 @@ def usage_of(tallies: dict[str, Any], names: list[str]) -> Usage:
                          s3_puts=float(calls.get("S3 PUT", 0)),
                          s3_gets=float(calls.get("S3 GET", 0) + sum(links.values())),
                          pdf_downloads=float(links.get("S3 LINK letters", 0)),
-                         attachment_views=float(links.get("S3 LINK attachments", 0))))
+                         attachment_views=float(links.get("S3 LINK attachments", 0)),
+                         preflights=float(t["invocations"]) if name.startswith("OPTIONS ") else 0.0))
     return u
 
 
@@ -641,7 +644,8 @@ def estimate(profile: Profile, counted: Counted, prices: dict[str, Any], dep: De
     est.lines.append(Line("X-Ray", billed_traces / 1e6 * p["xray_traces_recorded_per_million"],
                           f"{traces:,.0f} traces"))
 
-    out_gb = (n_api * a["api_response_kb"] + u.pdf_downloads * a["pdf_kb"]
+    out_gb = ((n_api - u.preflights) * a["api_response_kb"] + u.preflights * a["preflight_kb"]
+              + u.pdf_downloads * a["pdf_kb"]
               + u.attachment_views * a["attachment_kb"]) / 1024 / 1024
     billed_out = max(0.0, out_gb - float(free.get("data_transfer_out_gb", 0)))
     est.lines.append(Line("Data transfer out", billed_out * p["data_transfer_out_gb"], f"{out_gb:,.1f} GB"))

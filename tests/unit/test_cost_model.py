@@ -253,3 +253,22 @@ def test_kms_decrypts_follow_how_the_code_reads_the_keys(prices: dict[str, Any],
     # And a month without letters or verifications reads the keyring never, however warm the API is
     quiet = cost.estimate(cost.idle(), _counted(), prices, deployment)
     assert next(line for line in quiet.lines if line.service == "KMS requests (secrets)").usd == 0.0
+
+
+def test_a_preflight_is_an_api_request_with_an_empty_answer(prices: dict[str, Any], deployment: Any) -> None:
+    # Given a letter whose 26 API invocations include 10 CORS preflights
+    import dataclasses
+
+    counted = _counted()
+    with_preflights = dataclasses.replace(counted, per_letter=dataclasses.replace(counted.per_letter, preflights=10.0))
+    plain = cost.estimate(cost.sinjai(), counted, prices, deployment)
+    est = cost.estimate(cost.sinjai(), with_preflights, prices, deployment)
+    line = {x.service: x.usd for x in est.lines}
+    # Then API Gateway bills them all alike, and data transfer prices the preflights' answers at their own size
+    assert line["API Gateway REST"] == {x.service: x.usd for x in plain.lines}["API Gateway REST"]
+    u = cost.monthly_usage(cost.sinjai(), with_preflights)
+    a = {k: v[0] for k, v in cost.ASSUMPTIONS.items()}
+    kb = ((u.invocations["api"] - u.preflights) * a["api_response_kb"] + u.preflights * a["preflight_kb"]
+          + u.pdf_downloads * a["pdf_kb"] + u.attachment_views * float(deployment.attachment_kb or a["attachment_kb"]))
+    assert line["Data transfer out"] == pytest.approx(kb / 1024 / 1024 * prices["prices"]["data_transfer_out_gb"]["usd"])
+    assert line["Data transfer out"] < {x.service: x.usd for x in plain.lines}["Data transfer out"]

@@ -63,11 +63,13 @@ def error_shape(event, get_response):  # type: ignore[no-untyped-def]
 # ---- notifications (issue 4): each handler is one call into chalicelib/workers/ --------------------
 @app.on_dynamodb_record(stream_arn=get_settings().stream_arn, batch_size=100, starting_position="LATEST")
 def on_table_stream(event):  # type: ignore[no-untyped-def]
-    """Send the outbox rows a batch of table changes announces; count the changes in the aggregates."""
-    from chalicelib.workers import outbox, stats
+    """Send the outbox rows a batch of table changes announces; count the changes in the aggregates; delete the
+    attachments whose retention ran out."""
+    from chalicelib.workers import outbox, retention, stats
 
     outbox.handle_stream(event)
     stats.handle_stream(event)
+    retention.handle_stream(event)
 
 
 # ---- letters: the issuing queue (SQS FIFO, one message group per village) -------------------------

@@ -117,10 +117,12 @@ ASSUMPTIONS: dict[str, tuple[float, str]] = {
     "attachment_kb": (300.0, "a KTP/KK photo resized to ~1600 px; used only when bench/measurements.json "
                              "has no measured 'attachments.resized_photo_kb' (the portal's resize, measured)"),
     "attachments_per_letter_in_storage": (3.0, "SKD's three required files (counted uploads agree)"),
-    "secret_warm_containers": (2.0, "API containers warm in office hours (10 h x 22 days), each re-reading "
-                                    "the two SecureStrings every 5 minutes (Powertools max_age 300)"),
+    "secret_warm_containers": (2.0, "containers that sign or verify letters, warm in office hours (10 h x 22 "
+                                    "days), each re-reading the letter keyring every 5 minutes (Powertools max_age "
+                                    "300); the app keys are read once per container (cold_start_share)"),
     "pdf_kb": (5.0, "one-page letter with QR (STACK-NOTES: 2.9-4.8 KB)"),
     "api_response_kb": (3.0, "mean JSON answer"),
+    "preflight_kb": (0.5, "a CORS preflight's answer: an empty 204 with its Access-Control headers"),
 }
 SCHEDULE_RUNS = {"outbox_retry": MINUTES_PER_MONTH, "sla_escalation": HOURS_PER_MONTH * 4,
                  "daily_digest": HOURS_PER_MONTH}
@@ -239,6 +241,7 @@ class Usage:
     s3_gets: float = 0.0
     pdf_downloads: float = 0.0
     attachment_views: float = 0.0
+    preflights: float = 0.0  # the browser's CORS OPTIONS among the api invocations (an empty 204 each)
 
     def scaled(self, k: float) -> Usage:
         d: dict[str, Any] = {name: ({f: v * k for f, v in value.items()} if isinstance(value, dict) else value * k)
@@ -273,7 +276,7 @@ class Counted:
 
 
 def _function_of(bucket: str) -> str:
-    if bucket.startswith(("GET ", "POST ", "PUT ", "DELETE ")):
+    if bucket.startswith(("GET ", "POST ", "PUT ", "DELETE ", "OPTIONS ")):
         return "api"
     return bucket
 
@@ -300,7 +303,8 @@ def usage_of(tallies: dict[str, Any], names: list[str]) -> Usage:
                          s3_puts=float(calls.get("S3 PUT", 0)),
                          s3_gets=float(calls.get("S3 GET", 0) + sum(links.values())),
                          pdf_downloads=float(links.get("S3 LINK letters", 0)),
-                         attachment_views=float(links.get("S3 LINK attachments", 0))))
+                         attachment_views=float(links.get("S3 LINK attachments", 0)),
+                         preflights=float(t["invocations"]) if name.startswith("OPTIONS ") else 0.0))
     return u
 
 
@@ -309,7 +313,7 @@ def counted_from_sample(result: Any) -> Counted:
     tallies = {k: v.as_dict() for k, v in result.tallies.items()}
     verify = [k for k in tallies if k.startswith("GET /v1/letters/verify")]
     dashboard = ["GET /v1/regions/{code}"]
-    login = ["POST /v1/auth/login"]
+    login = ["POST /v1/auth/login", "OPTIONS /v1/auth/login (CORS preflight)"]
     schedules = list(SCHEDULE_RUNS)
     letter_names = [k for k in tallies if k not in {*verify, *dashboard, *login, *schedules}]
     per_letter = usage_of(tallies, letter_names).scaled(1 / result.letters)
@@ -587,13 +591,15 @@ def estimate(profile: Profile, counted: Counted, prices: dict[str, Any], dep: De
                           f"{u.sms:,.0f} messages x ${p['sns_sms_indonesia_per_message']} (counted)"))
     est.lines.append(Line("SES e-mail", u.email / 1000 * p["ses_per_thousand_emails"], f"{u.email:,.0f} e-mails"))
 
-    # -- secrets: Secrets Manager per secret; SSM standard SecureString parameters are free, their KMS
-    # decrypts are cached by Powertools for 5 minutes per warm container
-    # Two values (app keys, letter keyring) read at each cold start of a function that uses them and every
-    # 5 minutes by warm API containers; the schedules and the stream read none unless they send or sign.
+    # -- secrets: Secrets Manager per secret; SSM standard SecureString parameters are free, each read of one is a
+    # KMS decrypt. As the code reads them (chalicelib/config.py get_secrets, services/wiring.py letter_keyring):
+    # the app keys once per container (kept for its life), at each cold start of a function; the letter keyring
+    # only where a letter is signed (issue_letters) or verified, at most every 5 minutes per warm container
+    # (Powertools max_age 300), never by a container that does neither.
+    cold = a["cold_start_share"] * (n_api + u.invocations.get("stream", 0.0) + u.invocations.get("issue_letters", 0.0))
     warm = a["secret_warm_containers"] * 10 * WORKING_DAYS_PER_MONTH * 12 if busy else 0.0
-    # The issuing function reads the keyring at most every 5 minutes per warm container.
-    secret_reads = 2 * (n_api * a["cold_start_share"] + warm) + min(u.invocations.get("issue_letters", 0.0), warm)
+    keyring_uses = u.invocations.get("issue_letters", 0.0) + profile.verifications
+    secret_reads = cold + min(keyring_uses, warm)
     est.lines.append(Line("Secrets Manager", dep.secrets_manager_secrets * p["secrets_manager_secret_month"]
                           + (secret_reads / 1e4 * p["secrets_manager_per_10k_calls"]
                              if dep.secrets_manager_secrets else 0.0),
@@ -638,7 +644,8 @@ def estimate(profile: Profile, counted: Counted, prices: dict[str, Any], dep: De
     est.lines.append(Line("X-Ray", billed_traces / 1e6 * p["xray_traces_recorded_per_million"],
                           f"{traces:,.0f} traces"))
 
-    out_gb = (n_api * a["api_response_kb"] + u.pdf_downloads * a["pdf_kb"]
+    out_gb = ((n_api - u.preflights) * a["api_response_kb"] + u.preflights * a["preflight_kb"]
+              + u.pdf_downloads * a["pdf_kb"]
               + u.attachment_views * a["attachment_kb"]) / 1024 / 1024
     billed_out = max(0.0, out_gb - float(free.get("data_transfer_out_gb", 0)))
     est.lines.append(Line("Data transfer out", billed_out * p["data_transfer_out_gb"], f"{out_gb:,.1f} GB"))

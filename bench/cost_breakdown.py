@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-NOT_PER_LETTER = ("GET /v1/letters/verify", "GET /v1/regions/", "POST /v1/auth/login", "outbox_retry",
+NOT_PER_LETTER = ("GET /v1/letters/verify", "GET /v1/regions/", "POST /v1/auth/login", "OPTIONS /v1/auth/login",
+                  "outbox_retry",
                   "sla_escalation", "daily_digest")
 
 

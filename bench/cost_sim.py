@@ -55,6 +55,7 @@ def _environment(data_dir: str) -> None:
 
 
 # --------------------------------------------------------------------------------------------- tallies
+STAFF_LOGIN_PREFLIGHT = "OPTIONS /v1/auth/login (CORS preflight)"
 
 
 @dataclass
@@ -255,6 +256,9 @@ class Simulation:
         self._sms_seen = 0
         self._email_seen = 0
         self._push_seen = 0
+        self._ttl_keys: set[str] = set()
+        self._preflighted: set[tuple[str, str]] = set()
+        self.browsers: dict[str, str] = {}  # a staff token -> its browser; every other call is the citizen's
         self.sms_by_event: Counter[str] = Counter()
         self.email_by_event: Counter[str] = Counter()
 
@@ -338,11 +342,31 @@ class Simulation:
             self.meter.account_stream_records(_plain_records(records))
             # The event source mapping's filter (python -m chalicelib.ops stream-filter): Lambda drops the
             # records no part of the handler reads and invokes it only when some are left.
-            event = {"Records": [r for r in (_lambda_record(r) for r in records) if matches(r)]}
+            event = {"Records": [r for r in (self._by_ttl(_lambda_record(r)) for r in records) if matches(r)]}
             if not event["Records"]:
                 continue
             with self.invocation_no_pump("stream"):
                 self.client.lambda_.invoke("on_table_stream", event)
+
+    def expire_by_ttl(self, pk: str) -> None:
+        """What DynamoDB's TTL does to the item PK/META once it expires: a free delete whose stream record names the
+        service (userIdentity), delivered to the stream function as Lambda would."""
+        import boto3
+
+        from chalicelib.config import get_settings
+
+        settings = get_settings()
+        with self.uncounted():
+            boto3.client("dynamodb", region_name=settings.aws_region).delete_item(
+                TableName=settings.table_name, Key={"PK": {"S": pk}, "SK": {"S": "META"}})
+        self._ttl_keys.add(pk)
+        self.pump_stream()
+
+    def _by_ttl(self, record: dict[str, Any]) -> dict[str, Any]:
+        keys = (record.get("dynamodb") or {}).get("Keys") or {}
+        if record.get("eventName") == "REMOVE" and (keys.get("PK") or {}).get("S") in self._ttl_keys:
+            return {**record, "userIdentity": {"type": "Service", "principalId": "dynamodb.amazonaws.com"}}
+        return record
 
     @contextmanager
     def invocation_no_pump(self, bucket: str) -> Iterator[None]:
@@ -360,12 +384,38 @@ class Simulation:
             self.meter.bucket = None
 
     # -- HTTP through the Chalice app, one Lambda invocation each
+    # -- the browser's CORS preflights. The portal and the console call the API on its own origin, so a browser
+    # sends an OPTIONS before every call that is not a "simple" request (a JSON body, an Authorization or
+    # Idempotency-Key header, PUT/PATCH/DELETE) and keeps its answer per URL for Access-Control-Max-Age (2 hours,
+    # chalicelib/api/cors.py). Each is an API Gateway request and a Lambda invocation of the OPTIONS view.
+    def visit(self, *browsers: str) -> None:
+        """These browsers come back hours or days after their last call: nothing of their preflights is kept."""
+        self._preflighted = {seen for seen in self._preflighted if seen[0] not in browsers}
+
+    def _preflight(self, browser: str, method: str, path: str, headers: dict[str, str], bucket: str) -> None:
+        if (browser, path) in self._preflighted:
+            return
+        self._preflighted.add((browser, path))
+        from chalicelib.config import get_settings
+
+        origins = get_settings().cors_origins
+        asked = sorted(k.lower() for k in headers if k.lower() != "accept")
+        # A staff login's preflight is priced with the login (per working day), not per letter.
+        name = STAFF_LOGIN_PREFLIGHT if bucket == "POST /v1/auth/login" else "OPTIONS (CORS preflight)"
+        with self.invocation(name):
+            self.client.http.request("OPTIONS", path, headers={
+                "Origin": origins[0] if origins else "http://127.0.0.1:8080",
+                "Access-Control-Request-Method": method, "Access-Control-Request-Headers": ", ".join(asked)})
+
     def http(self, method: str, bucket: str, path: str, token: str | None = None, body: Any = None,
              headers: dict[str, str] | None = None) -> Any:
-        h = {"Content-Type": "application/json"}
+        h = {"Content-Type": "application/json"} if body is not None else {}
         if token:
             h["Authorization"] = f"Bearer {token}"
         h.update(headers or {})
+        simple = method in ("GET", "HEAD", "POST") and not set(h) - {"Accept"}
+        if not simple:
+            self._preflight(self.browsers.get(token or "", "citizen"), method, path, h, bucket)
         with self.invocation(bucket):
             call = getattr(self.client.http, method.lower())
             response = call(path, headers=h, body=json.dumps(body) if body is not None else None) \
@@ -520,8 +570,8 @@ def table_indexes() -> list[tuple[str, str, Any]]:
 
 def _count_file_store(meter: Meter) -> None:
     """Count the S3 requests the cloud's file store would make, at the local store that stands in for it:
-    put/copy (PUT), the browser's presigned POST (PUT), read/probe (GET/HEAD) and every presigned link the
-    API hands out (a GET by the browser that opens it)."""
+    put/copy (PUT), the browser's presigned POST (PUT), read/probe (GET/HEAD), every presigned link the
+    API hands out (a GET by the browser that opens it) and deletes (DELETE: counted, not billed by S3)."""
     from chalicelib.adapters.files import LocalFileStore
 
     depth = threading.local()
@@ -545,7 +595,7 @@ def _count_file_store(meter: Meter) -> None:
         setattr(LocalFileStore, name, wrapper)
 
     for name, kind in (("put", "PUT"), ("copy", "PUT"), ("accept_post", "PUT"), ("read", "GET"),
-                       ("probe", "GET"), ("exists", "GET"), ("link", "LINK"), ("tag", "PUT")):
+                       ("probe", "GET"), ("exists", "GET"), ("link", "LINK"), ("delete", "DELETE")):
         counted(name, kind)
 
 
@@ -584,6 +634,7 @@ def _drive(meter: Meter, data_dir: Path, letters: int, n_villages: int, shares: 
     for village in villages:
         with sim.uncounted():
             staff[village] = {role: fx.staff_token(client, f"{role}.{village}") for role in ("operator", "kades")}
+        sim.browsers.update({token: f"{role}.{village}" for role, token in staff[village].items()})
     with sim.invocation("POST /v1/auth/login"):
         fx.post(client, "/v1/auth/login", {"username": f"operator.{villages[0]}", "password": fx.PASSWORD})
     sim.skip_stream()
@@ -600,6 +651,7 @@ def _drive(meter: Meter, data_dir: Path, letters: int, n_villages: int, shares: 
         with sim.uncounted():  # the village register holds most applicants (issue 8); setup, not counted
             fx.register_resident(citizen, village, phone=fx.e164(phone))
         sim.skip_stream()
+        sim.visit("citizen")  # a new citizen's browser
         token = _citizen_login(sim, data_dir, citizen)
         citizen["token"] = token
         if has_refresh and traits.email:  # the portal asks once for an e-mail for status messages
@@ -616,13 +668,17 @@ def _drive(meter: Meter, data_dir: Path, letters: int, n_villages: int, shares: 
                            {"endpoint": f"https://push.example.id/sub/{n}",
                             "keys": {"p256dh": P256DH, "auth": PUSH_AUTH}})
             assert sub.status_code == 201, sub.body
-        # The portal after a login lists her requests (web/assets/citizen.js viewList); "Ajukan surat" reads the
-        # profile, the kabupaten's kecamatan and her kecamatan's villages, then the village's letter types (the
-        # form's second read of them is answered by the browser cache: Cache-Control max-age=300).
-        sim.http("GET", "GET /v1/me/requests", "/v1/me/requests?limit=50", token)
-        sim.http("GET", "GET /v1/me/profile", "/v1/me/profile", token)
-        sim.http("GET", "GET /v1/regions/{code} (portal)", "/v1/regions/73.07")  # not the dashboard's bucket
-        sim.http("GET", "GET /v1/regions/{code} (portal)", f"/v1/regions/{village.rsplit('.', 1)[0]}")
+        # The portal after a login lists her requests (web/assets/citizen.js viewList), unless the login said she
+        # has none: then it opens "Ajukan surat", which reads the profile unless the login said it is complete,
+        # then her own kecamatan with its villages and, as its siblings, the kabupaten's kecamatan (one answer),
+        # then the village's letter types (the form's second read of them is answered by the browser cache:
+        # Cache-Control max-age=300).
+        if citizen["has_requests"]:
+            sim.http("GET", "GET /v1/me/requests", "/v1/me/requests?limit=50", token)
+        if not citizen["profile_complete"]:
+            sim.http("GET", "GET /v1/me/profile", "/v1/me/profile", token)
+        sim.http("GET", "GET /v1/regions/{code} (portal)",  # not the dashboard's bucket
+                 f"/v1/regions/{village.rsplit('.', 1)[0]}?siblings=true")
         sim.http("GET", "GET /v1/villages/{desa}/letter-types", f"/v1/villages/{village}/letter-types")
         refs = {}
         from chalicelib.domain import catalog
@@ -646,6 +702,7 @@ def _drive(meter: Meter, data_dir: Path, letters: int, n_villages: int, shares: 
         request = response.json_body
         sim.http("GET", "GET /v1/track/{code}", f"/v1/track/{request['tracking_code']}")
         op, kades = staff[village]["operator"], staff[village]["kades"]
+        sim.visit(f"operator.{village}", f"kades.{village}")  # each letter's work is a visit of its own (upper bound)
         sim.http("GET", "GET /v1/villages/{desa}/requests", f"/v1/villages/{village}/requests?status=submitted", op)
         sim.http("GET", "GET /v1/requests/{id}", f"/v1/requests/{request['id']}", op)
         # "Tampilkan semua lampiran": every file's link in one answer, drawn in the page (web/assets/staff.js)
@@ -654,6 +711,7 @@ def _drive(meter: Meter, data_dir: Path, letters: int, n_villages: int, shares: 
         request = _act(sim, op, request, "review")
         if rng.random() < revision_share:
             request = _act(sim, op, request, "request_revision", "Foto KTP kurang jelas.")
+            sim.visit("citizen")  # she comes back days later
             sim.http("GET", "GET /v1/requests/{id}", f"/v1/requests/{request['id']}", token)
             # the revision form is drawn from the letter type's schema (read days after the submission)
             sim.http("GET", "GET /v1/villages/{desa}/letter-types", f"/v1/villages/{village}/letter-types")
@@ -670,21 +728,27 @@ def _drive(meter: Meter, data_dir: Path, letters: int, n_villages: int, shares: 
         sim.http("GET", "GET /v1/requests/{id}", f"/v1/requests/{request['id']}", kades)
         sim.http("GET", "GET /v1/track/{code}", f"/v1/track/{decided['tracking_code']}")
         # The citizen comes back for the PDF: a new login code, unless a live refresh session remains
+        sim.visit("citizen")
+        straight_to_request = False
         if has_refresh and traits.returning_session:
             refreshed = sim.http("POST", "POST /v1/auth/refresh", "/v1/auth/refresh", None,
                                  {"refresh_token": citizen["refresh_token"]})
             assert refreshed.status_code == 200, refreshed.body
             citizen["token"] = refreshed.json_body["token"]
         elif (secret := _signin_link(data_dir, fx.e164(citizen["phone"]))) is not None:
-            # No session left, but the status SMS carried a one-time sign-in link: opening it is the login
+            # No session left, but the status SMS carried a one-time sign-in link: opening it is the login, and the
+            # portal opens the request it names (citizen.js viewLinkSignIn)
             opened = sim.http("POST", "POST /v1/auth/link", "/v1/auth/link", None, {"token": secret})
             assert opened.status_code == 200, opened.body
             citizen["token"] = opened.json_body["token"]
+            straight_to_request = True
         else:
             citizen["token"] = _citizen_login(sim, data_dir, citizen)
-        if has_refresh:
-            sim.http("GET", "GET /v1/me/inbox", "/v1/me/inbox", citizen["token"])
-        sim.http("GET", "GET /v1/me/requests", "/v1/me/requests?limit=50", citizen["token"])
+        # A tap on the Web Push notification opens the request too (its url is /#permohonan/{id}, sw.js); the
+        # others open the portal on her list. The inbox is read only when she opens "Kotak pesan" herself.
+        straight_to_request = straight_to_request or (has_refresh and traits.pwa)
+        if not straight_to_request:
+            sim.http("GET", "GET /v1/me/requests", "/v1/me/requests?limit=50", citizen["token"])
         # Her request, whose answer carries the PDF's link for "Unduh surat" (no GET .../letter: web/assets/citizen.js)
         mine = sim.http("GET", "GET /v1/requests/{id}", f"/v1/requests/{request['id']}", citizen["token"])
         assert mine.status_code == 200 and mine.json_body["letter"]["download"]["url"], mine.body
@@ -698,6 +762,12 @@ def _drive(meter: Meter, data_dir: Path, letters: int, n_villages: int, shares: 
             sim.http("GET", "GET /v1/letters/verify/{token}", f"/v1/letters/verify/{token}",
                      headers={"Accept": "application/json"})
             verifications += 1
+    # 30 days on, DynamoDB's TTL removes each closed request's retention item and the stream function deletes its
+    # attachments (one invocation per letter here: TTL deletions arrive spread out, so batches are not assumed).
+    from chalicelib.storage import keys as table_keys
+
+    for _, request, _ in issued:
+        sim.expire_by_ttl(table_keys.retention_pk(request["id"]))
     # A public page view: the region tree (the transparency pages' own API is not on this branch yet).
     sim.http("GET", "GET /v1/regions/{code}", "/v1/regions/73.07")
     meter.forget_unmatched_writes()
@@ -714,7 +784,7 @@ def _drive(meter: Meter, data_dir: Path, letters: int, n_villages: int, shares: 
         schedules[name] = meter.tally(name)
         del before
     per_letter = {name: t.invocations / letters for name, t in meter.tallies.items()
-                  if name.startswith(("GET ", "POST ", "PUT "))}
+                  if name.startswith(("GET ", "POST ", "PUT ", "OPTIONS "))}
     return SampleResult(letters=letters, villages=villages, tallies=dict(meter.tallies), per_letter_calls=per_letter,
                         verifications=verifications, sms_by_event=sim.sms_by_event, email_by_event=sim.email_by_event,
                         schedules=schedules, seconds=time.perf_counter() - started, policy=policy, traits=shares)
@@ -740,6 +810,8 @@ def _citizen_login(sim: Simulation, data_dir: Path, citizen: dict[str, Any]) -> 
     assert response.status_code == 200, response.body
     if response.json_body.get("refresh_token"):
         citizen["refresh_token"] = response.json_body["refresh_token"]
+    citizen["profile_complete"] = bool(response.json_body.get("profile_complete"))
+    citizen["has_requests"] = response.json_body.get("has_requests") is not False
     return str(response.json_body["token"])
 
 

@@ -289,8 +289,9 @@ def _local_secrets(path: Path) -> dict[str, Any]:
 
 @lru_cache(maxsize=1)
 def get_secrets() -> AppSecrets:
-    """An SSM Parameter Store SecureString (JSON; its ARN in BALAI_SECRETS_ARN) in the cloud, cached by
-    Powertools parameters; a generated file locally."""
+    """An SSM Parameter Store SecureString (JSON; its ARN in BALAI_SECRETS_ARN) in the cloud, a generated file
+    locally. Read once per container and kept for its life (lru_cache: one KMS decrypt per cold start); a
+    rotated jwt_key reaches warm functions when they are replaced (docs/operations.md, 4)."""
     settings = get_settings()
     if settings.secrets_arn:
         from aws_lambda_powertools.utilities import parameters

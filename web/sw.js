@@ -36,7 +36,8 @@ self.addEventListener("fetch", (event) => {
   );
 });
 
-// Web Push: a status message (title, body, tracking code) decrypted by the browser; a tap opens the inbox.
+// Web Push: a status message (title, body, tracking code, url) decrypted by the browser; a tap opens its url: the
+// request it is about (/#permohonan/{id}), else the inbox.
 self.addEventListener("push", (event) => {
   let data = {};
   try {

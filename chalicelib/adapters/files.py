@@ -47,9 +47,8 @@ class FileStore(Protocol):
     def copy(self, source: str, target: str) -> None:
         """Copy an object inside the store (server-side in S3)."""
 
-    def tag(self, key: str, name: str, value: str) -> None:
-        """Set the object's one tag `name`=`value` (the bucket's lifecycle rules act on it); nothing when
-        there is no such object."""
+    def delete(self, key: str) -> None:
+        """Delete the object (S3 bills no DELETE request); nothing when there is no such object."""
 
 
 @dataclass(frozen=True)
@@ -138,10 +137,10 @@ class S3FileStore:
             Bucket=self.bucket, Key=check_key(target), CopySource={"Bucket": self.bucket, "Key": check_key(source)},
             ServerSideEncryption="AES256"))
 
-    def tag(self, key: str, name: str, value: str) -> None:
-        self._call(lambda: self.client.put_object_tagging(
-            Bucket=self.bucket, Key=check_key(key), Tagging={"TagSet": [{"Key": name, "Value": value}]}),
-            missing_ok=True)
+    def delete(self, key: str) -> None:
+        # S3 answers 204 for a key that is not there; in the versioned bucket this adds a delete marker and the
+        # bucket's noncurrent-version rule removes the data later.
+        self._call(lambda: self.client.delete_object(Bucket=self.bucket, Key=check_key(key)), missing_ok=True)
 
 
 class LocalFileStore:
@@ -265,17 +264,10 @@ class LocalFileStore:
         if type_path.exists():
             self._type_path(target).write_text(type_path.read_text())
 
-    def tag(self, key: str, name: str, value: str) -> None:
-        # Kept beside the file like its content type; local mode does not run S3's lifecycle (nothing is deleted).
-        if self.path(key).is_file():
-            target = self.path(key)
-            target.with_name(f".{target.name}.tags").write_text(json.dumps({name: value}))
-
-    def tags(self, key: str) -> dict[str, str]:
-        """The object's tags (what S3's GetObjectTagging answers), {} when none."""
-        target = self.path(key)
-        tag_path = target.with_name(f".{target.name}.tags")
-        return dict(json.loads(tag_path.read_text())) if tag_path.exists() else {}
+    def delete(self, key: str) -> None:
+        # The file and its content-type note beside it.
+        self.path(key).unlink(missing_ok=True)
+        self._type_path(key).unlink(missing_ok=True)
 
     def _mac(self, body: str) -> bytes:
         return hmac.new(self.secret, body.encode(), hashlib.sha256).digest()

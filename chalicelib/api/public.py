@@ -6,6 +6,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.api.http import endpoint, optional_principal, query_param, respond
 from chalicelib.api.openapi import build_spec, doc
+from chalicelib.errors import ValidationError
 from chalicelib.services import regions, requests
 
 bp = Blueprint(__name__)
@@ -16,11 +17,15 @@ REGION_CACHE = {"Cache-Control": "public, max-age=600"}
 CATALOGUE_CACHE = {"Cache-Control": "public, max-age=300"}
 
 
-@doc("GET", "/v1/regions/{code}", "A region with its children", response="Region", errors=(404,))
+@doc("GET", "/v1/regions/{code}", "A region with its children", response="Region", errors=(400, 404),
+     query=(("siblings", "`true`: also `siblings`, the parent's children (this region among them)"),))
 @bp.route("/v1/regions/{code}", methods=["GET"])
 @endpoint
 def get_region(code: str) -> Response:
-    return respond(regions.get_region(code), headers=REGION_CACHE)
+    siblings = query_param(bp.current_request, "siblings")
+    if siblings not in (None, "true", "false"):
+        raise ValidationError("Parameter siblings harus true atau false.", code="invalid_parameter")
+    return respond(regions.get_region(code, siblings=siblings == "true"), headers=REGION_CACHE)
 
 
 @doc("GET", "/v1/villages/{desa}/letter-types", "Letter types a village offers", response="LetterTypeList",

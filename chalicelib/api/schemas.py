@@ -178,6 +178,7 @@ class Region(RegionChild):
     timezone: str
     timezone_label: str
     children: list[RegionChild]
+    siblings: list[RegionChild] | None = None
 
 
 class FieldSchema(_Out):
@@ -227,6 +228,11 @@ class Token(_Out):
     refresh_token: str | None = Field(default=None, description="Citizens only: trade it at /v1/auth/refresh")
     region_info: dict[str, str] | None = Field(default=None, description="Staff only: the account's region "
                                                "(code, name, level, timezone), so the console needs no region call")
+    profile_complete: bool | None = Field(default=None, description="A citizen's login code only: the applicant "
+                                          "data every letter needs is complete (the portal then skips the profile "
+                                          "read before a new request); `region` is the NIK's kecamatan")
+    has_requests: bool | None = Field(default=None, description="A citizen's login code only: she has asked for "
+                                      "a letter before (the portal opens her list, else the form)")
 
 
 class OtpSent(_Out):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.channels import Channel, ChannelSender, Outgoing
 
@@ -32,7 +32,7 @@ class PushChannelSender:
         adapter: PushSender = self.adapter  # type: ignore[assignment]
         payload = json.dumps({"title": outgoing.message.subject or "Balai", "body": outgoing.message.text,
                               "tracking_code": outgoing.payload.get("tracking_code"),
-                              "url": "/#kotak-pesan"}, ensure_ascii=False).encode("utf-8")
+                              "url": open_url(outgoing.payload)}, ensure_ascii=False).encode("utf-8")
         sent = 0
         for sub in push_subscriptions.list_for(outgoing.address):
             try:
@@ -41,6 +41,13 @@ class PushChannelSender:
             except GoneError:
                 push_subscriptions.remove(outgoing.address, sub.id)
         return sent
+
+
+def open_url(payload: Any) -> str:
+    """Where a tap on the notification opens the portal: the request it is about (the page she comes back for,
+    one API call), else the inbox."""
+    request_id = str(payload.get("request_id") or "")
+    return f"/#permohonan/{request_id}" if request_id.isalnum() else "/#kotak-pesan"
 
 
 def wrap(adapter: object) -> ChannelSender:

@@ -41,9 +41,6 @@ def clean_filename(name: str) -> str:
     return cleaned
 
 
-# The bucket's retention rule (infra/balai.yaml) deletes attachments carrying this tag once they are old enough.
-# The tag is set when their request reaches a final state, so an open request never loses its files.
-RETENTION_TAG = ("balai-retention", "closed")
 _ULID_CHARS = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
@@ -68,6 +65,15 @@ def attachment_expires_at(upload_id: str, closed_at: datetime | None, retention_
     if closed_at is None or uploaded is None:
         return None
     return max(uploaded + timedelta(days=retention_days), closed_at)
+
+
+def files_delete_at(upload_ids: list[str], closed_at: datetime, retention_days: int) -> datetime | None:
+    """When the files of a request closed at `closed_at` are deleted together: once the newest of them is
+    `retention_days` old (none goes before its own time). None when an id carries no upload time (kept)."""
+    times = [attachment_expires_at(u, closed_at, retention_days) for u in upload_ids]
+    if not times or any(t is None for t in times):
+        return None
+    return max(t for t in times if t is not None)
 
 
 def upload_file_key(village: str, upload_id: str) -> str:

@@ -13,13 +13,13 @@ from chalicelib.domain.attachments import (
     ALLOWED_TYPES,
     HEAD_BYTES,
     LINK_SECONDS,
-    RETENTION_TAG,
     UPLOAD_SECONDS,
     Attachment,
     Upload,
     attachment_expires_at,
     attachment_file_key,
     clean_filename,
+    files_delete_at,
     matches_type,
     upload_file_key,
 )
@@ -31,6 +31,7 @@ from chalicelib.errors import ForbiddenError, GoneError, NotFoundError, Unproces
 from chalicelib.observability import logger
 from chalicelib.services import wiring
 from chalicelib.storage import regions as regions_repo
+from chalicelib.storage import retention as retention_repo
 from chalicelib.storage import uploads as repo
 
 MAX_ATTACHMENTS = 10
@@ -269,19 +270,32 @@ def closed_at(request: ServiceRequest) -> datetime | None:
 
 
 def release(requests: list[ServiceRequest]) -> None:
-    """Mark the attachments of requests that reached a final state for the bucket's retention rule (one S3 tag
-    request per file, in parallel): the lifecycle deletes them once they are BALAI_ATTACHMENT_RETENTION_DAYS old.
-    A failure is logged and leaves the files kept (never deleted early); the request's change stands."""
-    keys = [Attachment.from_dict(data).file_key for r in requests if r.status in FINAL_STATUSES
-            for data in (r.attachments or {}).values()]
-    if not keys:
-        return
+    """Schedule the deletion of the attachments of requests that reached a final state: one retention item per
+    request whose TTL expiry is when its newest file is BALAI_ATTACHMENT_RETENTION_DAYS old (and not before it
+    closed); DynamoDB's TTL removes it then and the stream handler deletes the files (delete_expired). One
+    DynamoDB write per request instead of an S3 tag request per file. A failure is logged and leaves the files
+    kept (never deleted early); the request's change stands."""
+    days = get_settings().attachment_retention_days
+    for request in requests:
+        if request.status not in FINAL_STATUSES or not request.attachments:
+            continue
+        files = [Attachment.from_dict(data) for data in request.attachments.values()]
+        delete_at = files_delete_at([a.upload_id for a in files], closed_at(request) or utcnow(), days)
+        if delete_at is None:
+            continue  # files from before upload ids carried their time: kept
+        try:
+            retention_repo.schedule(request.id, request.village, [a.file_key for a in files], delete_at)
+        except Exception:
+            logger.exception("attachments not scheduled for deletion; they are kept",
+                             extra={"request_id": request.id})
+
+
+def delete_expired(file_keys: list[str]) -> None:
+    """Delete the files whose retention ran out (the stream handler, on DynamoDB's TTL removal of their retention
+    item), in parallel. Raises ExternalServiceError: the stream then delivers the record again."""
     store = wiring.file_store()
-    try:
-        _each(lambda key: store.tag(key, *RETENTION_TAG), keys)
-    except Exception:
-        logger.exception("attachments not marked for retention; they are kept",
-                         extra={"request_ids": [r.id for r in requests]})
+    _each(store.delete, file_keys)
+    logger.info("attachments deleted after retention", extra={"files": len(file_keys)})
 
 
 def accept_local_post(content_type: str, body: bytes) -> None:

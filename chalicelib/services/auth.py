@@ -288,7 +288,16 @@ def verify_otp(nik: str, phone: str, code: str, *, remember: bool = False,
     throttle.forget(OTP_FAIL, h)
     people.bind_citizen(h, info.nik, phone_e164, iso(now), rebind=bool(register_phones))
     logger.info("citizen login", extra={"nik": mask_nik(info.nik)})
-    answer = _token_response(Principal(role="citizen", region=info.kecamatan_code, subject=h, name=""))
+    citizen = Principal(role="citizen", region=info.kecamatan_code, subject=h, name="")
+    answer = _token_response(citizen)
+    # Whether the applicant data every letter needs is complete, and whether she has asked for a letter before:
+    # the portal's "Ajukan surat" needs no profile read when it is complete (region is the NIK's kecamatan, which
+    # the form preselects), and a first-time applicant goes straight to it instead of an empty list.
+    from chalicelib.services import profile
+    from chalicelib.storage import requests as requests_repo
+
+    answer["profile_complete"] = bool(profile.get_profile(citizen)["complete"])
+    answer["has_requests"] = requests_repo.citizen_has_any(h)
     if remember:
         from chalicelib.services import sessions
 

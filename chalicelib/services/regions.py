@@ -19,14 +19,20 @@ def _public(region: Region) -> dict[str, Any]:
     return {"code": region.code, "name": region.name, "level": region.level, "active": region.active}
 
 
-def get_region(code: str) -> dict[str, Any]:
+def get_region(code: str, siblings: bool = False) -> dict[str, Any]:
+    """A region with its children; with `siblings`, also its parent's other children (the portal's form needs the
+    kabupaten's kecamatan and the villages of the citizen's own kecamatan: one answer, not two). Raises
+    NotFoundError."""
     validate_code(code)
     region = repo.get(code)
     if region is None:
         raise NotFoundError("Wilayah tidak ditemukan.", code="region_not_found")
-    return {**_public(region), "parent": region.parent, "timezone": region.timezone,
-            "timezone_label": ZONE_LABELS.get(region.timezone, ""),
-            "children": [_public(c) for c in repo.children(code)]}
+    answer = {**_public(region), "parent": region.parent, "timezone": region.timezone,
+              "timezone_label": ZONE_LABELS.get(region.timezone, ""),
+              "children": [_public(c) for c in repo.children(code)]}
+    if siblings:
+        answer["siblings"] = [_public(c) for c in repo.children(region.parent)] if region.parent else [_public(region)]
+    return answer
 
 
 def village_or_404(code: str) -> Region:

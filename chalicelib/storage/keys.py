@@ -66,6 +66,11 @@ def upload_pk(upload_id: str) -> str:
     return f"UPLOAD#{upload_id}"
 
 
+# A closed request's attachment retention: one item whose TTL expiry is when its files are deleted.
+def retention_pk(request_id: str) -> str:
+    return f"RETENTION#{request_id}"
+
+
 # Citizens: looked up by a keyed hash of the NIK, never by the NIK itself.
 def citizen_pk(nik_hash: str) -> str:
     return f"CITIZEN#{nik_hash}"

@@ -23,6 +23,8 @@ Access patterns (every one a GetItem, a Query on a known key, or a transaction o
 | idempotent submit replay                  | GetItem  PK=IDEMPOTENCY#{subject}#{key}                     |
 | citizen profile                           | GetItem  PK=CITIZEN#{hash}, SK=PROFILE                      |
 | attachment upload (presigned)             | PutItem  PK=UPLOAD#{id} if new (TTL expires_at)             |
+| closed request's attachment retention     | PutItem  PK=RETENTION#{request id} (TTL expires_at: the     |
+|                                           |          TTL's REMOVE record makes the stream delete files) |
 | uploads named by a submit / resubmit      | TransactGetItems UPLOAD#{id}… (with the submit context)     |
 | OTP challenge                             | GetItem / conditional UpdateItem PK=OTP#{hash}              |
 | e-mail confirmation code                  | PutItem if none this minute / GetItem / UpdateItem ADD      |
@@ -309,6 +311,17 @@ class UploadItem(BaseItem):
     size = NumberAttribute()
     file_key = UnicodeAttribute()
     created_at = UnicodeAttribute()
+    expires_at = TTLAttribute()
+
+
+class RetentionItem(BaseItem):
+    """The files of a request that reached a final state, and when they may go: DynamoDB's TTL removes the item
+    then, and the stream handler deletes the files (S3 DELETE requests are free; a tag per file was a PUT)."""
+
+    request_id = UnicodeAttribute()
+    village = UnicodeAttribute()
+    file_keys = ListAttribute(of=UnicodeAttribute)  # type: ignore[var-annotated]
+    delete_at = UnicodeAttribute()
     expires_at = TTLAttribute()
 
 

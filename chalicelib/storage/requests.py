@@ -59,6 +59,14 @@ def list_citizen(nik_hash: str, limit: int, cursor: str | None) -> Page:
                       codec.request_from_item)
 
 
+def citizen_has_any(nik_hash: str) -> bool:
+    """True when the citizen has asked for a letter before: one Query of her keys-only index entries, limit 1."""
+    try:
+        return any(True for _ in RequestItem.gsi3.query(keys.citizen_requests_pk(nik_hash), limit=1))
+    except PynamoDBException as exc:
+        raise translate_errors(exc) from exc
+
+
 def id_for_tracking_code(code: str) -> str | None:
     try:
         return TrackingItem.get(keys.tracking_pk(code), keys.META).request_id

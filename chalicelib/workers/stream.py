@@ -7,7 +7,8 @@ nobody acts on: login codes, uploads, sessions, audit events, and the handler's 
 inbox messages, counters). The patterns must admit every record a part of the handler reads:
 - the outbox sender (workers/outbox.py `wanted`): an outbox row whose new image is `pending` (a new row, or a
   failed row put back by a resend);
-- the transparency counters (workers/stats.py): any change of a request or a complaint, removals included.
+- the transparency counters (workers/stats.py): any change of a request or a complaint, removals included;
+- the attachment retention (workers/retention.py): DynamoDB's TTL removing a retention item.
 `matches` evaluates the subset of Lambda's filter syntax these patterns use (nested objects, lists of allowed
 values), for the tests and for bench/cost_sim.py, which invokes the handler only as Lambda would.
 """
@@ -19,12 +20,16 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from chalicelib.domain.notifications import PENDING
+from chalicelib.storage.retention import ENTITY as RETENTION_ENTITY
 from chalicelib.workers.stats import ENTITIES
 
 FILTER_PATTERNS: list[dict[str, Any]] = [
     {"dynamodb": {"NewImage": {"entity": {"S": ["outbox"]}, "status": {"S": [PENDING]}}}},
     {"dynamodb": {"NewImage": {"entity": {"S": list(ENTITIES)}}}},
     {"eventName": ["REMOVE"], "dynamodb": {"OldImage": {"entity": {"S": list(ENTITIES)}}}},
+    # DynamoDB's TTL removing a closed request's retention item: its attachments are deleted (workers/retention.py)
+    {"eventName": ["REMOVE"], "userIdentity": {"type": ["Service"], "principalId": ["dynamodb.amazonaws.com"]},
+     "dynamodb": {"OldImage": {"entity": {"S": [RETENTION_ENTITY]}}}},
 ]
 
 

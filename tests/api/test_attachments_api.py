@@ -326,3 +326,19 @@ def test_staff_viewing_an_attachment_is_in_the_requests_history_the_owner_is_not
     assert views[0]["to"] == "submitted"
     # the version did not move: the citizen can still cancel with what they saw
     assert get(client, f"/v1/requests/{request['id']}", c["token"]).json_body["version"] == request["version"]
+
+
+def test_the_local_store_deletes_a_file_and_its_type_note_and_a_missing_one_quietly(tmp_path):
+    from chalicelib.adapters.files import LocalFileStore
+
+    # Given a file posted with an upload form (its content type noted beside it)
+    store = LocalFileStore(tmp_path, "http://x", b"k" * 32)
+    _, fields = store.presign_post("attachments/v/1", "image/jpeg", 10_000, 600)
+    store.accept_post(fields, JPEG)
+    assert store.probe("attachments/v/1") is not None
+    # When its retention ran out and it is deleted (twice: a redelivered stream record)
+    store.delete("attachments/v/1")
+    store.delete("attachments/v/1")
+    # Then neither the file nor its note is left
+    assert store.probe("attachments/v/1") is None
+    assert [p.name for p in (tmp_path / "attachments" / "v").iterdir()] == []

@@ -69,3 +69,65 @@ def test_regions_and_the_catalogue_may_be_kept_by_the_browser_a_staff_catalogue_
     assert staff_view.status_code == 200 and staff_view.headers["Cache-Control"] == "private, no-store"
     # And an error is not kept either
     assert "public" not in get(client, "/v1/regions/99.99").headers.get("Cache-Control", "")
+
+
+def test_the_portal_form_gets_the_kecamatan_list_with_its_own_kecamatan_in_one_answer(client):
+    # When the portal asks for the citizen's own kecamatan with its siblings
+    own = get(client, "/v1/regions/73.07.03?siblings=true")
+    # Then one answer holds the kecamatan's villages and every kecamatan of the kabupaten, as two reads did
+    kabupaten = get(client, "/v1/regions/73.07").json_body
+    body = own.json_body
+    assert own.status_code == 200 and own.headers["Cache-Control"] == "public, max-age=600"
+    assert body["siblings"] == kabupaten["children"]
+    assert any(c["code"] == "73.07.03" for c in body["siblings"])
+    assert body["children"] == get(client, "/v1/regions/73.07.03").json_body["children"]
+    assert any(v["code"] == SAMATARING for v in body["children"])
+    # And without the parameter the answer is as before
+    assert "siblings" not in get(client, "/v1/regions/73.07.03").json_body
+
+
+def test_a_bad_siblings_parameter_is_a_400(client):
+    response = get(client, "/v1/regions/73.07.03?siblings=yes")
+    assert response.status_code == 400 and response.json_body["code"] == "invalid_parameter"
+
+
+def test_a_code_login_says_whether_the_profile_is_complete(client):
+    from tests.helpers import citizen_login, complete_profile, otp_code, random_nik, random_phone
+
+    # Given a citizen outside every register, whose first login finds no profile
+    nik, phone = random_nik(), random_phone()
+    first = citizen_login(client, nik, phone)
+    # When they have completed it and log in with a code again
+    complete_profile(client, first)
+    assert post(client, "/v1/auth/otp", {"nik": nik, "phone": phone}).status_code == 202
+    again = post(client, "/v1/auth/otp/verify", {"nik": nik, "phone": phone, "code": otp_code(phone)}).json_body
+    # Then the login answer says so and names the NIK's kecamatan: the portal's form needs no profile read
+    assert again["profile_complete"] is True and again["region"] == f"{nik[0:2]}.{nik[2:4]}.{nik[4:6]}"
+    assert get(client, "/v1/me/profile", again["token"]).json_body["complete"] is True
+
+
+def test_a_first_login_without_a_profile_says_it_is_incomplete(client):
+    from tests.helpers import otp_code, random_nik, random_phone
+
+    nik, phone = random_nik(), random_phone()
+    assert post(client, "/v1/auth/otp", {"nik": nik, "phone": phone}).status_code == 202
+    login = post(client, "/v1/auth/otp/verify", {"nik": nik, "phone": phone, "code": otp_code(phone)}).json_body
+    assert login["profile_complete"] is False
+    assert get(client, "/v1/me/profile", login["token"]).json_body["complete"] is False
+
+
+def test_a_code_login_says_whether_she_has_asked_for_a_letter_before(client, registered_citizen):
+    from tests.helpers import otp_code
+
+    nik, phone = registered_citizen["nik"], registered_citizen["phone"]
+
+    def login() -> dict[str, Any]:
+        assert post(client, "/v1/auth/otp", {"nik": nik, "phone": phone}).status_code == 202
+        return post(client, "/v1/auth/otp/verify", {"nik": nik, "phone": phone, "code": otp_code(phone)}).json_body
+
+    # Given a citizen who has never asked for a letter: her login says so (the portal opens the form, not a list)
+    assert login()["has_requests"] is False
+    # When she has submitted one
+    submitted(client, registered_citizen)
+    # Then her next login says she has (the portal opens her list)
+    assert login()["has_requests"] is True

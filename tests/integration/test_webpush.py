@@ -122,6 +122,8 @@ def test_a_status_change_reaches_the_installed_portal_by_web_push(client: Any, c
     rejected = next(m["payload"] for t, m in by_title.items() if t.startswith("Permohonan ditolak"))
     assert "ditolak" in rejected["body"] and "Berkas tidak lengkap." in rejected["body"]
     assert rejected["tracking_code"] == request["tracking_code"]
+    # And a tap on it opens that request in the portal (not the inbox first: one call fewer)
+    assert rejected["url"] == f"/#permohonan/{request['id']}"
     assert any(t.startswith("Permohonan diterima") for t in by_title)
     # And push reached them, so the rejection cost no SMS
     assert fakes.sms.texts_to("+62" + citizen["phone"][1:]) == []

@@ -236,3 +236,39 @@ def test_counts_survive_a_json_round_trip() -> None:
     counted = _counted()
     again = cost.counted_from_json(cost.counted_to_json(counted))
     assert again.per_letter == counted.per_letter and again.per_schedule_run == counted.per_schedule_run
+
+
+def test_kms_decrypts_follow_how_the_code_reads_the_keys(prices: dict[str, Any], deployment: Any) -> None:
+    # The app keys: once per container (a cold start of any function); the letter keyring: only where letters are
+    # signed or verified, at most every 5 minutes per warm container (config.get_secrets, wiring.letter_keyring)
+    est = cost.estimate(cost.sinjai(), _counted(), prices, deployment)
+    usage = cost.monthly_usage(cost.sinjai(), _counted())
+    a = {k: v[0] for k, v in cost.ASSUMPTIONS.items()}
+    cold = a["cold_start_share"] * (usage.invocations["api"] + usage.invocations["stream"]
+                                    + usage.invocations["issue_letters"])
+    warm = a["secret_warm_containers"] * 10 * cost.WORKING_DAYS_PER_MONTH * 12
+    reads = cold + min(usage.invocations["issue_letters"] + cost.sinjai().verifications, warm)
+    kms = next(line for line in est.lines if line.service == "KMS requests (secrets)")
+    assert kms.usd == pytest.approx(reads / 1e4 * prices["prices"]["kms_per_10k_requests"]["usd"])
+    # And a month without letters or verifications reads the keyring never, however warm the API is
+    quiet = cost.estimate(cost.idle(), _counted(), prices, deployment)
+    assert next(line for line in quiet.lines if line.service == "KMS requests (secrets)").usd == 0.0
+
+
+def test_a_preflight_is_an_api_request_with_an_empty_answer(prices: dict[str, Any], deployment: Any) -> None:
+    # Given a letter whose 26 API invocations include 10 CORS preflights
+    import dataclasses
+
+    counted = _counted()
+    with_preflights = dataclasses.replace(counted, per_letter=dataclasses.replace(counted.per_letter, preflights=10.0))
+    plain = cost.estimate(cost.sinjai(), counted, prices, deployment)
+    est = cost.estimate(cost.sinjai(), with_preflights, prices, deployment)
+    line = {x.service: x.usd for x in est.lines}
+    # Then API Gateway bills them all alike, and data transfer prices the preflights' answers at their own size
+    assert line["API Gateway REST"] == {x.service: x.usd for x in plain.lines}["API Gateway REST"]
+    u = cost.monthly_usage(cost.sinjai(), with_preflights)
+    a = {k: v[0] for k, v in cost.ASSUMPTIONS.items()}
+    kb = ((u.invocations["api"] - u.preflights) * a["api_response_kb"] + u.preflights * a["preflight_kb"]
+          + u.pdf_downloads * a["pdf_kb"] + u.attachment_views * float(deployment.attachment_kb or a["attachment_kb"]))
+    assert line["Data transfer out"] == pytest.approx(kb / 1024 / 1024 * prices["prices"]["data_transfer_out_gb"]["usd"])
+    assert line["Data transfer out"] < {x.service: x.usd for x in plain.lines}["Data transfer out"]

@@ -144,6 +144,8 @@ def expected_resources(action: str, secrets: set[str]) -> set[str]:
         return {TABLE}
     if action == "s3:ListBucket":
         return {"${BucketArn}"}
+    if action == "s3:DeleteObject":
+        return {"${BucketArn}/attachments/*"}  # only attachments past their retention are ever deleted
     if action.startswith("s3:"):
         return {f"${{BucketArn}}/{prefix}*" for prefix in LETTER_PREFIXES}
     if action in ("secretsmanager:GetSecretValue", "ssm:GetParameter"):

@@ -260,8 +260,9 @@ def test_fixed_costs_stay_down(template: dict[str, Any]) -> None:
     body = str(resources["Dashboard"]["Properties"]["DashboardBody"])
     for name in re.findall(r"\$\{(\w+Alarm)\.Arn\}", body):
         assert name in resources, name
-    # Attachments of closed requests (tagged by the app) expire after the retention; nothing else in
-    # attachments/ does, and no photo is kept forever in an archive class
+    # Attachments tagged by an earlier release expire after the retention (the app now deletes a closed request's
+    # files itself: tests/integration/test_attachment_retention.py); nothing else in attachments/ does, and no
+    # photo is kept forever in an archive class
     rules = {r["Id"]: r for r in resources["LettersBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]}
     expire = rules["expire-closed-attachments"]
     assert expire["Prefix"] == "attachments/"

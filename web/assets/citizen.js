@@ -2,7 +2,7 @@
 // generated form (kept on the device across a dropped connection and a reload, sent once with its
 // Idempotency-Key), my requests with history, revise/resubmit, cancel, download the issued letter.
 import {
-  ACTIONS, NetworkError, api, fmtDate, goTo, h, loadConfig, mount, newKey, notice, registerServiceWorker,
+  ACTIONS, ApiError, NetworkError, api, fmtDate, goTo, h, loadConfig, mount, newKey, notice, registerServiceWorker,
   keepRequest, refreshWhileIssuing, requestToShow, sendUpload, sessionFromLogin, sessionStore, setTimeZone, showFieldErrors, shrinkPhoto, statusBadge,
 } from "./lib.js";
 import { pushOffer, viewInbox, viewMessageSettings } from "./inbox.js";
@@ -21,7 +21,11 @@ const auth = sessionStore(SESSION_KEY, () => {
 const session = auth.get;
 const call = auth.call;
 function saveSession(login) {
-  auth.save(sessionFromLogin(login));
+  const s = sessionFromLogin(login);
+  // A code login says whether the profile is complete and names the NIK's kecamatan: "Ajukan surat" then needs
+  // no profile read.
+  if (login.profile_complete !== undefined) Object.assign(s, { profileComplete: login.profile_complete, kecamatan: login.region });
+  auth.save(s);
 }
 async function logout() {
   await auth.logout();
@@ -122,7 +126,8 @@ function viewLogin() {
         const login = await api("POST", "/v1/auth/otp/verify", { body: { ...body, code: code.value.trim() } });
         saveSession(login);
         const draft = loadDraft();
-        go(draft ? "ajukan" : "permohonan");
+        // A first-time applicant has no list to see: straight to the form (one call fewer).
+        go(draft || login.has_requests === false ? "ajukan" : "permohonan");
       }
     } catch (err) {
       mount(status, errorNotice(err));
@@ -203,6 +208,8 @@ async function viewProfile(next) {
     busy(form, true);
     try {
       profile = await call("PUT", "/v1/me/profile", { body });
+      const s = session();
+      if (s) auth.save({ ...s, profileComplete: profile.complete, kecamatan: s.kecamatan || ownKecamatan(profile) });
       flash = notice("ok", "Profil tersimpan.");
       go(next || "ajukan");
     } catch (err) {
@@ -218,26 +225,44 @@ async function viewProfile(next) {
     h("p", {}, "Tanggal lahir dan jenis kelamin harus sesuai dengan NIK."), form);
 }
 
+function ownKecamatan(profile) {
+  return `${profile.nik.slice(0, 2)}.${profile.nik.slice(2, 4)}.${profile.nik.slice(4, 6)}`;
+}
+
 // ---- choose a village and a letter type, then the form ------------------------------------------
 async function viewChoose() {
   const seq = renderSeq;
   const draft = loadDraft();
   if (draft && draft.village && draft.letterType) return viewForm(draft);
-  let profile;
   let kab;
+  let ownKec;
+  let own = null; // her own kecamatan with its villages, when it lies in this kabupaten
   try {
-    profile = await call("GET", "/v1/me/profile");
-    if (!profile.complete) {
-      flash = notice("info", "Lengkapi profil Anda sebelum mengajukan surat.");
-      return go("profil");
+    const s = session();
+    if (s.profileComplete && s.kecamatan) {
+      ownKec = s.kecamatan; // the login said the profile is complete: no read of it
+    } else {
+      const profile = await call("GET", "/v1/me/profile");
+      if (!profile.complete) {
+        flash = notice("info", "Lengkapi profil Anda sebelum mengajukan surat.");
+        return go("profil");
+      }
+      ownKec = ownKecamatan(profile);
     }
     const cfg = await loadConfig();
-    kab = await api("GET", `/v1/regions/${cfg.region || `${profile.nik.slice(0, 2)}.${profile.nik.slice(2, 4)}`}`);
+    const kabCode = cfg.region || ownKec.split(".").slice(0, 2).join(".");
+    if (ownKec.startsWith(`${kabCode}.`)) {
+      // One answer: her kecamatan's villages and, as its siblings, every kecamatan of the kabupaten.
+      own = await api("GET", `/v1/regions/${ownKec}?siblings=true`).catch((err) => {
+        if (err instanceof ApiError && err.status === 404) return null; // a NIK code the region tree lacks
+        throw err;
+      });
+    }
+    kab = own ? { code: kabCode, timezone: own.timezone, children: own.siblings } : await api("GET", `/v1/regions/${kabCode}`);
   } catch (err) {
     return show(seq, "Ajukan surat", errorNotice(err));
   }
   setTimeZone(kab.timezone);
-  const ownKec = `${profile.nik.slice(0, 2)}.${profile.nik.slice(2, 4)}.${profile.nik.slice(4, 6)}`;
   const kecSel = select("kecamatan", kab.children.map((c) => [c.code, c.active ? c.name : `${c.name} (belum aktif)`]),
     kab.children.some((c) => c.code === ownKec) ? ownKec : "", "— pilih kecamatan —");
   const desaSel = select("village", [], "", "— pilih desa/kelurahan —");
@@ -247,7 +272,7 @@ async function viewChoose() {
     mount(types);
     if (!kecSel.value) return mount(desaSel, h("option", { value: "" }, "— pilih desa/kelurahan —"));
     try {
-      const kec = await api("GET", `/v1/regions/${kecSel.value}`);
+      const kec = own && own.code === kecSel.value ? own : await api("GET", `/v1/regions/${kecSel.value}`);
       mount(desaSel, h("option", { value: "" }, "— pilih desa/kelurahan —"),
         ...kec.children.map((d) => h("option", { value: d.code, disabled: !d.active },
           `${d.level === "kelurahan" ? "Kelurahan" : "Desa"} ${d.name}${d.active ? "" : " (belum aktif)"}`)));

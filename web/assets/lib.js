@@ -142,7 +142,9 @@ export function sessionStore(key, onExpired) {
     if (!now || !now.refreshToken) return null;
     if (now.token !== used && now.expiresAt > Date.now() + 30000) return now; // another tab renewed it
     const answer = await api("POST", "/v1/auth/refresh", { body: { refresh_token: now.refreshToken } });
-    const next = sessionFromLogin(answer);
+    // The new tokens replace the old; what else the session keeps (the citizen's profileComplete) stays.
+    const kept = Object.entries(now).filter(([k]) => !["token", "expiresAt", "refreshToken", "refreshExpiresAt"].includes(k));
+    const next = { ...Object.fromEntries(kept), ...sessionFromLogin(answer) };
     localStorage.setItem(key, JSON.stringify(next));
     return next;
   };

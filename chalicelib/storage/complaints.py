@@ -31,7 +31,7 @@ from chalicelib.domain.requests import HistoryEntry
 from chalicelib.errors import ConflictError, TooManyRequestsError
 from chalicelib.storage import keys
 from chalicelib.storage.codec import full_items, history_entry, page, plain
-from chalicelib.storage.connection import query_partition, transaction_connection, translate_errors
+from chalicelib.storage.connection import aws_code, query_partition, transaction_connection, translate_errors
 from chalicelib.storage.models import (
     CitizenItem,
     ComplaintConfigItem,
@@ -331,7 +331,7 @@ def set_level(complaint: Complaint, level: int, next_at: datetime | None) -> boo
             actions=_sla_actions(complaint, level, next_at), condition=_unchanged(complaint))
         return True
     except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if aws_code(exc) == "ConditionalCheckFailedException":
             return False
         raise translate_errors(exc) from exc
 
@@ -365,7 +365,7 @@ def put_config(config: ComplaintConfig, expected_version: int | None, actor: str
     try:
         item.save(condition=condition)
     except PutError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if aws_code(exc) == "ConditionalCheckFailedException":
             raise ConflictError("Pengaturan kategori telah diubah oleh orang lain; muat ulang dan coba lagi.",
                                 code="stale_version") from exc
         raise translate_errors(exc) from exc

@@ -31,9 +31,20 @@ def query_partition(pk: str, consistent: bool = True) -> Iterator[dict[str, Any]
             return
 
 
+def aws_code(exc: PynamoDBException) -> str | None:
+    """The AWS error code behind a PynamoDB error, or None when there is none: a timeout or a refused
+    connection has no response, and PynamoDB's own `cause_response_code` then raises AttributeError (seen
+    under load: an outbox claim that timed out crashed its worker instead of being retried)."""
+    response = getattr(exc.cause, "response", None)
+    if not isinstance(response, dict):
+        return None
+    code = response.get("Error", {}).get("Code")
+    return str(code) if code is not None else None
+
+
 def translate_errors(exc: PynamoDBException) -> AppError:
     """An unexpected storage failure becomes a 502 with a stable code; the cause is logged."""
-    code = getattr(exc, "cause_response_code", None)
+    code = aws_code(exc)
     logger.warning("storage error", extra={"error": type(exc).__name__, "aws_code": code})
     if code in ("TransactionConflictException", "TransactionCanceledException"):
         from chalicelib.errors import ConflictError

@@ -16,7 +16,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, PutError, PynamoDBException, UpdateError
 
 from chalicelib.storage import keys
-from chalicelib.storage.connection import translate_errors
+from chalicelib.storage.connection import aws_code, translate_errors
 from chalicelib.storage.models import InboxMessageItem
 
 MESSAGE_ID = re.compile(r"^\d{8}T\d{6}Z-[A-Za-z0-9_-]{1,64}$")
@@ -57,7 +57,7 @@ def deliver(nik_hash: str, outbox_id: str, created_at: str, *, event: str, title
         message.save(condition=InboxMessageItem.PK.does_not_exist())
         return True
     except PutError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if aws_code(exc) == "ConditionalCheckFailedException":
             return False
         raise translate_errors(exc) from exc
 
@@ -96,7 +96,7 @@ def mark_read(nik_hash: str, mid: str, at_iso: str) -> InboxMessage | None:
                     condition=InboxMessageItem.PK.exists() & InboxMessageItem.read_at.does_not_exist())
         return _from_item(item)
     except UpdateError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
+        if aws_code(exc) != "ConditionalCheckFailedException":
             raise translate_errors(exc) from exc
     try:
         return _from_item(InboxMessageItem.get(pk, sk, consistent_read=True))

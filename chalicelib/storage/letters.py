@@ -9,7 +9,7 @@ from chalicelib.domain.requests import HistoryEntry
 from chalicelib.errors import ConflictError, NotFoundError
 from chalicelib.storage import keys
 from chalicelib.storage.codec import event_item, plain
-from chalicelib.storage.connection import translate_errors
+from chalicelib.storage.connection import aws_code, translate_errors
 from chalicelib.storage.models import EventItem, LetterCounterItem, LetterItem, RequestItem
 from chalicelib.storage.transaction import Transaction, TransactionCancelled
 
@@ -65,7 +65,7 @@ def count_verification(letter_id: str) -> int:
     try:
         item.update(actions=[LetterItem.verification_count.add(1)], condition=LetterItem.PK.exists())
     except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if aws_code(exc) == "ConditionalCheckFailedException":
             raise NotFoundError("Surat tidak ditemukan.", code="letter_not_found") from exc
         raise translate_errors(exc) from exc
     return int(item.verification_count or 0)

@@ -18,7 +18,7 @@ from chalicelib.errors import ConflictError
 from chalicelib.storage import bill, keys
 from chalicelib.storage.bill import Usage
 from chalicelib.storage.codec import page, plain
-from chalicelib.storage.connection import transaction_connection, translate_errors
+from chalicelib.storage.connection import aws_code, transaction_connection, translate_errors
 from chalicelib.storage.models import OutboxItem
 
 __all__ = ["OUTBOX_GRACE", "OutboxRow", "outbox_item", "outbox_list_sk", "from_item", "from_image", "get", "put_new",
@@ -78,7 +78,7 @@ def put_new(message: OutboxMessage) -> bool:
         outbox_item(message).save(condition=OutboxItem.PK.does_not_exist())
         return True
     except PutError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if aws_code(exc) == "ConditionalCheckFailedException":
             return False
         raise translate_errors(exc) from exc
 
@@ -106,7 +106,7 @@ def claim(outbox_id: str, now: datetime, lease_until: datetime) -> OutboxRow | N
                      OutboxItem.lease_until.set(lease_iso), OutboxItem.updated_at.set(now_iso)],
             condition=OutboxItem.PK.exists() & condition)
     except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if aws_code(exc) == "ConditionalCheckFailedException":
             return None
         raise translate_errors(exc) from exc
     return from_item(item)
@@ -157,7 +157,7 @@ def finish(row: OutboxRow, now: datetime, *, status: str, attempts: int, deliver
             keys.outbox_pk(row.id), keys.META, actions=actions, condition=condition)
         return True
     except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if aws_code(exc) == "ConditionalCheckFailedException":
             return False
         raise translate_errors(exc) from exc
 
@@ -193,7 +193,7 @@ def resend(outbox_id: str, now: datetime) -> OutboxRow:
             OutboxItem.GSI3SK.set(keys.outbox_retry_sk(iso(now + OUTBOX_GRACE), outbox_id)),
         ], condition=OutboxItem.status == FAILED)
     except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if aws_code(exc) == "ConditionalCheckFailedException":
             raise ConflictError("Hanya notifikasi yang gagal yang dapat dikirim ulang.",
                                 code="notification_not_failed") from exc
         raise translate_errors(exc) from exc

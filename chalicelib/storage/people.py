@@ -12,7 +12,7 @@ from pynamodb.expressions.update import Action
 from chalicelib.errors import ConflictError, TooManyRequestsError
 from chalicelib.storage import keys
 from chalicelib.storage.codec import plain
-from chalicelib.storage.connection import translate_errors
+from chalicelib.storage.connection import aws_code, translate_errors
 from chalicelib.storage.models import CitizenItem, CodeItem, EmailCodeItem, OtpItem, StaffItem
 
 
@@ -68,7 +68,7 @@ def bind_citizen(nik_hash: str, nik: str, phone: str, now: str, rebind: bool = F
     try:
         item.save(condition=CitizenItem.PK.does_not_exist())
     except PutError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
+        if aws_code(exc) != "ConditionalCheckFailedException":
             raise translate_errors(exc) from exc
         if rebind:
             try:
@@ -76,7 +76,7 @@ def bind_citizen(nik_hash: str, nik: str, phone: str, now: str, rebind: bool = F
                     actions=[CitizenItem.phone.set(phone), CitizenItem.updated_at.set(now)],
                     condition=CitizenItem.phone != phone)
             except UpdateError as update_exc:
-                if update_exc.cause_response_code != "ConditionalCheckFailedException":
+                if aws_code(update_exc) != "ConditionalCheckFailedException":
                     raise translate_errors(update_exc) from update_exc
     citizen = get_citizen(nik_hash)
     assert citizen is not None
@@ -90,7 +90,7 @@ def save_profile(nik_hash: str, profile: dict[str, Any], expected_version: int, 
                      CitizenItem.version.add(1)],
             condition=CitizenItem.version == expected_version)
     except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if aws_code(exc) == "ConditionalCheckFailedException":
             raise ConflictError("Profil telah diubah; muat ulang dan coba lagi.", code="stale_version") from exc
         raise translate_errors(exc) from exc
     return expected_version + 1
@@ -105,7 +105,7 @@ def save_citizen_email(nik_hash: str, email: str | None, now: str) -> bool:
             actions=[action, CitizenItem.email_verified_at.remove(), CitizenItem.updated_at.set(now)],
             condition=CitizenItem.PK.exists())
     except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if aws_code(exc) == "ConditionalCheckFailedException":
             return False
         raise translate_errors(exc) from exc
     return True
@@ -118,7 +118,7 @@ def confirm_citizen_email(nik_hash: str, email: str, now: str) -> bool:
             actions=[CitizenItem.email_verified_at.set(now), CitizenItem.updated_at.set(now)],
             condition=CitizenItem.email == email)
     except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if aws_code(exc) == "ConditionalCheckFailedException":
             return False
         raise translate_errors(exc) from exc
     return True
@@ -130,7 +130,7 @@ def _save_code(item: CodeItem, min_interval_iso: str) -> None:
     try:
         item.save(condition=model.PK.does_not_exist() | (model.created_at < min_interval_iso))
     except PutError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if aws_code(exc) == "ConditionalCheckFailedException":
             raise TooManyRequestsError("Kode baru saja dikirim; tunggu sebentar sebelum meminta lagi.",
                                        code="otp_throttled") from exc
         raise translate_errors(exc) from exc
@@ -143,7 +143,7 @@ def _count_attempt(item: CodeItem, max_attempts: int) -> int:
         item.update(actions=[model.attempts.add(1)], condition=model.PK.exists() & (model.attempts < max_attempts))
         return int(item.attempts)
     except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if aws_code(exc) == "ConditionalCheckFailedException":
             raise TooManyRequestsError("Terlalu banyak percobaan; minta kode baru.",
                                        code="otp_attempts_exceeded") from exc
         raise translate_errors(exc) from exc
@@ -223,7 +223,7 @@ def create_staff(staff: Staff, now: str, overwrite: bool = False) -> bool:
         staff_item(staff, now).save(condition=None if overwrite else StaffItem.PK.does_not_exist())
         return True
     except PutError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if aws_code(exc) == "ConditionalCheckFailedException":
             return False
         raise translate_errors(exc) from exc
 
@@ -249,7 +249,7 @@ def save_contact_preferences(username: str, phone: str | None, email: str | None
     try:
         item.update(actions=actions, condition=StaffItem.PK.exists())
     except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if aws_code(exc) == "ConditionalCheckFailedException":
             from chalicelib.errors import NotFoundError
 
             raise NotFoundError("Akun petugas tidak ditemukan.", code="staff_not_found") from exc

@@ -10,7 +10,7 @@ from chalicelib.domain.regions import Region
 from chalicelib.errors import ConflictError
 from chalicelib.storage import keys
 from chalicelib.storage.codec import plain
-from chalicelib.storage.connection import translate_errors
+from chalicelib.storage.connection import aws_code, translate_errors
 from chalicelib.storage.models import KabupatenRegistryItem, RegionItem
 
 
@@ -62,7 +62,7 @@ def save(region: Region, expected_version: int) -> Region:
     try:
         item.save(condition=RegionItem.version == expected_version)
     except PutError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if aws_code(exc) == "ConditionalCheckFailedException":
             raise ConflictError("Pengaturan telah diubah oleh orang lain; muat ulang dan coba lagi.",
                                 code="stale_version") from exc
         raise translate_errors(exc) from exc

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pynamodb.exceptions import DoesNotExist, GetError, PutError, QueryError, UpdateError
 
 from chalicelib.storage import keys
-from chalicelib.storage.connection import translate_errors
+from chalicelib.storage.connection import aws_code, translate_errors
 from chalicelib.storage.models import SessionItem
 
 
@@ -72,7 +72,7 @@ def rotate(family: str, old_hash: str, new_hash: str, now_iso: str, expires_at: 
                      SessionItem.last_used_at.set(now_iso), SessionItem.expires_at.set(expires_at)],
             condition=(SessionItem.token_hash == old_hash) & SessionItem.revoked_at.does_not_exist())
     except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if aws_code(exc) == "ConditionalCheckFailedException":
             return False
         raise translate_errors(exc) from exc
     return True
@@ -85,7 +85,7 @@ def revoke(family: str, reason: str, now_iso: str) -> bool:
             actions=[SessionItem.revoked_at.set(now_iso), SessionItem.revoked_reason.set(reason)],
             condition=SessionItem.PK.exists() & SessionItem.revoked_at.does_not_exist())
     except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if aws_code(exc) == "ConditionalCheckFailedException":
             return get(family) is not None
         raise translate_errors(exc) from exc
     return True

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pynamodb.exceptions import DoesNotExist, GetError, PutError, UpdateError
 
 from chalicelib.storage import keys
-from chalicelib.storage.connection import translate_errors
+from chalicelib.storage.connection import aws_code, translate_errors
 from chalicelib.storage.models import SigninLinkItem
 
 
@@ -54,7 +54,7 @@ def use(secret_hash: str, now_iso: str) -> bool:
             keys.signin_link_pk(secret_hash), keys.META, actions=[SigninLinkItem.used_at.set(now_iso)],
             condition=SigninLinkItem.PK.exists() & SigninLinkItem.used_at.does_not_exist())
     except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if aws_code(exc) == "ConditionalCheckFailedException":
             return False
         raise translate_errors(exc) from exc
     return True

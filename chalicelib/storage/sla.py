@@ -14,7 +14,7 @@ from chalicelib.domain.requests import OPEN_STATUSES, HistoryEntry, ServiceReque
 from chalicelib.errors import ConflictError
 from chalicelib.storage import keys
 from chalicelib.storage.codec import full_items, request_from_item, sla_level_actions, unchanged
-from chalicelib.storage.connection import translate_errors
+from chalicelib.storage.connection import aws_code, translate_errors
 from chalicelib.storage.models import RequestItem
 
 
@@ -64,7 +64,7 @@ def set_level(request: ServiceRequest, level: int, next_at: datetime | None) -> 
             actions=sla_level_actions(request, level, next_at), condition=unchanged(request))
         return True
     except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if aws_code(exc) == "ConditionalCheckFailedException":
             return False
         raise translate_errors(exc) from exc
 

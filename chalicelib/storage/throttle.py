@@ -17,7 +17,7 @@ from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
 from chalicelib.domain.clock import iso
 from chalicelib.domain.ids import new_id
 from chalicelib.storage import keys
-from chalicelib.storage.connection import translate_errors
+from chalicelib.storage.connection import aws_code, translate_errors
 from chalicelib.storage.models import LoginAuditItem, ThrottleItem
 
 AUDIT_RETENTION_SECONDS = 90 * 24 * 3600
@@ -48,7 +48,7 @@ def _expiry(epoch: int) -> datetime:
 
 
 def _conditional_failed(exc: PutError | UpdateError | DeleteError) -> bool:
-    return exc.cause_response_code == "ConditionalCheckFailedException"
+    return aws_code(exc) == "ConditionalCheckFailedException"
 
 
 def _get(kind: str, subject: str) -> ThrottleItem | None:

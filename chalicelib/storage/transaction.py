@@ -20,7 +20,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
-from chalicelib.storage.connection import transaction_connection
+from chalicelib.storage.connection import aws_code, transaction_connection
 from chalicelib.storage.table import BaseItem
 
 # DynamoDB's limit on the items of one transaction.
@@ -100,7 +100,7 @@ class Transaction:
                                                        "ClientRequestToken": self.token})
         except (BotoCoreError, ClientError) as exc:
             error = TransactWriteError("Failed to write transaction items", exc)
-            if getattr(error, "cause_response_code", None) == "TransactionCanceledException":
+            if aws_code(error) == "TransactionCanceledException":
                 raise TransactionCancelled(self.failures(error), error) from exc
             raise error from exc
 

@@ -24,7 +24,10 @@ def query_partition(pk: str, consistent: bool = True) -> Iterator[dict[str, Any]
     table = BaseItem._get_connection()
     start = None
     while True:
-        page = table.query(pk, consistent_read=consistent, exclusive_start_key=start)
+        try:
+            page = table.query(pk, consistent_read=consistent, exclusive_start_key=start)
+        except PynamoDBException as exc:  # a timeout here was an unhandled 500 (the 10 000-request run)
+            raise translate_errors(exc) from exc
         yield from page.get("Items", [])
         start = page.get("LastEvaluatedKey")
         if not start:

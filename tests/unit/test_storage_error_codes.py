@@ -37,3 +37,18 @@ def test_an_outbox_claim_that_times_out_is_a_storage_error(monkeypatch: pytest.M
     with pytest.raises(ExternalServiceError) as raised:
         repo.claim("01M8V9Z0KQ16BHTK08R98ZW25C", now, now + timedelta(minutes=2))
     assert raised.value.code == "storage_error"
+
+
+def test_reading_a_request_partition_that_times_out_is_a_storage_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pynamodb.connection.table import TableConnection
+    from pynamodb.exceptions import QueryError
+
+    from chalicelib.storage.connection import query_partition
+
+    def query(self: TableConnection, *args: object, **kwargs: object) -> None:
+        raise QueryError("Failed to query items", ReadTimeoutError(endpoint_url="http://127.0.0.1:8611/"))
+
+    monkeypatch.setattr(TableConnection, "query", query)
+    with pytest.raises(ExternalServiceError) as raised:
+        list(query_partition("REQUEST#01M8V9Z0KQ16BHTK08R98ZW25C"))
+    assert raised.value.code == "storage_error"

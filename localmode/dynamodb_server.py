@@ -583,7 +583,10 @@ def _close_http_server(server: Any, thread: threading.Thread | None) -> None:
     ends with nothing left in its map; then stop its worker threads."""
     from waitress import wasyncore
 
-    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+    try:
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+    except OSError:  # the trigger is already closed (its loop is ending): close what is left from here
+        wasyncore.close_all(server._map)
     if thread is not None:
         thread.join(timeout=10)
     server.task_dispatcher.shutdown(timeout=5)

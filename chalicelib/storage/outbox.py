@@ -22,7 +22,8 @@ from chalicelib.storage.connection import transaction_connection, translate_erro
 from chalicelib.storage.models import OutboxItem
 
 __all__ = ["OUTBOX_GRACE", "FINISHED", "OutboxRow", "finished_row_expiry", "outbox_item", "outbox_list_sk", "from_item",
-           "from_image", "get", "put_new", "claim", "finish", "due_for_retry", "list_village", "resend"]
+           "from_image", "get", "put_new", "claim", "finish", "due_for_retry", "list_village", "resend",
+           "finished_without_expiry", "set_expiry"]
 
 # How long a new outbox row waits for the stream handler before the retry schedule sends it instead.
 OUTBOX_GRACE = timedelta(minutes=2)
@@ -211,3 +212,26 @@ def resend(outbox_id: str, now: datetime) -> OutboxRow:
                                 code="notification_not_failed") from exc
         raise translate_errors(exc) from exc
     return from_item(item)
+
+
+def finished_without_expiry(village: str, status: str) -> Iterator[tuple[str, datetime]]:
+    """(id, finished at) of the village's rows in a finished status that carry no TTL (rows finished before
+    the retention existed): one Query per page on its status list (GSI2 OUTBOX_IN#{desa}#{status})."""
+    results = OutboxItem.gsi2.query(keys.outbox_status_pk(village, status),
+                                    filter_condition=OutboxItem.expires_at.does_not_exist())
+    for item in results:
+        yield item.id, parse_iso(item.updated_at or item.created_at)
+
+
+def set_expiry(outbox_id: str, status: str, expires: datetime) -> bool:
+    """Give a finished row its TTL, if it is still in `status` and has none (False otherwise: a resend or a
+    newer outcome came first)."""
+    try:
+        OutboxItem._get_connection().update_item(
+            keys.outbox_pk(outbox_id), keys.META, actions=[OutboxItem.expires_at.set(expires)],
+            condition=(OutboxItem.status == status) & OutboxItem.expires_at.does_not_exist())
+        return True
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise translate_errors(exc) from exc

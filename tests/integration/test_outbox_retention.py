@@ -115,3 +115,27 @@ def test_the_bill_stays_exact_when_sent_rows_expire(client: Any, senders: outbox
     listed = get(client, f"/v1/villages/{SAMATARING}/notifications?status=sent&limit=100", token).json_body
     assert not set(ids) & {i["id"] for i in listed["items"]}
     assert bill.get(SAMATARING, month) == billed
+
+
+def test_expire_outbox_gives_rows_finished_before_the_retention_their_ttl(
+        senders: outbox.Senders, retention: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    from chalicelib.ops.__main__ import main
+
+    # Given a sent row from before the retention existed (no TTL), and a row still pending
+    retention(35)
+    old_id = new_row()
+    outbox.handle_stream(inserts([old_id]), senders=senders)
+    OutboxItem(keys.outbox_pk(old_id), keys.META).update(actions=[OutboxItem.expires_at.remove()])
+    assert expires_at(old_id) is None
+    pending_id = new_row()
+    finished = datetime.fromisoformat(repo.get(old_id).updated_at or "")  # type: ignore[union-attr]
+    # When the operator runs the one-off command for the kabupaten
+    assert main(["expire-outbox", "73.07"]) == 0
+    # Then the old row expires 35 days after it was finished, the pending one never
+    assert expires_at(old_id) == at(finished, 35)
+    assert expires_at(pending_id) is None
+    assert "TTL set on" in capsys.readouterr().out
+    # And a second run changes nothing
+    assert main(["expire-outbox", "73.07"]) == 0
+    assert "TTL set on 0 sent and 0 failed" in capsys.readouterr().out
+    assert expires_at(old_id) == at(finished, 35)

@@ -244,6 +244,12 @@ class SampleResult:
     seconds: float
     policy: str
     traits: dict[str, float]
+    # The items the letters left in the table (DynamoDB JSON, new since the sample began), when they were
+    # read (epoch seconds), the table's indexes, and the bytes of each stored PDF.
+    stored: list[dict[str, Any]] = field(default_factory=list)
+    stored_at: float = 0.0
+    indexes: list[tuple[str, str, Any]] = field(default_factory=list)
+    pdf_sizes: list[int] = field(default_factory=list)
 
 
 class Simulation:
@@ -518,11 +524,42 @@ def table_indexes() -> list[tuple[str, str, Any]]:
     return sorted(out)
 
 
-def _count_file_store(meter: Meter) -> None:
+def _table_items() -> list[dict[str, Any]]:
+    """Every item of the sample's table (a Scan of moto, outside any bucket: the bench's reading, not the app's)."""
+    import boto3
+
+    from chalicelib.config import get_settings
+
+    settings = get_settings()
+    client = boto3.client("dynamodb", region_name=settings.aws_region)
+    items: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"TableName": settings.table_name}
+    while True:
+        page = client.scan(**kwargs)
+        items += page.get("Items", [])
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _key_of(item: dict[str, Any]) -> tuple[str, str]:
+    return (str(item["PK"]["S"]), str(item["SK"]["S"]))
+
+
+def _count_file_store(meter: Meter, pdf_sizes: dict[str, int] | None = None) -> None:
     """Count the S3 requests the cloud's file store would make, at the local store that stands in for it:
     put/copy (PUT), the browser's presigned POST (PUT), read/probe (GET/HEAD) and every presigned link the
-    API hands out (a GET by the browser that opens it)."""
+    API hands out (a GET by the browser that opens it). The bytes of each PDF stored go to `pdf_sizes` by key."""
     from chalicelib.adapters.files import LocalFileStore
+
+    original_put = LocalFileStore.put
+
+    def put(self: Any, key: str, data: bytes, content_type: str) -> None:
+        if pdf_sizes is not None and content_type == "application/pdf":
+            pdf_sizes[key] = len(data)  # a PDF rendered again replaces the object: its last size counts
+        original_put(self, key, data, content_type)
+
+    LocalFileStore.put = put  # type: ignore[method-assign]
 
     depth = threading.local()
 
@@ -565,7 +602,8 @@ def _drive(meter: Meter, data_dir: Path, letters: int, n_villages: int, shares: 
     random.seed(seed)
     create_table()
     seed_demo()
-    _count_file_store(meter)
+    pdf_sizes: dict[str, int] = {}
+    _count_file_store(meter, pdf_sizes)
     # The logs the functions would ship: the Powertools handler writes into a byte counter.
     handler = logger.registered_handler
     handler.setStream(_CountingStream(meter))  # type: ignore[attr-defined]
@@ -584,10 +622,21 @@ def _drive(meter: Meter, data_dir: Path, letters: int, n_villages: int, shares: 
     for village in villages:
         with sim.uncounted():
             staff[village] = {role: fx.staff_token(client, f"{role}.{village}") for role in ("operator", "kades")}
+    # Each village has set its lambang for the kop surat once (docs/letters.md), so the letters carry it.
+    from render_sample import sample_logo
+
+    for village in villages:
+        with sim.uncounted():
+            shown = client.http.put(f"/v1/villages/{village}/letter-settings/logo", body=sample_logo(),
+                                    headers={"Authorization": f"Bearer {staff[village]['kades']}",
+                                             "Content-Type": "image/jpeg"})
+        assert shown.status_code == 200, shown.body
+    meter.tallies.pop("browser", None)  # the logo's store call is setup, not a browser's
     with sim.invocation("POST /v1/auth/login"):
         fx.post(client, "/v1/auth/login", {"username": f"operator.{villages[0]}", "password": fx.PASSWORD})
     sim.skip_stream()
     meter.tallies.pop("stream", None)
+    before_sample = {_key_of(i) for i in _table_items()}
 
     calls_before: Counter[str] = Counter()
     issued: list[tuple[dict[str, Any], dict[str, Any], str]] = []
@@ -702,6 +751,9 @@ def _drive(meter: Meter, data_dir: Path, letters: int, n_villages: int, shares: 
     sim.http("GET", "GET /v1/regions/{code}", "/v1/regions/73.07")
     meter.forget_unmatched_writes()
     del calls_before
+    # What the letters left in the table (before the schedules, whose digests are per village and day)
+    stored_at = time.time()
+    stored = [i for i in _table_items() if _key_of(i) not in before_sample]
 
     # One run of each scheduled handler over the sample's data.
     schedules: dict[str, Tally] = {}
@@ -717,7 +769,8 @@ def _drive(meter: Meter, data_dir: Path, letters: int, n_villages: int, shares: 
                   if name.startswith(("GET ", "POST ", "PUT "))}
     return SampleResult(letters=letters, villages=villages, tallies=dict(meter.tallies), per_letter_calls=per_letter,
                         verifications=verifications, sms_by_event=sim.sms_by_event, email_by_event=sim.email_by_event,
-                        schedules=schedules, seconds=time.perf_counter() - started, policy=policy, traits=shares)
+                        schedules=schedules, seconds=time.perf_counter() - started, policy=policy, traits=shares,
+                        stored=stored, stored_at=stored_at, indexes=meter.gsis, pdf_sizes=list(pdf_sizes.values()))
 
 
 # A valid P-256 public key and auth secret, as a browser's PushSubscription carries them.

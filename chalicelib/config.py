@@ -121,6 +121,9 @@ class Settings(BaseSettings):
     # apart (BILL# items) and stays exact. A whole calendar month plus the days its bill is checked in.
     # Rows still pending (new, retrying, in quiet hours) or being sent never expire (docs/operations.md, 7).
     outbox_retention_days: Positive = 35
+    # Days a message stays in a citizen's portal inbox (Kotak pesan) before DynamoDB's TTL deletes it: a status
+    # message is news; the request itself, with its whole history, stays under "Permohonan saya".
+    inbox_retention_days: Positive = 180
     # Complaints (issue 12): filings per citizen per local day, and the days a resolved one can be reopened.
     complaint_daily_limit: Positive = 5
     complaint_reopen_days: Positive = 5

@@ -406,6 +406,7 @@ class InboxMessageItem(BaseItem):
     tracking_code = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     read_at = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)  # BALAI_INBOX_RETENTION_DAYS after the message (older ones: none)
 
 
 class PushSubscriptionItem(BaseItem):

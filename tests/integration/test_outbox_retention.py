@@ -139,3 +139,26 @@ def test_expire_outbox_gives_rows_finished_before_the_retention_their_ttl(
     assert main(["expire-outbox", "73.07"]) == 0
     assert "TTL set on 0 sent and 0 failed" in capsys.readouterr().out
     assert expires_at(old_id) == at(finished, 35)
+
+
+def test_an_inbox_message_expires_after_the_inbox_retention(monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib.config import reset_caches
+    from chalicelib.storage import inbox
+    from chalicelib.storage.models import InboxMessageItem
+
+    # Given a district that keeps inbox messages 90 days
+    monkeypatch.setenv("BALAI_INBOX_RETENTION_DAYS", "90")
+    reset_caches()
+    try:
+        sent = utcnow().replace(microsecond=0)
+        # When a status message reaches a citizen's inbox
+        assert inbox.deliver("hash-inbox-ttl", "OUTBOX1", sent.isoformat(), event="issued", title="Surat terbit",
+                             text="Surat Anda sudah terbit.", request_id="R1", tracking_code="ABCD-EF12")
+        # Then it carries a TTL 90 days after it was sent, and is listed until then
+        mid = inbox.message_id("OUTBOX1", sent.isoformat())
+        raw = InboxMessageItem.get(keys.inbox_pk("hash-inbox-ttl"), keys.inbox_sk(mid)).serialize()
+        assert int(raw["expires_at"]["N"]) == at(sent, 90)
+        assert [m.id for m in inbox.page("hash-inbox-ttl", 10, None)[0]] == [mid]
+    finally:
+        monkeypatch.delenv("BALAI_INBOX_RETENTION_DAYS")
+        reset_caches()

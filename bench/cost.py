@@ -121,8 +121,10 @@ ASSUMPTIONS: dict[str, tuple[float, str]] = {
                                     "the two SecureStrings every 5 minutes (Powertools max_age 300)"),
     "pdf_kb": (5.0, "one-page letter with QR (STACK-NOTES: 2.9-4.8 KB); used only for counts that lack the "
                     "stored PDFs' size (the sample counts the bytes of every PDF it issues)"),
-    "complaint_storage_vs_letter": (0.6, "a complaint's items (complaint, its ~5 audit events, outbox rows) "
-                                         "against a letter's; complaints are not driven by the sample"),
+    "complaint_storage_vs_letter": (0.6, "a complaint's items against a letter's; used only for counts "
+                                         "without complaints (the sample drives one for every 4 letters)"),
+    "complaint_photos": (1.0, "photos stored per complaint (the form takes up to 3; the sample files one); "
+                              "a planning figure until the share of complaints with photos is known"),
     "register_bytes_per_resident": (2048.0, "a resident row with its name-index and NIK-index copies"),
     "region_bytes_per_village": (40 * 1024.0, "a village's region item with its settings and letter types"),
     "api_response_kb": (3.0, "mean JSON answer"),
@@ -384,6 +386,18 @@ def usage_of(tallies: dict[str, Any], names: list[str]) -> Usage:
     return u
 
 
+def _sample_storage(result: Any) -> dict[str, Any]:
+    """storage_of() the sample's letters, plus "per_complaint" from its complaints when it drove some."""
+    if not getattr(result, "stored", None):
+        return {}
+    villages = len(getattr(result, "villages", [])) or 1
+    out = storage_of(result.stored, result.indexes, result.stored_at, result.letters, villages)
+    if getattr(result, "complaints", 0):
+        out["per_complaint"] = storage_of(result.complaint_stored, result.indexes, result.stored_at,
+                                          result.complaints, villages)["per_letter"]
+    return out
+
+
 def counted_from_sample(result: Any) -> Counted:
     """Turn a bench/cost_sim.py SampleResult into per-unit usage."""
     tallies = {k: v.as_dict() for k, v in result.tallies.items()}
@@ -391,7 +405,8 @@ def counted_from_sample(result: Any) -> Counted:
     dashboard = ["GET /v1/regions/{code}"]
     login = ["POST /v1/auth/login"]
     schedules = list(SCHEDULE_RUNS)
-    letter_names = [k for k in tallies if k not in {*verify, *dashboard, *login, *schedules}]
+    letter_names = [k for k in tallies if k not in {*verify, *dashboard, *login, *schedules}
+                    and not k.startswith("complaint: ")]  # cost_sim's complaints: counted for storage only
     per_letter = usage_of(tallies, letter_names).scaled(1 / result.letters)
     n_verify = sum(tallies[k]["invocations"] for k in verify) or 1
     endpoints = {k: {"per_letter": t["invocations"] / result.letters,
@@ -411,9 +426,7 @@ def counted_from_sample(result: Any) -> Counted:
         messages_by_event={"sms": {k: v / result.letters for k, v in result.sms_by_event.items()},
                            "email": {k: v / result.letters for k, v in result.email_by_event.items()}},
         sample_seconds=result.seconds,
-        storage=storage_of(getattr(result, "stored", []), getattr(result, "indexes", []),
-                           getattr(result, "stored_at", 0.0), result.letters,
-                           len(getattr(result, "villages", [])) or 1) if getattr(result, "stored", None) else {},
+        storage=_sample_storage(result),
         pdf_bytes=(sum(result.pdf_sizes) / len(result.pdf_sizes)) if getattr(result, "pdf_sizes", None) else 0.0,
     )
 
@@ -646,7 +659,11 @@ def estimate(profile: Profile, counted: Counted, prices: dict[str, Any], dep: De
     else:  # counts saved before the storage was counted
         letter_bytes, village_bytes = months * 6 * 1024.0, 0.0
         how = "6 KB a letter (assumed: counts without storage)"
-    complaint_bytes = letter_bytes * a["complaint_storage_vs_letter"]
+    if st.get("per_complaint"):
+        complaint_bytes = held_bytes(st["per_complaint"], months)
+        how += f", {complaint_bytes / months / 1024:,.1f} KB a complaint (counted)"
+    else:
+        complaint_bytes = letter_bytes * a["complaint_storage_vs_letter"]
     table_gb = (profile.letters * letter_bytes + profile.complaints * complaint_bytes
                 + profile.villages * village_bytes
                 + profile.residents * a["register_bytes_per_resident"]
@@ -674,6 +691,8 @@ def estimate(profile: Profile, counted: Counted, prices: dict[str, Any], dep: De
         transitions = profile.letters * a["attachments_per_letter_in_storage"]
     else:
         standard_gb, archive_gb, transitions = months * (month_att_gb + month_pdf_gb), 0.0, 0.0
+    # Complaint photos are kept as long as their complaint (no retention rule: docs/operations.md, 7)
+    standard_gb += months * profile.complaints * a["complaint_photos"] * a["attachment_kb"] / 1024 / 1024
     est.usage.update(s3_standard_gb=standard_gb, s3_archive_gb=archive_gb)
     est.lines.append(Line("S3", standard_gb * p["s3_standard_gb_month"] + archive_gb * p["s3_glacier_ir_gb_month"]
                           + transitions / 1000 * p["s3_lifecycle_transition_per_thousand"]
@@ -861,6 +880,13 @@ def render_storage(counted: Counted, months: int = 12) -> list[str]:
         ttl = ", ".join(f"{d} d: {b:,.0f}" for d, b in sorted(e["ttl"].items(), key=lambda kv: float(kv[0])))
         out.append(f"  {kind[:22]:<22} {e['items']:>6.2f} {e['table']:>8,.0f} {e['index']:>8,.0f} "
                    f"{e['kept']:>8,.0f}  {ttl or '-'}")
+    complaint = st.get("per_complaint")
+    if complaint:
+        out.append(f"  per complaint (driven for its storage only): "
+                   f"{sum(e['table'] + e['index'] for e in complaint.values()) / 1024:.1f} KB written, "
+                   f"{held_bytes(complaint, months) / months / 1024:.1f} KB held on average after {months} months: "
+                   + ", ".join(f"{k} {e['table'] + e['index']:,.0f} B" for k, e in
+                               sorted(complaint.items(), key=lambda kv: -(kv[1]["table"] + kv[1]["index"]))))
     for group, label in (("per_village_month", "per village and month"), ("per_village_year", "per village and year")):
         if st.get(group):
             out.append(f"  {label}: " + ", ".join(f"{k} {e['table'] + e['index']:,.0f} B"

@@ -24,7 +24,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 NOT_PER_LETTER = ("GET /v1/letters/verify", "GET /v1/regions/", "POST /v1/auth/login", "outbox_retry",
-                  "sla_escalation", "daily_digest")
+                  "sla_escalation", "daily_digest", "complaint: ")
 
 
 def breakdown(tallies: dict[str, Any], letters: int) -> dict[str, Any]:

@@ -413,7 +413,7 @@ def counted_from_sample(result: Any) -> Counted:
                      "ddb_calls": sum(t["ddb_calls"].values()) / max(1, t["invocations"]),
                      "rru": t["rru"] / max(1, t["invocations"]), "wru": t["wru"] / max(1, t["invocations"]),
                      "own_ms": t["own_ms"] / max(1, t["invocations"]), "sms": t["sms"], "email": t["email"]}
-                 for k, t in tallies.items() if t["invocations"]}
+                 for k, t in tallies.items() if t["invocations"] and not k.startswith("complaint: ")}
     return Counted(
         sample_letters=result.letters,
         per_letter=per_letter,

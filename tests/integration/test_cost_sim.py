@@ -42,6 +42,11 @@ def test_a_one_letter_sample_is_counted_and_priced(tmp_path: Path) -> None:
     assert stored["outbox"]["kept"] == 0 and set(stored["outbox"]["ttl"]) == {"35"}
     assert "resident" not in stored and "bill" in out["counted"]["storage"]["per_village_month"]
     assert out["counted"]["pdf_bytes"] > 15 * 1024
+    # and a complaint, driven for its storage only (its work is not in the letter's counts)
+    complaint = out["counted"]["storage"]["per_complaint"]
+    assert complaint["complaint"]["kept"] > 1000 and complaint["complaint_event"]["kept"] > 0
+    assert set(complaint["outbox"]["ttl"]) == {"35"} and not any(k.startswith("complaint: ")
+                                                                 for k in out["counted"]["endpoints"])
     # and one run of each schedule
     assert set(out["counted"]["per_schedule_run"]) == {"outbox_retry", "sla_escalation", "daily_digest"}
     # and the bill and the bars come from those counts

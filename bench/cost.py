@@ -10,12 +10,15 @@ What is counted and what is assumed:
   WRU from both images of every stream record, GSI writes included), stream records, Lambda invocations of
   every function (API, stream, issuing queue), the time each spent outside the database, the log bytes each
   wrote, the messages per channel (login codes included) and S3 objects written and read; one run of each
-  scheduled handler.
+  scheduled handler; the bytes the letters' items leave in the table (read back after the sample, each item
+  and index copy sized as DynamoDB bills storage, an item with a TTL for as long as it lives) and of the
+  PDFs stored; the same bytes for complaints (driven after the letters, for their storage only).
 - READ FROM THE REPOSITORY: function memory and architecture (.chalice/config.json), alarm metrics,
   composite alarms, dashboard (and whether it is on by default), secrets, X-Ray sampling rule and log
   retention (infra/balai.yaml and .chalice/config.json), custom metric names (chalicelib/).
 - ASSUMED (ASSUMPTIONS below, each with its source): the district's volumes, the citizen shares, the
-  in-region DynamoDB and provider latencies, cold-start share, how often staff log in, complaint shape.
+  in-region DynamoDB and provider latencies, cold-start share, how often staff log in, a complaint's work
+  against a letter's, photos per complaint, the register's and the region items' bytes.
 The sample (default 20 letters in 4 villages, about 2 minutes on an idle 2-core machine) is scaled
 linearly to the profile's volumes; the sample size is a flag. The arithmetic below is pure (tested in
 tests/unit/test_cost_model.py; reading infra/balai.yaml needs PyYAML); the simulation needs the .venv.

@@ -13,6 +13,9 @@
    the issuing queue drained into the real `issue_letters` handler, verifications of a share of the
    letters, and at the end one run of each scheduled handler.
 4. Messages per channel are the lines the local SMS and e-mail adapters wrote (login codes included).
+5. The items the letters left in the table, read back (a Scan of moto: the bench's, not the app's), and the
+   bytes of each PDF stored; then a complaint for every 4 letters, worked to the end, read back the same way
+   (its work is kept out of the letters' counts). Each village sets its lambang first, as districts do.
 
 Each invocation's billed duration is estimated from what was measured: the time spent outside moto (one
 full core of this machine, scaled to the function's share of a vCPU) plus an assumed in-region DynamoDB

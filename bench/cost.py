@@ -10,12 +10,15 @@ What is counted and what is assumed:
   WRU from both images of every stream record, GSI writes included), stream records, Lambda invocations of
   every function (API, stream, issuing queue), the time each spent outside the database, the log bytes each
   wrote, the messages per channel (login codes included) and S3 objects written and read; one run of each
-  scheduled handler.
+  scheduled handler; the bytes the letters' items leave in the table (read back after the sample, each item
+  and index copy sized as DynamoDB bills storage, an item with a TTL for as long as it lives) and of the
+  PDFs stored; the same bytes for complaints (driven after the letters, for their storage only).
 - READ FROM THE REPOSITORY: function memory and architecture (.chalice/config.json), alarm metrics,
   composite alarms, dashboard (and whether it is on by default), secrets, X-Ray sampling rule and log
   retention (infra/balai.yaml and .chalice/config.json), custom metric names (chalicelib/).
 - ASSUMED (ASSUMPTIONS below, each with its source): the district's volumes, the citizen shares, the
-  in-region DynamoDB and provider latencies, cold-start share, how often staff log in, complaint shape.
+  in-region DynamoDB and provider latencies, cold-start share, how often staff log in, a complaint's work
+  against a letter's, photos per complaint, the register's and the region items' bytes.
 The sample (default 20 letters in 4 villages, about 2 minutes on an idle 2-core machine) is scaled
 linearly to the profile's volumes; the sample size is a flag. The arithmetic below is pure (tested in
 tests/unit/test_cost_model.py; reading infra/balai.yaml needs PyYAML); the simulation needs the .venv.
@@ -120,7 +123,14 @@ ASSUMPTIONS: dict[str, tuple[float, str]] = {
     "secret_warm_containers": (2.0, "containers that sign or verify letters, warm in office hours (10 h x 22 "
                                     "days), each re-reading the letter keyring every 5 minutes (Powertools max_age "
                                     "300); the app keys are read once per container (cold_start_share)"),
-    "pdf_kb": (5.0, "one-page letter with QR (STACK-NOTES: 2.9-4.8 KB)"),
+    "pdf_kb": (5.0, "one-page letter with QR (STACK-NOTES: 2.9-4.8 KB); used only for counts that lack the "
+                    "stored PDFs' size (the sample counts the bytes of every PDF it issues)"),
+    "complaint_storage_vs_letter": (0.6, "a complaint's items against a letter's; used only for counts "
+                                         "without complaints (the sample drives one for every 4 letters)"),
+    "complaint_photos": (1.0, "photos stored per complaint (the form takes up to 3; the sample files one); "
+                              "a planning figure until the share of complaints with photos is known"),
+    "register_bytes_per_resident": (2048.0, "a resident row with its name-index and NIK-index copies"),
+    "region_bytes_per_village": (40 * 1024.0, "a village's region item with its settings and letter types"),
     "api_response_kb": (3.0, "mean JSON answer"),
     "preflight_kb": (0.5, "a CORS preflight's answer: an empty 204 with its Access-Control headers"),
 }
@@ -220,6 +230,78 @@ def write_units(old: dict[str, Any] | None, new: dict[str, Any] | None, gsis: li
     return base + index
 
 
+# ------------------------------------------------------------------------------------------ stored bytes
+# DynamoDB bills storage on each item's size plus 100 bytes of per-item overhead ("DynamoDB item sizes and
+# formats", developer guide), and an index item on the index's and the table's keys plus its projected
+# attributes plus the same 100 bytes ("Storage considerations" of global secondary indexes).
+ITEM_OVERHEAD = 100
+DAYS_PER_MONTH = 365.0 / 12
+# Items that are not a letter's: the resident register is priced on its own (Profile.residents); a
+# village's bill and transparency counters are one item per village and month, a numbering counter one per
+# village, letter scope and year.
+REGISTER_ENTITIES = ("resident", "resident_audit")
+PER_VILLAGE_MONTH = ("BILL#", "STATS#")
+PER_VILLAGE_YEAR = ("COUNTER#",)
+
+
+def stored_bytes(item: dict[str, Any], gsis: list[Index]) -> dict[str, int]:
+    """What one item takes in storage: {"table": bytes, "GSI1": bytes, ...} (only the indexes it is in)."""
+    out = {"table": item_size(item) + ITEM_OVERHEAD}
+    for gsi in gsis:
+        if gsi[0] in item and gsi[1] in item:
+            name = str(gsi[0])
+            out[name[:-2] if name.endswith("PK") else name] = item_size(_index_entry(item, gsi)) + ITEM_OVERHEAD
+    return out
+
+
+def _item_kind(item: dict[str, Any]) -> str:
+    entity = (item.get("entity") or {}).get("S")
+    if entity:
+        return str(entity)
+    pk, sk = str((item.get("PK") or {}).get("S", "")), str((item.get("SK") or {}).get("S", ""))
+    return f"{pk.split('#', 1)[0]}/{sk.split('#', 1)[0]}"
+
+
+def storage_of(items: list[dict[str, Any]], gsis: list[Index], now: float, letters: int,
+               villages: int) -> dict[str, Any]:
+    """The bytes a sample's new items hold, by kind, from the items themselves (DynamoDB JSON):
+    {"per_letter": {kind: {"items", "table", "index", "kept", "ttl": {days: bytes}}}, "per_village_month":
+    {...}, "per_village_year": {...}}. "kept" are the bytes of items without a TTL (kept as long as the table);
+    "ttl" the bytes of items with one, by the days they live from `now` (an item past its TTL has 0 days).
+    The register's items are left out (priced on their own)."""
+    out: dict[str, Any] = {"per_letter": {}, "per_village_month": {}, "per_village_year": {}}
+    for item in items:
+        kind = _item_kind(item)
+        if kind in REGISTER_ENTITIES:
+            continue
+        pk = str((item.get("PK") or {}).get("S", ""))
+        group, per = ("per_village_month", villages) if pk.startswith(PER_VILLAGE_MONTH) else \
+            ("per_village_year", villages) if pk.startswith(PER_VILLAGE_YEAR) else ("per_letter", letters)
+        sizes = stored_bytes(item, gsis)
+        total = sum(sizes.values())
+        entry = out[group].setdefault(kind, {"items": 0.0, "table": 0.0, "index": 0.0, "kept": 0.0, "ttl": {}})
+        entry["items"] += 1 / per
+        entry["table"] += sizes["table"] / per
+        entry["index"] += (total - sizes["table"]) / per
+        expires = (item.get("expires_at") or {}).get("N")
+        if expires is None:
+            entry["kept"] += total / per
+        else:
+            days = str(max(0, round((float(expires) - now) / 86400)))
+            entry["ttl"][days] = entry["ttl"].get(days, 0.0) + total / per
+    return out
+
+
+def held_bytes(figures: dict[str, dict[str, Any]], months: float) -> float:
+    """Bytes held after `months` of one unit a month: kept items for every month, expiring items for as
+    long as they live (at most `months`)."""
+    held = 0.0
+    for entry in figures.values():
+        held += entry["kept"] * months
+        held += sum(b * min(months, float(days) / DAYS_PER_MONTH) for days, b in entry["ttl"].items())
+    return held
+
+
 # --------------------------------------------------------------------------------------- counted usage
 
 
@@ -273,6 +355,9 @@ class Counted:
     endpoints: dict[str, dict[str, float]] = field(default_factory=dict)  # route -> per call figures
     messages_by_event: dict[str, dict[str, float]] = field(default_factory=dict)
     sample_seconds: float = 0.0
+    # storage_of() of the sample's items; the stored PDF bytes per issued letter (0: not counted)
+    storage: dict[str, Any] = field(default_factory=dict)
+    pdf_bytes: float = 0.0
 
 
 def _function_of(bucket: str) -> str:
@@ -308,6 +393,18 @@ def usage_of(tallies: dict[str, Any], names: list[str]) -> Usage:
     return u
 
 
+def _sample_storage(result: Any) -> dict[str, Any]:
+    """storage_of() the sample's letters, plus "per_complaint" from its complaints when it drove some."""
+    if not getattr(result, "stored", None):
+        return {}
+    villages = len(getattr(result, "villages", [])) or 1
+    out = storage_of(result.stored, result.indexes, result.stored_at, result.letters, villages)
+    if getattr(result, "complaints", 0):
+        out["per_complaint"] = storage_of(result.complaint_stored, result.indexes, result.stored_at,
+                                          result.complaints, villages)["per_letter"]
+    return out
+
+
 def counted_from_sample(result: Any) -> Counted:
     """Turn a bench/cost_sim.py SampleResult into per-unit usage."""
     tallies = {k: v.as_dict() for k, v in result.tallies.items()}
@@ -315,14 +412,15 @@ def counted_from_sample(result: Any) -> Counted:
     dashboard = ["GET /v1/regions/{code}"]
     login = ["POST /v1/auth/login", "OPTIONS /v1/auth/login (CORS preflight)"]
     schedules = list(SCHEDULE_RUNS)
-    letter_names = [k for k in tallies if k not in {*verify, *dashboard, *login, *schedules}]
+    letter_names = [k for k in tallies if k not in {*verify, *dashboard, *login, *schedules}
+                    and not k.startswith("complaint: ")]  # cost_sim's complaints: counted for storage only
     per_letter = usage_of(tallies, letter_names).scaled(1 / result.letters)
     n_verify = sum(tallies[k]["invocations"] for k in verify) or 1
     endpoints = {k: {"per_letter": t["invocations"] / result.letters,
                      "ddb_calls": sum(t["ddb_calls"].values()) / max(1, t["invocations"]),
                      "rru": t["rru"] / max(1, t["invocations"]), "wru": t["wru"] / max(1, t["invocations"]),
                      "own_ms": t["own_ms"] / max(1, t["invocations"]), "sms": t["sms"], "email": t["email"]}
-                 for k, t in tallies.items() if t["invocations"]}
+                 for k, t in tallies.items() if t["invocations"] and not k.startswith("complaint: ")}
     return Counted(
         sample_letters=result.letters,
         per_letter=per_letter,
@@ -335,6 +433,8 @@ def counted_from_sample(result: Any) -> Counted:
         messages_by_event={"sms": {k: v / result.letters for k, v in result.sms_by_event.items()},
                            "email": {k: v / result.letters for k, v in result.email_by_event.items()}},
         sample_seconds=result.seconds,
+        storage=_sample_storage(result),
+        pdf_bytes=(sum(result.pdf_sizes) / len(result.pdf_sizes)) if getattr(result, "pdf_sizes", None) else 0.0,
     )
 
 
@@ -521,6 +621,8 @@ def estimate(profile: Profile, counted: Counted, prices: dict[str, Any], dep: De
     a = {k: v[0] for k, v in ASSUMPTIONS.items()}
     if dep.attachment_kb:
         a["attachment_kb"] = float(dep.attachment_kb)  # measured: the portal's resized upload
+    if counted.pdf_bytes:
+        a["pdf_kb"] = counted.pdf_bytes / 1024  # counted: the sample's stored PDFs
     est = Estimate(profile=profile)
     u = monthly_usage(profile, counted)
     busy = bool(profile.letters or profile.complaints or profile.verifications or profile.dashboard_views)
@@ -551,22 +653,39 @@ def estimate(profile: Profile, counted: Counted, prices: dict[str, Any], dep: De
                           u.rru / 1e6 * p["dynamodb_rru_per_million"] + u.wru / 1e6 * p["dynamodb_wru_per_million"],
                           f"{u.rru:,.0f} RRU, {u.wru:,.0f} WRU (counted)"))
 
-    # -- storage held after retention_months: what a month writes, kept (TTL'd items are small and few)
+    # -- storage held after retention_months: what each month's letters left in the table (counted: the
+    # sample's items with their index copies, an item with a TTL only for as long as it lives), the villages'
+    # monthly and yearly items (counted), the register and the region items (assumed)
     months = profile.retention_months
-    bytes_per_letter = 6 * 1024.0  # request, its audit events, outbox rows, letter, tracking: ~6 KB
-    table_gb = (months * (profile.letters + profile.complaints * 0.6) * bytes_per_letter
-                + min(profile.residents, 1.0 * profile.residents) * 1024 * 2  # register rows + index copy
-                + profile.villages * 40 * 1024) / 1024 ** 3
+    st = counted.storage
+    if st:
+        letter_bytes = held_bytes(st["per_letter"], months)
+        village_bytes = (held_bytes(st["per_village_month"], months)
+                         + held_bytes(st["per_village_year"], math.ceil(months / 12)))
+        how = f"{letter_bytes / months / 1024:,.1f} KB a letter (counted)"
+    else:  # counts saved before the storage was counted
+        letter_bytes, village_bytes = months * 6 * 1024.0, 0.0
+        how = "6 KB a letter (assumed: counts without storage)"
+    if st.get("per_complaint"):
+        complaint_bytes = held_bytes(st["per_complaint"], months)
+        how += f", {complaint_bytes / months / 1024:,.1f} KB a complaint (counted)"
+    else:
+        complaint_bytes = letter_bytes * a["complaint_storage_vs_letter"]
+    table_gb = (profile.letters * letter_bytes + profile.complaints * complaint_bytes
+                + profile.villages * village_bytes
+                + profile.residents * a["register_bytes_per_resident"]
+                + profile.villages * a["region_bytes_per_village"]) / 1024 ** 3
     est.usage["table_gb"] = table_gb
+    est.usage["table_bytes_per_letter"] = letter_bytes / months
     billed_gb = max(0.0, table_gb - float(free.get("dynamodb_storage_gb", 0)))
     est.lines.append(Line("DynamoDB storage", billed_gb * p["dynamodb_storage_gb_month"],
-                          f"{table_gb:,.2f} GB after {months} months", fixed=not busy))
+                          f"{table_gb:,.2f} GB after {months} months, {how}", fixed=not busy))
     est.lines.append(Line("DynamoDB PITR", table_gb * p["dynamodb_pitr_gb_month"], f"{table_gb:,.2f} GB",
                           fixed=not busy))
 
     # -- S3: attachments and PDFs held after retention_months; requests counted
     month_att_gb = profile.letters * a["attachments_per_letter_in_storage"] * a["attachment_kb"] / 1024 / 1024
-    month_pdf_gb = profile.letters * a["pdf_kb"] / 1024 / 1024
+    month_pdf_gb = profile.letters * a["pdf_kb"] / 1024 / 1024  # a["pdf_kb"]: counted when the sample has it
     if dep.attachments_retention_days is not None:
         # Closed requests' files are deleted once retention-days old (counted from upload; letters close
         # within days, so a month's files are held for about the retention, not for months x retention).
@@ -579,12 +698,15 @@ def estimate(profile: Profile, counted: Counted, prices: dict[str, Any], dep: De
         transitions = profile.letters * a["attachments_per_letter_in_storage"]
     else:
         standard_gb, archive_gb, transitions = months * (month_att_gb + month_pdf_gb), 0.0, 0.0
+    # Complaint photos are kept as long as their complaint (no retention rule: docs/operations.md, 7)
+    standard_gb += months * profile.complaints * a["complaint_photos"] * a["attachment_kb"] / 1024 / 1024
     est.usage.update(s3_standard_gb=standard_gb, s3_archive_gb=archive_gb)
     est.lines.append(Line("S3", standard_gb * p["s3_standard_gb_month"] + archive_gb * p["s3_glacier_ir_gb_month"]
                           + transitions / 1000 * p["s3_lifecycle_transition_per_thousand"]
                           + u.s3_puts / 1000 * p["s3_put_per_thousand"] + u.s3_gets / 1000 * p["s3_get_per_thousand"],
                           f"{standard_gb:,.1f} GB standard, {archive_gb:,.1f} GB Glacier IR, {u.s3_puts:,.0f} PUT, "
-                          f"{u.s3_gets:,.0f} GET (counted)"))
+                          f"{u.s3_gets:,.0f} GET (counted); PDF {a['pdf_kb']:,.1f} KB"
+                          f"{' (counted)' if counted.pdf_bytes else ' (assumed)'}"))
 
     # -- messages (counted)
     est.lines.append(Line("SNS SMS (Indonesia)", u.sms * p["sns_sms_indonesia_per_message"],
@@ -738,6 +860,7 @@ def render_sample(counted: Counted, dep: Deployment) -> str:
     for name, e in sorted(counted.endpoints.items(), key=lambda kv: -kv[1]["per_letter"]):
         out.append(f"{name[:52]:<52} {e['per_letter']:>10.2f} {e['ddb_calls']:>8.1f} {e['rru']:>6.1f} "
                    f"{e['wru']:>6.1f} {e['own_ms']:>7.1f}")
+    out += render_storage(counted)
     memory = ", ".join(f"{k} {v:.0f}" for k, v in dep.memory_mb.items())
     xray = "active on every function" if dep.xray_active else f"API sampling rule {dep.sampling_rate:.0%}"
     out.append(f"deployment: {dep.architecture}, memory {memory} MB; X-Ray {xray}"
@@ -748,6 +871,37 @@ def render_sample(counted: Counted, dep: Deployment) -> str:
                + (f", deleted {dep.attachments_retention_days} days after upload once closed"
                   if dep.attachments_retention_days else ""))
     return "\n".join(out)
+
+
+def render_storage(counted: Counted, months: int = 12) -> list[str]:
+    """The stored bytes per letter by item kind (table and index copies), what stays and what expires."""
+    st = counted.storage
+    if not st:
+        return ["stored per letter: not counted (counts saved before storage was counted)"]
+    rows = st["per_letter"]
+    kept = sum(e["kept"] for e in rows.values())
+    held = held_bytes(rows, months) / months
+    out = [f"stored per issued letter (counted, with 100 B per item and index copy): "
+           f"{sum(e['table'] + e['index'] for e in rows.values()) / 1024:.1f} KB written, {kept / 1024:.1f} KB kept "
+           f"for good, {held / 1024:.1f} KB a letter held on average after {months} months; PDF "
+           + (f"{counted.pdf_bytes / 1024:.1f} KB (counted)" if counted.pdf_bytes else "not counted"),
+           f"  {'item kind':<22} {'items':>6} {'table B':>8} {'index B':>8} {'kept B':>8}  expires (days: bytes)"]
+    for kind, e in sorted(rows.items(), key=lambda kv: -(kv[1]["table"] + kv[1]["index"])):
+        ttl = ", ".join(f"{d} d: {b:,.0f}" for d, b in sorted(e["ttl"].items(), key=lambda kv: float(kv[0])))
+        out.append(f"  {kind[:22]:<22} {e['items']:>6.2f} {e['table']:>8,.0f} {e['index']:>8,.0f} "
+                   f"{e['kept']:>8,.0f}  {ttl or '-'}")
+    complaint = st.get("per_complaint")
+    if complaint:
+        out.append(f"  per complaint (driven for its storage only): "
+                   f"{sum(e['table'] + e['index'] for e in complaint.values()) / 1024:.1f} KB written, "
+                   f"{held_bytes(complaint, months) / months / 1024:.1f} KB held on average after {months} months: "
+                   + ", ".join(f"{k} {e['table'] + e['index']:,.0f} B" for k, e in
+                               sorted(complaint.items(), key=lambda kv: -(kv[1]["table"] + kv[1]["index"]))))
+    for group, label in (("per_village_month", "per village and month"), ("per_village_year", "per village and year")):
+        if st.get(group):
+            out.append(f"  {label}: " + ", ".join(f"{k} {e['table'] + e['index']:,.0f} B"
+                                                  for k, e in sorted(st[group].items())))
+    return out
 
 
 def render_assumptions() -> str:
@@ -778,7 +932,8 @@ def counted_to_json(c: Counted) -> dict[str, Any]:
             "per_verification": c.per_verification.__dict__, "per_dashboard_view": c.per_dashboard_view.__dict__,
             "per_staff_login": c.per_staff_login.__dict__,
             "per_schedule_run": {k: v.__dict__ for k, v in c.per_schedule_run.items()}, "policy": c.policy,
-            "endpoints": c.endpoints, "messages_by_event": c.messages_by_event, "sample_seconds": c.sample_seconds}
+            "endpoints": c.endpoints, "messages_by_event": c.messages_by_event, "sample_seconds": c.sample_seconds,
+            "storage": c.storage, "pdf_bytes": c.pdf_bytes}
 
 
 def counted_from_json(d: dict[str, Any]) -> Counted:
@@ -787,7 +942,8 @@ def counted_from_json(d: dict[str, Any]) -> Counted:
                    per_dashboard_view=Usage(**d["per_dashboard_view"]), per_staff_login=Usage(**d["per_staff_login"]),
                    per_schedule_run={k: Usage(**v) for k, v in d["per_schedule_run"].items()},
                    policy=str(d.get("policy", "")), endpoints=d.get("endpoints", {}),
-                   messages_by_event=d.get("messages_by_event", {}), sample_seconds=float(d.get("sample_seconds", 0)))
+                   messages_by_event=d.get("messages_by_event", {}), sample_seconds=float(d.get("sample_seconds", 0)),
+                   storage=d.get("storage", {}), pdf_bytes=float(d.get("pdf_bytes", 0)))
 
 
 def as_dict(est: Estimate, prices: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,9 @@ issued letter, the write request units (WRU) of each kind of item (its `entity`,
 split into the item's own write ("table", "table tx" when in a transaction, which bills twice) and each
 global secondary index copy ("GSI1".."GSI4"); then the DynamoDB calls per letter by operation, and the WRU of
 each route or handler by item kind. Verifications, dashboard views, staff logins and the schedules are
-left out, as bench/cost.py prices them separately.
+left out, as bench/cost.py prices them separately. Last, the bytes a letter leaves in the table by item kind
+(the item and each index copy by its projection, 100 B overhead each; kept for good, or expiring after the
+days its TTL gives) and the bytes of its stored PDF.
 """
 
 from __future__ import annotations
@@ -22,8 +24,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 NOT_PER_LETTER = ("GET /v1/letters/verify", "GET /v1/regions/", "POST /v1/auth/login", "OPTIONS /v1/auth/login",
-                  "outbox_retry",
-                  "sla_escalation", "daily_digest")
+                  "outbox_retry", "sla_escalation", "daily_digest", "complaint: ")
 
 
 def breakdown(tallies: dict[str, Any], letters: int) -> dict[str, Any]:
@@ -80,7 +81,13 @@ def main(argv: list[str] | None = None) -> int:
 
     result = cost_sim.run_sample(args.sample_letters, args.sample_villages, cost.SHARES)
     figures = breakdown(result.tallies, result.letters)
-    print(json.dumps(figures, indent=1) if args.json else render(figures))
+    counted = cost.counted_from_sample(result)
+    if args.json:
+        print(json.dumps({**figures, "storage": counted.storage, "pdf_bytes": counted.pdf_bytes}, indent=1))
+    else:
+        print(render(figures))
+        print()
+        print("\n".join(cost.render_storage(counted)))
     return 0
 
 

@@ -13,6 +13,9 @@
    the issuing queue drained into the real `issue_letters` handler, verifications of a share of the
    letters, and at the end one run of each scheduled handler.
 4. Messages per channel are the lines the local SMS and e-mail adapters wrote (login codes included).
+5. The items the letters left in the table, read back (a Scan of moto: the bench's, not the app's), and the
+   bytes of each PDF stored; then a complaint for every 4 letters, worked to the end, read back the same way
+   (its work is kept out of the letters' counts). Each village sets its lambang first, as districts do.
 
 Each invocation's billed duration is estimated from what was measured: the time spent outside moto (one
 full core of this machine, scaled to the function's share of a vCPU) plus an assumed in-region DynamoDB
@@ -245,6 +248,15 @@ class SampleResult:
     seconds: float
     policy: str
     traits: dict[str, float]
+    # The items the letters left in the table (DynamoDB JSON, new since the sample began), when they were
+    # read (epoch seconds), the table's indexes, and the bytes of each stored PDF.
+    stored: list[dict[str, Any]] = field(default_factory=list)
+    stored_at: float = 0.0
+    # The same for the complaints driven after the letters (for their storage only: see _complaints)
+    complaints: int = 0
+    complaint_stored: list[dict[str, Any]] = field(default_factory=list)
+    indexes: list[tuple[str, str, Any]] = field(default_factory=list)
+    pdf_sizes: list[int] = field(default_factory=list)
 
 
 class Simulation:
@@ -261,6 +273,7 @@ class Simulation:
         self.browsers: dict[str, str] = {}  # a staff token -> its browser; every other call is the citizen's
         self.sms_by_event: Counter[str] = Counter()
         self.email_by_event: Counter[str] = Counter()
+        self.stream_bucket = "stream"  # where the stream handler's invocations are counted
 
     # -- timing an invocation
     @contextmanager
@@ -345,7 +358,7 @@ class Simulation:
             event = {"Records": [r for r in (self._by_ttl(_lambda_record(r)) for r in records) if matches(r)]}
             if not event["Records"]:
                 continue
-            with self.invocation_no_pump("stream"):
+            with self.invocation_no_pump(self.stream_bucket):
                 self.client.lambda_.invoke("on_table_stream", event)
 
     def expire_by_ttl(self, pk: str) -> None:
@@ -568,11 +581,43 @@ def table_indexes() -> list[tuple[str, str, Any]]:
     return sorted(out)
 
 
-def _count_file_store(meter: Meter) -> None:
+def _table_items() -> list[dict[str, Any]]:
+    """Every item of the sample's table (a Scan of moto, outside any bucket: the bench's reading, not the app's)."""
+    import boto3
+
+    from chalicelib.config import get_settings
+
+    settings = get_settings()
+    client = boto3.client("dynamodb", region_name=settings.aws_region)
+    items: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"TableName": settings.table_name}
+    while True:
+        page = client.scan(**kwargs)
+        items += page.get("Items", [])
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _key_of(item: dict[str, Any]) -> tuple[str, str]:
+    return (str(item["PK"]["S"]), str(item["SK"]["S"]))
+
+
+def _count_file_store(meter: Meter, pdf_sizes: dict[str, int] | None = None) -> None:
     """Count the S3 requests the cloud's file store would make, at the local store that stands in for it:
     put/copy (PUT), the browser's presigned POST (PUT), read/probe (GET/HEAD), every presigned link the
-    API hands out (a GET by the browser that opens it) and deletes (DELETE: counted, not billed by S3)."""
+    API hands out (a GET by the browser that opens it) and deletes (DELETE: counted, not billed by S3).
+    The bytes of each PDF stored go to `pdf_sizes` by key."""
     from chalicelib.adapters.files import LocalFileStore
+
+    original_put = LocalFileStore.put
+
+    def put(self: Any, key: str, data: bytes, content_type: str) -> None:
+        if pdf_sizes is not None and content_type == "application/pdf":
+            pdf_sizes[key] = len(data)  # a PDF rendered again replaces the object: its last size counts
+        original_put(self, key, data, content_type)
+
+    LocalFileStore.put = put  # type: ignore[method-assign]
 
     depth = threading.local()
 
@@ -615,7 +660,8 @@ def _drive(meter: Meter, data_dir: Path, letters: int, n_villages: int, shares: 
     random.seed(seed)
     create_table()
     seed_demo()
-    _count_file_store(meter)
+    pdf_sizes: dict[str, int] = {}
+    _count_file_store(meter, pdf_sizes)
     # The logs the functions would ship: the Powertools handler writes into a byte counter.
     handler = logger.registered_handler
     handler.setStream(_CountingStream(meter))  # type: ignore[attr-defined]
@@ -635,10 +681,21 @@ def _drive(meter: Meter, data_dir: Path, letters: int, n_villages: int, shares: 
         with sim.uncounted():
             staff[village] = {role: fx.staff_token(client, f"{role}.{village}") for role in ("operator", "kades")}
         sim.browsers.update({token: f"{role}.{village}" for role, token in staff[village].items()})
+    # Each village has set its lambang for the kop surat once (docs/letters.md), so the letters carry it.
+    from render_sample import sample_logo
+
+    for village in villages:
+        with sim.uncounted():
+            shown = client.http.put(f"/v1/villages/{village}/letter-settings/logo", body=sample_logo(),
+                                    headers={"Authorization": f"Bearer {staff[village]['kades']}",
+                                             "Content-Type": "image/jpeg"})
+        assert shown.status_code == 200, shown.body
+    meter.tallies.pop("browser", None)  # the logo's store call is setup, not a browser's
     with sim.invocation("POST /v1/auth/login"):
         fx.post(client, "/v1/auth/login", {"username": f"operator.{villages[0]}", "password": fx.PASSWORD})
     sim.skip_stream()
     meter.tallies.pop("stream", None)
+    before_sample = {_key_of(i) for i in _table_items()}
 
     calls_before: Counter[str] = Counter()
     issued: list[tuple[dict[str, Any], dict[str, Any], str]] = []
@@ -772,6 +829,12 @@ def _drive(meter: Meter, data_dir: Path, letters: int, n_villages: int, shares: 
     sim.http("GET", "GET /v1/regions/{code}", "/v1/regions/73.07")
     meter.forget_unmatched_writes()
     del calls_before
+    # What the letters left in the table (before the schedules, whose digests are per village and day)
+    stored_at = time.time()
+    stored = [i for i in _table_items() if _key_of(i) not in before_sample]
+    before_complaints = {_key_of(i) for i in stored} | before_sample
+    complaints = _complaints(sim, [(c, r) for c, r, _ in issued[:max(1, letters // 4)]], staff)
+    complaint_stored = [i for i in _table_items() if _key_of(i) not in before_complaints]
 
     # One run of each scheduled handler over the sample's data.
     schedules: dict[str, Tally] = {}
@@ -787,7 +850,52 @@ def _drive(meter: Meter, data_dir: Path, letters: int, n_villages: int, shares: 
                   if name.startswith(("GET ", "POST ", "PUT ", "OPTIONS "))}
     return SampleResult(letters=letters, villages=villages, tallies=dict(meter.tallies), per_letter_calls=per_letter,
                         verifications=verifications, sms_by_event=sim.sms_by_event, email_by_event=sim.email_by_event,
-                        schedules=schedules, seconds=time.perf_counter() - started, policy=policy, traits=shares)
+                        schedules=schedules, seconds=time.perf_counter() - started, policy=policy, traits=shares,
+                        stored=stored, stored_at=stored_at, indexes=meter.gsis, pdf_sizes=list(pdf_sizes.values()),
+                        complaints=complaints, complaint_stored=complaint_stored)
+
+
+COMPLAINT = "complaint: "  # the buckets of the complaint phase: left out of the letters' counts
+
+
+def _complaints(sim: Simulation, citizens: list[tuple[dict[str, Any], dict[str, Any]]],
+                staff: dict[str, dict[str, str]]) -> int:
+    """A complaint from some of the sample's citizens, each with one photo, worked to the end (acknowledge,
+    start, resolve by the village's operator; rated and closed by the citizen), with the stream handler
+    sending its messages: only to count what a complaint leaves in the table. Its work is counted in buckets
+    named "complaint: ..." that bench/cost.py does not price (a complaint's work is priced from the letter's,
+    ASSUMPTIONS), and its messages are kept out of the letters' messages by kind."""
+    from tests import helpers as fx
+
+    saved = (Counter(sim.sms_by_event), Counter(sim.email_by_event))
+    sim.stream_bucket = COMPLAINT + "stream"
+    for n, (citizen, request) in enumerate(citizens):
+        village, token = str(request["village"]), str(citizen["token"])
+        form = sim.http("POST", COMPLAINT + "upload", f"/v1/villages/{village}/complaint-uploads", token,
+                        {"filename": "jalan.jpg", "content_type": "image/jpeg", "size": len(fx.JPEG)})
+        assert form.status_code == 201, form.body
+        sim.meter.bucket = COMPLAINT + "s3"
+        assert fx.send_form(sim.client, form.json_body, fx.JPEG, "jalan.jpg", "image/jpeg").status_code == 204
+        sim.meter.bucket = None
+        filed = sim.http("POST", COMPLAINT + "file", f"/v1/villages/{village}/complaints", token,
+                         {"kind": "complaint", "category": "pelayanan_desa", "title": "Lampu jalan mati",
+                          "text": "Lampu jalan di depan masjid sudah mati dua minggu, jalan gelap di malam hari.",
+                          "public": True, "photos": [form.json_body["upload_id"]]},
+                         {"Idempotency-Key": f"complaint-{n}"})
+        assert filed.status_code == 201, filed.body
+        complaint = filed.json_body
+        steps: list[tuple[str, dict[str, Any]]] = [
+            (staff[village]["operator"], {"action": "acknowledge"}), (staff[village]["operator"], {"action": "start"}),
+            (staff[village]["operator"], {"action": "resolve", "note": "Lampu sudah diganti."}),
+            (token, {"action": "rate", "rating": 5}), (token, {"action": "close"})]
+        for who, body in steps:
+            done = sim.http("POST", COMPLAINT + "transition", f"/v1/complaints/{complaint['id']}/transitions", who,
+                            {**body, "version": complaint["version"]})
+            assert done.status_code == 200, (body, done.body)
+            complaint = done.json_body
+    sim.stream_bucket = "stream"
+    sim.sms_by_event, sim.email_by_event = saved
+    return len(citizens)
 
 
 # A valid P-256 public key and auth secret, as a browser's PushSubscription carries them.

@@ -116,6 +116,14 @@ class Settings(BaseSettings):
     # unknown or spent links one client address may present per hour before it is refused (429).
     signin_link_ttl_hours: Positive = 72
     signin_link_fail_per_client_hour: Positive = 20
+    # Days a finished outbox row (sent or failed) is kept before DynamoDB's TTL deletes it: the staff list of
+    # a village's notifications and the resend of a failed one read rows; the village's message bill is kept
+    # apart (BILL# items) and stays exact. A whole calendar month plus the days its bill is checked in.
+    # Rows still pending (new, retrying, in quiet hours) or being sent never expire (docs/operations.md, 7).
+    outbox_retention_days: Positive = 35
+    # Days a message stays in a citizen's portal inbox (Kotak pesan) before DynamoDB's TTL deletes it: a status
+    # message is news; the request itself, with its whole history, stays under "Permohonan saya".
+    inbox_retention_days: Positive = 180
     # Complaints (issue 12): filings per citizen per local day, and the days a resolved one can be reopened.
     complaint_daily_limit: Positive = 5
     complaint_reopen_days: Positive = 5

@@ -159,6 +159,18 @@ def _recompute_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def _expire_outbox(args: argparse.Namespace) -> int:
+    from chalicelib.ops.outbox_retention import expire_finished
+    from chalicelib.services.regions import served_kabupaten
+
+    if args.kabupaten:
+        validate_code(args.kabupaten)
+    for kab in [args.kabupaten] if args.kabupaten else served_kabupaten():
+        done = expire_finished(kab)
+        print(f"{kab}: TTL set on {done['sent']} sent and {done['failed']} failed outbox rows")
+    return 0
+
+
 def _stream_filter(args: argparse.Namespace) -> int:
     import boto3
     from botocore.exceptions import ClientError
@@ -232,6 +244,10 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("recompute-stats", help="rebuild the transparency aggregates from the records (reads all)")
     p.add_argument("kabupaten", nargs="?", help="only this kabupaten, e.g. 73.07 (default: every one found)")
     p.set_defaults(fn=_recompute_stats)
+    p = sub.add_parser("expire-outbox", help="once, after upgrading: give finished outbox rows kept from before "
+                       "BALAI_OUTBOX_RETENTION_DAYS their TTL (Queries per village and status)")
+    p.add_argument("kabupaten", nargs="?", help="only this kabupaten, e.g. 73.07 (default: every one served)")
+    p.set_defaults(fn=_expire_outbox)
     p = sub.add_parser("stream-filter", help="after chalice deploy: set the stream function's event filter")
     p.add_argument("--stage", help="the Chalice stage (default: BALAI_STAGE)")
     p.set_defaults(fn=_stream_filter)

@@ -2,19 +2,24 @@
 
 A message's id is `{UTC time, compact}-{outbox id}`: time-ordered, so one Query on the citizen's partition
 lists the inbox newest first, and derived from the outbox row, so a retried delivery writes nothing twice.
-Unread messages are those without `read_at`, counted when the inbox is read (a Query of the citizen's partition
-with Select=COUNT): a small partition read instead of a counter item kept by ADD in a transaction with every
-message (four write units per message instead of one), and a count that cannot drift from the messages.
+A message expires (TTL) BALAI_INBOX_RETENTION_DAYS after it was sent, which also bounds the partition the
+unread count reads. Unread messages are those without `read_at`, counted when the inbox is read (a Query of the
+citizen's partition with Select=COUNT): a small partition read instead of a counter item kept by ADD in a
+transaction with every message (four write units per message instead of one), and a count that cannot drift
+from the messages.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError, PynamoDBException, UpdateError
 
+from chalicelib.config import get_settings
+from chalicelib.domain.escalation import parse_iso
 from chalicelib.storage import keys
 from chalicelib.storage.connection import aws_code, translate_errors
 from chalicelib.storage.models import InboxMessageItem
@@ -52,7 +57,8 @@ def deliver(nik_hash: str, outbox_id: str, created_at: str, *, event: str, title
     mid = message_id(outbox_id, created_at)
     message = InboxMessageItem(keys.inbox_pk(nik_hash), keys.inbox_sk(mid), entity="inbox", id=mid, event=event,
                                title=title[:200], text=text[:2000], request_id=request_id,
-                               tracking_code=tracking_code, created_at=created_at)
+                               tracking_code=tracking_code, created_at=created_at,
+                               expires_at=parse_iso(created_at) + timedelta(days=get_settings().inbox_retention_days))
     try:
         message.save(condition=InboxMessageItem.PK.does_not_exist())
         return True

@@ -49,7 +49,8 @@ Access patterns (every one a GetItem, a Query on a known key, or a transaction o
 |                                           |          listed from its first outcome)                     |
 | unfinished outbox rows due for a retry    | Query    GSI3 GSI3PK=OUTBOX_RETRY#{kabupaten}, GSI3SK <= now |
 |                                           |          (keys only: the ids the sender then claims)        |
-| claim / finish an outbox row              | conditional UpdateItem PK=OUTBOX#{id} (status, claim token)  |
+| claim / finish an outbox row              | conditional UpdateItem PK=OUTBOX#{id} (status, claim token); |
+|                                           |          a finished row gets its TTL expires_at             |
 | SLA checkpoint reached (reminder, escal.) | TransactWriteItems: request update if version, event put,  |
 |                                           |          outbox put (deterministic id, if not exists)       |
 | daily digest counts of a village          | Query    GSI2 GSI2PK=QUEUE#{desa}#{status} (open statuses)  |
@@ -345,6 +346,9 @@ class OutboxItem(BaseItem):
     lease_until = UnicodeAttribute(null=True)
     delivered = UnicodeSetAttribute(null=True)
     sent_at = UnicodeAttribute(null=True)
+    # Set when the row is finished (sent or failed): BALAI_OUTBOX_RETENTION_DAYS later DynamoDB's TTL deletes
+    # it; removed again by a resend. A pending or sending row has none and never expires.
+    expires_at = TTLAttribute(null=True)
 
 
 class LetterCounterItem(BaseItem):
@@ -415,6 +419,7 @@ class InboxMessageItem(BaseItem):
     tracking_code = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     read_at = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)  # BALAI_INBOX_RETENTION_DAYS after the message (older ones: none)
 
 
 class PushSubscriptionItem(BaseItem):

@@ -21,11 +21,21 @@ from chalicelib.storage.codec import page, plain
 from chalicelib.storage.connection import aws_code, transaction_connection, translate_errors
 from chalicelib.storage.models import OutboxItem
 
-__all__ = ["OUTBOX_GRACE", "OutboxRow", "outbox_item", "outbox_list_sk", "from_item", "from_image", "get", "put_new",
-           "claim", "finish", "due_for_retry", "list_village", "resend"]
+__all__ = ["OUTBOX_GRACE", "FINISHED", "OutboxRow", "finished_row_expiry", "outbox_item", "outbox_list_sk", "from_item",
+           "from_image", "get", "put_new", "claim", "finish", "due_for_retry", "list_village", "resend",
+           "finished_without_expiry", "set_expiry"]
 
 # How long a new outbox row waits for the stream handler before the retry schedule sends it instead.
 OUTBOX_GRACE = timedelta(minutes=2)
+# The states a row leaves only by a staff resend: they get a TTL (BALAI_OUTBOX_RETENTION_DAYS).
+FINISHED = (SENT, FAILED)
+
+
+def finished_row_expiry(now: datetime) -> datetime:
+    """When DynamoDB's TTL deletes a row finished at `now` (sent or failed): the staff list shows it until then."""
+    from chalicelib.config import get_settings
+
+    return now + timedelta(days=get_settings().outbox_retention_days)
 
 
 def outbox_item(message: OutboxMessage) -> OutboxItem:
@@ -138,6 +148,9 @@ def finish(row: OutboxRow, now: datetime, *, status: str, attempts: int, deliver
         actions += [OutboxItem.GSI3PK.remove(), OutboxItem.GSI3SK.remove(), OutboxItem.next_try_at.remove()]
     if status == SENT:
         actions.append(OutboxItem.sent_at.set(now_iso))
+    if status in FINISHED:
+        # Finished rows expire: nothing reads an old row but the staff list (the bill is its own item).
+        actions.append(OutboxItem.expires_at.set(finished_row_expiry(now)))
     condition = (OutboxItem.status == SENDING) & (OutboxItem.claim == row.claim)
     if usage:
         month = now_iso[:7]
@@ -187,6 +200,7 @@ def resend(outbox_id: str, now: datetime) -> OutboxRow:
         item.update(actions=[
             OutboxItem.status.set(PENDING), OutboxItem.attempts.set(0), OutboxItem.next_try_at.set(now_iso),
             OutboxItem.updated_at.set(now_iso), OutboxItem.last_error.remove(),
+            OutboxItem.expires_at.remove(),  # pending again: it must not expire before it is sent
             OutboxItem.GSI2PK.set(keys.outbox_status_pk(row.village, PENDING)),
             OutboxItem.GSI2SK.set(outbox_list_sk(row.created_at, outbox_id)),
             OutboxItem.GSI3PK.set(keys.outbox_retry_pk(row.kabupaten)),
@@ -198,3 +212,26 @@ def resend(outbox_id: str, now: datetime) -> OutboxRow:
                                 code="notification_not_failed") from exc
         raise translate_errors(exc) from exc
     return from_item(item)
+
+
+def finished_without_expiry(village: str, status: str) -> Iterator[tuple[str, datetime]]:
+    """(id, finished at) of the village's rows in a finished status that carry no TTL (rows finished before
+    the retention existed): one Query per page on its status list (GSI2 OUTBOX_IN#{desa}#{status})."""
+    results = OutboxItem.gsi2.query(keys.outbox_status_pk(village, status),
+                                    filter_condition=OutboxItem.expires_at.does_not_exist())
+    for item in results:
+        yield item.id, parse_iso(item.updated_at or item.created_at)
+
+
+def set_expiry(outbox_id: str, status: str, expires: datetime) -> bool:
+    """Give a finished row its TTL, if it is still in `status` and has none (False otherwise: a resend or a
+    newer outcome came first)."""
+    try:
+        OutboxItem._get_connection().update_item(
+            keys.outbox_pk(outbox_id), keys.META, actions=[OutboxItem.expires_at.set(expires)],
+            condition=(OutboxItem.status == status) & OutboxItem.expires_at.does_not_exist())
+        return True
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise translate_errors(exc) from exc

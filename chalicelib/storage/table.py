@@ -6,7 +6,7 @@ Key layout (built only in storage/keys.py):
   GSI2PK / GSI2SK  lists by parent and status (a village's queue filtered by status, outbox by status)
   GSI3PK / GSI3SK  lists by owner (a citizen's requests and complaints), the outbox retry index
   GSI4PK / GSI4SK  due-time index (open requests by due_at per kabupaten, for SLA reminders)
-  expires_at       TTL (OTP codes, idempotency guards)
+  expires_at       TTL (OTP codes, idempotency guards, sessions, finished outbox rows, ...)
 GSI1 and GSI2 project ALL attributes. GSI3 and GSI4 hold only the keys (KEYS_ONLY): their items change often
 (every transition rewrites a request) while their keys rarely do, and DynamoDB writes a KEYS_ONLY index only
 when an item enters it, leaves it or changes its index key; their readers fetch the items they list by key

@@ -35,6 +35,19 @@ def test_a_one_letter_sample_is_counted_and_priced(tmp_path: Path) -> None:
     # and S3: three uploads, their copies and the PDF (no tag request per file when the request closes); links for
     # attachments and the letter
     assert letter["s3_puts"] == 7 and letter["pdf_downloads"] == 1 and letter["attachment_views"] == 3
+    # and what the letter left in the table, item by item: its request and audit events kept, its outbox rows
+    # expiring after the outbox retention (BALAI_OUTBOX_RETENTION_DAYS, 35), the register left out; and the
+    # stored PDF with the village's lambang (~23 KB; a letter without one is ~5 KB)
+    stored = out["counted"]["storage"]["per_letter"]
+    assert stored["request"]["kept"] > 1000 and stored["request"]["index"] > 0 and stored["event"]["kept"] > 0
+    assert stored["outbox"]["kept"] == 0 and set(stored["outbox"]["ttl"]) == {"35"}
+    assert "resident" not in stored and "bill" in out["counted"]["storage"]["per_village_month"]
+    assert out["counted"]["pdf_bytes"] > 15 * 1024
+    # and a complaint, driven for its storage only (its work is not in the letter's counts)
+    complaint = out["counted"]["storage"]["per_complaint"]
+    assert complaint["complaint"]["kept"] > 1000 and complaint["complaint_event"]["kept"] > 0
+    assert set(complaint["outbox"]["ttl"]) == {"35"} and not any(k.startswith("complaint: ")
+                                                                 for k in out["counted"]["endpoints"])
     # and one run of each schedule
     assert set(out["counted"]["per_schedule_run"]) == {"outbox_retry", "sla_escalation", "daily_digest"}
     # and the bill and the bars come from those counts

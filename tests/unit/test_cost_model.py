@@ -142,7 +142,10 @@ def test_sample_tallies_become_per_letter_usage() -> None:
     class Result:
         letters = 2
         tallies = {"POST /v1/auth/otp": type("T", (), {"as_dict": lambda self: tally})(),
-                   "stream": type("T", (), {"as_dict": lambda self: stream})()}
+                   "stream": type("T", (), {"as_dict": lambda self: stream})(),
+                   # the complaints cost_sim drives for their storage only: not a letter's work
+                   "complaint: file": type("T", (), {"as_dict": lambda self: tally})(),
+                   "complaint: stream": type("T", (), {"as_dict": lambda self: stream})()}
         policy = "p"
         sms_by_event = {"login_code": 2}
         email_by_event: dict[str, int] = {}
@@ -155,6 +158,7 @@ def test_sample_tallies_become_per_letter_usage() -> None:
     assert pl.ddb_calls == {"api": 3.0, "stream": 1.0}
     assert (pl.s3_puts, pl.s3_gets, pl.pdf_downloads) == (1.5, 1.0, 1.0)
     assert pl.sms == 2.0 and counted.messages_by_event["sms"] == {"login_code": 1.0}
+    assert not any(name.startswith("complaint: ") for name in counted.endpoints)
 
 
 # ------------------------------------------------------------------------------- the bill
@@ -272,3 +276,67 @@ def test_a_preflight_is_an_api_request_with_an_empty_answer(prices: dict[str, An
           + u.pdf_downloads * a["pdf_kb"] + u.attachment_views * float(deployment.attachment_kb or a["attachment_kb"]))
     assert line["Data transfer out"] == pytest.approx(kb / 1024 / 1024 * prices["prices"]["data_transfer_out_gb"]["usd"])
     assert line["Data transfer out"] < {x.service: x.usd for x in plain.lines}["Data transfer out"]
+
+
+# ------------------------------------------------------------------------------- stored bytes
+
+
+def test_stored_bytes_count_the_item_and_each_index_copy_by_its_projection() -> None:
+    # Given an item in an ALL index (GSI1) and a KEYS_ONLY index (GSI3), not in GSI2
+    item = {"PK": s("REQ#1"), "SK": s("META"), "GSI1PK": s("Q#a"), "GSI1SK": s("t1"), "GSI3PK": s("C#h"),
+            "GSI3SK": s("t2"), "body": s("x" * 1000)}
+    gsis = [("GSI1PK", "GSI1SK", "ALL"), ("GSI2PK", "GSI2SK", "ALL"), ("GSI3PK", "GSI3SK", "KEYS_ONLY")]
+    sizes = cost.stored_bytes(item, gsis)
+    # Then the table and the ALL copy hold the whole item, the KEYS_ONLY copy the four keys, each + 100 B
+    whole = cost.item_size(item)
+    keys = cost.item_size({k: v for k, v in item.items() if k in ("PK", "SK", "GSI3PK", "GSI3SK")})
+    assert sizes == {"table": whole + 100, "GSI1": whole + 100, "GSI3": keys + 100}
+    assert keys < 40 < 1000 < whole
+
+
+def test_storage_splits_kept_and_expiring_items_per_letter_and_per_village() -> None:
+    # Given a 2-letter sample in 1 village: a request each (kept), an outbox row each expiring in 35 days, an
+    # OTP already expired, a register row (priced apart) and the village's bill for the month
+    now = 1_800_000_000.0
+
+    def item(pk: str, entity: str, expires: float | None = None) -> dict[str, Any]:
+        out = {"PK": s(pk), "SK": s("META"), "entity": s(entity)}
+        return {**out, "expires_at": {"N": str(int(expires))}} if expires else out
+
+    items = [item("REQ#1", "request"), item("REQ#2", "request"),
+             item("OUTBOX#1", "outbox", now + 35 * 86400), item("OUTBOX#2", "outbox", now + 35 * 86400),
+             item("OTP#h", "otp", now - 60), item("RESIDENT#v", "resident"), item("BILL#v", "bill")]
+    st = cost.storage_of(items, [], now, letters=2, villages=1)
+    size = cost.item_size(items[0]) + 100
+    # Then a letter keeps its request, its outbox row lives 35 days, the OTP none; the register is left out
+    assert st["per_letter"]["request"]["kept"] == pytest.approx(size)
+    assert st["per_letter"]["outbox"]["ttl"] == {"35": pytest.approx(cost.item_size(items[2]) + 100)}
+    assert st["per_letter"]["otp"]["ttl"] == {"0": pytest.approx((cost.item_size(items[4]) + 100) / 2)}
+    assert "resident" not in st["per_letter"] and "bill" in st["per_village_month"]
+    # And after 12 months a letter-a-month holds 12 requests but only 35 days' worth of outbox rows
+    held = cost.held_bytes(st["per_letter"], 12)
+    outbox = cost.item_size(items[2]) + 100
+    assert held == pytest.approx(12 * size + outbox * 35 / cost.DAYS_PER_MONTH)
+
+
+def test_the_bill_prices_the_counted_storage_and_pdf(prices: dict[str, Any], deployment: Any) -> None:
+    # Given counts with 10 KB kept per letter, and the same with 20 KB, and a counted PDF of 23 KB
+    def with_storage(kept: float) -> Any:
+        c = _counted()
+        c.storage = {"per_letter": {"request": {"items": 1, "table": kept, "index": 0, "kept": kept, "ttl": {}}},
+                     "per_village_month": {}, "per_village_year": {}}
+        c.pdf_bytes = 23 * 1024
+        return c
+
+    small = cost.estimate(cost.sinjai(), with_storage(10 * 1024), prices, deployment)
+    large = cost.estimate(cost.sinjai(), with_storage(20 * 1024), prices, deployment)
+    # Then the table grows with the counted bytes (letters and complaints), the rest of it fixed
+    grown = large.usage["table_gb"] - small.usage["table_gb"]
+    share = cost.ASSUMPTIONS["complaint_storage_vs_letter"][0]
+    assert grown == pytest.approx(12 * (10_000 + 1_000 * share) * 10 * 1024 / 1024 ** 3)
+    assert large.by_service()["DynamoDB PITR"] > small.by_service()["DynamoDB PITR"]
+    assert "(counted)" in next(line.detail for line in small.lines if line.service == "DynamoDB storage")
+    # And the PDFs are stored and downloaded at the counted size
+    assert "PDF 23.0 KB (counted)" in next(line.detail for line in small.lines if line.service == "S3")
+    again = cost.counted_from_json(cost.counted_to_json(with_storage(1.0)))
+    assert again.storage == with_storage(1.0).storage and again.pdf_bytes == 23 * 1024

@@ -699,6 +699,9 @@ _COMPARE: dict[str, Callable[[Any, list[Any]], bool]] = {
 }
 
 
+_NOT_IN_INDEX = object()
+
+
 def _sort_value(typed: dict[str, Any] | None) -> Any:
     """An index sort key's value as Python orders it like DynamoDB (S as text, N as a number), or None."""
     if not typed or len(typed) != 1:
@@ -746,9 +749,12 @@ def _index_window(table: Any, index_map: _IndexMap, index_name: str, members: li
             if key in cache:
                 value = cache[key]
             else:
-                value = cache[key] = _sort_value(attribute(item, attr))
-            if value is None:
+                typed = attribute(item, attr)
+                value = cache[key] = _sort_value(typed) if typed is not None else _NOT_IN_INDEX
+            if value is _NOT_IN_INDEX:
                 continue  # DynamoDB leaves an item without the sort key out of the index
+            if value is None:
+                return None  # a binary sort key: moto's own way
             if range_comparison and not _COMPARE[range_comparison](value, bounds):
                 continue
             rows.append((value, str(key[0].value), str(key[1].value) if key[1] is not None else "", item))

@@ -10,13 +10,13 @@ import pytest
 
 from chalicelib.domain.clock import iso, utcnow
 from chalicelib.domain.ids import new_id
-from chalicelib.storage import outbox as repo
-from chalicelib.storage.people import get_staff, save_contact_preferences
 from chalicelib.domain.outbox import outbox_message
 from chalicelib.observability import flush_metrics
+from chalicelib.storage import outbox as repo
+from chalicelib.storage.people import get_staff, save_contact_preferences
 from chalicelib.workers import outbox
 from tests.conftest import PULAU_HARAPAN, SAMATARING, get, post, staff_token
-from tests.fakes import PermanentSendError, RecordingEmailSender, RecordingSmsSender, TransientSendError
+from tests.fakes import PermanentSendError, RecordingSmsSender, TransientSendError
 from tests.integration.streams import image, inserts, record
 
 PAYLOAD = {"tracking_code": "ABCD-EF12", "letter_name": "Surat Keterangan Domisili", "request_id": "R1",
@@ -24,14 +24,6 @@ PAYLOAD = {"tracking_code": "ABCD-EF12", "letter_name": "Surat Keterangan Domisi
 OPERATOR = f"operator.{SAMATARING}"
 OPERATOR_PHONE = "+6281311112222"
 OPERATOR_EMAIL = "operator.samataring@balai.example.id"
-
-
-@pytest.fixture()
-def senders(monkeypatch: pytest.MonkeyPatch) -> Iterator[outbox.Senders]:
-    """Recording fakes in place of the stage's SMS/email adapters, for the handlers Chalice invokes too."""
-    fakes = outbox.Senders(sms=RecordingSmsSender(), email=RecordingEmailSender())
-    monkeypatch.setattr(outbox, "default_senders", lambda: fakes)
-    yield fakes
 
 
 @pytest.fixture()

@@ -15,16 +15,9 @@ from chalicelib.storage import outbox as repo
 from chalicelib.storage.models import OutboxItem
 from chalicelib.workers import outbox
 from tests.conftest import SAMATARING, get, post, staff_token
-from tests.fakes import PermanentSendError, RecordingEmailSender, RecordingSmsSender, TransientSendError
+from tests.fakes import PermanentSendError, TransientSendError
 from tests.integration.streams import image, inserts, record
 from tests.integration.test_notifications_outbox import OPERATOR, FlakyFor, new_row
-
-
-@pytest.fixture()
-def senders(monkeypatch: pytest.MonkeyPatch) -> Iterator[outbox.Senders]:
-    fakes = outbox.Senders(sms=RecordingSmsSender(), email=RecordingEmailSender())
-    monkeypatch.setattr(outbox, "default_senders", lambda: fakes)
-    yield fakes
 
 
 @pytest.fixture()

@@ -464,7 +464,6 @@ _original_table_put_item: Any = None
 _original_table_delete_item: Any = None
 _original_table_get_item: Any = None
 _original_update_item: Any = None
-_original_item_init: Any = None
 
 
 class _PartitionView:
@@ -809,7 +808,7 @@ def _stop_tracking(*classes: Any) -> None:
 def apply() -> None:
     """Patch moto in this process (idempotent). Refuses another moto version: the copy above is of 5.2.5."""
     global _original_shard_add, _original_query, _original_get_shard_iterator, _original_table_put_item
-    global _original_table_delete_item, _original_update_item, _original_item_init, _original_item_to_json
+    global _original_table_delete_item, _original_update_item, _original_item_to_json
     global _original_item_deepcopy, _original_call_action, _original_stream_record_init, _original_dynamo_hash
     global _original_serialized, _original_dynamo_eq, _original_table_get_item
     import moto
@@ -831,7 +830,7 @@ def apply() -> None:
     _original_query = Table.query
     _original_get_shard_iterator = DynamoDBStreamsBackend.get_shard_iterator
     _original_table_put_item, _original_table_delete_item = Table.put_item, Table.delete_item
-    _original_update_item, _original_item_init = DynamoDBBackend.update_item, Item.__init__
+    _original_update_item = DynamoDBBackend.update_item
     Table.put_item = _table_put_item  # type: ignore[method-assign]
     _original_table_get_item = Table.get_item
     Table.get_item = _table_get_item  # type: ignore[method-assign]

@@ -296,6 +296,7 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="leave local mode running at the end")
     args = parser.parse_args()
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="balai-volume-")) / "balai"
+    data_dir.parent.mkdir(parents=True, exist_ok=True)  # the log and rss.csv go beside the data folder
     local = Local(data_dir, args.port, args.db_port, args.web_port)
     first_start = local.start()
     print(f"local mode up in {first_start:.1f} s (first run: table and demo data); data in {data_dir}", flush=True)

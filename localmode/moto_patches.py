@@ -362,6 +362,7 @@ def _call_action(self: Any) -> Any:
     """DynamoHandler.call_action: one DynamoDB call at a time; its unpacked items packed again after."""
     ident = threading.get_ident()
     _calls[ident] = time.monotonic()  # for the watchdog: waiting for the lock counts
+    _handlers[ident] = self
     try:
         with store_lock:
             try:
@@ -374,10 +375,29 @@ def _call_action(self: Any) -> Any:
                 settle(reencode=action not in READ_ACTIONS)
     finally:
         _calls.pop(ident, None)
+        _handlers.pop(ident, None)
 
 
 _calls: dict[int, float] = {}  # thread -> when its DynamoDB call began
+_handlers: dict[int, Any] = {}  # thread -> the call's handler (for the watchdog to name the call)
 SLOW_CALL_SECONDS = 5.0
+# What the watchdog may write about a call: its shape, never attribute values (NIKs, phone numbers).
+_CALL_SHAPE = ("TableName", "IndexName", "KeyConditionExpression", "Limit", "ScanIndexForward", "Select")
+
+
+def describe_call(handler: Any) -> str:
+    """A DynamoDB call's operation and shape (table, index, key condition, limit, whether it pages or
+    filters), for the slow-call dump."""
+    try:
+        body = json.loads(handler.body or "{}")
+        target = str(handler.headers.get("X-Amz-Target", "")).rpartition(".")[2]
+    except Exception:  # noqa: BLE001 - a dump must not fail on an odd call
+        return "?"
+    shape = {k: body[k] for k in _CALL_SHAPE if k in body}
+    shape.update({k: True for k in ("ExclusiveStartKey", "FilterExpression") if k in body})
+    if "TransactItems" in body:
+        shape["TransactItems"] = len(body["TransactItems"])
+    return f"{target} {json.dumps(shape, sort_keys=True)}"
 
 
 def watch_slow_calls(out: Any, every: float = 1.0, quiet_for: float = 60.0) -> threading.Event:
@@ -394,7 +414,12 @@ def watch_slow_calls(out: Any, every: float = 1.0, quiet_for: float = 60.0) -> t
             now = time.monotonic()
             oldest = min(_calls.values(), default=now)
             if now - oldest >= SLOW_CALL_SECONDS and now >= quiet_until:
-                out.write(f"[balai] a DynamoDB call has taken {now - oldest:.1f} s; every thread's stack:\n")
+                out.write(f"[balai] a DynamoDB call has taken {now - oldest:.1f} s; the calls in progress:\n")
+                for ident, began in sorted(_calls.items(), key=lambda c: c[1]):
+                    handler = _handlers.get(ident)
+                    out.write(f"  Thread 0x{ident:016x}: {now - began:.1f} s "
+                              f"{describe_call(handler) if handler is not None else '?'}\n")
+                out.write("[balai] every thread's stack:\n")
                 out.flush()
                 faulthandler.dump_traceback(file=out, all_threads=True)
                 quiet_until = now + quiet_for
@@ -696,6 +721,11 @@ _COMPARE: dict[str, Callable[[Any, list[Any]], bool]] = {
     "BETWEEN": lambda v, o: bool(o[0] <= v <= o[1]),
     "BEGINS_WITH": lambda v, o: isinstance(v, str) and v.startswith(o[0]),
 }
+# A KeyConditionExpression reaches Table.query with its operator as written ("<=", not "LE"): without these
+# every sort-key comparison but BETWEEN and begins_with took moto's whole-partition path (the SLA sweep's
+# `GSI4SK <= now` read all of a kabupaten's open requests, 10 s at 5 000, with the store lock held).
+_COMPARE.update({"=": _COMPARE["EQ"], "<": _COMPARE["LT"], "<=": _COMPARE["LE"], ">": _COMPARE["GT"],
+                 ">=": _COMPARE["GE"]})
 
 
 _NOT_IN_INDEX = object()
@@ -723,7 +753,8 @@ def _index_window(table: Any, index_map: _IndexMap, index_name: str, members: li
     once, forgotten when the item changes), the partition is filtered by the key condition, ordered, the
     exclusive start key found, and only the next `limit + 1` items are handed to moto, which then answers
     exactly as before (its own sort, condition, limit, LastEvaluatedKey, filter). None: not a case this
-    handles (no limit, a legacy QueryFilter, a multi-attribute key, an unknown start key) - moto's own way."""
+    handles (no limit, a legacy QueryFilter, a multi-attribute key, a start key without the index's sort
+    key) - moto's own way."""
     if len(args) < 7 or kwargs.get("range_key_conditions") and len(kwargs["range_key_conditions"]) > 1:
         return None
     range_comparison, range_objs, limit, start_key, forward = args[0], args[1], args[2], args[3], args[4]
@@ -766,7 +797,15 @@ def _index_window(table: Any, index_map: _IndexMap, index_name: str, members: li
                   str(_sort_value(start_key.get(table.range_key_attr))) if table.range_key_attr else "")
         first = next((n + 1 for n, r in enumerate(rows) if (r[1], r[2]) == wanted), -1)
         if first < 0:
-            return None
+            # The start item left the index since the last page (a queue page while staff move requests
+            # on): DynamoDB goes on from the start key's position, as the next rows after it in this order.
+            raw = start_key.get(attr)
+            position = _sort_value(raw) if isinstance(raw, dict) else None
+            if position is None or any(type(r[0]) is not type(position) for r in rows[:1]):
+                return None
+            mark = (position, *wanted)
+            first = next((n for n, r in enumerate(rows) if (r[:3] > mark if forward else r[:3] < mark)),
+                         len(rows))
     window = [r[3] for r in rows[first:first + limit + 1]]
     return window, (args[0], args[1], args[2], None) + tuple(args[4:])
 

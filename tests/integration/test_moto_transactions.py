@@ -346,6 +346,10 @@ def test_a_call_stuck_behind_the_store_lock_leaves_every_thread_s_stack(ddb: Any
     text = (tmp_path / "watch.log").read_text()
     assert text.count("a DynamoDB call has taken") == 1
     assert "_call_action" in text and "test_a_call_stuck_behind_the_store_lock" in text
+    # and named the waiting call by its shape, without its key's values (they can be NIKs or phone numbers)
+    calls = [line for line in text.splitlines() if line.startswith("  Thread 0x")]
+    assert len(calls) == 1 and f'GetItem {{"TableName": "{TABLE}"}}' in calls[0], calls
+    assert '"X"' not in calls[0] and "META" not in calls[0]
 
 
 def test_an_item_over_the_size_limit_is_refused_and_one_under_it_kept(ddb: Any) -> None:
@@ -409,7 +413,20 @@ def test_an_index_page_answers_as_the_whole_partition_would(ddb: Any, condition:
     assert [i["PK"]["S"] for i in first["Items"] + rest["Items"]] == whole
 
 
-def test_a_page_of_a_large_index_partition_reads_only_the_page(ddb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("condition", [
+    ("G1 = :g", {}),
+    # Every sort-key operator as a KeyConditionExpression writes it: moto hands "<=" (not "LE") to Table.query,
+    # and each of these took moto's whole-partition path until the window knew them (the SLA sweep's
+    # `GSI4SK <= now` read every open request of a kabupaten).
+    ("G1 = :g AND SK <= :a", {":a": s("2026-12-02T99999")}),
+    ("G1 = :g AND SK < :a", {":a": s("2026-12-02T99999")}),
+    ("G1 = :g AND SK >= :a", {":a": s("2026-12-02T00000")}),
+    ("G1 = :g AND SK > :a", {":a": s("2026-12-02T")}),
+    ("G1 = :g AND SK BETWEEN :a AND :b", {":a": s("2026-12-02T00000"), ":b": s("2026-12-02T99999")}),
+    ("G1 = :g AND begins_with(SK, :a)", {":a": s("2026-12-02T")}),
+])
+def test_a_page_of_a_large_index_partition_reads_only_the_page(ddb: Any, monkeypatch: pytest.MonkeyPatch,
+                                                               condition: tuple[str, dict[str, Any]]) -> None:
     """A 20-item page of a 3 000-item index partition unpacks about 20 items, not 3 000 (it did, under the store
     lock: a village queue page took seconds at a village's volume)."""
     from localmode import item_text, moto_patches
@@ -418,8 +435,9 @@ def test_a_page_of_a_large_index_partition_reads_only_the_page(ddb: Any, monkeyp
         ddb.put_item(TableName=TABLE, Item={"PK": s(f"R{n:05d}"), "SK": s(f"2026-12-02T{n:05d}"), "G1": s("QUEUE"),
                                             "body": s("y" * 200)})
     moto_patches.settle()
-    query = {"TableName": TABLE, "IndexName": "GSI1", "KeyConditionExpression": "G1 = :g",
-             "ExpressionAttributeValues": {":g": s("QUEUE")}, "Limit": 20, "ScanIndexForward": False}
+    expression, values = condition
+    query = {"TableName": TABLE, "IndexName": "GSI1", "KeyConditionExpression": expression,
+             "ExpressionAttributeValues": {":g": s("QUEUE"), **values}, "Limit": 20, "ScanIndexForward": False}
     ddb.query(**query)  # the first page reads each item's sort key once
     reads = []
     original = item_text.text
@@ -427,3 +445,39 @@ def test_a_page_of_a_large_index_partition_reads_only_the_page(ddb: Any, monkeyp
     page = ddb.query(**query)
     assert [i["PK"]["S"] for i in page["Items"]] == [f"R{n:05d}" for n in range(2999, 2979, -1)]
     assert len(reads) < 100
+    # The next page, after the start item has left the index (as a queue page while staff work on), goes on
+    # from the start key's position, still reading only a page
+    last = page["Items"][-1]
+    ddb.update_item(TableName=TABLE, Key={"PK": last["PK"], "SK": last["SK"]}, UpdateExpression="REMOVE G1")
+    moto_patches.settle()
+    reads.clear()
+    following = ddb.query(**query, ExclusiveStartKey=page["LastEvaluatedKey"])
+    assert [i["PK"]["S"] for i in following["Items"]] == [f"R{n:05d}" for n in range(2979, 2959, -1)]
+    assert len(reads) < 100
+
+
+@pytest.mark.parametrize("forward", [True, False])
+def test_a_page_after_its_start_item_left_the_index_answers_as_dynamodb(ddb: Any, forward: bool) -> None:
+    """The start key's item is gone from the index (moved on, deleted): the page goes on from its position,
+    the same items moto's own whole-partition walk gives."""
+    from localmode import moto_patches
+
+    for n in range(60):
+        ddb.put_item(TableName=TABLE, Item={"PK": s(f"P{n % 7}-{n:03d}"), "SK": s(f"K{(n * 37) % 60:03d}"),
+                                            "G1": s("Q")})
+    first = ddb.query(TableName=TABLE, IndexName="GSI1", KeyConditionExpression="G1 = :g",
+                      ExpressionAttributeValues={":g": s("Q")}, Limit=10, ScanIndexForward=forward)
+    gone = first["Items"][-1]
+    ddb.delete_item(TableName=TABLE, Key={"PK": gone["PK"], "SK": gone["SK"]})
+    rest_kwargs = {"TableName": TABLE, "IndexName": "GSI1", "KeyConditionExpression": "G1 = :g",
+                   "ExpressionAttributeValues": {":g": s("Q")}, "ScanIndexForward": forward,
+                   "ExclusiveStartKey": first["LastEvaluatedKey"]}
+    windowed = ddb.query(**rest_kwargs, Limit=10)["Items"]
+    monkeypatch = pytest.MonkeyPatch()
+    monkeypatch.setattr(moto_patches, "_index_window", lambda *args: None)  # moto's own walk
+    try:
+        walked = ddb.query(**rest_kwargs, Limit=10)["Items"]
+    finally:
+        monkeypatch.undo()
+    assert [i["PK"]["S"] for i in windowed] == [i["PK"]["S"] for i in walked]
+    assert windowed and gone["PK"] not in [i["PK"] for i in windowed]

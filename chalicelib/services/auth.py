@@ -286,9 +286,32 @@ def verify_otp(nik: str, phone: str, code: str, *, remember: bool = False,
     register_phones = _register_phones(h, phone_e164)
     people.delete_otp(h)
     throttle.forget(OTP_FAIL, h)
-    people.bind_citizen(h, info.nik, phone_e164, iso(now), rebind=bool(register_phones))
     logger.info("citizen login", extra={"nik": mask_nik(info.nik)})
-    citizen = Principal(role="citizen", region=info.kecamatan_code, subject=h, name="")
+    return citizen_login(h, info.nik, phone_e164, bool(register_phones), remember=remember, device=device)
+
+
+def check_login_phone(nik_hash_: str, phone_e164: str) -> bool:
+    """The phone a citizen proved may log in to this NIK: the village register's phone when it names any (True:
+    it overrides an earlier binding), else the phone bound at the first login, if any. Raises
+    ForbiddenError(phone_mismatch)."""
+    register_phones = _register_phones(nik_hash_, phone_e164)
+    if not register_phones:
+        citizen = people.get_citizen(nik_hash_)
+        if citizen is not None and citizen.phone and citizen.phone != phone_e164:
+            raise ForbiddenError("Nomor HP tidak sesuai dengan yang terdaftar untuk NIK ini. Hubungi kantor desa.",
+                                 code="phone_mismatch")
+    return bool(register_phones)
+
+
+def citizen_login(nik_hash_: str, nik: str, phone_e164: str, rebind: bool, *, remember: bool,
+                  device: str | None) -> dict[str, Any]:
+    """The answer of a login that proved `phone_e164` (by SMS code or WhatsApp message): bind the phone, issue the
+    access token and, with `remember`, a 30-day refresh session; with the profile flags the portal needs."""
+    settings = get_settings()
+    kecamatan = parse_nik(nik).kecamatan_code
+    people.bind_citizen(nik_hash_, nik, phone_e164, iso(utcnow()), rebind=rebind)
+    h = nik_hash_
+    citizen = Principal(role="citizen", region=kecamatan, subject=h, name="")
     answer = _token_response(citizen)
     # Whether the applicant data every letter needs is complete, and whether she has asked for a letter before:
     # the portal's "Ajukan surat" needs no profile read when it is complete (region is the NIK's kecamatan, which
@@ -301,6 +324,6 @@ def verify_otp(nik: str, phone: str, code: str, *, remember: bool = False,
     if remember:
         from chalicelib.services import sessions
 
-        answer["refresh_token"] = sessions.start(h, info.kecamatan_code, device)
+        answer["refresh_token"] = sessions.start(h, kecamatan, device)
         answer["refresh_expires_in"] = settings.refresh_ttl_days * 86400
     return answer

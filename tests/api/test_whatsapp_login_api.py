@@ -348,12 +348,12 @@ def test_another_browsers_secret_does_not_open_the_login(client: Any, wa_on: Non
 
 
 def test_starts_are_throttled_per_client_like_sms_codes(client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalice.local import LambdaEventConverter
+
     from chalicelib.storage import throttle
 
-    from chalice.local import LocalGateway
-
     # The earlier tests' starts came from the test client's address too: this test counts from zero.
-    throttle.forget("wa-client-hour", LocalGateway.LOCAL_SOURCE_IP)
+    throttle.forget("wa-client-hour", LambdaEventConverter.LOCAL_SOURCE_IP)
     monkeypatch.setenv("BALAI_OTP_PER_CLIENT_HOUR", "2")
     with whatsapp_numbers(monkeypatch):
         for _ in range(2):

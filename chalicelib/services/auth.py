@@ -119,7 +119,7 @@ def _duration(seconds: int) -> str:
     return f"{max(seconds, 1)} detik"
 
 
-def _check_nik_lock(h: str, now: Any) -> None:
+def check_nik_lock(h: str, now: Any) -> None:
     """Refuse codes and guesses for a NIK that reached the wrong-guess limit in its window."""
     counter = throttle.peek(OTP_FAIL, h, now)
     if counter is not None and counter.count >= get_settings().otp_fail_limit:
@@ -153,7 +153,7 @@ def request_otp(nik: str, phone: str, client_ip: str | None = None, via: str | N
     settings = get_settings()
     h = nik_hash(info.nik, get_secrets().nik_hash_key)
     now = utcnow()
-    _check_nik_lock(h, now)
+    check_nik_lock(h, now)
     count_sends("otp-client", client_ip or UNKNOWN_CLIENT,
                  (("hour", 3600, settings.otp_per_client_hour), ("day", 86400, settings.otp_per_client_day)), now)
     register_phones = _register_phones(h, phone_e164)
@@ -268,7 +268,7 @@ def verify_otp(nik: str, phone: str, code: str, *, remember: bool = False,
     settings = get_settings()
     h = nik_hash(info.nik, get_secrets().nik_hash_key)
     now = utcnow()
-    _check_nik_lock(h, now)
+    check_nik_lock(h, now)
     challenge = people.get_otp(h)
     # Expired items stay readable until DynamoDB's TTL sweep, so expiry is checked here.
     if challenge is None or challenge.phone != phone_e164 or challenge.expires_at <= now:

@@ -82,7 +82,7 @@ def start(nik: str, phone: str | None, client_ip: str | None = None) -> dict[str
     per hour and per day; a NIK locked by wrong SMS codes is refused too (otp_locked). Raises ValidationError
     (NIK, phone), NotFoundError (whatsapp_login_unavailable), ForbiddenError (phone_mismatch: the typed phone is
     not the one the register or an earlier login holds), TooManyRequestsError."""
-    from chalicelib.services.auth import _check_nik_lock, count_sends
+    from chalicelib.services.auth import check_nik_lock, count_sends
 
     info = parse_nik(nik)
     phone_e164 = normalize_phone(phone) if phone is not None else None
@@ -93,7 +93,7 @@ def start(nik: str, phone: str | None, client_ip: str | None = None) -> dict[str
         raise _unavailable()
     h = nik_hash(info.nik, get_secrets().nik_hash_key)
     now = utcnow()
-    _check_nik_lock(h, now)
+    check_nik_lock(h, now)
     count_sends("wa-client", client_ip or UNKNOWN_CLIENT,
                 (("hour", 3600, settings.otp_per_client_hour), ("day", 86400, settings.otp_per_client_day)), now)
     if phone_e164 is not None:

@@ -135,3 +135,49 @@ def test_a_bad_number_fails_at_cold_start_naming_the_variable(monkeypatch: pytes
     assert load_settings().whatsapp_number_map == {"73.07": "6281100007307", "*": "6281100000001"}
     monkeypatch.delenv("BALAI_WHATSAPP_NUMBERS")
     assert load_settings().whatsapp_number_map == {}
+
+
+def test_the_local_helper_posts_a_delivery_signed_like_metas(monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    import urllib.request
+
+    from chalicelib.config import get_secrets, reset_caches
+    from chalicelib.ops import __main__ as ops
+
+    # Without a running local mode it refuses (in the cloud the messages come from Meta)
+    assert ops._whatsapp_message(type("Args", (), {"api": None})()) == 2  # type: ignore[arg-type]
+    sent: list[urllib.request.Request] = []
+
+    class Answer:
+        def __enter__(self) -> Answer:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+        def read(self) -> bytes:
+            return b'{"received": 1, "proven": 1}'
+
+    def fake_urlopen(request: urllib.request.Request, timeout: float) -> Answer:
+        sent.append(request)
+        return Answer()
+
+    monkeypatch.setenv("BALAI_WHATSAPP_NUMBERS", "6281100000000")
+    reset_caches()
+    monkeypatch.setattr(urllib.request, "urlopen", fake_urlopen)
+    args = type("Args", (), {"api": "http://127.0.0.1:8510", "sender": "081234567890", "to": None,
+                             "text": "Kode masuk Balai: K7QX-3M9P"})()
+    try:
+        assert ops._whatsapp_message(args) == 0  # type: ignore[arg-type]
+        secret = str(get_secrets().whatsapp_app_secret)
+    finally:
+        monkeypatch.delenv("BALAI_WHATSAPP_NUMBERS")
+        reset_caches()
+    request = sent[0]
+    assert request.full_url == "http://127.0.0.1:8510/v1/webhooks/whatsapp"
+    raw = request.data
+    assert isinstance(raw, bytes)
+    assert wa.signature_valid(secret, raw, request.get_header("X-hub-signature-256"))
+    assert wa.inbound_texts(json.loads(raw)) == [wa.InboundText(
+        message_id=wa.inbound_texts(json.loads(raw))[0].message_id, sender="6281234567890",
+        text="Kode masuk Balai: K7QX-3M9P", to_number="6281100000000")]

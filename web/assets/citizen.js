@@ -178,8 +178,11 @@ async function whatsappLogin(seq, form, { nik, phone }, box, status) {
       h("strong", {}, started.number), " dari WhatsApp di nomor HP yang Anda isi."),
     h("div", { class: "actions" }, h("a", { class: "button", href: started.link, target: "_blank", rel: "noopener" },
       "Buka WhatsApp dan kirim")),
-    h("p", { class: "hint" }, "Di komputer? Buka tautan ini di HP Anda, atau kirim kode di atas ke nomor tersebut: ",
-      h("a", { href: started.link, target: "_blank", rel: "noopener" }, started.link)),
+    // On a computer: the same link (its text kept short, so a narrow screen does not scroll sideways), or the code
+    // typed on the phone.
+    h("p", { class: "hint" }, "Di komputer? Buka ",
+      h("a", { href: started.link, target: "_blank", rel: "noopener" }, started.link.replace(/^https:\/\/|\?.*$/g, "")),
+      " di HP Anda, atau kirim kode di atas ke nomor tersebut dari WhatsApp di HP."),
     wait));
   busy(form, false);
   // Poll every 2 s, backing off to 10 s, only while the page is shown (on a phone it is hidden while WhatsApp is

@@ -13,7 +13,7 @@ from localmode.run import LOCAL_WHATSAPP_NUMBER
 from tests.browser.conftest import LocalSite, shoot
 
 NIK = "7307034512880456"  # a woman born 05-12-1988 in Sinjai Timur, in no village register
-PHONE = "081377778888"
+PHONE = "081377770412"
 
 
 def deliver(site: LocalSite, sender: str, text: str) -> dict[str, Any]:

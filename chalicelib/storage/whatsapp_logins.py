@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from pynamodb.exceptions import DoesNotExist, GetError, PutError, UpdateError
+from pynamodb.expressions.update import Action
 
 from chalicelib.storage import keys
 from chalicelib.storage.connection import aws_code, translate_errors
@@ -61,7 +62,7 @@ def get(code_hash: str) -> WhatsappLogin | None:
                          refused=item.refused, used_at=item.used_at)
 
 
-def _settle(code_hash: str, actions: list[object]) -> bool:
+def _settle(code_hash: str, actions: list[Action]) -> bool:
     """Apply the webhook's one outcome (proven or refused) unless the login already has one."""
     try:
         WhatsappLoginItem._get_connection().update_item(

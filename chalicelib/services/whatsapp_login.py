@@ -141,9 +141,10 @@ def verify(login_id: Any, *, remember: bool = True, device: str | None = None) -
         raise ForbiddenError("Pesan WhatsApp dikirim dari nomor lain, bukan nomor HP yang Anda isi. Mulai lagi dan "
                              "kirim dari WhatsApp di nomor HP Anda.", code="whatsapp_sender_mismatch")
     now = utcnow()
+    # Expired items stay readable until DynamoDB's TTL sweep: a proven login is collected before it expires too.
+    if login.expires_at <= now:
+        raise GoneError("Waktu masuk lewat WhatsApp sudah habis. Mulai lagi.", code="whatsapp_login_expired")
     if login.proven_phone is None:
-        if login.expires_at <= now:
-            raise GoneError("Waktu masuk lewat WhatsApp sudah habis. Mulai lagi.", code="whatsapp_login_expired")
         return 202, {"status": "pending", "expires_in": max(0, int((login.expires_at - now).total_seconds()))}
     from chalicelib.services.auth import check_login_phone, citizen_login
 

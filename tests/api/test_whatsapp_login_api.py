@@ -230,6 +230,16 @@ def test_an_expired_login_is_not_proven_and_the_browser_is_told_in_indonesian(
     assert "Waktu masuk lewat WhatsApp sudah habis" in expired.json_body["message"]
 
 
+def test_a_proven_login_is_not_collected_after_it_expired(client: Any, wa_on: None,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    phone = random_phone()
+    started = start(client, random_nik(), phone)
+    assert post_signed(client, delivery(wa_id(phone), started["text"])).json_body["proven"] == 1
+    later = utcnow() + timedelta(seconds=started["expires_in"] + 1)
+    monkeypatch.setattr(service, "utcnow", lambda: later)
+    assert verify(client, started["login_id"]).status_code == 410
+
+
 def test_a_sender_other_than_the_typed_phone_proves_the_login_for_no_one(client: Any, wa_on: None) -> None:
     # Given a login started with her phone
     phone, stranger = random_phone(), random_phone()
@@ -378,3 +388,14 @@ def test_starts_are_throttled_per_typed_phone(client: Any, monkeypatch: pytest.M
 def test_the_sms_code_login_still_works_beside_it(client: Any, wa_on: None) -> None:
     assert get(client, "/v1/auth/whatsapp").json_body == {"available": True}
     assert citizen_login(client)["token"]
+
+
+def test_a_nik_locked_by_wrong_sms_codes_gets_no_whatsapp_login_either(client: Any, wa_on: None) -> None:
+    from chalicelib.services.auth import OTP_FAIL
+    from chalicelib.storage import throttle
+
+    nik = random_nik()
+    for _ in range(10):  # BALAI_OTP_FAIL_LIMIT wrong codes in the window
+        throttle.hit(OTP_FAIL, nik_hash(nik, get_secrets().nik_hash_key), 86400, utcnow())
+    locked = post(client, "/v1/auth/whatsapp", {"nik": nik})
+    assert locked.status_code == 429 and locked.json_body["code"] == "otp_locked"

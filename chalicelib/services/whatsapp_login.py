@@ -35,6 +35,7 @@ from chalicelib.errors import (
     ValidationError,
 )
 from chalicelib.observability import logger
+from chalicelib.services.auth import check_login_phone, check_nik_lock, citizen_login, count_sends
 from chalicelib.storage import throttle
 from chalicelib.storage import whatsapp_logins as repo
 
@@ -82,8 +83,6 @@ def start(nik: str, phone: str | None, client_ip: str | None = None) -> dict[str
     per hour and per day; a NIK locked by wrong SMS codes is refused too (otp_locked). Raises ValidationError
     (NIK, phone), NotFoundError (whatsapp_login_unavailable), ForbiddenError (phone_mismatch: the typed phone is
     not the one the register or an earlier login holds), TooManyRequestsError."""
-    from chalicelib.services.auth import check_nik_lock, count_sends
-
     info = parse_nik(nik)
     phone_e164 = normalize_phone(phone) if phone is not None else None
     settings = get_settings()
@@ -97,8 +96,6 @@ def start(nik: str, phone: str | None, client_ip: str | None = None) -> dict[str
     count_sends("wa-client", client_ip or UNKNOWN_CLIENT,
                 (("hour", 3600, settings.otp_per_client_hour), ("day", 86400, settings.otp_per_client_day)), now)
     if phone_e164 is not None:
-        from chalicelib.services.auth import check_login_phone
-
         check_login_phone(h, phone_e164)  # a typed phone that cannot log in is refused now, not after the message
         count_sends("wa-phone", phone_e164,
                     (("hour", 3600, settings.otp_per_phone_hour), ("day", 86400, settings.otp_per_phone_day)), now)
@@ -146,8 +143,6 @@ def verify(login_id: Any, *, remember: bool = True, device: str | None = None) -
         raise GoneError("Waktu masuk lewat WhatsApp sudah habis. Mulai lagi.", code="whatsapp_login_expired")
     if login.proven_phone is None:
         return 202, {"status": "pending", "expires_in": max(0, int((login.expires_at - now).total_seconds()))}
-    from chalicelib.services.auth import check_login_phone, citizen_login
-
     rebind = check_login_phone(login.nik_hash, login.proven_phone)
     if not repo.use(code_hash, iso(now)):
         raise ConflictError("Permintaan masuk ini sudah dipakai. Mulai lagi bila perlu masuk.",

@@ -17,6 +17,7 @@ from chalicelib.api import (
     staff,
     stats,
     villages,
+    webhooks,
 )
 from chalicelib.config import get_settings
 from chalicelib.observability import SERVICE, install
@@ -45,6 +46,7 @@ app.register_blueprint(stats.bp)
 app.register_blueprint(messages.bp)
 app.register_blueprint(complaints.bp)
 app.register_blueprint(open311.bp)
+app.register_blueprint(webhooks.bp)
 # After every route: CORS for the configured origins only, and a preflight answer for each path.
 cors.install(app)
 # Every handler: Powertools' Lambda context in its log lines, its metrics flushed once per invocation.

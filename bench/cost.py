@@ -100,8 +100,21 @@ SHARES: dict[str, float] = {
     # own phone: the median letter is issued within days (SLA 8-24 working hours), so most come back
     # inside 30 days; 80 % leaves room for shared or reset phones and cleared browsers.
     "returning_session": 0.80,
+    # Share of citizens who log in by sending the WhatsApp message the portal offers first ("Masuk lewat
+    # WhatsApp", web/assets/citizen.js) instead of asking for an SMS code. DataReportal "Digital 2024: Indonesia"
+    # (GWI survey): WhatsApp is used by 90.9 % of internet users aged 16-64, the most used platform; every portal
+    # user is an internet user. The message must come from the WhatsApp of the phone the citizen typed (the one
+    # the village register names), which excludes a WhatsApp on another SIM or a relative's phone, and some
+    # will not leave the page or will take the SMS fallback: 70 % is a planning figure below the 90.9 % ceiling,
+    # to be replaced by the month's measured split of logins (log lines "citizen login by whatsapp" against
+    # "citizen login"). bench/cost.py prints the SMS per letter at 0 %, at this share and the break-even share.
+    "whatsapp_login": 0.70,
 }
 ASSUMPTIONS: dict[str, tuple[float, str]] = {
+    "whatsapp_pending_polls": (2.0, "pending polls of a WhatsApp login before the one that logs in: the portal "
+                                    "polls every 2 s (backing off) only while the page is visible, and on a phone "
+                                    "it is hidden while the citizen is in WhatsApp; one poll before she leaves, "
+                                    "one on her return (a desktop browser waiting on a QR scan polls more)"),
     "ddb_ms_per_call": (8.0, "in-region DynamoDB p50 with margin (AWS: single-digit ms); moto's own time is excluded"),
     "send_ms_per_sms": (100.0, "SNS Publish to a phone number, p50 with margin (bench/measurements.json basis)"),
     "send_ms_per_email": (80.0, "SES SendEmail p50 with margin"),
@@ -852,6 +865,9 @@ def render_sample(counted: Counted, dep: Deployment) -> str:
     sms = counted.messages_by_event.get("sms", {})
     if sms:
         out.append("SMS per letter by kind: " + ", ".join(f"{k} {v:.2f}" for k, v in sorted(sms.items())))
+    sensitivity = whatsapp_sensitivity(counted)
+    if sensitivity:
+        out.append(sensitivity)
     emails = counted.messages_by_event.get("email", {})
     if emails:
         out.append("e-mails per letter by kind: " + ", ".join(f"{k} {v:.2f}" for k, v in sorted(emails.items())))
@@ -871,6 +887,35 @@ def render_sample(counted: Counted, dep: Deployment) -> str:
                + (f", deleted {dep.attachments_retention_days} days after upload once closed"
                   if dep.attachments_retention_days else ""))
     return "\n".join(out)
+
+
+WHATSAPP_DELIVERY = "POST /v1/webhooks/whatsapp"
+
+
+def whatsapp_sensitivity(counted: Counted, bar: float = 1.2) -> str | None:
+    """SMS per letter against the share of logins done by WhatsApp message, from the counts: each login that
+    proved a phone did it by an SMS code or a WhatsApp message (one webhook delivery each), so at share s the
+    SMS are the other SMS plus (1 - s) of those logins. A WhatsApp login that would have been an e-mail code
+    counts as an SMS here: an upper bound at 0 %."""
+    logins_by_wa = float(counted.endpoints.get(WHATSAPP_DELIVERY, {}).get("per_letter", 0.0))
+    sms = counted.messages_by_event.get("sms", {})
+    if not sms and not logins_by_wa:
+        return None
+    by_code = float(sms.get("login_code", 0.0))
+    proofs = by_code + logins_by_wa
+    other = counted.per_letter.sms - by_code
+    if proofs <= 0:
+        return None
+
+    def at(share: float) -> float:
+        return other + proofs * (1 - share)
+
+    counted_share = logins_by_wa / proofs
+    needed = 1 - (bar - other) / proofs
+    even = ("none needed" if needed <= 0 else f"{needed:.0%}" if needed <= 1 else "not reachable by logins alone")
+    return (f"SMS per letter by share of logins by WhatsApp message ({proofs:.2f} phone-proving logins and {other:.2f} "
+            f"other SMS per letter, counted): 0 % -> {at(0):.2f}; {counted_share:.0%} (SHARES) -> "
+            f"{at(counted_share):.2f}; 100 % -> {at(1):.2f}; break-even for <= {bar:g}: {even}")
 
 
 def render_storage(counted: Counted, months: int = 12) -> list[str]:
@@ -964,6 +1009,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="district profile (repeatable; default: sinjai, idle and 10x)")
     parser.add_argument("--sample-letters", type=int, default=20, help="letters driven through the code (20)")
     parser.add_argument("--sample-villages", type=int, default=4, help="villages the sample spreads over (4)")
+    parser.add_argument("--whatsapp-share", type=float, help="share of logins by WhatsApp message "
+                        f"(default SHARES: {SHARES['whatsapp_login']:.0%})")
     parser.add_argument("--counts", type=Path, help="reuse counts saved with --save-counts (no simulation)")
     parser.add_argument("--save-counts", type=Path, help="write the sample's counts to this JSON file")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
@@ -981,7 +1028,9 @@ def main(argv: list[str] | None = None) -> int:
         import cost_sim
 
         log = (lambda _: None) if args.json else (lambda line: print(line, file=sys.stderr, flush=True))
-        result = cost_sim.run_sample(args.sample_letters, args.sample_villages, SHARES, log=log)
+        shares = dict(SHARES) if args.whatsapp_share is None else {**SHARES, "whatsapp_login": args.whatsapp_share}
+        result = cost_sim.run_sample(args.sample_letters, args.sample_villages, shares, log=log,
+                                     whatsapp_polls=int(ASSUMPTIONS["whatsapp_pending_polls"][0]))
         counted = counted_from_sample(result)
     if args.save_counts:
         args.save_counts.write_text(json.dumps(counted_to_json(counted), indent=1, default=float) + "\n")

@@ -52,10 +52,14 @@ def _environment(data_dir: str) -> None:
         "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true",
         # Every sample citizen calls from one address: lift the per-client OTP limits.
         "BALAI_OTP_PER_CLIENT_HOUR": "1000000", "BALAI_OTP_PER_CLIENT_DAY": "1000000",
+        # Sinjai's WhatsApp Business number: login by WhatsApp message is on (SHARES["whatsapp_login"] use it).
+        "BALAI_WHATSAPP_NUMBERS": f"73.07={WHATSAPP_NUMBER}",
     })
     for var in ("BALAI_DYNAMODB_ENDPOINT", "BALAI_SECRETS_ARN", "BALAI_LETTER_KEYS_ARN"):
         os.environ.pop(var, None)
 
+
+WHATSAPP_NUMBER = "6281100007307"
 
 # --------------------------------------------------------------------------------------------- tallies
 STAFF_LOGIN_PREFLIGHT = "OPTIONS /v1/auth/login (CORS preflight)"
@@ -233,6 +237,7 @@ class CitizenTraits:
     email: bool
     pwa: bool
     returning_session: bool
+    whatsapp: bool = False  # logs in by sending a WhatsApp message instead of an SMS code
 
 
 @dataclass
@@ -512,8 +517,9 @@ def _signin_link(data_dir: Path, phone_e164: str) -> str | None:
 
 def run_sample(letters: int, villages: int, shares: dict[str, float], seed: int = 7,
                verification_share: float = 0.4, revision_share: float = 0.15,
-               log: Callable[[str], None] = lambda _: None) -> SampleResult:
-    """Drive `letters` letters spread over `villages` active villages; returns the counted tallies."""
+               log: Callable[[str], None] = lambda _: None, whatsapp_polls: int = 2) -> SampleResult:
+    """Drive `letters` letters spread over `villages` active villages; returns the counted tallies.
+    `whatsapp_polls`: the portal's pending polls of a WhatsApp login before the one that logs in."""
     import importlib.util
 
     started = time.perf_counter()
@@ -552,7 +558,7 @@ def run_sample(letters: int, villages: int, shares: dict[str, float], seed: int 
 
         botocore.session.Session.create_client = create_client  # type: ignore[method-assign]
         return _drive(meter, data_dir, letters, villages, shares, seed, verification_share, revision_share,
-                      started, log)
+                      started, log, whatsapp_polls)
     finally:
         mock.stop()
         import shutil
@@ -646,7 +652,7 @@ def _count_file_store(meter: Meter, pdf_sizes: dict[str, int] | None = None) -> 
 
 def _drive(meter: Meter, data_dir: Path, letters: int, n_villages: int, shares: dict[str, float], seed: int,
            verification_share: float, revision_share: float, started: float,
-           log: Callable[[str], None]) -> SampleResult:
+           log: Callable[[str], None], whatsapp_polls: int = 2) -> SampleResult:
     from chalice.test import Client
 
     from app import app
@@ -703,8 +709,13 @@ def _drive(meter: Meter, data_dir: Path, letters: int, n_villages: int, shares: 
         village = villages[n % len(villages)]
         traits = CitizenTraits(email=rng.random() < shares["email"], pwa=rng.random() < shares["pwa"],
                                returning_session=rng.random() < shares["returning_session"])
+        # WhatsApp login: exactly the share, spread evenly over the sample (not drawn: 20 letters would make a
+        # drawn share jump by 5 points with the seed, and the SMS bar with it)
+        share = shares.get("whatsapp_login", 0.0)
+        traits.whatsapp = int((n + 1) * share + 1e-9) > int(n * share + 1e-9)
         phone = fx.random_phone()
-        citizen = {"nik": fx.random_nik(village.replace(".", "")[:6]), "phone": phone}
+        citizen = {"nik": fx.random_nik(village.replace(".", "")[:6]), "phone": phone,
+                   "whatsapp": traits.whatsapp, "polls": whatsapp_polls}
         with sim.uncounted():  # the village register holds most applicants (issue 8); setup, not counted
             fx.register_resident(citizen, village, phone=fx.e164(phone))
         sim.skip_stream()
@@ -903,9 +914,51 @@ P256DH = "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1Xbjhaz
 PUSH_AUTH = "tBHItJI5svbpez7KI4CCXg"
 
 
+def _whatsapp_login(sim: Simulation, citizen: dict[str, Any]) -> Any:
+    """The portal's "Masuk lewat WhatsApp" (web/assets/citizen.js viewLogin): is it offered (one GET, cached an
+    hour by the browser: counted on every login page, an upper bound), start with the NIK and phone she typed,
+    the pending polls while she is in WhatsApp (the page polls while it is visible; `polls`, ASSUMPTIONS), Meta's
+    signed webhook delivery of her message (an invocation of its own, no preflight: not a browser), the last poll."""
+    from chalicelib.config import get_secrets
+    from chalicelib.domain.whatsapp_login import sign
+    from tests import helpers as fx
+
+    sim.http("GET", "GET /v1/auth/whatsapp", "/v1/auth/whatsapp")
+    started = sim.http("POST", "POST /v1/auth/whatsapp", "/v1/auth/whatsapp", None,
+                       {"nik": citizen["nik"], "phone": citizen["phone"]})
+    assert started.status_code == 201, started.body
+    login_id = started.json_body["login_id"]
+    for _ in range(int(citizen.get("polls", 2))):
+        pending = sim.http("POST", "POST /v1/auth/whatsapp/verify", "/v1/auth/whatsapp/verify", None,
+                           {"login_id": login_id})
+        assert pending.status_code == 202, pending.body
+    sender = fx.e164(citizen["phone"]).lstrip("+")
+    raw = json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages",
+                      "value": {"messaging_product": "whatsapp",
+                                "metadata": {"display_phone_number": WHATSAPP_NUMBER, "phone_number_id": "1"},
+                                "contacts": [{"profile": {"name": "Warga"}, "wa_id": sender}],
+                                "messages": [{"from": sender, "id": f"wamid.{login_id[-8:]}", "timestamp": "1",
+                                              "type": "text", "text": {"body": started.json_body["text"]}}]}}]}]})
+    with sim.invocation("POST /v1/webhooks/whatsapp"):
+        delivered = sim.client.http.post("/v1/webhooks/whatsapp", body=raw.encode(), headers={
+            "Content-Type": "application/json",
+            "X-Hub-Signature-256": sign(str(get_secrets().whatsapp_app_secret), raw.encode())})
+    assert delivered.status_code == 200 and delivered.json_body["proven"] == 1, delivered.body
+    return sim.http("POST", "POST /v1/auth/whatsapp/verify", "/v1/auth/whatsapp/verify", None, {"login_id": login_id})
+
+
 def _citizen_login(sim: Simulation, data_dir: Path, citizen: dict[str, Any]) -> str:
     from tests import helpers as fx
 
+    if citizen.get("whatsapp"):
+        response = _whatsapp_login(sim, citizen)
+        assert response.status_code == 200, response.body
+        citizen["whatsapp_logins"] = int(citizen.get("whatsapp_logins", 0)) + 1
+        if response.json_body.get("refresh_token"):
+            citizen["refresh_token"] = response.json_body["refresh_token"]
+        citizen["profile_complete"] = bool(response.json_body.get("profile_complete"))
+        citizen["has_requests"] = response.json_body.get("has_requests") is not False
+        return str(response.json_body["token"])
     body = {"nik": citizen["nik"], "phone": citizen["phone"]}
     response = sim.http("POST", "POST /v1/auth/otp", "/v1/auth/otp", None, body)
     assert response.status_code == 202, response.body

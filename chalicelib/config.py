@@ -127,6 +127,14 @@ class Settings(BaseSettings):
     # Complaints (issue 12): filings per citizen per local day, and the days a resolved one can be reopened.
     complaint_daily_limit: Positive = 5
     complaint_reopen_days: Positive = 5
+    # Login by a WhatsApp message the citizen sends (reverse OTP, docs/security.md): the kabupaten's WhatsApp
+    # Business numbers, "73.07=6281100000001" per kabupaten or a bare number for every kabupaten; unset (the
+    # default), the feature is off. The webhook's app secret and verify token are secrets (AppSecrets). A
+    # pending login lives `whatsapp_login_ttl_seconds`; a sender whose messages carry codes that prove nothing
+    # is ignored past `whatsapp_unknown_per_sender_hour` such messages an hour.
+    whatsapp_numbers: CommaList = ()
+    whatsapp_login_ttl_seconds: Annotated[int, Field(ge=60, le=1800)] = 600
+    whatsapp_unknown_per_sender_hour: Positive = 10
 
     # ---- validation: a wrong value fails here, at cold start, not at the first send ---------------------
     @field_validator("stage")
@@ -186,6 +194,15 @@ class Settings(BaseSettings):
                 raise ValueError(f"not a kabupaten code (NN.NN): {code!r}")
         return codes
 
+    @field_validator("whatsapp_numbers", mode="before")
+    @classmethod
+    def _whatsapp_numbers(cls, value: Any) -> Any:
+        from chalicelib.domain.whatsapp_login import parse_numbers
+
+        entries = _split(value)
+        parse_numbers(entries)  # raises ValueError naming the bad entry
+        return entries
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _origins(cls, value: Any) -> Any:
@@ -207,6 +224,13 @@ class Settings(BaseSettings):
     @property
     def is_cloud(self) -> bool:
         return self.stage not in ("local", "test")
+
+    @property
+    def whatsapp_number_map(self) -> dict[str, str]:
+        """{kabupaten or "*": WhatsApp Business number (E.164 digits)} from BALAI_WHATSAPP_NUMBERS."""
+        from chalicelib.domain.whatsapp_login import parse_numbers
+
+        return parse_numbers(self.whatsapp_numbers)
 
     @property
     def outbox_dir(self) -> Path:
@@ -280,14 +304,23 @@ class AppSecrets:
     jwt_key: str
     nik_hash_key: str
     vapid_private_key: str | None = None  # Web Push (issue 14): written by `python -m chalicelib.ops vapid-keys`
+    # WhatsApp login's webhook (docs/operations.md): the Meta app's secret (X-Hub-Signature-256) and the verify
+    # token of the subscription handshake. Generated for local and test stages; set by the operator in the cloud.
+    whatsapp_app_secret: str | None = None
+    whatsapp_verify_token: str | None = None
 
 
 def _local_secrets(path: Path) -> dict[str, Any]:
     """Generate the local secrets file once; later runs reuse it so tokens and hashes stay valid."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists():
-        return dict(json.loads(path.read_text()))
-    data = {"jwt_key": secrets.token_urlsafe(48), "nik_hash_key": secrets.token_urlsafe(48)}
+    data: dict[str, Any] = dict(json.loads(path.read_text())) if path.exists() else {
+        "jwt_key": secrets.token_urlsafe(48), "nik_hash_key": secrets.token_urlsafe(48)}
+    # WhatsApp login's webhook secrets, added to an older file once, so local mode can sign sample deliveries.
+    missing = {k: secrets.token_urlsafe(32) for k in ("whatsapp_app_secret", "whatsapp_verify_token")
+               if k not in data}
+    if path.exists() and not missing:
+        return data
+    data.update(missing)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(data))
     os.chmod(tmp, 0o600)
@@ -311,6 +344,8 @@ def get_secrets() -> AppSecrets:
         jwt_key=str(data["jwt_key"]),
         nik_hash_key=str(data["nik_hash_key"]),
         vapid_private_key=data.get("vapid_private_key"),
+        whatsapp_app_secret=data.get("whatsapp_app_secret") or None,
+        whatsapp_verify_token=data.get("whatsapp_verify_token") or None,
     )
 
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 from chalicelib.ops.local import ENDPOINT_FILE
 
 ROOT = Path(__file__).resolve().parent.parent
+LOCAL_WHATSAPP_NUMBER = "6281100000000"
 
 
 def local_env(data_dir: Path, endpoint: str, port: int = 8000, web_port: int = 8080) -> dict[str, str]:
@@ -50,6 +51,9 @@ def local_env(data_dir: Path, endpoint: str, port: int = 8000, web_port: int = 8
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_NAMESPACE": "Balai",
         "BALAI_PUBLIC_BASE_URL": os.environ.get("BALAI_PUBLIC_BASE_URL") or f"http://127.0.0.1:{port}",
+        # WhatsApp login is on in the demo (a made-up business number; no Meta: `python -m chalicelib.ops --local
+        # whatsapp-message` plays the webhook, docs/local-mode.md). Off on every other stage until configured.
+        "BALAI_WHATSAPP_NUMBERS": os.environ.get("BALAI_WHATSAPP_NUMBERS") or LOCAL_WHATSAPP_NUMBER,
     }
 
 

@@ -1,4 +1,4 @@
-"""Login routes: staff password login and the citizen's SMS one-time code."""
+"""Login routes: staff password login, the citizen's SMS one-time code, sign-in links and WhatsApp login."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.api.http import client_ip, endpoint, parse, respond
 from chalicelib.api.openapi import doc
-from chalicelib.services import auth, signin_links
+from chalicelib.services import auth, signin_links, whatsapp_login
 
 bp = Blueprint(__name__)
 
@@ -50,3 +50,34 @@ def signin_link() -> Response:
     body = parse(request, "SigninLinkRedeem")
     device = request.headers.get("user-agent") if body.remember else None
     return respond(signin_links.redeem(body.token, client_ip(request), remember=body.remember, device=device))
+
+
+@doc("GET", "/v1/auth/whatsapp", "Whether the portal offers login by WhatsApp message", response="WhatsappAvailability")
+@bp.route("/v1/auth/whatsapp", methods=["GET"])
+@endpoint
+def whatsapp_available() -> Response:
+    # The login page asks once per visit; the answer changes only with the stage's configuration.
+    return respond(whatsapp_login.availability(), headers={"Cache-Control": "public, max-age=3600"})
+
+
+@doc("POST", "/v1/auth/whatsapp", "Start a login by WhatsApp message: a code, its wa.me link and a login id",
+     body="WhatsappStart", response="WhatsappStarted", status=201, errors=(403, 404, 429))
+@bp.route("/v1/auth/whatsapp", methods=["POST"])
+@endpoint
+def whatsapp_start() -> Response:
+    request = bp.current_request
+    body = parse(request, "WhatsappStart")
+    return respond(whatsapp_login.start(body.nik, body.phone, client_ip(request)), status=201)
+
+
+@doc("POST", "/v1/auth/whatsapp/verify", "Poll a WhatsApp login: 202 until the message arrived, then the tokens "
+     "(once)", body="WhatsappVerify", response="Token", also=((202, "Pending: the message has not arrived yet"),),
+     errors=(401, 403, 409, 410))
+@bp.route("/v1/auth/whatsapp/verify", methods=["POST"])
+@endpoint
+def whatsapp_verify() -> Response:
+    request = bp.current_request
+    body = parse(request, "WhatsappVerify")
+    device = request.headers.get("user-agent") if body.remember else None
+    status, answer = whatsapp_login.verify(body.login_id, remember=body.remember, device=device)
+    return respond(answer, status=status)

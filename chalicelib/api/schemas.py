@@ -750,6 +750,37 @@ class SigninLinkRedeem(_In):
     remember: StrictBool = Field(default=True, description="Stay logged in on this device (a refresh token)")
 
 
+class WhatsappStart(_In):
+    nik: StrictStr = Field(description="16-digit NIK", examples=["7307034107900001"])
+    phone: StrictStr | None = Field(default=None, description="The mobile number the citizen typed (08… or "
+                                    "+628…): only a message from its WhatsApp proves the login")
+
+
+class WhatsappVerify(_In):
+    login_id: StrictStr = Field(max_length=64, description="The login_id of the start answer (only this browser "
+                                "holds it)")
+    remember: StrictBool = Field(default=True, description="Stay logged in on this device (a refresh token)")
+
+
+class WhatsappAvailability(_Out):
+    available: bool
+
+
+class WhatsappStarted(_Out):
+    login_id: str = Field(description="Secret: send it to /v1/auth/whatsapp/verify")
+    code: str = Field(description="The code the message carries, e.g. K7QX-3M9P")
+    text: str = Field(description="The message WhatsApp opens with")
+    link: str = Field(description="https://wa.me/<number>?text=<the message>")
+    number: str = Field(description="The kabupaten's WhatsApp Business number (+62…)")
+    expires_in: int
+    expires_at: str
+
+
+class WhatsappDelivery(_Out):
+    received: int = Field(description="Text messages in the delivery")
+    proven: int = Field(description="Logins this delivery proved")
+
+
 class SigninLinkToken(Token):
     request_id: str = Field(description="The request the SMS was about: the portal opens it")
 

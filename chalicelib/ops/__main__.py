@@ -49,6 +49,47 @@ def _activate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _whatsapp_message(args: argparse.Namespace) -> int:
+    """POST a Cloud API `messages` delivery with one text message to the running local mode's webhook, signed with
+    the local app secret (X-Hub-Signature-256): what Meta does when a citizen sends the portal's prefilled
+    message. Only with --local: in the cloud the messages come from Meta."""
+    import urllib.error
+    import urllib.request
+
+    from chalicelib.config import get_secrets, get_settings
+    from chalicelib.domain.phones import normalize_phone
+    from chalicelib.domain.whatsapp_login import sign
+
+    api = getattr(args, "api", None)
+    if not api:
+        print("whatsapp-message needs --local (a running `make run`)", file=sys.stderr)
+        return 2
+    numbers = get_settings().whatsapp_number_map
+    to = args.to or next(iter(numbers.values()), None)
+    secret = get_secrets().whatsapp_app_secret
+    if not to or not secret:
+        print("WhatsApp login is off in this local mode (BALAI_WHATSAPP_NUMBERS unset)", file=sys.stderr)
+        return 2
+    sender = normalize_phone(args.sender).lstrip("+")
+    payload = {"object": "whatsapp_business_account", "entry": [{"id": "local", "changes": [{"field": "messages",
+               "value": {"messaging_product": "whatsapp",
+                         "metadata": {"display_phone_number": to.lstrip("+"), "phone_number_id": "local"},
+                         "contacts": [{"profile": {"name": "Warga"}, "wa_id": sender}],
+                         "messages": [{"from": sender, "id": f"wamid.local.{int(utcnow().timestamp() * 1000)}",
+                                       "timestamp": str(int(utcnow().timestamp())), "type": "text",
+                                       "text": {"body": args.text}}]}}]}]}
+    raw = json.dumps(payload).encode()
+    request = urllib.request.Request(f"{api}/v1/webhooks/whatsapp", data=raw, method="POST", headers={
+        "Content-Type": "application/json", "X-Hub-Signature-256": sign(secret, raw)})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            print(response.read().decode())
+    except urllib.error.HTTPError as exc:
+        print(f"{exc.code}: {exc.read().decode()}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _create_staff(args: argparse.Namespace) -> int:
     """Create an account after the same checks as the API: the region exists, the role suits its level
     (admin/opd: kabupaten, camat: kecamatan, operator/kades: desa/kelurahan), name, jabatan, NIP, password."""
@@ -248,6 +289,12 @@ def main(argv: list[str] | None = None) -> int:
                        "BALAI_OUTBOX_RETENTION_DAYS their TTL (Queries per village and status)")
     p.add_argument("kabupaten", nargs="?", help="only this kabupaten, e.g. 73.07 (default: every one served)")
     p.set_defaults(fn=_expire_outbox)
+    p = sub.add_parser("whatsapp-message", help="local mode: deliver a citizen's WhatsApp message to the webhook, "
+                       "signed as Meta signs it (try WhatsApp login without Meta)")
+    p.add_argument("--from", dest="sender", required=True, help="the sender's phone, e.g. 081234567890")
+    p.add_argument("--text", required=True, help='the message, e.g. "Kode masuk Balai: K7QX-3M9P"')
+    p.add_argument("--to", help="the business number it is sent to (default: the one configured)")
+    p.set_defaults(fn=_whatsapp_message)
     p = sub.add_parser("stream-filter", help="after chalice deploy: set the stream function's event filter")
     p.add_argument("--stage", help="the Chalice stage (default: BALAI_STAGE)")
     p.set_defaults(fn=_stream_filter)
@@ -262,6 +309,7 @@ def main(argv: list[str] | None = None) -> int:
             print(str(exc), file=sys.stderr)
             return 2
         print(f"local mode at {api}", file=sys.stderr)
+        args.api = api
     elif args.data_dir:
         parser.error("--data-dir goes with --local")
     return int(args.fn(args))

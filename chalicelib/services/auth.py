@@ -119,7 +119,7 @@ def _duration(seconds: int) -> str:
     return f"{max(seconds, 1)} detik"
 
 
-def _check_nik_lock(h: str, now: Any) -> None:
+def check_nik_lock(h: str, now: Any) -> None:
     """Refuse codes and guesses for a NIK that reached the wrong-guess limit in its window."""
     counter = throttle.peek(OTP_FAIL, h, now)
     if counter is not None and counter.count >= get_settings().otp_fail_limit:
@@ -153,7 +153,7 @@ def request_otp(nik: str, phone: str, client_ip: str | None = None, via: str | N
     settings = get_settings()
     h = nik_hash(info.nik, get_secrets().nik_hash_key)
     now = utcnow()
-    _check_nik_lock(h, now)
+    check_nik_lock(h, now)
     count_sends("otp-client", client_ip or UNKNOWN_CLIENT,
                  (("hour", 3600, settings.otp_per_client_hour), ("day", 86400, settings.otp_per_client_day)), now)
     register_phones = _register_phones(h, phone_e164)
@@ -268,7 +268,7 @@ def verify_otp(nik: str, phone: str, code: str, *, remember: bool = False,
     settings = get_settings()
     h = nik_hash(info.nik, get_secrets().nik_hash_key)
     now = utcnow()
-    _check_nik_lock(h, now)
+    check_nik_lock(h, now)
     challenge = people.get_otp(h)
     # Expired items stay readable until DynamoDB's TTL sweep, so expiry is checked here.
     if challenge is None or challenge.phone != phone_e164 or challenge.expires_at <= now:
@@ -286,9 +286,32 @@ def verify_otp(nik: str, phone: str, code: str, *, remember: bool = False,
     register_phones = _register_phones(h, phone_e164)
     people.delete_otp(h)
     throttle.forget(OTP_FAIL, h)
-    people.bind_citizen(h, info.nik, phone_e164, iso(now), rebind=bool(register_phones))
     logger.info("citizen login", extra={"nik": mask_nik(info.nik)})
-    citizen = Principal(role="citizen", region=info.kecamatan_code, subject=h, name="")
+    return citizen_login(h, info.nik, phone_e164, bool(register_phones), remember=remember, device=device)
+
+
+def check_login_phone(nik_hash_: str, phone_e164: str) -> bool:
+    """The phone a citizen proved may log in to this NIK: the village register's phone when it names any (True:
+    it overrides an earlier binding), else the phone bound at the first login, if any. Raises
+    ForbiddenError(phone_mismatch)."""
+    register_phones = _register_phones(nik_hash_, phone_e164)
+    if not register_phones:
+        citizen = people.get_citizen(nik_hash_)
+        if citizen is not None and citizen.phone and citizen.phone != phone_e164:
+            raise ForbiddenError("Nomor HP tidak sesuai dengan yang terdaftar untuk NIK ini. Hubungi kantor desa.",
+                                 code="phone_mismatch")
+    return bool(register_phones)
+
+
+def citizen_login(nik_hash_: str, nik: str, phone_e164: str, rebind: bool, *, remember: bool,
+                  device: str | None) -> dict[str, Any]:
+    """The answer of a login that proved `phone_e164` (by SMS code or WhatsApp message): bind the phone, issue the
+    access token and, with `remember`, a 30-day refresh session; with the profile flags the portal needs."""
+    settings = get_settings()
+    kecamatan = parse_nik(nik).kecamatan_code
+    people.bind_citizen(nik_hash_, nik, phone_e164, iso(utcnow()), rebind=rebind)
+    h = nik_hash_
+    citizen = Principal(role="citizen", region=kecamatan, subject=h, name="")
     answer = _token_response(citizen)
     # Whether the applicant data every letter needs is complete, and whether she has asked for a letter before:
     # the portal's "Ajukan surat" needs no profile read when it is complete (region is the NIK's kecamatan, which
@@ -301,6 +324,6 @@ def verify_otp(nik: str, phone: str, code: str, *, remember: bool = False,
     if remember:
         from chalicelib.services import sessions
 
-        answer["refresh_token"] = sessions.start(h, info.kecamatan_code, device)
+        answer["refresh_token"] = sessions.start(h, kecamatan, device)
         answer["refresh_expires_in"] = settings.refresh_ttl_days * 86400
     return answer

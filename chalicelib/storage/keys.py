@@ -260,6 +260,12 @@ def signin_link_pk(secret_hash: str) -> str:
     return f"SIGNIN_LINK#{secret_hash}"
 
 
+def whatsapp_login_pk(code_hash: str) -> str:
+    """A pending WhatsApp login, keyed by the HMAC of its code (the webhook finds it by the code the citizen sent;
+    the browser by the code in its login id)."""
+    return f"WA_LOGIN#{code_hash}"
+
+
 def message_policy_pk(kabupaten: str) -> str:
     return f"MESSAGE_POLICY#{kabupaten}"
 

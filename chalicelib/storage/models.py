@@ -31,6 +31,8 @@ Access patterns (every one a GetItem, a Query on a known key, or a transaction o
 |                                           |          PK=OTP#{hash}, SK=EMAIL_CONFIRM                    |
 | sign-in link of a status SMS              | PutItem if new / GetItem / conditional UpdateItem (used_at) |
 |                                           |          PK=SIGNIN_LINK#{hmac of the link's secret}          |
+| pending WhatsApp login (reverse OTP)      | PutItem if new / GetItem / conditional UpdateItem (proven,  |
+|                                           |          refused, used) PK=WA_LOGIN#{hmac of its code}      |
 | staff account (login)                     | GetItem  PK=STAFF#{username}                                |
 | login throttle (per username, per client) | GetItem + UpdateItem if attempts unchanged                  |
 |                                           |          PK=THROTTLE#login-user#{username} / login-ip#{ip}  |
@@ -457,6 +459,25 @@ class SigninLinkItem(BaseItem):
     request_id = UnicodeAttribute()
     event = UnicodeAttribute()
     created_at = UnicodeAttribute()
+    used_at = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute()
+
+
+class WhatsappLoginItem(BaseItem):
+    """A pending login by WhatsApp message (PK=WA_LOGIN#{hmac of its code}): the code and the browser's secret are
+    never stored, only their HMACs. Proven once (the sender's phone), or refused once (a sender other than the
+    phone typed at start), used once (the tokens); swept by TTL a few minutes after it is started."""
+
+    secret_hash = UnicodeAttribute()
+    nik_hash = UnicodeAttribute()
+    nik = UnicodeAttribute()
+    kabupaten = UnicodeAttribute()
+    number = UnicodeAttribute()  # the business number it was shown with: only a message to it proves it
+    phone = UnicodeAttribute(null=True)  # the phone typed at start (E.164), if any
+    created_at = UnicodeAttribute()
+    proven_phone = UnicodeAttribute(null=True)
+    proven_at = UnicodeAttribute(null=True)
+    refused = UnicodeAttribute(null=True)
     used_at = UnicodeAttribute(null=True)
     expires_at = TTLAttribute()
 

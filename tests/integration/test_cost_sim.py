@@ -61,3 +61,20 @@ def test_a_one_letter_sample_is_counted_and_priced(tmp_path: Path) -> None:
     again = subprocess.run([sys.executable, str(ROOT / "bench" / "cost.py"), "--counts", str(counts),
                             "--profile", "idle"], capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert again.returncode == 0 and "everything else: $" in again.stdout and "Idle month" in again.stdout
+
+
+def test_whatsapp_logins_are_driven_through_the_webhook_and_send_no_sms(tmp_path: Path) -> None:
+    # When every citizen of a two-letter sample logs in by WhatsApp message
+    run = subprocess.run([sys.executable, str(ROOT / "bench" / "cost.py"), "--sample-letters", "2",
+                          "--sample-villages", "1", "--whatsapp-share", "1", "--json"],
+                         capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert run.returncode == 0, run.stderr[-3000:]
+    counted = json.loads(run.stdout)["counted"]
+    endpoints = counted["endpoints"]
+    # Then each first login went through the real endpoints, Meta's signed delivery included, and no login code
+    # was sent by SMS
+    assert endpoints["POST /v1/webhooks/whatsapp"]["per_letter"] >= 1
+    assert endpoints["POST /v1/auth/whatsapp"]["per_letter"] == endpoints["POST /v1/webhooks/whatsapp"]["per_letter"]
+    assert endpoints["POST /v1/auth/whatsapp/verify"]["per_letter"] == 3 * endpoints["POST /v1/auth/whatsapp"][
+        "per_letter"]  # two pending polls (ASSUMPTIONS) and the one that logs in
+    assert counted["messages_by_event"].get("sms", {}).get("login_code", 0) == 0

@@ -340,3 +340,20 @@ def test_the_bill_prices_the_counted_storage_and_pdf(prices: dict[str, Any], dep
     assert "PDF 23.0 KB (counted)" in next(line.detail for line in small.lines if line.service == "S3")
     again = cost.counted_from_json(cost.counted_to_json(with_storage(1.0)))
     assert again.storage == with_storage(1.0).storage and again.pdf_bytes == 23 * 1024
+
+
+def test_the_whatsapp_sensitivity_follows_the_counted_login_proofs() -> None:
+    # Given a sample with 0.3 SMS login codes, 0.7 WhatsApp logins and 0.65 other SMS per letter
+    counted = _counted(sms_per_letter=0.95)
+    counted.messages_by_event["sms"] = {"login_code": 0.3, "status_to_citizen": 0.65}
+    counted.endpoints[cost.WHATSAPP_DELIVERY] = {"per_letter": 0.7}
+    line = cost.whatsapp_sensitivity(counted)
+    # Then SMS per letter is 1.65 with no WhatsApp login, 0.95 at the counted 70 %, 0.65 at 100 %, and the bar
+    # of 1.2 needs 45 % of the logins by WhatsApp
+    assert line is not None
+    assert "0 % -> 1.65" in line and "70% (SHARES) -> 0.95" in line and "100 % -> 0.65" in line
+    assert "break-even for <= 1.2: 45%" in line
+    # And a sample whose other SMS alone break the bar says so
+    counted.messages_by_event["sms"] = {"login_code": 0.3, "status_to_citizen": 1.5}
+    counted.per_letter.sms = 1.8
+    assert "not reachable by logins alone" in str(cost.whatsapp_sensitivity(counted))

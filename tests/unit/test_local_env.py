@@ -19,3 +19,15 @@ def test_balai_public_base_url_overrides_it(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("BALAI_PUBLIC_BASE_URL", "http://192.168.1.20:8300")
     env = local_env(Path("/tmp/balai"), "http://127.0.0.1:8301", port=8300)
     assert env["BALAI_PUBLIC_BASE_URL"] == "http://192.168.1.20:8300"
+
+
+def test_the_demo_turns_whatsapp_login_on_in_local_mode_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib.config import Settings
+
+    monkeypatch.delenv("BALAI_WHATSAPP_NUMBERS", raising=False)
+    env = local_env(Path("/tmp/balai"), "http://127.0.0.1:8301", port=8300)
+    assert env["BALAI_WHATSAPP_NUMBERS"] == "6281100000000"
+    # every other stage starts with it off
+    assert Settings.model_fields["whatsapp_numbers"].default == ()
+    monkeypatch.setenv("BALAI_WHATSAPP_NUMBERS", "73.07=6281100007307")
+    assert local_env(Path("/tmp/balai"), "http://127.0.0.1:8301")["BALAI_WHATSAPP_NUMBERS"] == "73.07=6281100007307"

@@ -1,4 +1,4 @@
-// Citizen portal: log in with NIK + phone + SMS code, profile, pick a village and letter type, fill the
+// Citizen portal: log in with NIK + phone by a WhatsApp message or an SMS code, profile, pick a village and letter type, fill the
 // generated form (kept on the device across a dropped connection and a reload, sent once with its
 // Idempotency-Key), my requests with history, revise/resubmit, cancel, download the issued letter.
 import {
@@ -88,10 +88,22 @@ function viewLogin() {
   const code = h("input", { name: "code", inputmode: "numeric", autocomplete: "one-time-code", maxlength: "6" });
   const codeBox = h("div", { hidden: true }, field("code", "Kode verifikasi (6 angka dari SMS atau email)", code));
   const sendBtn = h("button", { type: "submit" }, "Kirim kode lewat SMS");
+  const phoneHint = h("p", { class: "hint" }, "Contoh: 081234567890. Kode masuk dikirim lewat SMS ke nomor ini.");
+  // "Masuk lewat WhatsApp" comes first once the API says it is offered (no SMS: the citizen sends the message).
+  const waBtn = h("button", { type: "button", hidden: true }, "Masuk lewat WhatsApp");
+  const waBox = h("div", { "aria-live": "polite" });
+  const phoneField = field("phone", "Nomor HP", phone);
+  phoneField.append(phoneHint);
   const form = h("form", { class: "card", novalidate: true },
     field("nik", "NIK (16 angka)", nik, "Nomor Induk Kependudukan sesuai KTP."),
-    field("phone", "Nomor HP", phone, "Contoh: 081234567890. Kode masuk dikirim lewat SMS ke nomor ini."),
-    codeBox, h("div", { class: "actions" }, sendBtn), status);
+    phoneField, codeBox, h("div", { class: "actions" }, waBtn, sendBtn), waBox, status);
+  api("GET", "/v1/auth/whatsapp").then((offer) => {
+    if (!offer || !offer.available || seq !== renderSeq || codeSent) return;
+    waBtn.hidden = false;
+    sendBtn.className = "secondary";
+    phoneHint.textContent = "Contoh: 081234567890. Kirim pesan WhatsApp dari nomor ini, atau minta kode lewat SMS.";
+  }).catch(() => {});
+  waBtn.addEventListener("click", () => whatsappLogin(seq, form, { nik, phone }, waBox, status));
   let codeSent = false;
   // A returning citizen with a confirmed e-mail gets the code there (no SMS); they may still ask for SMS.
   const bySms = h("button", { type: "button", class: "secondary", hidden: true, onclick: async () => {
@@ -116,6 +128,8 @@ function viewLogin() {
       if (!codeSent) {
         const sent = await api("POST", "/v1/auth/otp", { body });
         codeSent = true;
+        waBtn.hidden = true;
+        mount(waBox);
         codeBox.hidden = false;
         sendBtn.textContent = "Masuk";
         const where = sent.via === "email" ? `email ${sent.email}` : sent.phone;
@@ -136,8 +150,87 @@ function viewLogin() {
       busy(form, false);
     }
   });
-  show(seq, "Masuk", h("p", {}, "Masuk dengan NIK dan nomor HP Anda. Kami mengirim kode 6 angka lewat SMS."), form,
+  show(seq, "Masuk", h("p", {}, "Masuk dengan NIK dan nomor HP Anda: lewat pesan WhatsApp dari nomor itu, atau dengan "
+    + "kode 6 angka lewat SMS."), form,
     h("p", {}, "Sudah punya kode lacak? ", h("a", { href: "/lacak/" }, "Lacak permohonan tanpa masuk"), "."));
+}
+
+// ---- login by WhatsApp message: the citizen sends the code from her phone's WhatsApp, the page polls ----------
+let stopWhatsappPoll = null; // a second "Masuk lewat WhatsApp" ends the first one's polling
+
+async function whatsappLogin(seq, form, { nik, phone }, box, status) {
+  if (stopWhatsappPoll) stopWhatsappPoll();
+  busy(form, true);
+  mount(status);
+  let started;
+  try {
+    started = await api("POST", "/v1/auth/whatsapp", { body: { nik: nik.value.trim(), phone: phone.value.trim() } });
+  } catch (err) {
+    busy(form, false);
+    mount(status, errorNotice(err));
+    showFieldErrors(form, err);
+    return;
+  }
+  const expiresAt = Date.now() + started.expires_in * 1000;
+  const wait = h("p", { class: "hint" }, "Menunggu pesan Anda…");
+  mount(box, h("div", { class: "card" },
+    h("p", {}, "Kirim pesan WhatsApp berisi kode ", h("strong", { class: "code" }, started.code), " ke ",
+      h("strong", {}, started.number), " dari WhatsApp di nomor HP yang Anda isi."),
+    h("div", { class: "actions" }, h("a", { class: "button", href: started.link, target: "_blank", rel: "noopener" },
+      "Buka WhatsApp dan kirim")),
+    // On a computer: the same link (its text kept short, so a narrow screen does not scroll sideways), or the code
+    // typed on the phone.
+    h("p", { class: "hint" }, "Di komputer? Buka ",
+      h("a", { href: started.link, target: "_blank", rel: "noopener" }, started.link.replace(/^https:\/\/|\?.*$/g, "")),
+      " di HP Anda, atau kirim kode di atas ke nomor tersebut dari WhatsApp di HP."),
+    wait));
+  busy(form, false);
+  // Poll every 2 s, backing off to 10 s, only while the page is shown (on a phone it is hidden while WhatsApp is
+  // open; it polls again the moment the citizen comes back), until the login expires.
+  let delay = 2000;
+  let timer = null;
+  let done = false;
+  const stop = () => {
+    done = true;
+    clearTimeout(timer);
+    document.removeEventListener("visibilitychange", onVisible);
+  };
+  stopWhatsappPoll = stop;
+  const schedule = (ms) => { clearTimeout(timer); timer = setTimeout(poll, ms); };
+  async function poll() {
+    if (done) return;
+    if (seq !== renderSeq) return stop();
+    if (Date.now() >= expiresAt) {
+      stop();
+      mount(box, notice("error", "Waktu masuk lewat WhatsApp sudah habis. Tekan \"Masuk lewat WhatsApp\" lagi atau minta kode SMS."));
+      return;
+    }
+    if (document.hidden) return; // onVisible polls when the page is shown again
+    try {
+      const answer = await api("POST", "/v1/auth/whatsapp/verify", { body: { login_id: started.login_id } });
+      if (answer && answer.token) {
+        stop();
+        saveSession(answer);
+        const draft = loadDraft();
+        go(draft || answer.has_requests === false ? "ajukan" : "permohonan");
+        return;
+      }
+    } catch (err) {
+      if (err instanceof ApiError) {
+        stop();
+        mount(box, errorNotice(err));
+        return;
+      }
+      // offline for a moment: keep trying
+    }
+    delay = Math.min(Math.round(delay * 1.5), 10000);
+    schedule(delay);
+  }
+  function onVisible() {
+    if (!document.hidden && !done) schedule(0);
+  }
+  document.addEventListener("visibilitychange", onVisible);
+  schedule(delay);
 }
 
 // ---- sign-in link of a status SMS (#masuk/<secret>): opens the request it announced, no login code ----

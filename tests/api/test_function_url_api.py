@@ -17,8 +17,10 @@ from tests.conftest import (
     act,
     citizen_login,
     complete_profile,
+    e164,
     get,
     issue_over_api,
+    last_sms,
     post,
     random_nik,
     random_phone,
@@ -110,12 +112,16 @@ def test_a_known_path_with_another_method_is_405_in_balais_shape(furl):
 
 
 def test_an_oversized_body_is_the_same_413_and_nothing_is_written(furl, rest):
-    body = json.dumps({"nik": random_nik(), "phone": random_phone(), "pad": "x" * (70 * 1024)})
+    phone = random_phone()
+    body = json.dumps({"nik": random_nik(), "phone": phone, "pad": "x" * (70 * 1024)})
     h = {"Content-Type": "application/json"}
     on_furl, on_rest = furl.http.post("/v1/auth/otp", headers=h, body=body), rest.http.post("/v1/auth/otp", headers=h,
                                                                                              body=body)
     assert on_furl.status_code == 413 and on_furl.json_body["code"] == "body_too_large"
     _same(on_furl, on_rest)
+    # No code was made or sent for the phone
+    with pytest.raises((IndexError, FileNotFoundError)):  # no message to it (or none at all yet)
+        last_sms(e164(phone))
 
 
 def test_an_allowed_origin_gets_no_cors_header_from_the_app_the_function_url_adds_them(furl, rest):

@@ -135,11 +135,11 @@ ASSUMPTIONS: dict[str, tuple[float, str]] = {
     "region_bytes_per_village": (40 * 1024.0, "a village's region item with its settings and letter types"),
     "api_response_kb": (3.0, "mean JSON answer"),
     "preflight_kb": (0.5, "a CORS preflight's answer: an empty 204 with its Access-Control headers"),
-    "function_url_preflight_usd_per_million": (0.0, "a CORS preflight to the API function's URL is answered by the Lambda "
-                                        "service from the URL's CORS configuration without invoking the function "
-                                        "(AWS Lambda docs, function URLs: CORS); function URLs add no charge of "
-                                        "their own (AWS Lambda pricing). Its answer is priced as data transfer "
-                                        "(preflight_kb), not verified on a real deployment"),
+    "function_url_preflight_usd_per_million": (
+        0.0, "a CORS preflight to the API function's URL is answered by the Lambda service from the URL's CORS "
+             "configuration without invoking the function (AWS Lambda docs, function URLs: CORS); function URLs "
+             "add no charge of their own (AWS Lambda pricing). Its answer is priced as data transfer "
+             "(preflight_kb); not verified on a real deployment"),
 }
 SCHEDULE_RUNS = {"outbox_retry": MINUTES_PER_MONTH, "sla_escalation": HOURS_PER_MONTH * 4,
                  "daily_digest": HOURS_PER_MONTH}

@@ -119,7 +119,8 @@ def test_the_function_urls_cors_allows_the_web_origin_the_headers_and_methods_th
     assert url["Type"] == "AWS::Lambda::Url"
     props = url["Properties"]
     # The app does its own auth (bearer tokens), so the URL is public, like the REST API
-    assert props["AuthType"] == "NONE" and props["TargetFunctionArn"] == {"Fn::GetAtt": ["APIHandler", "Arn"]}
+    # (the function's name: TargetFunctionArn takes a name or an ARN)
+    assert props["AuthType"] == "NONE" and props["TargetFunctionArn"] == {"Ref": "APIHandler"}
     cors = props["Cors"]
     assert cors["AllowOrigins"] == [{"Ref": "WebOrigin"}]
     assert cors["AllowHeaders"] == list(ALLOWED_HEADERS)

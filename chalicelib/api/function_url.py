@@ -65,7 +65,7 @@ class RouteTable:
                 continue
             params: dict[str, str] = {}
             rank: list[int] = []
-            for part, segment in zip(parts, segments):
+            for part, segment in zip(parts, segments, strict=True):
                 if not segment:
                     break
                 if part.startswith("{") and part.endswith("}"):

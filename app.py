@@ -1,7 +1,5 @@
 """Balai's Chalice app: blueprints and event handlers only; the logic lives in chalicelib/."""
 
-from chalice import Chalice
-
 from chalicelib.api import (
     attachments,
     auth,
@@ -19,13 +17,15 @@ from chalicelib.api import (
     villages,
     webhooks,
 )
+from chalicelib.api.function_url import BalaiApp
 from chalicelib.config import get_settings
 from chalicelib.observability import SERVICE, install
 from chalicelib.workers.schedules import SCHEDULES
 
 # Powertools owns the "balai" logger: Chalice's own log set-up would add a second handler at level ERROR to
 # the same logger whenever it is not already writing to the current stdout, silencing every INFO line.
-app = Chalice(app_name=SERVICE, configure_logs=False)
+# BalaiApp is Chalice that also answers the web's calls through the function URL (payload 2.0; REST unchanged).
+app = BalaiApp(app_name=SERVICE, configure_logs=False)
 app.experimental_feature_flags.update(["BLUEPRINTS"])
 # Letter PDFs served by the local file route are binary.
 app.api.binary_types.append("application/pdf")

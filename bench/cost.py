@@ -5,8 +5,10 @@ Usage:
         [--json] [--free-tier] [--prices bench/prices.json] [--counts FILE] [--save-counts FILE]
 
 What is counted and what is assumed:
-- COUNTED (bench/cost_sim.py, real services on in-process moto through Chalice's test client): per sample
-  letter the API calls per route, DynamoDB calls and request units (RRU from the items each read returned,
+- COUNTED (bench/cost_sim.py, real services on in-process moto; the web's calls as function URL events through
+  chalicelib/api/function_url.py, a QR code's first request through Chalice's REST test client): per sample
+  letter the API calls per route and which of them reach API Gateway, the CORS preflights the function URL
+  answers itself, DynamoDB calls and request units (RRU from the items each read returned,
   WRU from both images of every stream record, GSI writes included), stream records, Lambda invocations of
   every function (API, stream, issuing queue), the time each spent outside the database, the log bytes each
   wrote, the messages per channel (login codes included) and S3 objects written and read; one run of each
@@ -146,6 +148,11 @@ ASSUMPTIONS: dict[str, tuple[float, str]] = {
     "region_bytes_per_village": (40 * 1024.0, "a village's region item with its settings and letter types"),
     "api_response_kb": (3.0, "mean JSON answer"),
     "preflight_kb": (0.5, "a CORS preflight's answer: an empty 204 with its Access-Control headers"),
+    "function_url_preflight_usd_per_million": (
+        0.0, "a CORS preflight to the API function's URL is answered by the Lambda service from the URL's CORS "
+             "configuration without invoking the function (AWS Lambda docs, function URLs: CORS); function URLs "
+             "add no charge of their own (AWS Lambda pricing). Its answer is priced as data transfer "
+             "(preflight_kb); not verified on a real deployment"),
 }
 SCHEDULE_RUNS = {"outbox_retry": MINUTES_PER_MONTH, "sla_escalation": HOURS_PER_MONTH * 4,
                  "daily_digest": HOURS_PER_MONTH}
@@ -337,6 +344,8 @@ class Usage:
     pdf_downloads: float = 0.0
     attachment_views: float = 0.0
     preflights: float = 0.0  # the browser's CORS OPTIONS among the api invocations (an empty 204 each)
+    rest_requests: float = 0.0  # api calls through API Gateway (REST); the web's go to the function URL
+    url_preflights: float = 0.0  # CORS preflights the function URL answers itself: no invocation, no charge
 
     def scaled(self, k: float) -> Usage:
         d: dict[str, Any] = {name: ({f: v * k for f, v in value.items()} if isinstance(value, dict) else value * k)
@@ -402,7 +411,10 @@ def usage_of(tallies: dict[str, Any], names: list[str]) -> Usage:
                          s3_gets=float(calls.get("S3 GET", 0) + sum(links.values())),
                          pdf_downloads=float(links.get("S3 LINK letters", 0)),
                          attachment_views=float(links.get("S3 LINK attachments", 0)),
-                         preflights=float(t["invocations"]) if name.startswith("OPTIONS ") else 0.0))
+                         preflights=float(t["invocations"]) if name.startswith("OPTIONS ") else 0.0,
+                         # Counts saved before the function URL had every API call on API Gateway.
+                         rest_requests=float(t.get("rest_requests", t["invocations"] if fn == "api" else 0)),
+                         url_preflights=float(t.get("url_preflights", 0))))
     return u
 
 
@@ -428,7 +440,9 @@ def counted_from_sample(result: Any) -> Counted:
     letter_names = [k for k in tallies if k not in {*verify, *dashboard, *login, *schedules}
                     and not k.startswith("complaint: ")]  # cost_sim's complaints: counted for storage only
     per_letter = usage_of(tallies, letter_names).scaled(1 / result.letters)
-    n_verify = sum(tallies[k]["invocations"] for k in verify) or 1
+    # A verification is a QR code's request (REST, a redirect) and the page's JSON call (the function URL): count
+    # verifications, not their calls.
+    n_verify = getattr(result, "verifications", 0) or sum(tallies[k]["invocations"] for k in verify) or 1
     endpoints = {k: {"per_letter": t["invocations"] / result.letters,
                      "ddb_calls": sum(t["ddb_calls"].values()) / max(1, t["invocations"]),
                      "rru": t["rru"] / max(1, t["invocations"]), "wru": t["wru"] / max(1, t["invocations"]),
@@ -660,8 +674,14 @@ def estimate(profile: Profile, counted: Counted, prices: dict[str, Any], dep: De
                               f"{dep.memory_mb[fn]:.0f} MB, {lambda_ms(fn, u, dep) / max(inv, 1):.0f} ms each)",
                               fixed=fn in SCHEDULE_RUNS))
 
-    est.lines.append(Line("API Gateway REST", n_api / 1e6 * p["apigw_rest_request_per_million"],
-                          f"{n_api:,.0f} requests"))
+    # The web calls the API function's URL (no per-request fee; its preflights are answered by Lambda, not
+    # invocations); what still reaches API Gateway is counted by the sample (QR codes' first request, Open311).
+    n_rest = u.rest_requests
+    est.usage.update(rest_requests=n_rest, function_url_requests=n_api - n_rest, url_preflights=u.url_preflights)
+    est.lines.append(Line("API Gateway REST", n_rest / 1e6 * p["apigw_rest_request_per_million"]
+                          + u.url_preflights / 1e6 * a["function_url_preflight_usd_per_million"],
+                          f"{n_rest:,.0f} requests (QR codes, Open311); the web's {n_api - n_rest:,.0f} calls go to "
+                          f"the function URL, its {u.url_preflights:,.0f} preflights answered by Lambda (not billed)"))
     est.lines.append(Line("DynamoDB requests",
                           u.rru / 1e6 * p["dynamodb_rru_per_million"] + u.wru / 1e6 * p["dynamodb_wru_per_million"],
                           f"{u.rru:,.0f} RRU, {u.wru:,.0f} WRU (counted)"))
@@ -774,12 +794,14 @@ def estimate(profile: Profile, counted: Counted, prices: dict[str, Any], dep: De
         reservoir = 1.0 * HOURS_PER_MONTH * 3600
         traces = min(traced, reservoir) + max(0.0, traced - reservoir) * 0.05
     else:
-        traces = min(n_api, dep.sampling_reservoir * HOURS_PER_MONTH * 3600) + n_api * dep.sampling_rate
+        # Only API Gateway samples: a function URL request carries no sampling decision, and the functions only
+        # pass one through (PassThrough), so the web's calls are not traced.
+        traces = min(n_rest, dep.sampling_reservoir * HOURS_PER_MONTH * 3600) + n_rest * dep.sampling_rate
     billed_traces = max(0.0, traces - float(free.get("xray_traces", 0)))
     est.lines.append(Line("X-Ray", billed_traces / 1e6 * p["xray_traces_recorded_per_million"],
                           f"{traces:,.0f} traces"))
 
-    out_gb = ((n_api - u.preflights) * a["api_response_kb"] + u.preflights * a["preflight_kb"]
+    out_gb = ((n_api - u.preflights) * a["api_response_kb"] + (u.preflights + u.url_preflights) * a["preflight_kb"]
               + u.pdf_downloads * a["pdf_kb"]
               + u.attachment_views * a["attachment_kb"]) / 1024 / 1024
     billed_out = max(0.0, out_gb - float(free.get("data_transfer_out_gb", 0)))

@@ -79,6 +79,11 @@ class Tally:
     sms: int = 0
     email: int = 0
     push: int = 0
+    # Calls that reached the app through API Gateway (REST: Open311 clients, a QR code's first request) rather than
+    # the API function's URL, where the web calls it; and the browser's CORS preflights the function URL answered
+    # from its own configuration (no invocation, nothing billed), counted on the call that needed them.
+    rest_requests: int = 0
+    url_preflights: int = 0
     # WRU by item kind and where they go: "{kind} table" (the item itself, "tx" when transactional) or
     # "{kind} GSIn" (the index copy); bench/cost_breakdown.py prints it.
     wru_parts: Counter[str] = field(default_factory=Counter)
@@ -86,7 +91,8 @@ class Tally:
     def as_dict(self) -> dict[str, Any]:
         return {"invocations": self.invocations, "own_ms": round(self.own_ms, 2), "ddb_calls": dict(self.ddb_calls),
                 "rru": self.rru, "wru": self.wru, "stream_records": self.stream_records,
-                "log_bytes": self.log_bytes, "sms": self.sms, "email": self.email, "push": self.push}
+                "log_bytes": self.log_bytes, "sms": self.sms, "email": self.email, "push": self.push,
+                "rest_requests": self.rest_requests, "url_preflights": self.url_preflights}
 
 
 @dataclass
@@ -268,13 +274,17 @@ class Simulation:
     """The running sample: app, client, meter, stream position."""
 
     def __init__(self, meter: Meter, app: Any, client: Any, data_dir: Path) -> None:
+        from tests.function_url_support import FunctionUrlClient
+
         self.meter, self.app, self.client, self.data_dir = meter, app, client, data_dir
+        # The web's calls: payload-2.0 events through the function URL adapter (chalicelib/api/function_url.py)
+        self.web = FunctionUrlClient(client, app)
         self._stream_position: dict[str, str] = {}
         self._sms_seen = 0
         self._email_seen = 0
         self._push_seen = 0
         self._ttl_keys: set[str] = set()
-        self._preflighted: set[tuple[str, str]] = set()
+        self._preflighted: set[tuple[str, str, bool]] = set()
         self.browsers: dict[str, str] = {}  # a staff token -> its browser; every other call is the citizen's
         self.sms_by_event: Counter[str] = Counter()
         self.email_by_event: Counter[str] = Counter()
@@ -402,18 +412,25 @@ class Simulation:
             self.meter.bucket = None
 
     # -- HTTP through the Chalice app, one Lambda invocation each
-    # -- the browser's CORS preflights. The portal and the console call the API on its own origin, so a browser
+    # -- the browser's CORS preflights. The portal and the console call the API on another origin, so a browser
     # sends an OPTIONS before every call that is not a "simple" request (a JSON body, an Authorization or
-    # Idempotency-Key header, PUT/PATCH/DELETE) and keeps its answer per URL for Access-Control-Max-Age (2 hours,
-    # chalicelib/api/cors.py). Each is an API Gateway request and a Lambda invocation of the OPTIONS view.
+    # Idempotency-Key header, PUT/PATCH/DELETE) and keeps its answer per URL for Access-Control-Max-Age. On the
+    # API function's URL (where the web calls) the Lambda service answers it from the URL's CORS configuration
+    # (MaxAge 86400, infra/chalice-prod-merge.json): no invocation, no charge; it is counted, not priced. On the
+    # REST API it is an API Gateway request and a Lambda invocation of the OPTIONS view (chalicelib/api/cors.py,
+    # 2 hours).
     def visit(self, *browsers: str) -> None:
         """These browsers come back hours or days after their last call: nothing of their preflights is kept."""
         self._preflighted = {seen for seen in self._preflighted if seen[0] not in browsers}
 
-    def _preflight(self, browser: str, method: str, path: str, headers: dict[str, str], bucket: str) -> None:
-        if (browser, path) in self._preflighted:
+    def _preflight(self, browser: str, method: str, path: str, headers: dict[str, str], bucket: str,
+                   rest: bool) -> None:
+        if (browser, path, rest) in self._preflighted:
             return
-        self._preflighted.add((browser, path))
+        self._preflighted.add((browser, path, rest))
+        if not rest:
+            self.meter.tally(bucket).url_preflights += 1
+            return
         from chalicelib.config import get_settings
 
         origins = get_settings().cors_origins
@@ -421,21 +438,25 @@ class Simulation:
         # A staff login's preflight is priced with the login (per working day), not per letter.
         name = STAFF_LOGIN_PREFLIGHT if bucket == "POST /v1/auth/login" else "OPTIONS (CORS preflight)"
         with self.invocation(name):
+            self.meter.tally(name).rest_requests += 1
             self.client.http.request("OPTIONS", path, headers={
                 "Origin": origins[0] if origins else "http://127.0.0.1:8080",
                 "Access-Control-Request-Method": method, "Access-Control-Request-Headers": ", ".join(asked)})
 
     def http(self, method: str, bucket: str, path: str, token: str | None = None, body: Any = None,
-             headers: dict[str, str] | None = None) -> Any:
+             headers: dict[str, str] | None = None, rest: bool = False) -> Any:
+        """One call as the web makes it (through the function URL), or with `rest` through API Gateway."""
         h = {"Content-Type": "application/json"} if body is not None else {}
         if token:
             h["Authorization"] = f"Bearer {token}"
         h.update(headers or {})
         simple = method in ("GET", "HEAD", "POST") and not set(h) - {"Accept"}
         if not simple:
-            self._preflight(self.browsers.get(token or "", "citizen"), method, path, h, bucket)
+            self._preflight(self.browsers.get(token or "", "citizen"), method, path, h, bucket, rest)
         with self.invocation(bucket):
-            call = getattr(self.client.http, method.lower())
+            if rest:
+                self.meter.tally(bucket).rest_requests += 1
+            call = getattr((self.client if rest else self.web).http, method.lower())
             response = call(path, headers=h, body=json.dumps(body) if body is not None else None) \
                 if method in ("POST", "PUT") else call(path, headers=h)
         return response
@@ -697,8 +718,9 @@ def _drive(meter: Meter, data_dir: Path, letters: int, n_villages: int, shares: 
                                              "Content-Type": "image/jpeg"})
         assert shown.status_code == 200, shown.body
     meter.tallies.pop("browser", None)  # the logo's store call is setup, not a browser's
-    with sim.invocation("POST /v1/auth/login"):
-        fx.post(client, "/v1/auth/login", {"username": f"operator.{villages[0]}", "password": fx.PASSWORD})
+    login = sim.http("POST", "POST /v1/auth/login", "/v1/auth/login", None,
+                     {"username": f"operator.{villages[0]}", "password": fx.PASSWORD})
+    assert login.status_code == 200, login.body
     sim.skip_stream()
     meter.tallies.pop("stream", None)
     before_sample = {_key_of(i) for i in _table_items()}
@@ -827,6 +849,11 @@ def _drive(meter: Meter, data_dir: Path, letters: int, n_villages: int, shares: 
     for _, _, url in issued:
         if url and rng.random() < verification_share:
             token = url.rsplit("/", 1)[-1]
+            # The QR code holds the REST API's address (PublicBaseUrl, printed on paper): the phone's browser gets
+            # a redirect to the verification page there, whose script asks the API (the function URL) for the JSON.
+            qr = sim.http("GET", "GET /v1/letters/verify/{token} (QR code, REST)", f"/v1/letters/verify/{token}",
+                          headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}, rest=True)
+            assert qr.status_code == 302, qr.body
             sim.http("GET", "GET /v1/letters/verify/{token}", f"/v1/letters/verify/{token}",
                      headers={"Accept": "application/json"})
             verifications += 1

@@ -20,7 +20,7 @@ if [[ ! -f app.py || ! -f .chalice/config.json ]]; then
   exit 0
 fi
 
-# Stage settings Chalice's config cannot express (API Gateway throttling) are merged into the SAM output.
+# What Chalice's config cannot express (API Gateway throttling, the API function's URL) is merged into the SAM output.
 MERGE="infra/chalice-$STAGE-merge.json"
 merge_args=()
 if [[ -f "$MERGE" ]]; then merge_args=(--merge-template "$MERGE"); fi

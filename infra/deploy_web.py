@@ -1,7 +1,7 @@
 """`make deploy-web`: upload web/ to the stack's web bucket with the right caching, write config.json
 (the API base URL) beside it, remove what a previous deploy left, and invalidate CloudFront's cache.
 
-Reads the infra stack's outputs (WebBucketName, WebDistributionId, PublicBaseUrl) from CloudFormation, or
+Reads the infra stack's outputs (WebBucketName, WebDistributionId, WebApiBaseUrl, PublicBaseUrl) from CloudFormation, or
 from a saved `aws cloudformation describe-stacks` answer. Runs on an operator's machine with their AWS
 credentials (never in Lambda). `--dry-run` prints the plan and the config.json without touching AWS.
 """
@@ -49,12 +49,20 @@ class Upload:
     body: bytes | None = None
 
 
-def web_config(outputs: dict[str, str]) -> dict[str, str]:
-    """The front end's /config.json: where the API is (the stack's PublicBaseUrl, no trailing slash)."""
-    api = outputs["PublicBaseUrl"].rstrip("/")
+def api_base(outputs: dict[str, str], rest: bool = False) -> str:
+    """Where the web calls the API: the stack's WebApiBaseUrl (the API function's URL once the stack's
+    ApiFunctionUrl parameter is set, else the REST API), or PublicBaseUrl (the REST API) when `rest` asks for
+    the fallback. No trailing slash: the pages add paths that start with one."""
+    key = "PublicBaseUrl" if rest or "WebApiBaseUrl" not in outputs else "WebApiBaseUrl"
+    api = outputs[key].rstrip("/")
     if not api.startswith("https://"):
-        raise ValueError(f"PublicBaseUrl must be https: {api!r}")
-    return {"apiBase": api}
+        raise ValueError(f"{key} must be https: {api!r}")
+    return api
+
+
+def web_config(outputs: dict[str, str], rest: bool = False) -> dict[str, str]:
+    """The front end's /config.json: where the API is (see api_base)."""
+    return {"apiBase": api_base(outputs, rest)}
 
 
 def cache_control(key: str) -> str:
@@ -71,7 +79,7 @@ def content_type(key: str) -> str:
     return TYPES.get(suffix) or mimetypes.guess_type(key)[0] or "application/octet-stream"
 
 
-def plan(web_dir: Path, outputs: dict[str, str]) -> list[Upload]:
+def plan(web_dir: Path, outputs: dict[str, str], rest: bool = False) -> list[Upload]:
     """Every file of web_dir (but dotfiles, source maps, a config.json of local mode), then config.json.
 
     Hashed assets go first and HTML last, so a page never names an asset that is not there yet."""
@@ -85,7 +93,7 @@ def plan(web_dir: Path, outputs: dict[str, str]) -> list[Upload]:
         uploads.append(Upload(key, path, content_type(key), cache_control(key)))
     order = {LONG_CACHE: 0, SHORT_CACHE: 1, NO_CACHE: 2}
     uploads.sort(key=lambda u: (order[u.cache_control], u.key.endswith(".html"), u.key))
-    config = json.dumps(web_config(outputs), indent=2).encode() + b"\n"
+    config = json.dumps(web_config(outputs, rest), indent=2).encode() + b"\n"
     uploads.append(Upload("config.json", None, "application/json", NO_CACHE, config))
     return uploads
 
@@ -130,10 +138,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--outputs", help="describe-stacks JSON file (or - for stdin) instead of asking AWS")
     parser.add_argument("--web-dir", type=Path, default=ROOT / "web")
     parser.add_argument("--dry-run", action="store_true", help="print the plan and config.json, change nothing")
+    parser.add_argument("--rest-api", action="store_true",
+                        help="the fallback: the web calls the REST API (PublicBaseUrl), not the API function's URL")
     args = parser.parse_args(argv)
     try:
         outputs = load_outputs(args)
-        uploads = plan(args.web_dir, outputs)
+        uploads = plan(args.web_dir, outputs, args.rest_api)
     except (ValueError, KeyError, json.JSONDecodeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -142,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{u.cache_control:38} {u.content_type:34} {u.key}")
         print(f"config.json: {uploads[-1].body.decode().strip()}")  # type: ignore[union-attr]
         print(f"site: {outputs['WebBaseUrl']}  (the API must allow this origin: BALAI_WEB_BASE_URL)")
+        if "WebApiBaseUrl" in outputs and outputs["WebApiBaseUrl"] == outputs["PublicBaseUrl"] and not args.rest_api:
+            print("note: the infra stack has no ApiFunctionUrl yet, so the web calls the REST API (1.7b)")
         return 0
     import boto3
 

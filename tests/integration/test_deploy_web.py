@@ -116,3 +116,25 @@ def test_missing_outputs_are_a_clear_error(web: Path, tmp_path: Path, capsys: An
         {"OutputKey": "Stage", "OutputValue": "prod"}]}]}))
     assert deploy_web.main(["--outputs", str(saved), "--web-dir", str(web), "--dry-run"]) == 2
     assert "WebBucketName" in capsys.readouterr().err
+
+
+FUNCTION_URL = "https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.ap-southeast-3.on.aws/"
+
+
+def test_the_web_calls_the_api_functions_url_once_the_stack_names_it() -> None:
+    # Given an infra stack whose ApiFunctionUrl parameter is set (its WebApiBaseUrl output is that URL)
+    outputs = {**OUTPUTS, "WebApiBaseUrl": FUNCTION_URL}
+    # Then config.json sends the web's calls there, without the trailing slash the Lambda output has
+    assert deploy_web.web_config(outputs) == {"apiBase": FUNCTION_URL.rstrip("/")}
+    # And the documented fallback switch sends them to the REST API again
+    assert deploy_web.web_config(outputs, rest=True) == {"apiBase": "https://api.sinjaikab.go.id"}
+
+
+def test_the_fallback_switch_on_the_command_line(web: Path, tmp_path: Path, capsys: Any) -> None:
+    saved = tmp_path / "stack.json"
+    saved.write_text(json.dumps({"Stacks": [{"StackName": "balai-prod", "Outputs": [
+        {"OutputKey": k, "OutputValue": v} for k, v in {**OUTPUTS, "WebApiBaseUrl": FUNCTION_URL}.items()]}]}))
+    assert deploy_web.main(["--outputs", str(saved), "--web-dir", str(web), "--dry-run"]) == 0
+    assert f'"apiBase": "{FUNCTION_URL.rstrip("/")}"' in capsys.readouterr().out
+    assert deploy_web.main(["--outputs", str(saved), "--web-dir", str(web), "--dry-run", "--rest-api"]) == 0
+    assert '"apiBase": "https://api.sinjaikab.go.id"' in capsys.readouterr().out

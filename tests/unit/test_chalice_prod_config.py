@@ -100,3 +100,53 @@ def test_the_packaged_stream_mapping_carries_the_handlers_event_filter() -> None
     event = MERGE["Resources"]["OnTableStream"]["Properties"]["Events"]["OnTableStreamDynamodbEventSource"]
     assert event["Properties"]["FilterCriteria"] == filter_criteria()
     assert app_functions()["on_table_stream"] == "on_dynamodb_record"
+
+
+# ---- the web's API calls go to the API function's URL (chalicelib/api/function_url.py) ------------------------
+def _route_methods() -> set[str]:
+    methods: set[str] = set()
+    for path in (ROOT / "chalicelib" / "api").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.keyword) and node.arg == "methods" and isinstance(node.value, ast.List):
+                methods |= {e.value for e in node.value.elts if isinstance(e, ast.Constant)}
+    return methods
+
+
+def test_the_function_urls_cors_allows_the_web_origin_the_headers_and_methods_the_api_reads() -> None:
+    from chalicelib.api.cors import ALLOWED_HEADERS
+
+    url = MERGE["Resources"]["ApiFunctionUrl"]
+    assert url["Type"] == "AWS::Lambda::Url"
+    props = url["Properties"]
+    # The app does its own auth (bearer tokens), so the URL is public, like the REST API
+    # (the function's name: TargetFunctionArn takes a name or an ARN)
+    assert props["AuthType"] == "NONE" and props["TargetFunctionArn"] == {"Ref": "APIHandler"}
+    cors = props["Cors"]
+    assert cors["AllowOrigins"] == [{"Ref": "WebOrigin"}]
+    assert cors["AllowHeaders"] == list(ALLOWED_HEADERS)
+    # Every method a route declares (OPTIONS is the preflight, which Lambda answers itself); at most 6 (Lambda's cap)
+    assert set(cors["AllowMethods"]) == _route_methods() - {"OPTIONS"} and len(cors["AllowMethods"]) <= 6
+    assert cors["MaxAge"] == 86400  # Lambda's maximum: a browser asks once a day per URL
+    assert cors.get("AllowCredentials") is not True  # no cookies: the bearer token is a header
+    # The web reads no response header beyond the CORS-safelisted ones (web/assets: status and JSON body only),
+    # so none is exposed (CloudFormation takes no empty list here)
+    assert "ExposeHeaders" not in cors
+    assert MERGE["Outputs"]["ApiFunctionUrl"]["Value"] == {"Fn::GetAtt": ["ApiFunctionUrl", "FunctionUrl"]}
+
+
+def test_anyone_may_call_the_function_url_and_only_through_it() -> None:
+    resources = MERGE["Resources"]
+    url_access = resources["ApiFunctionUrlPublicAccess"]["Properties"]
+    assert url_access == {"Action": "lambda:InvokeFunctionUrl", "FunctionName": {"Ref": "APIHandler"},
+                          "Principal": "*", "FunctionUrlAuthType": "NONE"}
+    # Function URLs created since October 2025 also need lambda:InvokeFunction, bound to the URL: without the
+    # condition, anyone could invoke the function directly with any event
+    invoke = resources["ApiFunctionUrlInvoke"]["Properties"]
+    assert invoke == {"Action": "lambda:InvokeFunction", "FunctionName": {"Ref": "APIHandler"}, "Principal": "*",
+                      "InvokedViaFunctionUrl": True}
+
+
+def test_the_function_url_is_capped_by_the_api_functions_reserved_concurrency() -> None:
+    # No API Gateway throttle in front of the function URL: Lambda answers 429 above the reserved concurrency and
+    # above 10 x that many requests a second. docs/operations.md 1.8 gives the flood cost this bounds.
+    assert PROD["lambda_functions"]["api_handler"]["reserved_concurrency"] == 25

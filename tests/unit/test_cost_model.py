@@ -43,8 +43,9 @@ def _counted(sms_per_letter: float = 4.0) -> Any:
                own_ms={"api": 26 * 10.0, "stream": 20 * 1.5, "issue_letters": 60.0},
                ddb_calls={"api": 80.0, "stream": 14.0, "issue_letters": 5.0}, log_bytes={"api": 26_000.0},
                rru=56.0, wru=215.0, stream_records=56.0, sms=sms_per_letter, email=2.5, s3_puts=7.0, s3_gets=8.0,
-               pdf_downloads=1.0, attachment_views=3.0)
-    one_call = U(invocations={"api": 1.0}, own_ms={"api": 5.0}, ddb_calls={"api": 2.0}, rru=1.0, wru=1.0)
+               pdf_downloads=1.0, attachment_views=3.0, rest_requests=26.0)
+    one_call = U(invocations={"api": 1.0}, own_ms={"api": 5.0}, ddb_calls={"api": 2.0}, rru=1.0, wru=1.0,
+                 rest_requests=1.0)
     runs = {name: U(invocations={name: 1.0}, own_ms={name: 2.0}, ddb_calls={name: 2.0}, rru=1.5)
             for name in cost.SCHEDULE_RUNS}
     return cost.Counted(sample_letters=10, per_letter=letter, per_verification=one_call,
@@ -276,6 +277,41 @@ def test_a_preflight_is_an_api_request_with_an_empty_answer(prices: dict[str, An
           + u.pdf_downloads * a["pdf_kb"] + u.attachment_views * float(deployment.attachment_kb or a["attachment_kb"]))
     assert line["Data transfer out"] == pytest.approx(kb / 1024 / 1024 * prices["prices"]["data_transfer_out_gb"]["usd"])
     assert line["Data transfer out"] < {x.service: x.usd for x in plain.lines}["Data transfer out"]
+
+
+def test_the_webs_calls_on_the_function_url_pay_no_api_gateway_fee_and_their_preflights_nothing(
+        prices: dict[str, Any], deployment: Any) -> None:
+    # Given the same letter's 26 calls, once all through API Gateway and once with 24 of them from the web on the
+    # function URL (whose 12 preflights the Lambda service answers: no invocation)
+    import dataclasses
+
+    rest = _counted()
+    on_url = dataclasses.replace(rest, per_letter=dataclasses.replace(rest.per_letter, rest_requests=2.0,
+                                                                      url_preflights=12.0))
+    a, b = (cost.estimate(cost.sinjai(), c, prices, deployment) for c in (rest, on_url))
+    line_a, line_b = ({x.service: x.usd for x in e.lines} for e in (a, b))
+    # Then API Gateway bills only what still reaches it, Lambda bills every invocation alike, X-Ray samples only
+    # API Gateway's requests, and the preflights' answers are priced as transfer
+    per_request = prices["prices"]["apigw_rest_request_per_million"]["usd"] / 1e6
+    u_a, u_b = cost.monthly_usage(cost.sinjai(), rest), cost.monthly_usage(cost.sinjai(), on_url)
+    assert line_a["API Gateway REST"] == pytest.approx(u_a.rest_requests * per_request)
+    assert line_b["API Gateway REST"] == pytest.approx(u_b.rest_requests * per_request)
+    letters_and_complaints = 10_000 + 1_000 * cost.ASSUMPTIONS["complaint_work_vs_letter"][0]  # Sinjai's month
+    assert u_b.rest_requests == pytest.approx(u_a.rest_requests - 24 * letters_and_complaints)
+    assert line_b["Lambda api"] == pytest.approx(line_a["Lambda api"])
+    assert line_b["X-Ray"] < line_a["X-Ray"]
+    assert line_b["Data transfer out"] > line_a["Data transfer out"]
+    assert b.usage["url_preflights"] == pytest.approx(12 * letters_and_complaints)
+
+
+def test_counts_saved_before_the_function_url_price_every_api_call_on_api_gateway() -> None:
+    tally = {"invocations": 4, "own_ms": 40.0, "ddb_calls": {"GetItem": 6}, "rru": 3.0, "wru": 8.0,
+             "stream_records": 4, "log_bytes": 400, "sms": 0, "email": 0}
+    old = cost.usage_of({"GET /v1/me/requests": tally}, ["GET /v1/me/requests"])
+    new = cost.usage_of({"GET /v1/me/requests": {**tally, "rest_requests": 1, "url_preflights": 2}},
+                        ["GET /v1/me/requests"])
+    assert (old.rest_requests, old.url_preflights) == (4.0, 0.0)
+    assert (new.rest_requests, new.url_preflights) == (1.0, 2.0)
 
 
 # ------------------------------------------------------------------------------- stored bytes

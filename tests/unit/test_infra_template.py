@@ -364,3 +364,17 @@ def test_web_outputs_feed_the_deploy_command_and_the_api(template: dict[str, Any
     deploy_web = importlib.import_module("deploy_web")
     assert set(deploy_web.REQUIRED_OUTPUTS) <= set(template["Outputs"])
     assert outputs_to_config.OUTPUT_TO_ENV["WebBaseUrl"] == "BALAI_WEB_BASE_URL"
+
+
+def test_the_pages_may_call_the_api_functions_url_and_deploy_web_finds_it(template: dict[str, Any]) -> None:
+    # The CSP names the function URL parameter (empty until the app stack exists: then only PublicBaseUrl)
+    headers = _resource(template, "WebSecurityHeaders")["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+    assert "${ApiFunctionUrl}" in json.dumps(headers["ContentSecurityPolicy"])
+    param = template["Parameters"]["ApiFunctionUrl"]
+    assert param["Default"] == ""
+    pattern = re.compile(param["AllowedPattern"])
+    assert pattern.match("") and pattern.match("https://abc123.lambda-url.ap-southeast-3.on.aws/")
+    assert not pattern.match("https://evil.example/") and not pattern.match("*")  # no wildcard into the CSP
+    # The web's API base: the function URL when set, the REST API otherwise
+    value = json.dumps(template["Outputs"]["WebApiBaseUrl"]["Value"])
+    assert "HasApiFunctionUrl" in value and "ApiFunctionUrl" in value and "PublicBaseUrl" in value

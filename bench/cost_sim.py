@@ -967,6 +967,8 @@ def _whatsapp_login(sim: Simulation, citizen: dict[str, Any]) -> Any:
                                 "messages": [{"from": sender, "id": f"wamid.{login_id[-8:]}", "timestamp": "1",
                                               "type": "text", "text": {"body": started.json_body["text"]}}]}}]}]})
     with sim.invocation("POST /v1/webhooks/whatsapp"):
+        # Meta calls the callback URL set in its app: the REST API's domain (docs/operations.md 1.4a).
+        sim.meter.tally("POST /v1/webhooks/whatsapp").rest_requests += 1
         delivered = sim.client.http.post("/v1/webhooks/whatsapp", body=raw.encode(), headers={
             "Content-Type": "application/json",
             "X-Hub-Signature-256": sign(str(get_secrets().whatsapp_app_secret), raw.encode())})

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import hashlib
 import json
 import sys
 import threading
@@ -358,6 +359,51 @@ def settle(reencode: bool = True) -> None:
         item._balai_attrs = None
 
 
+def _body(handler: Any) -> dict[str, Any]:
+    """The call's JSON body (moto parses it into `body` as it dispatches; raw text before)."""
+    body = handler.body
+    if isinstance(body, (str, bytes)):
+        body = json.loads(body or "{}")
+    return body if isinstance(body, dict) else {}
+
+
+# DynamoDB makes TransactWriteItems idempotent by its ClientRequestToken (botocore sends one and keeps it for
+# its own retries): a repeat within 10 minutes of a committed transaction succeeds without applying it again
+# (the journal keeps the repeat too; a restart's replay meets the same token and skips it the same way),
+# and the same token with other items is IdempotentParameterMismatchException. moto ignores the token, so in
+# local mode a transaction whose answer timed out was applied, then retried by botocore, and the retry failed
+# its own version condition (a staff approve answered 409 stale_version after a stall in a volume run).
+IDEMPOTENCY_SECONDS = 600.0
+_committed: dict[str, tuple[float, str, Any]] = {}  # token -> (expires, digest of the items, the answer)
+
+
+def _transaction_token(handler: Any) -> tuple[str, str] | None:
+    try:
+        body = _body(handler)
+    except ValueError:
+        return None
+    token = body.get("ClientRequestToken")
+    if not isinstance(token, str) or not token:
+        return None
+    digest = hashlib.sha256(json.dumps(body.get("TransactItems"), sort_keys=True).encode()).hexdigest()
+    return token, digest
+
+
+def _repeated_transaction(token: str, digest: str) -> Any:
+    """The first answer again for a repeat of a committed transaction, an error for a reused token, or None."""
+    now = time.monotonic()
+    for old in [t for t, (expires, _, _) in _committed.items() if expires <= now]:
+        del _committed[old]
+    seen = _committed.get(token)
+    if seen is None:
+        return None
+    if seen[1] != digest:
+        return 400, {"Content-Type": "application/x-amz-json-1.0"}, json.dumps({
+            "__type": "com.amazonaws.dynamodb.v20120810#IdempotentParameterMismatchException",
+            "message": "The request uses the same client token as a previous, but non-identical request."})
+    return seen[2]
+
+
 def _call_action(self: Any) -> Any:
     """DynamoHandler.call_action: one DynamoDB call at a time; its unpacked items packed again after."""
     ident = threading.get_ident()
@@ -365,8 +411,16 @@ def _call_action(self: Any) -> Any:
     _handlers[ident] = self
     try:
         with store_lock:
+            token = _transaction_token(self) if self._get_action() == "TransactWriteItems" else None
+            if token is not None:
+                repeat = _repeated_transaction(*token)
+                if repeat is not None:
+                    return repeat
             try:
-                return _original_call_action(self)
+                answer = _original_call_action(self)
+                if token is not None and isinstance(answer, tuple) and len(answer) == 3 and answer[0] == 200:
+                    _committed[token[0]] = (time.monotonic() + IDEMPOTENCY_SECONDS, token[1], answer)
+                return answer
             finally:
                 try:
                     action = self._get_action()
@@ -389,7 +443,7 @@ def describe_call(handler: Any) -> str:
     """A DynamoDB call's operation and shape (table, index, key condition, limit, whether it pages or
     filters), for the slow-call dump."""
     try:
-        body = json.loads(handler.body or "{}")
+        body = _body(handler)
         target = str(handler.headers.get("X-Amz-Target", "")).rpartition(".")[2]
     except Exception:  # noqa: BLE001 - a dump must not fail on an odd call
         return "?"

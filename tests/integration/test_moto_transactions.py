@@ -481,3 +481,83 @@ def test_a_page_after_its_start_item_left_the_index_answers_as_dynamodb(ddb: Any
         monkeypatch.undo()
     assert [i["PK"]["S"] for i in windowed] == [i["PK"]["S"] for i in walked]
     assert windowed and gone["PK"] not in [i["PK"] for i in windowed]
+
+
+def _count_add(token: str, condition: str | None = None) -> dict[str, Any]:
+    update: dict[str, Any] = {"TableName": TABLE, "Key": {"PK": s("CNT"), "SK": s("META")},
+                              "UpdateExpression": "ADD n :one", "ExpressionAttributeValues": {":one": {"N": "1"}}}
+    if condition:
+        update["ConditionExpression"] = condition
+        update["ExpressionAttributeValues"][":want"] = {"N": "3"}
+    return {"TransactItems": [{"Update": update}], "ClientRequestToken": token}
+
+
+def test_a_transaction_repeated_with_its_client_token_is_applied_once(ddb: Any,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """DynamoDB's ClientRequestToken: botocore retries a timed-out TransactWriteItems with the same token, and a
+    repeat of a committed one succeeds without applying it again (moto applied it twice, or the retry failed
+    its own condition: a volume run's approve answered 409 after a stall)."""
+    from localmode import moto_patches
+
+    def counted() -> int:
+        return int(ddb.get_item(TableName=TABLE, Key={"PK": s("CNT"), "SK": s("META")})["Item"]["n"]["N"])
+
+    for _ in range(3):
+        ddb.transact_write_items(**_count_add("retry-1"))
+    assert counted() == 1
+    # The same token with other items is refused and changes nothing
+    other = _count_add("retry-1")
+    other["TransactItems"][0]["Update"]["ExpressionAttributeValues"][":one"] = {"N": "5"}
+    with pytest.raises(ClientError) as refused:
+        ddb.transact_write_items(**other)
+    assert refused.value.response["Error"]["Code"] == "IdempotentParameterMismatchException"
+    assert counted() == 1
+    # A cancelled transaction is not remembered: its retry is evaluated again
+    with pytest.raises(ClientError):
+        ddb.transact_write_items(**_count_add("retry-3", "n = :want"))
+    ddb.transact_write_items(**_count_add("retry-2"))
+    ddb.transact_write_items(**_count_add("retry-2b"))
+    ddb.transact_write_items(**_count_add("retry-3", "n = :want"))
+    assert counted() == 4
+    # After the idempotency window a token is new again
+    monkeypatch.setattr(moto_patches, "IDEMPOTENCY_SECONDS", 0.0)
+    ddb.transact_write_items(**_count_add("retry-5"))
+    ddb.transact_write_items(**_count_add("retry-5"))
+    assert counted() == 6
+
+
+def test_the_journal_keeps_a_repeated_transaction_once(tmp_path: Any) -> None:
+    """A repeat answered from the token changed nothing; the restart's replay of the journal meets the same token
+    and skips it the same way (counters would double)."""
+    import subprocess
+    import sys
+    import textwrap
+    from pathlib import Path
+
+    script = textwrap.dedent('''
+        import sys
+        from pathlib import Path
+        import boto3
+        from localmode.dynamodb_server import LocalDynamoDB
+        db = LocalDynamoDB(port=0, data_dir=Path(sys.argv[1])).start()
+        c = boto3.client("dynamodb", endpoint_url=db.endpoint, region_name="ap-southeast-3",
+                         aws_access_key_id="x", aws_secret_access_key="x")
+        if sys.argv[2] == "first":
+            c.create_table(TableName="t", BillingMode="PAY_PER_REQUEST",
+                AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("PK", "SK")],
+                KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}])
+            add = {"TransactItems": [{"Update": {"TableName": "t", "Key": {"PK": {"S": "C"}, "SK": {"S": "M"}},
+                   "UpdateExpression": "ADD n :one", "ExpressionAttributeValues": {":one": {"N": "1"}}}}],
+                   "ClientRequestToken": "same"}
+            c.transact_write_items(**add)
+            c.transact_write_items(**add)
+        print(c.get_item(TableName="t", Key={"PK": {"S": "C"}, "SK": {"S": "M"}})["Item"]["n"]["N"])
+        if sys.argv[2] == "first":
+            db.stop_serving()  # a crash: the journal is replayed on the next start
+        else:
+            db.stop()
+    ''')
+    root = Path(__file__).resolve().parents[2]
+    runs = [subprocess.run([sys.executable, "-c", script, str(tmp_path / "data"), phase], cwd=root,
+                           capture_output=True, text=True, timeout=120) for phase in ("first", "again")]
+    assert [r.stdout.strip().splitlines()[-1] for r in runs] == ["1", "1"], [r.stderr[-2000:] for r in runs]

@@ -11,7 +11,7 @@ from chalice import Response
 from chalice.app import Request
 
 from chalicelib.auth import principal_from_header
-from chalicelib.domain.inputs import JsonLimits, check_json_shape, check_path_parameter
+from chalicelib.domain.inputs import JsonLimits, check_json_shape, check_path_parameter, parse_json
 from chalicelib.domain.requests import Principal
 from chalicelib.errors import AppError, ValidationError
 from chalicelib.observability import logger
@@ -83,12 +83,7 @@ def json_body(request: Request, limits: type[JsonLimits] = JsonLimits) -> dict[s
     if len(raw) > limits.max_bytes:
         raise ValidationError(f"Isi permintaan terlalu besar (paling banyak {limits.max_bytes // 1024} KB).",
                               code="body_too_large").with_status(413)
-    try:
-        body = json.loads(raw)
-    except RecursionError:
-        raise ValidationError("Isi permintaan terlalu dalam bersarang.", code="body_too_deep") from None
-    except (ValueError, UnicodeDecodeError):
-        raise ValidationError("Isi permintaan bukan JSON yang valid.", code="malformed_json") from None
+    body = parse_json(raw)
     if not isinstance(body, dict):
         raise ValidationError("Isi permintaan harus berupa objek JSON.", code="malformed_json")
     check_json_shape(body, limits)

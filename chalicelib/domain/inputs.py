@@ -8,6 +8,7 @@ never hashes or keys differently from the real identifier.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from typing import Any
@@ -106,6 +107,16 @@ class JsonLimits:
     max_bytes = 64 * 1024
     max_depth = 16
     max_nodes = 5000
+
+
+def parse_json(raw: bytes | str) -> Any:
+    """A request body's JSON value. Raises ValidationError (body_too_deep, malformed_json): a 400, nothing read."""
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        raise ValidationError("Isi permintaan terlalu dalam bersarang.", code="body_too_deep") from None
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationError("Isi permintaan bukan JSON yang valid.", code="malformed_json") from None
 
 
 def check_json_shape(body: Any, limits: type[JsonLimits] = JsonLimits) -> None:

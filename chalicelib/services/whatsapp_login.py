@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from datetime import timedelta
 from typing import Any
 
 from chalicelib.config import get_secrets, get_settings
 from chalicelib.domain import whatsapp_login as wa
 from chalicelib.domain.clock import iso, utcnow
-from chalicelib.domain.inputs import JsonLimits
+from chalicelib.domain.inputs import JsonLimits, parse_json
 from chalicelib.domain.nik import mask_nik, nik_hash, parse_nik
 from chalicelib.domain.phones import mask_phone, normalize_phone
 from chalicelib.errors import (
@@ -185,12 +184,7 @@ def handle_delivery(raw: bytes | None, signature: str | None) -> dict[str, Any]:
     if not wa.signature_valid(app_secret, body, signature):
         logger.warning("whatsapp webhook: bad signature")
         raise ForbiddenError("Tanda tangan X-Hub-Signature-256 salah.", code="invalid_signature")
-    try:
-        payload = json.loads(body)
-    except RecursionError:
-        raise ValidationError("Isi permintaan terlalu dalam bersarang.", code="body_too_deep") from None
-    except (ValueError, UnicodeDecodeError):
-        raise ValidationError("Isi permintaan bukan JSON yang valid.", code="malformed_json") from None
+    payload = parse_json(body)
     _check_shape(payload)
     proven = 0
     messages = wa.inbound_texts(payload)

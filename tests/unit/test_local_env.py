@@ -31,3 +31,30 @@ def test_the_demo_turns_whatsapp_login_on_in_local_mode_only(monkeypatch: pytest
     assert Settings.model_fields["whatsapp_numbers"].default == ()
     monkeypatch.setenv("BALAI_WHATSAPP_NUMBERS", "73.07=6281100007307")
     assert local_env(Path("/tmp/balai"), "http://127.0.0.1:8301")["BALAI_WHATSAPP_NUMBERS"] == "73.07=6281100007307"
+
+
+def test_sessions_share_one_copy_of_botocore_data(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each PynamoDB model class opens its own botocore session; unshared, each loads the DynamoDB service
+    model and endpoint data anew (the API process grew ~150 MB over its first requests, issue 15)."""
+    import pynamodb.connection.base as base
+
+    from localmode.run import share_botocore_data
+
+    monkeypatch.setattr(base, "get_session", base.get_session)  # put back after the test
+    share_botocore_data()
+    first, second = base.get_session(), base.get_session()
+    assert first is not second
+    assert first.get_component("data_loader") is second.get_component("data_loader")
+
+
+def test_the_api_process_shares_botocore_data_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    import chalice.cli
+
+    from localmode import gateway
+
+    calls: list[str] = []
+    monkeypatch.setattr("localmode.run.share_botocore_data", lambda: calls.append("shared"))
+    monkeypatch.setattr(chalice.cli, "main", lambda: calls.append("chalice") or 0)
+    with pytest.raises(SystemExit):
+        gateway.main()
+    assert calls == ["shared", "chalice"]

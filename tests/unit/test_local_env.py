@@ -34,8 +34,9 @@ def test_the_demo_turns_whatsapp_login_on_in_local_mode_only(monkeypatch: pytest
 
 
 def test_sessions_share_one_copy_of_botocore_data(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each PynamoDB model class opens its own botocore session; unshared, each loads the DynamoDB service
-    model and endpoint data anew (the API process grew ~150 MB over its first requests, issue 15)."""
+    """PynamoDB builds its client in a thread's own botocore session (concurrent first calls each build one);
+    unshared, each loads DynamoDB's service model and endpoint data anew (the API process grew ~150 MB over its
+    first requests, issue 15)."""
     import pynamodb.connection.base as base
 
     from localmode.run import share_botocore_data

@@ -1,6 +1,6 @@
 // Service worker: keeps the app shell (pages, CSS, JS, icons) so the portal opens without a connection.
 // API calls (another origin) are never cached: a kept form is sent by the page itself when online.
-const CACHE = "balai-shell-v5";
+const CACHE = "balai-shell-v6";
 const SHELL = [
   "/", "/index.html", "/lacak/", "/verifikasi/", "/staf/", "/transparansi/", "/assets/app.css", "/assets/lib.js",
   "/assets/citizen.js", "/assets/inbox.js", "/assets/staff-messages.js", "/assets/track.js", "/assets/verify.js",

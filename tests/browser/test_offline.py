@@ -33,8 +33,11 @@ def test_form_filled_offline_is_sent_once_when_back_online(site: LocalSite, phon
     attach_all(page)
     page.get_by_label("Lama tinggal (tahun)").fill("12")
 
-    # When the connection drops mid-form and the page is reloaded
+    # When the connection drops mid-form and the page is reloaded: no network, and no call reaches the API (a phone
+    # on a cell without data, or behind a captive Wi-Fi, stays "online" while every call fails; Chromium 150 also
+    # reports navigator.onLine true after a reload under Playwright's offline emulation)
     phone_ctx.set_offline(True)
+    phone_ctx.route(f"{site.api}/**", lambda route: route.abort("internetdisconnected"))
     page.get_by_label("Keperluan").fill("Melamar pekerjaan")
     page.reload()
     # Then the shell opens from the device, with the form as it was
@@ -49,6 +52,7 @@ def test_form_filled_offline_is_sent_once_when_back_online(site: LocalSite, phon
     shoot(page, "16-offline-pending")
     assert sent == []
     # And the connection returns
+    phone_ctx.unroute(f"{site.api}/**")
     phone_ctx.set_offline(False)
     page.get_by_text("Permohonan terkirim. Kode lacak Anda:").wait_for()
     page.wait_for_timeout(500)

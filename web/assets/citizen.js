@@ -2,7 +2,7 @@
 // generated form (kept on the device across a dropped connection and a reload, sent once with its
 // Idempotency-Key), my requests with history, revise/resubmit, cancel, download the issued letter.
 import {
-  ACTIONS, ApiError, NetworkError, api, fmtDate, goTo, h, loadConfig, mount, newKey, notice, registerServiceWorker,
+  ACTIONS, ApiError, NetworkError, api, fmtDate, goTo, h, loadConfig, mount, newKey, notice, registerServiceWorker, serverReachable,
   keepRequest, refreshWhileIssuing, requestToShow, sendUpload, sessionFromLogin, sessionStore, setTimeZone, showFieldErrors, shrinkPhoto, statusBadge,
 } from "./lib.js";
 import { pushOffer, viewInbox, viewMessageSettings } from "./inbox.js";
@@ -477,6 +477,19 @@ function attachmentField(att, type, village, attachments, onChange) {
 let sending = false;
 
 /** Send the kept form if it is waiting: once, with its own Idempotency-Key, however often this is called. */
+// A kept form is tried again on the "online" event, and also on a timer after a failed send: a phone can stay
+// "online" (a cell without data, a captive Wi-Fi) while no call gets through, and then no event ever comes.
+const RETRY_FIRST_MS = 5000;
+const RETRY_MAX_MS = 60000;
+let retryTimer = null;
+let retryDelay = RETRY_FIRST_MS;
+
+function retryPendingLater() {
+  clearTimeout(retryTimer);
+  retryTimer = setTimeout(() => flushPending(), retryDelay);
+  retryDelay = Math.min(retryDelay * 2, RETRY_MAX_MS);
+}
+
 async function flushPending(form) {
   const draft = loadDraft();
   if (!draft || !draft.pending || sending || !session()) return;
@@ -490,13 +503,18 @@ async function flushPending(form) {
     const created = await call("POST", `/v1/villages/${draft.village}/requests`,
       { body, headers: { "Idempotency-Key": draft.key } });
     clearDraft();
+    clearTimeout(retryTimer);
+    retryDelay = RETRY_FIRST_MS;
     keepRequest(created);
     flash = h("div", {}, notice("ok", `Permohonan terkirim. Kode lacak Anda: ${created.tracking_code}. Simpan kode ini.`),
       pushOffer(call));
     go(`permohonan/${created.id}`);
   } catch (err) {
     if (err instanceof NetworkError) {
-      if (status) mount(status, notice("info", "Koneksi terputus. Isian tersimpan dan akan dikirim otomatis saat online."));
+      if (status) {
+        mount(status, notice("info", "Koneksi terputus. Permohonan tersimpan dan akan dikirim otomatis saat koneksi kembali."));
+      }
+      retryPendingLater();
     } else {
       draft.pending = false;
       saveDraft(draft);
@@ -689,13 +707,14 @@ async function render() {
 }
 
 function onlineState() {
-  document.getElementById("offline").hidden = navigator.onLine;
+  document.getElementById("offline").hidden = navigator.onLine && serverReachable;
 }
 
 // After a route change, keyboard and screen-reader users start at the new page's content.
 window.addEventListener("hashchange", () => render().then(() => main.focus({ preventScroll: true })));
 window.addEventListener("online", () => { onlineState(); flushPending(); });
 window.addEventListener("offline", onlineState);
+window.addEventListener("balai:reachable", onlineState);
 onlineState();
 render().then(() => flushPending()); // a form kept from an earlier visit goes out as soon as possible
 registerServiceWorker();

@@ -20,6 +20,16 @@ export function loadConfig() {
 /** Raised when the network is unreachable (offline, DNS, connection reset): the caller may retry later. */
 export class NetworkError extends Error {}
 
+/** Whether the last call reached the server. navigator.onLine only says a network is there: a phone on a cell with
+ * no data, or behind a captive Wi-Fi, is "online" while every call fails, so pages also listen for "balai:reachable". */
+export let serverReachable = true;
+
+function reached(ok) {
+  if (ok === serverReachable) return;
+  serverReachable = ok;
+  window.dispatchEvent(new CustomEvent("balai:reachable", { detail: ok }));
+}
+
 /** Raised for an API error answer: {code, message, details} with the HTTP status. */
 export class ApiError extends Error {
   constructor(status, body) {
@@ -45,8 +55,10 @@ export async function api(method, path, { body, raw, token, headers } = {}) {
   try {
     response = await fetch(cfg.apiBase + path, init);
   } catch (err) {
+    reached(false);
     throw new NetworkError("Tidak ada koneksi ke server.");
   }
+  reached(true);
   let data = null;
   try {
     data = await response.json();

@@ -63,7 +63,7 @@ def send_json_error(self: Any, code: int, message: str | None = None, explain: s
 def main() -> None:
     from localmode.run import share_botocore_data
 
-    share_botocore_data()  # the API process's model classes share one copy of botocore's data too
+    share_botocore_data()  # the API process's botocore sessions share one copy of its data too
     apply()
     from chalice.cli import main as chalice_main
 

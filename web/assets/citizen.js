@@ -476,7 +476,6 @@ function attachmentField(att, type, village, attachments, onChange) {
 
 let sending = false;
 
-/** Send the kept form if it is waiting: once, with its own Idempotency-Key, however often this is called. */
 // A kept form is tried again on the "online" event, and also on a timer after a failed send: a phone can stay
 // "online" (a cell without data, a captive Wi-Fi) while no call gets through, and then no event ever comes.
 const RETRY_FIRST_MS = 5000;
@@ -490,6 +489,7 @@ function retryPendingLater() {
   retryDelay = Math.min(retryDelay * 2, RETRY_MAX_MS);
 }
 
+/** Send the kept form if it is waiting: once, with its own Idempotency-Key, however often this is called. */
 async function flushPending(form) {
   const draft = loadDraft();
   if (!draft || !draft.pending || sending || !session()) return;

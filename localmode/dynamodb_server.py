@@ -428,6 +428,11 @@ class LocalDynamoDB:
     def endpoint(self) -> str:
         return f"http://{self.host}:{self.port}"
 
+    @property
+    def app(self) -> Any:
+        """The WSGI app the server answers with (journaling writes when it has a data folder)."""
+        return self._app
+
     def start(self, background: bool = False) -> LocalDynamoDB:
         """Serve; with a data folder, first restore it (in a thread with `background`: see wait_restored)."""
         from moto.server import DomainDispatcherApplication, create_backend_app

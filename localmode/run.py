@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -136,22 +137,28 @@ def _start_api(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
                              "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT, env={**os.environ, **env})
 
 
-def share_botocore_data() -> None:
+def share_botocore_data(before_send: Callable[..., Any] | None = None) -> None:
     """One botocore data loader for every session in this process.
 
     PynamoDB gives each thread its own botocore session, and each session loads the service model and
     endpoint data anew (~5 MB): the stream poller, scheduler, issuing poller and outbox sender threads
-    kept ~10 copies. The data is read-only once loaded, so the sessions share boto3's default one's."""
+    kept ~10 copies. The data is read-only once loaded, so the sessions share boto3's default one's.
+    `before_send` is registered on every session (boto3's default one too): see localmode.in_process."""
     import boto3
     import botocore.session
     import pynamodb.connection.base
 
-    loader = boto3._get_default_session()._session.get_component("data_loader")
+    default = boto3._get_default_session()._session
+    loader = default.get_component("data_loader")
     new_session = botocore.session.get_session
+    if before_send is not None:
+        default.register("before-send", before_send)
 
     def get_session(env_vars: dict[str, object] | None = None) -> botocore.session.Session:
         session = new_session(env_vars)
         session.register_component("data_loader", loader)
+        if before_send is not None:
+            session.register("before-send", before_send)
         return session
 
     pynamodb.connection.base.get_session = get_session  # type: ignore[assignment]
@@ -202,9 +209,12 @@ def main(argv: list[str] | None = None) -> int:
         import tracemalloc
 
         tracemalloc.start()
-    share_botocore_data()
+    from localmode.in_process import ROUTE
+
+    share_botocore_data(before_send=ROUTE)
     started = time.monotonic()
     db, env = prepare(data_dir, args.db_port, args.port, args.web_port)
+    ROUTE.attach(db.app, db.endpoint)  # this process's own calls (workers, seeding) skip the socket
     from localmode.moto_patches import watch_slow_calls
 
     watch_slow_calls(sys.stderr)  # a stall of the DynamoDB server leaves its threads' stacks in the log
@@ -237,6 +247,7 @@ def main(argv: list[str] | None = None) -> int:
         if workers is not None:
             workers.stop()
         issuing_poller.stop()
+        ROUTE.detach()
         db.stop(compact=False)
         raise
     print(f"[balai] web front end on {web.url}/  (staff console {web.url}/staf/)", flush=True)
@@ -266,6 +277,7 @@ def main(argv: list[str] | None = None) -> int:
         workers.stop()
         endpoint_file.unlink(missing_ok=True)
         issuing_poller.stop()
+        ROUTE.detach()
         db.stop()
     return 0 if stopping else (api.returncode or 0)
 

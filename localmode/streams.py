@@ -213,6 +213,13 @@ def cloud_jobs() -> list[Job]:
     return [Job(s.name, s.every_seconds, s.run) for s in SCHEDULES.values()]
 
 
+# Local mode's message channels write files: sending in parallel (8 threads on Lambda, where providers take
+# 50-150 ms) gains nothing here and kept up to 8 busy threads contending for this process's GIL with the
+# API's DynamoDB calls. One thread: submit p50 145 -> 114 ms, CPU a request 335 -> 252 ms (A/B side by side,
+# 400 requests each, bench/local_volume.py).
+LOCAL_OUTBOX_WORKERS = 1
+
+
 @dataclass
 class LocalWorkers:
     poller: StreamPoller
@@ -230,7 +237,7 @@ def start_local_workers(endpoint: str, table: str, region: str,
     from chalicelib.workers import outbox, stats
 
     def on_table_stream(event: dict[str, Any]) -> None:
-        outbox.handle_stream(event)
+        outbox.handle_stream(event, max_workers=LOCAL_OUTBOX_WORKERS)
         stats.handle_stream(event)
 
     poller = StreamPoller(endpoint, table, region, on_table_stream).start(after)

@@ -524,10 +524,18 @@ def test_a_transaction_repeated_with_its_client_token_is_applied_once(ddb: Any,
     ddb.transact_write_items(**_count_add("retry-5"))
     ddb.transact_write_items(**_count_add("retry-5"))
     assert counted() == 6
-    # And what is past its window is forgotten from the front (each transaction costs O(1) there, not a walk of
-    # ten minutes of transactions): only the last token is left
+    # And ten minutes later what is past its window is forgotten from the front (each transaction costs O(1)
+    # there, not a walk of ten minutes of transactions): only the newest token is left
+    import time
+    from types import SimpleNamespace
+
+    later = time.monotonic() + 601
+    clock = SimpleNamespace(**{n: getattr(time, n) for n in dir(time) if not n.startswith("_")})
+    clock.monotonic = lambda: later
+    monkeypatch.setattr(moto_patches, "time", clock)
+    assert len(moto_patches._committed) >= 4
     ddb.transact_write_items(**_count_add("retry-6"))
-    assert list(moto_patches._committed) == ["retry-6"]
+    assert list(moto_patches._committed) == ["retry-6"] and counted() == 7
 
 
 def test_the_journal_keeps_a_repeated_transaction_once(tmp_path: Any) -> None:

@@ -91,7 +91,7 @@ class UploadRequest(_In):
     letter_type: StrictStr = Field(max_length=16, examples=["SKD"])
     attachment: StrictStr = Field(max_length=64, description="The letter type's attachment name", examples=["ktp"])
     filename: StrictStr = Field(min_length=1, max_length=255, examples=["ktp.jpg"])
-    content_type: Literal["image/jpeg", "image/png", "application/pdf"]
+    content_type: Literal["image/jpeg", "image/png", "image/webp", "application/pdf"]
     size: StrictInt = Field(ge=1, description="File size in bytes (at most max_bytes)")
 
 
@@ -906,7 +906,8 @@ class ComplaintTransition(_In):
 
 class PhotoUploadRequest(_In):
     filename: StrictStr = Field(min_length=1, max_length=255, examples=["jalan.jpg"])
-    content_type: StrictStr = Field(max_length=100, description="image/jpeg or image/png", examples=["image/jpeg"])
+    content_type: StrictStr = Field(max_length=100, description="image/jpeg, image/png or image/webp",
+                              examples=["image/webp"])
     size: StrictInt = Field(ge=1, description="File size in bytes (at most max_bytes)")
 
 

@@ -24,7 +24,7 @@ MAX_TITLE = 150
 MAX_TEXT = 4000
 MAX_NOTE = 1000
 MAX_PHOTOS = 3
-PHOTO_TYPES = ("image/jpeg", "image/png")
+PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
 DEFAULT_REOPEN_DAYS = 5
 # Indonesia's extent with a margin (Sabang to Merauke, Miangas to Rote): a point outside is not a village's.
 LAT_RANGE = (-11.5, 6.5)

@@ -44,7 +44,7 @@ def create_upload(principal: Principal, village_code: str, letter_type_code: str
     Raises ForbiddenError (not a citizen), NotFoundError (village), UnprocessableError (inactive village,
     unknown or disabled letter type, attachment the type does not ask for, file type, size)."""
     name, village = _upload_request(principal, village_code, filename, content_type, size, ALLOWED_TYPES,
-                                    "Jenis berkas harus JPG, PNG atau PDF.")
+                                    "Jenis berkas harus JPG, PNG, WebP atau PDF.")
     letter_type = catalog.effective_type(letter_type_code, village.letter_types)
     if letter_type is None or not letter_type.enabled:
         raise UnprocessableError("Jenis surat tidak dikenal.", code="unknown_letter_type")
@@ -315,23 +315,23 @@ def accept_local_post(content_type: str, body: bytes) -> None:
 # ---- complaint photos (issue 12.1): the same presigned, size- and type-limited upload, photos only ----------
 PHOTO_PURPOSE = "COMPLAINT"  # recorded as the upload's letter type: a photo upload never fits a letter
 PHOTO_ATTACHMENT = "photo"
-PHOTO_TYPES = ("image/jpeg", "image/png")
+PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
 
 
 def create_photo_upload(principal: Principal, village_code: str, filename: str, content_type: str,
                         size: int) -> dict[str, Any]:
-    """Presign one complaint photo upload (JPEG/PNG, the upload size limit) for an active village.
+    """Presign one complaint photo upload (JPEG/PNG/WebP, the upload size limit) for an active village.
 
     Raises ForbiddenError, NotFoundError, UnprocessableError(unsupported_file_type, file_too_large, village_inactive),
     ValidationError(invalid_filename)."""
     name, village = _upload_request(principal, village_code, filename, content_type, size, PHOTO_TYPES,
-                                    "Foto harus berupa JPG atau PNG.")
+                                    "Foto harus berupa JPG, PNG atau WebP.")
     return _presign(principal, village.code, PHOTO_PURPOSE, PHOTO_ATTACHMENT, name, content_type, size)
 
 
 def resolve_photos(principal: Principal, village: str, upload_ids: list[str],
                    uploads: dict[str, Upload]) -> list[dict[str, Any]]:
-    """Check the named photo uploads (the citizen's own, this village's, finished, JPEG/PNG by their first bytes,
+    """Check the named photo uploads (the citizen's own, this village's, finished, JPEG/PNG/WebP by their first bytes,
     within the size limit), then copy them out of the expiring staging prefix. Returns the complaint's photos
     [{id, content_type, size, hidden}]; a filed photo lives where request attachments do (the upload id is its key,
     inside the storage prefixes the functions may write). Raises UnprocessableError(invalid_photo)."""
@@ -356,7 +356,7 @@ def resolve_photos(principal: Principal, village: str, upload_ids: list[str],
 
 def photo_link(village: str, photo: dict[str, Any]) -> dict[str, Any]:
     """A short-lived link to one complaint photo."""
-    extension = "png" if photo["content_type"] == "image/png" else "jpg"
+    extension = {"image/png": "png", "image/webp": "webp"}.get(photo["content_type"], "jpg")
     url = wiring.file_store().link(attachment_file_key(village, photo["id"]), f"foto-{photo['id']}.{extension}",
                                    LINK_SECONDS, photo["content_type"])
     return {"url": url, "expires_in": LINK_SECONDS, "content_type": photo["content_type"]}

@@ -162,29 +162,53 @@ def page(index: Any, pk_name: str, pk: str, limit: int, cursor: str | None, deco
 
     `index` is the model's GlobalSecondaryIndex whose hash key is `pk_name`; the client's cursor is checked
     (decode_cursor) before it reaches DynamoDB. From a KEYS_ONLY index the page's items are then read by their
-    keys (one BatchGetItem), in the index's order."""
+    keys (one BatchGetItem), in the index's order, leaving out an item that has left the list since."""
     results = index.query(pk, scan_index_forward=not newest_first, limit=limit,
                           last_evaluated_key=decode_cursor(cursor, pk, pk_name))
     found = list(results)
     if keys_only(index):
-        found = full_items(found)
+        found = full_items(found, still_in=(pk_name, pk))
     return [decode(item) for item in found], encode_cursor(results.last_evaluated_key)
 
 
+def indexed_items(index: Any, pk: str, *args: Any, attributes: list[str] | None = None, **kwargs: Any) -> list[Any]:
+    """Every item a Query on `index` lists (same arguments as index.query), read by key from a KEYS_ONLY
+    index (codec.full_items; only `attributes` when given), leaving out an item that has left the partition
+    since the index was read."""
+    found = list(index.query(pk, *args, **kwargs))
+    if not keys_only(index):
+        return found
+    return full_items(found, still_in=(_hash_key_name(index), pk), attributes=attributes)
+
+
+def _hash_key_name(index: Any) -> str:
+    return str(index._hash_key_attribute().attr_name)
+
+
 def keys_only(index: Any) -> bool:
-    """True for an index that holds only the keys of its items (storage/table.py: GSI3, GSI4)."""
+    """True for an index that holds only the keys of its items (storage/table.py: every index)."""
     return bool(index.Meta.projection.projection_type == "KEYS_ONLY")
 
 
-def full_items(entries: list[Any]) -> list[Any]:
+def full_items(entries: list[Any], still_in: tuple[str, str] | None = None,
+               attributes: list[str] | None = None) -> list[Any]:
     """The items behind index entries that hold only their keys: BatchGetItem (100 keys a call, unprocessed
     keys retried by PynamoDB), returned in the entries' order; an item deleted since the index was read is left
-    out. Eventually consistent, like the index itself."""
+    out, and with `still_in` (index hash key name, value) one whose index key has moved since (a request
+    approved since its "submitted" page was read, a complaint hidden since the public list was read: the
+    index lags the table by a moment, and the item read is the newer truth). Eventually consistent, like the
+    index itself."""
     if not entries:
         return []
     model = type(entries[0])
-    by_key = {(item.PK, item.SK): item for item in model.batch_get([(e.PK, e.SK) for e in entries])}
-    return [by_key[(e.PK, e.SK)] for e in entries if (e.PK, e.SK) in by_key]
+    wanted = None if attributes is None else sorted({"PK", "SK", *attributes, *(still_in[:1] if still_in else ())})
+    by_key = {(item.PK, item.SK): item
+              for item in model.batch_get([(e.PK, e.SK) for e in entries], attributes_to_get=wanted)}
+    found = [by_key[(e.PK, e.SK)] for e in entries if (e.PK, e.SK) in by_key]
+    if still_in is not None:
+        name, value = still_in
+        found = [item for item in found if getattr(item, name, None) == value]
+    return found
 
 
 def stream_records(event: Any) -> list[Mapping[str, Any]]:

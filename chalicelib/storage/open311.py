@@ -1,10 +1,11 @@
-"""Open311 reads and partner keys: a village's public complaints in a time window (one Query per page), public
+"""Open311 reads and partner keys: a village's public complaints in a time window (index pages, items by key), public
 complaints by id (one BatchGetItem), and partner API keys (put, get by id, list per kabupaten, revoke)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from pynamodb.exceptions import (
     DoesNotExist,
@@ -21,6 +22,7 @@ from chalicelib.domain.open311 import ApiKey
 from chalicelib.domain.regions import Region
 from chalicelib.errors import ConflictError
 from chalicelib.storage import keys
+from chalicelib.storage.codec import full_items, indexed_items
 from chalicelib.storage.complaints import config_from_item
 from chalicelib.storage.complaints import from_item as complaint_from_item
 from chalicelib.storage.connection import transaction_connection, translate_errors
@@ -59,26 +61,42 @@ def place(village: str, kecamatan: str, kabupaten: str) -> Place:
     return Place(regions[0], regions[1], regions[2], config)
 
 
+WINDOW_PAGE = 100  # keys per BatchGetItem (its maximum)
+
+
 def public_window(village: str, start_iso: str, end_iso: str, statuses: frozenset[str], categories: frozenset[str],
                   limit: int) -> Iterator[Complaint]:
     """The village's public, visible complaints filed in [start, end], newest first, at most `limit`, from the
-    sparse public index (GSI2 CPUBLIC#{desa}, sort key {created_at}#{id}): one Query per DynamoDB page (1 MB),
-    the status and category filters applied by DynamoDB."""
-    condition = None
-    if statuses:
-        condition = ComplaintItem.status.is_in(*sorted(statuses))
-    if categories:
-        by_category = ComplaintItem.category.is_in(*sorted(categories))
-        condition = by_category if condition is None else condition & by_category
+    sparse public index (GSI2 CPUBLIC#{desa}, sort key {created_at}#{id}, keys only): the index read a page of
+    WINDOW_PAGE keys at a time, their items by key (one BatchGetItem), the status and category filters applied
+    to the items (the index holds neither), an item no longer public (hidden since) left out."""
+    pk = keys.complaint_public_pk(village)
+    # Without filters the first `limit` keys are the answer (barring one hidden since): read no more.
+    size = WINDOW_PAGE if statuses or categories else max(1, min(WINDOW_PAGE, limit))
     try:
-        results = ComplaintItem.gsi2.query(
-            keys.complaint_public_pk(village),
-            ComplaintItem.GSI2SK.between(start_iso, keys.time_upper_bound(end_iso)),
-            filter_condition=condition, scan_index_forward=False, limit=limit)
-        for item in results:
+        entries = ComplaintItem.gsi2.query(pk, ComplaintItem.GSI2SK.between(start_iso, keys.time_upper_bound(end_iso)),
+                                           scan_index_forward=False, page_size=size)
+        chunk: list[Any] = []
+        left = limit
+        for entry in entries:
+            chunk.append(entry)
+            if len(chunk) < size:
+                continue
+            for item in _matching(chunk, pk, statuses, categories)[:left]:
+                left -= 1
+                yield complaint_from_item(item)
+            chunk = []
+            if left <= 0:
+                return
+        for item in _matching(chunk, pk, statuses, categories)[:left]:
             yield complaint_from_item(item)
     except PynamoDBException as exc:
         raise translate_errors(exc) from exc
+
+
+def _matching(entries: list[Any], pk: str, statuses: frozenset[str], categories: frozenset[str]) -> list[Any]:
+    return [item for item in full_items(entries, still_in=("GSI2PK", pk))
+            if (not statuses or item.status in statuses) and (not categories or item.category in categories)]
 
 
 def by_ids(ids: tuple[str, ...]) -> list[Complaint]:
@@ -123,8 +141,8 @@ def get(key_id: str) -> ApiKey | None:
 def list_for(kabupaten: str, limit: int = 200) -> list[ApiKey]:
     """The kabupaten's keys, newest first (one Query: a kabupaten has a handful of partners)."""
     try:
-        return [_from_item(i) for i in Open311KeyItem.gsi1.query(keys.open311_keys_pk(kabupaten),
-                                                                 scan_index_forward=False, limit=limit)]
+        return [_from_item(i) for i in indexed_items(Open311KeyItem.gsi1, keys.open311_keys_pk(kabupaten),
+                                                     scan_index_forward=False, limit=limit)]
     except QueryError as exc:
         raise translate_errors(exc) from exc
 

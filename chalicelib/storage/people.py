@@ -11,7 +11,7 @@ from pynamodb.expressions.update import Action
 
 from chalicelib.errors import ConflictError, TooManyRequestsError
 from chalicelib.storage import keys
-from chalicelib.storage.codec import plain
+from chalicelib.storage.codec import indexed_items, plain
 from chalicelib.storage.connection import aws_code, translate_errors
 from chalicelib.storage.models import CitizenItem, CodeItem, EmailCodeItem, OtpItem, StaffItem
 
@@ -236,7 +236,7 @@ def create_staff_many(staff: list[Staff], now: str) -> None:
 
 def staff_in_region(region: str, role: str | None = None) -> list[Staff]:
     condition = StaffItem.GSI1SK.startswith(f"{role}#") if role else None
-    return [staff_from_item(i) for i in StaffItem.gsi1.query(keys.staff_region_pk(region), condition)]
+    return [staff_from_item(i) for i in indexed_items(StaffItem.gsi1, keys.staff_region_pk(region), condition)]
 
 
 def save_contact_preferences(username: str, phone: str | None, email: str | None,

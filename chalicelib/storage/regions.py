@@ -9,7 +9,7 @@ from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from chalicelib.domain.regions import Region
 from chalicelib.errors import ConflictError
 from chalicelib.storage import keys
-from chalicelib.storage.codec import plain
+from chalicelib.storage.codec import indexed_items, plain
 from chalicelib.storage.connection import aws_code, translate_errors
 from chalicelib.storage.models import KabupatenRegistryItem, RegionItem
 
@@ -40,7 +40,7 @@ def get(code: str, consistent: bool = False) -> Region | None:
 
 
 def children(code: str) -> list[Region]:
-    return [from_item(i) for i in RegionItem.gsi1.query(keys.region_children_pk(code))]
+    return [from_item(i) for i in indexed_items(RegionItem.gsi1, keys.region_children_pk(code))]
 
 
 def put_many(regions: Iterable[Region], overwrite: bool = False) -> int:

@@ -10,7 +10,7 @@ from pynamodb.exceptions import DoesNotExist, PynamoDBException
 from chalicelib.domain.residents import Resident, sort_name
 from chalicelib.errors import ConflictError
 from chalicelib.storage import keys
-from chalicelib.storage.codec import page, plain
+from chalicelib.storage.codec import indexed_items, page, plain
 from chalicelib.storage.connection import translate_errors
 from chalicelib.storage.models import ResidentAuditItem, ResidentItem
 from chalicelib.storage.transaction import Transaction, TransactionCancelled
@@ -91,7 +91,7 @@ def get(village: str, nik_hash: str, consistent: bool = True) -> Resident | None
 def registered_in(nik_hash: str) -> list[Resident]:
     """Every village register holding this NIK (normally one), most recently changed first."""
     try:
-        found = [from_item(i) for i in ResidentItem.gsi2.query(keys.resident_nik_pk(nik_hash))]
+        found = [from_item(i) for i in indexed_items(ResidentItem.gsi2, keys.resident_nik_pk(nik_hash))]
     except PynamoDBException as exc:
         raise translate_errors(exc) from exc
     return sorted(found, key=lambda r: r.updated_at, reverse=True)

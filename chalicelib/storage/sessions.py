@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pynamodb.exceptions import DoesNotExist, GetError, PutError, QueryError, UpdateError
 
 from chalicelib.storage import keys
+from chalicelib.storage.codec import indexed_items
 from chalicelib.storage.connection import aws_code, translate_errors
 from chalicelib.storage.models import SessionItem
 
@@ -94,7 +95,7 @@ def revoke(family: str, reason: str, now_iso: str) -> bool:
 def list_for(nik_hash: str, limit: int = 50) -> list[Session]:
     """The citizen's sessions, newest first (one Query on GSI1)."""
     try:
-        return [_from_item(i) for i in SessionItem.gsi1.query(keys.citizen_sessions_pk(nik_hash),
-                                                               scan_index_forward=False, limit=limit)]
+        return [_from_item(i) for i in indexed_items(SessionItem.gsi1, keys.citizen_sessions_pk(nik_hash),
+                                                     scan_index_forward=False, limit=limit)]
     except QueryError as exc:
         raise translate_errors(exc) from exc

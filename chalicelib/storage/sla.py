@@ -13,7 +13,7 @@ from chalicelib.domain.outbox import OutboxMessage
 from chalicelib.domain.requests import OPEN_STATUSES, HistoryEntry, ServiceRequest
 from chalicelib.errors import ConflictError
 from chalicelib.storage import keys
-from chalicelib.storage.codec import full_items, request_from_item, sla_level_actions, unchanged
+from chalicelib.storage.codec import full_items, indexed_items, request_from_item, sla_level_actions, unchanged
 from chalicelib.storage.connection import aws_code, translate_errors
 from chalicelib.storage.models import RequestItem
 
@@ -71,8 +71,9 @@ def set_level(request: ServiceRequest, level: int, next_at: datetime | None) -> 
 
 def village_open_requests(village: str) -> Iterator[tuple[str, int]]:
     """(due_at, sla_hours) of the village's open requests: one Query per open status on its queue
-    (GSI2 QUEUE#{desa}#{status}), reading only the two attributes the digest needs."""
+    (GSI2 QUEUE#{desa}#{status}, keys only), the requests then read by key, only the two attributes the digest
+    needs."""
     for status in OPEN_STATUSES:
-        for item in RequestItem.gsi2.query(keys.village_status_pk(village, status),
-                                           attributes_to_get=["due_at", "sla_hours"]):
+        pk = keys.village_status_pk(village, status)
+        for item in indexed_items(RequestItem.gsi2, pk, attributes=["due_at", "sla_hours"]):
             yield item.due_at, int(item.sla_hours)

@@ -7,10 +7,12 @@ Key layout (built only in storage/keys.py):
   GSI3PK / GSI3SK  lists by owner (a citizen's requests and complaints), the outbox retry index
   GSI4PK / GSI4SK  due-time index (open requests by due_at per kabupaten, for SLA reminders)
   expires_at       TTL (OTP codes, idempotency guards, sessions, finished outbox rows, ...)
-GSI1 and GSI2 project ALL attributes. GSI3 and GSI4 hold only the keys (KEYS_ONLY): their items change often
-(every transition rewrites a request) while their keys rarely do, and DynamoDB writes a KEYS_ONLY index only
-when an item enters it, leaves it or changes its index key; their readers fetch the items they list by key
-(codec.full_items, one BatchGetItem per page). The stream is NEW_AND_OLD_IMAGES (outbox sender, aggregates).
+Every index holds only the keys (KEYS_ONLY): items change often (every transition rewrites a request, every
+refresh a session) while their index keys rarely do, and DynamoDB writes a KEYS_ONLY index only when an item
+enters it, leaves it or changes its index key, at the size of its keys (an ALL index rewrote a ~2.4 KB copy of
+a request at every change, twice where the key moved, and stored it again). Readers fetch the items they list
+by key (codec.full_items / codec.indexed_items, one BatchGetItem per page). The stream is NEW_AND_OLD_IMAGES
+(outbox sender, aggregates).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from pynamodb.attributes import UnicodeAttribute
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib.config import get_settings
@@ -40,7 +42,7 @@ class _Meta:
 class GSI1Index(GlobalSecondaryIndex[Any]):
     class Meta:
         index_name = "GSI1"
-        projection = AllProjection()
+        projection = KeysOnlyProjection()
 
     GSI1PK = UnicodeAttribute(hash_key=True)
     GSI1SK = UnicodeAttribute(range_key=True)
@@ -49,7 +51,7 @@ class GSI1Index(GlobalSecondaryIndex[Any]):
 class GSI2Index(GlobalSecondaryIndex[Any]):
     class Meta:
         index_name = "GSI2"
-        projection = AllProjection()
+        projection = KeysOnlyProjection()
 
     GSI2PK = UnicodeAttribute(hash_key=True)
     GSI2SK = UnicodeAttribute(range_key=True)

@@ -210,6 +210,34 @@ def test_a_file_that_is_not_what_it_claims_is_refused_at_submit(client):
     assert my_requests(client, c) == []
 
 
+def test_a_webp_photo_is_accepted_and_a_riff_of_another_kind_is_not(client):
+    # Given a real WebP photo (what the portal sends where the browser encodes WebP) for the KTP
+    import io
+
+    from PIL import Image
+
+    picture = io.BytesIO()
+    Image.new("RGB", (64, 40), (200, 190, 170)).save(picture, "WEBP", quality=80)
+    c = citizen_login(client)
+    complete_profile(client, c)
+    refs = all_three(client, c)
+    refs["ktp"] = upload(client, c, "ktp", data=picture.getvalue(), content_type="image/webp", filename="ktp.webp")
+    # And another citizen's "WebP" that is a RIFF file of another kind (a WAVE sound)
+    other = citizen_login(client)
+    complete_profile(client, other)
+    wave = all_three(client, other)
+    wave["ktp"] = upload(client, other, "ktp", data=b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(40),
+                         content_type="image/webp", filename="ktp.webp")
+    # When both are submitted, then the photo is kept with its type and the sound is refused, writing nothing
+    response = submit(client, c, attachments=refs)
+    assert response.status_code == 201, response.body
+    ktp = next(a for a in response.json_body["attachments"] if a["name"] == "ktp")
+    assert ktp["content_type"] == "image/webp"
+    refused = submit(client, other, attachments=wave)
+    assert refused.status_code == 422 and refused.json_body["code"] == "invalid_attachment"
+    assert my_requests(client, other) == []
+
+
 def test_bad_attachments_value_is_4xx(client, citizen):
     for value in (["ktp"], {"ktp": 5}, "ktp"):
         response = submit(client, citizen, attachments=value)

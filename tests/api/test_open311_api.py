@@ -415,3 +415,22 @@ def test_the_list_stops_at_the_cap_newest_first(client, monkeypatch):
     # Then it holds the first three matches, newest first
     assert len(listed) == 3 and listed[0] == made[-1]["id"]
     assert made[0]["id"] not in listed
+
+
+def test_filters_read_the_index_a_page_of_keys_at_a_time(client, citizen, monkeypatch):
+    # Given five public complaints, two of them road complaints, and index pages of two keys for the test
+    from chalicelib.storage import open311 as repo
+
+    made = [filed(client, citizen, title=f"Laporan halaman nomor {i}", **({"category": ROAD} if i in (0, 3) else {}))
+            for i in range(5)]
+    monkeypatch.setattr(repo, "WINDOW_PAGE", 2)
+    # When the list is filtered to road complaints (the index holds keys only: the filter reads the items)
+    roads = [r["service_request_id"] for r in requests_json(client, service_code=ROAD)]
+    # Then both are found across the pages, newest first, and nothing else
+    mine = {m["id"] for m in made}
+    assert sorted(i for i in roads if i in mine) == sorted([made[3]["id"], made[0]["id"]])
+    # And unfiltered, every one of them is there, newest first
+    window = [r for r in requests_json(client) if r["service_request_id"] in mine]
+    assert {r["service_request_id"] for r in window} == mine
+    times = [r["requested_datetime"] for r in window]
+    assert times == sorted(times, reverse=True)

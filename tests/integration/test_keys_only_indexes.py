@@ -1,5 +1,6 @@
-"""GSI3 and GSI4 hold only keys: transitions write no index entry there, and their readers still answer whole
-records (a citizen's requests, the SLA sweep's due requests, the outbox retry index)."""
+"""Every index holds only keys: transitions write no index entry unless an index key moves, and the readers still
+answer whole records (a village's queue and its status lists, a citizen's requests, the SLA sweep's due
+requests, the outbox retry index), leaving out an item whose index key has moved since the index was read."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 from chalice.test import Client
 
 from chalicelib.domain.clock import utcnow
-from chalicelib.storage import keys
+from chalicelib.storage import codec, keys
 from chalicelib.storage import sla as sla_repo
 from chalicelib.storage.models import RequestItem
 from tests.helpers import SAMATARING, act, get, staff_token, submitted
@@ -62,3 +63,44 @@ def test_the_due_index_holds_keys_and_the_sweep_reads_whole_requests(client: Cli
 
 def _citizen_pk(request_id: str) -> str:
     return keys.citizen_requests_pk(RequestItem.get(keys.request_pk(request_id), keys.META).nik_hash)
+
+
+def test_the_village_queue_indexes_hold_keys_and_the_staff_lists_answer_whole_requests(
+        client: Client, registered_citizen: dict[str, Any]) -> None:
+    # Given a request the operator has reviewed
+    request = submitted(client, registered_citizen)
+    operator = staff_token(client, f"operator.{SAMATARING}")
+    assert act(client, operator, request, "review").status_code == 200
+    # Then the village queue (GSI1) and its in-review list (GSI2) hold the request's keys and nothing else
+    for index, pk in (("GSI1", keys.village_queue_pk(SAMATARING)),
+                      ("GSI2", keys.village_status_pk(SAMATARING, "in_review"))):
+        entries = _entry_attributes(index, pk)
+        assert entries and all(e <= INDEX_KEYS | {f"{index}PK", f"{index}SK"} for e in entries), index
+    # And both staff lists answer the whole request as it is now
+    for query in ("", "?status=in_review"):
+        items = get(client, f"/v1/villages/{SAMATARING}/requests{query}", operator).json_body["items"]
+        listed = next(r for r in items if r["id"] == request["id"])
+        assert listed["status"] == "in_review" and listed["fields"] == request["fields"], query
+        assert listed["version"] == request["version"] + 1
+    # And the submitted list no longer holds it
+    items = get(client, f"/v1/villages/{SAMATARING}/requests?status=submitted", operator).json_body["items"]
+    assert request["id"] not in {r["id"] for r in items}
+
+
+def test_an_item_whose_index_key_moved_since_the_index_was_read_is_left_out(
+        client: Client, registered_citizen: dict[str, Any]) -> None:
+    # Given the "submitted" list's index entry of a request, read before the operator reviewed it
+    request = submitted(client, registered_citizen)
+    entry = RequestItem(keys.request_pk(request["id"]), keys.META)
+    submitted_pk = keys.village_status_pk(SAMATARING, "submitted")
+    assert [i.id for i in codec.full_items([entry], still_in=("GSI2PK", submitted_pk))] == [request["id"]]
+    operator = staff_token(client, f"operator.{SAMATARING}")
+    assert act(client, operator, request, "review").status_code == 200
+    # When its item is read by key for that list, it is left out (the index lags; the item is the newer truth)
+    assert codec.full_items([entry], still_in=("GSI2PK", submitted_pk)) == []
+    # And it is found for the list it is in now, with only the attributes asked for (and the keys)
+    [item] = codec.full_items([entry], still_in=("GSI2PK", keys.village_status_pk(SAMATARING, "in_review")),
+                              attributes=["due_at"])
+    assert item.due_at and item.fields is None and item.PK == entry.PK
+    # And an item deleted since is left out too
+    assert codec.full_items([RequestItem(keys.request_pk("tidak-ada"), keys.META)]) == []

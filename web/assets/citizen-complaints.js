@@ -40,7 +40,7 @@ async function uploadPhoto(ctx, village, chosen) {
   const file = await shrinkPhoto(chosen);
   const up = await ctx.call("POST", `/v1/villages/${village}/complaint-uploads`,
     { body: { filename: file.name, content_type: file.type, size: file.size } });
-  await sendUpload(up, file, "Foto ditolak penyimpanan. Gunakan JPG atau PNG, paling besar 5 MB.");
+  await sendUpload(up, file, "Foto ditolak penyimpanan. Gunakan JPG, PNG atau WebP, paling besar 5 MB.");
   return up.upload_id;
 }
 
@@ -76,7 +76,7 @@ async function viewNew(ctx) {
     }, () => mount(where, "Lokasi tidak dapat diambil (izin ditolak atau sinyal GPS lemah). Pengaduan tetap bisa dikirim."),
     { enableHighAccuracy: true, timeout: 15000 });
   } }, "Gunakan lokasi saya");
-  const photos = h("input", { name: "photos", type: "file", accept: "image/jpeg,image/png", multiple: true });
+  const photos = h("input", { name: "photos", type: "file", accept: "image/jpeg,image/png,image/webp", multiple: true });
   const photoState = h("p", { class: "muted", "aria-live": "polite" });
   photos.addEventListener("change", async () => {
     const files = Array.from(photos.files || []);
@@ -102,7 +102,7 @@ async function viewNew(ctx) {
     field("c-title", "Judul", title, "Singkat, 5–150 karakter, mis. \"Jalan poros berlubang di depan SD\"."),
     field("c-text", "Uraian", text, "Apa, di mana, sejak kapan. 10–4.000 karakter."),
     h("div", { class: "field" }, h("span", { class: "label" }, "Lokasi (tidak wajib)"), locate, where),
-    field("c-photos", `Foto (tidak wajib, paling banyak ${MAX_PHOTOS}, JPG/PNG)`, photos), photoState,
+    field("c-photos", `Foto (tidak wajib, paling banyak ${MAX_PHOTOS}, JPG/PNG/WebP)`, photos), photoState,
     h("div", { class: "field check" }, isPublic, h("label", { for: "c-public" }, "Tampilkan untuk umum (tanpa nama dan NIK Anda)")),
     h("div", { class: "actions" }, send));
   isPublic.id = "c-public";

@@ -443,13 +443,13 @@ function letterForm(type, values, { onChange, attachments, village, submitLabel 
   return form;
 }
 
-const FILE_TYPES = ["image/jpeg", "image/png", "application/pdf"];
+const FILE_TYPES = ["image/jpeg", "image/png", "image/webp", "application/pdf"];
 
 function attachmentField(att, type, village, attachments, onChange) {
   const id = `a-${att.name}`;
   const input = h("input", { type: "file", id, name: att.name, accept: FILE_TYPES.join(",") });
   const state = h("p", { class: "hint", "aria-live": "polite" },
-    attachments[att.name] ? `Terunggah: ${attachments[att.name].filename}` : "Foto (JPG/PNG) atau PDF, paling besar 5 MB. Foto diperkecil otomatis sebelum dikirim.");
+    attachments[att.name] ? `Terunggah: ${attachments[att.name].filename}` : "Foto (JPG/PNG/WebP) atau PDF, paling besar 5 MB. Foto diperkecil otomatis sebelum dikirim.");
   input.addEventListener("change", async () => {
     const box = input.closest(".field");
     box.querySelectorAll(".field-error").forEach((e) => e.remove());

@@ -328,3 +328,26 @@ def test_the_admin_creates_an_opd_officer_for_a_configured_opd_only(client):
     assert token.status_code == 200
     queue = get(client, "/v1/kabupaten/73.07/opds/dlh/complaints", token.json_body["token"])
     assert queue.status_code == 200
+
+
+def test_a_webp_photo_is_filed_and_opened_as_webp(client, citizen):
+    # Given a photo as the portal sends it from Chrome (WebP)
+    import io
+
+    from PIL import Image
+
+    picture = io.BytesIO()
+    Image.new("RGB", (48, 32), (120, 110, 90)).save(picture, "WEBP", quality=80)
+    upload_id = photo(client, citizen, data=picture.getvalue(), content_type="image/webp", filename="jalan.webp")
+    # When a public complaint is filed with it
+    c = filed(client, citizen, title="Saluran air tersumbat", photos=[upload_id])
+    # Then it is kept as WebP and its link names a .webp file
+    assert [p["content_type"] for p in c["photos"]] == ["image/webp"]
+    link = get(client, f"/v1/complaints/{c['id']}/photos/{upload_id}")
+    assert link.status_code == 200 and link.json_body["content_type"] == "image/webp"
+    import base64
+    import json
+
+    token = link.json_body["url"].rsplit("/", 1)[1].split(".")[0]
+    named = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    assert named["f"].endswith(".webp") and named["t"] == "image/webp"

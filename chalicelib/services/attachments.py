@@ -139,7 +139,7 @@ def _stored_size(upload: Upload, invalid: Any) -> int:
         raise invalid("terlalu besar.")
     if not matches_type(upload.content_type, stored.head):
         logger.info("attachment type mismatch", extra={"upload_id": upload.id, "declared": upload.content_type})
-        raise invalid("bukan berkas JPG, PNG atau PDF yang sah.")
+        raise invalid("bukan berkas JPG, PNG, WebP atau PDF yang sah.")
     return int(stored.size)
 
 

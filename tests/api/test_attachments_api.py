@@ -235,6 +235,7 @@ def test_a_webp_photo_is_accepted_and_a_riff_of_another_kind_is_not(client):
     assert ktp["content_type"] == "image/webp"
     refused = submit(client, other, attachments=wave)
     assert refused.status_code == 422 and refused.json_body["code"] == "invalid_attachment"
+    assert "WebP" in refused.json_body["message"]
     assert my_requests(client, other) == []
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -179,6 +179,20 @@ def indexed_items(index: Any, pk: str, *args: Any, attributes: list[str] | None 
     if not keys_only(index):
         return found
     return full_items(found, still_in=(_hash_key_name(index), pk), attributes=attributes)
+
+
+def indexed_chunks(index: Any, pk: str, *args: Any, size: int = 100, **kwargs: Any) -> Iterator[list[Any]]:
+    """The items a Query on a KEYS_ONLY `index` lists, `size` keys at a time (at most 100, one BatchGetItem each),
+    read by key as codec.full_items does: for walks that filter or stop early, where reading every item first
+    would be waste."""
+    chunk: list[Any] = []
+    for entry in index.query(pk, *args, page_size=size, **kwargs):
+        chunk.append(entry)
+        if len(chunk) == size:
+            yield full_items(chunk, still_in=(_hash_key_name(index), pk))
+            chunk = []
+    if chunk:
+        yield full_items(chunk, still_in=(_hash_key_name(index), pk))
 
 
 def _hash_key_name(index: Any) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from pynamodb.exceptions import (
     DoesNotExist,
@@ -22,7 +21,7 @@ from chalicelib.domain.open311 import ApiKey
 from chalicelib.domain.regions import Region
 from chalicelib.errors import ConflictError
 from chalicelib.storage import keys
-from chalicelib.storage.codec import full_items, indexed_items
+from chalicelib.storage.codec import indexed_chunks, indexed_items
 from chalicelib.storage.complaints import config_from_item
 from chalicelib.storage.complaints import from_item as complaint_from_item
 from chalicelib.storage.connection import transaction_connection, translate_errors
@@ -70,33 +69,24 @@ def public_window(village: str, start_iso: str, end_iso: str, statuses: frozense
     sparse public index (GSI2 CPUBLIC#{desa}, sort key {created_at}#{id}, keys only): the index read a page of
     WINDOW_PAGE keys at a time, their items by key (one BatchGetItem), the status and category filters applied
     to the items (the index holds neither), an item no longer public (hidden since) left out."""
+    if limit <= 0:
+        return
     pk = keys.complaint_public_pk(village)
     # Without filters the first `limit` keys are the answer (barring one hidden since): read no more.
     size = WINDOW_PAGE if statuses or categories else max(1, min(WINDOW_PAGE, limit))
     try:
-        entries = ComplaintItem.gsi2.query(pk, ComplaintItem.GSI2SK.between(start_iso, keys.time_upper_bound(end_iso)),
-                                           scan_index_forward=False, page_size=size)
-        chunk: list[Any] = []
         left = limit
-        for entry in entries:
-            chunk.append(entry)
-            if len(chunk) < size:
-                continue
-            for item in _matching(chunk, pk, statuses, categories)[:left]:
-                left -= 1
-                yield complaint_from_item(item)
-            chunk = []
-            if left <= 0:
-                return
-        for item in _matching(chunk, pk, statuses, categories)[:left]:
-            yield complaint_from_item(item)
+        for items in indexed_chunks(ComplaintItem.gsi2, pk,
+                                    ComplaintItem.GSI2SK.between(start_iso, keys.time_upper_bound(end_iso)),
+                                    size=size, scan_index_forward=False):
+            for item in items:
+                if (not statuses or item.status in statuses) and (not categories or item.category in categories):
+                    yield complaint_from_item(item)
+                    left -= 1
+                    if left <= 0:
+                        return
     except PynamoDBException as exc:
         raise translate_errors(exc) from exc
-
-
-def _matching(entries: list[Any], pk: str, statuses: frozenset[str], categories: frozenset[str]) -> list[Any]:
-    return [item for item in full_items(entries, still_in=("GSI2PK", pk))
-            if (not statuses or item.status in statuses) and (not categories or item.category in categories)]
 
 
 def by_ids(ids: tuple[str, ...]) -> list[Complaint]:

@@ -17,7 +17,7 @@ from chalicelib.domain.outbox import OutboxMessage, OutboxRow
 from chalicelib.errors import ConflictError
 from chalicelib.storage import bill, keys
 from chalicelib.storage.bill import Usage
-from chalicelib.storage.codec import full_items, page, plain
+from chalicelib.storage.codec import indexed_chunks, page, plain
 from chalicelib.storage.connection import aws_code, transaction_connection, translate_errors
 from chalicelib.storage.models import OutboxItem
 
@@ -218,20 +218,10 @@ def finished_without_expiry(village: str, status: str) -> Iterator[tuple[str, da
     """(id, finished at) of the village's rows in a finished status that carry no TTL (rows finished before
     the retention existed): its status list (GSI2 OUTBOX_IN#{desa}#{status}, keys only) a page at a time, the
     rows read by key (an ops command's walk, not a request path)."""
-    pk = keys.outbox_status_pk(village, status)
-    chunk: list[OutboxItem] = []
-    for entry in OutboxItem.gsi2.query(pk, page_size=100):
-        chunk.append(entry)
-        if len(chunk) == 100:
-            yield from _without_expiry(chunk, pk)
-            chunk = []
-    yield from _without_expiry(chunk, pk)
-
-
-def _without_expiry(entries: list[OutboxItem], pk: str) -> Iterator[tuple[str, datetime]]:
-    for item in full_items(entries, still_in=("GSI2PK", pk)):
-        if item.expires_at is None:
-            yield item.id, parse_iso(item.updated_at or item.created_at)
+    for items in indexed_chunks(OutboxItem.gsi2, keys.outbox_status_pk(village, status)):
+        for item in items:
+            if item.expires_at is None:
+                yield item.id, parse_iso(item.updated_at or item.created_at)
 
 
 def set_expiry(outbox_id: str, status: str, expires: datetime) -> bool:

@@ -124,7 +124,8 @@ ASSUMPTIONS: dict[str, tuple[float, str]] = {
                                 "with margin; the push itself costs nothing"),
     "vcpu_mb": (1769.0, "Lambda gives one full vCPU at 1,769 MB (AWS docs); below that, time stretches"),
     "cold_start_share": (0.03, "share of API invocations that pay an INIT, billed since Aug 2025"),
-    "platform_log_bytes": (350.0, "START/END/REPORT lines Lambda writes per invocation"),
+    "platform_log_bytes": (350.0, "START/END/REPORT lines Lambda writes per invocation (at system log level "
+                                  "INFO; none at WARN)"),
     "log_compression": (0.15, "CloudWatch bills stored logs on their compressed size"),
     "staff_logins_per_village_day": (3.0, "operator, kades, a second operator; 30-minute staff tokens"),
     "complaint_work_vs_letter": (0.55, "a complaint is submit + 3 transitions + reads, no PDF: 0.55 of a "
@@ -144,7 +145,9 @@ ASSUMPTIONS: dict[str, tuple[float, str]] = {
                                          "without complaints (the sample drives one for every 4 letters)"),
     "complaint_photos": (1.0, "photos stored per complaint (the form takes up to 3; the sample files one); "
                               "a planning figure until the share of complaints with photos is known"),
-    "register_bytes_per_resident": (2048.0, "a resident row with its name-index and NIK-index copies"),
+    "register_bytes_per_resident": (2048.0, "a resident row with its name-index and NIK-index copies; used only "
+                                            "for counts without the register's stored bytes (the sample counts "
+                                            "the residents it adds, with their audit entries)"),
     "region_bytes_per_village": (40 * 1024.0, "a village's region item with its settings and letter types"),
     "api_response_kb": (3.0, "mean JSON answer"),
     "preflight_kb": (0.5, "a CORS preflight's answer: an empty 204 with its Access-Control headers"),
@@ -288,15 +291,22 @@ def storage_of(items: list[dict[str, Any]], gsis: list[Index], now: float, lette
     {"per_letter": {kind: {"items", "table", "index", "kept", "ttl": {days: bytes}}}, "per_village_month":
     {...}, "per_village_year": {...}}. "kept" are the bytes of items without a TTL (kept as long as the table);
     "ttl" the bytes of items with one, by the days they live from `now` (an item past its TTL has 0 days).
-    The register's items are left out (priced on their own)."""
+    The register's items (a resident and its audit entry) go to "per_resident", per resident added, as the
+    register is priced on its own (Profile.residents); absent when the sample added none."""
     out: dict[str, Any] = {"per_letter": {}, "per_village_month": {}, "per_village_year": {}}
+    residents = sum(1 for item in items if _item_kind(item) == REGISTER_ENTITIES[0])
+    if residents:
+        out["per_resident"] = {}
     for item in items:
         kind = _item_kind(item)
-        if kind in REGISTER_ENTITIES:
-            continue
         pk = str((item.get("PK") or {}).get("S", ""))
-        group, per = ("per_village_month", villages) if pk.startswith(PER_VILLAGE_MONTH) else \
-            ("per_village_year", villages) if pk.startswith(PER_VILLAGE_YEAR) else ("per_letter", letters)
+        if kind in REGISTER_ENTITIES:
+            if not residents:
+                continue
+            group, per = "per_resident", residents
+        else:
+            group, per = ("per_village_month", villages) if pk.startswith(PER_VILLAGE_MONTH) else \
+                ("per_village_year", villages) if pk.startswith(PER_VILLAGE_YEAR) else ("per_letter", letters)
         sizes = stored_bytes(item, gsis)
         total = sum(sizes.values())
         entry = out[group].setdefault(kind, {"items": 0.0, "table": 0.0, "index": 0.0, "kept": 0.0, "ttl": {}})
@@ -511,6 +521,9 @@ class Deployment:
     attachments_retention_days: int | None = None  # lifecycle expiry of closed requests' attachments/
     api_init_ms: float = 641.0  # bench/measurements.json (cold start of the API function)
     attachment_kb: float | None = None  # bench/measurements.json: a photo as the portal uploads it (measured)
+    # Lambda's system log level (infra/chalice-prod-merge.json Globals LoggingConfig): at WARN the START, END and
+    # REPORT lines of every invocation (INFO) are not written, so not ingested
+    system_log_level: str = "INFO"
 
 
 def _yaml_template(path: Path) -> dict[str, Any]:
@@ -577,6 +590,9 @@ def read_deployment(root: Path = ROOT, measurements: dict[str, Any] | None = Non
                 dashboard_on = str(param.get("Default", "false")).lower() == "true"
     metric_names = sorted(set(re.findall(r'(?:count_metric\(|add_metric\(name=)"(\w+)"',
                                          "\n".join(p.read_text() for p in (root / "chalicelib").rglob("*.py")))))
+    merge_path = root / "infra" / "chalice-prod-merge.json"
+    merge = json.loads(merge_path.read_text()) if merge_path.exists() else {}
+    logging_config = merge.get("Globals", {}).get("Function", {}).get("LoggingConfig", {})
     meas = measurements or {}
     init = float(meas.get("functions", {}).get("api", {}).get("init_ms", 641.0))
     return Deployment(memory_mb=memory, architecture=str(prod.get("lambda_architecture", "x86_64")),
@@ -586,7 +602,8 @@ def read_deployment(root: Path = ROOT, measurements: dict[str, Any] | None = Non
                       secrets_manager_secrets=secrets, ssm_parameters=params, custom_metrics=metric_names,
                       api_init_ms=init, attachments_archive_days=archive_days,
                       attachments_retention_days=retention_days,
-                      attachment_kb=meas.get("attachments", {}).get("resized_photo_kb"))
+                      attachment_kb=meas.get("attachments", {}).get("resized_photo_kb"),
+                      system_log_level=str(logging_config.get("SystemLogLevel", "INFO")))
 
 
 # ------------------------------------------------------------------------------------------ the bill
@@ -704,9 +721,14 @@ def estimate(profile: Profile, counted: Counted, prices: dict[str, Any], dep: De
         how += f", {complaint_bytes / months / 1024:,.1f} KB a complaint (counted)"
     else:
         complaint_bytes = letter_bytes * a["complaint_storage_vs_letter"]
+    if st.get("per_resident"):  # counted: the sample's applicants, added to their registers as an operator does
+        resident_bytes = held_bytes(st["per_resident"], months) / months
+        how += f", {resident_bytes / 1024:,.2f} KB a resident (counted)"
+    else:
+        resident_bytes = a["register_bytes_per_resident"]
     table_gb = (profile.letters * letter_bytes + profile.complaints * complaint_bytes
                 + profile.villages * village_bytes
-                + profile.residents * a["register_bytes_per_resident"]
+                + profile.residents * resident_bytes
                 + profile.villages * a["region_bytes_per_village"]) / 1024 ** 3
     est.usage["table_gb"] = table_gb
     est.usage["table_bytes_per_letter"] = letter_bytes / months
@@ -763,7 +785,8 @@ def estimate(profile: Profile, counted: Counted, prices: dict[str, Any], dep: De
                           f"{secret_reads:,.0f} decrypts ({dep.ssm_parameters} SSM SecureString parameters)"))
 
     # -- CloudWatch logs (counted bytes + platform lines), alarms, dashboard, custom metrics
-    log_bytes = sum(u.log_bytes.values()) + total_inv * a["platform_log_bytes"]
+    platform_lines = dep.system_log_level in ("DEBUG", "INFO")  # WARN: only warnings (dropped logs, ...)
+    log_bytes = sum(u.log_bytes.values()) + (total_inv * a["platform_log_bytes"] if platform_lines else 0.0)
     log_gb = log_bytes / 1024 ** 3
     est.usage["log_gb"] = log_gb
     kept_months = (dep.log_retention_days or 3650) / 30.0
@@ -772,7 +795,8 @@ def estimate(profile: Profile, counted: Counted, prices: dict[str, Any], dep: De
     est.lines.append(Line("CloudWatch Logs", billed_log * p["cloudwatch_logs_ingest_gb"]
                           + stored_gb * p["cloudwatch_logs_storage_gb_month"],
                           f"{log_gb:,.3f} GB ingested (counted), retention "
-                          f"{dep.log_retention_days or 'never expires'} days"))
+                          f"{dep.log_retention_days or 'never expires'} days, Lambda's own lines "
+                          + ("written" if platform_lines else f"off (system log level {dep.system_log_level})")))
     alarm_metrics = max(0, dep.alarm_metrics - int(free.get("cloudwatch_alarm_metrics", 0)))
     dashboards = max(0, int(dep.dashboard_default_on) - int(free.get("cloudwatch_dashboards", 0)))
     est.lines.append(Line("CloudWatch alarms and dashboard",
@@ -964,6 +988,12 @@ def render_storage(counted: Counted, months: int = 12) -> list[str]:
                    f"{held_bytes(complaint, months) / months / 1024:.1f} KB held on average after {months} months: "
                    + ", ".join(f"{k} {e['table'] + e['index']:,.0f} B" for k, e in
                                sorted(complaint.items(), key=lambda kv: -(kv[1]["table"] + kv[1]["index"]))))
+    resident = st.get("per_resident")
+    if resident:
+        out.append(f"  per resident of a village register (added by an operator, as an import does): "
+                   f"{sum(e['kept'] for e in resident.values()):,.0f} B kept: "
+                   + ", ".join(f"{k} {e['table']:,.0f} B + index {e['index']:,.0f} B" for k, e in
+                               sorted(resident.items(), key=lambda kv: -(kv[1]["table"] + kv[1]["index"]))))
     for group, label in (("per_village_month", "per village and month"), ("per_village_year", "per village and year")):
         if st.get(group):
             out.append(f"  {label}: " + ", ".join(f"{k} {e['table'] + e['index']:,.0f} B"

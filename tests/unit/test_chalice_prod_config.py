@@ -80,6 +80,20 @@ def test_functions_run_on_arm64_and_keep_their_logs_a_month() -> None:
     assert 1 <= PROD["log_retention_in_days"] <= 90
 
 
+def test_lambdas_own_per_invocation_lines_are_not_ingested() -> None:
+    # Issue 14: START/END/REPORT (system level INFO) are ~350 B per invocation, about a third of the logs
+    # ingested; Lambda's free Duration/Errors/Throttles metrics carry the same figures. JSON format is what
+    # log-level filtering needs; the application's level stays INFO, Powertools' own default.
+    config = MERGE["Globals"]["Function"]["LoggingConfig"]
+    assert config == {"LogFormat": "JSON", "ApplicationLogLevel": "INFO", "SystemLogLevel": "WARN"}
+    import sys
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import cost
+
+    assert cost.read_deployment(ROOT).system_log_level == "WARN"
+
+
 def test_api_gateways_own_errors_carry_the_web_origin() -> None:
     # A throttled (429) or refused request never reaches the Lambda, so the CORS middleware cannot label it;
     # API Gateway's gateway responses carry the one web origin instead (never "*").

@@ -349,6 +349,8 @@ def test_storage_splits_kept_and_expiring_items_per_letter_and_per_village() -> 
     assert st["per_letter"]["outbox"]["ttl"] == {"35": pytest.approx(cost.item_size(items[2]) + 100)}
     assert st["per_letter"]["otp"]["ttl"] == {"0": pytest.approx((cost.item_size(items[4]) + 100) / 2)}
     assert "resident" not in st["per_letter"] and "bill" in st["per_village_month"]
+    # And the register row is counted per resident the sample added (issue 14: counted, not assumed)
+    assert st["per_resident"]["resident"]["kept"] == pytest.approx(cost.item_size(items[5]) + 100)
     # And after 12 months a letter-a-month holds 12 requests but only 35 days' worth of outbox rows
     held = cost.held_bytes(st["per_letter"], 12)
     outbox = cost.item_size(items[2]) + 100
@@ -374,6 +376,16 @@ def test_the_bill_prices_the_counted_storage_and_pdf(prices: dict[str, Any], dep
     assert "(counted)" in next(line.detail for line in small.lines if line.service == "DynamoDB storage")
     # And the PDFs are stored and downloaded at the counted size
     assert "PDF 23.0 KB (counted)" in next(line.detail for line in small.lines if line.service == "S3")
+    # And a counted register replaces the assumed 2 KB a resident
+    counted_register = with_storage(10 * 1024)
+    counted_register.storage["per_resident"] = {"resident": {"items": 1, "table": 700, "index": 300, "kept": 1000,
+                                                             "ttl": {}}}
+    registered = cost.estimate(cost.sinjai(), counted_register, prices, deployment)
+    assumed = cost.ASSUMPTIONS["register_bytes_per_resident"][0]
+    assert small.usage["table_gb"] - registered.usage["table_gb"] == pytest.approx(
+        cost.sinjai().residents * (assumed - 1000) / 1024 ** 3)
+    assert "0.98 KB a resident (counted)" in next(line.detail for line in registered.lines
+                                                 if line.service == "DynamoDB storage")
     again = cost.counted_from_json(cost.counted_to_json(with_storage(1.0)))
     assert again.storage == with_storage(1.0).storage and again.pdf_bytes == 23 * 1024
 

@@ -317,6 +317,18 @@ def masked_view(data: dict[str, Any], nik: str, full: bool) -> dict[str, Any]:
     return view
 
 
+def creation_changes(current: dict[str, Any], later: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The changes of a resident's creation, rebuilt: its current data with each later change undone, newest
+    first (`later`: the `changes` of the entries after the creation, oldest first). A creation entry is stored
+    without its values (they would repeat the resident's whole row, for every resident of every register);
+    every value it set is either still the current one or the `from` of the first change that replaced it."""
+    state = {name: c["to"] for name, c in changes({}, current).items()}  # the phone masked, as entries keep it
+    for diff in reversed(later):
+        for name, c in diff.items():
+            state[name] = c.get("from")
+    return {name: {"from": None, "to": value} for name in FIELDS if (value := state.get(name)) not in (None, "")}
+
+
 def mask_changes(diff: dict[str, Any], full: bool) -> dict[str, Any]:
     if full:
         return diff

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from chalicelib.config import get_secrets
@@ -20,6 +21,7 @@ from chalicelib.domain.residents import (
     Resident,
     RowError,
     changes,
+    creation_changes,
     mask_changes,
     masked_view,
     missing_for_new,
@@ -84,7 +86,11 @@ def get_resident(principal: Principal, village: str, resident_id: str) -> dict[s
     """One resident with its audit history (oldest first)."""
     _scope(principal, village, write=False)
     resident = _existing(village, resident_id)
-    history = [_audit_view(principal, village, a) for a in repo.audit_of(village, resident.nik_hash)]
+    entries = repo.audit_of(village, resident.nik_hash)
+    for i, entry in enumerate(entries):
+        if entry.action == "create" and not entry.changes:  # stored without its values: rebuilt (_audit)
+            entries[i] = replace(entry, changes=creation_changes(resident.data, [e.changes for e in entries[i + 1:]]))
+    history = [_audit_view(principal, village, a) for a in entries]
     return {**_view(principal, resident), "history": history}
 
 
@@ -106,8 +112,11 @@ def _normalize(data: dict[str, Any]) -> dict[str, Any]:
 
 def _audit(principal: Principal, action: str, source: str, diff: dict[str, Any], version: int, nik: str,
            at: str) -> AuditEntry:
+    """The audit entry of a write. A creation keeps no values: they are the resident's first version, rebuilt
+    when read (domain.residents.creation_changes); storing them would double every register's bytes."""
     return AuditEntry(entry_id=new_id(), at=at, actor=principal.subject, actor_role=principal.role, action=action,
-                      source=source, changes=diff, version=version, nik_masked=mask_nik(nik))
+                      source=source, changes={} if action == "create" else diff, version=version,
+                      nik_masked=mask_nik(nik))
 
 
 def add_resident(principal: Principal, village: str, data: dict[str, Any]) -> dict[str, Any]:

@@ -176,10 +176,6 @@ def residents_by_name_pk(village: str) -> str:
     return f"RESIDENTS_BY_NAME#{village}"
 
 
-def resident_audit_log_pk(village: str) -> str:
-    return f"RESIDENT_AUDIT#{village}"
-
-
 def resident_nik_pk(nik_hash: str) -> str:
     return f"RESIDENT_NIK#{nik_hash}"
 

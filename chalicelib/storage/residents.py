@@ -68,7 +68,6 @@ def _audit_item(r: Resident, a: AuditEntry) -> ResidentAuditItem:
         entity="resident_audit",
         village=r.village, nik_hash=r.nik_hash, nik_masked=a.nik_masked, at=a.at, actor=a.actor,
         actor_role=a.actor_role, action=a.action, source=a.source, changes=a.changes or None, version=a.version,
-        GSI1PK=keys.resident_audit_log_pk(r.village), GSI1SK=f"{a.at}#{a.entry_id}",
     )
 
 

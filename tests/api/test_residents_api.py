@@ -97,6 +97,31 @@ def test_operator_adds_a_resident_and_the_change_is_audited_without_the_nik(clie
     assert get(client, f"/v1/villages/{VILLAGE}/residents/{body['id']}", operator).json_body["name"] == "Andi Tenri Ajeng"
 
 
+def test_a_creations_values_are_rebuilt_from_the_row_and_later_changes_not_stored_twice(client, operator):
+    # Given a resident added with a phone, then edited twice (occupation and phone, then the address)
+    nik = nik_for((1991, 4, 9), female=True)
+    created = post(client, f"/v1/villages/{VILLAGE}/residents", new_resident(nik, phone="081299887766"),
+                   operator).json_body
+    path = f"/v1/villages/{VILLAGE}/residents/{created['id']}"
+    assert put(client, path, {"version": 1, "occupation": "11", "phone": "081377788899"}, operator).status_code == 200
+    assert put(client, path, {"version": 2, "address": "Jl. Baru No. 1"}, operator).status_code == 200
+    # Then the history shows the creation with the values the resident was created with, the phone masked
+    create, first, second = get(client, path, operator).json_body["history"]
+    assert create["action"] == "create" and create["changes"]["occupation"] == {"from": None, "to": "Guru"}
+    assert create["changes"]["address"] == {"from": None, "to": "Jl. Persatuan Raya No. 7"}
+    assert create["changes"]["phone"] == {"from": None, "to": "+62******7766"}
+    assert create["changes"]["name"] == {"from": None, "to": "Andi Tenri Ajeng"} and "dusun" not in create["changes"]
+    assert first["changes"]["phone"] == {"from": "+62******7766", "to": "+62******8899"}
+    assert second["changes"] == {"address": {"from": "Jl. Persatuan Raya No. 7", "to": "Jl. Baru No. 1"}}
+    # And the stored creation entry holds no values and no index copy (issue 14: a register's bytes)
+    from chalicelib.storage import keys
+    from chalicelib.storage.models import ResidentAuditItem
+
+    stored = list(ResidentAuditItem.query(keys.resident_history_pk(VILLAGE, created["id"])))
+    assert [i.action for i in stored] == ["create", "update", "update"]
+    assert stored[0].changes is None and stored[0].GSI1PK is None and stored[1].GSI1PK is None
+
+
 @pytest.mark.parametrize("change,code", [
     ({"nik": "７３０７０３５２０６８５１２３４"}, "invalid_nik"),  # fullwidth digits
     ({"nik": "730703520685123\n"}, "invalid_nik"),

@@ -44,9 +44,12 @@ def fresh_table() -> None:
     each test module starts from the seed instead of carrying every earlier module's items."""
     from chalicelib.storage.models import TTLItem
 
+    from chalicelib.storage.letters import forget_known_documents
+
     if TTLItem.exists():
         TTLItem.delete_table()
     create_table()
+    forget_known_documents()
     # The demo registers (~500 residents) would double every module's seeding time; register tests add theirs.
     seed_demo(with_residents=False)
 

@@ -131,6 +131,10 @@ def letter_pk(letter_id: str) -> str:
     return f"LETTER#{letter_id}"
 
 
+def letter_document_pk(ref: str) -> str:
+    return f"LETTER_DOC#{ref}"
+
+
 # Letter numbering: one counter per village, scope ("ALL" or a letter type) and local year.
 def letter_counter_pk(village: str, scope: str, year: int) -> str:
     return f"COUNTER#{village}#{scope}#{year}"

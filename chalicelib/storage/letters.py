@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from typing import Any
+
 from pynamodb.exceptions import DoesNotExist, PynamoDBException, UpdateError
 
 from chalicelib.domain.letters import Letter
@@ -10,8 +14,64 @@ from chalicelib.errors import ConflictError, NotFoundError
 from chalicelib.storage import keys
 from chalicelib.storage.codec import event_item, plain
 from chalicelib.storage.connection import aws_code, translate_errors
-from chalicelib.storage.models import EventItem, LetterCounterItem, LetterItem, RequestItem
+from chalicelib.storage.models import EventItem, LetterCounterItem, LetterDocumentItem, LetterItem, RequestItem
 from chalicelib.storage.transaction import Transaction, TransactionCancelled
+
+# What differs between letters that share their printed part: kept in the letter item itself.
+PER_LETTER = ("issued_date",)
+_known: dict[str, dict[str, Any]] = {}  # content-addressed documents this container has read or written
+_KNOWN_MAX = 512
+
+
+def document_ref(document: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """(ref, shared part) of a letter's document: the hash of everything but PER_LETTER, canonical JSON."""
+    shared = {k: v for k, v in document.items() if k not in PER_LETTER}
+    canonical = json.dumps(shared, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:32], shared
+
+
+def _remember(ref: str, shared: dict[str, Any]) -> None:
+    if len(_known) >= _KNOWN_MAX:
+        _known.clear()
+    _known[ref] = shared
+
+
+def forget_known_documents() -> None:
+    """Forget what this process knows of the table's documents (a test that recreates the table)."""
+    _known.clear()
+
+
+def keep_document(document: dict[str, Any]) -> None:
+    """Store the shared part of `document` unless it is there already (one GetItem, or nothing when this
+    container knows it). Written before the letter's transaction: should that fail, an unreferenced copy of
+    an immutable document is left, which costs a few hundred bytes and harms nothing."""
+    ref, shared = document_ref(document)
+    if ref in _known:
+        return
+    try:
+        try:
+            LetterDocumentItem.get(keys.letter_document_pk(ref), keys.META, consistent_read=True)
+        except DoesNotExist:
+            LetterDocumentItem(keys.letter_document_pk(ref), keys.META, entity="letter_document",
+                               content=shared).save()
+    except PynamoDBException as exc:
+        raise translate_errors(exc) from exc
+    _remember(ref, shared)
+
+
+def _document(stored: dict[str, Any]) -> dict[str, Any]:
+    """A letter's whole document: inline (letters issued before documents were shared), or its shared part
+    read by key (cached: it never changes) with the letter's own fields."""
+    ref = stored.get("ref")
+    if not ref:
+        return stored
+    if ref not in _known:
+        try:
+            item = LetterDocumentItem.get(keys.letter_document_pk(str(ref)), keys.META, consistent_read=True)
+        except PynamoDBException as exc:  # DoesNotExist included: a letter without its document is a fault
+            raise translate_errors(exc) from exc
+        _remember(str(ref), plain(item.content) or {})
+    return {**_known[str(ref)], **{k: v for k, v in stored.items() if k != "ref"}}
 
 
 def letter_item(letter: Letter) -> LetterItem:
@@ -20,7 +80,9 @@ def letter_item(letter: Letter) -> LetterItem:
         village=letter.village, kabupaten=letter.kabupaten, letter_type=letter.letter_type,
         letter_name=letter.letter_name, number=letter.number, seq=letter.seq, counter_scope=letter.counter_scope,
         year=letter.year, issued_at=letter.issued_at, facts=letter.facts, token=letter.token,
-        verify_url=letter.verify_url, file_key=letter.file_key, document=letter.document, status=letter.status,
+        verify_url=letter.verify_url, file_key=letter.file_key,
+        document={"ref": document_ref(letter.document)[0],
+                  **{k: letter.document[k] for k in PER_LETTER if k in letter.document}}, status=letter.status,
         revoked_at=letter.revoked_at, revoked_reason=letter.revoked_reason, revoked_by=letter.revoked_by,
         verification_count=letter.verification_count,
     )
@@ -32,7 +94,7 @@ def _from_item(item: LetterItem) -> Letter:
         letter_type=item.letter_type, letter_name=item.letter_name, number=item.number, seq=int(item.seq),
         counter_scope=item.counter_scope, year=int(item.year), issued_at=item.issued_at,
         facts=plain(item.facts) or {}, token=item.token, verify_url=item.verify_url, file_key=item.file_key,
-        document=plain(item.document) or {}, status=item.status or "valid", revoked_at=item.revoked_at,
+        document=_document(plain(item.document) or {}), status=item.status or "valid", revoked_at=item.revoked_at,
         revoked_reason=item.revoked_reason, revoked_by=item.revoked_by,
         verification_count=int(item.verification_count or 0),
     )

@@ -364,11 +364,20 @@ class LetterCounterItem(BaseItem):
     updated_at = UnicodeAttribute(null=True)
 
 
+class LetterDocumentItem(BaseItem):
+    """The printed part of letters shared by many (letterhead, texts, signer), content-addressed
+    (PK=LETTER_DOC#{hash of the content}, SK=META): written once, never changed, read by key."""
+
+    content: MapAttribute = MapAttribute()  # type: ignore[type-arg]
+
+
 class LetterItem(BaseItem):
     """An issued letter: its number, signed facts, QR token and the snapshot it is (re)rendered from.
 
     `document` holds the letterhead, texts and signer as they were at issuing, so a regenerated PDF is
-    byte-identical even after the village changes its settings; personal data stays in the request.
+    byte-identical even after the village changes its settings; personal data stays in the request. Letters
+    issued since 2026-12 hold `{"ref": hash, "issued_date": ...}`: the rest is the LetterDocumentItem `ref`
+    names (storage/letters.py), the same for every letter of a village, type and signer.
     """
 
     id = UnicodeAttribute()

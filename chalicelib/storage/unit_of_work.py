@@ -116,6 +116,7 @@ def _number_letters(tx: Transaction, op: NumberLetters) -> None:
 
 @writes(StoreLetter)
 def _store_letter(tx: Transaction, op: StoreLetter) -> None:
+    letters_repo.keep_document(op.letter.document)
     tx.put(letters_repo.letter_item(op.letter), "letter", LetterItem.PK.does_not_exist())
 
 

@@ -324,6 +324,48 @@ def test_regenerating_gives_the_same_bytes_even_after_settings_change(citizen, m
     assert _stored_pdf(letter.id) == original
 
 
+def test_letters_of_a_village_share_one_stored_document_and_regenerate_from_it(citizen, monkeypatch):
+    # Given two letters of one village, type and signer, issued on different days
+    from chalicelib.storage import requests as requests_repo
+    from chalicelib.storage.models import LetterDocumentItem, LetterItem
+
+    fix_clock(monkeypatch, datetime(2039, 6, 2, 3, 0, tzinfo=UTC))
+    first = issue(approved(citizen, BONGKI))
+    fix_clock(monkeypatch, datetime(2039, 6, 3, 3, 0, tzinfo=UTC))
+    second = issue(approved(citizen, BONGKI))
+    items = [LetterItem.get(keys.letter_pk(i.letter["id"]), keys.META) for i in (first, second)]
+    # Then each letter item holds only the reference and its own date; the printed part is stored once
+    refs = {dict(item.document.as_dict())["ref"] for item in items}
+    assert len(refs) == 1 and [dict(i.document.as_dict())["issued_date"] for i in items] == ["2039-06-02",
+                                                                                            "2039-06-03"]
+    (ref,) = refs
+    shared = LetterDocumentItem.get(keys.letter_document_pk(ref), keys.META).content.as_dict()
+    assert shared["village_name"] and "issued_date" not in shared
+    # And a letter read by a cold container (nothing cached) is whole and regenerates the same bytes
+    letter = letters_repo.get(second.letter["id"])
+    original = _stored_pdf(letter.id)
+    letters_repo.forget_known_documents()
+    cold = letters_repo.get(second.letter["id"])
+    assert cold.document == letter.document and cold.document["issued_date"] == "2039-06-03"
+    (Path(wiring.file_store().root) / cold.file_key).unlink()
+    assert issuing.ensure_pdf(cold, requests_repo.get(second.id)) is True
+    assert _stored_pdf(cold.id) == original
+
+
+def test_a_letter_stored_with_its_whole_document_still_reads(citizen, monkeypatch):
+    # Given a letter as issued before documents were shared: its whole document inline
+    from chalicelib.storage.models import LetterItem
+
+    fix_clock(monkeypatch, datetime(2039, 7, 2, 3, 0, tzinfo=UTC))
+    issued = issue(approved(citizen, BONGKI))
+    whole = letters_repo.get(issued.letter["id"]).document
+    item = LetterItem.get(keys.letter_pk(issued.letter["id"]), keys.META)
+    item.update(actions=[LetterItem.document.set(whole)])
+    letters_repo.forget_known_documents()
+    # Then it reads as the same letter
+    assert letters_repo.get(issued.letter["id"]).document == whole
+
+
 def test_counter_item_records_the_last_letter(citizen, monkeypatch):
     fix_clock(monkeypatch, datetime(2039, 5, 2, 3, 0, tzinfo=UTC))
     issued = issue(approved(citizen, PERSATUAN))

@@ -136,6 +136,8 @@ ASSUMPTIONS: dict[str, tuple[float, str]] = {
     "attachment_kb": (300.0, "a KTP/KK photo resized to ~1600 px; used only when bench/measurements.json "
                              "has no measured 'attachments.resized_photo_kb' (the portal's resize, measured)"),
     "attachments_per_letter_in_storage": (3.0, "SKD's three required files (counted uploads agree)"),
+    "card_photos_per_letter": (1.0, "of those, photos of a card (the KTP: SKD, SKU, SKTM and most types ask for one), "
+                                    "which the portal sends at the card's size (chalicelib/domain/catalog.py)"),
     "secret_warm_containers": (2.0, "containers that sign or verify letters, warm in office hours (10 h x 22 "
                                     "days), each re-reading the letter keyring every 5 minutes (Powertools max_age "
                                     "300); the app keys are read once per container (cold_start_share)"),
@@ -521,6 +523,7 @@ class Deployment:
     attachments_retention_days: int | None = None  # lifecycle expiry of closed requests' attachments/
     api_init_ms: float = 641.0  # bench/measurements.json (cold start of the API function)
     attachment_kb: float | None = None  # bench/measurements.json: a photo as the portal uploads it (measured)
+    card_photo_kb: float | None = None  # bench/measurements.json: a KTP photo at the card's size (measured)
     # Lambda's system log level (infra/chalice-prod-merge.json Globals LoggingConfig): at WARN the START, END and
     # REPORT lines of every invocation (INFO) are not written, so not ingested
     system_log_level: str = "INFO"
@@ -603,6 +606,7 @@ def read_deployment(root: Path = ROOT, measurements: dict[str, Any] | None = Non
                       api_init_ms=init, attachments_archive_days=archive_days,
                       attachments_retention_days=retention_days,
                       attachment_kb=meas.get("attachments", {}).get("resized_photo_kb"),
+                      card_photo_kb=meas.get("attachments", {}).get("ktp_photo_kb"),
                       system_log_level=str(logging_config.get("SystemLogLevel", "INFO")))
 
 
@@ -665,6 +669,10 @@ def estimate(profile: Profile, counted: Counted, prices: dict[str, Any], dep: De
     a = {k: v[0] for k, v in ASSUMPTIONS.items()}
     if dep.attachment_kb:
         a["attachment_kb"] = float(dep.attachment_kb)  # measured: the portal's resized upload
+    # A letter's files: its card photos (KTP) at the card's measured size, the rest at a page's
+    files = a["attachments_per_letter_in_storage"]
+    cards = min(files, a["card_photos_per_letter"]) if dep.card_photo_kb else 0.0
+    letter_file_kb = ((files - cards) * a["attachment_kb"] + cards * float(dep.card_photo_kb or 0)) / files
     if counted.pdf_bytes:
         a["pdf_kb"] = counted.pdf_bytes / 1024  # counted: the sample's stored PDFs
     est = Estimate(profile=profile)
@@ -739,7 +747,7 @@ def estimate(profile: Profile, counted: Counted, prices: dict[str, Any], dep: De
                           fixed=not busy))
 
     # -- S3: attachments and PDFs held after retention_months; requests counted
-    month_att_gb = profile.letters * a["attachments_per_letter_in_storage"] * a["attachment_kb"] / 1024 / 1024
+    month_att_gb = profile.letters * files * letter_file_kb / 1024 / 1024
     month_pdf_gb = profile.letters * a["pdf_kb"] / 1024 / 1024  # a["pdf_kb"]: counted when the sample has it
     if dep.attachments_retention_days is not None:
         # Closed requests' files are deleted once retention-days old (counted from upload; letters close
@@ -827,7 +835,7 @@ def estimate(profile: Profile, counted: Counted, prices: dict[str, Any], dep: De
 
     out_gb = ((n_api - u.preflights) * a["api_response_kb"] + (u.preflights + u.url_preflights) * a["preflight_kb"]
               + u.pdf_downloads * a["pdf_kb"]
-              + u.attachment_views * a["attachment_kb"]) / 1024 / 1024
+              + u.attachment_views * letter_file_kb) / 1024 / 1024
     billed_out = max(0.0, out_gb - float(free.get("data_transfer_out_gb", 0)))
     est.lines.append(Line("Data transfer out", billed_out * p["data_transfer_out_gb"], f"{out_gb:,.1f} GB"))
     return est
@@ -930,6 +938,7 @@ def render_sample(counted: Counted, dep: Deployment) -> str:
                f"{'on' if dep.dashboard_default_on else 'off'} by default; {dep.secrets_manager_secrets} Secrets "
                f"Manager secrets, {dep.ssm_parameters} SSM parameters; attachments "
                + (f"{dep.attachment_kb:.0f} KB a photo (measured)" if dep.attachment_kb else "assumed size")
+               + (f", {dep.card_photo_kb:.0f} KB a KTP photo (measured)" if dep.card_photo_kb else "")
                + (f", deleted {dep.attachments_retention_days} days after upload once closed"
                   if dep.attachments_retention_days else ""))
     return "\n".join(out)

@@ -194,6 +194,7 @@ class Attachment(_Out):
     name: str
     label: str
     required: bool
+    photo_max_px: int = Field(description="the longest side the portal shrinks a photo of it to, in pixels")
 
 
 class LetterType(_Out):

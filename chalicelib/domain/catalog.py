@@ -32,14 +32,24 @@ class FieldSpec:
         return data
 
 
+# The longest side, in pixels, the portal shrinks a photo of an attachment to before uploading it. A whole
+# page (a KK, a letter) keeps 1600: its smallest print (~2 mm) gets ~5 px a mm. A card (KTP, 86 x 54 mm) is
+# legible at 1024 (its smallest print ~2.5 mm at ~8 px a mm with the table around it), at about half the bytes
+# stored and sent to every officer who opens it.
+PAGE_PHOTO_PX = 1600
+CARD_PHOTO_PX = 1024
+
+
 @dataclass(frozen=True)
 class AttachmentSpec:
     name: str
     label: str
     required: bool = True
+    photo_max_px: int = PAGE_PHOTO_PX
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "label": self.label, "required": self.required}
+        return {"name": self.name, "label": self.label, "required": self.required,
+                "photo_max_px": self.photo_max_px}
 
 
 @dataclass(frozen=True)
@@ -74,7 +84,7 @@ def _f(name: str, label: str, type_: str = "string", required: bool = True, opti
                                                                           1000 if type_ == "text" else None))
 
 
-_KTP = AttachmentSpec("ktp", "Foto KTP")
+_KTP = AttachmentSpec("ktp", "Foto KTP", photo_max_px=CARD_PHOTO_PX)
 _KK = AttachmentSpec("kk", "Foto Kartu Keluarga")
 _RT = AttachmentSpec("pengantar_rt", "Surat pengantar RT/RW")
 _KEPERLUAN = _f("keperluan", "Keperluan", "text")
@@ -151,7 +161,7 @@ _DEFAULTS: tuple[LetterType, ...] = (
         (_f("nama_almarhum", "Nama almarhum/almarhumah"), _f("nik_almarhum", "NIK almarhum/almarhumah"),
          _f("tanggal_meninggal", "Tanggal meninggal", "date"), _f("tempat_meninggal", "Tempat meninggal"),
          _f("sebab_meninggal", "Sebab meninggal"), _f("hubungan_pelapor", "Hubungan pelapor")),
-        (_KK, AttachmentSpec("ktp_almarhum", "KTP almarhum/almarhumah")),
+        (_KK, AttachmentSpec("ktp_almarhum", "KTP almarhum/almarhumah", photo_max_px=CARD_PHOTO_PX)),
         "Menerangkan bahwa {nama_almarhum} (NIK {nik_almarhum}) telah meninggal dunia pada tanggal "
         "{tanggal_meninggal} di {tempat_meninggal} karena {sebab_meninggal}.\n\nSurat keterangan ini "
         "dibuat atas laporan orang tersebut di atas selaku {hubungan_pelapor} almarhum/almarhumah.",

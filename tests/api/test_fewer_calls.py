@@ -60,7 +60,11 @@ def test_regions_and_the_catalogue_may_be_kept_by_the_browser_a_staff_catalogue_
     # When anyone reads a region or a village's letter types
     region = get(client, "/v1/regions/73.07")
     types = get(client, f"/v1/villages/{SAMATARING}/letter-types")
-    # Then the browser may keep them for minutes
+    # Then each file says the size a photo of it is sent at: a card (KTP) smaller than a page (KK)
+    skd = next(t for t in types.json_body["items"] if t["code"] == "SKD")
+    assert {a["name"]: a["photo_max_px"] for a in skd["attachments"]} == {"ktp": 1024, "kk": 1600,
+                                                                         "pengantar_rt": 1600}
+    # And the browser may keep them for minutes
     assert region.headers["Cache-Control"] == "public, max-age=600"
     assert types.headers["Cache-Control"] == "public, max-age=300"
     # But the staff's view with disabled types is never kept

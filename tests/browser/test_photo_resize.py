@@ -50,6 +50,45 @@ def document_photo(width: int = 4000, height: int = 3000, seed: int = 14) -> byt
     return out.getvalue()
 
 
+def card_photo(width: int = 4000, height: int = 3000, seed: int = 15) -> bytes:
+    """A 12 MP phone-camera-like photo of a KTP (86 x 54 mm) on a table, the card about two thirds of the frame's
+    width: a pale blue card with fine wavy security lines, its NIK (~3.5 mm digits), ten rows of ~2.5 mm print, a
+    photo block, noise and a little blur."""
+    from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+    rnd = random.Random(seed)
+    table = Image.merge("RGB", [Image.effect_noise((width, height), 40).point(
+        lambda v, o=o: min(255, max(0, v // 3 + o))) for o in (80, 55, 40)])
+    card_w = int(width * 0.68)
+    card_h = int(card_w * 54 / 86)
+    per_mm = card_w / 86
+    card = Image.new("RGB", (card_w, card_h), (196, 222, 240))
+    draw = ImageDraw.Draw(card)
+    # The security print's fine wavy lines (guilloche), which cost bytes as a real card's do
+    import math
+
+    for k in range(0, card_h, int(1.2 * per_mm)):
+        points = [(x, k + 0.8 * per_mm * math.sin(x / (2.5 * per_mm) + k)) for x in range(0, card_w, 8)]
+        draw.line(points, fill=(168, 200, 226), width=max(2, int(0.25 * per_mm)))
+    draw.text((int(card_w * 0.25), int(4 * per_mm)), "PROVINSI SULAWESI SELATAN", fill=(20, 20, 40),
+              font=ImageFont.load_default(size=int(3.2 * per_mm)))
+    draw.text((int(4 * per_mm), int(12 * per_mm)), "NIK : 7307031203850001", fill=(10, 10, 20),
+              font=ImageFont.load_default(size=int(4.5 * per_mm)))
+    small = ImageFont.load_default(size=int(2.6 * per_mm))
+    for r in range(10):
+        words = "".join(rnd.choice("ABCDEFGHIJKLMNOPRSTUWY0123456789 -/") for _ in range(rnd.randint(10, 24)))
+        draw.text((int(4 * per_mm), int((19 + r * 3.3) * per_mm)), words, fill=(20, 20, 30), font=small)
+    draw.rectangle((int(62 * per_mm), int(14 * per_mm), int(82 * per_mm), int(42 * per_mm)), fill=(170, 60, 60))
+    mask = Image.new("L", card.size, 255).rotate(-3, expand=True, fillcolor=0)
+    card = card.rotate(-3, expand=True, fillcolor=(0, 0, 0))
+    table.paste(card, ((width - card.width) // 2, (height - card.height) // 2), mask)
+    noise = Image.merge("RGB", [Image.effect_noise((width, height), 14) for _ in range(3)])
+    img = Image.blend(table, noise, 0.2).filter(ImageFilter.GaussianBlur(0.7))
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=92)
+    return out.getvalue()
+
+
 def _stored_uploads(site: LocalSite) -> dict[Path, float]:
     folder = site.data_dir / "files" / "uploads" / VILLAGE
     return {p: p.stat().st_mtime for p in folder.glob("*")} if folder.exists() else {}
@@ -111,3 +150,31 @@ def test_a_camera_photo_is_scaled_down_before_upload_and_a_pdf_is_not(site: Loca
     # Then it is stored byte for byte
     assert _wait_new_upload(site, before).read_bytes() == pdf.read_bytes()
     shoot(page, "17-citizen-photo-resized")
+
+
+def test_a_ktp_photo_is_sent_at_the_cards_size(site: LocalSite, phone_ctx: Any, tmp_path: Path) -> None:
+    from PIL import Image
+
+    # Given a 12 MP camera photo of a KTP
+    photo = tmp_path / "IMG_20261203_0815.jpg"
+    photo.write_bytes(card_photo())
+    original = photo.stat().st_size
+    # And a citizen on a phone at the letter's form
+    page = phone_ctx.new_page()
+    citizen_login(page, site)
+    choose_letter(page, "Surat Keterangan Domisili")
+    # When she picks it for the KTP
+    before = _stored_uploads(site)
+    page.locator("#a-ktp").set_input_files(str(photo))
+    box = page.locator(".field").filter(has=page.locator("#a-ktp"))
+    box.locator(".hint:text('Terunggah: IMG_20261203_0815.webp'), .field-error").first.wait_for()
+    assert box.locator(".field-error").count() == 0, box.inner_text()
+    stored = _wait_new_upload(site, before)
+    # Then it is stored at the card's size (the letter type's photo_max_px for a KTP), not a page's
+    image = Image.open(stored)
+    assert image.format == "WEBP" and image.size == (1024, 768), (image.format, image.size)
+    size = stored.stat().st_size
+    assert size < 80_000, size
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    image.crop((150, 150, 874, 620)).save(SCREENSHOTS / "photo-resize-ktp-detail-1024.png")  # legible print?
+    print(f"\nKTP photo resize: {original} bytes 4000x3000 -> {size} bytes {image.size[0]}x{image.size[1]} WebP")

@@ -405,3 +405,19 @@ def test_the_whatsapp_sensitivity_follows_the_counted_login_proofs() -> None:
     counted.messages_by_event["sms"] = {"login_code": 0.3, "status_to_citizen": 1.5}
     counted.per_letter.sms = 1.8
     assert "not reachable by logins alone" in str(cost.whatsapp_sensitivity(counted))
+
+
+def test_a_ktp_photo_at_the_cards_size_lowers_storage_and_transfer(prices: dict[str, Any], deployment: Any) -> None:
+    # Given the same month priced with every photo at a page's size, and with the KTP at its measured card size
+    from dataclasses import replace
+
+    counted = _counted()
+    counted.per_letter.attachment_views = 3.0
+    pages = cost.estimate(cost.sinjai(), counted, prices, replace(deployment, card_photo_kb=None))
+    cards = cost.estimate(cost.sinjai(), counted, prices, replace(deployment, card_photo_kb=30.0))
+    # Then one of a letter's three files weighs 30 KB instead of a page's, in storage and in what staff download
+    page_kb = deployment.attachment_kb or cost.ASSUMPTIONS["attachment_kb"][0]
+    saved_gb = cost.sinjai().letters * (page_kb - 30.0) / 1024 / 1024
+    assert pages.usage["s3_standard_gb"] - cards.usage["s3_standard_gb"] == pytest.approx(
+        saved_gb * deployment.attachments_retention_days / 30.0)
+    assert cards.by_service()["Data transfer out"] < pages.by_service()["Data transfer out"]

@@ -457,7 +457,7 @@ function attachmentField(att, type, village, attachments, onChange) {
     if (!chosen) return;
     state.textContent = "Mengunggah…";
     try {
-      const file = await shrinkPhoto(chosen);
+      const file = await shrinkPhoto(chosen, att.photo_max_px || undefined);
       const up = await call("POST", `/v1/villages/${village}/uploads`, { body: {
         letter_type: type.code, attachment: att.name, filename: file.name, content_type: file.type, size: file.size } });
       await sendUpload(up, file, "Unggahan ditolak penyimpanan. Periksa jenis dan ukuran berkas.");

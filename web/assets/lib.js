@@ -85,7 +85,8 @@ export async function sendUpload(up, file, refused) {
 }
 
 /** Photos are sent at the size a reader needs, not the camera's (a phone JPEG is 1-4 MB): the long side at
- * most PHOTO_MAX_SIDE px keeps a KTP's and a KK's smallest print legible (a KK across 1600 px: ~5 px per mm), and
+ * most PHOTO_MAX_SIDE px keeps a KK's smallest print legible (a KK across 1600 px: ~5 px per mm; a letter type
+ * names a smaller side for a card's photo, a KTP's 1024 px, in its attachment's photo_max_px), and
  * storage, transfer and a slow upload pay for a few hundred KB. They are encoded as WebP where the browser can
  * (Chrome, Android's WebView, Firefox): about half a JPEG's bytes at the same quality, for the citizen's upload
  * and for every time staff open it; JPEG elsewhere (Safari's canvas makes no WebP). PDFs go as they are. */

@@ -324,13 +324,17 @@ def storage_of(items: list[dict[str, Any]], gsis: list[Index], now: float, lette
     return out
 
 
-def held_bytes(figures: dict[str, dict[str, Any]], months: float) -> float:
+def held_bytes(figures: dict[str, dict[str, Any]], months: float, table_only: bool = False) -> float:
     """Bytes held after `months` of one unit a month: kept items for every month, expiring items for as
-    long as they live (at most `months`)."""
+    long as they live (at most `months`). `table_only`: without the global secondary indexes' copies (what
+    point-in-time recovery bills: "the size of each DynamoDB table, including table data and local secondary
+    indexes", DynamoDB developer guide, PITR "How it works"), each kind's bytes in its table/index proportion."""
     held = 0.0
     for entry in figures.values():
-        held += entry["kept"] * months
-        held += sum(b * min(months, float(days) / DAYS_PER_MONTH) for days, b in entry["ttl"].items())
+        whole = entry["table"] + entry["index"]
+        share = entry["table"] / whole if table_only and whole else 1.0
+        held += entry["kept"] * months * share
+        held += sum(b * min(months, float(days) / DAYS_PER_MONTH) for days, b in entry["ttl"].items()) * share
     return held
 
 
@@ -743,8 +747,21 @@ def estimate(profile: Profile, counted: Counted, prices: dict[str, Any], dep: De
     billed_gb = max(0.0, table_gb - float(free.get("dynamodb_storage_gb", 0)))
     est.lines.append(Line("DynamoDB storage", billed_gb * p["dynamodb_storage_gb_month"],
                           f"{table_gb:,.2f} GB after {months} months, {how}", fixed=not busy))
-    est.lines.append(Line("DynamoDB PITR", table_gb * p["dynamodb_pitr_gb_month"], f"{table_gb:,.2f} GB",
-                          fixed=not busy))
+    # Point-in-time recovery bills the table's own bytes, not its global secondary indexes (restored by rebuilding)
+    if st:
+        backup_gb = (profile.letters * held_bytes(st["per_letter"], months, table_only=True)
+                     + profile.complaints * (held_bytes(st["per_complaint"], months, table_only=True)
+                                             if st.get("per_complaint") else complaint_bytes)
+                     + profile.villages * (held_bytes(st["per_village_month"], months, table_only=True)
+                                           + held_bytes(st["per_village_year"], math.ceil(months / 12), True))
+                     + profile.residents * (held_bytes(st["per_resident"], months, table_only=True) / months
+                                            if st.get("per_resident") else resident_bytes)
+                     + profile.villages * a["region_bytes_per_village"]) / 1024 ** 3
+    else:
+        backup_gb = table_gb
+    est.usage["backup_gb"] = backup_gb
+    est.lines.append(Line("DynamoDB PITR", backup_gb * p["dynamodb_pitr_gb_month"],
+                          f"{backup_gb:,.2f} GB (the table without its global secondary indexes)", fixed=not busy))
 
     # -- S3: attachments and PDFs held after retention_months; requests counted
     month_att_gb = profile.letters * files * letter_file_kb / 1024 / 1024

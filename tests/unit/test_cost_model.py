@@ -421,3 +421,18 @@ def test_a_ktp_photo_at_the_cards_size_lowers_storage_and_transfer(prices: dict[
     assert pages.usage["s3_standard_gb"] - cards.usage["s3_standard_gb"] == pytest.approx(
         saved_gb * deployment.attachments_retention_days / 30.0)
     assert cards.by_service()["Data transfer out"] < pages.by_service()["Data transfer out"]
+
+
+def test_point_in_time_recovery_bills_the_table_not_its_global_indexes(prices: dict[str, Any],
+                                                                       deployment: Any) -> None:
+    # Given a letter that keeps 6 KB in the table and 2 KB more in global secondary index copies
+    counted = _counted()
+    counted.storage = {"per_letter": {"request": {"items": 1, "table": 6144, "index": 2048, "kept": 8192,
+                                                  "ttl": {}}},
+                       "per_village_month": {}, "per_village_year": {}}
+    est = cost.estimate(cost.sinjai(), counted, prices, deployment)
+    # Then storage is billed on all 8 KB and point-in-time recovery on the table's 6 KB only
+    letters_gb = 12 * cost.sinjai().letters * 1024 / 1024 ** 3
+    assert est.usage["table_gb"] - est.usage["backup_gb"] == pytest.approx(2 * letters_gb)
+    assert est.by_service()["DynamoDB PITR"] == pytest.approx(est.usage["backup_gb"]
+                                                              * prices["prices"]["dynamodb_pitr_gb_month"]["usd"])

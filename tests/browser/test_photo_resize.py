@@ -104,6 +104,17 @@ def _wait_new_upload(site: LocalSite, before: dict[Path, float]) -> Path:
     raise AssertionError("no upload stored")
 
 
+def _pick_photo(page: Any, site: LocalSite, attachment: str, photo: Path) -> Path:
+    """Pick `photo` for the form's `attachment` and wait until the portal says it is uploaded as WebP; returns
+    the stored file."""
+    before = _stored_uploads(site)
+    page.locator(f"#a-{attachment}").set_input_files(str(photo))
+    box = page.locator(".field").filter(has=page.locator(f"#a-{attachment}"))
+    box.locator(f".hint:text('Terunggah: {photo.stem}.webp'), .field-error").first.wait_for()
+    assert box.locator(".field-error").count() == 0, box.inner_text()
+    return _wait_new_upload(site, before)
+
+
 def test_a_camera_photo_is_scaled_down_before_upload_and_a_pdf_is_not(site: LocalSite, phone_ctx: Any,
                                                                         tmp_path: Path) -> None:
     from PIL import Image
@@ -121,12 +132,7 @@ def test_a_camera_photo_is_scaled_down_before_upload_and_a_pdf_is_not(site: Loca
     choose_letter(page, "Surat Keterangan Domisili")
 
     # When she picks the photo for the KK
-    before = _stored_uploads(site)
-    page.locator("#a-kk").set_input_files(str(photo))
-    box = page.locator(".field").filter(has=page.locator("#a-kk"))
-    box.locator(".hint:text('Terunggah: IMG_20261202_0931.webp'), .field-error").first.wait_for()
-    assert box.locator(".field-error").count() == 0, box.inner_text()
-    stored = _wait_new_upload(site, before)
+    stored = _pick_photo(page, site, "kk", photo)
     # Then what reached storage is a WebP (Chromium encodes it) whose long side is 1600 px, the aspect kept, a
     # tenth of the bytes or less
     image = Image.open(stored)
@@ -164,12 +170,7 @@ def test_a_ktp_photo_is_sent_at_the_cards_size(site: LocalSite, phone_ctx: Any, 
     citizen_login(page, site)
     choose_letter(page, "Surat Keterangan Domisili")
     # When she picks it for the KTP
-    before = _stored_uploads(site)
-    page.locator("#a-ktp").set_input_files(str(photo))
-    box = page.locator(".field").filter(has=page.locator("#a-ktp"))
-    box.locator(".hint:text('Terunggah: IMG_20261203_0815.webp'), .field-error").first.wait_for()
-    assert box.locator(".field-error").count() == 0, box.inner_text()
-    stored = _wait_new_upload(site, before)
+    stored = _pick_photo(page, site, "ktp", photo)
     # Then it is stored at the card's size (the letter type's photo_max_px for a KTP), not a page's
     image = Image.open(stored)
     assert image.format == "WEBP" and image.size == (1024, 768), (image.format, image.size)

@@ -8,6 +8,7 @@ import subprocess
 from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -309,6 +310,15 @@ def test_a_render_failure_after_commit_loses_nothing(citizen, monkeypatch):
     assert link["number"] == issued.letter["number"] and wiring.file_store().exists(letter.file_key)
 
 
+def _regenerated(letter: Any, request_id: str) -> bytes:
+    """The letter's PDF rendered again from the stored data after its file was lost."""
+    from chalicelib.storage import requests as requests_repo
+
+    (Path(wiring.file_store().root) / letter.file_key).unlink()
+    assert issuing.ensure_pdf(letter, requests_repo.get(request_id)) is True
+    return _stored_pdf(letter.id)
+
+
 def test_regenerating_gives_the_same_bytes_even_after_settings_change(citizen, monkeypatch):
     fix_clock(monkeypatch, datetime(2039, 4, 2, 3, 0, tzinfo=UTC))
     issued = issue(approved(citizen, BONGKI))
@@ -316,17 +326,12 @@ def test_regenerating_gives_the_same_bytes_even_after_settings_change(citizen, m
     original = _stored_pdf(letter.id)
     # When the village changes its letterhead and the stored PDF is lost
     _settings(BONGKI, address="Alamat baru kantor desa", paper="F4")
-    (Path(wiring.file_store().root) / letter.file_key).unlink()
-    from chalicelib.storage import requests as requests_repo
-
-    assert issuing.ensure_pdf(letter, requests_repo.get(issued.id)) is True
     # Then the regenerated letter is byte-for-byte the one first issued
-    assert _stored_pdf(letter.id) == original
+    assert _regenerated(letter, issued.id) == original
 
 
 def test_letters_of_a_village_share_one_stored_document_and_regenerate_from_it(citizen, monkeypatch):
     # Given two letters of one village, type and signer, issued on different days
-    from chalicelib.storage import requests as requests_repo
     from chalicelib.storage.models import LetterDocumentItem, LetterItem
 
     fix_clock(monkeypatch, datetime(2039, 6, 2, 3, 0, tzinfo=UTC))
@@ -347,9 +352,7 @@ def test_letters_of_a_village_share_one_stored_document_and_regenerate_from_it(c
     letters_repo.forget_known_documents()
     cold = letters_repo.get(second.letter["id"])
     assert cold.document == letter.document and cold.document["issued_date"] == "2039-06-03"
-    (Path(wiring.file_store().root) / cold.file_key).unlink()
-    assert issuing.ensure_pdf(cold, requests_repo.get(second.id)) is True
-    assert _stored_pdf(cold.id) == original
+    assert _regenerated(cold, second.id) == original
 
 
 def test_a_letter_stored_with_its_whole_document_still_reads(citizen, monkeypatch):

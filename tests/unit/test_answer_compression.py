@@ -1,5 +1,5 @@
 """Gzip of the API's answers (chalicelib/api/compression.py): who accepts it, which answers get it, and that the
-bytes come back the same."""
+bytes come back the same; local mode's gateway gives a browser what the function URL gives it."""
 
 from __future__ import annotations
 
@@ -9,8 +9,11 @@ import json
 from typing import Any
 
 import pytest
+from chalice import Response
+from chalice.test import Client
 
 from chalicelib.api.compression import MIN_BYTES, accepts_gzip, compress_answer
+from chalicelib.api.function_url import BalaiApp
 
 BIG = json.dumps({"items": [{"code": f"73.07.03.{n:04d}", "name": f"Desa Contoh {n}", "active": True}
                             for n in range(60)]}, ensure_ascii=False)
@@ -117,3 +120,42 @@ def test_a_large_error_answer_keeps_its_status_and_body() -> None:
 def test_never_compressed_twice() -> None:
     once = compress_answer(answer(), "gzip")
     assert compress_answer(once, "gzip") == once
+
+
+def toy_app() -> BalaiApp:
+    app = BalaiApp(app_name="toy", configure_logs=False)
+
+    @app.route("/big", methods=["GET"])
+    def big() -> Response:
+        return Response(BIG, headers={"Content-Type": JSON})
+
+    @app.route("/small", methods=["GET"])
+    def small() -> Response:
+        return Response('{"ok": true}', headers={"Content-Type": JSON})
+
+    return app
+
+
+def test_local_modes_gateway_serves_what_the_function_url_serves() -> None:
+    # Given local mode's gateway (make run serves the API through chalice local with it)
+    from localmode import gateway
+
+    gateway.apply()
+    from tests.function_url_support import FunctionUrlHTTP
+
+    app = toy_app()
+    furl = FunctionUrlHTTP(app)
+    with Client(app) as local:
+        for path in ("/big", "/small"):
+            for header in ("gzip, deflate, br", "gzip;q=0"):
+                # When a browser asks both for the same answer
+                here = local.http.get(path, headers={"Accept-Encoding": header})
+                furl.get(path, headers={"Accept-Encoding": header})
+                cloud = furl.last_answer
+                sent = base64.b64decode(cloud["body"]) if cloud["isBase64Encoded"] else cloud["body"].encode()
+                # Then the same bytes and the same coding headers come back
+                assert here.body == sent, (path, header)
+                for name in ("Content-Encoding", "Vary"):
+                    assert here.headers.get(name) == cloud["headers"].get(name), (path, header, name)
+        big = local.http.get("/big", headers={"Accept-Encoding": "gzip"})
+        assert big.headers["Content-Encoding"] == "gzip" and gzip.decompress(big.body).decode() == BIG

@@ -6,15 +6,16 @@ Usage:
 
 What is counted and what is assumed:
 - COUNTED (bench/cost_sim.py, real services on in-process moto; the web's calls as function URL events through
-  chalicelib/api/function_url.py, a QR code's first request through Chalice's REST test client): per sample
-  letter the API calls per route and which of them reach API Gateway, the CORS preflights the function URL
-  answers itself, DynamoDB calls and request units (RRU from the items each read returned,
-  WRU from both images of every stream record, GSI writes included), stream records, Lambda invocations of
-  every function (API, stream, issuing queue), the time each spent outside the database, the log bytes each
-  wrote, the messages per channel (login codes included) and S3 objects written and read; one run of each
-  scheduled handler; the bytes the letters' items leave in the table (read back after the sample, each item
-  and index copy sized as DynamoDB bills storage, an item with a TTL for as long as it lives) and of the
-  PDFs stored; the same bytes for complaints (driven after the letters, for their storage only).
+  chalicelib/api/function_url.py, a QR code's first request through Chalice's REST test client): per sample letter
+  the API calls per route and which of them reach API Gateway, the CORS preflights the function URL answers itself,
+  the bytes of every API answer as sent (the browser-like calls send Chromium's Accept-Encoding, so an answer the
+  app gzip-codes is counted compressed; with the app's headers), DynamoDB calls and request units (RRU from the
+  items each read returned, WRU from both images of every stream record, GSI writes included), stream records,
+  Lambda invocations of every function (API, stream, issuing queue), the time each spent outside the database, the
+  log bytes each wrote, the messages per channel (login codes included) and S3 objects written and read; one run of
+  each scheduled handler; the bytes the letters' items leave in the table (read back after the sample, each item and
+  index copy sized as DynamoDB bills storage, an item with a TTL for as long as it lives) and of the PDFs stored;
+  the same bytes for complaints (driven after the letters, for their storage only).
 - READ FROM THE REPOSITORY: function memory and architecture (.chalice/config.json), alarm metrics,
   composite alarms, dashboard (and whether it is on by default), secrets, X-Ray sampling rule and log
   retention (infra/balai.yaml and .chalice/config.json), custom metric names (chalicelib/).
@@ -151,7 +152,12 @@ ASSUMPTIONS: dict[str, tuple[float, str]] = {
                                             "for counts without the register's stored bytes (the sample counts "
                                             "the residents it adds, with their audit entries)"),
     "region_bytes_per_village": (40 * 1024.0, "a village's region item with its settings and letter types"),
-    "api_response_kb": (3.0, "mean JSON answer"),
+    "api_response_kb": (3.0, "mean API answer on the wire, headers included; used only for counts without the "
+                             "answers' bytes (the sample counts each answer as sent: body and the app's headers)"),
+    "service_header_bytes": (300.0, "the status line and the headers the Lambda service (or API Gateway) adds to an "
+                                    "answer: Date, Content-Length, Connection, x-amzn-RequestId, X-Amzn-Trace-Id, "
+                                    "Access-Control-Allow-Origin, as HTTP/1.1 text (~290 B written out; less under "
+                                    "HTTP/2's header compression)"),
     "preflight_kb": (0.5, "a CORS preflight's answer: an empty 204 with its Access-Control headers"),
     "function_url_preflight_usd_per_million": (
         0.0, "a CORS preflight to the API function's URL is answered by the Lambda service from the URL's CORS "
@@ -362,6 +368,11 @@ class Usage:
     preflights: float = 0.0  # the browser's CORS OPTIONS among the api invocations (an empty 204 each)
     rest_requests: float = 0.0  # api calls through API Gateway (REST); the web's go to the function URL
     url_preflights: float = 0.0  # CORS preflights the function URL answers itself: no invocation, no charge
+    # API answers whose bytes were counted: as sent (body, gzip-coded where the browser accepted it, plus the app's
+    # headers) and their uncompressed bodies. Counts saved before they were counted have none (api_response_kb).
+    answers: float = 0.0
+    answer_bytes: float = 0.0
+    answer_identity_bytes: float = 0.0
 
     def scaled(self, k: float) -> Usage:
         d: dict[str, Any] = {name: ({f: v * k for f, v in value.items()} if isinstance(value, dict) else value * k)
@@ -430,7 +441,10 @@ def usage_of(tallies: dict[str, Any], names: list[str]) -> Usage:
                          preflights=float(t["invocations"]) if name.startswith("OPTIONS ") else 0.0,
                          # Counts saved before the function URL had every API call on API Gateway.
                          rest_requests=float(t.get("rest_requests", t["invocations"] if fn == "api" else 0)),
-                         url_preflights=float(t.get("url_preflights", 0))))
+                         url_preflights=float(t.get("url_preflights", 0)),
+                         answers=float(t.get("answers", 0)),
+                         answer_bytes=float(t.get("answer_body_bytes", 0) + t.get("answer_header_bytes", 0)),
+                         answer_identity_bytes=float(t.get("answer_identity_bytes", 0))))
     return u
 
 
@@ -462,7 +476,9 @@ def counted_from_sample(result: Any) -> Counted:
     endpoints = {k: {"per_letter": t["invocations"] / result.letters,
                      "ddb_calls": sum(t["ddb_calls"].values()) / max(1, t["invocations"]),
                      "rru": t["rru"] / max(1, t["invocations"]), "wru": t["wru"] / max(1, t["invocations"]),
-                     "own_ms": t["own_ms"] / max(1, t["invocations"]), "sms": t["sms"], "email": t["email"]}
+                     "own_ms": t["own_ms"] / max(1, t["invocations"]), "sms": t["sms"], "email": t["email"],
+                     **({"answer_bytes": (t["answer_body_bytes"] + t["answer_header_bytes"]) / t["answers"],
+                         "identity_bytes": t["answer_identity_bytes"] / t["answers"]} if t.get("answers") else {})}
                  for k, t in tallies.items() if t["invocations"] and not k.startswith("complaint: ")}
     return Counted(
         sample_letters=result.letters,
@@ -850,11 +866,19 @@ def estimate(profile: Profile, counted: Counted, prices: dict[str, Any], dep: De
     est.lines.append(Line("X-Ray", billed_traces / 1e6 * p["xray_traces_recorded_per_million"],
                           f"{traces:,.0f} traces"))
 
-    out_gb = ((n_api - u.preflights) * a["api_response_kb"] + (u.preflights + u.url_preflights) * a["preflight_kb"]
+    # API answers: the counted bytes of each (as sent, plus the service's headers); any the counts lack, assumed
+    counted_answers = min(u.answers, max(0.0, n_api - u.preflights))
+    answer_bytes = (u.answer_bytes + counted_answers * a["service_header_bytes"]
+                    + (n_api - u.preflights - counted_answers) * a["api_response_kb"] * 1024)
+    out_gb = (answer_bytes / 1024 + (u.preflights + u.url_preflights) * a["preflight_kb"]
               + u.pdf_downloads * a["pdf_kb"]
               + u.attachment_views * letter_file_kb) / 1024 / 1024
+    est.usage.update(api_answer_gb=answer_bytes / 1024 ** 3)
     billed_out = max(0.0, out_gb - float(free.get("data_transfer_out_gb", 0)))
-    est.lines.append(Line("Data transfer out", billed_out * p["data_transfer_out_gb"], f"{out_gb:,.1f} GB"))
+    answers = (f"API answers {answer_bytes / 1024 ** 3:,.2f} GB: {answer_bytes / max(n_api - u.preflights, 1):,.0f} B "
+               + ("each (counted, gzip where accepted, + service headers)" if counted_answers
+                  else f"each (assumed: {a['api_response_kb']:g} KB)")) if n_api else "no API answers"
+    est.lines.append(Line("Data transfer out", billed_out * p["data_transfer_out_gb"], f"{out_gb:,.1f} GB ({answers})"))
     return est
 
 
@@ -947,6 +971,9 @@ def render_sample(counted: Counted, dep: Deployment) -> str:
     for name, e in sorted(counted.endpoints.items(), key=lambda kv: -kv[1]["per_letter"]):
         out.append(f"{name[:52]:<52} {e['per_letter']:>10.2f} {e['ddb_calls']:>8.1f} {e['rru']:>6.1f} "
                    f"{e['wru']:>6.1f} {e['own_ms']:>7.1f}")
+    answers = render_answers(counted)
+    if answers:
+        out.append(answers)
     out += render_storage(counted)
     memory = ", ".join(f"{k} {v:.0f}" for k, v in dep.memory_mb.items())
     xray = "active on every function" if dep.xray_active else f"API sampling rule {dep.sampling_rate:.0%}"
@@ -959,6 +986,19 @@ def render_sample(counted: Counted, dep: Deployment) -> str:
                + (f", deleted {dep.attachments_retention_days} days after upload once closed"
                   if dep.attachments_retention_days else ""))
     return "\n".join(out)
+
+
+def render_answers(counted: Counted) -> str | None:
+    """The mean API answer of a letter's calls, as counted: on the wire and uncompressed."""
+    pl = counted.per_letter
+    if not pl.answers:
+        return None
+    service = ASSUMPTIONS["service_header_bytes"][0]
+    sent, plain = pl.answer_bytes / pl.answers, pl.answer_identity_bytes / pl.answers
+    return (f"API answers per letter (counted, {pl.answers:.1f} answers; browser calls send Accept-Encoding: gzip, "
+            f"deflate, br): mean {sent:,.0f} B as sent (body and the app's headers; uncompressed bodies "
+            f"{plain:,.0f} B), "
+            f"{sent + service:,.0f} B with the {service:.0f} B of headers the service adds (assumed)")
 
 
 WHATSAPP_DELIVERY = "POST /v1/webhooks/whatsapp"

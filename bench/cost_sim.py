@@ -24,6 +24,7 @@ latency per call and an assumed provider latency per message (ASSUMPTIONS in ben
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import random
@@ -60,6 +61,8 @@ def _environment(data_dir: str) -> None:
 
 
 WHATSAPP_NUMBER = "6281100007307"
+# What Chromium sends on every fetch (it sets the header itself; a page cannot change it).
+BROWSER_ACCEPT_ENCODING = "gzip, deflate, br"
 
 # --------------------------------------------------------------------------------------------- tallies
 STAFF_LOGIN_PREFLIGHT = "OPTIONS /v1/auth/login (CORS preflight)"
@@ -84,6 +87,13 @@ class Tally:
     # from its own configuration (no invocation, nothing billed), counted on the call that needed them.
     rest_requests: int = 0
     url_preflights: int = 0
+    # The answers' bytes on the wire, as sent (gzip-coded where the browser-like request accepted it and the app
+    # compressed it), uncompressed, and the app's own response headers ("Name: value\r\n"); the status line and the
+    # headers the Lambda service or API Gateway add are bench/cost.py's assumption (service_header_bytes).
+    answers: int = 0
+    answer_body_bytes: int = 0
+    answer_identity_bytes: int = 0
+    answer_header_bytes: int = 0
     # WRU by item kind and where they go: "{kind} table" (the item itself, "tx" when transactional) or
     # "{kind} GSIn" (the index copy); bench/cost_breakdown.py prints it.
     wru_parts: Counter[str] = field(default_factory=Counter)
@@ -92,7 +102,9 @@ class Tally:
         return {"invocations": self.invocations, "own_ms": round(self.own_ms, 2), "ddb_calls": dict(self.ddb_calls),
                 "rru": self.rru, "wru": self.wru, "stream_records": self.stream_records,
                 "log_bytes": self.log_bytes, "sms": self.sms, "email": self.email, "push": self.push,
-                "rest_requests": self.rest_requests, "url_preflights": self.url_preflights}
+                "rest_requests": self.rest_requests, "url_preflights": self.url_preflights,
+                "answers": self.answers, "answer_body_bytes": self.answer_body_bytes,
+                "answer_identity_bytes": self.answer_identity_bytes, "answer_header_bytes": self.answer_header_bytes}
 
 
 @dataclass
@@ -259,6 +271,8 @@ class SampleResult:
     seconds: float
     policy: str
     traits: dict[str, float]
+    # Every counted answer's bucket, Content-Type and uncompressed body (bench/answer_gzip.py measures gzip on them)
+    answer_bodies: list[tuple[str, str, bytes]] = field(default_factory=list)
     # The items the letters left in the table (DynamoDB JSON, new since the sample began), when they were
     # read (epoch seconds), the table's indexes, and the bytes of each stored PDF.
     stored: list[dict[str, Any]] = field(default_factory=list)
@@ -289,6 +303,7 @@ class Simulation:
         self.sms_by_event: Counter[str] = Counter()
         self.email_by_event: Counter[str] = Counter()
         self.stream_bucket = "stream"  # where the stream handler's invocations are counted
+        self.answer_bodies: list[tuple[str, str, bytes]] = []
 
     # -- timing an invocation
     @contextmanager
@@ -445,7 +460,8 @@ class Simulation:
 
     def http(self, method: str, bucket: str, path: str, token: str | None = None, body: Any = None,
              headers: dict[str, str] | None = None, rest: bool = False) -> Any:
-        """One call as the web makes it (through the function URL), or with `rest` through API Gateway."""
+        """One call as the web makes it (through the function URL), or with `rest` through API Gateway. Every call
+        carries the Accept-Encoding Chromium sends (the browser sets it itself: it never needs a preflight)."""
         h = {"Content-Type": "application/json"} if body is not None else {}
         if token:
             h["Authorization"] = f"Bearer {token}"
@@ -453,13 +469,33 @@ class Simulation:
         simple = method in ("GET", "HEAD", "POST") and not set(h) - {"Accept"}
         if not simple:
             self._preflight(self.browsers.get(token or "", "citizen"), method, path, h, bucket, rest)
+        h["Accept-Encoding"] = BROWSER_ACCEPT_ENCODING
         with self.invocation(bucket):
             if rest:
                 self.meter.tally(bucket).rest_requests += 1
             call = getattr((self.client if rest else self.web).http, method.lower())
             response = call(path, headers=h, body=json.dumps(body) if body is not None else None) \
                 if method in ("POST", "PUT") else call(path, headers=h)
+        self.count_answer(bucket, response, None if rest else self.web.http.last_answer)
         return response
+
+    def count_answer(self, bucket: str, response: Any, sent: dict[str, Any] | None = None) -> None:
+        """The bytes an answer puts on the wire: `sent` is the function URL's answer as the app returned it (its body
+        base64 when binary or gzip-coded); without it, Chalice's REST answer as API Gateway passes it on."""
+        identity = bytes(response.body or b"")
+        headers: list[tuple[str, Any]] = list((response.headers or {}).items())
+        wire = identity
+        if sent is not None:
+            raw = sent.get("body") or ""
+            wire = base64.b64decode(raw) if sent.get("isBase64Encoded") else str(raw).encode()
+            headers = [*(sent.get("headers") or {}).items(), *(("Set-Cookie", c) for c in sent.get("cookies") or [])]
+        tally = self.meter.tally(bucket)
+        tally.answers += 1
+        tally.answer_body_bytes += len(wire)
+        tally.answer_identity_bytes += len(identity)
+        tally.answer_header_bytes += sum(len(f"{k}: {v}\r\n".encode()) for k, v in headers)
+        content_type = str(next((v for k, v in headers if k.lower() == "content-type"), ""))
+        self.answer_bodies.append((bucket, content_type, identity))
 
     def drain_issuing(self) -> int:
         import boto3
@@ -890,7 +926,7 @@ def _drive(meter: Meter, data_dir: Path, letters: int, n_villages: int, shares: 
                         verifications=verifications, sms_by_event=sim.sms_by_event, email_by_event=sim.email_by_event,
                         schedules=schedules, seconds=time.perf_counter() - started, policy=policy, traits=shares,
                         stored=stored, stored_at=stored_at, indexes=meter.gsis, pdf_sizes=list(pdf_sizes.values()),
-                        complaints=complaints, complaint_stored=complaint_stored)
+                        complaints=complaints, complaint_stored=complaint_stored, answer_bodies=sim.answer_bodies)
 
 
 COMPLAINT = "complaint: "  # the buckets of the complaint phase: left out of the letters' counts
@@ -972,6 +1008,7 @@ def _whatsapp_login(sim: Simulation, citizen: dict[str, Any]) -> Any:
         delivered = sim.client.http.post("/v1/webhooks/whatsapp", body=raw.encode(), headers={
             "Content-Type": "application/json",
             "X-Hub-Signature-256": sign(str(get_secrets().whatsapp_app_secret), raw.encode())})
+    sim.count_answer("POST /v1/webhooks/whatsapp", delivered)
     assert delivered.status_code == 200 and delivered.json_body["proven"] == 1, delivered.body
     return sim.http("POST", "POST /v1/auth/whatsapp/verify", "/v1/auth/whatsapp/verify", None, {"login_id": login_id})
 

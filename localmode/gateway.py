@@ -7,6 +7,9 @@ Chalice's local gateway answers an unknown path with 403 {"message": "Missing Au
 (as API Gateway does before its gateway responses are configured; the deployed stage maps them in
 infra/chalice-prod-merge.json). Local mode is run through this module so it answers
 404 {"code": "route_not_found", "message": ...} instead. Run as `python -m localmode.gateway local ...`.
+
+Its answers are gzip-coded for a client that accepts it exactly as the function URL's are in the cloud (the web
+front end calls the API there; chalicelib/api/compression.py), so a browser gets the same bytes from `make run`.
 """
 
 from __future__ import annotations
@@ -21,8 +24,11 @@ NOT_FOUND_BODY = json.dumps(
 
 
 def apply() -> None:
-    """Patch chalice.local's gateway: a path no route matches becomes a JSON 404."""
+    """Patch chalice.local's gateway: a path no route matches becomes a JSON 404; a text answer is gzip-coded for a
+    client that accepts it, as on the function URL."""
     from chalice import local
+
+    from chalicelib.api.compression import compress_answer, header_value
 
     class RouteNotFoundError(local.LocalGatewayException):
         CODE = 404
@@ -36,7 +42,8 @@ def apply() -> None:
             self.event_converter._route_matcher.match_route(path)
         except ValueError:
             raise RouteNotFoundError({"Content-Type": "application/json; charset=utf-8"}, NOT_FOUND_BODY) from None
-        return original(self, method, path, headers, body)
+        answer = original(self, method, path, headers, body)
+        return compress_answer(answer, header_value(headers, "accept-encoding"), method)
 
     handle_request._balai_patched = True  # type: ignore[attr-defined]
     local.LocalGateway.handle_request = handle_request  # type: ignore[method-assign]

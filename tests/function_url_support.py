@@ -10,6 +10,7 @@ comma-joined, cookies apart, the raw path and query string as sent, a body base6
 from __future__ import annotations
 
 import base64
+import gzip
 import time
 import uuid
 from typing import Any
@@ -78,9 +79,12 @@ def function_url_event(method: str, path: str, headers: dict[str, str] | None = 
 
 
 def response_of(answer: dict[str, Any]) -> HTTPResponse:
-    """The function URL's answer as Chalice's test HTTPResponse (body bytes, base64 undone, cookies as Set-Cookie)."""
+    """The function URL's answer as Chalice's test HTTPResponse (body bytes, base64 undone, a gzip-coded body decoded
+    as a browser decodes it, cookies as Set-Cookie). The answer as sent stays in `FunctionUrlHTTP.last_answer`."""
     body = answer.get("body") or ""
     data = base64.b64decode(body) if answer.get("isBase64Encoded") else str(body).encode()
+    if str((answer.get("headers") or {}).get("Content-Encoding", "")).lower() == "gzip":
+        data = gzip.decompress(data)
     headers = dict(answer.get("headers") or {})
     if answer.get("cookies"):
         headers["Set-Cookie"] = ", ".join(answer["cookies"])

@@ -23,6 +23,10 @@ What API Gateway did before the function ran is done here the same way:
 The answer's CORS headers are left to the function URL: its CORS configuration adds them to every response
 (AWS: "Lambda automatically adds the CORS headers to all responses through the function URL"; where the
 function sends its own too, they conflict or are repeated), so the app's `Access-Control-*` headers are removed.
+A text answer of at least 1 KB goes out gzip-coded (base64, `isBase64Encoded: true`) when the request's
+`Accept-Encoding` accepts gzip, as every browser's does (chalicelib/api/compression.py). The REST API does not get
+this from the app: API Gateway would pass the base64 text through unless the request's first Accept type is one of
+the API's binary media types; it compresses its answers itself (`minimum_compression_size` of the prod stage).
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from chalice import Chalice
+
+from chalicelib.api.compression import compress_answer, header_value
 
 ROUTE_NOT_FOUND = {"code": "route_not_found",
                    "message": "Alamat tidak ditemukan. Lihat /openapi.json untuk daftar alamat API."}
@@ -181,4 +187,6 @@ class BalaiApp(Chalice):
         if matched is None:
             return not_found_response()
         resource, params = matched
-        return function_url_response(super().__call__(rest_event(event, resource, params), context))
+        answer = function_url_response(super().__call__(rest_event(event, resource, params), context))
+        method = str(((event.get("requestContext") or {}).get("http") or {}).get("method", "GET"))
+        return compress_answer(answer, header_value(event.get("headers"), "accept-encoding"), method)

@@ -13,7 +13,7 @@ from chalicelib.services import stats
 
 bp = Blueprint(__name__)
 # Figures change as the stream handler counts; five minutes of staleness is fine for a public page and lets a
-# CDN or browser keep the answer. The ETag lets them revalidate for a 304 without the body.
+# CDN or browser keep the answer. The (weak) ETag lets them revalidate for a 304 without the body.
 PUBLIC_CACHE = {"Cache-Control": "public, max-age=300"}
 RANGE_QUERY = (("from", "first month, YYYY-MM (default: 11 months before `to`)"),
                ("to", "last month, YYYY-MM (default: this month); at most 24 months"))
@@ -22,8 +22,9 @@ RANGE_QUERY = (("from", "first month, YYYY-MM (default: 11 months before `to`)")
 def _cached(request: Request, body: Any, text: str | None = None, content_type: str | None = None) -> Response:
     tag = stats.etag(body)
     headers: dict[str, str | list[str]] = {**PUBLIC_CACHE, "ETag": tag}
-    wanted = [t.strip() for t in (request.headers.get("if-none-match") or "").split(",")]
-    if tag in wanted or "*" in wanted:
+    # If-None-Match compares weakly (RFC 9110 13.1.2): W/"x" and "x" are the same tag.
+    wanted = [t.strip().removeprefix("W/") for t in (request.headers.get("if-none-match") or "").split(",")]
+    if tag.removeprefix("W/") in wanted or "*" in wanted:
         return Response(body="", status_code=304, headers=headers)
     if text is not None:
         return Response(body=text, status_code=200, headers={**headers, "Content-Type": content_type or "text/plain"})

@@ -112,9 +112,10 @@ def _merged_counters(parts: Iterable[Counters]) -> Counters:
 
 
 def etag(body: Any) -> str:
-    """A strong validator of an answer's content (same figures, same tag)."""
+    """A weak validator of an answer's content: the same figures give the same tag, whether the answer goes out as
+    it is or gzip-coded (chalicelib/api/compression.py), so If-None-Match matches either (weak comparison)."""
     raw = json.dumps(body, sort_keys=True, ensure_ascii=False, default=str).encode()
-    return '"' + hashlib.sha256(raw).hexdigest()[:32] + '"'
+    return 'W/"' + hashlib.sha256(raw).hexdigest()[:32] + '"'
 
 
 # ---- open data ----------------------------------------------------------------------------------------

@@ -6,6 +6,8 @@ Every call here is an invocation of the app object with the event the Lambda ser
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 from typing import Any
 
@@ -31,6 +33,7 @@ from tests.conftest import (
 from tests.function_url_support import FunctionUrlClient, FunctionUrlHTTP, function_url_event
 
 ALLOWED = "http://127.0.0.1:8080"  # the test stage's web origin
+BROWSER = "gzip, deflate, br"  # Chromium's Accept-Encoding
 
 
 @pytest.fixture()
@@ -70,9 +73,11 @@ def test_a_citizen_logs_in_with_a_code_submits_once_and_staff_work_the_request(f
     # And her letter's PDF comes back as bytes (base64 in the function URL's answer, as Chalice marks it)
     link = get(furl, f"/v1/requests/{request['id']}/letter", citizen["token"]).json_body["url"]
     path = "/" + link.split("://", 1)[1].split("/", 1)[1]
-    pdf = furl.http.get(path, headers={"Accept": "application/pdf"})
+    pdf = furl.http.get(path, headers={"Accept": "application/pdf", "Accept-Encoding": BROWSER})
     assert pdf.status_code == 200 and pdf.headers["Content-Type"] == "application/pdf"
     assert furl.http.last_answer["isBase64Encoded"] is True and pdf.body.startswith(b"%PDF")
+    # (a binary answer is never gzip-coded, even for a browser that accepts it)
+    assert "Content-Encoding" not in furl.http.last_answer["headers"]
     assert issued["letter"]["number"]
 
 
@@ -178,3 +183,81 @@ def test_staff_login_reads_the_same_on_both(furl, rest):
     a, b = post(furl, "/v1/auth/login", body), post(rest, "/v1/auth/login", body)
     assert a.status_code == b.status_code == 401
     assert a.json_body["code"] == b.json_body["code"]
+
+
+# ---- gzip-coded answers (chalicelib/api/compression.py) -------------------------------------------------------------
+def _sent(http: FunctionUrlHTTP) -> bytes:
+    """The body of the last answer as the function URL sends it (base64 undone, still coded)."""
+    answer = http.last_answer
+    return base64.b64decode(answer["body"]) if answer["isBase64Encoded"] else str(answer["body"]).encode()
+
+
+def test_a_large_answer_goes_out_gzip_coded_to_a_browser_and_reads_the_same(furl, rest):
+    # Given the village's letter types (several KB of JSON), asked by a browser from the web's origin
+    path = f"/v1/villages/{SAMATARING}/letter-types"
+    on_furl = furl.http.get(path, headers={"Origin": ALLOWED, "Accept-Encoding": BROWSER})
+    answer = furl.http.last_answer
+    # Then the function URL's answer is gzip-coded, base64 with isBase64Encoded as the Lambda service requires
+    assert answer["statusCode"] == 200 and answer["isBase64Encoded"] is True
+    assert answer["headers"]["Content-Encoding"] == "gzip"
+    assert answer["headers"]["Content-Type"].startswith("application/json")
+    assert [v.strip() for v in answer["headers"]["Vary"].split(",")] == ["Origin", "Accept-Encoding"]
+    # And it decodes to exactly the bytes the REST API answers, at under a third of their size
+    plain = rest.http.get(path, headers={"Origin": ALLOWED})
+    assert gzip.decompress(_sent(furl.http)) == plain.body and len(_sent(furl.http)) < len(plain.body) / 3
+    assert on_furl.json_body == plain.json_body
+    # And the REST path is left to API Gateway's own compression (minimum_compression_size): the app sends it plain
+    assert "Content-Encoding" not in plain.headers
+
+
+@pytest.mark.parametrize("accept_encoding", [None, "gzip;q=0", "identity", "br", "*;q=0"])
+def test_not_gzip_coded_when_the_client_does_not_accept_it(furl, accept_encoding):
+    headers = {"Accept-Encoding": accept_encoding} if accept_encoding else {}
+    on_furl = furl.http.get(f"/v1/villages/{SAMATARING}/letter-types", headers=headers)
+    answer = furl.http.last_answer
+    assert answer["isBase64Encoded"] is False and "Content-Encoding" not in answer["headers"]
+    assert on_furl.json_body["items"] and json.loads(answer["body"]) == on_furl.json_body
+    assert "Accept-Encoding" in answer["headers"]["Vary"]  # a cache keeps the two codings apart
+
+
+def test_small_answers_and_errors_go_out_as_they_are(furl):
+    # A small answer, and a small error, to a browser that accepts gzip: nothing to gain, sent as they are
+    small = furl.http.get("/v1/push/vapid-public-key", headers={"Accept-Encoding": BROWSER})
+    assert small.status_code == 200 and furl.http.last_answer["isBase64Encoded"] is False
+    assert "Content-Encoding" not in furl.http.last_answer["headers"]
+    missing = furl.http.get("/v1/track/ZZZZ-ZZZZ", headers={"Accept-Encoding": BROWSER})
+    assert missing.status_code in (400, 404) and missing.json_body["code"]
+    assert "Content-Encoding" not in furl.http.last_answer["headers"]
+    unknown = furl.http.get("/v1/nowhere", headers={"Accept-Encoding": BROWSER})
+    assert unknown.status_code == 404 and unknown.json_body["code"] == "route_not_found"
+
+
+def test_a_large_error_is_gzip_coded_and_keeps_its_status_and_code(furl):
+    # Given a citizen whose form carries many fields the letter type does not know (an error listing each one)
+    citizen = citizen_login(furl)
+    complete_profile(furl, citizen)
+    body = {"letter_type": "SKD", "fields": {"keperluan": "Melamar kerja"}, "attachments": {},
+            **{f"isian_tambahan_{n}": n for n in range(20)}}
+    response = post(furl, f"/v1/villages/{SAMATARING}/requests", body, citizen["token"],
+                    headers={"Accept-Encoding": BROWSER})
+    # Then the 400 arrives compressed and reads as it always did
+    assert response.status_code == 400 and response.json_body["code"] == "unknown_field", response.body
+    assert len(response.body) >= 1024 and furl.http.last_answer["headers"]["Content-Encoding"] == "gzip"
+    assert gzip.decompress(_sent(furl.http)) == response.body
+
+
+def test_the_transparency_figures_revalidate_to_304_with_either_coding(furl):
+    # Given the public figures of the kabupaten, gzip-coded for a browser, with their (weak) ETag
+    path = "/v1/stats/regions/73.07?from=2026-01&to=2026-06"
+    first = furl.http.get(path, headers={"Accept-Encoding": BROWSER})
+    assert first.status_code == 200 and furl.http.last_answer["headers"]["Content-Encoding"] == "gzip"
+    tag = first.headers["ETag"]
+    assert tag.startswith('W/"')
+    # When the browser revalidates with the tag it got, or a client with the tag of the plain answer
+    for sent_tag in (tag, tag.removeprefix("W/")):
+        again = furl.http.get(path, headers={"Accept-Encoding": BROWSER, "If-None-Match": sent_tag})
+        # Then 304, with no body and nothing coded
+        assert again.status_code == 304 and again.body == b"" and again.headers["ETag"] == tag
+        assert "Content-Encoding" not in furl.http.last_answer["headers"]
+    plain = furl.http.get(path)
+    assert plain.headers["ETag"] == tag and plain.json_body == first.json_body

@@ -1,7 +1,7 @@
 """The portal asks the API only for what it does not have (issue 14: every call is an API Gateway request and, on
 another origin, often a CORS preflight too), counted in Chromium against local mode: a first-time applicant's
 login opens the form, the form needs no profile read once the profile is complete, and one region answer fills
-both selects."""
+both selects; that answer reaches the browser gzip-coded."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ def test_a_first_time_applicant_reaches_the_form_with_few_calls(site: LocalSite,
     calls: list[str] = []
     page.on("request", lambda r: calls.append(f"{r.method} {r.url[len(site.api):]}")
             if r.url.startswith(site.api) else None)
+    regions: list[Any] = []
+    page.on("response", lambda r: regions.append(r) if "/v1/regions/" in r.url else None)
     # When a citizen with no request yet logs in with a code
     citizen_login(page, site, nik=NIK, phone=PHONE)
     # Then the portal opens the form, which asks her to complete her profile first: no list of nothing is read
@@ -36,3 +38,6 @@ def test_a_first_time_applicant_reaches_the_form_with_few_calls(site: LocalSite,
     assert [c for c in after if "/v1/regions/" in c] == ["GET /v1/regions/73.07.03?siblings=true"], after
     assert not any(c.startswith("GET /v1/me/profile") for c in after), after
     assert page.get_by_label("Kecamatan").input_value() == "73.07.03"
+    # And that answer (about 2 KB of JSON) came gzip-coded, as the function URL sends it, and the page read it
+    headers = next(r for r in regions if "siblings=true" in r.url).all_headers()
+    assert headers["content-encoding"] == "gzip" and "accept-encoding" in headers["vary"].lower(), headers

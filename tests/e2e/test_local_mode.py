@@ -3,6 +3,7 @@ HTTP from submission to approval; then a restart keeps what was entered."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
@@ -117,6 +118,14 @@ def test_submission_to_approval_over_http_then_restart(data_dir: Path) -> None:
         status, login = balai.call("POST", "/v1/auth/otp/verify", {"nik": NIK, "phone": PHONE, "code": code})
         assert status == 200
         citizen = login["token"]
+        # A browser gets the larger answers gzip-coded, as the function URL sends them in the cloud
+        asked = urllib.request.Request(f"http://127.0.0.1:{balai.port}/v1/villages/{VILLAGE}/letter-types",
+                                       headers={"Accept-Encoding": "gzip, deflate, br"})
+        with urllib.request.urlopen(asked, timeout=30) as response:
+            packed = response.read()
+            assert response.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in response.headers["Vary"]
+            assert int(response.headers["Content-Length"]) == len(packed)
+        assert json.loads(gzip.decompress(packed))["items"]
         status, _ = balai.call("PUT", "/v1/me/profile", {
             "version": 1, "name": "Nurhaedah", "birth_place": "Sinjai", "birth_date": "1990-08-17", "sex": "P",
             "religion": "Islam", "marital_status": "Kawin", "occupation": "Wiraswasta",

@@ -26,6 +26,11 @@ def test_a_one_letter_sample_is_counted_and_priced(tmp_path: Path) -> None:
     assert letter["invocations"]["api"] >= 15 and letter["invocations"]["issue_letters"] == 1
     assert letter["invocations"]["stream"] >= 1 and letter["stream_records"] >= 10
     assert letter["rru"] > 0 and letter["wru"] > letter["rru"]
+    # and the bytes of every answer as sent: the browser-like calls accept gzip, so the large ones went out
+    # compressed (bodies and headers together are fewer bytes than the bodies alone uncompressed)
+    assert letter["answers"] == letter["invocations"]["api"]
+    assert 0 < letter["answer_bytes"] < letter["answer_identity_bytes"]
+    assert out["counted"]["endpoints"]["GET /v1/villages/{desa}/letter-types"]["answer_bytes"] < 2000
     # and the messages the local adapters wrote: a login code at submit, and at the download either a second
     # code or a refresh of the live session (no SMS); status SMS only as the message policy's last resort
     sms = out["counted"]["messages_by_event"]["sms"]

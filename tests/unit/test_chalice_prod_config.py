@@ -164,3 +164,12 @@ def test_the_function_url_is_capped_by_the_api_functions_reserved_concurrency() 
     # No API Gateway throttle in front of the function URL: Lambda answers 429 above the reserved concurrency and
     # above 10 x that many requests a second. docs/operations.md 1.8 gives the flood cost this bounds.
     assert PROD["lambda_functions"]["api_handler"]["reserved_concurrency"] == 25
+
+
+def test_the_rest_api_compresses_from_the_size_the_function_url_compresses_from() -> None:
+    # The app gzip-codes the function URL's answers itself (chalicelib/api/compression.py); on the REST API (QR codes,
+    # Open311) API Gateway does it, from the same size: a base64 body from the app would reach a browser as base64
+    # text there (API Gateway decodes it only when the request's Accept names a binary media type).
+    from chalicelib.api.compression import MIN_BYTES
+
+    assert PROD["minimum_compression_size"] == MIN_BYTES

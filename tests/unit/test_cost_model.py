@@ -436,3 +436,33 @@ def test_point_in_time_recovery_bills_the_table_not_its_global_indexes(prices: d
     assert est.usage["table_gb"] - est.usage["backup_gb"] == pytest.approx(2 * letters_gb)
     assert est.by_service()["DynamoDB PITR"] == pytest.approx(est.usage["backup_gb"]
                                                               * prices["prices"]["dynamodb_pitr_gb_month"]["usd"])
+
+
+def test_the_counted_answer_bytes_price_the_transfer_and_the_assumption_is_the_fallback(
+        prices: dict[str, Any], deployment: Any) -> None:
+    # Given the same letter's 26 answers, once without their bytes (counts saved before they were counted) and once
+    # counted: 26 answers of 700 B as sent (gzip-coded where the browser accepted it; 1,800 B uncompressed)
+    import dataclasses
+
+    assumed = _counted()
+    counted = dataclasses.replace(assumed, per_letter=dataclasses.replace(
+        assumed.per_letter, answers=26.0, answer_bytes=26 * 700.0, answer_identity_bytes=26 * 1800.0))
+    a = {k: v[0] for k, v in cost.ASSUMPTIONS.items()}
+    usd = prices["prices"]["data_transfer_out_gb"]["usd"]
+    rest = cost.estimate(cost.sinjai(), assumed, prices, deployment)
+    est = cost.estimate(cost.sinjai(), counted, prices, deployment)
+    u = cost.monthly_usage(cost.sinjai(), counted)
+    others = (u.pdf_downloads * a["pdf_kb"] + u.attachment_views * float(deployment.attachment_kb or a["attachment_kb"])
+              + u.preflights * a["preflight_kb"]) * 1024
+    # Then the counted answers are priced at their bytes plus the headers the service adds (assumed), and only the
+    # answers the counts lack (the verification's, the dashboard's, the staff logins' here) at api_response_kb
+    uncounted = u.invocations["api"] - u.preflights - u.answers
+    expected = u.answer_bytes + u.answers * a["service_header_bytes"] + uncounted * a["api_response_kb"] * 1024
+    line = {x.service: x.usd for x in est.lines}["Data transfer out"]
+    assert line == pytest.approx((expected + others) / 1024 ** 3 * usd)
+    assert est.usage["api_answer_gb"] == pytest.approx(expected / 1024 ** 3)
+    # And 1 KB per answer on the wire is less than the 3 KB the model assumed
+    assert line < {x.service: x.usd for x in rest.lines}["Data transfer out"]
+    # And the counts keep the figures through a save and a load
+    again = cost.counted_from_json(cost.counted_to_json(counted))
+    assert again.per_letter.answer_bytes == 26 * 700.0 and again.per_letter.answers == 26.0

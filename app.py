@@ -1,5 +1,9 @@
 """Balai's Chalice app: blueprints and event handlers only; the logic lives in chalicelib/."""
 
+# What every request and event needs is imported here, at INIT: the table's models (PynamoDB, botocore), settings,
+# Chalice, Powertools. Each route imports its service when it runs, and each handler its worker, so a cold start
+# does not compile and load the code of the ~100 routes its first request does not call (INIT is billed).
+import chalicelib.storage.models  # noqa: F401
 from chalicelib.api import (
     attachments,
     auth,

@@ -6,8 +6,8 @@ from chalice import Blueprint, Response
 
 from chalicelib.api.http import endpoint, parse, principal, respond
 from chalicelib.api.openapi import doc
-from chalicelib.services import attachments
 
+# Each route imports its service when it runs, so a cold start loads only what its first request uses (app.py).
 bp = Blueprint(__name__)
 
 
@@ -16,6 +16,7 @@ bp = Blueprint(__name__)
 @bp.route("/v1/villages/{desa}/uploads", methods=["POST"])
 @endpoint
 def create_upload(desa: str) -> Response:
+    from chalicelib.services import attachments
     request = bp.current_request
     who = principal(request)
     body = parse(request, "UploadRequest")
@@ -28,6 +29,7 @@ def create_upload(desa: str) -> Response:
 @bp.route("/v1/local-uploads", methods=["POST"], content_types=["multipart/form-data"])
 @endpoint
 def local_upload() -> Response:
+    from chalicelib.services import attachments
     request = bp.current_request
     body = request.raw_body or b""
     attachments.accept_local_post(request.headers.get("content-type", ""),
@@ -40,6 +42,7 @@ def local_upload() -> Response:
 @bp.route("/v1/requests/{request_id}/attachments/{name}", methods=["GET"])
 @endpoint
 def attachment_link(request_id: str, name: str) -> Response:
+    from chalicelib.services import attachments
     return respond(attachments.link(principal(bp.current_request), request_id, name),
                    headers={"Cache-Control": "private, no-store"})
 
@@ -50,5 +53,6 @@ def attachment_link(request_id: str, name: str) -> Response:
 @bp.route("/v1/requests/{request_id}/attachments", methods=["GET"])
 @endpoint
 def attachment_links(request_id: str) -> Response:
+    from chalicelib.services import attachments
     return respond(attachments.links(principal(bp.current_request), request_id),
                    headers={"Cache-Control": "private, no-store"})

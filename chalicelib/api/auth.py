@@ -6,8 +6,8 @@ from chalice import Blueprint, Response
 
 from chalicelib.api.http import client_ip, endpoint, parse, respond
 from chalicelib.api.openapi import doc
-from chalicelib.services import auth, signin_links, whatsapp_login
 
+# Each route imports its service when it runs, so a cold start loads only what its first request uses (app.py).
 bp = Blueprint(__name__)
 
 
@@ -15,6 +15,7 @@ bp = Blueprint(__name__)
 @bp.route("/v1/auth/login", methods=["POST"])
 @endpoint
 def login() -> Response:
+    from chalicelib.services import auth
     request = bp.current_request
     body = parse(request, "StaffLogin")
     return respond(auth.staff_login(body.username, body.password, client_ip(request)))
@@ -25,6 +26,7 @@ def login() -> Response:
 @bp.route("/v1/auth/otp", methods=["POST"])
 @endpoint
 def otp() -> Response:
+    from chalicelib.services import auth
     request = bp.current_request
     body = parse(request, "OtpSend")
     return respond(auth.request_otp(body.nik, body.phone, client_ip(request), body.via), status=202)
@@ -35,6 +37,7 @@ def otp() -> Response:
 @bp.route("/v1/auth/otp/verify", methods=["POST"])
 @endpoint
 def otp_verify() -> Response:
+    from chalicelib.services import auth
     request = bp.current_request
     body = parse(request, "OtpVerify")
     device = request.headers.get("user-agent") if body.remember else None
@@ -46,6 +49,7 @@ def otp_verify() -> Response:
 @bp.route("/v1/auth/link", methods=["POST"])
 @endpoint
 def signin_link() -> Response:
+    from chalicelib.services import signin_links
     request = bp.current_request
     body = parse(request, "SigninLinkRedeem")
     device = request.headers.get("user-agent") if body.remember else None
@@ -56,6 +60,7 @@ def signin_link() -> Response:
 @bp.route("/v1/auth/whatsapp", methods=["GET"])
 @endpoint
 def whatsapp_available() -> Response:
+    from chalicelib.services import whatsapp_login
     # The login page asks once per visit; the answer changes only with the stage's configuration.
     return respond(whatsapp_login.availability(), headers={"Cache-Control": "public, max-age=3600"})
 
@@ -65,6 +70,7 @@ def whatsapp_available() -> Response:
 @bp.route("/v1/auth/whatsapp", methods=["POST"])
 @endpoint
 def whatsapp_start() -> Response:
+    from chalicelib.services import whatsapp_login
     request = bp.current_request
     body = parse(request, "WhatsappStart")
     return respond(whatsapp_login.start(body.nik, body.phone, client_ip(request)), status=201)
@@ -76,6 +82,7 @@ def whatsapp_start() -> Response:
 @bp.route("/v1/auth/whatsapp/verify", methods=["POST"])
 @endpoint
 def whatsapp_verify() -> Response:
+    from chalicelib.services import whatsapp_login
     request = bp.current_request
     body = parse(request, "WhatsappVerify")
     device = request.headers.get("user-agent") if body.remember else None

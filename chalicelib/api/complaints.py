@@ -3,18 +3,24 @@ and the kabupaten's categories."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint, Response
 
 from chalicelib.api.http import endpoint, int_param, optional_principal, parse, principal, query_param, respond
 from chalicelib.api.openapi import doc
-from chalicelib.services import attachments, complaints
 
+if TYPE_CHECKING:
+    from chalicelib.services import complaints
+
+# Each route imports its service when it runs, so a cold start loads only what its first request uses (app.py).
 bp = Blueprint(__name__)
 _PAGING = (("limit", "Page size, 1–100 (default 20)"), ("cursor", "The `next` value of the previous page"))
 _STATUS = (("status", "open (default), acknowledged, in_progress, resolved, closed or rejected"),)
 
 
 def _page(items: list[complaints.Complaint], cursor: str | None, who: complaints.Principal | None) -> Response:
+    from chalicelib.services import complaints
     return respond({"items": [complaints.to_view(c, who) for c in items], "next": cursor})
 
 
@@ -23,6 +29,7 @@ def _page(items: list[complaints.Complaint], cursor: str | None, who: complaints
 @bp.route("/v1/villages/{desa}/complaint-uploads", methods=["POST"])
 @endpoint
 def create_photo_upload(desa: str) -> Response:
+    from chalicelib.services import attachments
     request = bp.current_request
     who = principal(request)
     body = parse(request, "PhotoUploadRequest")
@@ -36,6 +43,7 @@ def create_photo_upload(desa: str) -> Response:
 @bp.route("/v1/villages/{desa}/complaints", methods=["POST"])
 @endpoint
 def file_complaint(desa: str) -> Response:
+    from chalicelib.services import complaints
     request = bp.current_request
     who = principal(request)
     body = parse(request, "ComplaintFile")
@@ -48,6 +56,7 @@ def file_complaint(desa: str) -> Response:
 @bp.route("/v1/villages/{desa}/complaints", methods=["GET"])
 @endpoint
 def village_queue(desa: str) -> Response:
+    from chalicelib.services import complaints
     request = bp.current_request
     who = principal(request)
     items, cursor = complaints.list_village(who, desa, query_param(request, "status"), int_param(request, "limit"),
@@ -60,6 +69,7 @@ def village_queue(desa: str) -> Response:
 @bp.route("/v1/villages/{desa}/complaints/public", methods=["GET"])
 @endpoint
 def public_list(desa: str) -> Response:
+    from chalicelib.services import complaints
     request = bp.current_request
     items, cursor = complaints.list_public(desa, int_param(request, "limit"), query_param(request, "cursor"))
     return _page(items, cursor, None)
@@ -70,6 +80,7 @@ def public_list(desa: str) -> Response:
 @bp.route("/v1/kabupaten/{code}/opds/{opd}/complaints", methods=["GET"])
 @endpoint
 def opd_queue(code: str, opd: str) -> Response:
+    from chalicelib.services import complaints
     request = bp.current_request
     who = principal(request)
     items, cursor = complaints.list_opd(who, code, opd, query_param(request, "status"), int_param(request, "limit"),
@@ -82,6 +93,7 @@ def opd_queue(code: str, opd: str) -> Response:
 @bp.route("/v1/complaints/{complaint_id}", methods=["GET"])
 @endpoint
 def get_complaint(complaint_id: str) -> Response:
+    from chalicelib.services import complaints
     who = optional_principal(bp.current_request)
     return respond(complaints.to_view(complaints.get(who, complaint_id), who),
                    headers={"Cache-Control": "private, no-store"})
@@ -92,6 +104,7 @@ def get_complaint(complaint_id: str) -> Response:
 @bp.route("/v1/complaints/{complaint_id}/transitions", methods=["POST"])
 @endpoint
 def act(complaint_id: str) -> Response:
+    from chalicelib.services import complaints
     request = bp.current_request
     who = principal(request)
     body = parse(request, "ComplaintTransition")
@@ -106,6 +119,7 @@ def act(complaint_id: str) -> Response:
 @bp.route("/v1/complaints/{complaint_id}/photos/{photo_id}", methods=["GET"])
 @endpoint
 def photo(complaint_id: str, photo_id: str) -> Response:
+    from chalicelib.services import complaints
     who = optional_principal(bp.current_request)
     return respond(complaints.photo_link(who, complaint_id, photo_id), headers={"Cache-Control": "private, no-store"})
 
@@ -115,6 +129,7 @@ def photo(complaint_id: str, photo_id: str) -> Response:
 @bp.route("/v1/me/complaints", methods=["GET"])
 @endpoint
 def my_complaints() -> Response:
+    from chalicelib.services import complaints
     request = bp.current_request
     who = principal(request)
     items, cursor = complaints.list_mine(who, int_param(request, "limit"), query_param(request, "cursor"))
@@ -126,6 +141,7 @@ def my_complaints() -> Response:
 @bp.route("/v1/kabupaten/{code}/complaint-categories", methods=["GET"])
 @endpoint
 def get_categories(code: str) -> Response:
+    from chalicelib.services import complaints
     return respond(complaints.get_config(code).to_dict())
 
 
@@ -134,6 +150,7 @@ def get_categories(code: str) -> Response:
 @bp.route("/v1/kabupaten/{code}/complaint-categories", methods=["PUT"])
 @endpoint
 def put_categories(code: str) -> Response:
+    from chalicelib.services import complaints
     request = bp.current_request
     who = principal(request)
     body = parse(request, "ComplaintConfigUpdate")

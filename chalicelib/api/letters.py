@@ -6,8 +6,8 @@ from chalice import Blueprint, Response
 
 from chalicelib.api.http import endpoint, parse, prefers_html, principal, respond
 from chalicelib.api.openapi import doc
-from chalicelib.services import letters
 
+# Each route imports its service when it runs, so a cold start loads only what its first request uses (app.py).
 bp = Blueprint(__name__)
 
 
@@ -17,6 +17,7 @@ bp = Blueprint(__name__)
 @bp.route("/v1/requests/{request_id}/letter", methods=["GET"])
 @endpoint
 def letter_link(request_id: str) -> Response:
+    from chalicelib.services import letters
     return respond(letters.letter_link(principal(bp.current_request), request_id))
 
 
@@ -25,6 +26,7 @@ def letter_link(request_id: str) -> Response:
 @bp.route("/v1/files/{token}", methods=["GET"])
 @endpoint
 def file(token: str) -> Response:
+    from chalicelib.services import letters
     data, filename, content_type = letters.open_file(token)
     return Response(body=data, status_code=200,
                     headers={"Content-Type": content_type, "Cache-Control": "private, no-store",
@@ -38,6 +40,7 @@ def file(token: str) -> Response:
 @bp.route("/v1/letters/verify/{token}", methods=["GET"])
 @endpoint
 def verify(token: str) -> Response:
+    from chalicelib.services import letters
     # The QR code holds this URL: a person's phone gets the page, which asks for the JSON below.
     headers = {"Cache-Control": "no-store", "Vary": "Accept"}
     if prefers_html(bp.current_request):
@@ -50,6 +53,7 @@ def verify(token: str) -> Response:
 @bp.route("/v1/letters/public-key", methods=["GET"])
 @endpoint
 def public_key() -> Response:
+    from chalicelib.services import letters
     return respond(letters.public_keys(), headers={"Cache-Control": "public, max-age=3600"})
 
 
@@ -59,6 +63,7 @@ def public_key() -> Response:
 @bp.route("/v1/letters/{letter_id}/revocation", methods=["POST"])
 @endpoint
 def revoke(letter_id: str) -> Response:
+    from chalicelib.services import letters
     request = bp.current_request
     who = principal(request)
     body = parse(request, "LetterRevocation")
@@ -70,6 +75,7 @@ def revoke(letter_id: str) -> Response:
 @bp.route("/v1/villages/{desa}/letter-settings", methods=["GET"])
 @endpoint
 def get_settings(desa: str) -> Response:
+    from chalicelib.services import letters
     return respond(letters.get_letter_settings(principal(bp.current_request), desa))
 
 
@@ -79,6 +85,7 @@ def get_settings(desa: str) -> Response:
 @bp.route("/v1/villages/{desa}/letter-settings", methods=["PUT"])
 @endpoint
 def put_settings(desa: str) -> Response:
+    from chalicelib.services import letters
     request = bp.current_request
     who = principal(request)
     body = parse(request, "LetterSettingsUpdate")
@@ -94,6 +101,7 @@ def put_settings(desa: str) -> Response:
                          "multipart/form-data", "application/x-www-form-urlencoded"])
 @endpoint
 def put_logo(desa: str) -> Response:
+    from chalicelib.services import letters
     request = bp.current_request
     who = principal(request)
     raw = request.raw_body
@@ -106,4 +114,5 @@ def put_logo(desa: str) -> Response:
 @bp.route("/v1/villages/{desa}/letter-settings/logo", methods=["DELETE"])
 @endpoint
 def delete_logo(desa: str) -> Response:
+    from chalicelib.services import letters
     return respond(letters.remove_logo(principal(bp.current_request), desa))

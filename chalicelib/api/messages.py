@@ -7,8 +7,8 @@ from chalice import Blueprint, Response
 
 from chalicelib.api.http import endpoint, int_param, parse, principal, query_param, respond
 from chalicelib.api.openapi import doc
-from chalicelib.services import messages, sessions
 
+# Each route imports its service when it runs, so a cold start loads only what its first request uses (app.py).
 bp = Blueprint(__name__)
 
 
@@ -17,6 +17,7 @@ bp = Blueprint(__name__)
 @bp.route("/v1/auth/refresh", methods=["POST"])
 @endpoint
 def refresh() -> Response:
+    from chalicelib.services import sessions
     return respond(sessions.refresh(parse(bp.current_request, "RefreshTokenBody").refresh_token))
 
 
@@ -25,6 +26,7 @@ def refresh() -> Response:
 @bp.route("/v1/auth/logout", methods=["POST"])
 @endpoint
 def logout() -> Response:
+    from chalicelib.services import sessions
     return respond(sessions.logout(parse(bp.current_request, "RefreshTokenBody").refresh_token))
 
 
@@ -32,6 +34,7 @@ def logout() -> Response:
 @bp.route("/v1/me/devices", methods=["GET"])
 @endpoint
 def devices() -> Response:
+    from chalicelib.services import sessions
     return respond(sessions.devices(principal(bp.current_request)))
 
 
@@ -40,6 +43,7 @@ def devices() -> Response:
 @bp.route("/v1/me/devices/{device_id}", methods=["DELETE"])
 @endpoint
 def revoke_device(device_id: str) -> Response:
+    from chalicelib.services import sessions
     return respond(sessions.revoke_device(principal(bp.current_request), device_id))
 
 
@@ -48,6 +52,7 @@ def revoke_device(device_id: str) -> Response:
 @bp.route("/v1/me/inbox", methods=["GET"])
 @endpoint
 def inbox() -> Response:
+    from chalicelib.services import messages
     request = bp.current_request
     return respond(messages.inbox(principal(request), int_param(request, "limit"), query_param(request, "cursor")))
 
@@ -57,6 +62,7 @@ def inbox() -> Response:
 @bp.route("/v1/me/inbox/{message_id}/read", methods=["POST"])
 @endpoint
 def inbox_read(message_id: str) -> Response:
+    from chalicelib.services import messages
     return respond(messages.mark_read(principal(bp.current_request), message_id))
 
 
@@ -65,6 +71,7 @@ def inbox_read(message_id: str) -> Response:
 @bp.route("/v1/me/contact", methods=["GET"])
 @endpoint
 def get_contact() -> Response:
+    from chalicelib.services import messages
     return respond(messages.get_contact(principal(bp.current_request)))
 
 
@@ -73,6 +80,7 @@ def get_contact() -> Response:
 @bp.route("/v1/me/contact", methods=["PUT"])
 @endpoint
 def put_contact() -> Response:
+    from chalicelib.services import messages
     request = bp.current_request
     return respond(messages.put_contact(principal(request), parse(request, "CitizenContactUpdate").email))
 
@@ -82,6 +90,7 @@ def put_contact() -> Response:
 @bp.route("/v1/me/contact/confirm", methods=["POST"])
 @endpoint
 def confirm_contact() -> Response:
+    from chalicelib.services import messages
     request = bp.current_request
     return respond(messages.confirm_email(principal(request), parse(request, "CitizenEmailConfirm").code))
 
@@ -91,6 +100,7 @@ def confirm_contact() -> Response:
 @bp.route("/v1/push/vapid-public-key", methods=["GET"])
 @endpoint
 def vapid_public_key() -> Response:
+    from chalicelib.services import messages
     return respond(messages.vapid_public_key())
 
 
@@ -99,6 +109,7 @@ def vapid_public_key() -> Response:
 @bp.route("/v1/me/push-subscriptions", methods=["POST"])
 @endpoint
 def subscribe() -> Response:
+    from chalicelib.services import messages
     request = bp.current_request
     who = principal(request)
     body = parse(request, "PushSubscriptionIn")
@@ -110,6 +121,7 @@ def subscribe() -> Response:
 @bp.route("/v1/me/push-subscriptions", methods=["DELETE"])
 @endpoint
 def unsubscribe() -> Response:
+    from chalicelib.services import messages
     request = bp.current_request
     who = principal(request)
     return respond(messages.unsubscribe(who, parse(request, "PushSubscriptionDelete").endpoint))
@@ -120,6 +132,7 @@ def unsubscribe() -> Response:
 @bp.route("/v1/admin/message-policy/{kabupaten}", methods=["GET"])
 @endpoint
 def get_policy(kabupaten: str) -> Response:
+    from chalicelib.services import messages
     return respond(messages.get_policy(principal(bp.current_request), kabupaten))
 
 
@@ -128,6 +141,7 @@ def get_policy(kabupaten: str) -> Response:
 @bp.route("/v1/admin/message-policy/{kabupaten}", methods=["PUT"])
 @endpoint
 def put_policy(kabupaten: str) -> Response:
+    from chalicelib.services import messages
     request = bp.current_request
     who = principal(request)
     body = parse(request, "MessagePolicyUpdate")
@@ -140,5 +154,6 @@ def put_policy(kabupaten: str) -> Response:
 @bp.route("/v1/admin/message-bill/{region}", methods=["GET"])
 @endpoint
 def message_bill(region: str) -> Response:
+    from chalicelib.services import messages
     request = bp.current_request
     return respond(messages.bill(principal(request), region, query_param(request, "month")))

@@ -6,8 +6,8 @@ from chalice import Blueprint, Response
 
 from chalicelib.api.http import endpoint, int_param, parse, principal, query_param, respond
 from chalicelib.api.openapi import doc
-from chalicelib.services import notifications
 
+# Each route imports its service when it runs, so a cold start loads only what its first request uses (app.py).
 bp = Blueprint(__name__)
 
 
@@ -18,6 +18,7 @@ bp = Blueprint(__name__)
 @bp.route("/v1/villages/{desa}/notifications", methods=["GET"])
 @endpoint
 def village_notifications(desa: str) -> Response:
+    from chalicelib.services import notifications
     request = bp.current_request
     return respond(notifications.list_village(principal(request), desa, query_param(request, "status"),
                                               int_param(request, "limit"), query_param(request, "cursor")))
@@ -28,6 +29,7 @@ def village_notifications(desa: str) -> Response:
 @bp.route("/v1/notifications/{notification_id}/resend", methods=["POST"])
 @endpoint
 def notification_resend(notification_id: str) -> Response:
+    from chalicelib.services import notifications
     return respond(notifications.resend(principal(bp.current_request), notification_id))
 
 
@@ -36,6 +38,7 @@ def notification_resend(notification_id: str) -> Response:
 @bp.route("/v1/me/notification-preferences", methods=["GET"])
 @endpoint
 def get_notification_preferences() -> Response:
+    from chalicelib.services import notifications
     return respond(notifications.get_preferences(principal(bp.current_request)))
 
 
@@ -44,6 +47,7 @@ def get_notification_preferences() -> Response:
 @bp.route("/v1/me/notification-preferences", methods=["PUT"])
 @endpoint
 def put_notification_preferences() -> Response:
+    from chalicelib.services import notifications
     request = bp.current_request
     who = principal(request)
     body = parse(request, "NotificationPreferencesUpdate")

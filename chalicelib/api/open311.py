@@ -12,12 +12,11 @@ from chalice import Blueprint, Response
 
 from chalicelib.api.http import endpoint, parse, principal, respond
 from chalicelib.api.openapi import doc
-from chalicelib.domain import open311 as rules
 from chalicelib.domain.inputs import PATH_TOKEN
 from chalicelib.errors import AppError
 from chalicelib.observability import logger
-from chalicelib.services import open311
 
+# Each route imports its service when it runs, so a cold start loads only what its first request uses (app.py).
 bp = Blueprint(__name__)
 BASE = "/open311/v2"
 FORM = "application/x-www-form-urlencoded"
@@ -34,12 +33,14 @@ def _format_of_path() -> str:
 
 
 def _answer(fmt: str, root: str, body: Any, status: int = 200) -> Response:
+    from chalicelib.domain import open311 as rules
     return Response(body=rules.render(fmt, root, body), status_code=status,
                     headers={"Content-Type": rules.CONTENT_TYPES[fmt]})
 
 
 def _split(value: str) -> tuple[str, str]:
     """`jalan.json` -> ("jalan", "json"); a path value without .json or .xml names no resource (404)."""
+    from chalicelib.domain import open311 as rules
     if not value.isascii() or not PATH_TOKEN.fullmatch(value):
         raise rules.not_found("Sumber daya tidak ditemukan.")
     stem, _, fmt = value.rpartition(".")
@@ -53,6 +54,7 @@ def georeport(view: Callable[..., Response]) -> Callable[..., Response]:
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Response:
+        from chalicelib.domain import open311 as rules
         fmt = _format_of_path()
         for value in kwargs.values():
             if isinstance(value, str) and value.endswith(".xml"):
@@ -111,6 +113,7 @@ def _params() -> dict[str, str]:
 @bp.route(f"{BASE}/discovery.xml", methods=["GET"])
 @georeport
 def discovery() -> Response:
+    from chalicelib.services import open311
     return _answer(_format_of_path(), "discovery", open311.discovery())
 
 
@@ -120,6 +123,7 @@ def discovery() -> Response:
 @bp.route(f"{BASE}/services.xml", methods=["GET"])
 @georeport
 def services() -> Response:
+    from chalicelib.services import open311
     return _answer(_format_of_path(), "services", open311.services(_params().get("jurisdiction_id")))
 
 
@@ -128,6 +132,7 @@ def services() -> Response:
 @bp.route(f"{BASE}/services/{{service_code}}", methods=["GET"])
 @georeport
 def service_definition(service_code: str) -> Response:
+    from chalicelib.services import open311
     code, fmt = _split(service_code)
     return _answer(fmt, "service_definition",
                    open311.service_definition(_params().get("jurisdiction_id"), code))
@@ -143,6 +148,7 @@ def service_definition(service_code: str) -> Response:
 @bp.route(f"{BASE}/requests.xml", methods=["GET"])
 @georeport
 def list_requests() -> Response:
+    from chalicelib.services import open311
     return _answer(_format_of_path(), "service_requests", open311.list_requests(_params()))
 
 
@@ -152,6 +158,8 @@ def list_requests() -> Response:
 @bp.route(f"{BASE}/requests.xml", methods=["POST"], content_types=ACCEPTED)
 @georeport
 def post_request() -> Response:
+    from chalicelib.domain import open311 as rules
+    from chalicelib.services import open311
     request = bp.current_request
     content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     if content_type != FORM:
@@ -176,6 +184,7 @@ def post_request() -> Response:
 @bp.route(f"{BASE}/requests/{{service_request_id}}", methods=["GET"])
 @georeport
 def get_request(service_request_id: str) -> Response:
+    from chalicelib.services import open311
     request_id, fmt = _split(service_request_id)
     return _answer(fmt, "service_requests", open311.get_request(_params().get("jurisdiction_id"), request_id))
 
@@ -185,6 +194,8 @@ def get_request(service_request_id: str) -> Response:
 @bp.route(f"{BASE}/media/{{complaint_id}}/{{photo_id}}", methods=["GET"])
 @georeport
 def media(complaint_id: str, photo_id: str) -> Response:
+    from chalicelib.domain import open311 as rules
+    from chalicelib.services import open311
     for value in (complaint_id, photo_id):
         if not value.isascii() or not PATH_TOKEN.fullmatch(value):
             raise rules.not_found("Foto tidak ditemukan.")
@@ -198,6 +209,7 @@ def media(complaint_id: str, photo_id: str) -> Response:
 @bp.route("/v1/kabupaten/{code}/open311-keys", methods=["GET"])
 @endpoint
 def list_keys(code: str) -> Response:
+    from chalicelib.services import open311
     return respond(open311.list_keys(principal(bp.current_request), code), headers=NO_STORE)
 
 
@@ -207,6 +219,7 @@ def list_keys(code: str) -> Response:
 @bp.route("/v1/kabupaten/{code}/open311-keys", methods=["POST"])
 @endpoint
 def create_key(code: str) -> Response:
+    from chalicelib.services import open311
     request = bp.current_request
     who = principal(request)
     body = parse(request, "Open311KeyCreate")
@@ -218,4 +231,5 @@ def create_key(code: str) -> Response:
 @bp.route("/v1/kabupaten/{code}/open311-keys/{key_id}", methods=["DELETE"])
 @endpoint
 def revoke_key(code: str, key_id: str) -> Response:
+    from chalicelib.services import open311
     return respond(open311.revoke_key(principal(bp.current_request), code, key_id), headers=NO_STORE)

@@ -7,8 +7,8 @@ from chalice import Blueprint, Response
 from chalicelib.api.http import endpoint, optional_principal, query_param, respond
 from chalicelib.api.openapi import build_spec, doc
 from chalicelib.errors import ValidationError
-from chalicelib.services import regions, requests
 
+# Each route imports its service when it runs, so a cold start loads only what its first request uses (app.py).
 bp = Blueprint(__name__)
 # Regions and a village's letter catalogue change seldom (an activation, an adjusted type): a browser keeps them
 # for minutes, so a page that needs them again (the form after the list, the queue after a request) answers
@@ -22,6 +22,7 @@ CATALOGUE_CACHE = {"Cache-Control": "public, max-age=300"}
 @bp.route("/v1/regions/{code}", methods=["GET"])
 @endpoint
 def get_region(code: str) -> Response:
+    from chalicelib.services import regions
     siblings = query_param(bp.current_request, "siblings")
     if siblings not in (None, "true", "false"):
         raise ValidationError("Parameter siblings harus true atau false.", code="invalid_parameter")
@@ -33,6 +34,7 @@ def get_region(code: str) -> Response:
 @bp.route("/v1/villages/{desa}/letter-types", methods=["GET"])
 @endpoint
 def letter_types(desa: str) -> Response:
+    from chalicelib.services import regions
     request = bp.current_request
     include_disabled = query_param(request, "include_disabled") == "true"
     who = optional_principal(request) if include_disabled else None
@@ -45,6 +47,7 @@ def letter_types(desa: str) -> Response:
 @bp.route("/v1/track/{tracking_code}", methods=["GET"])
 @endpoint
 def track(tracking_code: str) -> Response:
+    from chalicelib.services import requests
     return respond(requests.to_tracking(requests.track(tracking_code)))
 
 

@@ -6,8 +6,8 @@ from chalice import Blueprint, Response
 
 from chalicelib.api.http import endpoint, int_param, parse, principal, query_param, respond
 from chalicelib.api.openapi import doc
-from chalicelib.services import letters, profile, requests
 
+# Each route imports its service when it runs, so a cold start loads only what its first request uses (app.py).
 bp = Blueprint(__name__)
 _PAGING = (("limit", "Page size, 1–100 (default 20)"), ("cursor", "The `next` value of the previous page"))
 
@@ -18,6 +18,7 @@ _PAGING = (("limit", "Page size, 1–100 (default 20)"), ("cursor", "The `next` 
 @bp.route("/v1/villages/{desa}/requests", methods=["POST"])
 @endpoint
 def submit(desa: str) -> Response:
+    from chalicelib.services import requests
     request = bp.current_request
     who = principal(request)
     body = parse(request, "SubmitRequest")
@@ -32,6 +33,7 @@ def submit(desa: str) -> Response:
 @bp.route("/v1/villages/{desa}/requests", methods=["GET"])
 @endpoint
 def queue(desa: str) -> Response:
+    from chalicelib.services import requests
     request = bp.current_request
     who = principal(request)
     items, cursor = requests.list_village(who, desa, query_param(request, "status"), int_param(request, "limit"),
@@ -44,6 +46,7 @@ def queue(desa: str) -> Response:
 @bp.route("/v1/requests/{request_id}", methods=["GET"])
 @endpoint
 def get_request(request_id: str) -> Response:
+    from chalicelib.services import letters
     return respond(letters.request_view(principal(bp.current_request), request_id))
 
 
@@ -54,6 +57,7 @@ def get_request(request_id: str) -> Response:
 @bp.route("/v1/requests/{request_id}/transitions", methods=["POST"])
 @endpoint
 def transition(request_id: str) -> Response:
+    from chalicelib.services import requests
     request = bp.current_request
     who = principal(request)
     body = parse(request, "TransitionRequest")
@@ -67,6 +71,7 @@ def transition(request_id: str) -> Response:
 @bp.route("/v1/me/requests", methods=["GET"])
 @endpoint
 def my_requests() -> Response:
+    from chalicelib.services import requests
     request = bp.current_request
     who = principal(request)
     items, cursor = requests.list_mine(who, int_param(request, "limit"), query_param(request, "cursor"))
@@ -77,6 +82,7 @@ def my_requests() -> Response:
 @bp.route("/v1/me/profile", methods=["GET"])
 @endpoint
 def get_profile() -> Response:
+    from chalicelib.services import profile
     return respond(profile.get_profile(principal(bp.current_request)))
 
 
@@ -85,6 +91,7 @@ def get_profile() -> Response:
 @bp.route("/v1/me/profile", methods=["PUT"])
 @endpoint
 def put_profile() -> Response:
+    from chalicelib.services import profile
     request = bp.current_request
     who = principal(request)
     body = parse(request, "ProfileUpdate")

@@ -7,8 +7,8 @@ from chalice import Blueprint, Response
 from chalicelib.api.http import endpoint, int_param, parse, principal, query_param, respond
 from chalicelib.api.openapi import doc
 from chalicelib.errors import ValidationError
-from chalicelib.services import residents
 
+# Each route imports its service when it runs, so a cold start loads only what its first request uses (app.py).
 bp = Blueprint(__name__)
 _STAFF = "operator, kades of the village; camat (read, masked); admin of the kabupaten (masked)"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -20,6 +20,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @bp.route("/v1/villages/{desa}/residents", methods=["GET"])
 @endpoint
 def list_residents(desa: str) -> Response:
+    from chalicelib.services import residents
     request = bp.current_request
     return respond(residents.list_residents(principal(request), desa, int_param(request, "limit"),
                                             query_param(request, "cursor")))
@@ -30,6 +31,7 @@ def list_residents(desa: str) -> Response:
 @bp.route("/v1/villages/{desa}/residents", methods=["POST"])
 @endpoint
 def add_resident(desa: str) -> Response:
+    from chalicelib.services import residents
     request = bp.current_request
     who = principal(request)
     body = parse(request, "ResidentCreate")
@@ -41,6 +43,7 @@ def add_resident(desa: str) -> Response:
 @bp.route("/v1/villages/{desa}/residents/{resident_id}", methods=["GET"])
 @endpoint
 def get_resident(desa: str, resident_id: str) -> Response:
+    from chalicelib.services import residents
     return respond(residents.get_resident(principal(bp.current_request), desa, resident_id))
 
 
@@ -50,6 +53,7 @@ def get_resident(desa: str, resident_id: str) -> Response:
 @bp.route("/v1/villages/{desa}/residents/{resident_id}", methods=["PUT"])
 @endpoint
 def update_resident(desa: str, resident_id: str) -> Response:
+    from chalicelib.services import residents
     request = bp.current_request
     who = principal(request)
     body = parse(request, "ResidentUpdate")
@@ -66,6 +70,7 @@ def update_resident(desa: str, resident_id: str) -> Response:
           content_types=[XLSX, "text/csv", "application/octet-stream"])
 @endpoint
 def import_residents(desa: str) -> Response:
+    from chalicelib.services import residents
     request = bp.current_request
     who = principal(request)
     dry_run = query_param(request, "dry_run")

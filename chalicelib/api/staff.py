@@ -6,8 +6,8 @@ from chalice import Blueprint, Response
 
 from chalicelib.api.http import endpoint, parse, principal, respond
 from chalicelib.api.openapi import doc
-from chalicelib.services import staff
 
+# Each route imports its service when it runs, so a cold start loads only what its first request uses (app.py).
 bp = Blueprint(__name__)
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -17,6 +17,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 @bp.route("/v1/regions/{code}/staff", methods=["GET"])
 @endpoint
 def list_staff(code: str) -> Response:
+    from chalicelib.services import staff
     return respond(staff.list_staff(principal(bp.current_request), code))
 
 
@@ -26,6 +27,7 @@ def list_staff(code: str) -> Response:
 @bp.route("/v1/regions/{code}/staff", methods=["POST"])
 @endpoint
 def create_staff(code: str) -> Response:
+    from chalicelib.services import staff
     request = bp.current_request
     who = principal(request)
     body = parse(request, "StaffCreate")
@@ -37,6 +39,7 @@ def create_staff(code: str) -> Response:
 @bp.route("/v1/staff/{username}", methods=["GET"])
 @endpoint
 def get_staff(username: str) -> Response:
+    from chalicelib.services import staff
     return respond(staff.get(principal(bp.current_request), username))
 
 
@@ -45,6 +48,7 @@ def get_staff(username: str) -> Response:
 @bp.route("/v1/staff/{username}", methods=["PATCH"])
 @endpoint
 def patch_staff(username: str) -> Response:
+    from chalicelib.services import staff
     request = bp.current_request
     who = principal(request)
     body = parse(request, "StaffUpdate")
@@ -57,6 +61,7 @@ def patch_staff(username: str) -> Response:
 @bp.route("/v1/staff/{username}/password-reset", methods=["POST"])
 @endpoint
 def reset_password(username: str) -> Response:
+    from chalicelib.services import staff
     return respond(staff.reset_password(principal(bp.current_request), username), headers=NO_STORE)
 
 
@@ -65,6 +70,7 @@ def reset_password(username: str) -> Response:
 @bp.route("/v1/me/password", methods=["PUT"])
 @endpoint
 def change_password() -> Response:
+    from chalicelib.services import staff
     request = bp.current_request
     who = principal(request)
     body = parse(request, "PasswordChange")
@@ -76,6 +82,7 @@ def change_password() -> Response:
 @bp.route("/v1/me/staff-profile", methods=["GET"])
 @endpoint
 def get_profile() -> Response:
+    from chalicelib.services import staff
     return respond(staff.get_own_profile(principal(bp.current_request)))
 
 
@@ -84,6 +91,7 @@ def get_profile() -> Response:
 @bp.route("/v1/me/staff-profile", methods=["PUT"])
 @endpoint
 def put_profile() -> Response:
+    from chalicelib.services import staff
     request = bp.current_request
     who = principal(request)
     body = parse(request, "StaffProfileUpdate")

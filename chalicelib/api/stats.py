@@ -9,8 +9,8 @@ from chalice.app import Request
 
 from chalicelib.api.http import endpoint, principal, query_param, respond
 from chalicelib.api.openapi import doc
-from chalicelib.services import stats
 
+# Each route imports its service when it runs, so a cold start loads only what its first request uses (app.py).
 bp = Blueprint(__name__)
 # Figures change as the stream handler counts; five minutes of staleness is fine for a public page and lets a
 # CDN or browser keep the answer. The (weak) ETag lets them revalidate for a 304 without the body.
@@ -20,6 +20,7 @@ RANGE_QUERY = (("from", "first month, YYYY-MM (default: 11 months before `to`)")
 
 
 def _cached(request: Request, body: Any, text: str | None = None, content_type: str | None = None) -> Response:
+    from chalicelib.services import stats
     tag = stats.etag(body)
     headers: dict[str, str | list[str]] = {**PUBLIC_CACHE, "ETag": tag}
     # If-None-Match compares weakly (RFC 9110 13.1.2): W/"x" and "x" are the same tag.
@@ -41,6 +42,7 @@ def _range(request: Request) -> tuple[str | None, str | None]:
 @bp.route("/v1/stats/regions/{code}", methods=["GET"])
 @endpoint
 def region_stats(code: str) -> Response:
+    from chalicelib.services import stats
     request = bp.current_request
     return _cached(request, stats.region_stats(code, *_range(request)))
 
@@ -50,6 +52,7 @@ def region_stats(code: str) -> Response:
 @bp.route("/v1/stats/regions/{code}/export.json", methods=["GET"])
 @endpoint
 def export_json(code: str) -> Response:
+    from chalicelib.services import stats
     request = bp.current_request
     return _cached(request, stats.export_rows(code, *_range(request)))
 
@@ -59,6 +62,7 @@ def export_json(code: str) -> Response:
 @bp.route("/v1/stats/regions/{code}/export.csv", methods=["GET"])
 @endpoint
 def export_csv(code: str) -> Response:
+    from chalicelib.services import stats
     request = bp.current_request
     export = stats.export_rows(code, *_range(request))
     return _cached(request, export, stats.export_csv(export), "text/csv; charset=utf-8")
@@ -69,6 +73,7 @@ def export_csv(code: str) -> Response:
 @bp.route("/v1/stats/district/{code}", methods=["GET"])
 @endpoint
 def district(code: str) -> Response:
+    from chalicelib.services import stats
     request = bp.current_request
     return respond(stats.district_view(principal(request), code, *_range(request)),
                    headers={"Cache-Control": "no-store"})

@@ -6,8 +6,8 @@ from chalice import Blueprint, Response
 
 from chalicelib.api.http import endpoint, parse, principal, respond
 from chalicelib.api.openapi import doc
-from chalicelib.services import regions
 
+# Each route imports its service when it runs, so a cold start loads only what its first request uses (app.py).
 bp = Blueprint(__name__)
 
 
@@ -16,6 +16,7 @@ bp = Blueprint(__name__)
 @bp.route("/v1/villages/{desa}/activation", methods=["PUT"])
 @endpoint
 def activation(desa: str) -> Response:
+    from chalicelib.services import regions
     request = bp.current_request
     who = principal(request)
     body = parse(request, "VillageActivation")
@@ -28,6 +29,7 @@ def activation(desa: str) -> Response:
 @bp.route("/v1/villages/{desa}/letter-types/{code}", methods=["PUT"])
 @endpoint
 def adjust_letter_type(desa: str, code: str) -> Response:
+    from chalicelib.services import regions
     request = bp.current_request
     who = principal(request)
     body = parse(request, "LetterTypeAdjust")

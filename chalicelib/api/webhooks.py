@@ -6,8 +6,8 @@ from chalice import Blueprint, Response
 
 from chalicelib.api.http import endpoint, query_param, respond
 from chalicelib.api.openapi import doc
-from chalicelib.services import whatsapp_login
 
+# Each route imports its service when it runs, so a cold start loads only what its first request uses (app.py).
 bp = Blueprint(__name__)
 PATH = "/v1/webhooks/whatsapp"
 
@@ -19,6 +19,7 @@ PATH = "/v1/webhooks/whatsapp"
 @bp.route(PATH, methods=["GET"])
 @endpoint
 def whatsapp_handshake() -> Response:
+    from chalicelib.services import whatsapp_login
     request = bp.current_request
     challenge = whatsapp_login.handshake(query_param(request, "hub.mode"), query_param(request, "hub.verify_token"),
                                          query_param(request, "hub.challenge"))
@@ -32,6 +33,7 @@ def whatsapp_handshake() -> Response:
 @bp.route(PATH, methods=["POST"])
 @endpoint
 def whatsapp_delivery() -> Response:
+    from chalicelib.services import whatsapp_login
     request = bp.current_request
     raw = request.raw_body
     if isinstance(raw, str):

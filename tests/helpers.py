@@ -155,8 +155,8 @@ def upload(client: Client, citizen: dict[str, Any], attachment: str = "ktp", vil
 
 def required_attachments(client: Client, citizen: dict[str, Any], village: str = SAMATARING,
                          letter_type: str = "SKD") -> dict[str, str]:
-    """Uploads for every attachment the letter type requires (made once per citizen, village and type:
-    a citizen may attach the same upload to several requests)."""
+    """Uploads for every attachment the letter type requires (kept per citizen, village and type until a submission
+    uses them: an upload is used by one request only, so `submit` forgets them once it created a request)."""
     from chalicelib.domain import catalog
 
     cache = citizen.setdefault("_uploads", {})
@@ -174,6 +174,7 @@ def submit(client: Client, citizen: dict[str, Any], village: str = SAMATARING, l
            fields: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
            attachments: Any = _AUTO) -> Any:
     body: dict[str, Any] = {"letter_type": letter_type, "fields": fields if fields is not None else SKD_FIELDS}
+    cached = False
     if attachments is _AUTO:
         from chalicelib.domain import catalog
 
@@ -181,11 +182,15 @@ def submit(client: Client, citizen: dict[str, Any], village: str = SAMATARING, l
         if letter_type in catalog.DEFAULT_CATALOG and _village_accepts(client, village):
             try:
                 attachments = required_attachments(client, citizen, village, letter_type)
+                cached = True
             except AssertionError:
                 attachments = None  # uploads refused (disabled type, no profile…): the submit says why
     if attachments is not None:
         body["attachments"] = attachments
-    return post(client, f"/v1/villages/{village}/requests", body, citizen["token"], headers)
+    response = post(client, f"/v1/villages/{village}/requests", body, citizen["token"], headers)
+    if cached and response.status_code == 201:
+        citizen.get("_uploads", {}).pop((village, letter_type), None)  # used: the next request uploads its own
+    return response
 
 
 def _village_accepts(client: Client, village: str) -> bool:

@@ -154,7 +154,7 @@ def _check_one(principal: Principal, request_village: str, letter_type: catalog.
     checked = _checked(upload, stored)
     return Attachment(name=name, label=spec.label, filename=upload.filename, content_type=upload.content_type,
                       size=stored.size, file_key=attachment_file_key(request_village, upload.id), upload_id=upload.id,
-                      version=stored.version), checked
+                      version=checked.version), checked
 
 
 def _checked(upload: Upload, stored: StoredObject) -> Checked:

@@ -235,20 +235,28 @@ def test_a_file_written_again_after_submission_does_not_change_what_the_request_
     assert fetched["ktp"] == JPEG
 
 
+def _as_staging(s3_client, bucket: str, refs: dict[str, str]) -> None:
+    """Turn fresh uploads into uploads presigned before the deploy: their items name the staging prefix and carry
+    no state, their files are there."""
+    from chalicelib.domain.attachments import staging_file_key
+
+    for uid in refs.values():
+        item = _item(uid)
+        staging = staging_file_key(SAMATARING, uid)
+        s3_client.copy_object(Bucket=bucket, Key=staging, CopySource={"Bucket": bucket, "Key": item.file_key})
+        s3_client.delete_object(Bucket=bucket, Key=item.file_key)
+        item.file_key, item.state = staging, None
+        item.save()
+
+
 def test_a_staging_upload_from_before_the_deploy_still_submits_by_copy(client, citizen, s3):
     from chalicelib.domain.attachments import staging_file_key
     from chalicelib.storage import requests as requests_repo
     from chalicelib.workers import retention
 
-    # Given three uploads presigned before the deploy: their items name the staging prefix and carry no state
+    # Given three uploads presigned before the deploy
     refs = _three(client, citizen)
-    for uid in refs.values():
-        item = _item(uid)
-        staging = staging_file_key(SAMATARING, uid)
-        s3.copy_object(Bucket=BUCKET, Key=staging, CopySource={"Bucket": BUCKET, "Key": item.file_key})
-        s3.delete_object(Bucket=BUCKET, Key=item.file_key)
-        item.file_key, item.state = staging, None
-        item.save()
+    _as_staging(s3, BUCKET, refs)
     # When the citizen submits within their day
     response = submit(client, citizen, attachments=refs)
     # Then the files are copied to their attachment keys, as before, and the request points there
@@ -294,3 +302,20 @@ def test_complaint_photos_land_at_their_final_key_serve_one_complaint_and_unused
     records = [_ttl_removal(_item(uid)) for uid in (used, abandoned)]
     assert retention.handle_stream({"Records": records}) == 1
     assert _stored(s3, _key(used)) and not _stored(s3, _key(abandoned))
+
+
+def test_a_staging_upload_in_the_versioned_bucket_is_linked_by_key_not_by_its_staging_version(
+        client, citizen, versioned_s3):
+    from chalicelib.storage import requests as requests_repo
+
+    forms = {name: s3_upload(client, citizen, name) for name in ("ktp", "kk")}
+    forms["pengantar_rt"] = s3_upload(client, citizen, "pengantar_rt", PNG, "image/png")
+    refs = {n: f["upload_id"] for n, f in forms.items()}
+    _as_staging(versioned_s3, VERSIONED, refs)
+    response = submit(client, citizen, attachments=refs)
+    assert response.status_code == 201, response.body
+    # the copy is a new object: the staging file's version is not the attachment's, so none is recorded
+    assert all("version" not in a for a in requests_repo.get(response.json_body["id"]).attachments.values())
+    op = staff_token(client, f"operator.{SAMATARING}")
+    link = get(client, f"/v1/requests/{response.json_body['id']}/attachments/pengantar_rt", op).json_body
+    assert "versionId" not in link["url"] and http.get(link["url"], timeout=5).content == PNG

@@ -3,8 +3,8 @@
 Lambda invokes the stream function only for records matching one of FILTER_PATTERNS (the event source
 mapping's FilterCriteria, set by `python -m chalicelib.ops stream-filter`); records matching none are dropped
 by Lambda before any invocation. Without the filter, three invocations in four would carry only records
-nobody acts on: login codes, uploads, sessions, audit events, and the handler's own writes (claims, outcomes,
-inbox messages, counters). The patterns must admit every record a part of the handler reads:
+nobody acts on: login codes, uploads made or used, sessions, audit events, and the handler's own writes (claims,
+outcomes, inbox messages, counters). The patterns must admit every record a part of the handler reads:
 - the outbox sender (workers/outbox.py `wanted`): an outbox row whose new image is `pending` (a new row, or a
   failed row put back by a resend);
 - the transparency counters (workers/stats.py): any change of a request or a complaint, removals included;

@@ -120,6 +120,8 @@ class Upload:
     created_at: str
     expires_at: str
     used_by: str = ""  # the request or complaint whose submission used it ("" while unused)
+    stored_version: str = ""  # the file's S3 version and ETag as that submission checked them
+    stored_etag: str = ""
 
 
 @dataclass(frozen=True)

@@ -164,11 +164,17 @@ def _checked(upload: Upload, stored: StoredObject) -> Checked:
 
 
 def _stored(upload: Upload, invalid: Any) -> StoredObject:
-    """The stored file once it is there, within the size limit and of its declared type (its first bytes); else
-    `invalid(why)` is raised. Its version (S3) is what the request's links will serve."""
+    """The stored file once it is there, within the size limit and of its declared type (its first bytes), and, for an
+    upload a submission already used (a resubmission naming it again, a retried submission), still the file that
+    submission checked; else `invalid(why)` is raised. Its version (S3) is what the request's links will serve."""
     stored = wiring.file_store().probe(upload.file_key, HEAD_BYTES)
     if stored is None:
         raise invalid("belum selesai diunggah.")
+    if upload.used_by and ((upload.stored_version and stored.version != upload.stored_version)
+                           or (upload.stored_etag and stored.etag != upload.stored_etag)):
+        # Posted again with its still-valid form after it was submitted: not the file that was checked.
+        logger.info("upload rewritten after use", extra={"upload_id": upload.id})
+        raise invalid("berubah setelah diajukan; unggah ulang berkasnya.")
     if stored.size > get_settings().max_upload_bytes or stored.size < 1:
         raise invalid("terlalu besar.")
     if not matches_type(upload.content_type, stored.head):

@@ -39,7 +39,8 @@ def from_item(item: UploadItem) -> Upload:
     return Upload(id=item.id, owner=item.owner, village=item.village, letter_type=item.letter_type,
                   attachment=item.attachment, filename=item.filename, content_type=item.content_type,
                   size=int(item.size), file_key=item.file_key, created_at=item.created_at,
-                  expires_at=iso(item.expires_at), used_by=item.used_by or "")
+                  expires_at=iso(item.expires_at), used_by=item.used_by or "",
+                  stored_version=item.stored_version or "", stored_etag=item.stored_etag or "")
 
 
 def create(upload: Upload, expires: datetime) -> None:

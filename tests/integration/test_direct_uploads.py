@@ -207,7 +207,7 @@ def test_an_upload_serves_one_request_a_second_is_refused_and_a_replay_is_not(cl
     assert replay.status_code == 200 and replay.json_body["id"] == first.json_body["id"]
 
 
-def test_a_file_written_again_after_submission_does_not_change_what_the_request_shows(
+def test_a_file_written_again_after_submission_does_not_change_what_the_request_shows_and_is_refused(
         client, citizen, versioned_s3):
     from chalicelib.storage import requests as requests_repo
 
@@ -233,6 +233,14 @@ def test_a_file_written_again_after_submission_does_not_change_what_the_request_
     mine = get(client, f"/v1/requests/{response.json_body['id']}/attachments", citizen["token"]).json_body
     fetched = {i["name"]: http.get(i["url"], timeout=5).content for i in mine["items"]}
     assert fetched["ktp"] == JPEG
+    # And when the request is sent back, naming that upload again is refused: it is not the file that was checked
+    request = act(client, op, response.json_body, "review").json_body
+    request = act(client, op, request, "request_revision", "Foto KTP buram").json_body
+    again = post(client, f"/v1/requests/{request['id']}/transitions",
+                 {"action": "resubmit", "version": request["version"], "attachments": {"ktp": ktp["upload_id"]}},
+                 citizen["token"])
+    assert again.status_code == 422 and again.json_body["code"] == "invalid_attachment", again.body
+    assert "berubah setelah diajukan" in again.json_body["message"]
 
 
 def _as_staging(s3_client, bucket: str, refs: dict[str, str]) -> None:

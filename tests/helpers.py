@@ -175,6 +175,10 @@ def submit(client: Client, citizen: dict[str, Any], village: str = SAMATARING, l
            attachments: Any = _AUTO) -> Any:
     body: dict[str, Any] = {"letter_type": letter_type, "fields": fields if fields is not None else SKD_FIELDS}
     cached = False
+    key = next((v for k, v in (headers or {}).items() if k.lower() == "idempotency-key"), None)
+    keyed = citizen.setdefault("_uploads_by_key", {})
+    if attachments is _AUTO and key is not None and (village, letter_type, key) in keyed:
+        attachments = keyed[(village, letter_type, key)]  # a retry sends the same body, the same uploads
     if attachments is _AUTO:
         from chalicelib.domain import catalog
 
@@ -190,6 +194,8 @@ def submit(client: Client, citizen: dict[str, Any], village: str = SAMATARING, l
     response = post(client, f"/v1/villages/{village}/requests", body, citizen["token"], headers)
     if cached and response.status_code == 201:
         citizen.get("_uploads", {}).pop((village, letter_type), None)  # used: the next request uploads its own
+        if key is not None:
+            keyed[(village, letter_type, key)] = attachments
     return response
 
 

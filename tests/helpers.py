@@ -270,26 +270,20 @@ def issue_over_api(client: Client, token: str, request: dict[str, Any]) -> dict[
     return dict(issued.json_body)
 
 
-_SERVICE_UPLOADS: dict[tuple[str, str, str], dict[str, str]] = {}
-
-
 def service_attachments(principal: Any, village: str, letter_type: str = "SKD") -> dict[str, str]:
     """Uploads for every required attachment, made through the service layer and the local store's
-    upload policy (no HTTP), once per citizen, village and letter type."""
+    upload policy (no HTTP), fresh for each call: an upload serves one request."""
     from chalicelib.domain import catalog
     from chalicelib.services import attachments, wiring
 
-    cache_key = (principal.subject, village, letter_type)
-    if cache_key not in _SERVICE_UPLOADS:
-        refs = {}
-        for spec in catalog.DEFAULT_CATALOG[letter_type].attachments:
-            if spec.required:
-                form = attachments.create_upload(principal, village, letter_type, spec.name, "berkas.jpg",
-                                                 "image/jpeg", len(JPEG))
-                wiring.file_store().accept_post(form["fields"], JPEG)  # type: ignore[attr-defined]
-                refs[spec.name] = form["upload_id"]
-        _SERVICE_UPLOADS[cache_key] = refs
-    return dict(_SERVICE_UPLOADS[cache_key])
+    refs = {}
+    for spec in catalog.DEFAULT_CATALOG[letter_type].attachments:
+        if spec.required:
+            form = attachments.create_upload(principal, village, letter_type, spec.name, "berkas.jpg",
+                                             "image/jpeg", len(JPEG))
+            wiring.file_store().accept_post(form["fields"], JPEG)  # type: ignore[attr-defined]
+            refs[spec.name] = form["upload_id"]
+    return refs
 
 
 def checked(client: Client, token: str, request: dict[str, Any]) -> dict[str, Any]:

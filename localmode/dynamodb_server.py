@@ -503,9 +503,12 @@ class LocalDynamoDB:
     def sweep_expired(self, now: float | None = None) -> int:
         """Delete the items whose TTL has passed, as DynamoDB's TTL process does; returns how many.
 
-        Each is a DeleteItem through the server (so it is journaled and leaves a REMOVE stream record),
-        conditional on the TTL value it was found with: an item given a new expiry meanwhile stays."""
+        Each is a DeleteItem through the server (so it is journaled and leaves a REMOVE stream record naming the
+        DynamoDB service as `userIdentity`, as a TTL delete's record does), conditional on the TTL value it was found
+        with: an item given a new expiry meanwhile stays."""
         from werkzeug.test import Client
+
+        from localmode import moto_patches
 
         client = Client(self._app)
         deleted = 0
@@ -517,7 +520,9 @@ class LocalDynamoDB:
             body = json.dumps({"TableName": table, "Key": key, "ConditionExpression": "#ttl = :expires",
                                "ExpressionAttributeNames": {"#ttl": attr},
                                "ExpressionAttributeValues": {":expires": value}})
-            if client.post("/", data=body.encode(), headers=headers).status_code == 200:
+            with moto_patches.ttl_deletes():
+                status = client.post("/", data=body.encode(), headers=headers).status_code
+            if status == 200:
                 deleted += 1
         return deleted
 

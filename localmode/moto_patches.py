@@ -64,6 +64,10 @@ STREAM_RECORDS_KEPT = 1_000  # per shard (~40 s of a busy local run); the local 
 MAX_SHARD_ITERATORS = 1000  # DynamoDB expires iterators after 15 minutes; moto keeps every one
 
 _pending = threading.local()  # the stream records of the transaction running on this thread
+_ttl_sweep = threading.local()  # set while this thread deletes expired items for the TTL sweep
+# What DynamoDB's TTL delete leaves in its stream record (GetRecords' shape; Lambda hands it on as
+# {"type": "Service", "principalId": "dynamodb.amazonaws.com"}): the handlers delete files only on such a removal.
+TTL_USER_IDENTITY = {"Type": "Service", "PrincipalId": "dynamodb.amazonaws.com"}
 # Held across each DynamoDB call (and a snapshot): items are unpacked and packed again only under it.
 store_lock = threading.RLock()
 _unpacked: list[Any] = []  # items unpacked (or stored unpacked) since the last call ended
@@ -344,6 +348,17 @@ def _item_deepcopy(self: Any, memo: dict[int, Any]) -> Any:
     return _original_item_deepcopy(self, memo)
 
 
+class ttl_deletes:  # noqa: N801 - used as a context manager, like a function
+    """While active on this thread, the REMOVE stream records its deletes leave name DynamoDB's TTL service, as a
+    TTL delete's do (localmode.dynamodb_server's sweep)."""
+
+    def __enter__(self) -> None:
+        _ttl_sweep.active = True
+
+    def __exit__(self, *exc: object) -> None:
+        _ttl_sweep.active = False
+
+
 def settle(reencode: bool = True) -> None:
     """Pack the items unpacked since the last call: re-encode them (a write may have changed them) or,
     after a read, drop the unpacked form. Call with store_lock held."""
@@ -519,6 +534,8 @@ def _serialized(self: Any, action_result: Any) -> Any:
 
 def _stream_record_init(self: Any, *args: Any, **kwargs: Any) -> None:
     _original_stream_record_init(self, *args, **kwargs)
+    if getattr(_ttl_sweep, "active", False) and self.record.get("eventName") == "REMOVE":
+        self.record["userIdentity"] = dict(TTL_USER_IDENTITY)
     images = self.record["dynamodb"]
     for name in ("NewImage", "OldImage"):
         if name in images:

@@ -155,6 +155,9 @@ def _lambda_shape(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
         ddb["ApproximateCreationDateTime"] = when.timestamp()
     shaped["dynamodb"] = ddb
     shaped.setdefault("eventSourceARN", stream_arn)
+    identity = shaped.get("userIdentity")
+    if isinstance(identity, dict) and "PrincipalId" in identity:  # GetRecords' shape -> Lambda's
+        shaped["userIdentity"] = {"type": identity.get("Type"), "principalId": identity.get("PrincipalId")}
     return shaped
 
 
@@ -234,11 +237,12 @@ def start_local_workers(endpoint: str, table: str, region: str,
                         after: dict[str, str | None] | None = None) -> LocalWorkers:
     """Start the stream poller (feeding app.py's on_table_stream logic) and the scheduler; the poller
     starts at `after` (StreamPoller.start) or LATEST."""
-    from chalicelib.workers import outbox, stats
+    from chalicelib.workers import outbox, retention, stats
 
     def on_table_stream(event: dict[str, Any]) -> None:
         outbox.handle_stream(event, max_workers=LOCAL_OUTBOX_WORKERS)
         stats.handle_stream(event)
+        retention.handle_stream(event)  # TTL removals: closed requests' attachments, unused uploads' files
 
     poller = StreamPoller(endpoint, table, region, on_table_stream).start(after)
     return LocalWorkers(poller=poller, scheduler=Scheduler(cloud_jobs()).start())

@@ -155,8 +155,8 @@ def upload(client: Client, citizen: dict[str, Any], attachment: str = "ktp", vil
 
 def required_attachments(client: Client, citizen: dict[str, Any], village: str = SAMATARING,
                          letter_type: str = "SKD") -> dict[str, str]:
-    """Uploads for every attachment the letter type requires (made once per citizen, village and type:
-    a citizen may attach the same upload to several requests)."""
+    """Uploads for every attachment the letter type requires (kept per citizen, village and type until a submission
+    uses them: an upload is used by one request only, so `submit` forgets them once it created a request)."""
     from chalicelib.domain import catalog
 
     cache = citizen.setdefault("_uploads", {})
@@ -174,6 +174,11 @@ def submit(client: Client, citizen: dict[str, Any], village: str = SAMATARING, l
            fields: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
            attachments: Any = _AUTO) -> Any:
     body: dict[str, Any] = {"letter_type": letter_type, "fields": fields if fields is not None else SKD_FIELDS}
+    cached = False
+    key = next((v for k, v in (headers or {}).items() if k.lower() == "idempotency-key"), None)
+    keyed = citizen.setdefault("_uploads_by_key", {})
+    if attachments is _AUTO and key is not None and (village, letter_type, key) in keyed:
+        attachments = keyed[(village, letter_type, key)]  # a retry sends the same body, the same uploads
     if attachments is _AUTO:
         from chalicelib.domain import catalog
 
@@ -181,11 +186,17 @@ def submit(client: Client, citizen: dict[str, Any], village: str = SAMATARING, l
         if letter_type in catalog.DEFAULT_CATALOG and _village_accepts(client, village):
             try:
                 attachments = required_attachments(client, citizen, village, letter_type)
+                cached = True
             except AssertionError:
                 attachments = None  # uploads refused (disabled type, no profile…): the submit says why
     if attachments is not None:
         body["attachments"] = attachments
-    return post(client, f"/v1/villages/{village}/requests", body, citizen["token"], headers)
+    response = post(client, f"/v1/villages/{village}/requests", body, citizen["token"], headers)
+    if cached and response.status_code == 201:
+        citizen.get("_uploads", {}).pop((village, letter_type), None)  # used: the next request uploads its own
+        if key is not None:
+            keyed[(village, letter_type, key)] = attachments
+    return response
 
 
 def _village_accepts(client: Client, village: str) -> bool:
@@ -259,26 +270,20 @@ def issue_over_api(client: Client, token: str, request: dict[str, Any]) -> dict[
     return dict(issued.json_body)
 
 
-_SERVICE_UPLOADS: dict[tuple[str, str, str], dict[str, str]] = {}
-
-
 def service_attachments(principal: Any, village: str, letter_type: str = "SKD") -> dict[str, str]:
     """Uploads for every required attachment, made through the service layer and the local store's
-    upload policy (no HTTP), once per citizen, village and letter type."""
+    upload policy (no HTTP), fresh for each call: an upload serves one request."""
     from chalicelib.domain import catalog
     from chalicelib.services import attachments, wiring
 
-    cache_key = (principal.subject, village, letter_type)
-    if cache_key not in _SERVICE_UPLOADS:
-        refs = {}
-        for spec in catalog.DEFAULT_CATALOG[letter_type].attachments:
-            if spec.required:
-                form = attachments.create_upload(principal, village, letter_type, spec.name, "berkas.jpg",
-                                                 "image/jpeg", len(JPEG))
-                wiring.file_store().accept_post(form["fields"], JPEG)  # type: ignore[attr-defined]
-                refs[spec.name] = form["upload_id"]
-        _SERVICE_UPLOADS[cache_key] = refs
-    return dict(_SERVICE_UPLOADS[cache_key])
+    refs = {}
+    for spec in catalog.DEFAULT_CATALOG[letter_type].attachments:
+        if spec.required:
+            form = attachments.create_upload(principal, village, letter_type, spec.name, "berkas.jpg",
+                                             "image/jpeg", len(JPEG))
+            wiring.file_store().accept_post(form["fields"], JPEG)  # type: ignore[attr-defined]
+            refs[spec.name] = form["upload_id"]
+    return refs
 
 
 def checked(client: Client, token: str, request: dict[str, Any]) -> dict[str, Any]:

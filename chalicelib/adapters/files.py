@@ -33,8 +33,9 @@ class FileStore(Protocol):
         """The object's bytes; NotFoundError(file_not_found) when there is none."""
 
     def link(self, key: str, filename: str, expires_in: int = PRESIGN_SECONDS,
-             content_type: str = "application/pdf") -> str:
-        """A URL that downloads the object for `expires_in` seconds, with no other credentials."""
+             content_type: str = "application/pdf", version: str = "") -> str:
+        """A URL that downloads the object for `expires_in` seconds, with no other credentials; with `version` (an
+        S3 version id from probe) exactly that version, whatever was written to the key since."""
 
     def presign_post(self, key: str, content_type: str, max_bytes: int, expires_in: int) -> tuple[str, dict[str, str]]:
         """(url, form fields) of a browser upload straight to the store: a multipart/form-data POST with
@@ -42,7 +43,7 @@ class FileStore(Protocol):
         before it expires. No call to the store is made."""
 
     def probe(self, key: str, head_bytes: int = 16) -> StoredObject | None:
-        """Size, stored Content-Type and first bytes of an object; None when there is none."""
+        """Size, stored Content-Type, first bytes and version of an object; None when there is none."""
 
     def copy(self, source: str, target: str) -> None:
         """Copy an object inside the store (server-side in S3)."""
@@ -56,6 +57,8 @@ class StoredObject:
     size: int
     content_type: str
     head: bytes
+    version: str = ""  # S3's VersionId of what was read ("" in an unversioned store)
+    etag: str = ""
 
 
 def check_key(key: str) -> str:
@@ -103,13 +106,24 @@ class S3FileStore:
         return bytes(answer["Body"].read())
 
     def link(self, key: str, filename: str, expires_in: int = PRESIGN_SECONDS,
-             content_type: str = "application/pdf") -> str:
+             content_type: str = "application/pdf", version: str = "") -> str:
         # Presigning is local computation (no call to S3), so it cannot fail on the network.
+        disposition = f'inline; filename="{filename}"'
+        if version:
+            return self._version_link(key, disposition, expires_in, content_type, version)
         return str(self.client.generate_presigned_url(
             "get_object",
-            Params={"Bucket": self.bucket, "Key": check_key(key),
-                    "ResponseContentDisposition": f'inline; filename="{filename}"',
+            Params={"Bucket": self.bucket, "Key": check_key(key), "ResponseContentDisposition": disposition,
                     "ResponseContentType": content_type},
+            ExpiresIn=expires_in))
+
+    def _version_link(self, key: str, disposition: str, expires_in: int, content_type: str, version: str) -> str:
+        # One version of an attachment, the one checked at submission: a later write to the key (the citizen's
+        # presigned POST is valid for minutes) does not change what the request shows. Needs s3:GetObjectVersion.
+        return str(self.client.generate_presigned_url(
+            "get_object",
+            Params={"Bucket": self.bucket, "Key": check_key(key), "VersionId": version,
+                    "ResponseContentDisposition": disposition, "ResponseContentType": content_type},
             ExpiresIn=expires_in))
 
     def presign_post(self, key: str, content_type: str, max_bytes: int, expires_in: int) -> tuple[str, dict[str, str]]:
@@ -130,7 +144,9 @@ class S3FileStore:
         # "bytes 0-15/12345": the total size follows the slash (ContentLength is the range's length).
         total = str(answer.get("ContentRange", "")).rpartition("/")[2]
         size = int(total) if total.isdigit() else int(answer.get("ContentLength", len(head)))
-        return StoredObject(size, str(answer.get("ContentType", "")), head)
+        version = str(answer.get("VersionId") or "")
+        return StoredObject(size, str(answer.get("ContentType", "")), head,
+                            "" if version == "null" else version, str(answer.get("ETag") or "").strip('"'))
 
     def copy(self, source: str, target: str) -> None:
         self._call(lambda: self.client.copy_object(
@@ -175,7 +191,8 @@ class LocalFileStore:
             raise NotFoundError("Berkas tidak ditemukan.", code="file_not_found") from None
 
     def link(self, key: str, filename: str, expires_in: int = PRESIGN_SECONDS,
-             content_type: str = "application/pdf") -> str:
+             content_type: str = "application/pdf", version: str = "") -> str:
+        # No versions here: an attachment's key is written once (accept_post), so the key is the version.
         return f"{self.base_url}/v1/files/{self.sign(key, filename, expires_in, content_type=content_type)}"
 
     def sign(self, key: str, filename: str, expires_in: int, now: float | None = None,
@@ -220,7 +237,9 @@ class LocalFileStore:
     def accept_post(self, fields: dict[str, str], data: bytes, now: float | None = None) -> str:
         """Store an upload posted with presign_post's fields, enforcing its policy like S3 does.
         Raises AppError: 403 upload_policy_invalid (signature, expiry, key, type), 400 upload_too_large /
-        upload_empty. Returns the key."""
+        upload_empty, 409 upload_exists (a key is written once: S3 keeps every version and a request's links name the
+        one checked at submission; this store has no versions, so a second post to a key is refused). Returns the
+        key."""
         refused = AppError("Izin unggah tidak valid atau sudah kedaluwarsa.",
                            code="upload_policy_invalid").with_status(403)
         try:
@@ -238,6 +257,9 @@ class LocalFileStore:
             raise AppError("Berkas kosong.", code="upload_empty")
         if len(data) > max_bytes:
             raise AppError(f"Berkas lebih besar dari {max_bytes // 1024} KB.", code="upload_too_large")
+        if self.exists(key):
+            raise AppError("Berkas ini sudah diunggah; minta formulir unggah yang baru.",
+                           code="upload_exists").with_status(409)
         self.put(key, data, content_type)
         self._type_path(key).write_text(content_type)
         return key

@@ -79,13 +79,28 @@ def files_delete_at(upload_ids: list[str], closed_at: datetime, retention_days: 
     return max(t for t in times if t is not None)
 
 
+STAGING_PREFIX = "uploads/"  # where uploads presigned before direct uploads landed (the bucket's lifecycle empties it)
+
+
 def upload_file_key(village: str, upload_id: str) -> str:
-    """Where a browser upload lands: a staging prefix the bucket's lifecycle empties after a day."""
+    """Where a browser upload lands: straight at the attachment's final key (no copy at submission). An upload no
+    submission uses is deleted when DynamoDB's TTL removes its upload item (a day later, by the stream handler)."""
+    return attachment_file_key(village, upload_id)
+
+
+def staging_file_key(village: str, upload_id: str) -> str:
+    """Where an upload presigned before direct uploads landed: a staging prefix the bucket's lifecycle empties after a
+    day; a submission still copies such a file to its attachment key."""
     return f"uploads/{village}/{upload_id}"
 
 
+def is_staging(file_key: str) -> bool:
+    """True for an upload of the old layout (its file must be copied out of the staging prefix at submission)."""
+    return file_key.startswith(STAGING_PREFIX)
+
+
 def attachment_file_key(village: str, upload_id: str) -> str:
-    """Where an attachment lives once a request uses it (deterministic: a retried submit copies onto itself)."""
+    """Where an attachment lives (deterministic: the upload's own key; a legacy staging upload is copied here)."""
     return f"attachments/{village}/{upload_id}"
 
 
@@ -104,6 +119,9 @@ class Upload:
     file_key: str
     created_at: str
     expires_at: str
+    used_by: str = ""  # the request or complaint whose submission used it ("" while unused)
+    stored_version: str = ""  # the file's S3 version and ETag as that submission checked them
+    stored_etag: str = ""
 
 
 @dataclass(frozen=True)
@@ -117,11 +135,15 @@ class Attachment:
     size: int
     file_key: str
     upload_id: str
+    version: str = ""  # the S3 object version checked at submission: links serve exactly it ("" unversioned)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "label": self.label, "filename": self.filename,
-                "content_type": self.content_type, "size": self.size, "file_key": self.file_key,
-                "upload_id": self.upload_id}
+        data: dict[str, Any] = {"name": self.name, "label": self.label, "filename": self.filename,
+                                "content_type": self.content_type, "size": self.size, "file_key": self.file_key,
+                                "upload_id": self.upload_id}
+        if self.version:
+            data["version"] = self.version
+        return data
 
     def to_public(self) -> dict[str, Any]:
         return {"name": self.name, "label": self.label, "filename": self.filename,
@@ -131,4 +153,5 @@ class Attachment:
     def from_dict(cls, data: dict[str, Any]) -> Attachment:
         return cls(name=str(data["name"]), label=str(data.get("label", "")), filename=str(data["filename"]),
                    content_type=str(data["content_type"]), size=int(data["size"]),
-                   file_key=str(data["file_key"]), upload_id=str(data.get("upload_id", "")))
+                   file_key=str(data["file_key"]), upload_id=str(data.get("upload_id", "")),
+                   version=str(data.get("version") or ""))

@@ -14,6 +14,7 @@ fails, the unit of work names the operation (not its position) and raises the ma
 | StoreLetter, CreateRequest        | ConflictError(letter_exists / request_exists)  |
 | PutEvent                          | ConflictError(duplicate_event)                 |
 | PutOutbox                         | ConflictError(duplicate_outbox)                |
+| UseUpload                         | ConflictError(upload_used)                     |
 When several fail at once, the first row of this table wins.
 """
 
@@ -121,6 +122,21 @@ class StoreLetter(Operation):
     letter: Letter
 
 
+@dataclass(frozen=True)
+class UseUpload(Operation):
+    """A submission uses an upload whose file is at its final key: the upload item is marked used by `used_by` (so
+    its TTL removal deletes nothing), only if it is still the owner's, unused and unexpired at `now`. It records the
+    stored file's size, version and ETag as checked."""
+
+    upload_id: str
+    owner: str
+    used_by: str
+    size: int
+    version: str
+    etag: str
+    now: datetime
+
+
 def number_letters(letters: list[Letter], expected_last: dict[tuple[str, int], int], at: str) -> list[NumberLetters]:
     """One NumberLetters per counter (scope, year) of consecutive letters of one village: each letter must take
     the numbers after its counter's last one, in order. Raises ValueError otherwise."""
@@ -141,6 +157,7 @@ def number_letters(letters: list[Letter], expected_last: dict[tuple[str, int], i
 # The purposes an operation's items are written for, and what a refused one means, in precedence order.
 # A unit of work reports the refused items of a cancelled commit as {purpose: operation} (by item identity).
 STALE_MESSAGE = "Permohonan telah diubah oleh orang lain; muat ulang dan coba lagi."
+UPLOAD_USED_MESSAGE = "Berkas unggahan sudah dipakai atau sudah kedaluwarsa; unggah ulang berkasnya."
 # A feature whose items carry conditions of their own appends its rows here.
 REFUSALS: list[tuple[str, str, str]] = [
     # (purpose, error code, message); idempotency and tracking_code raise their own exceptions
@@ -152,6 +169,8 @@ REFUSALS: list[tuple[str, str, str]] = [
     ("request_new", "request_exists", "Permohonan dengan id ini sudah ada."),
     ("event", "duplicate_event", STALE_MESSAGE),
     ("outbox", "duplicate_outbox", "Notifikasi ini sudah tercatat."),
+    # after the idempotency guard: a retried submission finds its uploads used by its first request
+    ("upload", "upload_used", UPLOAD_USED_MESSAGE),
 ]
 
 

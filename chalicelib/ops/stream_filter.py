@@ -2,9 +2,9 @@
 
 Chalice creates the mapping (`@app.on_dynamodb_record`) but cannot declare Lambda event filtering, so this
 command sets FilterCriteria to chalicelib/workers/stream.py FILTER_PATTERNS: records no part of the handler
-reads (logins, uploads, audit events, the handler's own writes) then never invoke it. Idempotent; run it after
-each `chalice deploy` (docs/operations.md 1.7). Operator credentials: lambda:ListEventSourceMappings and
-lambda:UpdateEventSourceMapping.
+reads (logins, uploads being made or used, audit events, the handler's own writes) then never invoke it.
+Idempotent; run it after each `chalice deploy` (docs/operations.md 1.7). Operator credentials:
+lambda:ListEventSourceMappings and lambda:UpdateEventSourceMapping.
 """
 
 from __future__ import annotations

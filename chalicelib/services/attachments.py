@@ -1,12 +1,15 @@
-"""Attachment use cases: presigned uploads straight to storage, checking uploads at submit and resubmit,
+"""Attachment use cases: presigned uploads straight to storage (at the attachment's final key), checking uploads at
+submit and resubmit and marking them used in the submission's transaction, deleting the uploads nobody used,
 short-lived view links for the request's owner and staff."""
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from chalicelib.adapters.files import StoredObject
 from chalicelib.config import get_settings
 from chalicelib.domain import catalog
 from chalicelib.domain.attachments import (
@@ -20,11 +23,13 @@ from chalicelib.domain.attachments import (
     attachment_file_key,
     clean_filename,
     files_delete_at,
+    is_staging,
     matches_type,
     upload_file_key,
 )
 from chalicelib.domain.clock import iso, utcnow
 from chalicelib.domain.ids import new_id
+from chalicelib.domain.operations import UseUpload
 from chalicelib.domain.regions import Region, is_village
 from chalicelib.domain.requests import FINAL_STATUSES, Principal, ServiceRequest
 from chalicelib.errors import ForbiddenError, GoneError, NotFoundError, UnprocessableError, ValidationError
@@ -112,8 +117,29 @@ def _invalid(label: str, why: str) -> UnprocessableError:
     return UnprocessableError(f"Lampiran {label} {why}", code="invalid_attachment", attachment=label)
 
 
+@dataclass(frozen=True)
+class Checked:
+    """An upload a submission uses, as checked: the file's size, version and ETag, and whether it is in the old
+    staging prefix (then copied to its attachment key, and its upload item is not marked)."""
+
+    upload_id: str
+    size: int
+    version: str
+    etag: str
+    staging: bool
+
+
+def use_operations(principal: Principal, checked: list[Checked], used_by: str) -> list[UseUpload]:
+    """The submission's marks on the uploads it uses (one UseUpload each, in its transaction; none for a legacy
+    staging upload, which was copied): a refused submission marks nothing, and its uploads' TTL removal deletes
+    their files."""
+    now = utcnow()
+    return [UseUpload(c.upload_id, principal.subject, used_by, c.size, c.version, c.etag, now)
+            for c in checked if not c.staging]
+
+
 def _check_one(principal: Principal, request_village: str, letter_type: catalog.LetterType, name: str,
-               upload: Upload | None) -> Attachment:
+               upload: Upload | None) -> tuple[Attachment, Checked]:
     """One named upload, checked against its record and the stored file (size, real type)."""
     spec = next((a for a in letter_type.attachments if a.name == name), None)
     if spec is None:
@@ -124,48 +150,71 @@ def _check_one(principal: Principal, request_village: str, letter_type: catalog.
             or upload.expires_at <= iso(utcnow()):
         # Another citizen's upload looks exactly like an unknown one.
         raise _invalid(spec.label, "tidak ditemukan; unggah ulang berkasnya.")
-    size = _stored_size(upload, lambda why: _invalid(spec.label, why))
+    stored = _stored(upload, lambda why: _invalid(spec.label, why))
+    checked = _checked(upload, stored)
     return Attachment(name=name, label=spec.label, filename=upload.filename, content_type=upload.content_type,
-                      size=size, file_key=attachment_file_key(request_village, upload.id), upload_id=upload.id)
+                      size=stored.size, file_key=attachment_file_key(request_village, upload.id), upload_id=upload.id,
+                      version=checked.version), checked
 
 
-def _stored_size(upload: Upload, invalid: Any) -> int:
-    """The stored file's size once it is there, within the size limit and of its declared type (its first bytes);
-    else `invalid(why)` is raised."""
+def _checked(upload: Upload, stored: StoredObject) -> Checked:
+    # A legacy upload's version is that of its staging copy, not of the attachment copied from it: not pinned.
+    staging = is_staging(upload.file_key)
+    return Checked(upload.id, stored.size, "" if staging else stored.version, stored.etag, staging)
+
+
+def _stored(upload: Upload, invalid: Any) -> StoredObject:
+    """The stored file once it is there, within the size limit and of its declared type (its first bytes), and, for an
+    upload a submission already used (a resubmission naming it again, a retried submission), still the file that
+    submission checked; else `invalid(why)` is raised. Its version (S3) is what the request's links will serve."""
     stored = wiring.file_store().probe(upload.file_key, HEAD_BYTES)
     if stored is None:
         raise invalid("belum selesai diunggah.")
+    if upload.used_by and ((upload.stored_version and stored.version != upload.stored_version)
+                           or (upload.stored_etag and stored.etag != upload.stored_etag)):
+        # Posted again with its still-valid form after it was submitted: not the file that was checked.
+        logger.info("upload rewritten after use", extra={"upload_id": upload.id})
+        raise invalid("berubah setelah diajukan; unggah ulang berkasnya.")
     if stored.size > get_settings().max_upload_bytes or stored.size < 1:
         raise invalid("terlalu besar.")
     if not matches_type(upload.content_type, stored.head):
         logger.info("attachment type mismatch", extra={"upload_id": upload.id, "declared": upload.content_type})
         raise invalid("bukan berkas JPG, PNG, WebP atau PDF yang sah.")
-    return int(stored.size)
+    return stored
 
 
 def resolve(principal: Principal, village: str, letter_type: catalog.LetterType, refs: dict[str, str],
             uploads: dict[str, Upload], existing: dict[str, dict[str, Any]] | None = None
-            ) -> dict[str, dict[str, Any]]:
-    """The request's attachments after this submit/resubmit: `refs` checked and copied, merged over
-    `existing`; every required attachment present. Raises UnprocessableError(missing_attachment,
-    invalid_attachment)."""
+            ) -> tuple[dict[str, dict[str, Any]], list[Checked]]:
+    """The request's attachments after this submit/resubmit: `refs` checked, merged over `existing`; every required
+    attachment present. Returns (attachments, the uploads used: `use_operations` marks them in the submission's
+    transaction). Raises UnprocessableError(missing_attachment, invalid_attachment)."""
     merged = dict(existing or {})
     present = set(merged) | set(refs)
     missing = [a for a in letter_type.attachments if a.required and a.name not in present]
     if missing:
         raise UnprocessableError("Lampiran wajib belum ada: " + ", ".join(a.label for a in missing) + ".",
                                  code="missing_attachment", missing=[a.name for a in missing])
+    used: list[Checked] = []
     if refs:
         items = sorted(refs.items())
-        # Every file is checked (one ranged GET each) before any is copied out of the expiring staging
-        # prefix (one server-side copy each), so a refused submission leaves nothing behind; both steps
-        # run in parallel, so the slowest file sets the pace.
-        checked = _each(lambda kv: _check_one(principal, village, letter_type, kv[0], uploads.get(kv[1])), items)
-        store = wiring.file_store()
-        _each(lambda a: store.copy(uploads[a.upload_id].file_key, a.file_key), checked)
-        for attachment in checked:
+        # Every file is checked (one ranged GET each, in parallel). A file is already at its final key (the
+        # presigned POST wrote it there): nothing is copied, the submission's transaction marks its upload used.
+        # Only an upload from before that (in the old staging prefix) is copied, after every file was checked,
+        # so a refused submission leaves nothing behind.
+        results = _each(lambda kv: _check_one(principal, village, letter_type, kv[0], uploads.get(kv[1])), items)
+        _copy_staging(uploads, [(a.upload_id, a.file_key) for a, c in results if c.staging])
+        for attachment, checked in results:
             merged[attachment.name] = attachment.to_dict()
-    return merged
+            used.append(checked)
+    return merged, used
+
+
+def _copy_staging(uploads: dict[str, Upload], targets: list[tuple[str, str]]) -> None:
+    """Copy legacy uploads (presigned to the staging prefix before direct uploads) to their attachment keys."""
+    if targets:
+        store = wiring.file_store()
+        _each(lambda t: store.copy(uploads[t[0]].file_key, t[1]), targets)
 
 
 def _each(work: Any, items: list[Any]) -> list[Any]:
@@ -255,7 +304,8 @@ def _audit_view(principal: Principal, request: ServiceRequest, names: list[str])
 
 
 def _handout(attachment: Attachment) -> dict[str, Any]:
-    url = wiring.file_store().link(attachment.file_key, attachment.filename, LINK_SECONDS, attachment.content_type)
+    url = wiring.file_store().link(attachment.file_key, attachment.filename, LINK_SECONDS, attachment.content_type,
+                                   attachment.version)
     return {"url": url, "expires_in": LINK_SECONDS, "name": attachment.name, "filename": attachment.filename,
             "content_type": attachment.content_type}
 
@@ -298,6 +348,15 @@ def delete_expired(file_keys: list[str]) -> None:
     logger.info("attachments deleted after retention", extra={"files": len(file_keys)})
 
 
+def delete_unused(file_keys: list[str]) -> None:
+    """Delete the files of uploads no submission used (the stream handler, on DynamoDB's TTL removal of their
+    upload items, a day after they were presigned), in parallel. Raises ExternalServiceError: the stream then
+    delivers the record again."""
+    store = wiring.file_store()
+    _each(store.delete, file_keys)
+    logger.info("unused uploads deleted", extra={"files": len(file_keys)})
+
+
 def accept_local_post(content_type: str, body: bytes) -> None:
     """The local stand-in for S3's presigned POST: parse the form, enforce the policy, store the file.
 
@@ -330,13 +389,14 @@ def create_photo_upload(principal: Principal, village_code: str, filename: str, 
 
 
 def resolve_photos(principal: Principal, village: str, upload_ids: list[str],
-                   uploads: dict[str, Upload]) -> list[dict[str, Any]]:
+                   uploads: dict[str, Upload]) -> tuple[list[dict[str, Any]], list[Checked]]:
     """Check the named photo uploads (the citizen's own, this village's, finished, JPEG/PNG/WebP by their first bytes,
-    within the size limit), then copy them out of the expiring staging prefix. Returns the complaint's photos
-    [{id, content_type, size, hidden}]; a filed photo lives where request attachments do (the upload id is its key,
-    inside the storage prefixes the functions may write). Raises UnprocessableError(invalid_photo)."""
+    within the size limit); only a legacy upload (old staging prefix) is copied. Returns the complaint's photos
+    [{id, content_type, size, hidden, version?}] and the uploads used (`use_operations`: marked in the filing's
+    transaction); a filed photo lives where request attachments do (the upload id is its key, inside the storage
+    prefixes the functions may write). Raises UnprocessableError(invalid_photo)."""
 
-    def check(upload_id: str) -> dict[str, Any]:
+    def check(upload_id: str) -> tuple[dict[str, Any], Checked]:
         upload = uploads.get(upload_id)
 
         def invalid(why: str) -> UnprocessableError:
@@ -345,18 +405,21 @@ def resolve_photos(principal: Principal, village: str, upload_ids: list[str],
         if upload is None or upload.owner != principal.subject or upload.village != village \
                 or upload.letter_type != PHOTO_PURPOSE or upload.expires_at <= iso(utcnow()):
             raise invalid("tidak ditemukan; unggah ulang fotonya.")
-        size = _stored_size(upload, invalid)
-        return {"id": upload.id, "content_type": upload.content_type, "size": size, "hidden": False}
+        stored = _stored(upload, invalid)
+        checked = _checked(upload, stored)
+        photo = {"id": upload.id, "content_type": upload.content_type, "size": stored.size, "hidden": False}
+        if checked.version:
+            photo["version"] = checked.version
+        return photo, checked
 
-    photos = _each(check, list(upload_ids))
-    store = wiring.file_store()
-    _each(lambda p: store.copy(uploads[p["id"]].file_key, attachment_file_key(village, p["id"])), photos)
-    return photos
+    results = _each(check, list(upload_ids))
+    _copy_staging(uploads, [(c.upload_id, attachment_file_key(village, c.upload_id)) for _, c in results if c.staging])
+    return [p for p, _ in results], [c for _, c in results]
 
 
 def photo_link(village: str, photo: dict[str, Any]) -> dict[str, Any]:
     """A short-lived link to one complaint photo."""
     extension = {"image/png": "png", "image/webp": "webp"}.get(photo["content_type"], "jpg")
     url = wiring.file_store().link(attachment_file_key(village, photo["id"]), f"foto-{photo['id']}.{extension}",
-                                   LINK_SECONDS, photo["content_type"])
+                                   LINK_SECONDS, photo["content_type"], str(photo.get("version") or ""))
     return {"url": url, "expires_in": LINK_SECONDS, "content_type": photo["content_type"]}

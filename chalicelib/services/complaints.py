@@ -110,7 +110,7 @@ def file(principal: Principal, village_code: str, body: dict[str, Any],
     if category is None:
         raise UnprocessableError("Kategori pengaduan tidak dikenal.", code="unknown_category",
                                  allowed=[c.code for c in config.categories])
-    photos = attachments.resolve_photos(principal, village.code, photo_ids, context.uploads)
+    photos, used = attachments.resolve_photos(principal, village.code, photo_ids, context.uploads)
 
     settings = get_settings()
     now = utcnow()
@@ -133,7 +133,8 @@ def file(principal: Principal, village_code: str, body: dict[str, Any],
     local_day = now.astimezone(ZoneInfo(timezone_for(kabupaten))).date().isoformat()
     daily = repo.DailyLimit(principal.subject, local_day, settings.complaint_daily_limit, now + timedelta(days=2))
     try:
-        repo.create(complaint, _outbox(complaint, "file", None, at), guard, daily)
+        repo.create(complaint, _outbox(complaint, "file", None, at), guard, daily,
+                    attachments.use_operations(principal, used, complaint.id))
     except repo.IdempotentReplay as replay:
         if replay.payload_hash != payload_hash:
             raise UnprocessableError("Idempotency-Key ini sudah dipakai untuk pengaduan lain.",

@@ -21,6 +21,7 @@ from chalicelib.domain.operations import (
     PutEvent,
     PutOutbox,
     TrackingCodeTaken,
+    UseUpload,
 )
 from chalicelib.domain.outbox import OutboxMessage, outbox_message
 from chalicelib.domain.paging import page_limit
@@ -104,7 +105,7 @@ def submit(principal: Principal, village_code: str, letter_type_code: str, field
     if citizen is None or any(not merged_profile(citizen, resident).get(k) for k in PROFILE_REQUIRED):
         raise UnprocessableError("Lengkapi profil Anda (GET/PUT /v1/me/profile) sebelum mengajukan.",
                                  code="profile_incomplete")
-    files = attachments.resolve(principal, village.code, letter_type, refs, uploads)
+    files, used = attachments.resolve(principal, village.code, letter_type, refs, uploads)
 
     now = utcnow()
     at = iso(now)
@@ -126,7 +127,8 @@ def submit(principal: Principal, village_code: str, letter_type_code: str, field
         )
         request.history = [HistoryEntry(at, principal.name or "warga", "citizen", "submit", None, "submitted",
                                         None, 1)]
-        uow.add(CreateRequest(request, guard), *(PutOutbox(m) for m in _outbox(request, "submit", None, at)))
+        uow.add(CreateRequest(request, guard), *attachments.use_operations(principal, used, request.id),
+                *(PutOutbox(m) for m in _outbox(request, "submit", None, at)))
         try:
             uow.commit()
         except TrackingCodeTaken:
@@ -234,21 +236,23 @@ def transition(principal: Principal, request_id: str, action: str, version: Any,
         after.fields = catalog.validate_fields(catalog.DEFAULT_CATALOG[before.letter_type], fields)
     if attachment_refs is not None and action != "resubmit":
         raise ValidationError("Lampiran hanya dapat diubah saat mengajukan ulang.", code="invalid_attachment")
+    uses: list[UseUpload] = []
     if action == "resubmit":
-        # Replacement files, checked like at submission; every required attachment must then be there
-        # (requests from before attachments existed get them now).
+        # Replacement files, checked like at submission (and marked used in the same transaction); every required
+        # attachment must then be there (requests from before attachments existed get them now).
         refs = attachments.parse_refs(attachment_refs)
         letter_type = catalog.DEFAULT_CATALOG[before.letter_type]
-        after.attachments = attachments.resolve(principal, before.village, letter_type, refs,
-                                                uploads_repo.get_many(sorted(set(refs.values()))),
-                                                before.attachments)
+        after.attachments, used = attachments.resolve(principal, before.village, letter_type, refs,
+                                                      uploads_repo.get_many(sorted(set(refs.values()))),
+                                                      before.attachments)
+        uses = attachments.use_operations(principal, used, before.id)
         # The SLA clock restarts: the village waited on the citizen.
         after.due_at = iso(add_working_hours(now, before.sla_hours, calendar_for(before.village)))
     if action == "issue":
         issuing.decide(uow, principal, after, now)
     event = HistoryEntry(at, principal.name or principal.subject if not principal.is_citizen else "warga",
                          principal.role, action, before.status, target, note, after.version, details)
-    uow.add(ChangeRequest(before, after), PutEvent(after.id, event),
+    uow.add(ChangeRequest(before, after), PutEvent(after.id, event), *uses,
             *(PutOutbox(m) for m in _outbox(after, action, note, at, signer_role)))
     try:
         uow.commit()

@@ -6,7 +6,7 @@ outbox rows (storage.transaction: a cancellation is read by the identity of the 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -24,7 +24,7 @@ from chalicelib.domain.complaints import (
     Opd,
 )
 from chalicelib.domain.escalation import checkpoints, current_level, next_checkpoint
-from chalicelib.domain.operations import IdempotencyGuard
+from chalicelib.domain.operations import IdempotencyGuard, UseUpload
 from chalicelib.domain.outbox import OutboxMessage
 from chalicelib.domain.regions import Region
 from chalicelib.domain.requests import HistoryEntry
@@ -47,6 +47,7 @@ from chalicelib.storage.outbox import outbox_item
 from chalicelib.storage.people import Citizen, citizen_from_item
 from chalicelib.storage.regions import from_item as region_from_item
 from chalicelib.storage.transaction import Transaction, TransactionCancelled
+from chalicelib.storage.uploads import add_use
 from chalicelib.storage.uploads import from_item as upload_from_item
 
 STALE_MESSAGE = "Pengaduan telah diubah oleh orang lain; muat ulang dan coba lagi."
@@ -179,9 +180,10 @@ class IdempotentReplay(Exception):
 
 
 def create(complaint: Complaint, outbox: list[OutboxMessage], guard: IdempotencyGuard | None,
-           daily: DailyLimit) -> None:
-    """Write the complaint, its first event, the daily counter, the idempotency guard and the outbox rows in one
-    transaction. Raises IdempotentReplay, TooManyRequestsError(complaint_daily_limit), ConflictError."""
+           daily: DailyLimit, uses: Sequence[UseUpload] = ()) -> None:
+    """Write the complaint, its first event, the daily counter, the idempotency guard, the outbox rows and the marks
+    on the photo uploads it uses in one transaction. Raises IdempotentReplay, TooManyRequestsError
+    (complaint_daily_limit), ConflictError (upload_used: a photo already used or expired)."""
     tx = Transaction()
     tx.put(to_item(complaint), "complaint", ComplaintItem.PK.does_not_exist())
     for entry in complaint.history:
@@ -195,6 +197,8 @@ def create(complaint: Complaint, outbox: list[OutboxMessage], guard: Idempotency
                                entity="idempotency", request_id=complaint.id, payload_hash=guard.payload_hash,
                                expires_at=guard.expires_at), "idempotency", IdempotencyItem.PK.does_not_exist())
     _add_event_and_outbox(tx, complaint.id, None, outbox)
+    for use in uses:
+        add_use(tx, use)
     try:
         tx.commit()
     except TransactionCancelled as exc:
@@ -206,6 +210,9 @@ def create(complaint: Complaint, outbox: list[OutboxMessage], guard: Idempotency
             raise TooManyRequestsError(
                 f"Anda sudah mengirim {daily.limit} pengaduan hari ini; batas harian tercapai. Silakan coba lagi "
                 "besok.", code="complaint_daily_limit", limit=daily.limit) from exc
+        if exc.failed("upload"):
+            raise ConflictError("Foto sudah dipakai atau sudah kedaluwarsa; unggah ulang fotonya.",
+                                code="upload_used") from exc
         raise translate_errors(exc.cause) from exc
     except TransactWriteError as exc:
         raise translate_errors(exc) from exc

@@ -302,7 +302,10 @@ class IdempotencyItem(BaseItem):
 
 
 class UploadItem(BaseItem):
-    """A presigned attachment upload; the TTL removes it a day after, used or not (the request keeps a copy)."""
+    """A presigned attachment upload; the TTL removes it a day after, used or not. Its file lands at its final key:
+    the submission that uses it marks it `used` (in its own transaction), and DynamoDB's TTL removing one still
+    `unused` makes the stream handler delete its file (workers/retention.py). Items from before direct uploads have
+    no state (their file is in the staging prefix, copied at submission, emptied by the bucket's lifecycle)."""
 
     id = UnicodeAttribute()
     owner = UnicodeAttribute()
@@ -315,6 +318,11 @@ class UploadItem(BaseItem):
     file_key = UnicodeAttribute()
     created_at = UnicodeAttribute()
     expires_at = TTLAttribute()
+    state = UnicodeAttribute(null=True)  # "unused", then "used" (None: an upload to the old staging prefix)
+    used_by = UnicodeAttribute(null=True)  # the request or complaint that used it
+    stored_size = NumberAttribute(null=True)  # what the submission checked
+    stored_version = UnicodeAttribute(null=True)
+    stored_etag = UnicodeAttribute(null=True)
 
 
 class RetentionItem(BaseItem):

@@ -23,12 +23,14 @@ from chalicelib.domain.operations import (
     PutOutbox,
     RecordSlaLevel,
     StoreLetter,
+    UseUpload,
     refusal,
 )
 from chalicelib.storage import codec, keys, people
 from chalicelib.storage import letters as letters_repo
 from chalicelib.storage import regions as regions_repo
 from chalicelib.storage import requests as requests_repo
+from chalicelib.storage import uploads as uploads_repo
 from chalicelib.storage.connection import translate_errors
 from chalicelib.storage.models import (
     EventItem,
@@ -118,6 +120,11 @@ def _number_letters(tx: Transaction, op: NumberLetters) -> None:
 def _store_letter(tx: Transaction, op: StoreLetter) -> None:
     letters_repo.keep_document(op.letter.document)
     tx.put(letters_repo.letter_item(op.letter), "letter", LetterItem.PK.does_not_exist())
+
+
+@writes(UseUpload)
+def _use_upload(tx: Transaction, op: UseUpload) -> None:
+    uploads_repo.add_use(tx, op)
 
 
 class DynamoUnitOfWork:

@@ -3,12 +3,13 @@
 Lambda invokes the stream function only for records matching one of FILTER_PATTERNS (the event source
 mapping's FilterCriteria, set by `python -m chalicelib.ops stream-filter`); records matching none are dropped
 by Lambda before any invocation. Without the filter, three invocations in four would carry only records
-nobody acts on: login codes, uploads, sessions, audit events, and the handler's own writes (claims, outcomes,
-inbox messages, counters). The patterns must admit every record a part of the handler reads:
+nobody acts on: login codes, uploads made or used, sessions, audit events, and the handler's own writes (claims,
+outcomes, inbox messages, counters). The patterns must admit every record a part of the handler reads:
 - the outbox sender (workers/outbox.py `wanted`): an outbox row whose new image is `pending` (a new row, or a
   failed row put back by a resend);
 - the transparency counters (workers/stats.py): any change of a request or a complaint, removals included;
-- the attachment retention (workers/retention.py): DynamoDB's TTL removing a retention item.
+- the attachment retention (workers/retention.py): DynamoDB's TTL removing a retention item, or an upload item
+  still `unused` (its file, written straight to its final key, is deleted).
 `matches` evaluates the subset of Lambda's filter syntax these patterns use (nested objects, lists of allowed
 values), for the tests and for bench/cost_sim.py, which invokes the handler only as Lambda would.
 """
@@ -21,6 +22,8 @@ from typing import Any
 
 from chalicelib.domain.notifications import PENDING
 from chalicelib.storage.retention import ENTITY as RETENTION_ENTITY
+from chalicelib.storage.uploads import ENTITY as UPLOAD_ENTITY
+from chalicelib.storage.uploads import UNUSED
 from chalicelib.workers.stats import ENTITIES
 
 FILTER_PATTERNS: list[dict[str, Any]] = [
@@ -30,6 +33,9 @@ FILTER_PATTERNS: list[dict[str, Any]] = [
     # DynamoDB's TTL removing a closed request's retention item: its attachments are deleted (workers/retention.py)
     {"eventName": ["REMOVE"], "userIdentity": {"type": ["Service"], "principalId": ["dynamodb.amazonaws.com"]},
      "dynamodb": {"OldImage": {"entity": {"S": [RETENTION_ENTITY]}}}},
+    # DynamoDB's TTL removing an upload no submission used: its file is deleted (a used one invokes nothing)
+    {"eventName": ["REMOVE"], "userIdentity": {"type": ["Service"], "principalId": ["dynamodb.amazonaws.com"]},
+     "dynamodb": {"OldImage": {"entity": {"S": [UPLOAD_ENTITY]}, "state": {"S": [UNUSED]}}}},
 ]
 
 

@@ -55,7 +55,8 @@ def test_presign_answers_a_form_limited_to_size_type_and_time(client, citizen):
     form = response.json_body
     assert form["method"] == "POST" and form["expires_in"] == 600 and form["max_bytes"] == 5 * 1024 * 1024
     assert form["upload_id"] and form["fields"]["Content-Type"] == "image/jpeg"
-    assert form["fields"]["key"].startswith(f"uploads/{SAMATARING}/")
+    # Straight at the attachment's final key: a submission copies nothing
+    assert form["fields"]["key"] == f"attachments/{SAMATARING}/{form['upload_id']}"
 
 
 @pytest.mark.parametrize("overrides,status,code", [
@@ -118,6 +119,10 @@ def test_local_upload_enforces_the_policy_like_s3(client, citizen):
     assert send_form(client, form, b"").json_body["code"] == "upload_empty"
     # and the real thing
     assert send_form(client, form, JPEG).status_code == 204
+    # and once only: this store has no versions, so the file a request will point at is written once (S3 keeps
+    # every version and the request's links name the one checked)
+    again = send_form(client, form, PNG)
+    assert again.status_code == 409 and again.json_body["code"] == "upload_exists"
 
 
 def test_expired_upload_form_is_refused():

@@ -122,4 +122,10 @@ def test_the_browsers_upload_to_the_local_store_can_read_its_answer(client, citi
                                 headers={"Content-Type": ctype, "Origin": ALLOWED})
     assert response.status_code == 204
     assert response.headers["Access-Control-Allow-Origin"] == ALLOWED
-    assert send_form(client, form, JPEG).status_code == 204
+    # a refused one too (the local store takes one post per key: 409 upload_exists)
+    again = client.http.post(urlsplit(form["url"]).path, body=body, headers={"Content-Type": ctype, "Origin": ALLOWED})
+    assert again.status_code == 409 and again.headers["Access-Control-Allow-Origin"] == ALLOWED
+    fresh = post(client, f"/v1/villages/{SAMATARING}/uploads",
+                 {"letter_type": "SKD", "attachment": "ktp", "filename": "ktp.jpg", "content_type": "image/jpeg",
+                  "size": len(JPEG)}, citizen["token"]).json_body
+    assert send_form(client, fresh, JPEG).status_code == 204

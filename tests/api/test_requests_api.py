@@ -14,6 +14,7 @@ from tests.conftest import (
     get,
     post,
     put,
+    required_attachments,
     staff_token,
     submit,
     submitted,
@@ -107,8 +108,10 @@ def test_profile_round_trip_and_stale_version(client, citizen):
 
 def test_idempotency_key_returns_the_first_result(client, citizen):
     headers = {"Idempotency-Key": "form-123"}
-    first = submit(client, citizen, headers=headers)
-    again = submit(client, citizen, headers=headers)
+    refs = required_attachments(client, citizen)
+    first = submit(client, citizen, headers=headers, attachments=refs)
+    # the retry sends the same body: its uploads, already used by the first request, do not refuse the replay
+    again = submit(client, citizen, headers=headers, attachments=refs)
     assert first.status_code == 201 and again.status_code == 200
     assert again.json_body["id"] == first.json_body["id"]
     assert len(get(client, "/v1/me/requests", citizen["token"]).json_body["items"]) == 1

@@ -90,7 +90,7 @@ def card_photo(width: int = 4000, height: int = 3000, seed: int = 15) -> bytes:
 
 
 def _stored_uploads(site: LocalSite) -> dict[Path, float]:
-    folder = site.data_dir / "files" / "uploads" / VILLAGE
+    folder = site.data_dir / "files" / "attachments" / VILLAGE  # an upload lands at its final key
     return {p: p.stat().st_mtime for p in folder.glob("*")} if folder.exists() else {}
 
 

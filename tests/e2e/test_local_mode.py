@@ -273,7 +273,9 @@ def test_notifications_keep_flowing_after_a_409_and_links_follow_the_port(tmp_pa
         status, replayed = balai.call("POST", f"/v1/villages/{VILLAGE}/requests", skd, citizen,
                                       {"Idempotency-Key": "form-1"})
         assert status == 200 and replayed["id"] == first["id"]
-        # And the citizen submits again
+        # And the citizen submits again (with uploads of its own: an upload serves one request)
+        skd["attachments"] = {name: balai.upload(citizen, "SKD", name, photo, "image/png")
+                              for name in ("ktp", "kk", "pengantar_rt")}
         status, second = balai.call("POST", f"/v1/villages/{VILLAGE}/requests", skd, citizen)
         submitted_at = time.monotonic()
         assert status == 201, second

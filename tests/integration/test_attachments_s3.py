@@ -1,5 +1,6 @@
 """Attachments against S3 (moto): the presigned POST carries the size and type conditions, the browser's
-form lands in the staging prefix, submit checks the real type and copies it out, staff get a presigned GET."""
+form lands at the attachment's final key, submit checks the real type (and copies nothing), staff get a presigned
+GET."""
 
 import base64
 import json
@@ -52,10 +53,10 @@ def test_presigned_post_names_the_regional_endpoint_and_carries_the_policy(clien
     assert ["content-length-range", 1, 5 * 1024 * 1024] in conditions
     assert {"Content-Type": "image/jpeg"} in conditions
     assert {"key": form["fields"]["key"]} in conditions
-    assert form["fields"]["key"].startswith(f"uploads/{SAMATARING}/")
+    assert form["fields"]["key"] == f"attachments/{SAMATARING}/{form['upload_id']}"
 
 
-def test_submit_copies_checked_files_out_of_staging_and_staff_open_them(client, citizen, s3):
+def test_submit_uses_the_checked_files_where_they_landed_and_staff_open_them(client, citizen, s3):
     refs = {name: s3_upload(client, citizen, name)["upload_id"] for name in ("ktp", "kk")}
     refs["pengantar_rt"] = s3_upload(client, citizen, "pengantar_rt", PNG, "image/png")["upload_id"]
     response = submit(client, citizen, attachments=refs)
@@ -76,7 +77,13 @@ def test_a_fake_jpeg_in_s3_is_refused_at_submit(client, citizen, s3):
     refs["ktp"] = s3_upload(client, citizen, "ktp", b"MZ\x90\x00 this is an .exe")["upload_id"]
     response = submit(client, citizen, attachments=refs)
     assert response.status_code == 422 and response.json_body["code"] == "invalid_attachment"
-    assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET, Prefix="attachments/")
+    # Nothing was written besides the three uploads themselves, which stay unused (deleted by their TTL removal)
+    stored = {o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])}
+    assert stored == {f"attachments/{SAMATARING}/{uid}" for uid in refs.values()}
+    from chalicelib.storage import keys
+    from chalicelib.storage.models import UploadItem
+
+    assert {UploadItem.get(keys.upload_pk(uid), keys.META).state for uid in refs.values()} == {"unused"}
 
 
 def test_presigned_but_never_uploaded_is_invalid(client, citizen, s3):
@@ -94,6 +101,6 @@ def test_upload_rows_expire_by_ttl(client, citizen, s3):
 
     form = s3_upload(client, citizen, "ktp")
     item = UploadItem.get(keys.upload_pk(form["upload_id"]), keys.META)
-    # A day to finish the form; then DynamoDB's TTL removes the row (and the bucket's lifecycle the file)
+    # A day to finish the form; then DynamoDB's TTL removes the row (and the stream handler the file, if unused)
     remaining = (item.expires_at - datetime.now(UTC)).total_seconds()
     assert 86000 < remaining <= 86400

@@ -37,9 +37,9 @@ def test_a_one_letter_sample_is_counted_and_priced(tmp_path: Path) -> None:
     refreshes = out["counted"]["endpoints"].get("POST /v1/auth/refresh", {}).get("per_letter", 0)
     assert sms["login_code"] + refreshes == 2 and sum(sms.values()) == letter["sms"]
     assert "message policy" in out["counted"]["policy"]
-    # and S3: three uploads, their copies and the PDF (no tag request per file when the request closes); links for
-    # attachments and the letter
-    assert letter["s3_puts"] == 7 and letter["pdf_downloads"] == 1 and letter["attachment_views"] == 3
+    # and S3: three uploads (straight to their final keys: no copy at submission) and the PDF (no tag request per file
+    # when the request closes); links for attachments and the letter
+    assert letter["s3_puts"] == 4 and letter["pdf_downloads"] == 1 and letter["attachment_views"] == 3
     # and what the letter left in the table, item by item: its request and audit events kept, its outbox rows
     # expiring after the outbox retention (BALAI_OUTBOX_RETENTION_DAYS, 35), the register left out; and the
     # stored PDF with the village's lambang (~23 KB; a letter without one is ~5 KB)

@@ -26,6 +26,7 @@ def server() -> Iterator[LocalDynamoDB]:
                                    {"AttributeName": "SK", "KeyType": "RANGE"}],
                         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
     yield db
+    client.delete_table(TableName="poller-test")  # moto's state is per process: the next test makes its own
     db.stop()
 
 
@@ -57,6 +58,33 @@ def test_poller_feeds_new_writes_only_in_the_lambda_event_shape(server: LocalDyn
     assert isinstance(record["dynamodb"]["ApproximateCreationDateTime"], float)
 
 
+def test_a_ttl_sweeps_removal_of_an_unused_upload_arrives_as_lambda_shows_a_ttl_delete(server: LocalDynamoDB) -> None:
+    from chalicelib.storage.uploads import unused_expired_file
+
+    client = aws_client("dynamodb", server.endpoint, REGION)
+    client.update_time_to_live(TableName="poller-test",
+                               TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"})
+    key = "attachments/73.07.03.1001/01JUNUSED0000000000000000"
+    # Given an upload no submission used, whose record expired
+    client.put_item(TableName="poller-test", Item={
+        "PK": {"S": "UPLOAD#01JUNUSED0000000000000000"}, "SK": {"S": "META"}, "entity": {"S": "upload"},
+        "state": {"S": "unused"}, "file_key": {"S": key}, "expires_at": {"N": str(int(time.time()) - 5)}})
+    batches: list[dict[str, Any]] = []
+    poller = StreamPoller(server.endpoint, "poller-test", REGION, batches.append, interval=0.05).start()
+    try:
+        # When local mode's TTL sweep deletes it
+        assert server.sweep_expired() == 1
+        deadline = time.time() + 10
+        while not batches and time.time() < deadline:
+            time.sleep(0.05)
+    finally:
+        poller.stop()
+    # Then the handler gets a REMOVE naming DynamoDB's service, in Lambda's shape: the file is to be deleted
+    (record,) = [r for b in batches for r in b["Records"]]
+    assert record["userIdentity"] == {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+    assert unused_expired_file(record) == key
+
+
 def test_scheduler_runs_each_job_on_start_and_then_on_its_rate() -> None:
     calls: list[str] = []
     scheduler = Scheduler([Job("fast", 0.1, lambda: calls.append("fast")),
@@ -69,7 +97,7 @@ def test_scheduler_runs_each_job_on_start_and_then_on_its_rate() -> None:
 def test_local_workers_send_messages_on_one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
     """Local channels write files: parallel senders only contended for the server process's GIL with the API's
     calls (issue 15: submit p50 145 -> 114 ms with one thread)."""
-    from chalicelib.workers import outbox, stats
+    from chalicelib.workers import outbox, retention, stats
     from localmode import streams
 
     seen: dict[str, Any] = {}
@@ -85,7 +113,10 @@ def test_local_workers_send_messages_on_one_thread(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(streams, "Scheduler", lambda jobs: type("S", (), {"start": lambda self: self})())
     monkeypatch.setattr(outbox, "handle_stream", lambda event, **kw: seen.update(outbox=kw))
     monkeypatch.setattr(stats, "handle_stream", lambda event: seen.update(stats=True))
+    monkeypatch.setattr(retention, "handle_stream", lambda event: seen.update(retention=True))
     streams.start_local_workers("http://127.0.0.1:9", "t", REGION)
     seen["handler"]({"Records": []})
     assert seen["outbox"] == {"max_workers": 1}
     assert seen["stats"] is True
+    # and it deletes the files of TTL removals, as the cloud's handler does (unused uploads, closed attachments)
+    assert seen["retention"] is True

@@ -53,6 +53,14 @@ PHASE = textwrap.dedent('''
         report["again"] = db.sweep_expired()
         records = streams.get_records(ShardIterator=it)["Records"]
         report["removed"] = sorted(r["dynamodb"]["Keys"]["PK"]["S"] for r in records if r["eventName"] == "REMOVE")
+        report["identities"] = [r.get("userIdentity") for r in records if r["eventName"] == "REMOVE"]
+        # a delete by anyone else names no one
+        put("OTP#by-hand", expires_at={"N": str(now + 3600)})
+        c.delete_item(TableName="t", Key={"PK": {"S": "OTP#by-hand"}, "SK": {"S": "META"}})
+        it = records and streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+            SequenceNumber=records[-1]["dynamodb"]["SequenceNumber"])["ShardIterator"]
+        later = streams.get_records(ShardIterator=it)["Records"]
+        report["by_hand"] = [r.get("userIdentity") for r in later if r["eventName"] == "REMOVE"]
     elif phase == "thread":
         put("UPLOAD#soon", expires_at={"N": str(now + 1)})
         began = time.monotonic()
@@ -76,7 +84,7 @@ def run_phase(phase: str, data_dir: Path, sweep_every: float = 0) -> dict[str, o
 KEPT = ["OLD#six-years-past", "REQ#no-ttl", "TEXT#not-a-number", "THROTTLE#later"]
 
 
-def test_expired_items_are_deleted_journaled_and_streamed_and_nothing_else(tmp_path: Path) -> None:
+def test_expired_items_are_deleted_journaled_and_streamed_as_ttl_removals_and_nothing_else(tmp_path: Path) -> None:
     data_dir = tmp_path / "balai"
     # Given a TTL table with two expired items, one expiring later, one without TTL, one whose TTL is not a
     # Number, one more than five years past, and an expired-looking item in a table without TTL
@@ -85,6 +93,10 @@ def test_expired_items_are_deleted_journaled_and_streamed_and_nothing_else(tmp_p
     # Then exactly the two expired items are gone, each with a REMOVE stream record; the second sweep finds none
     assert first["deleted"] == 2 and first["again"] == 0
     assert first["removed"] == ["IDEM#expired", "OTP#expired"]
+    # And each names DynamoDB's TTL service, as a TTL delete's record does (the stream handler deletes an unused
+    # upload's file, or a closed request's attachments, only on such a removal); a delete by hand names no one
+    assert first["identities"] == [{"Type": "Service", "PrincipalId": "dynamodb.amazonaws.com"}] * 2
+    assert first["by_hand"] == [None]
     assert first["left"] == KEPT and first["left_no_ttl"] == ["X"]
     # And after a restart they stay gone (the deletes are in the journal and snapshot)
     assert run_phase("restart", data_dir)["left"] == KEPT

@@ -116,8 +116,8 @@ SQS_EVENT_SOURCE = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttr
 TABLE, INDEXES, STREAMS = "${TableArn}", "${TableArn}/index/*", "${TableArn}/stream/*"
 LOG_GROUP = "arn:${Partition}:logs:${Region}:${AccountId}:log-group:/aws/lambda/${AppName}-${Stage}*"
 SECRET_SETTINGS = {"secrets_arn": "${AppSecretParameterArn}", "letter_keys_arn": "${LetterKeysParameterArn}"}
-# Every S3 key the code builds starts with one of these: letter PDFs, attachment uploads (a staging prefix
-# the bucket's lifecycle empties) and the attachments requests use.
+# Every S3 key the code builds starts with one of these: letter PDFs, attachment uploads of the old layout (a
+# staging prefix the bucket's lifecycle empties) and the attachments (where uploads now land).
 LETTER_PREFIXES = ("letters/", "uploads/", "attachments/")
 # Where AWS allows no narrower resource; every other action must name its resource.
 STAR_REQUIRED = {
@@ -146,6 +146,8 @@ def expected_resources(action: str, secrets: set[str]) -> set[str]:
         return {"${BucketArn}"}
     if action == "s3:DeleteObject":
         return {"${BucketArn}/attachments/*"}  # only attachments past their retention are ever deleted
+    if action == "s3:GetObjectVersion":
+        return {"${BucketArn}/attachments/*"}  # links pin an attachment's version as submitted
     if action.startswith("s3:"):
         return {f"${{BucketArn}}/{prefix}*" for prefix in LETTER_PREFIXES}
     if action in ("secretsmanager:GetSecretValue", "ssm:GetParameter"):
@@ -407,6 +409,12 @@ class _Scanner(ast.NodeVisitor):
                 self.unresolved.append(f"{self.path}:{node.lineno}: generate_presigned_url with a computed method")
                 return
             method = str(op)
+            params = kw.get("Params")
+            if method == "get_object" and isinstance(params, ast.Dict) and any(
+                    isinstance(k, ast.Constant) and k.value == "VersionId" for k in params.keys):
+                # A link to one version of an object (an attachment as submitted) needs GetObjectVersion.
+                self.add(node, "s3:GetObjectVersion", "boto3 s3.generate_presigned_url(get_object, VersionId)")
+                return
         if method in BOTO3_CUSTOM:
             self.add(node, BOTO3_CUSTOM[method], f"boto3 {method}")
             return

@@ -112,7 +112,7 @@ def test_bucket_is_private_encrypted_versioned(template: dict[str, Any]) -> None
     assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms")
     assert props["VersioningConfiguration"]["Status"] == "Enabled"
     rules = {r["Id"]: r for r in props["LifecycleConfiguration"]["Rules"]}
-    # attachment uploads; the ones a request uses are copied to attachments/
+    # attachment uploads of the old layout (staging prefix, copied at submission): emptied after their day
     assert rules["expire-temporary-uploads"]["Prefix"] == "uploads/"
     assert rules["expire-temporary-uploads"]["ExpirationInDays"] == 1
     assert rules["expire-noncurrent-versions"]["NoncurrentVersionExpiration"]["NoncurrentDays"] == 90
@@ -355,9 +355,13 @@ def test_uploads_are_allowed_from_the_web_origin_only_and_expire(template: dict[
     lifecycle = {r["Id"]: r for r in props["LifecycleConfiguration"]["Rules"]}
     assert lifecycle["expire-temporary-uploads"]["Prefix"] == "uploads/"
     assert lifecycle["expire-temporary-uploads"]["ExpirationInDays"] == 1
-    from chalicelib.domain.attachments import attachment_file_key, upload_file_key
+    from chalicelib.domain.attachments import attachment_file_key, is_staging, staging_file_key, upload_file_key
 
-    assert upload_file_key("v", "1").startswith("uploads/") and not attachment_file_key("v", "1").startswith("uploads/")
+    # An upload lands at its final key (no copy at submission); only uploads of the old layout are in the staging
+    # prefix this rule empties, and the bucket's rules never touch an untagged attachment.
+    assert upload_file_key("v", "1") == attachment_file_key("v", "1") and not is_staging(upload_file_key("v", "1"))
+    assert staging_file_key("v", "1").startswith("uploads/") and is_staging(staging_file_key("v", "1"))
+    assert all(r.get("Prefix") != "attachments/" or r.get("TagFilters") for r in lifecycle.values())
 
 
 def test_web_outputs_feed_the_deploy_command_and_the_api(template: dict[str, Any]) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.workers import outbox, stats
+from chalicelib.workers import outbox, retention, stats
 from chalicelib.workers.stream import FILTER_PATTERNS, filter_criteria, matches
 
 
@@ -28,6 +28,9 @@ ROW = {"entity": s("outbox"), "id": s("r1")}
 REQUEST = {"entity": s("request"), "village": s("73.07.03.1001"), "status": s("submitted")}
 COMPLAINT = {"entity": s("complaint"), "status": s("open")}
 
+UPLOAD = {"entity": s("upload"), "state": s("unused"), "file_key": s("attachments/73.07.03.1001/01J")}
+TTL = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+
 ACTED_ON = {
     "a new outbox row": record("INSERT", {**ROW, "status": s("pending")}),
     "a failed row put back by a resend": record("MODIFY", {**ROW, "status": s("pending")},
@@ -37,6 +40,7 @@ ACTED_ON = {
     "a request removed": record("REMOVE", old=REQUEST),
     "a complaint change": record("MODIFY", {**COMPLAINT, "status": s("acknowledged")}, COMPLAINT),
     "a complaint removed": record("REMOVE", old=COMPLAINT),
+    "the TTL removing an unused upload": {**record("REMOVE", old=UPLOAD), "userIdentity": TTL},
 }
 IGNORED = {
     "a claim": record("MODIFY", {**ROW, "status": s("sending")}, {**ROW, "status": s("pending")}),
@@ -46,6 +50,13 @@ IGNORED = {
     "a counter": record("MODIFY", {"entity": s("stats"), "issued": {"N": "2"}}, {"entity": s("stats")}),
     "a login throttle": record("MODIFY", {"PK": s("THROTTLE#otp-phone#x"), "hits": {"N": "2"}}),
     "an expired login code": record("REMOVE", old={"entity": s("otp")}),
+    "a new upload": record("INSERT", UPLOAD),
+    "an upload marked used": record("MODIFY", {**UPLOAD, "state": s("used")}, UPLOAD),
+    "the TTL removing a used upload": {**record("REMOVE", old={**UPLOAD, "state": s("used")}), "userIdentity": TTL},
+    "the TTL removing an upload of the old layout": {
+        **record("REMOVE", old={"entity": s("upload"), "file_key": s("uploads/73.07.03.1001/01J")}),
+        "userIdentity": TTL},
+    "an unused upload removed by hand": record("REMOVE", old=UPLOAD),
 }
 
 
@@ -62,6 +73,7 @@ def test_records_nobody_reads_never_invoke_the_handler(name: str) -> None:
     counted = stats.StatsRunResult()
     stats.count_record(IGNORED[name], counted)
     assert counted.ignored == 1
+    assert retention.handle_stream({"Records": [IGNORED[name]]}) == 0
 
 
 def test_the_outbox_sender_never_wants_a_record_the_filter_drops() -> None:

@@ -12,7 +12,6 @@ from typing import Any
 import boto3
 import pytest
 import requests as http
-from botocore.exceptions import ClientError
 
 from tests.complaints_support import file as file_complaint
 from tests.conftest import (
@@ -29,7 +28,7 @@ from tests.conftest import (
     submit,
 )
 from tests.integration import test_attachments_s3 as on_s3
-from tests.integration.test_attachment_retention import _ttl_removal
+from tests.integration.test_attachment_retention import _stored, _ttl_removal
 
 BUCKET, s3_upload = on_s3.BUCKET, on_s3.s3_upload
 s3 = on_s3.s3  # the fixture: a moto bucket the file store writes to
@@ -70,14 +69,6 @@ def _item(upload_id: str):
 
 def _keys(s3_client, bucket: str = BUCKET) -> set[str]:
     return {o["Key"] for o in s3_client.list_objects_v2(Bucket=bucket).get("Contents", [])}
-
-
-def _stored(s3_client, key: str) -> bool:
-    try:
-        s3_client.head_object(Bucket=BUCKET, Key=key)
-    except ClientError:
-        return False
-    return True
 
 
 def _key(upload_id: str) -> str:

@@ -15,24 +15,29 @@ from tests.conftest import JPEG, PNG, SAMATARING, get, post, staff_token, submit
 BUCKET = "balai-test-letters"
 
 
-@pytest.fixture()
-def s3(monkeypatch):
+def file_store_on(monkeypatch, client, bucket: str):
+    """The file store on `bucket` for the test (settings and wiring rebuilt), then back as it was."""
     from chalicelib.config import reset_caches
     from chalicelib.services import wiring
 
-    client = boto3.client("s3", region_name="ap-southeast-3")
-    if BUCKET in {b["Name"] for b in client.list_buckets()["Buckets"]}:
-        for o in client.list_objects_v2(Bucket=BUCKET).get("Contents", []):
-            client.delete_object(Bucket=BUCKET, Key=o["Key"])
-    else:
-        client.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "ap-southeast-3"})
-    monkeypatch.setenv("BALAI_LETTERS_BUCKET", BUCKET)
+    monkeypatch.setenv("BALAI_LETTERS_BUCKET", bucket)
     reset_caches()
     wiring.reset()
     yield client
     monkeypatch.undo()
     reset_caches()
     wiring.reset()
+
+
+@pytest.fixture()
+def s3(monkeypatch):
+    client = boto3.client("s3", region_name="ap-southeast-3")
+    if BUCKET in {b["Name"] for b in client.list_buckets()["Buckets"]}:
+        for o in client.list_objects_v2(Bucket=BUCKET).get("Contents", []):
+            client.delete_object(Bucket=BUCKET, Key=o["Key"])
+    else:
+        client.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "ap-southeast-3"})
+    yield from file_store_on(monkeypatch, client, BUCKET)
 
 
 def s3_upload(client, citizen, attachment, data=JPEG, content_type="image/jpeg"):

@@ -38,20 +38,11 @@ VERSIONED = "balai-test-versioned"
 @pytest.fixture()
 def versioned_s3(monkeypatch):
     """A versioned bucket, as the stack's letters bucket is."""
-    from chalicelib.config import reset_caches
-    from chalicelib.services import wiring
-
     client = boto3.client("s3", region_name="ap-southeast-3")
     if VERSIONED not in {b["Name"] for b in client.list_buckets()["Buckets"]}:
         client.create_bucket(Bucket=VERSIONED, CreateBucketConfiguration={"LocationConstraint": "ap-southeast-3"})
         client.put_bucket_versioning(Bucket=VERSIONED, VersioningConfiguration={"Status": "Enabled"})
-    monkeypatch.setenv("BALAI_LETTERS_BUCKET", VERSIONED)
-    reset_caches()
-    wiring.reset()
-    yield client
-    monkeypatch.undo()
-    reset_caches()
-    wiring.reset()
+    yield from on_s3.file_store_on(monkeypatch, client, VERSIONED)
 
 
 def _three(client, citizen) -> dict[str, str]:

@@ -28,6 +28,8 @@ import gzip
 import re
 from typing import Any
 
+from chalicelib.api.negotiation import weighted
+
 MIN_BYTES = 1024
 LEVEL = 6
 _QVALUE = re.compile(r"(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)")
@@ -42,17 +44,8 @@ def accepts_gzip(accept_encoding: str | None) -> bool:
         return False
     named: float | None = None
     anything: float | None = None
-    for item in accept_encoding.split(","):
-        coding, *params = (part.strip() for part in item.split(";"))
-        coding = coding.lower()
-        if not coding:
-            continue
-        q = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                value = value.strip()
-                q = float(value) if _QVALUE.fullmatch(value) else 0.0
+    for coding, raw in weighted(accept_encoding):
+        q = 1.0 if raw is None else float(raw) if _QVALUE.fullmatch(raw) else 0.0
         if coding in ("gzip", "x-gzip"):
             named = q if named is None else max(named, q)
         elif coding == "*":

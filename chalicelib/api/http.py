@@ -10,6 +10,7 @@ from typing import Any, Callable, TypeVar
 from chalice import Response
 from chalice.app import Request
 
+from chalicelib.api.negotiation import weighted
 from chalicelib.auth import principal_from_header
 from chalicelib.domain.inputs import JsonLimits, check_json_shape, check_path_parameter, parse_json
 from chalicelib.domain.requests import Principal
@@ -169,17 +170,13 @@ def _accept_q(accept: str, media: str) -> float:
     """The quality the Accept header gives `media` (most specific match wins; 0 when nothing matches)."""
     best: tuple[int, float] = (-1, 0.0)
     kind = media.split("/")[0]
-    for item in accept.split(","):
-        parts = [p.strip() for p in item.split(";")]
-        pattern = parts[0].lower()
+    for pattern, raw in weighted(accept):
         q = 1.0
-        for param in parts[1:]:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    q = max(0.0, min(1.0, float(value)))
-                except ValueError:
-                    q = 0.0
+        if raw is not None:
+            try:
+                q = max(0.0, min(1.0, float(raw)))
+            except ValueError:
+                q = 0.0
         specificity = 2 if pattern == media else 1 if pattern == f"{kind}/*" else 0 if pattern == "*/*" else -1
         if specificity > best[0]:
             best = (specificity, q)

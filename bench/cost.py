@@ -1128,7 +1128,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample-letters", type=int, default=20, help="letters driven through the code (20)")
     parser.add_argument("--sample-villages", type=int, default=4, help="villages the sample spreads over (4)")
     parser.add_argument("--whatsapp-share", type=float, help="share of logins by WhatsApp message "
-                        f"(default SHARES: {SHARES['whatsapp_login']:.0%})")
+                        f"(default SHARES: {SHARES['whatsapp_login'] * 100:.0f}%%)")
     parser.add_argument("--counts", type=Path, help="reuse counts saved with --save-counts (no simulation)")
     parser.add_argument("--save-counts", type=Path, help="write the sample's counts to this JSON file")
     parser.add_argument("--json", action="store_true", help="machine-readable output")

@@ -466,3 +466,11 @@ def test_the_counted_answer_bytes_price_the_transfer_and_the_assumption_is_the_f
     # And the counts keep the figures through a save and a load
     again = cost.counted_from_json(cost.counted_to_json(counted))
     assert again.per_letter.answer_bytes == 26 * 700.0 and again.per_letter.answers == 26.0
+
+
+def test_help_prints_every_option(capsys: pytest.CaptureFixture[str]) -> None:
+    # argparse formats help strings with %: a bare "70%" in one made `--help` raise instead of printing
+    with pytest.raises(SystemExit) as exited:
+        cost.main(["--help"])
+    assert exited.value.code == 0
+    assert "--whatsapp-share" in capsys.readouterr().out

@@ -577,9 +577,14 @@ class NotificationPreferences(_Out):
     timezone_label: str
 
 
+class NotificationMessage(_Out):
+    event: str
+    audience: dict[str, Any] = Field(description="citizen (phone masked) or staff {region, role}")
+
+
 class Notification(_Out):
     id: str
-    event: str
+    event: str = Field(description="The first message's event (see `messages`)")
     status: Literal["pending", "sending", "sent", "failed"]
     list_status: Literal["pending", "sent", "failed"]
     attempts: int
@@ -591,8 +596,12 @@ class Notification(_Out):
     village: str
     request_id: str | None
     tracking_code: str | None
-    audience: dict[str, Any] = Field(description="citizen (phone masked) or staff {region, role}")
-    delivered: list[str] = Field(description="Deliveries made, as channel:recipient")
+    audience: dict[str, Any] = Field(description="The first message's audience: citizen (phone masked) or staff "
+                                                 "{region, role}")
+    messages: list[NotificationMessage] = Field(description="Every message of the change, in the order sent: a "
+                                                "submission tells the citizen and the operators")
+    delivered: list[str] = Field(description="Deliveries made, as channel:recipient; a later message's "
+                                             "prefixed by its position in `messages` (1/email:operator1)")
 
 
 class NotificationList(_Out):

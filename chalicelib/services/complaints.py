@@ -16,7 +16,7 @@ from chalicelib.domain.complaints import Complaint, ComplaintConfig
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.nik import mask_nik
 from chalicelib.domain.operations import IdempotencyGuard
-from chalicelib.domain.outbox import OutboxMessage, outbox_message
+from chalicelib.domain.outbox import OutboxMessage, transition_outbox
 from chalicelib.domain.regions import is_village, kabupaten_of, kecamatan_of, level_of, timezone_for, validate_code
 from chalicelib.domain.requests import HistoryEntry, Principal
 from chalicelib.domain.sla import add_working_hours, calendar_for
@@ -36,7 +36,7 @@ def _not_found() -> NotFoundError:
 
 def _outbox(complaint: Complaint, action: str, note: str | None, at: str) -> list[OutboxMessage]:
     rows = rules.announcements(action, complaint, note, complaint.village_name, complaint.unit.get("name", ""))
-    return [outbox_message(row, new_id(), complaint.village, at) for row in rows]
+    return transition_outbox(rows, new_id(), complaint.village, at)
 
 
 def _payload_hash(village: str, body: dict[str, Any]) -> str:

@@ -22,18 +22,25 @@ from chalicelib.observability import logger
 RESENDERS = ("operator", "kades", "admin")
 
 
+def _audience(audience: dict[str, Any]) -> dict[str, Any]:
+    shown = dict(audience)
+    if shown.get("phone"):
+        shown["phone"] = mask_phone(str(shown["phone"]))
+    shown.pop("nik_hash", None)
+    return shown
+
+
 def _public(row: Any) -> dict[str, Any]:
-    audience = dict(row.audience)
-    if audience.get("phone"):
-        audience["phone"] = mask_phone(str(audience["phone"]))
-    audience.pop("nik_hash", None)
+    """A row as staff see it: `messages` lists each of its parts; `event` and `audience` stay the first part's,
+    as they were before a row held more than one message."""
+    messages = [{"event": part.event, "audience": _audience(part.audience)} for part in row.parts]
     return {
         "id": row.id, "event": row.event, "status": row.status, "list_status": listed_status(row.status),
         "attempts": row.attempts, "next_try_at": row.next_try_at if row.status == "pending" else None,
         "last_error": row.last_error, "created_at": row.created_at, "updated_at": row.updated_at,
         "sent_at": row.sent_at, "village": row.village, "request_id": row.request_id,
-        "tracking_code": row.payload.get("tracking_code"), "audience": audience,
-        "delivered": sorted(row.delivered),
+        "tracking_code": row.payload.get("tracking_code"), "audience": messages[0]["audience"],
+        "messages": messages, "delivered": sorted(row.delivered),
     }
 
 

@@ -23,7 +23,7 @@ from chalicelib.domain.operations import (
     TrackingCodeTaken,
     UseUpload,
 )
-from chalicelib.domain.outbox import OutboxMessage, outbox_message
+from chalicelib.domain.outbox import OutboxMessage, transition_outbox
 from chalicelib.domain.paging import page_limit
 from chalicelib.domain.regions import is_village, kabupaten_of, kecamatan_of
 from chalicelib.domain.requests import (
@@ -61,8 +61,7 @@ IDEMPOTENCY_TTL = timedelta(hours=24)
 
 def _outbox(request: ServiceRequest, action: str, note: str | None, created_at: str,
             signer_role: str = "kades") -> list[OutboxMessage]:
-    return [outbox_message(row, new_id(), request.village, created_at)
-            for row in announcements(action, request, note, signer_role)]
+    return transition_outbox(announcements(action, request, note, signer_role), new_id(), request.village, created_at)
 
 
 def _payload_hash(village: str, body: dict[str, Any]) -> str:

@@ -343,6 +343,9 @@ class OutboxItem(BaseItem):
     village = UnicodeAttribute()
     request_id = UnicodeAttribute(null=True)
     payload: MapAttribute = MapAttribute(null=True)  # type: ignore[type-arg]
+    # The further messages of the same change (storage/outbox.py `more_parts`): [{event, audience, payload: what
+    # differs from the first's payload, omit: its keys this part lacks}]; absent on a one-part row.
+    more = ListAttribute(null=True)  # type: ignore[var-annotated]
     status = UnicodeAttribute(default="pending")
     attempts = NumberAttribute(default=0)
     next_try_at = UnicodeAttribute(null=True)
@@ -350,7 +353,8 @@ class OutboxItem(BaseItem):
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute(null=True)
     # Delivery state (workers/outbox.py): the sender holding the row and until when, the deliveries
-    # ("{channel}:{recipient}") already handed to a provider, so no retry or replay repeats them.
+    # ("{channel}:{recipient}", a later part's prefixed "{part}/") already handed to a provider, so no retry or
+    # replay repeats them.
     kabupaten = UnicodeAttribute(null=True)
     claim = UnicodeAttribute(null=True)
     lease_until = UnicodeAttribute(null=True)

@@ -13,7 +13,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.domain.clock import iso
 from chalicelib.domain.escalation import parse_iso
 from chalicelib.domain.notifications import FAILED, PENDING, SENDING, SENT
-from chalicelib.domain.outbox import OutboxMessage, OutboxRow
+from chalicelib.domain.outbox import MessagePart, OutboxMessage, OutboxRow
 from chalicelib.errors import ConflictError
 from chalicelib.storage import bill, keys
 from chalicelib.storage.bill import Usage
@@ -23,7 +23,7 @@ from chalicelib.storage.models import OutboxItem
 
 __all__ = ["OUTBOX_GRACE", "FINISHED", "OutboxRow", "finished_row_expiry", "outbox_item", "outbox_list_sk", "from_item",
            "from_image", "get", "put_new", "claim", "finish", "due_for_retry", "list_village", "resend",
-           "finished_without_expiry", "set_expiry"]
+           "finished_without_expiry", "set_expiry", "more_parts", "parts_from"]
 
 # How long a new outbox row waits for the stream handler before the retry schedule sends it instead.
 OUTBOX_GRACE = timedelta(minutes=2)
@@ -46,7 +46,7 @@ def outbox_item(message: OutboxMessage) -> OutboxItem:
     return OutboxItem(
         keys.outbox_pk(message.id), keys.META, entity="outbox", id=message.id, event=message.event,
         audience=message.audience, village=message.village, request_id=message.request_id,
-        payload=message.payload, status="pending", attempts=0, created_at=message.created_at,
+        payload=message.payload, more=more_parts(message), status="pending", attempts=0, created_at=message.created_at,
         next_try_at=message.created_at, kabupaten=message.kabupaten,
         # Safety net: if the stream handler has not sent the row after a grace period, the retry
         # schedule finds it here (workers/outbox.py); the stream normally sends within seconds.
@@ -60,10 +60,43 @@ def outbox_list_sk(created_at: str, outbox_id: str) -> str:
     return f"{created_at}#{outbox_id}"
 
 
+def more_parts(message: OutboxMessage) -> list[dict[str, Any]] | None:
+    """The stored form of a row's later parts. A transition's messages share most of their payload (the
+    request's tracking code, letter, village), so a later part keeps only what differs from the first's: the
+    row stays under 1 KB, one write unit for each of its writes."""
+    if not message.more:
+        return None
+    first = message.payload
+    stored = []
+    for part in message.more:
+        entry: dict[str, Any] = {"event": part.event, "audience": part.audience}
+        differs = {k: v for k, v in part.payload.items() if k not in first or first[k] != v}
+        if differs:
+            entry["payload"] = differs
+        omit = sorted(k for k in first if k not in part.payload)
+        if omit:
+            entry["omit"] = omit
+        stored.append(entry)
+    return stored
+
+
+def parts_from(first_payload: Mapping[str, Any], stored: list[Any] | None) -> tuple[MessagePart, ...]:
+    """The later parts of a stored row (none on a row written before parts existed: a one-part row)."""
+    parts = []
+    for entry in stored or ():
+        omit = set(entry.get("omit") or ())
+        payload = {**{k: v for k, v in first_payload.items() if k not in omit}, **(entry.get("payload") or {})}
+        parts.append(MessagePart(event=str(entry["event"]), audience=dict(entry.get("audience") or {}),
+                                 payload=payload))
+    return tuple(parts)
+
+
 def from_item(item: OutboxItem) -> OutboxRow:
+    payload = plain(item.payload) or {}
     return OutboxRow(
         id=item.id, event=item.event, audience=plain(item.audience) or {}, village=item.village,
-        payload=plain(item.payload) or {}, status=item.status, attempts=int(item.attempts or 0),
+        payload=payload, more=parts_from(payload, plain(item.more)), status=item.status,
+        attempts=int(item.attempts or 0),
         created_at=item.created_at, next_try_at=item.next_try_at, last_error=item.last_error,
         updated_at=item.updated_at, sent_at=item.sent_at, claim=item.claim,
         delivered=set(item.delivered or ()),

@@ -1,10 +1,12 @@
 """Outbox sender: the logic of the stream handler and the retry schedule (claim, fan out, render, send, record).
 
 Idempotency: every send happens under a claim of the outbox row, a conditional update that only one
-sender can win (pending and due -> sending, with a random token and a lease). The deliveries made
-("{channel}:{recipient}") are written to the row together with its outcome, under the same token. A
-replayed stream batch therefore finds the row `sent` (or held, or waiting for its retry time) and sends
-nothing; a retry after a partial failure skips the recipients already served. The only window left is a
+sender can win (pending and due -> sending, with a random token and a lease). A row holds every message of
+one change (its parts: a submission's to the citizen and to the operators). The deliveries made
+("{channel}:{recipient}", a later part's prefixed "{part}/") are written to the row together with its outcome,
+under the same token. A replayed stream batch therefore finds the row `sent` (or held, or waiting for its
+retry time) and sends nothing; a retry after a partial failure skips the recipients already served, in
+every part. The row's outcome is the worst of its parts'. The only window left is a
 process dying between the provider's acceptance and the outcome write, which no exactly-once scheme
 over SMS/email providers can close; the lease then expires and the row is retried once.
 The row itself is the idempotency record, so the guard lives as long as the row (Powertools' separate
@@ -35,6 +37,7 @@ from chalicelib.domain.notifications import (
     retry_delay,
     staff_recipient,
 )
+from chalicelib.domain.outbox import MessagePart, part_key, part_message_id, part_of
 from chalicelib.domain.phones import mask_phone
 from chalicelib.domain.regions import timezone_for
 from chalicelib.observability import count_metric, logger
@@ -131,9 +134,9 @@ class PolicyBook:
         return found
 
 
-def _recipients(row: repo.OutboxRow, directory: StaffDirectory,
+def _recipients(part: MessagePart, directory: StaffDirectory,
                 citizens: CitizenDirectory | None = None) -> list[Recipient]:
-    audience = row.audience
+    audience = part.audience
     if audience.get("kind") == "citizen":
         return [(citizens or CitizenDirectory()).recipient(audience)]
     if audience.get("kind") == "staff":
@@ -146,111 +149,145 @@ def _contact_of() -> dict[str, str]:
     return {name: channel.contact for name, channel in channels.registry().items()}
 
 
-def _send(delivery: Delivery, row: repo.OutboxRow, senders: Senders) -> Usage:
-    """Render the row's message in the channel's template form and hand it to the channel's sender;
+def _send(delivery: Delivery, row: repo.OutboxRow, index: int, part: MessagePart, senders: Senders) -> Usage:
+    """Render the part's message in the channel's template form and hand it to the channel's sender;
     returns what it costs (for the village's bill)."""
     from chalicelib.config import get_settings
     from chalicelib.templates.messages import render_message
 
     channel = channels.get(delivery.channel)
-    payload = _with_signin_link(delivery, row)
-    message = render_message(row.event, channel.form, payload)
-    outgoing = Outgoing(address=delivery.address, message=message, message_id=f"{row.id}:{delivery.key}",
-                        event=row.event, village=row.village, payload=payload, created_at=row.created_at)
+    payload = _with_signin_link(delivery, part)
+    message = render_message(part.event, channel.form, payload)
+    outgoing = Outgoing(address=delivery.address, message=message,
+                        message_id=f"{part_message_id(row.id, index)}:{delivery.key}", event=part.event,
+                        village=row.village, payload=payload, created_at=row.created_at)
     units = senders.for_channel(delivery.channel).deliver(outgoing)
     return Usage(count=1 if units else 0, units=units,
                  cost_micros=round(units * channel.price(get_settings()) * 1_000_000))
 
 
-def _with_signin_link(delivery: Delivery, row: repo.OutboxRow) -> Mapping[str, Any]:
+def _with_signin_link(delivery: Delivery, part: MessagePart) -> Mapping[str, Any]:
     """A citizen's SMS that brings them back to the portal (letter issued, revision needed) carries a one-time
-    sign-in link, so the return visit costs no login code (services/signin_links.py). Other deliveries, and rows
+    sign-in link, so the return visit costs no login code (services/signin_links.py). Other deliveries, and parts
     without a citizen or request, keep their payload."""
     from chalicelib.services.signin_links import LINK_EVENTS, link_for
 
-    audience = row.audience
-    if (delivery.channel != "sms" or row.event not in LINK_EVENTS or audience.get("kind") != "citizen"
-            or not audience.get("nik_hash") or not row.request_id):
-        return row.payload
-    url = link_for(str(audience["nik_hash"]), delivery.address, row.request_id, row.event)
-    return {**row.payload, "signin_url": url}
+    audience = part.audience
+    request_id = part.payload.get("request_id")
+    if (delivery.channel != "sms" or part.event not in LINK_EVENTS or audience.get("kind") != "citizen"
+            or not audience.get("nik_hash") or not request_id):
+        return part.payload
+    url = link_for(str(audience["nik_hash"]), delivery.address, str(request_id), part.event)
+    return {**part.payload, "signin_url": url}
+
+
+@dataclass
+class _Outcome:
+    """What the sends of one claim came to, summed over the row's parts."""
+
+    delivered: set[str] = field(default_factory=set)
+    usage: dict[str, Usage] = field(default_factory=dict)
+    deferred: list[datetime] = field(default_factory=list)
+    transient: str | None = None
+    permanent: str | None = None
+    held: str | None = None
+    attempted: bool = False
+
+    def fail(self, text: str) -> None:
+        self.permanent = self.permanent or text
+
+    def bill(self, channel: str, cost: Usage) -> None:
+        before = self.usage.get(channel, Usage(0, 0, 0))
+        self.usage[channel] = Usage(before.count + cost.count, before.units + cost.units,
+                                    before.cost_micros + cost.cost_micros)
+
+
+def _send_part(row: repo.OutboxRow, index: int, part: MessagePart, now: datetime, senders: Senders,
+               directory: StaffDirectory, policy: Policy, citizens: CitizenDirectory | None,
+               outcome: _Outcome) -> None:
+    """Send what one part still owes (its deliveries not in the row's `delivered`), into `outcome`."""
+    from chalicelib.adapters.messaging import SendError
+
+    # A one-part row's notes read as they did before parts existed; a later part's name their event.
+    label = "" if not row.more else f"{part.event}: "
+    try:
+        recipients = _recipients(part, directory, citizens)
+        planned = deliveries(recipients, now, timezone_for(row.village), part.event, _contact_of(), policy)
+    except (ValueError, KeyError) as exc:  # a malformed part: retrying cannot help
+        outcome.fail(f"{label}Data notifikasi tidak valid: {exc}")
+        return
+    if not planned and not any(part_of(key) == index for key in row.delivered):
+        if part.event in DIGESTIBLE and any(r.reach.digest_only and r.contacts for r in recipients):
+            # Everyone reachable chose the daily digest, which counts this event: nothing is owed now.
+            outcome.held = outcome.held or f"{label}{HELD_FOR_DIGEST}"
+            return
+        outcome.fail(f"{label}{NO_RECIPIENTS}")
+        return
+    for delivery in planned:
+        key = part_key(index, delivery.key)
+        if key in row.delivered:
+            continue
+        if delivery.not_before is not None:
+            outcome.deferred.append(delivery.not_before)
+            continue
+        outcome.attempted = True
+        try:
+            cost = _send(delivery, row, index, part, senders)
+            outcome.delivered.add(key)
+            if cost.count:
+                outcome.bill(delivery.channel, cost)
+        except ValueError as exc:  # the template lacks data: a programming or data error, not the provider
+            outcome.permanent = f"{key}: {exc}"
+        except SendError as exc:
+            text = f"{key}: {exc} ({getattr(exc, 'provider_code', None) or type(exc).__name__})"
+            if exc.retryable:
+                outcome.transient = outcome.transient or text
+            else:
+                outcome.fail(text)
+        # Anything else propagates: the claim's lease expires and the retry schedule takes the row again.
 
 
 def send_row(row_id: str, now: datetime, senders: Senders, directory: StaffDirectory,
              max_attempts: int, backoff_seconds: int, policies: PolicyBook | None = None,
              citizens: CitizenDirectory | None = None) -> str:
-    """Claim one row, send what it still owes, record the outcome. Returns the outcome name."""
-    from chalicelib.adapters.messaging import SendError
-
+    """Claim one row, send what each of its parts still owes, record the outcome (the worst of its parts':
+    failed, then retrying, then deferred, else sent). Returns the outcome name."""
     row = repo.claim(row_id, now, now + LEASE)
     if row is None:
         return "skipped"
     try:
         policy = (policies or PolicyBook()).policy(row.kabupaten)
-        recipients = _recipients(row, directory, citizens)
-        planned = deliveries(recipients, now, timezone_for(row.village), row.event, _contact_of(), policy)
-    except (ValueError, KeyError) as exc:  # a malformed row: retrying cannot help
+    except (ValueError, KeyError) as exc:  # a malformed policy: retrying cannot help
         return _finish_failed(row, now, row.attempts, set(), f"Data notifikasi tidak valid: {exc}")
-    if not planned and not row.delivered:
-        if row.event in DIGESTIBLE and any(r.reach.digest_only and r.contacts for r in recipients):
-            # Everyone reachable chose the daily digest, which counts this event: nothing is owed now.
-            repo.finish(row, now, status=SENT, attempts=row.attempts, delivered=set(), last_error=HELD_FOR_DIGEST)
-            return SENT
-        return _finish_failed(row, now, row.attempts, set(), NO_RECIPIENTS)
-    delivered: set[str] = set()
-    usage: dict[str, Usage] = {}
-    deferred: list[datetime] = []
-    transient: str | None = None
-    permanent: str | None = None
-    attempted = False
-    for delivery in planned:
-        if delivery.key in row.delivered:
-            continue
-        if delivery.not_before is not None:
-            deferred.append(delivery.not_before)
-            continue
-        attempted = True
-        try:
-            cost = _send(delivery, row, senders)
-            delivered.add(delivery.key)
-            if cost.count:
-                before = usage.get(delivery.channel, Usage(0, 0, 0))
-                usage[delivery.channel] = Usage(before.count + cost.count, before.units + cost.units,
-                                                before.cost_micros + cost.cost_micros)
-        except ValueError as exc:  # the template lacks data: a programming or data error, not the provider
-            permanent = f"{delivery.key}: {exc}"
-        except SendError as exc:
-            text = f"{delivery.key}: {exc} ({getattr(exc, 'provider_code', None) or type(exc).__name__})"
-            if exc.retryable:
-                transient = transient or text
-            else:
-                permanent = permanent or text
-        # Anything else propagates: the claim's lease expires and the retry schedule takes the row again.
-    attempts = row.attempts + (1 if attempted else 0)
+    outcome = _Outcome()
+    for index, part in enumerate(row.parts):
+        _send_part(row, index, part, now, senders, directory, policy, citizens, outcome)
+    attempts = row.attempts + (1 if outcome.attempted else 0)
+    delivered, usage = outcome.delivered, outcome.usage
     _log_deliveries(row, delivered)
-    if permanent is not None:
-        return _finish_failed(row, now, attempts, delivered, permanent, usage)
-    if transient is not None:
+    if outcome.permanent is not None:
+        return _finish_failed(row, now, attempts, delivered, outcome.permanent, usage)
+    if outcome.transient is not None:
         if attempts >= max_attempts:
-            return _finish_failed(row, now, attempts, delivered, transient, usage)
+            return _finish_failed(row, now, attempts, delivered, outcome.transient, usage)
         retry_at = now + retry_delay(attempts, backoff_seconds)
-        if deferred:
-            retry_at = min([retry_at, *deferred])
+        if outcome.deferred:
+            retry_at = min([retry_at, *outcome.deferred])
         repo.finish(row, now, status=PENDING, attempts=attempts, delivered=delivered, next_try_at=retry_at,
-                    last_error=transient, usage=usage)
+                    last_error=outcome.transient, usage=usage)
         return "retrying"
-    if deferred:
-        repo.finish(row, now, status=PENDING, attempts=attempts, delivered=delivered, next_try_at=min(deferred),
-                    usage=usage)
+    if outcome.deferred:
+        repo.finish(row, now, status=PENDING, attempts=attempts, delivered=delivered,
+                    next_try_at=min(outcome.deferred), last_error=outcome.held, usage=usage)
         return "deferred"
-    repo.finish(row, now, status=SENT, attempts=attempts, delivered=delivered, usage=usage)
+    repo.finish(row, now, status=SENT, attempts=attempts, delivered=delivered, last_error=outcome.held, usage=usage)
     return SENT
 
 
 def _finish_failed(row: repo.OutboxRow, now: datetime, attempts: int, delivered: set[str], error: str,
                    usage: Mapping[str, Usage] | None = None) -> str:
     repo.finish(row, now, status=FAILED, attempts=attempts, delivered=delivered, last_error=error, usage=usage)
-    logger.warning("notification failed", extra={"outbox_id": row.id, "event": row.event,
+    logger.warning("notification failed", extra={"outbox_id": row.id, "events": [p.event for p in row.parts],
                                                   "village": row.village, "attempts": attempts,
                                                   "error": error})
     return FAILED
@@ -259,9 +296,9 @@ def _finish_failed(row: repo.OutboxRow, now: datetime, attempts: int, delivered:
 def _log_deliveries(row: repo.OutboxRow, delivered: set[str]) -> None:
     if not delivered:
         return
-    phone = row.audience.get("phone")
+    phone = next((p.audience["phone"] for p in row.parts if p.audience.get("phone")), None)
     logger.info("notification sent", extra={
-        "outbox_id": row.id, "event": row.event, "deliveries": sorted(delivered),
+        "outbox_id": row.id, "events": [p.event for p in row.parts], "deliveries": sorted(delivered),
         **({"phone": mask_phone(str(phone))} if phone else {})})
 
 

@@ -362,7 +362,8 @@ async function viewNotifications() {
   const msg = h("div", { "aria-live": "polite" });
   show(seq, "Notifikasi gagal", chooser, msg, page.items.length === 0 ? h("p", {}, "Tidak ada notifikasi yang gagal terkirim.")
     : h("ul", { class: "list card" }, ...page.items.map((n) => h("li", {},
-      h("div", { class: "row" }, h("strong", {}, n.event), h("span", { class: "muted" }, fmtDate(n.created_at))),
+      h("div", { class: "row" }, h("strong", {}, n.messages.map((m) => m.event).join(", ")),
+        h("span", { class: "muted" }, fmtDate(n.created_at))),
       h("div", {}, `${n.attempts} kali dicoba · ${n.last_error || ""}`, n.tracking_code ? ` · ${n.tracking_code}` : ""),
       h("button", { type: "button", class: "secondary", onclick: async () => {
         try {

@@ -35,13 +35,16 @@ def test_submit_returns_201_with_tracking_code_and_version(client, citizen):
 
 def test_submit_writes_outbox_rows_in_the_same_transaction(client, citizen):
     from chalicelib.storage import keys
+    from chalicelib.storage import outbox as outbox_repo
     from chalicelib.storage.models import OutboxItem
 
     body = submitted(client, citizen)
     # (every new row is in its kabupaten's retry index until it is sent; the index holds keys only)
     rows = [r for r in (OutboxItem.get(e.PK, e.SK) for e in OutboxItem.gsi3.query(keys.outbox_retry_pk("73.07")))
             if r.request_id == body["id"] and r.status == "pending"]
-    assert {(r.event, r.request_id) for r in rows} >= {("request_received", body["id"]), ("new_request", body["id"])}
+    # One row for the submission, holding its message to the citizen and its message to the operators
+    assert [(r.request_id, [(p.event, p.audience["kind"]) for p in outbox_repo.get(r.id).parts]) for r in rows] == [
+        (body["id"], [("request_received", "citizen"), ("new_request", "staff")])]
 
 
 @pytest.mark.parametrize("body,status,code", [

@@ -10,7 +10,7 @@ import pytest
 
 from chalicelib.domain.clock import iso, utcnow
 from chalicelib.domain.ids import new_id
-from chalicelib.domain.outbox import outbox_message
+from chalicelib.domain.outbox import outbox_message, transition_outbox
 from chalicelib.observability import flush_metrics
 from chalicelib.storage import outbox as repo
 from chalicelib.storage.people import get_staff, save_contact_preferences
@@ -57,6 +57,20 @@ def new_row(event: str = "issued", audience: dict[str, Any] | None = None,
            "payload": payload or PAYLOAD}
     assert repo.put_new(outbox_message(row, outbox_id, village, iso(at or utcnow())))
     return outbox_id
+
+
+def transition_row(*parts: tuple[str, dict[str, Any]], payload: dict[str, Any] | None = None,
+                   at: datetime | None = None) -> str:
+    """A row as a transition writes it: one part per (event, audience), sharing the payload."""
+    outbox_id = new_id()
+    rows = [{"event": event, "audience": audience, "payload": payload or PAYLOAD} for event, audience in parts]
+    (message,) = transition_outbox(rows, outbox_id, SAMATARING, iso(at or utcnow()))
+    assert repo.put_new(message)
+    return outbox_id
+
+
+CITIZEN = {"kind": "citizen", "nik_hash": "h", "phone": "+6281234500001"}
+OPERATORS = {"kind": "staff", "region": SAMATARING, "role": "operator"}
 
 
 def for_row(sent: list[Any], outbox_id: str) -> list[Any]:
@@ -312,3 +326,150 @@ def test_an_operator_on_digest_only_gets_no_alert_per_request_but_the_digest(sen
     assert held is not None and held.status == "sent" and held.delivered == set()
     (sms,) = for_row(senders.sms.sent, digest)
     assert sms.to == OPERATOR_PHONE and "3 permohonan menunggu" in sms.text
+
+
+def test_a_transition_row_sends_each_part_once_and_bills_every_send(client: Any, senders: outbox.Senders,
+                                                                    operator_contacts: None) -> None:
+    from chalicelib.storage import bill
+
+    # Given one row holding a change's two messages: the letter's news to the citizen, a new request to the operators
+    outbox_id = transition_row(("issued", CITIZEN), ("new_request", OPERATORS))
+    month = utcnow().isoformat()[:7]
+    billed_before = bill.get(SAMATARING, month).get("sms", {}).get("count", 0)
+    # When the stream handler sends it, and Lambda replays the batch
+    batch = inserts([outbox_id])
+    assert outbox.handle_stream(batch, senders=senders).count("sent") == 1
+    assert outbox.handle_stream(batch, senders=senders).count("skipped") == 1
+    # Then the citizen got one SMS (and the inbox), the operator one SMS and one e-mail, each under its part's id
+    assert [m.to for m in for_row(senders.sms.sent, outbox_id)] == ["+6281234500001"]
+    assert [m.to for m in for_row(senders.sms.sent, f"{outbox_id}-1")] == [OPERATOR_PHONE]
+    (mail,) = for_row(senders.email.sent, f"{outbox_id}-1")
+    assert mail.subject.startswith("Permohonan baru")
+    # And the row is sent after one attempt, its deliveries keyed by part (the first as before parts existed)
+    row = repo.get(outbox_id)
+    assert row is not None and (row.status, row.attempts, row.last_error) == ("sent", 1, None)
+    assert row.delivered == {"sms:citizen", "inbox:citizen", f"1/sms:{OPERATOR}", f"1/email:{OPERATOR}"}
+    # And the village's bill counts both SMS of the row's one claim
+    assert bill.get(SAMATARING, month)["sms"]["count"] == billed_before + 2
+    # And staff see the row with both of its messages (event and audience stay the first's)
+    token = staff_token(client, OPERATOR)
+    listed = get(client, f"/v1/villages/{SAMATARING}/notifications?status=sent&limit=100", token).json_body
+    (item,) = [i for i in listed["items"] if i["id"] == outbox_id]
+    assert item["event"] == "issued" and item["audience"] == {"kind": "citizen", "phone": "+62******0001"}
+    assert item["messages"] == [{"event": "issued", "audience": {"kind": "citizen", "phone": "+62******0001"}},
+                                {"event": "new_request", "audience": OPERATORS}]
+
+
+def test_a_part_that_failed_is_retried_alone(senders: outbox.Senders, operator_contacts: None) -> None:
+    # Given a two-part row whose second part's SMS fails once (its e-mail and the citizen's part go through)
+    start = utcnow().replace(microsecond=0)
+    outbox_id = transition_row(("issued", CITIZEN), ("new_request", OPERATORS), at=start)
+    senders.sms = FlakyFor(f"{outbox_id}-1", times=1)
+    # When the stream handler sends it
+    assert outbox.handle_stream(inserts([outbox_id]), senders=senders, now=start).count("retrying") == 1
+    # Then the row waits for its retry, owing only the operator's SMS, and says which part failed
+    row = repo.get(outbox_id)
+    assert row is not None and (row.status, row.attempts) == ("pending", 1)
+    assert (row.last_error or "").startswith(f"1/sms:{OPERATOR}: fake failure 1")
+    assert row.delivered == {"sms:citizen", "inbox:citizen", f"1/email:{OPERATOR}"}
+    # When the retry schedule runs after the backoff
+    later = datetime.fromisoformat(row.next_try_at or "") + timedelta(seconds=1)
+    assert outbox.retry_due(senders=senders, now=later, kabupaten=["73.07"]).count("sent") == 1
+    # Then only the operator's SMS went out again: the citizen got one SMS, the operator one e-mail
+    assert [m.to for m in for_row(senders.sms.sent, outbox_id)] == ["+6281234500001"]
+    assert [m.to for m in for_row(senders.sms.sent, f"{outbox_id}-1")] == [OPERATOR_PHONE]
+    assert len(for_row(senders.email.sent, f"{outbox_id}-1")) == 1
+    final = repo.get(outbox_id)
+    assert final is not None and (final.status, final.attempts) == ("sent", 2)
+
+
+def test_a_part_nobody_receives_fails_the_row_after_the_others_are_sent(senders: outbox.Senders) -> None:
+    # Given a row whose second part is for a role nobody in the village holds
+    outbox_id = transition_row(("issued", CITIZEN), ("new_request", {"kind": "staff", "region": SAMATARING,
+                                                                      "role": "opd"}))
+    # When it is sent
+    assert outbox.handle_stream(inserts([outbox_id]), senders=senders).count("failed") == 1
+    # Then the citizen's part went out, and the row is failed (resendable) naming the part that found nobody
+    assert len(for_row(senders.sms.sent, outbox_id)) == 1
+    row = repo.get(outbox_id)
+    assert row is not None and row.status == "failed"
+    assert row.last_error == f"new_request: {outbox.NO_RECIPIENTS}"
+    assert row.delivered == {"sms:citizen", "inbox:citizen"}
+
+
+def test_a_part_held_for_the_digest_does_not_hold_the_others(senders: outbox.Senders,
+                                                             operator_contacts: None) -> None:
+    # Given an operator on "digest only", and a row telling the citizen and the operators
+    save_contact_preferences(OPERATOR, OPERATOR_PHONE, OPERATOR_EMAIL, {"channels": ["sms"], "mode": "digest_only"})
+    outbox_id = transition_row(("issued", CITIZEN), ("new_request", OPERATORS))
+    # When it is sent
+    assert outbox.handle_stream(inserts([outbox_id]), senders=senders).count("sent") == 1
+    # Then the citizen's SMS went out, the operator's alert is held for the digest (noted, not failed)
+    assert len(for_row(senders.sms.sent, outbox_id)) == 1 and for_row(senders.sms.sent, f"{outbox_id}-1") == []
+    row = repo.get(outbox_id)
+    assert row is not None and row.status == "sent"
+    assert row.last_error == f"new_request: {outbox.HELD_FOR_DIGEST}"
+
+
+def test_a_part_in_quiet_hours_is_deferred_while_the_citizen_is_told_at_once(senders: outbox.Senders,
+                                                                             operator_contacts: None) -> None:
+    # Given an operator with quiet hours 21:00-06:00 WITA, and a row written at 23:30 WITA
+    save_contact_preferences(OPERATOR, OPERATOR_PHONE, None,
+                             {"channels": ["sms"], "quiet_hours": {"start": "21:00", "end": "06:00"}})
+    night = datetime(2026, 11, 24, 15, 30, tzinfo=UTC)
+    outbox_id = transition_row(("issued", CITIZEN), ("new_request", OPERATORS), at=night)
+    # When it is sent at night
+    assert outbox.handle_stream(inserts([outbox_id]), senders=senders, now=night).count("deferred") == 1
+    # Then the citizen has it, the operator's part waits for 06:00 WITA
+    assert len(for_row(senders.sms.sent, outbox_id)) == 1 and for_row(senders.sms.sent, f"{outbox_id}-1") == []
+    row = repo.get(outbox_id)
+    assert row is not None and row.status == "pending" and row.next_try_at == "2026-11-24T22:00:00.000+00:00"
+    # When the retry schedule runs after 06:00
+    outbox.retry_due(senders=senders, now=datetime(2026, 11, 24, 22, 1, tzinfo=UTC), kabupaten=["73.07"])
+    # Then the operator's SMS went out and the citizen's was not repeated
+    assert len(for_row(senders.sms.sent, outbox_id)) == 1
+    assert [m.to for m in for_row(senders.sms.sent, f"{outbox_id}-1")] == [OPERATOR_PHONE]
+    assert repo.get(outbox_id).status == "sent"  # type: ignore[union-attr]
+
+
+def test_a_row_written_by_the_release_before_sends_lists_and_resends_as_one_part(
+        client: Any, senders: outbox.Senders) -> None:
+    from chalicelib.storage import keys
+    from chalicelib.storage.models import OutboxItem
+
+    # Given a row as the release before wrote it: one event, one audience, no parts, to a role nobody holds
+    outbox_id = new_id()
+    now = iso(utcnow())
+    OutboxItem.from_raw_data({
+        "PK": {"S": keys.outbox_pk(outbox_id)}, "SK": {"S": keys.META}, "entity": {"S": "outbox"},
+        "id": {"S": outbox_id}, "event": {"S": "new_request"}, "village": {"S": SAMATARING},
+        "audience": {"M": {"kind": {"S": "staff"}, "region": {"S": SAMATARING}, "role": {"S": "kades"}}},
+        "payload": {"M": {k: {"S": v} for k, v in PAYLOAD.items()}}, "request_id": {"S": "R1"},
+        "status": {"S": "pending"}, "attempts": {"N": "0"}, "created_at": {"S": now}, "next_try_at": {"S": now},
+        "kabupaten": {"S": "73.07"}, "GSI3PK": {"S": keys.outbox_retry_pk("73.07")},
+        "GSI3SK": {"S": keys.outbox_retry_sk(now, outbox_id)},
+    }).save()
+    kades = get_staff(f"kades.{SAMATARING}")
+    assert kades is not None
+    save_contact_preferences(kades.username, None, None, {"channels": ["sms"]})
+    try:
+        # When it is sent: nobody reachable, so it fails with the text it always had
+        assert outbox.handle_stream(inserts([outbox_id]), senders=senders).count("failed") == 1
+        row = repo.get(outbox_id)
+        assert row is not None and row.parts == (row.parts[0],) and row.last_error == outbox.NO_RECIPIENTS
+        # Then staff list it as one message, and can resend it once the kades has a number
+        token = staff_token(client, OPERATOR)
+        listed = get(client, f"/v1/villages/{SAMATARING}/notifications?status=failed&limit=100", token).json_body
+        (item,) = [i for i in listed["items"] if i["id"] == outbox_id]
+        assert item["event"] == "new_request" and item["messages"] == [{"event": "new_request",
+                                                                         "audience": item["audience"]}]
+        save_contact_preferences(kades.username, "+6281399990000", None, {"channels": ["sms"]})
+        old = image(outbox_id)
+        assert post(client, f"/v1/notifications/{outbox_id}/resend", {}, token).status_code == 200
+        client.lambda_.invoke("on_table_stream", {"Records": [record("MODIFY", image(outbox_id), old)]})
+        # And it is sent, keyed as before
+        sent = repo.get(outbox_id)
+        assert sent is not None and sent.status == "sent" and sent.delivered == {f"sms:{kades.username}"}
+        assert [m.to for m in for_row(senders.sms.sent, outbox_id)] == ["+6281399990000"]
+    finally:
+        save_contact_preferences(kades.username, kades.phone, kades.email, kades.preferences or {})

@@ -96,7 +96,8 @@ class FakeStore:
     refused: list[dict[str, Any]] = field(default_factory=list)
 
     def outbox_events(self, request_id: str) -> list[str]:
-        return sorted(m.event for m in self.outbox.values() if m.request_id == request_id)
+        """The events of the request's outbox messages, over every part of each row."""
+        return sorted(p.event for m in self.outbox.values() if m.request_id == request_id for p in m.parts)
 
 
 class _Reader:

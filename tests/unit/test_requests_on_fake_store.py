@@ -67,6 +67,8 @@ def test_approve_tells_the_citizen_and_the_signer_in_the_same_commit(store: Fake
     svc.transition(OPERATOR, "R1", "approve", 2)
     assert store.commits == 1
     assert store.outbox_events("R1") == ["approved", "awaiting_signature"]
+    # (in one row: an approval is one change)
+    assert len([m for m in store.outbox.values() if m.request_id == "R1"]) == 1
 
 
 def test_a_stale_version_is_a_409_and_writes_nothing(store: FakeStore) -> None:

@@ -1,7 +1,8 @@
 """Repository of complaints (pengaduan): filing context, filing, read, transitions, lists, SLA sweep, categories.
 
 Every write of a complaint is one TransactWriteItems of the complaint (version-checked), its audit event, its
-outbox rows and the transparency counters it moves (storage.transaction: a cancellation is read by the identity of the item refused, never by position).
+outbox rows and the transparency counters it moves (storage.transaction: a cancellation is read by the identity
+of the item refused, never by position).
 """
 
 from __future__ import annotations

@@ -69,12 +69,11 @@ def error_shape(event, get_response):  # type: ignore[no-untyped-def]
 # ---- notifications (issue 4): each handler is one call into chalicelib/workers/ --------------------
 @app.on_dynamodb_record(stream_arn=get_settings().stream_arn, batch_size=100, starting_position="LATEST")
 def on_table_stream(event):  # type: ignore[no-untyped-def]
-    """Send the outbox rows a batch of table changes announces; count the changes in the aggregates; delete the
-    attachments whose retention ran out and the uploads no submission used (DynamoDB's TTL removals)."""
-    from chalicelib.workers import outbox, retention, stats
+    """Send the outbox rows a batch of table changes announces; delete the attachments whose retention ran out
+    and the uploads no submission used (DynamoDB's TTL removals)."""
+    from chalicelib.workers import outbox, retention
 
     outbox.handle_stream(event)
-    stats.handle_stream(event)
     retention.handle_stream(event)
 
 

@@ -237,11 +237,11 @@ def start_local_workers(endpoint: str, table: str, region: str,
                         after: dict[str, str | None] | None = None) -> LocalWorkers:
     """Start the stream poller (feeding app.py's on_table_stream logic) and the scheduler; the poller
     starts at `after` (StreamPoller.start) or LATEST."""
-    from chalicelib.workers import outbox, retention, stats
+    from chalicelib.workers import outbox, retention
 
+    # The transparency counters come with each request's or complaint's write (storage/stats.py), not from here.
     def on_table_stream(event: dict[str, Any]) -> None:
         outbox.handle_stream(event, max_workers=LOCAL_OUTBOX_WORKERS)
-        stats.handle_stream(event)
         retention.handle_stream(event)  # TTL removals: closed requests' attachments, unused uploads' files
 
     poller = StreamPoller(endpoint, table, region, on_table_stream).start(after)

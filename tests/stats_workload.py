@@ -1,8 +1,10 @@
-"""A random workload of request and complaint lifecycles written to the table as the services write them
-(item + audit event per change), its stream records read back, and the exact figures it should produce.
+"""A random workload of request and complaint lifecycles written to the table as the storage layer writes them
+(each change one transaction of the item, its audit event and the transparency counters it moves), and the exact
+figures it should produce.
 
-Used by the aggregate tests (tests/integration/test_stats_stream.py) and bench/stats.py. Items are written
-with the raw client in DynamoDB JSON, shaped as storage/requests.py and the complaints contract shape them.
+Used by the aggregate tests (tests/integration/test_stats_counted.py, tests/api/test_stats_api.py) and
+bench/stats.py. Items are plain values shaped as storage/codec.py and storage/complaints.py shape them; the
+counters are added by storage/stats.py `count_changes`, the function every request and complaint write uses.
 """
 
 from __future__ import annotations
@@ -18,10 +20,15 @@ from boto3.dynamodb.types import TypeSerializer
 from chalicelib.config import get_settings
 from chalicelib.domain.regions import kabupaten_of, kecamatan_of
 from chalicelib.domain.stats import minutes_between, month_of
-from chalicelib.storage.table import connection_client
+from chalicelib.storage.stats import count_changes
+from chalicelib.storage.transaction import Transaction
 
 _SERIALIZER = TypeSerializer()
 LETTER_TYPES = ("SKD", "SKU", "SKTM", "SKCK")
+
+
+def _plain(item: dict[str, Any] | None) -> dict[str, Any] | None:
+    return None if item is None else {k: v for k, v in item.items() if v is not None}
 
 
 def _iso(at: datetime) -> str:
@@ -37,25 +44,6 @@ class Truth:
     writes: int = 0
 
 
-class StreamReader:
-    """Reads the table's stream records from moto's in-process backend (its DynamoDB Streams API answers only
-    a server), from the first record written after the reader was made."""
-
-    def __init__(self) -> None:
-        from moto.core import DEFAULT_ACCOUNT_ID
-        from moto.dynamodb.models import dynamodb_backends
-
-        settings = get_settings()
-        self.table = dynamodb_backends[DEFAULT_ACCOUNT_ID][settings.aws_region].tables[settings.table_name]
-        self.position = len(self.table.stream_shard.items)
-
-    def read(self) -> list[dict[str, Any]]:
-        items = self.table.stream_shard.items
-        out = [r.to_json() for r in items[self.position:] if r is not None]
-        self.position = len(items)
-        return out
-
-
 class Workload:
     def __init__(self, villages: list[str], start: datetime, months: int, seed: int = 13) -> None:
         self.rng = random.Random(seed)
@@ -64,20 +52,26 @@ class Workload:
         self.span = timedelta(days=30 * months)
         self.truth = Truth()
         self.table = get_settings().table_name
-        self.client = connection_client()
         self.serial = 0
 
     # ---- writing ----------------------------------------------------------------------------------
-    def _put(self, item: dict[str, Any]) -> None:
+    def _put(self, tx: Transaction, item: dict[str, Any], purpose: str) -> None:
         clean = {k: v for k, v in item.items() if v is not None}
-        self.client.put_item(TableName=self.table, Item={k: _SERIALIZER.serialize(v) for k, v in clean.items()})
-        self.truth.writes += 1
+        tx.add_raw((clean["PK"], clean["SK"]), purpose, {"Put": {
+            "TableName": self.table, "Item": {k: _SERIALIZER.serialize(v) for k, v in clean.items()}}})
 
-    def _event(self, pk: str, entity: str, at: str, action: str, before: str | None, after: str,
-               version: int) -> None:
-        self._put({"PK": pk, "SK": f"EVENT#{at}#{version:06d}", "entity": entity, "at": at, "actor": "uji",
-                   "actor_role": "operator", "action": action, "from_status": before, "to_status": after,
-                   "version": version})
+    def _write(self, entity: str, old: dict[str, Any] | None, new: dict[str, Any], action: str) -> None:
+        """One change: the item, its audit event and its counters in one transaction."""
+        tx = Transaction()
+        self._put(tx, new, entity)
+        at, version = str(new["updated_at"]), int(new["version"])
+        self._put(tx, {"PK": new["PK"], "SK": f"EVENT#{at}#{version:06d}",
+                       "entity": "event" if entity == "request" else "complaint_event", "at": at, "actor": "uji",
+                       "actor_role": "operator", "action": action, "from_status": (old or {}).get("status"),
+                       "to_status": new["status"], "version": version}, "event")
+        count_changes(tx, [(entity, _plain(old), _plain(new))])
+        tx.commit()
+        self.truth.writes += 1
 
     def _id(self, prefix: str) -> str:
         self.serial += 1
@@ -101,16 +95,14 @@ class Workload:
             "tracking_code": rid[-8:], "nik_hash": "h" * 16, "sla_hours": 24, "created_at": created,
             "updated_at": created, "due_at": _iso(at + timedelta(hours=rng.choice((24, 48, 72)))),
         }
-        self._put(item)
-        self._event(pk, "event", created, "submit", None, "submitted", 1)
+        self._write("request", None, item, "submit")
 
         def move(action: str, status: str, **extra: Any) -> None:
             nonlocal at
             at = self._step(at)
-            before = item["status"]
+            before = dict(item)
             item.update(status=status, version=item["version"] + 1, updated_at=_iso(at), **extra)
-            self._put(dict(item))
-            self._event(pk, "event", item["updated_at"], action, before, status, item["version"])
+            self._write("request", before, dict(item), action)
 
         if rng.random() < 0.08:
             move("cancel", "cancelled")
@@ -151,18 +143,16 @@ class Workload:
             "updated_at": created, "due_at": _iso(at + timedelta(hours=72)), "resolved_at": None,
             "reopen_count": 0, "rating": None, "hidden": False, "nik_hash": "h" * 16,
         }
-        self._put(item)
-        self._event(pk, "complaint_event", created, "open", None, "open", 1)
+        self._write("complaint", None, item, "open")
 
         def move(action: str, status: str, **extra: Any) -> None:
             nonlocal at
             at = self._step(at)
-            before = item["status"]
+            before = dict(item)
             if extra.get("resolved_at") is True:
                 extra["resolved_at"] = _iso(at)
             item.update(status=status, version=item["version"] + 1, updated_at=_iso(at), **extra)
-            self._put(dict(item))
-            self._event(pk, "complaint_event", item["updated_at"], action, before, status, item["version"])
+            self._write("complaint", before, dict(item), action)
 
         if rng.random() < 0.15:
             return
@@ -188,23 +178,3 @@ class Workload:
         resolved_at = str(item["resolved_at"])
         self.truth.resolve_minutes[(village, month_of(resolved_at, village))].append(
             minutes_between(created, resolved_at))
-
-
-def batches(records: list[dict[str, Any]], rng: random.Random,
-            replay_share: float = 0.25) -> list[list[dict[str, Any]]]:
-    """Stream batches as a worst case delivers them: random sizes, shuffled order (a later change of an item
-    before an earlier one), some batches reversed inside, and a share of them delivered twice."""
-    out: list[list[dict[str, Any]]] = []
-    i = 0
-    while i < len(records):
-        size = rng.randint(1, 100)
-        batch = records[i:i + size]
-        if rng.random() < 0.3:
-            batch = batch[::-1]
-        out.append(batch)
-        i += size
-    rng.shuffle(out)
-    replays = [list(b) for b in out if rng.random() < replay_share]
-    for b in replays:
-        out.insert(rng.randrange(len(out) + 1), b)
-    return out

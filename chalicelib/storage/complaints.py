@@ -1,7 +1,8 @@
 """Repository of complaints (pengaduan): filing context, filing, read, transitions, lists, SLA sweep, categories.
 
-Every write of a complaint is one TransactWriteItems of the complaint (version-checked), its audit event and its
-outbox rows (storage.transaction: a cancellation is read by the identity of the item refused, never by position).
+Every write of a complaint is one TransactWriteItems of the complaint (version-checked), its audit event, its
+outbox rows and the transparency counters it moves (storage.transaction: a cancellation is read by the identity
+of the item refused, never by position).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from chalicelib.storage.models import (
 from chalicelib.storage.outbox import outbox_item
 from chalicelib.storage.people import Citizen, citizen_from_item
 from chalicelib.storage.regions import from_item as region_from_item
+from chalicelib.storage.stats import count_changes, image
 from chalicelib.storage.transaction import Transaction, TransactionCancelled
 from chalicelib.storage.uploads import add_use
 from chalicelib.storage.uploads import from_item as upload_from_item
@@ -185,7 +187,9 @@ def create(complaint: Complaint, outbox: list[OutboxMessage], guard: Idempotency
     on the photo uploads it uses in one transaction. Raises IdempotentReplay, TooManyRequestsError
     (complaint_daily_limit), ConflictError (upload_used: a photo already used or expired)."""
     tx = Transaction()
-    tx.put(to_item(complaint), "complaint", ComplaintItem.PK.does_not_exist())
+    item = to_item(complaint)
+    tx.put(item, "complaint", ComplaintItem.PK.does_not_exist())
+    count_changes(tx, [("complaint", None, image(item))])
     for entry in complaint.history:
         _add_event_and_outbox(tx, complaint.id, entry, [])
     counter = ThrottleItem(keys.complaint_daily_pk(daily.nik_hash, daily.local_date), keys.META)
@@ -246,8 +250,10 @@ def transition(before: Complaint, after: Complaint, event: HistoryEntry, outbox:
     """Write the new state only if nobody changed it since `before`, atomically with its audit event and outbox
     rows. Raises ConflictError(stale_version)."""
     tx = Transaction()
-    tx.put(to_item(after), "complaint_version",
+    item = to_item(after)
+    tx.put(item, "complaint_version",
            (ComplaintItem.version == before.version) & (ComplaintItem.status == before.status))
+    count_changes(tx, [("complaint", image(to_item(before)), image(item))])
     _add_event_and_outbox(tx, after.id, event, outbox)
     try:
         tx.commit()

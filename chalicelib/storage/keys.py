@@ -223,10 +223,6 @@ def stats_kecamatan_range(first: str, last: str) -> tuple[str, str]:
 STATS_CURRENT_PREFIX = "N#"
 
 
-def stats_marker_pk(item_pk: str, item_sk: str, version: str) -> str:
-    """One per counted record change (item and version): a replayed stream record finds it and adds nothing."""
-    return f"STATS_APPLIED#{item_pk}#{item_sk}#{version}"
-
 
 # Messages (issue 14): a citizen's portal inbox (one partition per citizen, newest last by time; unread = no
 # read_at), their Web Push subscriptions, their refresh sessions (one item per session family, listed per

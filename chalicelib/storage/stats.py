@@ -9,37 +9,34 @@ its kecamatan's, added. Counters are top-level number attributes named by domain
 Access patterns:
 | pattern                                      | operation                                                    |
 |----------------------------------------------|--------------------------------------------------------------|
-| count one record change (stream)             | TransactWriteItems: Put STATS_APPLIED#{pk}#{sk}#{version} if |
-|                                              |   absent + UpdateItem ADD on each (month, region) item       |
+| count a request's or complaint's change      | in the change's own TransactWriteItems: Update ADD on each   |
+|                                              |   (month, region) item it moves (count_changes)              |
 | a kabupaten's kecamatan over months          | Query PK=STATS#{kab}, SK BETWEEN C#{from}# AND C#{to}#~      |
 | a kecamatan's villages (or one) over months  | Query PK=STATS#{kab}, SK BETWEEN V#{kec}#{from}# AND ..#~     |
 | backlog of every village                     | Query PK=STATS#{kab}, SK begins_with N#                      |
 | recompute (ops CLI only: chalicelib/ops/stats)| its Scan; here: Query the partition, BatchWriteItem          |
-The marker expires (TTL) after MARKER_DAYS, longer than a stream keeps records (24 hours).
-Counters are written with the raw client (PynamoDB's models want every attribute declared up front).
+Counter ADDs are low-level items and reads use the raw client (PynamoDB's models want every attribute declared
+up front).
 """
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from chalicelib.config import get_settings
 from chalicelib.domain.regions import kabupaten_of, level_of
-from chalicelib.domain.stats import Counters
-from chalicelib.errors import ExternalServiceError
-from chalicelib.observability import logger
+from chalicelib.domain.stats import Counters, change, merge, rollup
 from chalicelib.storage import keys
 from chalicelib.storage.table import connection_client
+from chalicelib.storage.transaction import Transaction
 
-MARKER_DAYS = 3
-MAX_ATTEMPTS = 6  # transaction conflicts: two shards adding to the same kabupaten item at once
+# (entity, old state, new state) of one request or complaint write, as plain values; None where absent.
+Change = tuple[str, Mapping[str, Any] | None, Mapping[str, Any] | None]
 _FIXED = {"PK", "SK", "entity", "code", "month", "level", "expires_at"}
 
 
@@ -87,52 +84,29 @@ def _update(kabupaten: str, month: str, code: str, counters: Mapping[str, int]) 
         "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}}
 
 
-def add_once(marker: tuple[str, str, str], kabupaten: str, deltas: Mapping[tuple[str, str], Counters],
-             now_epoch: int | None = None) -> bool:
-    """Add `deltas` ({(month, region code): counters}) and write the record change's marker, all in one
-    transaction. False when the marker exists (the change was counted before: a replay). Raises
-    ExternalServiceError when the table keeps refusing (the stream batch is then retried, safely)."""
-    now_epoch = now_epoch or int(time.time())
-    marker_pk = keys.stats_marker_pk(*marker)
-    marker_put = {"Put": {
-        "TableName": _table(),
-        "Item": {"PK": {"S": marker_pk}, "SK": {"S": keys.META}, "entity": {"S": "stats_marker"},
-                 "expires_at": {"N": str(now_epoch + MARKER_DAYS * 86400)}},
-        "ConditionExpression": "attribute_not_exists(PK)"}}
-    ops = [marker_put] + [_update(kabupaten, month, code, c) for (month, code), c in sorted(deltas.items()) if c]
-    for attempt in range(MAX_ATTEMPTS):
-        try:
-            _client().transact_write_items(TransactItems=ops)
-            return True
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-                if attempt + 1 < MAX_ATTEMPTS and _retryable(exc):
-                    _backoff(attempt)
-                    continue
-                raise ExternalServiceError("Basis data tidak dapat diakses.", code="storage_error") from exc
-            reasons = exc.response.get("CancellationReasons") or []
-            # Read the outcome by item identity: the reason at the marker's position is the marker's.
-            by_item = {_identity(op): (r or {}).get("Code") for op, r in zip(ops, reasons, strict=False)}
-            if by_item.get(_identity(marker_put)) == "ConditionalCheckFailed":
-                return False
-            if attempt + 1 < MAX_ATTEMPTS:
-                _backoff(attempt)
-                continue
-            logger.warning("stats transaction refused", extra={"reasons": sorted(set(map(str, by_item.values())))})
-            raise ExternalServiceError("Basis data sedang sibuk.", code="storage_busy") from exc
-    raise AssertionError("unreachable")  # pragma: no cover
+def count_changes(tx: Transaction, changes: Iterable[Change]) -> None:
+    """Add to `tx` the counter ADDs of its request and complaint changes, each (entity, old, new) as plain values
+    (None: absent), what domain/stats.py `change` makes of them. Changes of the same village merge into one ADD
+    per counter item: a transaction may write an item once (an issuing batch moves several requests of one
+    village). Counting in the transaction of the change itself makes it exactly-once: no marker, no stream."""
+    merged: dict[tuple[str, str, str], Counters] = {}
+    for entity, old, new in changes:
+        ref = new or old
+        if ref is None:
+            continue
+        village = str(ref["village"])
+        for (month, code), counters in rollup(village, change(entity, old, new)).items():
+            merge(merged.setdefault((kabupaten_of(village), month, code), {}), counters)
+    for (kabupaten, month, code), counters in sorted(merged.items()):
+        counters = {name: value for name, value in counters.items() if value}
+        if counters:
+            tx.add_raw((keys.stats_pk(kabupaten), keys.stats_sk(month, code)), "stats",
+                       _update(kabupaten, month, code, counters))
 
 
-def _identity(op: Mapping[str, Any]) -> tuple[str, str]:
-    body = next(iter(op.values()))
-    key = body.get("Key") or body.get("Item") or {}
-    return key["PK"]["S"], key["SK"]["S"]
-
-
-def _retryable(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") in (
-        "ProvisionedThroughputExceededException", "ThrottlingException", "TransactionConflictException",
-        "InternalServerError", "RequestLimitExceeded")
+def image(model: Any) -> dict[str, Any]:
+    """A PynamoDB item as the plain values `change` reads (what a stream image of it would deserialize to)."""
+    return plain(model.serialize())
 
 
 def _backoff(attempt: int) -> None:

@@ -4,7 +4,8 @@ Each operation becomes its items, each added with its key and purpose (storage/t
 transaction is read by the purposes of the refused items, in the precedence order of domain/operations.py.
 A new kind of item (a complaint, an aggregate counter) is a new Operation subclass plus a `@writes(...)`
 function in its own storage module (imported before use) and, if its condition failing means something of
-its own, one row in domain/operations.py's REFUSALS.
+its own, one row in domain/operations.py's REFUSALS. The request changes (CreateRequest, ChangeRequest) add
+the transparency counters they move to the same transaction (storage/stats.py `count_changes`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from chalicelib.storage import codec, keys, people
 from chalicelib.storage import letters as letters_repo
 from chalicelib.storage import regions as regions_repo
 from chalicelib.storage import requests as requests_repo
+from chalicelib.storage import stats as stats_repo
 from chalicelib.storage import uploads as uploads_repo
 from chalicelib.storage.connection import translate_errors
 from chalicelib.storage.models import (
@@ -127,6 +129,17 @@ def _use_upload(tx: Transaction, op: UseUpload) -> None:
     uploads_repo.add_use(tx, op)
 
 
+def _counted(op: Operation) -> list[stats_repo.Change]:
+    """The request changes an operation makes that the transparency counters see (RecordSlaLevel moves only the
+    SLA level, which no counter reads)."""
+    if isinstance(op, CreateRequest):
+        return [("request", None, stats_repo.image(codec.request_item(op.request)))]
+    if isinstance(op, ChangeRequest):
+        return [("request", stats_repo.image(codec.request_item(op.before)),
+                 stats_repo.image(codec.request_item(op.after)))]
+    return []
+
+
 class DynamoUnitOfWork:
     """Reads through the repositories; `commit()` writes the operations added since the last commit in one
     transaction (up to 100 items) and raises the error of the most important refused item."""
@@ -151,6 +164,7 @@ class DynamoUnitOfWork:
             items_of(tx, op)
             for entry in tx.entries[before:]:
                 owner[entry.key] = op
+        stats_repo.count_changes(tx, (c for op in self.operations for c in _counted(op)))
         return tx, owner
 
     def commit(self) -> None:
@@ -160,7 +174,7 @@ class DynamoUnitOfWork:
             tx.commit()
         except TransactionCancelled as cancelled:
             refused = {f.entry.purpose: owner[f.entry.key] for f in cancelled.failures
-                       if f.code == "ConditionalCheckFailed"}
+                       if f.code == "ConditionalCheckFailed" and f.entry.key in owner}
             error = refusal(refused, lambda g: requests_repo.get_idempotency(g.subject, g.key))
             raise (error or translate_errors(cancelled.cause)) from cancelled.cause
         except PynamoDBException as exc:

@@ -4,10 +4,11 @@ Lambda invokes the stream function only for records matching one of FILTER_PATTE
 mapping's FilterCriteria, set by `python -m chalicelib.ops stream-filter`); records matching none are dropped
 by Lambda before any invocation. Without the filter, three invocations in four would carry only records
 nobody acts on: login codes, uploads made or used, sessions, audit events, and the handler's own writes (claims,
-outcomes, inbox messages, counters). The patterns must admit every record a part of the handler reads:
+outcomes, inbox messages, counters), and requests and complaints themselves: their transparency counters are
+added in the transaction that changes them (storage/stats.py), so their records invoke nothing. The patterns
+must admit every record a part of the handler reads:
 - the outbox sender (workers/outbox.py `wanted`): an outbox row whose new image is `pending` (a new row, or a
   failed row put back by a resend);
-- the transparency counters (workers/stats.py): any change of a request or a complaint, removals included;
 - the attachment retention (workers/retention.py): DynamoDB's TTL removing a retention item, or an upload item
   still `unused` (its file, written straight to its final key, is deleted).
 `matches` evaluates the subset of Lambda's filter syntax these patterns use (nested objects, lists of allowed
@@ -24,12 +25,9 @@ from chalicelib.domain.notifications import PENDING
 from chalicelib.storage.retention import ENTITY as RETENTION_ENTITY
 from chalicelib.storage.uploads import ENTITY as UPLOAD_ENTITY
 from chalicelib.storage.uploads import UNUSED
-from chalicelib.workers.stats import ENTITIES
 
 FILTER_PATTERNS: list[dict[str, Any]] = [
     {"dynamodb": {"NewImage": {"entity": {"S": ["outbox"]}, "status": {"S": [PENDING]}}}},
-    {"dynamodb": {"NewImage": {"entity": {"S": list(ENTITIES)}}}},
-    {"eventName": ["REMOVE"], "dynamodb": {"OldImage": {"entity": {"S": list(ENTITIES)}}}},
     # DynamoDB's TTL removing a closed request's retention item: its attachments are deleted (workers/retention.py)
     {"eventName": ["REMOVE"], "userIdentity": {"type": ["Service"], "principalId": ["dynamodb.amazonaws.com"]},
      "dynamodb": {"OldImage": {"entity": {"S": [RETENTION_ENTITY]}}}},

@@ -97,7 +97,7 @@ def test_scheduler_runs_each_job_on_start_and_then_on_its_rate() -> None:
 def test_local_workers_send_messages_on_one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
     """Local channels write files: parallel senders only contended for the server process's GIL with the API's
     calls (issue 15: submit p50 145 -> 114 ms with one thread)."""
-    from chalicelib.workers import outbox, retention, stats
+    from chalicelib.workers import outbox, retention
     from localmode import streams
 
     seen: dict[str, Any] = {}
@@ -112,11 +112,9 @@ def test_local_workers_send_messages_on_one_thread(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(streams, "StreamPoller", Poller)
     monkeypatch.setattr(streams, "Scheduler", lambda jobs: type("S", (), {"start": lambda self: self})())
     monkeypatch.setattr(outbox, "handle_stream", lambda event, **kw: seen.update(outbox=kw))
-    monkeypatch.setattr(stats, "handle_stream", lambda event: seen.update(stats=True))
     monkeypatch.setattr(retention, "handle_stream", lambda event: seen.update(retention=True))
     streams.start_local_workers("http://127.0.0.1:9", "t", REGION)
     seen["handler"]({"Records": []})
     assert seen["outbox"] == {"max_workers": 1}
-    assert seen["stats"] is True
     # and it deletes the files of TTL removals, as the cloud's handler does (unused uploads, closed attachments)
     assert seen["retention"] is True

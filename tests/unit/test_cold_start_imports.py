@@ -20,7 +20,7 @@ DEFERRED_PACKAGES = ("chalicelib.services", "chalicelib.adapters", "chalicelib.c
 DEFERRED_MODULES = ("chalicelib.domain.complaints", "chalicelib.domain.open311", "chalicelib.domain.letters",
                     "chalicelib.domain.catalog", "chalicelib.domain.residents", "chalicelib.domain.stats",
                     "chalicelib.domain.sla", "chalicelib.storage.codec", "chalicelib.storage.unit_of_work",
-                    "chalicelib.workers.outbox", "chalicelib.workers.stats", "chalicelib.workers.sla",
+                    "chalicelib.workers.outbox", "chalicelib.storage.stats", "chalicelib.workers.sla",
                     "chalicelib.workers.issuing", "chalicelib.api.schemas")
 # Libraries a few routes or jobs need: PDF, QR, images, signatures, JWT, holidays, spreadsheets, Web Push, phones,
 # AWS clients other than DynamoDB's, X-Ray.

@@ -59,6 +59,22 @@ def test_a_change_that_moves_nothing_counts_nothing() -> None:
     assert change("request", old, new) == {}
 
 
+def test_writes_outside_the_counted_transactions_move_no_figure() -> None:
+    # Given the request and complaint writes that add no counters (storage/sla.py and storage/complaints.py
+    # set_level and escalate, storage/letters.py revoke): an SLA level reached, a letter revoked
+    letter = {"number": "470/1", "issued_at": "2026-02-03T01:00:00+00:00", "status": "valid"}
+    issued = request("issued", 8, "2026-02-03T01:00:00+00:00", letter=letter, sla={"level": 0})
+    revoked = request("issued", 9, "2026-04-01T01:00:00+00:00", sla={"level": 0},
+                      letter={**letter, "status": "revoked", "revoked_at": "2026-04-01T01:00:00+00:00"})
+    waiting = request("submitted", 1, "2026-02-01T01:00:00+00:00", sla={"level": 0})
+    complaint = {"village": VILLAGE, "status": "open", "created_at": "2026-02-01T01:00:00+00:00",
+                 "updated_at": "2026-02-01T01:00:00+00:00", "version": 1, "reopen_count": 0, "sla": {"level": 0}}
+    # Then none of them changes a counter
+    assert change("request", issued, revoked) == {}
+    assert change("request", waiting, {**waiting, "sla": {"level": 2}}) == {}
+    assert change("complaint", complaint, {**complaint, "sla": {"level": 1}}) == {}
+
+
 def test_complaint_resolution_reopening_and_rating() -> None:
     base = {"village": VILLAGE, "created_at": "2026-03-01T00:00:00+00:00", "reopen_count": 0, "rating": None}
     resolved = {**base, "status": "resolved", "version": 4, "updated_at": "2026-03-03T00:00:00+00:00",

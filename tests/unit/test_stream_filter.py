@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.workers import outbox, retention, stats
+from chalicelib.workers import outbox, retention
 from chalicelib.workers.stream import FILTER_PATTERNS, filter_criteria, matches
 
 
@@ -35,14 +35,16 @@ ACTED_ON = {
     "a new outbox row": record("INSERT", {**ROW, "status": s("pending")}),
     "a failed row put back by a resend": record("MODIFY", {**ROW, "status": s("pending")},
                                                 {**ROW, "status": s("failed")}),
-    "a new request": record("INSERT", REQUEST),
-    "a request transition": record("MODIFY", {**REQUEST, "status": s("in_review")}, REQUEST),
-    "a request removed": record("REMOVE", old=REQUEST),
-    "a complaint change": record("MODIFY", {**COMPLAINT, "status": s("acknowledged")}, COMPLAINT),
-    "a complaint removed": record("REMOVE", old=COMPLAINT),
     "the TTL removing an unused upload": {**record("REMOVE", old=UPLOAD), "userIdentity": TTL},
 }
 IGNORED = {
+    # requests and complaints: their transparency counters come with their own transaction (storage/stats.py)
+    "a new request": record("INSERT", REQUEST),
+    "a request transition": record("MODIFY", {**REQUEST, "status": s("in_review")}, REQUEST),
+    "a request removed": record("REMOVE", old=REQUEST),
+    "a new complaint": record("INSERT", COMPLAINT),
+    "a complaint change": record("MODIFY", {**COMPLAINT, "status": s("acknowledged")}, COMPLAINT),
+    "a complaint removed": record("REMOVE", old=COMPLAINT),
     "a claim": record("MODIFY", {**ROW, "status": s("sending")}, {**ROW, "status": s("pending")}),
     "an outcome": record("MODIFY", {**ROW, "status": s("sent")}, {**ROW, "status": s("sending")}),
     "an audit event": record("INSERT", {"entity": s("event"), "action": s("review")}),
@@ -70,9 +72,6 @@ def test_records_nobody_reads_never_invoke_the_handler(name: str) -> None:
     assert not matches(IGNORED[name])
     # and indeed neither part of the handler would act on them
     assert outbox.wanted(IGNORED[name]) is None
-    counted = stats.StatsRunResult()
-    stats.count_record(IGNORED[name], counted)
-    assert counted.ignored == 1
     assert retention.handle_stream({"Records": [IGNORED[name]]}) == 0
 
 

@@ -144,6 +144,10 @@ ASSUMPTIONS: dict[str, tuple[float, str]] = {
                                     "300); the app keys are read once per container (cold_start_share)"),
     "pdf_kb": (5.0, "one-page letter with QR (STACK-NOTES: 2.9-4.8 KB); used only for counts that lack the "
                     "stored PDFs' size (the sample counts the bytes of every PDF it issues)"),
+    "late_pdf_downloads": (0.1, "downloads of a letter's PDF after its cached copy expired (LetterPdfCacheDays), "
+                                "per letter: each renders the letter again in the API function and stores it "
+                                "(a PUT); a planning figure: the citizen downloads when it is issued (counted), "
+                                "a copy printed again months later is the exception"),
     "complaint_storage_vs_letter": (0.6, "a complaint's items against a letter's; used only for counts "
                                          "without complaints (the sample drives one for every 4 letters)"),
     "complaint_photos": (1.0, "photos stored per complaint (the form takes up to 3; the sample files one); "
@@ -541,6 +545,8 @@ class Deployment:
     custom_metrics: list[str]
     attachments_archive_days: int | None = None  # lifecycle transition of attachments/ to GLACIER_IR
     attachments_retention_days: int | None = None  # lifecycle expiry of closed requests' attachments/
+    letter_pdf_days: int | None = None  # lifecycle expiry of issued letters' PDFs (letters/): a cache
+    letter_render_ms: float = 21.6  # bench/measurements.json: a letter's render on one full core
     api_init_ms: float = 641.0  # bench/measurements.json (cold start of the API function)
     attachment_kb: float | None = None  # bench/measurements.json: a photo as the portal uploads it (measured)
     card_photo_kb: float | None = None  # bench/measurements.json: a KTP photo at the card's size (measured)
@@ -579,7 +585,7 @@ def read_deployment(root: Path = ROOT, measurements: dict[str, Any] | None = Non
     resources = template.get("Resources", {})
     alarm_metrics = composite = secrets = 0
     params = sum(1 for k in template.get("Outputs", {}) if k.endswith("ParameterArn"))
-    archive_days = retention_days = None
+    archive_days = retention_days = pdf_days = None
     rate, reservoir = 0.0, 0.0
     dashboard_on = False
     for res in resources.values():
@@ -597,10 +603,13 @@ def read_deployment(root: Path = ROOT, measurements: dict[str, Any] | None = Non
                     if rule.get("Prefix") == "attachments/" and move.get("StorageClass") == "GLACIER_IR":
                         archive_days = int(move["TransitionInDays"])
                 prefix = rule.get("Prefix")
-                if prefix == "attachments/" and "ExpirationInDays" in rule:
+                if prefix in ("attachments/", "letters/") and "ExpirationInDays" in rule:
                     days = rule["ExpirationInDays"]  # a number, or !Ref to the template's parameter
                     param = template.get("Parameters", {}).get(str(days), {})
-                    retention_days = int(param.get("Default", days))
+                    if prefix == "attachments/":
+                        retention_days = int(param.get("Default", days))
+                    else:
+                        pdf_days = int(param.get("Default", days))
         elif kind == "AWS::XRay::SamplingRule":
             rule = props.get("SamplingRule", {})
             rate, reservoir = float(rule.get("FixedRate", 0)), float(rule.get("ReservoirSize", 0))
@@ -624,7 +633,9 @@ def read_deployment(root: Path = ROOT, measurements: dict[str, Any] | None = Non
                       composite_alarms=composite, dashboard_default_on=dashboard_on,
                       secrets_manager_secrets=secrets, ssm_parameters=params, custom_metrics=metric_names,
                       api_init_ms=init, attachments_archive_days=archive_days,
-                      attachments_retention_days=retention_days,
+                      attachments_retention_days=retention_days, letter_pdf_days=pdf_days,
+                      letter_render_ms=float(meas.get("functions", {}).get("api", {}).get("letter_render_median_ms",
+                                                                                          21.6)),
                       attachment_kb=meas.get("attachments", {}).get("resized_photo_kb"),
                       card_photo_kb=meas.get("attachments", {}).get("ktp_photo_kb"),
                       system_log_level=str(logging_config.get("SystemLogLevel", "INFO")))
@@ -697,6 +708,11 @@ def estimate(profile: Profile, counted: Counted, prices: dict[str, Any], dep: De
         a["pdf_kb"] = counted.pdf_bytes / 1024  # counted: the sample's stored PDFs
     est = Estimate(profile=profile)
     u = monthly_usage(profile, counted)
+    late_pdfs = profile.letters * a["late_pdf_downloads"] if dep.letter_pdf_days is not None else 0.0
+    if late_pdfs:
+        # A download after the cached PDF expired renders the letter again in the API function and stores it
+        u.s3_puts += late_pdfs
+        u.own_ms["api"] = u.own_ms.get("api", 0.0) + late_pdfs * dep.letter_render_ms
     busy = bool(profile.letters or profile.complaints or profile.verifications or profile.dashboard_views)
     n_api = u.invocations.get("api", 0.0)
     est.usage.update(api_requests=n_api, dynamodb_rru=u.rru, dynamodb_wru=u.wru, stream_records=u.stream_records,
@@ -782,18 +798,22 @@ def estimate(profile: Profile, counted: Counted, prices: dict[str, Any], dep: De
     # -- S3: attachments and PDFs held after retention_months; requests counted
     month_att_gb = profile.letters * files * letter_file_kb / 1024 / 1024
     month_pdf_gb = profile.letters * a["pdf_kb"] / 1024 / 1024  # a["pdf_kb"]: counted when the sample has it
+    pdf_months = float(months)
+    if dep.letter_pdf_days is not None:
+        # a cache: each PDF for its days plus the day its old version is kept; a late download's copy as long
+        pdf_months = min(float(months), (dep.letter_pdf_days + 1) / 30.0) * (1 + a["late_pdf_downloads"])
     if dep.attachments_retention_days is not None:
         # Closed requests' files are deleted once retention-days old (counted from upload; letters close
         # within days, so a month's files are held for about the retention, not for months x retention).
         kept_months = min(months, dep.attachments_retention_days / 30.0)
-        standard_gb, archive_gb, transitions = kept_months * month_att_gb + months * month_pdf_gb, 0.0, 0.0
+        standard_gb, archive_gb, transitions = kept_months * month_att_gb + pdf_months * month_pdf_gb, 0.0, 0.0
     elif dep.attachments_archive_days is not None:
         hot_months = min(months, max(1.0, dep.attachments_archive_days / 30.0))
-        standard_gb = hot_months * month_att_gb + months * month_pdf_gb
+        standard_gb = hot_months * month_att_gb + pdf_months * month_pdf_gb
         archive_gb = (months - hot_months) * month_att_gb
         transitions = profile.letters * a["attachments_per_letter_in_storage"]
     else:
-        standard_gb, archive_gb, transitions = months * (month_att_gb + month_pdf_gb), 0.0, 0.0
+        standard_gb, archive_gb, transitions = months * month_att_gb + pdf_months * month_pdf_gb, 0.0, 0.0
     # Complaint photos are kept as long as their complaint (no retention rule: docs/operations.md, 7)
     standard_gb += months * profile.complaints * a["complaint_photos"] * a["attachment_kb"] / 1024 / 1024
     est.usage.update(s3_standard_gb=standard_gb, s3_archive_gb=archive_gb)
@@ -802,7 +822,9 @@ def estimate(profile: Profile, counted: Counted, prices: dict[str, Any], dep: De
                           + u.s3_puts / 1000 * p["s3_put_per_thousand"] + u.s3_gets / 1000 * p["s3_get_per_thousand"],
                           f"{standard_gb:,.1f} GB standard, {archive_gb:,.1f} GB Glacier IR, {u.s3_puts:,.0f} PUT, "
                           f"{u.s3_gets:,.0f} GET (counted); PDF {a['pdf_kb']:,.1f} KB"
-                          f"{' (counted)' if counted.pdf_bytes else ' (assumed)'}"))
+                          f"{' (counted)' if counted.pdf_bytes else ' (assumed)'}"
+                          + (f", kept {dep.letter_pdf_days} days as a cache ({late_pdfs:,.0f} rendered again)"
+                             if dep.letter_pdf_days is not None else "")))
 
     # -- messages (counted)
     est.lines.append(Line("SNS SMS (Indonesia)", u.sms * p["sns_sms_indonesia_per_message"],

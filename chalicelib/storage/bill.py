@@ -1,5 +1,6 @@
 """Repository of message bills: per region (a village; a kecamatan for login codes) and month, the messages
-sent per channel, their billable units and cost, kept by ADD in the write that records the sending."""
+sent per channel, their billable units and cost, kept by an ADD written just before a sender records its outcome
+(storage/outbox.finish; login codes, which have no outbox row, when the code is sent)."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ def _attr(channel: str, figure: str) -> NumberAttribute:
 
 def add_actions(usage: Mapping[str, Usage]) -> list[Any]:
     """The ADD actions for a bill item (one attribute per channel and figure, so a new channel needs no model
-    change); used inside the transaction that marks an outbox row sent."""
+    change)."""
     actions: list[Any] = []
     for channel, u in sorted(usage.items()):
         actions += [_attr(channel, "count").add(u.count), _attr(channel, "units").add(u.units),
@@ -53,7 +54,7 @@ def base_actions(region: str, month: str) -> list[Any]:
 
 
 def record(region: str, month: str, usage: Mapping[str, Usage]) -> None:
-    """One UpdateItem ADD (login codes, which have no outbox row)."""
+    """One UpdateItem ADD (a plain write: a transaction would bill it twice)."""
     if not usage:
         return
     try:

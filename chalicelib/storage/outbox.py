@@ -7,18 +7,18 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from chalicelib.domain.clock import iso
 from chalicelib.domain.escalation import parse_iso
 from chalicelib.domain.notifications import FAILED, PENDING, SENDING, SENT
 from chalicelib.domain.outbox import MessagePart, OutboxMessage, OutboxRow
 from chalicelib.errors import ConflictError
+from chalicelib.observability import logger
 from chalicelib.storage import bill, keys
 from chalicelib.storage.bill import Usage
 from chalicelib.storage.codec import indexed_chunks, page, plain
-from chalicelib.storage.connection import aws_code, transaction_connection, translate_errors
+from chalicelib.storage.connection import aws_code, translate_errors
 from chalicelib.storage.models import OutboxItem
 
 __all__ = ["OUTBOX_GRACE", "FINISHED", "OutboxRow", "finished_row_expiry", "outbox_item", "outbox_list_sk", "from_item",
@@ -160,8 +160,12 @@ def finish(row: OutboxRow, now: datetime, *, status: str, attempts: int, deliver
            usage: Mapping[str, Usage] | None = None) -> bool:
     """Record the outcome of a claim; only the claim's holder may (False if it lost the lease).
 
-    `usage` (what the deliveries of this claim cost, per channel) is added to the village's bill for the
-    month in the same conditional write: a claim that lost its lease bills nothing, so no retry counts twice."""
+    `usage` (what the deliveries of this claim made cost, per channel) is first added to the village's bill
+    for the month (one UpdateItem ADD), then the outcome is written. Two plain writes instead of one
+    transaction (which bills each item twice): the bill counts what was sent, and a send happened whether or
+    not this claim still holds the row. A sender that dies between the two leaves the row to be sent again
+    after its lease, and that second send is billed too, as the provider bills it. A bill that cannot be
+    written is logged and the outcome still recorded: an unbilled message is better than a second one."""
     now_iso = iso(now)
     actions: list[Any] = [
         OutboxItem.status.set(status), OutboxItem.attempts.set(attempts), OutboxItem.updated_at.set(now_iso),
@@ -186,17 +190,7 @@ def finish(row: OutboxRow, now: datetime, *, status: str, attempts: int, deliver
         actions.append(OutboxItem.expires_at.set(finished_row_expiry(now)))
     condition = (OutboxItem.status == SENDING) & (OutboxItem.claim == row.claim)
     if usage:
-        month = now_iso[:7]
-        try:
-            with TransactWrite(connection=transaction_connection()) as tw:
-                tw.update(OutboxItem(keys.outbox_pk(row.id), keys.META), actions=actions, condition=condition)
-                tw.update(bill.bill_item(row.village, month),
-                          actions=bill.base_actions(row.village, month) + bill.add_actions(usage))
-            return True
-        except TransactWriteError as exc:
-            if any(getattr(r, "code", None) == "ConditionalCheckFailed" for r in (exc.cancellation_reasons or []) if r):
-                return False
-            raise translate_errors(exc) from exc
+        _bill(row, now_iso[:7], usage)
     try:
         # Low-level call without ReturnValues: Model.update always asks for the whole item back.
         OutboxItem._get_connection().update_item(
@@ -206,6 +200,15 @@ def finish(row: OutboxRow, now: datetime, *, status: str, attempts: int, deliver
         if aws_code(exc) == "ConditionalCheckFailedException":
             return False
         raise translate_errors(exc) from exc
+
+
+def _bill(row: OutboxRow, month: str, usage: Mapping[str, Usage]) -> None:
+    try:
+        bill.record(row.village, month, usage)
+    except Exception:
+        logger.exception("message bill not recorded", extra={
+            "outbox_id": row.id, "village": row.village, "month": month,
+            "usage": {channel: u.count for channel, u in sorted(usage.items())}})
 
 
 def due_for_retry(kabupaten: str, now: datetime, limit: int = 500) -> Iterator[str]:

@@ -374,3 +374,40 @@ def test_counter_item_records_the_last_letter(citizen, monkeypatch):
     issued = issue(approved(citizen, PERSATUAN))
     item = LetterCounterItem.get(keys.letter_counter_pk(PERSATUAN, "ALL", 2039), keys.META, consistent_read=True)
     assert int(item.seq) == 1 and item.last_letter_id == issued.letter["id"]
+
+
+def test_an_expired_pdf_in_the_versioned_bucket_is_rendered_again_byte_for_byte(citizen, monkeypatch):
+    """The stack keeps a letter's PDF as a cache (infra/balai.yaml expire-cached-letter-pdfs): S3's expiry of the
+    current version in the versioned bucket leaves a delete marker, and the next download must render it again."""
+    import boto3
+
+    from tests.integration.test_attachments_s3 import file_store_on
+    from tests.letters_support import citizen_principal
+
+    fix_clock(monkeypatch, datetime(2039, 5, 6, 3, 0, tzinfo=UTC))
+    issued = issue(approved(citizen, BONGKI))
+    letter = letters_repo.get(issued.letter["id"])
+    original = _stored_pdf(letter.id)
+    local_root = Path(wiring.file_store().root)
+    # Given the letter's PDF, and what a render reads (the lambang), in a versioned bucket, as the stack keeps them
+    s3 = boto3.client("s3", region_name="ap-southeast-3")
+    bucket = "balai-test-pdf-cache"
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "ap-southeast-3"})
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    for path in (local_root / "logos").rglob("*") if (local_root / "logos").exists() else ():
+        if path.is_file():
+            s3.put_object(Bucket=bucket, Key=str(path.relative_to(local_root)), Body=path.read_bytes())
+    store = file_store_on(monkeypatch, s3, bucket)
+    next(store)
+    s3.put_object(Bucket=bucket, Key=letter.file_key, Body=original, ContentType="application/pdf")
+    # When the lifecycle rule expires it (a delete marker on top of the version)
+    s3.delete_object(Bucket=bucket, Key=letter.file_key)
+    assert not wiring.file_store().exists(letter.file_key)
+    # And the citizen asks for her letter a month later
+    link = letters_service.letter_link(citizen_principal(citizen), issued.id)
+    # Then it is rendered again and stored: the same bytes she got when it was issued
+    assert link["number"] == issued.letter["number"]
+    assert s3.get_object(Bucket=bucket, Key=letter.file_key)["Body"].read() == original
+    versions = s3.list_object_versions(Bucket=bucket, Prefix=letter.file_key)
+    assert len(versions["Versions"]) == 2 and len(versions["DeleteMarkers"]) == 1
+    next(store, None)

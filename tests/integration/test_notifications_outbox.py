@@ -473,3 +473,44 @@ def test_a_row_written_by_the_release_before_sends_lists_and_resends_as_one_part
         assert [m.to for m in for_row(senders.sms.sent, outbox_id)] == ["+6281399990000"]
     finally:
         save_contact_preferences(kades.username, kades.phone, kades.email, kades.preferences or {})
+
+def _sms_billed(village: str, month: str) -> int:
+    from chalicelib.storage import bill
+
+    return bill.get(village, month).get("sms", {}).get("count", 0)
+
+
+def test_a_claim_that_lost_its_lease_still_bills_what_it_sent(senders: outbox.Senders) -> None:
+    # Given a row claimed by a sender that then sends its SMS too late: another sender took the row over
+    now = utcnow().replace(microsecond=0)
+    outbox_id = new_row(at=now)
+    month = iso(now)[:7]
+    billed = _sms_billed(SAMATARING, month)
+    slow = repo.claim(outbox_id, now, now + outbox.LEASE)
+    assert slow is not None
+    later = now + outbox.LEASE + timedelta(seconds=1)
+    assert outbox.send_rows([outbox_id], senders=senders, now=later).count("sent") == 1
+    # When the slow sender records its (second) SMS
+    usage = {"sms": repo.Usage(count=1, units=1, cost_micros=41_600)}
+    assert repo.finish(slow, now, status="sent", attempts=1, delivered={"sms:x"}, usage=usage) is False
+    # Then its outcome is refused but both SMS are on the bill: the provider charges both
+    assert _sms_billed(SAMATARING, month) - billed == 2
+    assert repo.get(outbox_id).status == "sent"  # type: ignore[union-attr]
+
+
+def test_a_bill_that_cannot_be_written_does_not_hold_the_outcome(senders: outbox.Senders,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib.errors import ExternalServiceError
+    from chalicelib.storage import bill
+
+    def refuse(*_: Any, **__: Any) -> None:
+        raise ExternalServiceError("Basis data tidak dapat diakses.", code="storage_error")
+
+    # Given a bill item the table refuses to update
+    monkeypatch.setattr(bill, "record", refuse)
+    outbox_id = new_row()
+    # When the row is sent
+    assert outbox.handle_stream(inserts([outbox_id]), senders=senders).count("sent") == 1
+    # Then the row is finished (no second SMS after the lease) although the bill missed it
+    assert repo.get(outbox_id).status == "sent"  # type: ignore[union-attr]
+    assert len(for_row(senders.sms.sent, outbox_id)) == 1

@@ -474,3 +474,26 @@ def test_help_prints_every_option(capsys: pytest.CaptureFixture[str]) -> None:
         cost.main(["--help"])
     assert exited.value.code == 0
     assert "--whatsapp-share" in capsys.readouterr().out
+
+
+def test_issued_pdfs_kept_as_a_cache_are_stored_for_their_days_and_late_downloads_render_again(
+        prices: dict[str, Any], deployment: Any) -> None:
+    from dataclasses import replace
+
+    # Given the deployment read from the template: the PDFs under letters/ expire after LetterPdfCacheDays
+    assert deployment.letter_pdf_days == 30
+    counted = _counted()
+    counted.pdf_bytes = 20 * 1024
+    kept = cost.estimate(cost.sinjai(), counted, prices, replace(deployment, letter_pdf_days=None))
+    cached = cost.estimate(cost.sinjai(), counted, prices, deployment)
+    # Then a month's PDFs are held about a month (31 days with the old version's day, and the late copies)
+    # instead of the 12 months priced
+    late = cost.ASSUMPTIONS["late_pdf_downloads"][0]
+    month_gb = cost.sinjai().letters * 20 / 1024 / 1024
+    assert kept.usage["s3_standard_gb"] - cached.usage["s3_standard_gb"] == pytest.approx(
+        month_gb * (12 - 31 / 30 * (1 + late)))
+    # And each late download is a render in the API function and a PUT
+    assert cached.usage["lambda_gb_s_api"] > kept.usage["lambda_gb_s_api"]
+    assert "kept 30 days as a cache (1,000 rendered again)" in next(
+        line.detail for line in cached.lines if line.service == "S3")
+    assert cached.by_service()["S3"] < kept.by_service()["S3"]

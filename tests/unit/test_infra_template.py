@@ -118,6 +118,21 @@ def test_bucket_is_private_encrypted_versioned(template: dict[str, Any]) -> None
     assert rules["expire-noncurrent-versions"]["NoncurrentVersionExpiration"]["NoncurrentDays"] == 90
 
 
+def test_issued_pdfs_are_a_cache_and_what_renders_them_again_is_kept(template: dict[str, Any]) -> None:
+    rules = template["Resources"]["LettersBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    pdfs = next(r for r in rules if r["Id"] == "expire-cached-letter-pdfs")
+    # A letter's PDF expires (a download renders it again: tests/integration/test_letters_issuing.py), old versions
+    # the next day (the shorter of two overlapping expirations wins)
+    assert pdfs["Prefix"] == "letters/" and pdfs["Status"] == "Enabled"
+    assert pdfs["ExpirationInDays"] == {"Ref": "LetterPdfCacheDays"}
+    assert template["Parameters"]["LetterPdfCacheDays"]["Default"] == 30
+    assert pdfs["NoncurrentVersionExpiration"]["NoncurrentDays"] == 1
+    # The village's lambang, which a render reads, is under logos/: no rule expires a current file there
+    expiring = [r for r in rules if "ExpirationInDays" in r]
+    assert all(r.get("Prefix") in ("uploads/", "attachments/", "letters/") for r in expiring)
+    assert all(not "logos/".startswith(str(r.get("Prefix"))) for r in expiring)
+
+
 def test_bucket_policy_refuses_plain_http(template: dict[str, Any]) -> None:
     statements = template["Resources"]["LettersBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     deny = [s for s in statements if s["Effect"] == "Deny"]

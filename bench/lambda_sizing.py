@@ -2,10 +2,13 @@
 
 Run by hand: `.venv/bin/python bench/lambda_sizing.py [--runs 10]`. Each figure comes from a fresh process:
 - api: what the API function holds at its heaviest (app, schemas, JWT, boto3 S3 client, one letter rendered
-  and signed) as peak RSS; bench/letter_render.py for the render time; init_ms is `import app` plus the
-  first letter's imports (fpdf2, segno, cryptography). Endpoint durations are Balai's own time per request
-  from bench/api_latency.py ("app ms", outside DynamoDB: moto in-process is no guide to DynamoDB's latency)
-  plus DYNAMODB_MS per DynamoDB call, an assumption stated in the output; moto's own figures are kept too.
+  and signed) as peak RSS; bench/letter_render.py for the render time; init_ms is `import app` (INIT, on a full
+  vCPU at any memory size) and first_call_imports_ms what a container serving citizens imports on its first calls
+  (the login, profile, request and letter services: invoke phase, stretched by bench/cost.py; measured as CPU
+  time by bench/memory_sizing.py, which also gives each heavy route's figures). Endpoint durations are Balai's own
+  time per request from bench/api_latency.py ("app ms", outside DynamoDB: moto in-process is no guide to
+  DynamoDB's latency) plus DYNAMODB_MS per DynamoDB call, an assumption stated in the output; moto's own figures
+  are kept too.
 - stream / schedule: what each handler imports at cold start (app, its worker module, boto3 SNS/SES clients,
   the Powertools Tracer with the X-Ray SDK), as peak RSS and wall time.
 Memory sizes are read from .chalice/config.json (stages.prod.lambda_functions), so the cost model prices
@@ -32,6 +35,8 @@ OUT = ROOT / "bench" / "measurements.json"
 ENV = {**os.environ, "AWS_DEFAULT_REGION": "ap-southeast-3", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x",
        "POWERTOOLS_SERVICE_NAME": "balai", "BALAI_STAGE": "prod", "BALAI_TABLE": "balai-bench",
        "BALAI_SMS_CHANNEL": "sns", "BALAI_EMAIL_CHANNEL": "ses", "POWERTOOLS_TRACE_DISABLED": "false"}
+# bench/memory_sizing.py's first calls that bench/cost.py prices per API cold start
+SESSION = "citizen session (login, profile, requests, letters)"
 DYNAMODB_MS = 8.0  # assumed latency of one DynamoDB call from Lambda in the same region (single-digit ms)
 API_FOOTPRINT = ("import sys; sys.path.insert(0, 'bench'); import app; import chalicelib.api.schemas, jwt, boto3; "
                  "boto3.client('s3'); from render_sample import sample_document; "
@@ -77,6 +82,11 @@ def main() -> None:
     first_letter_ms = float(re.search(r"first letter incl. imports: (\d+)", render_out).group(1))  # type: ignore[union-attr]
     letter_ms = float(re.search(r"median ms/letter\s+: ([\d.]+)", render_out).group(1))  # type: ignore[union-attr]
     import_app = statistics.median(run([py, "-c", "import app"])[1] for _ in range(5))
+    sys.path.insert(0, str(ROOT / "bench"))
+    from memory_sizing import FIRST_CALL, cpu_ms_in_fresh_process
+
+    session = min(cpu_ms_in_fresh_process(FIRST_CALL[SESSION])[1] for _ in range(5))
+    first_pdf = min(cpu_ms_in_fresh_process(FIRST_CALL["letter (first PDF)"])[1] for _ in range(5))
 
     endpoints = {r["endpoint"]: round(r["median_ms_outside_dynamodb"] + DYNAMODB_MS * r["dynamodb_calls"], 1)
                  for r in latency}
@@ -86,7 +96,7 @@ def main() -> None:
         "machine": f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}; in-process moto, one full core",
         "functions": {
             "api": {"memory_mb": functions_cfg["api_handler"]["lambda_memory_size"], "mean_ms": round(mean_api, 1),
-                    "init_ms": round(import_app + first_letter_ms, 0),
+                    "init_ms": round(import_app, 0), "first_call_imports_ms": round(session, 0),
                     "peak_rss_mb": round(max(api_rss, render_rss), 1),
                     "import_app_ms": round(import_app, 0), "first_letter_with_imports_ms": first_letter_ms,
                     "letter_render_median_ms": letter_ms, "letter_render_peak_rss_mb": round(render_rss, 1),
@@ -112,6 +122,14 @@ def main() -> None:
             "init_ms": round(statistics.median(s[1] for s in samples), 0),
             "peak_rss_mb": round(max(s[2] for s in samples), 1),
         }
+    # The issuing queue's function holds what the API holds at its heaviest (app, a letter rendered and signed);
+    # its first batch imports the renderer and signer and renders a first letter in the invoke phase
+    result["functions"]["issue_letters"] = {
+        "memory_mb": functions_cfg["issue_letters"]["lambda_memory_size"], "init_ms": round(import_app, 0),
+        "first_call_imports_ms": round(first_pdf, 0), "peak_rss_mb": round(max(api_rss, render_rss), 1)}
+    # Figures measured by other scripts (bench/memory_sizing.py's "sizing", the portal's photos) are kept
+    previous = json.loads(args.write.read_text()) if args.write.exists() else {}
+    result.update({k: v for k, v in previous.items() if k not in result})
     args.write.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
 

@@ -8,9 +8,7 @@ Targets: a 2 000-resident village imports well inside API Gateway's 29 s; a re-r
 from __future__ import annotations
 
 import argparse
-import io
 import os
-import random
 import sys
 import tempfile
 import time
@@ -43,10 +41,11 @@ from chalicelib.ops.demo import seed_demo  # noqa: E402
 from chalicelib.storage.table import create_table  # noqa: E402
 from tests import helpers as fx  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "bench"))
+from register_sample import workbook  # noqa: E402
+
 CALLS: Counter[str] = Counter()
 VILLAGE = "73.07.03.2005"
-HEADER = ["alamat", "dusun", "rw", "rt", "nama", "no_kk", "nik", "sex", "tempatlahir", "tanggallahir", "agama_id",
-          "pekerjaan_id", "status_kawin", "telepon"]
 
 
 def count_calls() -> None:
@@ -58,25 +57,6 @@ def count_calls() -> None:
         return client
 
     botocore.session.Session.create_client = create_client  # type: ignore[method-assign]
-
-
-def workbook(n: int) -> bytes:
-    import openpyxl
-
-    rng = random.Random(7)
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.append(HEADER)
-    for i in range(n):
-        female = rng.random() < 0.5
-        y, m, d = rng.randint(1950, 2015), rng.randint(1, 12), rng.randint(1, 28)
-        nik = f"730703{d + (40 if female else 0):02d}{m:02d}{y % 100:02d}{i + 1:04d}"
-        ws.append(["Jl. Lamatti No. 1", "Lappae", "001", f"{rng.randint(1, 9):03d}", f"Warga Nomor {chr(65 + i % 26)}",
-                   f"73070301011{i // 4:05d}", nik, "2" if female else "1", "Sinjai", f"{y}-{m:02d}-{d:02d}", "1",
-                   str(rng.randint(1, 89)), str(rng.randint(1, 4)), ""])
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
 
 
 def main() -> None:

@@ -59,10 +59,30 @@ def test_schedules_do_not_overlap_themselves() -> None:
 
 def test_memory_leaves_room_over_the_measured_peak() -> None:
     functions = MEASUREMENTS["functions"]
-    for role, name in (("api", "api_handler"), ("stream", "on_table_stream"), ("schedule", "sla_escalation")):
+    for role, name in (("api", "api_handler"), ("stream", "on_table_stream"), ("schedule", "sla_escalation"),
+                       ("issue_letters", "issue_letters")):
         configured = PROD["lambda_functions"][name]["lambda_memory_size"]
         assert functions[role]["memory_mb"] == configured, role
         assert functions[role]["peak_rss_mb"] * 1.5 <= configured, role
+
+
+def test_the_api_memory_fits_the_heaviest_route_within_its_timeout() -> None:
+    # A register import (an OpenSID export, all rows in one request) is the API's heaviest route, and its CPU runs
+    # at memory/1769 of a vCPU. The memory must let a village of a few thousand residents import on a cold
+    # container (INIT on a full vCPU, then the route's imports) with a fifth of the timeout to spare, for a slower
+    # core than the one measured (bench/memory_sizing.py; docs/operations.md 1.8). 512 MB fits ~2,800 residents
+    # in the whole 15 s, 1024 MB ~4,500.
+    import sys
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from memory_sizing import residents_within_timeout
+
+    api = PROD["lambda_functions"]["api_handler"]
+    sizing = MEASUREMENTS["sizing"]["register_import_xlsx"]
+    per_resident = (sizing["own_cpu_ms"] / sizing["residents"], sizing["dynamodb_wait_ms"] / sizing["residents"])
+    fits = residents_within_timeout(api["lambda_timeout"] * 1000 * 0.8, MEASUREMENTS["functions"]["api"]["init_ms"],
+                                    sizing["first_call_imports_ms"], *per_resident, api["lambda_memory_size"])
+    assert fits >= sizing["residents"]
 
 
 def test_tracing_sampled_at_the_api_and_dependencies_in_a_layer() -> None:

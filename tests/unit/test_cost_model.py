@@ -497,3 +497,32 @@ def test_issued_pdfs_kept_as_a_cache_are_stored_for_their_days_and_late_download
     assert "kept 30 days as a cache (1,000 rendered again)" in next(
         line.detail for line in cached.lines if line.service == "S3")
     assert cached.by_service()["S3"] < kept.by_service()["S3"]
+
+
+def test_an_api_cold_start_stretches_its_first_call_imports_with_memory_but_not_its_init(deployment: Any) -> None:
+    # Given one API call that is a cold start in every invocation (cold_start_share aside), at 1769 MB and at 512 MB
+    import dataclasses
+
+    usage = cost.Usage(invocations={"api": 1.0}, own_ms={"api": 0.0}, ddb_calls={"api": 0.0})
+    share = cost.ASSUMPTIONS["cold_start_share"][0]
+
+    def cold_ms(memory_mb: float, init_ms: float, first_call_ms: float) -> float:
+        dep = dataclasses.replace(deployment, memory_mb={**deployment.memory_mb, "api": memory_mb},
+                                  api_init_ms=init_ms, api_first_call_ms=first_call_ms)
+        return cost.lambda_ms("api", usage, dep) / share
+
+    # When only INIT is measured, Then a smaller function bills it as measured: INIT runs on a full vCPU
+    assert cold_ms(512, 400.0, 0.0) == pytest.approx(cold_ms(1769, 400.0, 0.0)) == pytest.approx(400.0)
+    # When a route defers imports to its first call, Then they run in the invoke phase at memory/1769 of a vCPU
+    assert cold_ms(1769, 400.0, 100.0) == pytest.approx(500.0)
+    assert cold_ms(512, 400.0, 100.0) == pytest.approx(400.0 + 100.0 * 1769 / 512)
+
+
+def test_measurements_tell_init_from_first_call_imports() -> None:
+    pytest.importorskip("yaml")
+    # Given measurements with both figures, and older ones holding their sum as init_ms
+    split = cost.read_deployment(ROOT, {"functions": {"api": {"init_ms": 400.0, "first_call_imports_ms": 190.0}}})
+    old = cost.read_deployment(ROOT, {"functions": {"api": {"init_ms": 597.0}}})
+    # Then each is priced in its phase; the older file's sum stays INIT, as it was priced before
+    assert (split.api_init_ms, split.api_first_call_ms) == (400.0, 190.0)
+    assert (old.api_init_ms, old.api_first_call_ms) == (597.0, 0.0)

@@ -67,6 +67,13 @@ def error_shape(event, get_response):  # type: ignore[no-untyped-def]
 
 
 # ---- notifications (issue 4): each handler is one call into chalicelib/workers/ --------------------
+if get_settings().is_stream_function:
+    # Only the stream function's containers: its handler's code and provider clients at INIT (full vCPU)
+    from chalicelib.workers.outbox import prepare_container
+
+    prepare_container()
+
+
 @app.on_dynamodb_record(stream_arn=get_settings().stream_arn, batch_size=100, starting_position="LATEST")
 def on_table_stream(event):  # type: ignore[no-untyped-def]
     """Send the outbox rows a batch of table changes announces; delete the attachments whose retention ran out

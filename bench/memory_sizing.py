@@ -55,7 +55,7 @@ FIRST_CALL = {
                           "sign_letter(generate_keyring(), {'letter_id': 'x'}); render_letter(sample_document())",
     # The stream handler's first batch (app.py on_table_stream): its workers and the SNS/SES clients, which
     # observability.aws_client builds after the Tracer (X-Ray SDK).
-    "stream handler's first batch": "from chalicelib.workers import outbox, retention, stats; "
+    "stream handler's first batch": "from chalicelib.workers import outbox, retention; "
                                     "from chalicelib.observability import aws_client; "
                                     "aws_client('sns'); aws_client('ses')",
 }

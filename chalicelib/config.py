@@ -48,6 +48,8 @@ class Settings(BaseSettings):
                             validation_alias="BALAI_TABLE")
     aws_region: str = Field(default="ap-southeast-3", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION"))
     dynamodb_endpoint: str | None = None
+    # Set by Lambda: which of the app's functions this container runs (Chalice names them {app}-{stage}-{handler})
+    lambda_function_name: str | None = Field(default=None, validation_alias="AWS_LAMBDA_FUNCTION_NAME")
     data_dir: Path = PROJECT_ROOT / ".balai"
     # SSM SecureString parameter (ARN or name) with the JWT and NIK-hash keys; unset: a generated local file.
     secrets_arn: str | None = None
@@ -220,6 +222,11 @@ class Settings(BaseSettings):
         """The stream the outbox handler reads; a placeholder locally, where the poller feeds it instead."""
         return self.table_stream_arn or (
             f"arn:aws:dynamodb:{self.aws_region}:000000000000:table/{self.table_name}/stream/local")
+
+    @property
+    def is_stream_function(self) -> bool:
+        """This container runs the table stream's handler (on_table_stream)."""
+        return (self.lambda_function_name or "").endswith("-on_table_stream")
 
     @property
     def is_cloud(self) -> bool:

@@ -56,6 +56,20 @@ def default_senders() -> Senders:
     return Senders()
 
 
+def prepare_container() -> None:
+    """Load at INIT what the stream function's first batch needs: Lambda runs INIT on a full vCPU whatever the
+    memory, the batch at memory/1769 of one (docs/operations.md 1.8), and that batch may carry a login code. The
+    retention worker, the message templates and the Web Push adapter's modules, and the SMS and e-mail providers'
+    clients (built once per container; a client connects on its first request, so nothing here calls out)."""
+    import chalicelib.adapters.webpush  # noqa: F401
+    import chalicelib.templates.messages  # noqa: F401
+    import chalicelib.workers.retention  # noqa: F401
+
+    senders = default_senders()
+    for name in ("sms", "email"):
+        senders.for_channel(name)
+
+
 @dataclass
 class RunResult:
     """What one run did, per outcome: sent, retrying (transient error), deferred (quiet hours),

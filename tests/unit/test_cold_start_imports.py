@@ -34,10 +34,12 @@ PROD_ENV = {"BALAI_STAGE": "prod", "BALAI_TABLE": "balai-prod", "BALAI_SMS_CHANN
             "PATH": "/usr/bin:/bin"}
 
 
-def modules_after(code: str) -> set[str]:
-    """sys.modules of a fresh interpreter after running code, from the repository root (as Lambda imports app)."""
+def modules_after(code: str, function_name: str | None = None) -> set[str]:
+    """sys.modules of a fresh interpreter after running code, from the repository root (as Lambda imports app), in
+    a container of the named function if given (Lambda sets AWS_LAMBDA_FUNCTION_NAME)."""
+    env = {**PROD_ENV, **({"AWS_LAMBDA_FUNCTION_NAME": function_name} if function_name else {})}
     out = subprocess.run([sys.executable, "-c", f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"],
-                         capture_output=True, text=True, check=True, cwd=ROOT, env=PROD_ENV)
+                         capture_output=True, text=True, check=True, cwd=ROOT, env=env)
     return set(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
@@ -52,4 +54,16 @@ def test_importing_the_app_loads_no_route_service_worker_or_heavy_library() -> N
     assert deferred_in(loaded) == []
     # What every request needs is loaded at INIT, not moved to the first request.
     assert {"chalicelib.storage.models", "pynamodb.models", "chalicelib.config", "chalicelib.api.http"} <= loaded
+
+
+
+def test_the_stream_functions_init_loads_its_handlers_code_and_provider_clients() -> None:
+    # Lambda runs INIT on a full vCPU whatever the memory and the first batch at memory/1769 of one: the stream
+    # function (256 MB, it may carry a login code) makes its imports and clients at INIT; the API's INIT does not
+    code = ("import app\nfrom chalicelib.adapters import sms\n"
+            "assert sms._build_sms_sender.cache_info().currsize == 1, sms._build_sms_sender.cache_info()")
+    stream = modules_after(code, "balai-prod-on_table_stream")
+    assert {"chalicelib.workers.outbox", "chalicelib.workers.retention", "chalicelib.templates.messages",
+            "chalicelib.adapters.webpush", "boto3", "aws_xray_sdk"} <= stream
+    assert deferred_in(modules_after("import app", "balai-prod-api_handler")) == []
 

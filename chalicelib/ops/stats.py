@@ -9,6 +9,7 @@ from chalicelib.config import get_settings
 from chalicelib.domain.regions import level_of
 from chalicelib.domain.stats import recount
 from chalicelib.storage import stats as repo
+from chalicelib.storage.keys import event_time_and_version
 from chalicelib.storage.table import connection_client
 
 
@@ -23,7 +24,11 @@ def scan_records() -> Iterator[dict[str, Any]]:
             TableName=get_settings().table_name, FilterExpression=f"entity IN ({', '.join(values)})",
             ExpressionAttributeValues=values, **({"ExclusiveStartKey": start} if start else {}))
         for item in page.get("Items", []):
-            yield repo.plain(item)
+            record = repo.plain(item)
+            if record.get("entity") in repo.EVENT_ENTITIES and "at" not in record:
+                # events written since issue 14 keep their time only in their sort key
+                record["at"] = event_time_and_version(str(record["SK"]))[0]
+            yield record
         start = page.get("LastEvaluatedKey")
         if not start:
             return

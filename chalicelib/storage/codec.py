@@ -105,14 +105,16 @@ def unchanged(request: ServiceRequest) -> Any:
 def event_item(request_id: str, e: HistoryEntry, sk: str | None = None) -> EventItem:
     """A request's audit event, keyed by time and version (or `sk`) in the request's partition."""
     return EventItem(keys.request_pk(request_id), sk or keys.event_sk(e.at, e.version), entity="event",
-                     at=e.at, actor=e.actor, actor_role=e.actor_role, action=e.action,
-                     from_status=e.from_status, to_status=e.to_status, note=e.note, version=e.version,
-                     details=e.details)
+                     actor=e.actor, actor_role=e.actor_role, action=e.action,
+                     from_status=e.from_status, to_status=e.to_status, note=e.note, details=e.details)
 
 
 def history_entry(ev: EventItem) -> HistoryEntry:
-    return HistoryEntry(ev.at, ev.actor, ev.actor_role, ev.action, ev.from_status, ev.to_status, ev.note,
-                        int(ev.version), plain(ev.details) if ev.details is not None else None)
+    """An audit event as the history shows it; its time and version from its sort key (an event written before
+    issue 14 also carries them as attributes: the same values)."""
+    at, version = keys.event_time_and_version(ev.SK)
+    return HistoryEntry(ev.at or at, ev.actor, ev.actor_role, ev.action, ev.from_status, ev.to_status, ev.note,
+                        version, plain(ev.details) if ev.details is not None else None)
 
 
 # ---------------------------------------------------------------------------------------------- page cursors

@@ -107,8 +107,8 @@ def from_image(image: dict[str, Any]) -> Complaint:
 
 def event_item(complaint_id: str, e: HistoryEntry) -> EventItem:
     return EventItem(keys.complaint_pk(complaint_id), keys.event_sk(e.at, e.version), entity="complaint_event",
-                     at=e.at, actor=e.actor, actor_role=e.actor_role, action=e.action, from_status=e.from_status,
-                     to_status=e.to_status, note=e.note, version=e.version, details=e.details)
+                     actor=e.actor, actor_role=e.actor_role, action=e.action, from_status=e.from_status,
+                     to_status=e.to_status, note=e.note, details=e.details)
 
 
 # ---------------------------------------------------------------------------------------------- filing

@@ -29,6 +29,12 @@ def event_sk(at_iso: str, version: int) -> str:
     return f"EVENT#{at_iso}#{version:06d}"
 
 
+def event_time_and_version(sk: str) -> tuple[str, int]:
+    """The time and version an event's sort key holds (event_sk, download_event_sk)."""
+    _, at_iso, version = sk.split("#")[:3]
+    return at_iso, int(version)
+
+
 def village_queue_pk(village: str) -> str:
     return f"QUEUE#{village}"
 

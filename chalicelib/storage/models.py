@@ -279,14 +279,16 @@ class ResidentAuditItem(BaseItem):
 
 
 class EventItem(BaseItem):
-    at = UnicodeAttribute()
+    # Its time and version are in its sort key (EVENT#{at}#{version:06d}[#{id}]): events written since issue 14
+    # store neither again (kept for good, ~60 B an event); events written before carry both.
+    at = UnicodeAttribute(null=True)
     actor = UnicodeAttribute()
     actor_role = UnicodeAttribute()
     action = UnicodeAttribute()
     from_status = UnicodeAttribute(null=True)
     to_status = UnicodeAttribute()
     note = UnicodeAttribute(null=True)
-    version = NumberAttribute()
+    version = NumberAttribute(null=True)
     # What else the event records (an identity check's document, a downloaded letter's number).
     details: MapAttribute = MapAttribute(null=True)  # type: ignore[type-arg]
 

@@ -162,6 +162,7 @@ def every_row(kabupaten: str) -> list[StatsRow]:
 
 # ---- recompute (ops: reads everything, never on a request path) ------------------------------------------
 RECORD_ENTITIES = ("request", "event", "complaint", "complaint_event")
+EVENT_ENTITIES = ("event", "complaint_event")
 
 
 def plain(image: Mapping[str, Any]) -> dict[str, Any]:

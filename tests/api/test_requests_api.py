@@ -300,3 +300,29 @@ def test_no_500_on_garbage(client, citizen):
                                     headers={"Authorization": f"Bearer {citizen['token']}",
                                              "Content-Type": "application/json"}, body=body)
         assert 400 <= response.status_code < 500, body
+
+
+def test_an_event_keeps_its_time_and_version_once_and_one_written_before_reads_the_same(client, citizen):
+    from chalicelib.config import get_settings
+    from chalicelib.storage import keys
+    from chalicelib.storage.table import connection_client
+
+    body = submitted(client, citizen)
+    table, pk = get_settings().table_name, keys.request_pk(body["id"])
+    db = connection_client()
+    (stored,) = [i for i in db.query(TableName=table, KeyConditionExpression="PK = :pk",
+                                     ExpressionAttributeValues={":pk": {"S": pk}})["Items"]
+                 if i["SK"]["S"].startswith("EVENT#")]
+    # Given the submission's event: its time and version are in its sort key only (kept for good: no copies)
+    assert "at" not in stored and "version" not in stored
+    submitted_at = body["history"][0]["at"]
+    assert stored["SK"]["S"] == keys.event_sk(submitted_at, 1)
+    # And an event in the shape the release before wrote (time and version as attributes too)
+    old_at = "2026-01-02T03:04:05.000+00:00"
+    db.put_item(TableName=table, Item={
+        "PK": {"S": pk}, "SK": {"S": keys.event_sk(old_at, 2)}, "entity": {"S": "event"}, "at": {"S": old_at},
+        "version": {"N": "2"}, "actor": {"S": "Operator Lama"}, "actor_role": {"S": "operator"},
+        "action": {"S": "review"}, "from_status": {"S": "submitted"}, "to_status": {"S": "in_review"}})
+    # When the history is read, Then both read as they were written
+    history = get(client, f"/v1/requests/{body['id']}", citizen["token"]).json_body["history"]
+    assert [(h["at"], h["action"], h["version"]) for h in history] == [(old_at, "review", 2), (submitted_at, "submit", 1)]

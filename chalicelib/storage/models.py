@@ -266,10 +266,11 @@ class ResidentItem(BaseItem):
 class ResidentAuditItem(BaseItem):
     """Who changed a resident, when, how (import or by hand) and what: field -> {from, to}, never a NIK."""
 
-    village = UnicodeAttribute()
-    nik_hash = UnicodeAttribute()
+    # In its keys (RESIDENT_HISTORY#{village}#{nik_hash}, {at}#{id}); stored only by entries written before issue 14
+    village = UnicodeAttribute(null=True)
+    nik_hash = UnicodeAttribute(null=True)
     nik_masked = UnicodeAttribute()
-    at = UnicodeAttribute()
+    at = UnicodeAttribute(null=True)
     actor = UnicodeAttribute()
     actor_role = UnicodeAttribute()
     action = UnicodeAttribute()

@@ -65,14 +65,16 @@ def from_item(item: ResidentItem) -> Resident:
 def _audit_item(r: Resident, a: AuditEntry) -> ResidentAuditItem:
     return ResidentAuditItem(
         keys.resident_history_pk(r.village, r.nik_hash), keys.resident_audit_sk(a.at, a.entry_id),
-        entity="resident_audit",
-        village=r.village, nik_hash=r.nik_hash, nik_masked=a.nik_masked, at=a.at, actor=a.actor,
+        # The village and NIK hash are in its partition key and the time in its sort key: not stored again (an entry
+        # per resident is kept for good; entries written before issue 14 carry all three)
+        entity="resident_audit", nik_masked=a.nik_masked, actor=a.actor,
         actor_role=a.actor_role, action=a.action, source=a.source, changes=a.changes or None, version=a.version,
     )
 
 
 def _audit_from_item(item: ResidentAuditItem) -> AuditEntry:
-    return AuditEntry(entry_id=item.SK.rsplit("#", 1)[1], at=item.at, actor=item.actor, actor_role=item.actor_role,
+    at, entry_id = item.SK.rsplit("#", 1)
+    return AuditEntry(entry_id=entry_id, at=item.at or at, actor=item.actor, actor_role=item.actor_role,
                       action=item.action, source=item.source, changes=plain(item.changes) or {},
                       version=int(item.version), nik_masked=item.nik_masked)
 

@@ -120,6 +120,28 @@ def test_a_creations_values_are_rebuilt_from_the_row_and_later_changes_not_store
     stored = list(ResidentAuditItem.query(keys.resident_history_pk(VILLAGE, created["id"])))
     assert [i.action for i in stored] == ["create", "update", "update"]
     assert stored[0].changes is None and stored[0].GSI1PK is None and stored[1].GSI1PK is None
+    # And no entry repeats what its keys hold (village and NIK hash, time)
+    assert all(i.village is None and i.nik_hash is None and i.at is None for i in stored)
+    assert [h["at"] for h in get(client, path, operator).json_body["history"]] == [i.SK.rsplit("#", 1)[0]
+                                                                                 for i in stored]
+
+
+def test_a_resident_audit_entry_written_before_reads_as_it_did(client, operator):
+    from chalicelib.storage import keys
+    from chalicelib.storage.models import ResidentAuditItem
+
+    nik = nik_for((1990, 2, 3), female=False)
+    created = post(client, f"/v1/villages/{VILLAGE}/residents", new_resident(nik), operator).json_body
+    path = f"/v1/villages/{VILLAGE}/residents/{created['id']}"
+    # Given an entry in the shape the release before wrote (village, NIK hash and time as attributes too)
+    at = "2026-01-05T06:07:08.000+00:00"
+    ResidentAuditItem(keys.resident_history_pk(VILLAGE, created["id"]), keys.resident_audit_sk(at, "01OLDENTRY"),
+                      entity="resident_audit", village=VILLAGE, nik_hash=created["id"], nik_masked="************0001",
+                      at=at, actor="operator.lama", actor_role="operator", action="update", source="manual",
+                      changes={"rt": {"from": "001", "to": "002"}}, version=2).save()
+    # When the history is read, Then it shows the entry as written
+    old = next(h for h in get(client, path, operator).json_body["history"] if h["at"] == at)
+    assert old["actor"] == "operator.lama" and old["changes"] == {"rt": {"from": "001", "to": "002"}}
 
 
 @pytest.mark.parametrize("change,code", [

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
+from chalicelib.domain.attachments import attachment_file_key
 from chalicelib.domain.clock import iso
 from chalicelib.domain.escalation import checkpoints, current_level, next_checkpoint
 from chalicelib.domain.requests import OPEN_STATUSES, HistoryEntry, ServiceRequest
@@ -47,7 +48,7 @@ def request_item(r: ServiceRequest) -> RequestItem:
         signer_role=r.signer_role,
         fields=r.fields, applicant=r.applicant, sla_hours=r.sla_hours, created_at=r.created_at,
         updated_at=r.updated_at, due_at=r.due_at, letter=r.letter, issue_order=r.issue_order,
-        attachments=r.attachments or None,
+        attachments=_stored_attachments(r.village, r.attachments) or None,
         identity_verified=r.identity_verified, identity_check=r.identity_check,
         GSI1PK=keys.village_queue_pk(r.village), GSI1SK=keys.queue_sk(r.created_at, r.id),
         GSI2PK=keys.village_status_pk(r.village, r.status), GSI2SK=keys.queue_sk(r.created_at, r.id),
@@ -78,10 +79,33 @@ def request_from_item(item: RequestItem) -> ServiceRequest:
         letter=plain(item.letter) if item.letter is not None else None,
         sla=plain(item.sla) if item.sla is not None else None,
         issue_order=plain(item.issue_order) if item.issue_order is not None else None,
-        attachments=plain(item.attachments) or {} if item.attachments is not None else {},
+        attachments=_read_attachments(item.village, plain(item.attachments) or {}),
         identity_verified=bool(item.identity_verified),
         identity_check=plain(item.identity_check) if item.identity_check is not None else None,
     )
+
+
+def _stored_attachments(village: str, attachments: Mapping[str, Any]) -> dict[str, Any]:
+    """The request's attachments as kept: without the name their key already is, and without the file's key
+    when it is the one derived from the upload (every upload since uploads land at their final key; an older
+    upload copied out of `uploads/` keeps its own). ~60 B less an attachment, rewritten by every transition."""
+    stored: dict[str, Any] = {}
+    for name, data in attachments.items():
+        kept = {k: v for k, v in data.items() if not (k == "name" and v == name)}
+        if kept.get("file_key") == attachment_file_key(village, str(kept.get("upload_id") or "")):
+            del kept["file_key"]
+        stored[name] = kept
+    return stored
+
+
+def _read_attachments(village: str, stored: Mapping[str, Any]) -> dict[str, Any]:
+    """The attachments as the domain knows them (Attachment.to_dict()), whichever shape they were stored in."""
+    full: dict[str, Any] = {}
+    for name, data in stored.items():
+        entry = {"name": name, **data}
+        entry.setdefault("file_key", attachment_file_key(village, str(data.get("upload_id") or "")))
+        full[name] = entry
+    return full
 
 
 def sla_level_actions(request: ServiceRequest, level: int, next_at: datetime | None) -> list[Any]:

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from chalicelib.domain.attachments import attachment_file_key
 from chalicelib.domain.clock import iso
 from chalicelib.domain.escalation import checkpoints, current_level, next_checkpoint
+from chalicelib.domain.regions import kabupaten_of, kecamatan_of
 from chalicelib.domain.requests import OPEN_STATUSES, HistoryEntry, ServiceRequest
 from chalicelib.errors import ValidationError
 from chalicelib.storage import keys
@@ -39,10 +40,14 @@ def plain(value: Any) -> Any:
 
 
 def request_item(r: ServiceRequest) -> RequestItem:
-    """The request's META item with its queue, status, citizen and SLA-checkpoint index keys."""
+    """The request's META item with its queue, status, citizen and SLA-checkpoint index keys. What its key or
+    its village's code already says (id, kecamatan, kabupaten) is left out: every transition rewrites the item,
+    and the issued request is kept for good; items written before 2026-12 keep them and read the same."""
     item = RequestItem(
         keys.request_pk(r.id), keys.META, entity="request",
-        id=r.id, village=r.village, kecamatan=r.kecamatan, kabupaten=r.kabupaten,
+        village=r.village,
+        kecamatan=None if r.kecamatan == kecamatan_of(r.village) else r.kecamatan,
+        kabupaten=None if r.kabupaten == kabupaten_of(r.village) else r.kabupaten,
         letter_type=r.letter_type, letter_name=r.letter_name, status=r.status, version=r.version,
         tracking_code=r.tracking_code, nik_hash=r.nik_hash, contact_phone=r.contact_phone,
         signer_role=r.signer_role,
@@ -70,7 +75,8 @@ def request_item(r: ServiceRequest) -> RequestItem:
 def request_from_item(item: RequestItem) -> ServiceRequest:
     """The request (without its history, which lives in its event items)."""
     return ServiceRequest(
-        id=item.id, village=item.village, kecamatan=item.kecamatan, kabupaten=item.kabupaten,
+        id=item.id or keys.request_id_of(item.PK), village=item.village,
+        kecamatan=item.kecamatan or kecamatan_of(item.village), kabupaten=item.kabupaten or kabupaten_of(item.village),
         letter_type=item.letter_type, letter_name=item.letter_name, status=item.status,
         version=int(item.version), tracking_code=item.tracking_code, nik_hash=item.nik_hash,
         fields=plain(item.fields) or {}, applicant=plain(item.applicant) or {},

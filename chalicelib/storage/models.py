@@ -220,10 +220,11 @@ class StaffEventItem(BaseItem):
 
 
 class RequestItem(BaseItem):
-    id = UnicodeAttribute()
+    # id, kecamatan and kabupaten are absent since 2026-12 when the key and the village code give them (codec.py).
+    id = UnicodeAttribute(null=True)
     village = UnicodeAttribute()
-    kecamatan = UnicodeAttribute()
-    kabupaten = UnicodeAttribute()
+    kecamatan = UnicodeAttribute(null=True)
+    kabupaten = UnicodeAttribute(null=True)
     letter_type = UnicodeAttribute()
     letter_name = UnicodeAttribute()
     status = UnicodeAttribute()

@@ -76,14 +76,16 @@ def test_a_new_letter_item_fits_one_kilobyte_and_rebuilds_its_url_and_file_key(i
 def test_an_issued_request_item_fits_two_kilobytes_and_reads_whole(issued):
     # Given the request as the issuing queue committed it
     raw = _raw(RequestItem, keys.request_pk(issued.id))
-    # Then the spent decision is gone, each attachment keeps neither its name nor its derivable file key
-    assert "issue_order" not in raw
+    # Then the spent decision is gone, and what the key and the village code say; each attachment keeps
+    # neither its name nor its derivable file key
+    assert not {"issue_order", "id", "kecamatan", "kabupaten"} & raw.keys()
     stored = raw["attachments"]["M"]
     assert stored and all("name" not in a["M"] and "file_key" not in a["M"] for a in stored.values())
     # And the item's transactional put is 4 WRU (under 2 KB), not 6
     assert cost.item_size(raw) <= 2048
-    # And the request reads with whole attachments
+    # And the request reads whole
     read = requests_repo.get(issued.id)
+    assert (read.id, read.kecamatan, read.kabupaten) == (issued.id, "73.07.03", "73.07")
     for name, data in read.attachments.items():
         assert data["name"] == name and data["file_key"] == f"attachments/{BONGKI}/{data['upload_id']}"
 
@@ -110,8 +112,8 @@ def test_a_letter_and_request_stored_in_the_old_shape_read_link_and_regenerate_a
     before = _answers(citizen, issued.id)
     request = requests_repo.get(issued.id)
     # When its items are put back as they were stored before the trims: the letter with its whole document
-    # (no verify_prefix), verify_url and file_key; the request with its decision and whole attachments, one of
-    # them an upload copied out of the old staging prefix (its file key differs from the derived one)
+    # (no verify_prefix), verify_url and file_key; the request with its id, kecamatan, kabupaten, decision and
+    # whole attachments, one of them an upload copied out of the old staging prefix (its own file key)
     whole = {k: v for k, v in letter.document.items() if k != "verify_prefix"}
     LetterItem(keys.letter_pk(letter.id), keys.META).update(actions=[
         LetterItem.document.set(whole), LetterItem.verify_url.set(letter.verify_url),
@@ -123,13 +125,15 @@ def test_a_letter_and_request_stored_in_the_old_shape_read_link_and_regenerate_a
     decision = {"signer": {"name": "Andi Baso", "position": "Kepala Desa", "nip": None, "username": "kades"},
                 "decided_at": "2039-09-02T02:59:00Z", "decision_id": "01JOLDDECISION0000000000000"}
     RequestItem(keys.request_pk(issued.id), keys.META).update(actions=[
-        RequestItem.attachments.set(old_attachments), RequestItem.issue_order.set(decision)])
+        RequestItem.attachments.set(old_attachments), RequestItem.issue_order.set(decision),
+        RequestItem.id.set(issued.id), RequestItem.kecamatan.set("73.07.03"), RequestItem.kabupaten.set("73.07")])
     letters_repo.forget_known_documents()
     # Then the letter reads its stored values, and the request its stored attachments and decision
     old = letters_repo.get(letter.id)
     assert (old.verify_url, old.file_key, old.document) == (letter.verify_url, letter.file_key, whole)
     read = requests_repo.get(issued.id)
     assert read.attachments == old_attachments and read.issue_order == decision
+    assert (read.id, read.kecamatan, read.kabupaten) == (issued.id, "73.07.03", "73.07")
     # And the API answers are the same, the staged attachment is served from its own key
     assert _answers(citizen, issued.id) == before
     served = requests_service.get(operator(BONGKI), issued.id).attachments[staged]

@@ -541,6 +541,20 @@ def applicant_name_hash(letter_id: str, name: str) -> str:
     return hashlib.sha256(f"{letter_id}\n{normalised}".encode()).hexdigest()[:32]
 
 
+VERIFY_PATH = "/v1/letters/verify/"
+
+
+def verify_prefix(public_base_url: str) -> str:
+    """What precedes the token in a letter's verification URL (the QR code): kept with the letter's document,
+    because a regenerated PDF must print the URL it was issued with even after the deployment's base moves."""
+    return f"{public_base_url}{VERIFY_PATH}"
+
+
+def letter_file_key(village: str, year: int, letter_id: str) -> str:
+    """Where a letter's PDF is stored: derived from the letter, so new letter items need not keep it."""
+    return f"letters/{village}/{year}/{letter_id}.pdf"
+
+
 @dataclass
 class Letter:
     """An issued letter: its number in its counter (scope, local year), signed facts and stored document."""

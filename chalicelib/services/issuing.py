@@ -31,10 +31,12 @@ from chalicelib.domain.letters import (
     fill_template,
     format_number,
     kop_address,
+    letter_file_key,
     opening_sentence,
     signed_facts,
     template_values,
     to_local,
+    verify_prefix,
     village_kind,
     village_number_code,
 )
@@ -144,9 +146,10 @@ def _numbering(uow: UnitOfWork, request: ServiceRequest, now: datetime) -> _Numb
                       counter_year(now, village.timezone), to_local(now, village.timezone))
 
 
-def _document(n: _Numbering, signer: Signer) -> dict[str, Any]:
+def _document(n: _Numbering, signer: Signer, verify_at: str) -> dict[str, Any]:
     """Everything printed apart from the applicant's data: kept with the letter so a regenerated PDF is the
-    same even after the village changes its letterhead, template or signer."""
+    same even after the village changes its letterhead, template or signer, or the deployment its public base
+    URL (`verify_prefix`: the QR code's URL is it + the letter's token, which the letter item keeps)."""
     kecamatan = str(n.village.settings.get("kecamatan_name", ""))
     kabupaten = str(n.village.settings.get("kabupaten_name", ""))
     return {
@@ -157,7 +160,7 @@ def _document(n: _Numbering, signer: Signer) -> dict[str, Any]:
         "opening": opening_sentence(signer.position, kecamatan, kabupaten),
         "closing": CLOSING, "place": n.village.name, "issued_date": n.issued_local.date().isoformat(),
         "signer_position": signer.position, "signer_name": signer.name, "signer_nip": signer.nip,
-        "signer_username": signer.username,
+        "signer_username": signer.username, "verify_prefix": verify_at,
     }
 
 
@@ -173,12 +176,13 @@ def _letter(n: _Numbering, request: ServiceRequest, signer: Signer, seq: int, no
                          village_code=n.village.code, issued_date=n.issued_local.date(), signer_name=signer.name,
                          applicant_name=str(request.applicant.get("name") or ""))
     token = sign_letter(wiring.letter_keyring(), facts)
+    verify_at = verify_prefix(get_settings().public_base_url)
     return Letter(
         id=letter_id, request_id=request.id, village=request.village, kabupaten=request.kabupaten,
         letter_type=n.letter_type.code, letter_name=n.letter_type.name, number=number, seq=seq,
         counter_scope=n.scope, year=n.year, issued_at=iso(now), facts=facts, token=token,
-        verify_url=f"{get_settings().public_base_url}/v1/letters/verify/{token}",
-        file_key=f"letters/{request.village}/{n.year}/{letter_id}.pdf", document=_document(n, signer),
+        verify_url=verify_at + token, file_key=letter_file_key(request.village, n.year, letter_id),
+        document=_document(n, signer, verify_at),
     )
 
 
@@ -273,8 +277,10 @@ def _commit(uow: UnitOfWork, pending: list[ServiceRequest], letters: list[Letter
     at = iso(now)
     expected = {(x.counter_scope, x.year): x.seq - 1 for x in reversed(letters)}
     for before, letter in zip(pending, letters, strict=True):
+        # The decision (issue_order) is spent: the letter's document keeps the signer it printed.
         after = replace(before, status=ISSUED.target_from(before.status), version=next_version(before.version),
-                        updated_at=at, history=list(before.history), letter=request_letter_ref(letter))
+                        updated_at=at, history=list(before.history), letter=request_letter_ref(letter),
+                        issue_order=None)
         event = HistoryEntry(at, SYSTEM_ACTOR, "system", ISSUED.action, before.status, after.status, None,
                              after.version)
         uow.add(ChangeRequest(before, after), PutEvent(after.id, event),

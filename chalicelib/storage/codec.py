@@ -10,8 +10,10 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
+from chalicelib.domain.attachments import attachment_file_key
 from chalicelib.domain.clock import iso
 from chalicelib.domain.escalation import checkpoints, current_level, next_checkpoint
+from chalicelib.domain.regions import kabupaten_of, kecamatan_of
 from chalicelib.domain.requests import OPEN_STATUSES, HistoryEntry, ServiceRequest
 from chalicelib.errors import ValidationError
 from chalicelib.storage import keys
@@ -38,16 +40,20 @@ def plain(value: Any) -> Any:
 
 
 def request_item(r: ServiceRequest) -> RequestItem:
-    """The request's META item with its queue, status, citizen and SLA-checkpoint index keys."""
+    """The request's META item with its queue, status, citizen and SLA-checkpoint index keys. What its key or
+    its village's code already says (id, kecamatan, kabupaten) is left out: every transition rewrites the item,
+    and the issued request is kept for good; items written before 2026-12 keep them and read the same."""
     item = RequestItem(
         keys.request_pk(r.id), keys.META, entity="request",
-        id=r.id, village=r.village, kecamatan=r.kecamatan, kabupaten=r.kabupaten,
+        village=r.village,
+        kecamatan=None if r.kecamatan == kecamatan_of(r.village) else r.kecamatan,
+        kabupaten=None if r.kabupaten == kabupaten_of(r.village) else r.kabupaten,
         letter_type=r.letter_type, letter_name=r.letter_name, status=r.status, version=r.version,
         tracking_code=r.tracking_code, nik_hash=r.nik_hash, contact_phone=r.contact_phone,
         signer_role=r.signer_role,
         fields=r.fields, applicant=r.applicant, sla_hours=r.sla_hours, created_at=r.created_at,
         updated_at=r.updated_at, due_at=r.due_at, letter=r.letter, issue_order=r.issue_order,
-        attachments=r.attachments or None,
+        attachments=_stored_attachments(r.village, r.attachments) or None,
         identity_verified=r.identity_verified, identity_check=r.identity_check,
         GSI1PK=keys.village_queue_pk(r.village), GSI1SK=keys.queue_sk(r.created_at, r.id),
         GSI2PK=keys.village_status_pk(r.village, r.status), GSI2SK=keys.queue_sk(r.created_at, r.id),
@@ -69,7 +75,8 @@ def request_item(r: ServiceRequest) -> RequestItem:
 def request_from_item(item: RequestItem) -> ServiceRequest:
     """The request (without its history, which lives in its event items)."""
     return ServiceRequest(
-        id=item.id, village=item.village, kecamatan=item.kecamatan, kabupaten=item.kabupaten,
+        id=item.id or keys.request_id_of(item.PK), village=item.village,
+        kecamatan=item.kecamatan or kecamatan_of(item.village), kabupaten=item.kabupaten or kabupaten_of(item.village),
         letter_type=item.letter_type, letter_name=item.letter_name, status=item.status,
         version=int(item.version), tracking_code=item.tracking_code, nik_hash=item.nik_hash,
         fields=plain(item.fields) or {}, applicant=plain(item.applicant) or {},
@@ -78,10 +85,33 @@ def request_from_item(item: RequestItem) -> ServiceRequest:
         letter=plain(item.letter) if item.letter is not None else None,
         sla=plain(item.sla) if item.sla is not None else None,
         issue_order=plain(item.issue_order) if item.issue_order is not None else None,
-        attachments=plain(item.attachments) or {} if item.attachments is not None else {},
+        attachments=_read_attachments(item.village, plain(item.attachments) or {}),
         identity_verified=bool(item.identity_verified),
         identity_check=plain(item.identity_check) if item.identity_check is not None else None,
     )
+
+
+def _stored_attachments(village: str, attachments: Mapping[str, Any]) -> dict[str, Any]:
+    """The request's attachments as kept: without the name their key already is, and without the file's key
+    when it is the one derived from the upload (every upload since uploads land at their final key; an older
+    upload copied out of `uploads/` keeps its own). ~60 B less an attachment, rewritten by every transition."""
+    stored: dict[str, Any] = {}
+    for name, data in attachments.items():
+        kept = {k: v for k, v in data.items() if not (k == "name" and v == name)}
+        if kept.get("file_key") == attachment_file_key(village, str(kept.get("upload_id") or "")):
+            del kept["file_key"]
+        stored[name] = kept
+    return stored
+
+
+def _read_attachments(village: str, stored: Mapping[str, Any]) -> dict[str, Any]:
+    """The attachments as the domain knows them (Attachment.to_dict()), whichever shape they were stored in."""
+    full: dict[str, Any] = {}
+    for name, data in stored.items():
+        entry = {"name": name, **data}
+        entry.setdefault("file_key", attachment_file_key(village, str(data.get("upload_id") or "")))
+        full[name] = entry
+    return full
 
 
 def sla_level_actions(request: ServiceRequest, level: int, next_at: datetime | None) -> list[Any]:

@@ -25,6 +25,11 @@ def request_pk(request_id: str) -> str:
     return f"REQ#{request_id}"
 
 
+def request_id_of(pk: str) -> str:
+    """The request id its partition key holds (request_pk's inverse)."""
+    return pk.removeprefix("REQ#")
+
+
 def event_sk(at_iso: str, version: int) -> str:
     return f"EVENT#{at_iso}#{version:06d}"
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PynamoDBException, UpdateError
 
-from chalicelib.domain.letters import Letter
+from chalicelib.domain.letters import Letter, letter_file_key
 from chalicelib.domain.requests import HistoryEntry
 from chalicelib.errors import ConflictError, NotFoundError
 from chalicelib.storage import keys
@@ -75,12 +75,18 @@ def _document(stored: dict[str, Any]) -> dict[str, Any]:
 
 
 def letter_item(letter: Letter) -> LetterItem:
+    """The letter's item. It keeps neither the verification URL nor the PDF's key when they can be rebuilt (from
+    the document's `verify_prefix` + token, from village/year/id): 350 B less a letter, kept for good, and its
+    transactional put under 1 KB (2 WRU instead of 4)."""
+    derived_url = _verify_url(letter.document, letter.token)
+    derived_key = letter_file_key(letter.village, letter.year, letter.id)
     return LetterItem(
         keys.letter_pk(letter.id), keys.META, entity="letter", id=letter.id, request_id=letter.request_id,
         village=letter.village, kabupaten=letter.kabupaten, letter_type=letter.letter_type,
         letter_name=letter.letter_name, number=letter.number, seq=letter.seq, counter_scope=letter.counter_scope,
         year=letter.year, issued_at=letter.issued_at, facts=letter.facts, token=letter.token,
-        verify_url=letter.verify_url, file_key=letter.file_key,
+        verify_url=None if letter.verify_url == derived_url else letter.verify_url,
+        file_key=None if letter.file_key == derived_key else letter.file_key,
         document={"ref": document_ref(letter.document)[0],
                   **{k: letter.document[k] for k in PER_LETTER if k in letter.document}}, status=letter.status,
         revoked_at=letter.revoked_at, revoked_reason=letter.revoked_reason, revoked_by=letter.revoked_by,
@@ -88,15 +94,25 @@ def letter_item(letter: Letter) -> LetterItem:
     )
 
 
+def _verify_url(document: dict[str, Any], token: str) -> str | None:
+    prefix = document.get("verify_prefix")
+    return f"{prefix}{token}" if prefix else None
+
+
 def _from_item(item: LetterItem) -> Letter:
+    """The letter; one stored before the trims (2026-12) reads its own verify_url and file_key."""
+    document = _document(plain(item.document) or {})
+    verify_url = item.verify_url or _verify_url(document, item.token)
+    if verify_url is None:  # neither stored nor derivable: the item is damaged, and a QR code must not guess
+        raise ValueError(f"letter {item.id} has no verification URL")
     return Letter(
         id=item.id, request_id=item.request_id, village=item.village, kabupaten=item.kabupaten,
         letter_type=item.letter_type, letter_name=item.letter_name, number=item.number, seq=int(item.seq),
         counter_scope=item.counter_scope, year=int(item.year), issued_at=item.issued_at,
-        facts=plain(item.facts) or {}, token=item.token, verify_url=item.verify_url, file_key=item.file_key,
-        document=_document(plain(item.document) or {}), status=item.status or "valid", revoked_at=item.revoked_at,
-        revoked_reason=item.revoked_reason, revoked_by=item.revoked_by,
-        verification_count=int(item.verification_count or 0),
+        facts=plain(item.facts) or {}, token=item.token, verify_url=verify_url,
+        file_key=item.file_key or letter_file_key(item.village, int(item.year), item.id), document=document,
+        status=item.status or "valid", revoked_at=item.revoked_at, revoked_reason=item.revoked_reason,
+        revoked_by=item.revoked_by, verification_count=int(item.verification_count or 0),
     )
 
 

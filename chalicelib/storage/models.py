@@ -220,10 +220,11 @@ class StaffEventItem(BaseItem):
 
 
 class RequestItem(BaseItem):
-    id = UnicodeAttribute()
+    # id, kecamatan and kabupaten are absent since 2026-12 when the key and the village code give them (codec.py).
+    id = UnicodeAttribute(null=True)
     village = UnicodeAttribute()
-    kecamatan = UnicodeAttribute()
-    kabupaten = UnicodeAttribute()
+    kecamatan = UnicodeAttribute(null=True)
+    kabupaten = UnicodeAttribute(null=True)
     letter_type = UnicodeAttribute()
     letter_name = UnicodeAttribute()
     status = UnicodeAttribute()
@@ -239,11 +240,13 @@ class RequestItem(BaseItem):
     updated_at = UnicodeAttribute()
     due_at = UnicodeAttribute()
     letter: MapAttribute = MapAttribute(null=True)  # type: ignore[type-arg]
-    # Attachments by name: {name: {label, filename, content_type, size, file_key, upload_id}}.
+    # Attachments by name: {name: {label, filename, content_type, size, upload_id}}; `name` and a `file_key` derivable
+    # from the upload are left out since 2026-12 (storage/codec.py), older items keep theirs.
     attachments: MapAttribute = MapAttribute(null=True)  # type: ignore[type-arg]
     # SLA escalation state: {"for": due_at, "level": 0..3} (workers/sla.py); reset when due_at changes.
     sla: MapAttribute = MapAttribute(null=True)  # type: ignore[type-arg]
-    # The `issue` decision: signer as printed, decided_at (services/issuing.py); kept after issuing.
+    # The `issue` decision: signer as printed, decided_at (services/issuing.py); dropped when the letter is
+    # issued since 2026-12 (the letter's document keeps the signer), older issued requests keep it.
     issue_order: MapAttribute = MapAttribute(null=True)  # type: ignore[type-arg]
     # False when the NIK was not in the village's register at submission: approval waits for an operator's
     # in-person check, kept in identity_check {by, role, at, document, note}. Absent on older requests = False.
@@ -408,8 +411,9 @@ class LetterItem(BaseItem):
     issued_at = UnicodeAttribute()
     facts: MapAttribute = MapAttribute()  # type: ignore[type-arg]
     token = UnicodeAttribute()
-    verify_url = UnicodeAttribute()
-    file_key = UnicodeAttribute()
+    # Absent since 2026-12 when derivable (storage/letters.py letter_item): older letters keep theirs.
+    verify_url = UnicodeAttribute(null=True)
+    file_key = UnicodeAttribute(null=True)
     document: MapAttribute = MapAttribute()  # type: ignore[type-arg]
     status = UnicodeAttribute(default="valid")
     revoked_at = UnicodeAttribute(null=True)

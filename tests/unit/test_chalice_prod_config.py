@@ -70,8 +70,8 @@ def test_the_api_memory_fits_the_heaviest_route_within_its_timeout() -> None:
     # A register import (an OpenSID export, all rows in one request) is the API's heaviest route, and its CPU runs
     # at memory/1769 of a vCPU. The memory must let a village of a few thousand residents import on a cold
     # container (INIT on a full vCPU, then the route's imports) with a fifth of the timeout to spare, for a slower
-    # core than the one measured (bench/memory_sizing.py; docs/operations.md 1.8). 512 MB fits ~2,800 residents
-    # in the whole 15 s, 1024 MB ~4,500.
+    # core than the one measured (bench/memory_sizing.py; docs/operations.md 1.8). In the whole timeout: 512 MB
+    # fits ~2,800 residents in 15 s, 1024 MB ~4,500; 768 MB ~5,100 in 20 s.
     import sys
 
     sys.path.insert(0, str(ROOT / "bench"))

@@ -31,8 +31,8 @@ class VillageExporter:
     """Reads every item of one village with GetItem and Query on the keys storage/keys.py builds (never a table scan).
 
     What belongs to a village: its region item; its requests (GSI1 QUEUE#{desa}) with their whole
-    partition (request, audit events); each request's tracking item, citizen profile and letter; the
-    letter counters those letters used; its outbox rows (GSI2 OUTBOX_IN#{desa}#{status}); its staff
+    partition (request, audit events); each request's tracking item, citizen profile and letter with its shared
+    printed document (LETTER_DOC#{hash}); the letter counters those letters used; its outbox rows (GSI2 OUTBOX_IN#{desa}#{status}); its staff
     (GSI1 STAFF_IN#{desa}); its resident register (RESIDENT#{desa}) with each resident's audit entries
     (RESIDENT_HISTORY#{desa}#{hash}). Short-lived items (OTP codes, idempotency guards) are left out: they expire
     within hours and carry nothing worth restoring.
@@ -93,6 +93,11 @@ class VillageExporter:
             if letter_id:
                 letter = self._get(keys.letter_pk(letter_id), keys.META)
                 yield from self._keep(letter)
+                # What the letter printed besides the applicant's data is one shared item (storage/letters.py):
+                # without it a restored letter can be neither shown nor rendered again
+                ref = (letter or {}).get("document", {}).get("M", {}).get("ref", {}).get("S")
+                if ref:
+                    yield from self._keep(self._get(keys.letter_document_pk(ref), keys.META))
                 if letter is not None:
                     counters.add(keys.letter_counter_pk(village, letter["counter_scope"]["S"],
                                                         int(letter["year"]["N"])))

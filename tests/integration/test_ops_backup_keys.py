@@ -90,7 +90,7 @@ def test_export_reads_every_item_of_the_village_and_nothing_else(village_with_hi
         partition = {k for k in everything if k[0] == f"REQ#{request_id}"}
         assert partition and partition <= keys
     prefixes = {k[0].split("#")[0] for k in keys}
-    assert {"REGION", "REQ", "TRACK", "CITIZEN", "LETTER", "COUNTER", "OUTBOX", "STAFF", "RESIDENT",
+    assert {"REGION", "REQ", "TRACK", "CITIZEN", "LETTER", "LETTER_DOC", "COUNTER", "OUTBOX", "STAFF", "RESIDENT",
             "RESIDENT_HISTORY"} <= prefixes
     assert ("STAFF#operator.extra", "META") in keys
     # and each item exactly as the table holds it, none from another village

@@ -32,7 +32,8 @@ class VillageExporter:
 
     What belongs to a village: its region item; its requests (GSI1 QUEUE#{desa}) with their whole
     partition (request, audit events); each request's tracking item, citizen profile and letter with its shared
-    printed document (LETTER_DOC#{hash}); the letter counters those letters used; its outbox rows (GSI2 OUTBOX_IN#{desa}#{status}); its staff
+    printed document (LETTER_DOC#{hash}); the letter counters those letters used; its outbox rows
+    (GSI2 OUTBOX_IN#{desa}#{status}); its staff
     (GSI1 STAFF_IN#{desa}); its resident register (RESIDENT#{desa}) with each resident's audit entries
     (RESIDENT_HISTORY#{desa}#{hash}). Short-lived items (OTP codes, idempotency guards) are left out: they expire
     within hours and carry nothing worth restoring.

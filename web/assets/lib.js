@@ -272,6 +272,8 @@ export const ACTIONS = {
   revoke_letter: "Surat dicabut",
   verify_identity: "Identitas diperiksa",
   download_letter: "Surat diunduh petugas",
+  view_attachment: "Lampiran dilihat petugas",
+  issued: "Surat terbit",
   sla_reminder: "Pengingat tenggat",
   sla_escalation_kecamatan: "Dieskalasi ke kecamatan",
   sla_escalation_kabupaten: "Dieskalasi ke kabupaten",
